@@ -1,0 +1,16 @@
+"""Entry point of the ``talent`` command. Each package's commands live in their own module."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import footprint_commands
+
+app = typer.Typer(
+    name="talent",
+    help="Talent trajectories: footprint store, ratings, competence estimates and recommendations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+footprint_commands.register(app)

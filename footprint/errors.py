@@ -1,0 +1,23 @@
+"""The project's exceptions. Every message says what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class TalentError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class InputFileError(TalentError):
+    """An input file cannot be read at all (unknown entity, format or columns)."""
+
+
+class SnapshotError(TalentError):
+    """A snapshot is missing, incomplete or does not match its content address."""
+
+
+class StoreError(TalentError):
+    """The store is unreachable or not migrated."""
+
+
+class ConfigError(TalentError):
+    """A configuration or rules file is invalid."""

@@ -1,0 +1,42 @@
+"""One structured logger for the whole project (structlog, key-value context, no personal data).
+
+Log participant ids only where unavoidable, never names or contacts (the store holds none). Counts,
+ids of batches and snapshots are the usual context.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_configured = False
+
+
+def configure(level: str = "INFO", json: bool = False) -> None:
+    """Configure structlog once; logs go to stderr so command output on stdout stays clean."""
+    global _configured
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    _configured = True
+
+
+def get_logger(name: str) -> Any:
+    if not _configured:
+        configure()
+    return structlog.get_logger(name)
