@@ -1,0 +1,112 @@
+"""Erasure on withdrawn consent (152-FZ): delete a participant's records everywhere in the store,
+leave a tombstone so re-ingestion cannot bring them back, and audit the erasure without personal data.
+
+Snapshots written before the erasure are immutable files; every snapshot written after it lacks the
+participant. ``talent snapshot prune`` (see the CLI) removes older snapshot files when required.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, delete, select
+
+from footprint import tables
+from footprint.bulk import IN_CHUNK, insert_frame, read_in
+from footprint.columns import Columns as C
+from footprint.hashing import subject_hashes
+from footprint.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    erasure_id: str
+    subjects: int
+    rows_deleted: dict[str, int]
+
+
+def _chunks(values: Sequence[str]) -> list[list[str]]:
+    return [list(values[i : i + IN_CHUNK]) for i in range(0, len(values), IN_CHUNK)]
+
+
+def erase_participants(
+    conn: Connection,
+    participant_ids: Sequence[str],
+    *,
+    actor: str,
+    reason_code: str,
+    salt: str,
+    now: dt.datetime | None = None,
+) -> ErasureReport:
+    """Erase canonical ``participant_ids`` inside the caller's transaction.
+
+    Deletes achievements (with their source references and status history), identity-map entries,
+    quarantined raw rows and the participant rows; writes tombstones (keyed hashes of the canonical id
+    and every alias) and one ``erasure_log`` row with who, when and how many rows, but no ids.
+    """
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ids = sorted(set(participant_ids))
+    t_ach, t_src, t_hist = (
+        tables.achievements, tables.achievement_sources, tables.achievement_status_history
+    )
+    t_ids = tables.source_identities
+    aliases = read_in(
+        conn,
+        lambda chunk: select(t_ids.c[C.SOURCE_PARTICIPANT_ID]).where(t_ids.c[C.PARTICIPANT_ID].in_(chunk)),
+        ids,
+    )
+    alias_ids = sorted(set(aliases[C.SOURCE_PARTICIPANT_ID]) if not aliases.empty else set())
+    hashes = subject_hashes(salt, [*ids, *alias_ids])
+    ach = read_in(
+        conn,
+        lambda chunk: select(t_ach.c[C.ACHIEVEMENT_ID]).where(t_ach.c[C.PARTICIPANT_ID].in_(chunk)),
+        ids,
+    )
+    ach_ids = sorted(ach[C.ACHIEVEMENT_ID]) if not ach.empty else []
+    deleted: dict[str, int] = {}
+
+    def _delete(name: str, table: tables.Table, col: str, values: Sequence[str]) -> None:
+        n = 0
+        for chunk in _chunks(values):
+            n += conn.execute(delete(table).where(table.c[col].in_(chunk))).rowcount or 0
+        deleted[name] = deleted.get(name, 0) + n
+
+    _delete("achievement_status_history", t_hist, C.ACHIEVEMENT_ID, ach_ids)
+    _delete("achievement_sources", t_src, C.ACHIEVEMENT_ID, ach_ids)
+    _delete("achievements", t_ach, C.ACHIEVEMENT_ID, ach_ids)
+    _delete("source_identities", t_ids, C.PARTICIPANT_ID, ids)
+    _delete("quarantine", tables.quarantine, "subject_hash", sorted(set(hashes.values())))
+    _delete("participants", tables.participants, C.PARTICIPANT_ID, ids)
+    erasure_id = str(uuid.uuid4())
+    existing = read_in(
+        conn,
+        lambda chunk: select(tables.erasure_tombstones.c.subject_hash).where(
+            tables.erasure_tombstones.c.subject_hash.in_(chunk)
+        ),
+        sorted(set(hashes.values())),
+    )
+    known = set(existing["subject_hash"]) if not existing.empty else set()
+    new_hashes = sorted(set(hashes.values()) - known)
+    insert_frame(
+        conn,
+        tables.erasure_tombstones,
+        pd.DataFrame({"subject_hash": new_hashes, "erasure_id": erasure_id}),
+    )
+    insert_frame(
+        conn,
+        tables.erasure_log,
+        pd.DataFrame(
+            [{"erasure_id": erasure_id, "performed_at": now, "actor": actor,
+              "reason_code": reason_code, "subjects": len(ids),
+              "rows_deleted": json.dumps(deleted, sort_keys=True)}]
+        ),
+    )
+    log.info("erasure", erasure_id=erasure_id, subjects=len(ids), reason_code=reason_code, **deleted)
+    return ErasureReport(erasure_id=erasure_id, subjects=len(ids), rows_deleted=deleted)

@@ -1,0 +1,1 @@
+"""Ingestion of footprint files: read, validate, quarantine, apply in one transaction per file."""

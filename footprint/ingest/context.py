@@ -1,0 +1,99 @@
+"""State shared by the appliers of one batch, and the helpers they all use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from footprint import tables
+from footprint.bulk import read_frame
+from footprint.columns import Columns as C
+from footprint.hashing import subject_hashes
+from footprint.ingest.validate import PROBLEM_COLUMNS
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    erased: int = 0
+
+
+@dataclass
+class BatchContext:
+    """What an applier needs: the open transaction, the sending source and batch bookkeeping."""
+
+    conn: Connection
+    source: str
+    batch_id: str
+    salt: str
+    now: dt.datetime
+    progress: bool = False
+    counts: Counts = field(default_factory=Counts)
+    problems: list[pd.DataFrame] = field(default_factory=list)
+
+    def reject(self, rows: pd.Index, fld: str, code: str, reason: str | pd.Series) -> None:
+        """Quarantine ``rows`` (row numbers) for ``fld`` with a reason."""
+        if len(rows) == 0:
+            return
+        text = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=rows)
+        self.problems.append(
+            pd.DataFrame(
+                {"row_number": rows, "field": fld, "reason_code": code,
+                 "reason": text.loc[rows].values},
+                columns=PROBLEM_COLUMNS,
+            )
+        )
+
+    def resolve(self, refs: pd.Series) -> pd.Series:
+        """Canonical participant ids for this source's ids (the identity map, else the id as is)."""
+        idmap = read_frame(
+            self.conn,
+            select(tables.source_identities.c[C.SOURCE_PARTICIPANT_ID],
+                   tables.source_identities.c[C.PARTICIPANT_ID]).where(
+                tables.source_identities.c[C.SOURCE] == self.source,
+                tables.source_identities.c[C.SOURCE_PARTICIPANT_ID]
+                != tables.source_identities.c[C.PARTICIPANT_ID],
+            ),
+        )
+        if idmap.empty:
+            return refs.copy()
+        mapping = pd.Series(
+            idmap[C.PARTICIPANT_ID].to_numpy(), index=idmap[C.SOURCE_PARTICIPANT_ID].to_numpy()
+        )
+        return refs.map(mapping).fillna(refs)
+
+    def reject_erased(self, frame: pd.DataFrame, ref_col: str, canon_col: str) -> pd.DataFrame:
+        """Quarantine rows whose participant was erased (tombstoned); return the others."""
+        tomb = read_frame(self.conn, select(tables.erasure_tombstones.c.subject_hash))
+        if tomb.empty or frame.empty:
+            return frame
+        dead = set(tomb["subject_hash"])
+        ids = pd.concat([frame[ref_col], frame[canon_col]]).dropna().unique()
+        hashes = subject_hashes(self.salt, ids)
+        hit = frame[ref_col].map(hashes).isin(dead) | frame[canon_col].map(hashes).isin(dead)
+        self.reject(
+            frame.index[hit], C.PARTICIPANT_ID, "erased",
+            "the participant withdrew consent and was erased; their records are not accepted",
+        )
+        return frame.loc[~hit]
+
+    def reject_duplicates(self, frame: pd.DataFrame, keys: list[str], fld: str) -> pd.DataFrame:
+        """Quarantine later rows repeating an earlier row's key within this file."""
+        dup = frame.duplicated(keys, keep="first")
+        if dup.any():
+            first = frame.reset_index().groupby(keys, sort=False)["row_number"].transform("first")
+            first.index = frame.index
+            self.reject(
+                frame.index[dup], fld, "duplicate_in_file",
+                first[dup].map(lambda r: f"{fld} repeats row {r} of this file"),
+            )
+        return frame.loc[~dup]
+
+    def known_ids(self, table: tables.Table, col: str) -> set[str]:
+        return set(read_frame(self.conn, select(table.c[col]))[col])

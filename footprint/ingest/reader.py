@@ -1,0 +1,121 @@
+"""Read one input file into a frame of raw strings, whatever its format.
+
+Every value stays a string (or missing) so validation can name the exact row, field and bad value,
+and so malformed values that a typed format cannot hold are still seen and quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from footprint.enums import ENTITY_ORDER, Entity
+from footprint.errors import InputFileError
+from footprint.ingest.fields import ENTITY_FIELDS
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file's rows as strings, with the entity its name declares."""
+
+    path: Path
+    entity: Entity
+    sha256: str
+    rows: pd.DataFrame  # object columns: str or None; index = 1-based row number
+
+
+def entity_of(path: Path) -> Entity:
+    stem = path.name.split(".")[0]
+    try:
+        return Entity(stem)
+    except ValueError:
+        names = ", ".join(e.value for e in ENTITY_ORDER)
+        raise InputFileError(
+            f"{path}: cannot tell the entity from the file name; name it <entity>.<format> "
+            f"with entity one of: {names}"
+        ) from None
+
+
+def list_input_files(path: Path) -> list[Path]:
+    """The files to ingest from ``path`` (a file or a folder), in dependency order."""
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or folder")
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORMATS)
+        if not files:
+            raise InputFileError(f"{path}: the folder holds no .csv, .jsonl or .parquet files")
+    order = {e: i for i, e in enumerate(ENTITY_ORDER)}
+    return sorted(files, key=lambda p: (order[entity_of(p)], p.name))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        mask = s.isna()
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        elif pd.api.types.is_bool_dtype(s):
+            text = s.map({True: "true", False: "false"})
+        else:
+            text = s.astype(str)
+        out[col] = text.astype(object).where(~mask, None)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_raw(path: Path) -> RawFile:
+    """Read ``path`` (CSV, JSON Lines or Parquet) into a :class:`RawFile`.
+
+    Raises
+    ------
+    InputFileError
+        Unknown format or entity, unreadable file, unknown or missing required columns.
+    """
+    entity = entity_of(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputFileError(f"{path}: unknown format {path.suffix!r}; use .csv, .jsonl or .parquet")
+    try:
+        if fmt == "csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            frame = frame.astype(object).where(frame != "", None)
+        elif fmt == "jsonl":
+            frame = _as_strings(pd.read_json(path, lines=True, dtype=False, convert_dates=False))
+        else:
+            frame = _as_strings(pq.read_table(path).to_pandas())
+    except InputFileError:
+        raise
+    except Exception as exc:  # the parsers raise many types; the user needs the file and cause
+        raise InputFileError(f"{path}: cannot be read as {fmt}: {exc}") from exc
+    known = {f.name for f in ENTITY_FIELDS[entity]}
+    unknown = sorted(set(frame.columns) - known)
+    if unknown:
+        raise InputFileError(
+            f"{path}: unknown columns {unknown} for entity {entity.value!r}; "
+            f"known columns: {sorted(known)} (see docs/data-model.md)"
+        )
+    missing = [f.name for f in ENTITY_FIELDS[entity] if f.required and f.name not in frame.columns]
+    if missing:
+        raise InputFileError(f"{path}: required columns {missing} are absent")
+    for f in ENTITY_FIELDS[entity]:
+        if f.name not in frame.columns:
+            frame[f.name] = None
+    frame = frame[[f.name for f in ENTITY_FIELDS[entity]]]
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row_number")
+    return RawFile(path=path, entity=entity, sha256=_file_sha256(path), rows=frame)

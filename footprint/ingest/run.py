@@ -1,0 +1,134 @@
+"""Ingest files into the store: one transaction per file, bad rows quarantined, a summary per file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from footprint import tables
+from footprint.bulk import insert_frame, read_frame
+from footprint.columns import Columns as C
+from footprint.enums import Entity
+from footprint.hashing import row_hashes, subject_hashes
+from footprint.ingest.achievements import apply_achievements
+from footprint.ingest.activities import apply_activities, apply_edges
+from footprint.ingest.context import BatchContext
+from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
+from footprint.ingest.reader import RawFile, list_input_files, read_raw
+from footprint.ingest.validate import PROBLEM_COLUMNS, validate
+from footprint.logs import get_logger
+from footprint.settings import FootprintSettings
+from footprint.store import Store
+
+log = get_logger(__name__)
+
+APPLIERS: dict[Entity, Callable[[BatchContext, pd.DataFrame], None]] = {
+    Entity.IDENTITIES: apply_identities,
+    Entity.PARTICIPANTS: apply_participants,
+    Entity.CONSENTS: apply_consents,
+    Entity.ACTIVITIES: apply_activities,
+    Entity.ACTIVITY_EDGES: apply_edges,
+    Entity.ACHIEVEMENTS: apply_achievements,
+}
+
+# Called between applying the rows and committing; tests use it to fail or kill a batch midway.
+_before_commit: Callable[[BatchContext], None] | None = None
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one file did to the store."""
+
+    file: str
+    entity: str
+    source: str
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    merged: int
+    quarantined: int
+    erased: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -> pd.DataFrame:
+    rows = raw.rows.loc[problems["row_number"]]
+    payload = [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False,
+                          sort_keys=True) for r in rows.to_dict("records")]
+    subject_col = (C.SOURCE_PARTICIPANT_ID if raw.entity is Entity.IDENTITIES else C.PARTICIPANT_ID)
+    subjects = rows[subject_col] if subject_col in rows.columns else pd.Series(None, index=rows.index)
+    hashes = subject_hashes(ctx.salt, subjects.dropna())
+    frame = pd.DataFrame({
+        "batch_id": ctx.batch_id,
+        C.SOURCE: ctx.source,
+        "entity": raw.entity.value,
+        "file_name": raw.path.name,
+        "row_number": problems["row_number"].to_numpy(),
+        "field": problems["field"].to_numpy(),
+        "reason_code": problems["reason_code"].to_numpy(),
+        "reason": problems["reason"].to_numpy(),
+        "raw_row": payload,
+        "subject_hash": subjects.map(hashes).to_numpy(),
+        "quarantined_at": ctx.now,
+    })
+    frame["quarantine_key"] = row_hashes(frame[[C.SOURCE, "entity", "raw_row", "field"]]).to_numpy()
+    have = read_frame(ctx.conn, select(tables.quarantine.c.quarantine_key).where(
+        tables.quarantine.c[C.SOURCE] == ctx.source, tables.quarantine.c.entity == raw.entity.value))
+    return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
+
+
+def ingest_file(
+    store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
+) -> BatchSummary:
+    """Validate and apply one file as one transaction; a failure leaves the store as it was."""
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    raw = read_raw(path)
+    checked = validate(raw.entity, raw.rows)
+    batch_id = str(uuid.uuid4())
+    with store.transaction() as conn:
+        ctx = BatchContext(conn=conn, source=source, batch_id=batch_id,
+                           salt=salt or FootprintSettings().erasure_salt, now=started,
+                           progress=progress)
+        APPLIERS[raw.entity](ctx, checked.rows)
+        problems = pd.concat([checked.problems, *ctx.problems], ignore_index=True) if ctx.problems \
+            else checked.problems
+        problems = problems.reindex(columns=PROBLEM_COLUMNS).sort_values(
+            ["row_number", "field"], kind="stable")
+        insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
+        counts = ctx.counts
+        summary = BatchSummary(
+            file=str(path), entity=raw.entity.value, source=source, rows=len(raw.rows),
+            added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
+            merged=counts.merged, quarantined=int(problems["row_number"].nunique()),
+            erased=counts.erased,
+        )
+        insert_frame(conn, tables.ingest_batches, pd.DataFrame([{
+            "batch_id": batch_id, C.SOURCE: source, "entity": raw.entity.value,
+            "file_name": raw.path.name, "file_sha256": raw.sha256, "rows": summary.rows,
+            "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
+            "merged": summary.merged, "quarantined": summary.quarantined, "erased": summary.erased,
+            "started_at": started, "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        }]))
+        if _before_commit is not None:
+            _before_commit(ctx)
+    log.info("ingested", batch_id=batch_id, **{k: v for k, v in summary.as_dict().items()
+                                                 if k != "file"}, file=raw.path.name)
+    return summary
+
+
+def ingest_path(
+    store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
+) -> list[BatchSummary]:
+    """Ingest a file or every entity file of a folder, in dependency order (one transaction each)."""
+    return [ingest_file(store, f, source, progress=progress, salt=salt)
+            for f in list_input_files(path)]

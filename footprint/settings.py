@@ -1,0 +1,30 @@
+"""Typed settings of the footprint store, read from the environment once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class FootprintSettings(BaseSettings):
+    """``TALENT_DATABASE_URL`` selects the store (SQLite file by default, PostgreSQL by URL such as
+    ``postgresql+psycopg://user:pass@127.0.0.1/talent``); ``TALENT_DATA_DIR`` holds the default
+    SQLite file and snapshots; ``TALENT_ERASURE_SALT`` keys the hashes kept in erasure tombstones."""
+
+    model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    erasure_salt: str = "development-only-salt"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'talent.db'}"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.data_dir / "snapshots"
