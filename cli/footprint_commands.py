@@ -1,9 +1,136 @@
-"""Footprint commands: simulate, ingest, snapshot, erase."""
+"""Footprint commands: ingest, snapshot, erase, quarantine."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from footprint.errors import TalentError
+from footprint.ingest.run import BatchSummary, ingest_path
+from footprint.settings import FootprintSettings
+from footprint.store import open_store
+
+# wide enough for the summary tables when output is piped (rich assumes 80 columns then)
+console = Console(width=max(Console().width, 120))
+
+SUMMARY_FIELDS = ("rows", "added", "updated", "unchanged", "merged", "quarantined", "erased")
+
+
+def fail(exc: Exception) -> typer.Exit:
+    """Print a project error the way a user should read it, and exit non-zero."""
+    console.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+def parse_instant(value: str) -> dt.datetime:
+    """``2026-01-31`` (midnight UTC, that day excluded) or a full ISO timestamp."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD) or timestamp") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def print_summaries(summaries: list[BatchSummary]) -> None:
+    table = Table(title="Ingestion summary")
+    table.add_column("file")
+    table.add_column("entity")
+    for name in SUMMARY_FIELDS:
+        table.add_column(name, justify="right")
+    for s in summaries:
+        table.add_row(Path(s.file).name, s.entity, *(str(getattr(s, n)) for n in SUMMARY_FIELDS))
+    console.print(table)
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A file (<entity>.csv|jsonl|parquet) or a folder")],
+    source: Annotated[str, typer.Option(help="Name of the sending system, e.g. olympiad_org")],
+    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL",
+                                                     help="Store URL (default: SQLite in data/)")] = None,
+) -> None:
+    """Validate and store footprint files; bad rows go to the quarantine with their reasons."""
+    try:
+        store = open_store(database_url)
+        summaries = ingest_path(store, path, source, progress=True)
+    except TalentError as exc:
+        raise fail(exc) from exc
+    print_summaries(summaries)
+
+
+def snapshot(
+    as_of: Annotated[str, typer.Option(help="Cut-off: YYYY-MM-DD (00:00 UTC) or ISO timestamp")],
+    out: Annotated[Path | None, typer.Option(help="Snapshot root (default: data/snapshots)")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+) -> None:
+    """Write an immutable, content-addressed Parquet snapshot of what was known as of a date."""
+    from footprint.snapshot import create_snapshot, load_manifest
+
+    instant = parse_instant(as_of)
+    try:
+        store = open_store(database_url)
+        path = create_snapshot(store, instant, out or FootprintSettings().snapshot_dir)
+        manifest = load_manifest(path)
+    except TalentError as exc:
+        raise fail(exc) from exc
+    table = Table(title=f"Snapshot {manifest['snapshot_id']}")
+    table.add_column("frame")
+    table.add_column("rows", justify="right")
+    for name, meta in manifest["tables"].items():  # type: ignore[union-attr]
+        table.add_row(name, str(meta["rows"]))
+    console.print(table)
+    console.print(f"as of {instant.isoformat()} -> {path}")
+
+
+def erase(
+    participant_ids: Annotated[list[str], typer.Argument(help="Canonical participant ids")],
+    actor: Annotated[str, typer.Option(help="Who requests the erasure (role or system, no names)")],
+    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+) -> None:
+    """Erase participants who withdrew consent, leaving tombstones and an audit entry."""
+    from footprint.consent import erase_participants
+
+    try:
+        store = open_store(database_url)
+        with store.transaction() as conn:
+            report = erase_participants(conn, participant_ids, actor=actor,
+                                        reason_code="consent_withdrawn",
+                                        salt=FootprintSettings().erasure_salt)
+    except TalentError as exc:
+        raise fail(exc) from exc
+    console.print(f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
+                  + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items())))
+
+
+def quarantine(
+    source: Annotated[str | None, typer.Option(help="Only this source")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+) -> None:
+    """Show quarantined rows with the file, row, field and reason."""
+    from footprint.quarantine import list_quarantine
+
+    try:
+        frame = list_quarantine(open_store(database_url), source=source, limit=limit)
+    except TalentError as exc:
+        raise fail(exc) from exc
+    table = Table(title=f"Quarantine (newest {limit})")
+    for col in ("source", "file_name", "row_number", "field", "reason"):
+        table.add_column(col)
+    for row in frame.itertuples(index=False):
+        table.add_row(row.source, row.file_name, str(row.row_number), row.field, row.reason)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the ``talent`` app."""
+    app.command()(ingest)
+    app.command()(snapshot)
+    app.command()(erase)
+    app.command()(quarantine)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,7 +53,6 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
-        logging.getLogger("alembic").setLevel(logging.WARNING)
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("footprint") / "migrations"))
         with self.engine.begin() as conn:

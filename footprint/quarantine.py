@@ -1,0 +1,22 @@
+"""Reading the quarantine of rejected rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+
+from footprint import tables
+from footprint.bulk import read_frame
+from footprint.store import Store
+
+
+def list_quarantine(store: Store, source: str | None = None, limit: int = 100) -> pd.DataFrame:
+    """The newest quarantined rows (one per bad field), newest batch first."""
+    q = tables.quarantine
+    stmt = select(q.c.source, q.c.entity, q.c.file_name, q.c.row_number, q.c.field,
+                  q.c.reason_code, q.c.reason, q.c.raw_row, q.c.quarantined_at)
+    if source is not None:
+        stmt = stmt.where(q.c.source == source)
+    stmt = stmt.order_by(q.c.quarantined_at.desc(), q.c.file_name, q.c.row_number).limit(limit)
+    with store.engine.connect() as conn:
+        return read_frame(conn, stmt)

@@ -1,0 +1,201 @@
+"""Immutable, content-addressed Parquet snapshots of everything known as of an instant.
+
+A snapshot as of T holds the participants registered by T, the activities published by T, and the
+achievements recorded by T with the moderation status they had at T (from the append-only status
+history), so a record created or verified later never leaks into a pipeline that names T.
+
+Layout: ``<root>/<id16>/{manifest.json, participants.parquet, ...}`` where ``id16`` is the first 16
+hex digits of the snapshot id, a SHA-256 over ``as_of`` and the hashes of the frame files. Writing
+the same as-of twice on an unchanged store yields the same id and reuses the folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from footprint.bulk import read_sql_frame
+from footprint.calendar import season_start_year
+from footprint.columns import Columns as C
+from footprint.enums import ModerationStatus
+from footprint.errors import SnapshotError
+from footprint.frames import FRAME_DTYPES, Snapshot, conform
+from footprint.logs import get_logger
+from footprint.store import Store
+
+log = get_logger(__name__)
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+SORT_KEYS: dict[str, list[str]] = {
+    "participants": [C.PARTICIPANT_ID],
+    "activities": [C.ACTIVITY_ID],
+    "activity_directions": [C.ACTIVITY_ID, C.DIRECTION],
+    "activity_edges": [C.FROM_ACTIVITY_ID, C.TO_ACTIVITY_ID, C.EDGE_TYPE],
+    "achievements": [C.ACHIEVEMENT_ID],
+}
+
+
+def _ts_cols(name: str) -> list[str]:
+    return [c for c, t in FRAME_DTYPES[name].items() if t.startswith("datetime")]
+
+
+def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
+    """The snapshot frames as of ``as_of``, read from the store in one transaction."""
+    p = {"as_of": as_of}
+    with store.engine.connect() as conn, conn.begin():
+        parts = read_sql_frame(
+            conn,
+            "SELECT participant_id, grade, grade_year, region, school_id, registered_at, "
+            "account_verified_at, declared_interests FROM participants WHERE registered_at <= :as_of",
+            p, [C.REGISTERED_AT, C.ACCOUNT_VERIFIED_AT],
+        )
+        acts = read_sql_frame(
+            conn,
+            "SELECT * FROM activities WHERE published_at <= :as_of",
+            p, [c for c in _ts_cols("activities")],
+        )
+        dirs = read_sql_frame(
+            conn,
+            "SELECT d.activity_id, d.direction, d.weight FROM activity_directions d "
+            "JOIN activities a ON a.activity_id = d.activity_id WHERE a.published_at <= :as_of",
+            p,
+        )
+        edges = read_sql_frame(conn, "SELECT from_activity_id, to_activity_id, edge_type "
+                                     "FROM activity_edges", {})
+        ach = read_sql_frame(
+            conn,
+            "SELECT a.achievement_id, a.participant_id, a.activity_id, a.team_id, a.result, a.score,"
+            " a.rank, a.evidence, a.achieved_at, a.recorded_at,"
+            " (SELECT COUNT(*) FROM achievement_sources s"
+            "   WHERE s.achievement_id = a.achievement_id) AS n_sources"
+            " FROM achievements a WHERE a.recorded_at <= :as_of",
+            p, [C.ACHIEVED_AT, C.RECORDED_AT],
+        )
+        hist = read_sql_frame(
+            conn,
+            "SELECT achievement_id, status, changed_at, seq FROM achievement_status_history "
+            "WHERE changed_at <= :as_of",
+            p, [C.CHANGED_AT],
+        )
+    # participants: grade and verification as of the cut-off
+    start = season_start_year(as_of.date())
+    parts[C.GRADE] = parts[C.GRADE].astype("int64") + start - parts[C.GRADE_YEAR].astype("int64")
+    parts[C.ACCOUNT_VERIFIED] = (parts[C.ACCOUNT_VERIFIED_AT].notna()
+                                 & (parts[C.ACCOUNT_VERIFIED_AT] <= as_of))
+    parts[C.GRADE_YEAR] = start
+    acts[C.IS_TEAM] = acts[C.IS_TEAM].astype(bool)
+    edges = edges[edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+                  & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
+    # status as of the cut-off: the latest history entry at or before it, else pending
+    last = hist.sort_values([C.CHANGED_AT, "seq"], kind="stable").drop_duplicates(
+        C.ACHIEVEMENT_ID, keep="last").set_index(C.ACHIEVEMENT_ID)
+    ach[C.STATUS] = ach[C.ACHIEVEMENT_ID].map(last[C.STATUS]).fillna(ModerationStatus.PENDING.value)
+    ach[C.STATUS_CHANGED_AT] = ach[C.ACHIEVEMENT_ID].map(last[C.CHANGED_AT])
+    ach = ach[ach[C.PARTICIPANT_ID].isin(parts[C.PARTICIPANT_ID])
+              & ach[C.ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
+    frames = {"participants": parts, "activities": acts, "activity_directions": dirs,
+              "activity_edges": edges, "achievements": ach}
+    return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # drop pandas' schema metadata: it would tie the content hash to the pandas version
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Path) -> Path:
+    """Write ``frames`` under ``root`` at their content address; return the snapshot folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        files = {}
+        for name in FRAME_DTYPES:
+            path = tmp / f"{name}.parquet"
+            _write_parquet(frames[name], path)
+            files[name] = {"file": path.name, "rows": len(frames[name]), "sha256": _sha256(path)}
+        identity = json.dumps({"as_of": as_of.isoformat(), "schema_version": SCHEMA_VERSION,
+                               "tables": {n: f["sha256"] for n, f in files.items()}},
+                              sort_keys=True)
+        snapshot_id = hashlib.sha256(identity.encode()).hexdigest()
+        manifest = {"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
+                    "schema_version": SCHEMA_VERSION, "tables": files}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        final = root / snapshot_id[:16]
+        if final.exists():
+            load_manifest(final)  # already there: the same content, verified
+            return final
+        for f in tmp.iterdir():
+            os.chmod(f, 0o444)
+        os.replace(tmp, final)
+        return final
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def create_snapshot(store: Store, as_of: dt.datetime, root: Path) -> Path:
+    """Read the store as of ``as_of`` and write the snapshot; returns its folder."""
+    frames = read_frames(store, as_of)
+    path = write_snapshot(frames, as_of, root)
+    log.info("snapshot", path=str(path), as_of=as_of.isoformat(),
+             **{n: len(f) for n, f in frames.items()})
+    return path
+
+
+def load_manifest(path: Path) -> dict[str, object]:
+    manifest_path = path / MANIFEST
+    if not manifest_path.exists():
+        raise SnapshotError(f"{path}: not a snapshot (no {MANIFEST}); create one with "
+                            "`talent snapshot --as-of DATE`")
+    manifest: dict[str, object] = json.loads(manifest_path.read_text())
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise SnapshotError(f"{path}: schema version {manifest.get('schema_version')} is not "
+                            f"{SCHEMA_VERSION}; recreate the snapshot with this code")
+    return manifest
+
+
+def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
+    """Load a snapshot folder, checking every file against its recorded hash."""
+    path = Path(path)
+    manifest = load_manifest(path)
+    tables_meta: dict[str, dict[str, object]] = manifest["tables"]  # type: ignore[assignment]
+    frames = {}
+    for name in FRAME_DTYPES:
+        meta = tables_meta[name]
+        file = path / str(meta["file"])
+        if not file.exists():
+            raise SnapshotError(f"{path}: {file.name} is missing; the snapshot is incomplete")
+        if verify and _sha256(file) != meta["sha256"]:
+            raise SnapshotError(f"{path}: {file.name} does not match its hash in {MANIFEST}; "
+                                "the snapshot was modified or truncated, recreate it")
+        frames[name] = pq.read_table(file).to_pandas()
+    as_of = dt.datetime.fromisoformat(str(manifest["as_of"]))
+    return Snapshot.from_frames(as_of, frames, snapshot_id=str(manifest["snapshot_id"]))
+
+
+def participant_counts(snapshot: Snapshot) -> dict[str, int]:
+    """Row counts of a snapshot's frames, for summaries."""
+    return {n: len(getattr(snapshot, n)) for n in FRAME_DTYPES} | {
+        "verified_achievements": int(np.sum(snapshot.achievements[C.STATUS]
+                                            == ModerationStatus.VERIFIED))
+    }
