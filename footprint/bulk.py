@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Connection, DateTime, Float, Integer, Table, bindparam, text
+from sqlalchemy import Boolean, Column, Connection, DateTime, Float, Integer, Table, bindparam, text
 from sqlalchemy.sql import Select
 from tqdm import tqdm
 
@@ -20,11 +20,13 @@ SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 IN_CHUNK = 900  # below SQLite's bound-parameter limit
 
 
-def _column_values(conn: Connection, table: Table, frame: pd.DataFrame) -> list[np.ndarray]:
+def _column_values(
+    conn: Connection, columns: Iterable[Column[Any]], frame: pd.DataFrame
+) -> list[np.ndarray]:
     """Python values per column, typed for the DB-API of ``conn``'s dialect (None for missing)."""
     sqlite = conn.dialect.name == "sqlite"
     out = []
-    for col in table.columns:
+    for col in columns:
         if col.name not in frame.columns:
             out.append(np.full(len(frame), None, dtype=object))
             continue
@@ -68,7 +70,7 @@ def insert_frame(
         for i, c in enumerate(table.columns)
         if c.name in frame.columns or not (c.primary_key and isinstance(c.type, Integer))
     ]
-    all_values = _column_values(conn, table, frame)
+    all_values = _column_values(conn, table.columns, frame)
     names = [table.columns[i].name for i in keep]
     values = [all_values[i] for i in keep]
     raw = conn.connection.dbapi_connection
@@ -104,9 +106,7 @@ def update_frame(conn: Connection, table: Table, frame: pd.DataFrame, keys: Sequ
     for k in keys:
         stmt = stmt.where(table.c[k] == bindparam(f"k_{k}"))
     stmt = stmt.values({c: bindparam(f"v_{c}") for c in set_cols})
-    cols = [table.c[c] for c in frame.columns]
-    sub_table = Table(f"_{table.name}_upd", table.metadata.__class__(), *[c.copy() for c in cols])
-    values = _column_values(conn, sub_table, frame)
+    values = _column_values(conn, [table.c[c] for c in frame.columns], frame)
     names = [(f"k_{c}" if c in keys else f"v_{c}") for c in frame.columns]
     params = [dict(zip(names, row, strict=True)) for row in _rows(values)]
     if conn.dialect.name == "sqlite":

@@ -96,7 +96,7 @@ def read_raw(path: Path) -> RawFile:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
             frame = frame.astype(object).where(frame != "", None)
         elif fmt == "jsonl":
-            frame = _as_strings(pd.read_json(path, lines=True, dtype=False, convert_dates=False))
+            frame = _as_strings(pd.read_json(path, lines=True, dtype=False))
         else:
             frame = _as_strings(pq.read_table(path).to_pandas())
     except InputFileError:
