@@ -1,0 +1,443 @@
+"""The rating engine: one season of a snapshot in, the rating table and its explanations out.
+
+``rate`` is the only entry point; the CLI, the benchmark and (later) the serving layer all call
+it, so they cannot disagree. The work is vectorised over all achievements of the season:
+
+1. pick the season's achievements (the school year: 1 June .. 31 May; June-August ones are kept only
+   to be explained as out of season) and score each one (:mod:`models.rating.points`);
+2. mark the ineligible ones (rejected, out of season, unverified, account unverified, no points);
+3. expand each achievement to its activity's directions, weighted;
+4. select what counts (:mod:`models.rating.selection`): best role, furthest chain stage, caps,
+   best N;
+5. sum, normalise, order and award diplomas (:mod:`models.rating.ranking`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from footprint.calendar import parse_season, season_bounds
+from footprint.columns import Columns as C
+from footprint.directions import direction_codes
+from footprint.enums import ModerationStatus
+from footprint.errors import ConfigError, TalentError
+from footprint.frames import Snapshot
+from footprint.logs import get_logger
+from models.rating.chains import selection_chains
+from models.rating.codes import COUNTED, REASON_INDEX, ReasonCode, View
+from models.rating.columns import RatingColumns as RC
+from models.rating.points import (
+    activity_factors,
+    performance,
+    quality_from_performance,
+    result_factors,
+    score_percentile,
+)
+from models.rating.ranking import rank_directions, totals
+from models.rating.rules import RatingRules
+from models.rating.selection import select
+
+if TYPE_CHECKING:
+    from models.rating.explain import RatingExplanation
+
+log = get_logger(__name__)
+
+TABLE_COLUMNS: tuple[str, ...] = (
+    C.PARTICIPANT_ID,
+    C.DIRECTION,
+    RC.SEASON,
+    RC.RAW_POINTS,
+    RC.SCORE,
+    RC.PLACE,
+    RC.DIPLOMA,
+    RC.PROVISIONAL,
+    RC.N_COUNTED,
+    RC.TIE_RESULTS,
+    RC.DECIDING_AT,
+    RC.RULES_VERSION,
+)
+
+
+class UnknownParticipantError(TalentError):
+    """The participant is not in the snapshot the rating was computed from."""
+
+
+def _micros(day: dt.date) -> int:
+    return int(np.datetime64(day, "us").astype(np.int64))
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    """One season's rating in one view, with everything needed to explain it.
+
+    Attributes
+    ----------
+    table
+        One row per rated participant and direction: ``participant_id, direction, season,
+        raw_points, score, place, diploma, provisional, n_counted, tie_break_results, deciding_at,
+        rules_version``; sorted by direction, place, participant_id.
+    thresholds
+        One row per direction: ``direction, n_rated, r_ref, winner_slots, prize_winner_slots,
+        n_winners, n_prize_winners``.
+    contributions
+        Integer-coded rows (achievement x direction) with their points, credit and reason code,
+        sorted by participant and direction. Explanations are built from it on demand.
+    """
+
+    season: str
+    view: View
+    rules: RatingRules
+    snapshot_id: str
+    as_of: dt.datetime
+    directions: tuple[str, ...]
+    table: pd.DataFrame
+    thresholds: pd.DataFrame
+    contributions: pd.DataFrame
+    achievements: pd.DataFrame
+    scored: pd.DataFrame
+    activities: pd.DataFrame
+    activity_directions: pd.DataFrame
+    participant_ids: pd.Index
+    account_verified: np.ndarray
+    ranked: pd.DataFrame
+
+    @property
+    def provisional(self) -> bool:
+        return self.view == View.PROVISIONAL
+
+    def participant_code(self, participant_id: str) -> int:
+        """Engine code of ``participant_id``; raises :class:`UnknownParticipantError`."""
+        code = self.participant_ids.get_indexer([participant_id])[0]
+        if code < 0:
+            raise UnknownParticipantError(
+                f"participant {participant_id!r} is not in snapshot {self.snapshot_id}"
+            )
+        return int(code)
+
+    def direction_code(self, direction: str) -> int:
+        """Engine code of ``direction``; raises :class:`ConfigError` for a direction not rated."""
+        if direction not in self.directions:
+            raise ConfigError(
+                f"direction {direction!r} is not in this rating; "
+                f"rated: {', '.join(self.directions)}"
+            )
+        return self.directions.index(direction)
+
+    @cached_property
+    def _row_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        key = self.contributions[RC.PID].to_numpy(np.int64) * len(
+            self.directions
+        ) + self.contributions[RC.DIR].to_numpy(np.int64)
+        return key, np.arange(len(key))
+
+    def rows_of(self, pid: int, dir_code: int) -> pd.DataFrame:
+        """Contribution rows of one participant (code) in one direction (code)."""
+        key, _ = self._row_ranges
+        target = pid * len(self.directions) + dir_code
+        lo, hi = np.searchsorted(key, target, "left"), np.searchsorted(key, target, "right")
+        return self.contributions.iloc[lo:hi]
+
+    @cached_property
+    def _standing_index(self) -> pd.Index:
+        return pd.MultiIndex.from_arrays([self.ranked[RC.PID], self.ranked[RC.DIR]])
+
+    def standing(self, pid: int, dir_code: int) -> pd.Series | None:
+        """The ranked row (codes, raw points, score, place, diploma, ...) or None if not rated."""
+        pos = self._standing_index.get_indexer([(pid, dir_code)])[0]
+        return None if pos < 0 else self.ranked.iloc[pos]
+
+    def explain(self, participant_id: str, direction: str) -> RatingExplanation:
+        """The stable explanation of one participant's standing in one direction."""
+        from models.rating.explain import build_explanation
+
+        return build_explanation(
+            self, self.participant_code(participant_id), self.direction_code(direction)
+        )
+
+    def explanations(self, direction: str | None = None) -> Iterator[RatingExplanation]:
+        """Explanations of every participant with at least one achievement in the season, by
+        participant and direction (lazy: each one is built when iterated)."""
+        from models.rating.explain import build_explanation
+
+        key, _ = self._row_ranges
+        if len(key) == 0:
+            return
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        wanted = None if direction is None else self.direction_code(direction)
+        n_dir = len(self.directions)
+        for k in key[starts]:
+            pid, dir_code = divmod(int(k), n_dir)
+            if wanted is None or dir_code == wanted:
+                yield build_explanation(self, pid, dir_code)
+
+    def top(self, direction: str, n: int = 10) -> pd.DataFrame:
+        """The first ``n`` rows of one direction's table."""
+        part = self.table[self.table[C.DIRECTION] == direction]
+        return part.head(n)
+
+
+def _resolve_directions(directions: Sequence[str] | None) -> tuple[str, ...]:
+    known = direction_codes()
+    if directions is None:
+        return known
+    unknown = [d for d in directions if d not in known]
+    if unknown:
+        raise ConfigError(f"unknown direction(s) {unknown}; known: {', '.join(known)}")
+    return tuple(d for d in known if d in set(directions))
+
+
+def _season_rows(snapshot: Snapshot, year: int) -> pd.DataFrame:
+    """Achievements of the school year (1 June .. 31 May): the season plus the summer before it."""
+    _, last = season_bounds(year)
+    date = snapshot.achievements[C.ACHIEVED_AT].to_numpy("datetime64[us]")
+    lo = np.datetime64(dt.date(year, 6, 1), "us")
+    hi = np.datetime64(last + dt.timedelta(days=1), "us")
+    return snapshot.achievements[(date >= lo) & (date < hi)].reset_index(drop=True)
+
+
+def rate(
+    snapshot: Snapshot,
+    season: str,
+    rules: RatingRules,
+    *,
+    provisional: bool = False,
+    directions: Sequence[str] | None = None,
+) -> RatingResult:
+    """Compute the contest rating of ``season`` from ``snapshot``.
+
+    Parameters
+    ----------
+    snapshot
+        The footprint as of some instant (only what was known then is rated).
+    season
+        Season name, e.g. ``"2025/26"`` (1 September 2025 .. 31 May 2026).
+    rules
+        Validated rules (:func:`models.rating.rules.load_rules`); they must cover ``season``.
+    provisional
+        False: the official rating (verified achievements of verified accounts). True: as if every
+        pending achievement and every account were verified, shown apart from the official one.
+    directions
+        Direction codes to rate; all configured directions when None.
+
+    Returns
+    -------
+    RatingResult
+        The table, per-direction thresholds and lazily built explanations.
+
+    Raises
+    ------
+    ConfigError
+        Malformed season, rules for another season, or an unknown direction.
+    """
+    started = time.perf_counter()
+    try:
+        year = parse_season(season)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not rules.covers(season):
+        raise ConfigError(f"rules {rules.version} are for season {rules.season}, not {season}")
+    dirs = _resolve_directions(directions)
+    view = View.PROVISIONAL if provisional else View.OFFICIAL
+
+    activities = snapshot.activities.reset_index(drop=True)
+    act_index = pd.Index(activities[C.ACTIVITY_ID].astype("object"))
+    factors = activity_factors(activities, rules)
+    chain, depth = selection_chains(snapshot.activity_edges, act_index)
+
+    participants = snapshot.participants.sort_values(C.PARTICIPANT_ID, kind="stable")
+    pid_index = pd.Index(participants[C.PARTICIPANT_ID].astype("object"))
+    verified_account = participants[C.ACCOUNT_VERIFIED].to_numpy(bool)
+
+    ach = _season_rows(snapshot, year)
+    act = act_index.get_indexer(ach[C.ACTIVITY_ID].astype("object"))
+    pid = pid_index.get_indexer(ach[C.PARTICIPANT_ID].astype("object"))
+    known = (act >= 0) & (pid >= 0)
+    if not known.all():
+        log.warning(
+            "achievements without their participant or activity skipped", rows=int((~known).sum())
+        )
+        ach, act, pid = ach[known].reset_index(drop=True), act[known], pid[known]
+    order = (
+        pc.rank(
+            pa.array(ach[C.ACHIEVEMENT_ID].astype("object"), type=pa.string()),
+            sort_keys="ascending",
+            tiebreaker="first",
+        )
+        .to_numpy()
+        .astype(np.int64)
+    )
+    canonical = np.lexsort((order, pid))
+    ach = ach.iloc[canonical].reset_index(drop=True)
+    act, pid, order = act[canonical], pid[canonical], order[canonical]
+    date = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)
+
+    # points of each achievement
+    kind_code = factors[RC.KIND_CODE].to_numpy()[act]
+    score = ach[C.SCORE].to_numpy(np.float64, na_value=np.nan)
+    max_score = activities[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan)[act]
+    percentile = score_percentile(act, pid, score, act, pid, score)
+    quality = quality_from_performance(
+        performance(kind_code, score, max_score, percentile, rules), rules
+    )
+    result_factor = result_factors(ach[C.RESULT], kind_code, rules)
+    base = factors[RC.BASE].to_numpy()[act]
+    level_factor = factors[RC.LEVEL_FACTOR].to_numpy()[act]
+    list_bonus = factors[RC.LIST_BONUS].to_numpy()[act]
+    points = base * level_factor * result_factor * quality * list_bonus
+
+    # eligibility: the first reason that applies
+    status = ach[C.STATUS].astype("object").to_numpy()
+    pending = status == ModerationStatus.PENDING.value
+    conditions = [
+        ~pending & (status != ModerationStatus.VERIFIED.value),
+        date < _micros(dt.date(year, 9, 1)),
+        pending & (view == View.OFFICIAL),
+        ~verified_account[pid] & (view == View.OFFICIAL),
+        points <= 0,
+    ]
+    codes = [
+        REASON_INDEX[c]
+        for c in (
+            ReasonCode.REJECTED,
+            ReasonCode.OUT_OF_SEASON,
+            ReasonCode.UNVERIFIED,
+            ReasonCode.ACCOUNT_UNVERIFIED,
+            ReasonCode.NO_POINTS,
+        )
+    ]
+    reason = np.select(conditions, codes, default=COUNTED).astype(np.int16)
+
+    scored = pd.DataFrame(
+        {
+            RC.BASE: base,
+            RC.LEVEL_FACTOR: level_factor,
+            RC.RESULT_FACTOR: result_factor,
+            RC.QUALITY: quality,
+            RC.LIST_BONUS: list_bonus,
+            RC.POINTS: points,
+        }
+    )
+
+    # one row per achievement and direction
+    ad = snapshot.activity_directions
+    ad = ad[ad[C.DIRECTION].isin(dirs)].drop_duplicates([C.ACTIVITY_ID, C.DIRECTION])
+    ad_act = act_index.get_indexer(ad[C.ACTIVITY_ID].astype("object"))
+    ad_dir = pd.Index(dirs).get_indexer(ad[C.DIRECTION].astype("object"))
+    ad_weight = ad[C.WEIGHT].to_numpy(np.float64)
+    keep = ad_act >= 0
+    ad_act, ad_dir, ad_weight = ad_act[keep], ad_dir[keep], ad_weight[keep]
+    ad_order = np.lexsort((ad_dir, ad_act))
+    ad_act, ad_dir, ad_weight = ad_act[ad_order], ad_dir[ad_order], ad_weight[ad_order]
+    per_act = np.bincount(ad_act, minlength=len(activities))
+    first_of_act = np.r_[0, np.cumsum(per_act)[:-1]]
+    repeat = per_act[act]
+    row = np.repeat(np.arange(len(ach)), repeat)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    link = first_of_act[act[row]] + within
+    weight = ad_weight[link]
+    contributions = pd.DataFrame(
+        {
+            RC.ROW: row,
+            RC.PID: pid[row],
+            RC.DIR: ad_dir[link].astype(np.int64),
+            RC.ACT: act[row],
+            RC.KIND_CODE: kind_code[row],
+            RC.CHAIN: chain[act[row]],
+            RC.DEPTH: depth[act[row]],
+            RC.DATE: date[row],
+            RC.ORDER: order[row],
+            C.WEIGHT: weight,
+            RC.WPOINTS: points[row] * weight,
+            RC.REASON: reason[row],
+            RC.TIE_LEVEL: factors[RC.TIE_LEVEL].to_numpy(bool)[act[row]],
+        }
+    )
+    contributions = select(contributions, rules)
+    contributions = contributions.iloc[
+        np.lexsort(
+            (
+                contributions[RC.ROW].to_numpy(),
+                contributions[RC.DIR].to_numpy(),
+                contributions[RC.PID].to_numpy(),
+            )
+        )
+    ].reset_index(drop=True)
+
+    ranked, thresholds = rank_directions(totals(contributions), rules)
+    table = _public_table(ranked, pid_index, dirs, season, view, rules)
+    thresholds.insert(0, C.DIRECTION, [dirs[d] for d in thresholds[RC.DIR]])
+    thresholds = thresholds.drop(columns=[RC.DIR])
+
+    elapsed = time.perf_counter() - started
+    log.info(
+        "rating computed",
+        season=season,
+        view=view.value,
+        snapshot=snapshot.snapshot_id,
+        achievements=len(ach),
+        contributions=len(contributions),
+        rated=len(table),
+        seconds=round(elapsed, 3),
+    )
+    return RatingResult(
+        season=season,
+        view=view,
+        rules=rules,
+        snapshot_id=snapshot.snapshot_id,
+        as_of=snapshot.as_of,
+        directions=dirs,
+        table=table,
+        thresholds=thresholds,
+        contributions=contributions,
+        achievements=ach,
+        scored=scored,
+        activities=activities.assign(**{RC.CHAIN: chain, RC.DEPTH: depth}),
+        activity_directions=ad.reset_index(drop=True),
+        participant_ids=pid_index,
+        account_verified=verified_account,
+        ranked=ranked,
+    )
+
+
+def _public_table(
+    ranked: pd.DataFrame,
+    pid_index: pd.Index,
+    dirs: tuple[str, ...],
+    season: str,
+    view: View,
+    rules: RatingRules,
+) -> pd.DataFrame:
+    """Strings instead of codes, fixed column order, sorted by direction, place, participant."""
+    pid = ranked[RC.PID].to_numpy(np.int64)
+    table = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: pd.array(pid_index.to_numpy()[pid], dtype="string"),
+            C.DIRECTION: pd.array(
+                np.asarray(dirs, dtype=object)[ranked[RC.DIR].to_numpy(np.int64)], dtype="string"
+            ),
+            RC.SEASON: pd.array([season] * len(ranked), dtype="string"),
+            RC.RAW_POINTS: ranked[RC.RAW_POINTS].to_numpy(np.float64),
+            RC.SCORE: ranked[RC.SCORE].to_numpy(np.float64),
+            RC.PLACE: ranked[RC.PLACE].to_numpy(np.int64),
+            RC.DIPLOMA: pd.array(ranked[RC.DIPLOMA].to_numpy(), dtype="string"),
+            RC.PROVISIONAL: np.full(len(ranked), view == View.PROVISIONAL),
+            RC.N_COUNTED: ranked[RC.N_COUNTED].to_numpy(np.int64),
+            RC.TIE_RESULTS: ranked[RC.TIE_RESULTS].to_numpy(np.int64),
+            RC.DECIDING_AT: ranked[RC.DECIDING_AT].to_numpy(np.int64).astype("datetime64[us]"),
+            RC.RULES_VERSION: pd.array([rules.version] * len(ranked), dtype="string"),
+        },
+        columns=list(TABLE_COLUMNS),
+    )
+    # participant codes follow the sorted participant ids, so they break the last ties by id
+    order = np.lexsort((pid, table[RC.PLACE].to_numpy(), ranked[RC.DIR].to_numpy(np.int64)))
+    return table.iloc[order].reset_index(drop=True)
