@@ -99,7 +99,8 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
     # status as of the cut-off: the latest history entry at or before it, else pending
     last = hist.sort_values([C.CHANGED_AT, "seq"], kind="stable").drop_duplicates(
         C.ACHIEVEMENT_ID, keep="last").set_index(C.ACHIEVEMENT_ID)
-    ach[C.STATUS] = ach[C.ACHIEVEMENT_ID].map(last[C.STATUS]).fillna(ModerationStatus.PENDING.value)
+    status = ach[C.ACHIEVEMENT_ID].map(last[C.STATUS]).astype(object)
+    ach[C.STATUS] = status.where(status.notna(), ModerationStatus.PENDING.value)
     ach[C.STATUS_CHANGED_AT] = ach[C.ACHIEVEMENT_ID].map(last[C.CHANGED_AT])
     ach = ach[ach[C.PARTICIPANT_ID].isin(parts[C.PARTICIPANT_ID])
               & ach[C.ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]

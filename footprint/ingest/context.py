@@ -15,6 +15,9 @@ from footprint.hashing import subject_hashes
 from footprint.ingest.validate import PROBLEM_COLUMNS
 
 
+ERASED = "erased"
+
+
 @dataclass
 class Counts:
     added: int = 0
@@ -78,7 +81,7 @@ class BatchContext:
         hashes = subject_hashes(self.salt, ids)
         hit = frame[ref_col].map(hashes).isin(dead) | frame[canon_col].map(hashes).isin(dead)
         self.reject(
-            frame.index[hit], C.PARTICIPANT_ID, "erased",
+            frame.index[hit], C.PARTICIPANT_ID, ERASED,
             "the participant withdrew consent and was erased; their records are not accepted",
         )
         return frame.loc[~hit]

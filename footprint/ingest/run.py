@@ -19,7 +19,7 @@ from footprint.enums import Entity
 from footprint.hashing import row_hashes, subject_hashes
 from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
-from footprint.ingest.context import BatchContext
+from footprint.ingest.context import ERASED, BatchContext
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
 from footprint.ingest.reader import RawFile, list_input_files, read_raw
 from footprint.ingest.validate import PROBLEM_COLUMNS, validate
@@ -82,6 +82,9 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
         "quarantined_at": ctx.now,
     })
     frame["quarantine_key"] = row_hashes(frame[[C.SOURCE, "entity", "raw_row", "field"]]).to_numpy()
+    # an erased participant's re-sent rows are refused without keeping their content
+    erased = frame["reason_code"] == ERASED
+    frame.loc[erased, "raw_row"] = json.dumps({"withheld": "participant erased"})
     have = read_frame(ctx.conn, select(tables.quarantine.c.quarantine_key).where(
         tables.quarantine.c[C.SOURCE] == ctx.source, tables.quarantine.c.entity == raw.entity.value))
     return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
