@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import footprint_commands
+from cli import demo_command, footprint_commands
 
 app = typer.Typer(
     name="talent",
@@ -14,3 +14,4 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 footprint_commands.register(app)
+demo_command.register(app)

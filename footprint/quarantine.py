@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from footprint import tables
 from footprint.bulk import read_frame
@@ -18,5 +18,17 @@ def list_quarantine(store: Store, source: str | None = None, limit: int = 100) -
     if source is not None:
         stmt = stmt.where(q.c.source == source)
     stmt = stmt.order_by(q.c.quarantined_at.desc(), q.c.file_name, q.c.row_number).limit(limit)
+    with store.engine.connect() as conn:
+        return read_frame(conn, stmt)
+
+
+def quarantine_reasons(store: Store) -> pd.DataFrame:
+    """How many quarantined rows there are per entity, field and reason code."""
+    q = tables.quarantine
+    stmt = (
+        select(q.c.entity, q.c.field, q.c.reason_code, func.count().label("rows"))
+        .group_by(q.c.entity, q.c.field, q.c.reason_code)
+        .order_by(q.c.entity, func.count().desc())
+    )
     with store.engine.connect() as conn:
         return read_frame(conn, stmt)
