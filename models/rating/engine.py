@@ -165,20 +165,18 @@ class RatingResult:
         )
 
     def explanations(self, direction: str | None = None) -> Iterator[RatingExplanation]:
-        """Explanations of every participant with at least one achievement in the season, by
-        participant and direction (lazy: each one is built when iterated)."""
-        from models.rating.explain import build_explanation
+        """Validated explanations of every participant with an achievement in the season (lazy),
+        ordered by participant and direction."""
+        from models.rating.explain import RatingExplanation, explanation_dicts
 
-        key, _ = self._row_ranges
-        if len(key) == 0:
-            return
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        wanted = None if direction is None else self.direction_code(direction)
-        n_dir = len(self.directions)
-        for k in key[starts]:
-            pid, dir_code = divmod(int(k), n_dir)
-            if wanted is None or dir_code == wanted:
-                yield build_explanation(self, pid, dir_code)
+        for data in explanation_dicts(self, direction):
+            yield RatingExplanation.model_validate(data)
+
+    def explanation_dicts(self, direction: str | None = None) -> Iterator[dict]:
+        """The same explanations as JSON-ready dicts, built column-wise (fast, for bulk export)."""
+        from models.rating.explain import explanation_dicts
+
+        return explanation_dicts(self, direction)
 
     def top(self, direction: str, n: int = 10) -> pd.DataFrame:
         """The first ``n`` rows of one direction's table."""

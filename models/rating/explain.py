@@ -9,6 +9,7 @@ decimals here; the rating table keeps full precision.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -124,14 +125,23 @@ class RatingExplanation(_Model):
     contributions: list[Contribution]
 
 
-def _r(value: float) -> float:
-    return round(float(value), DIGITS)
+def _round(values: np.ndarray) -> list[float]:
+    return np.round(np.asarray(values, dtype=np.float64), DIGITS).tolist()
 
 
-def _ts(value: np.datetime64 | pd.Timestamp | None) -> dt.datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).to_pydatetime()
+def _iso(values: np.ndarray) -> list[str | None]:
+    """ISO 8601 strings as pydantic writes naive datetimes (no fraction when it is zero)."""
+    text = np.char.replace(
+        np.datetime_as_string(values.astype("datetime64[us]"), unit="us"), ".000000", ""
+    )
+    return [None if t == "NaT" else t for t in text.tolist()]
+
+
+def _nullable(values: np.ndarray) -> list[str | None]:
+    return [
+        None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+        for v in values
+    ]
 
 
 def reason_model(code: ReasonCode, **params: Param) -> Reason:
@@ -139,97 +149,123 @@ def reason_model(code: ReasonCode, **params: Param) -> Reason:
     return Reason(code=code, text_ru=reason_text(code, **params), params=params)
 
 
+def _reason_params(
+    result: RatingResult, code: ReasonCode, kind: str, result_value: str
+) -> dict[str, Param]:
+    if code == ReasonCode.OUT_OF_SEASON:
+        return {"season": result.season}
+    if code == ReasonCode.NO_POINTS:
+        return {"result": RU_LABELS.get(result_value, result_value)}
+    if code == ReasonCode.CAPPED:
+        return {"cap": result.rules.caps[ActivityKind(kind)], "kind": RU_LABELS.get(kind, kind)}
+    if code == ReasonCode.BELOW_BEST_N:
+        return {"n": result.rules.selection.best_n}
+    if code == ReasonCode.NO_COUNTED_ACHIEVEMENTS:
+        return {"season": result.season}
+    return {}
+
+
 def contribution_reason(
     result: RatingResult, code: ReasonCode, kind: str, result_value: str
 ) -> Reason:
     """The reason for a non-counted contribution, with the parameters its text needs."""
-    if code == ReasonCode.OUT_OF_SEASON:
-        return reason_model(code, season=result.season)
-    if code == ReasonCode.NO_POINTS:
-        return reason_model(code, result=RU_LABELS.get(result_value, result_value))
-    if code == ReasonCode.CAPPED:
-        cap = result.rules.caps[ActivityKind(kind)]
-        return reason_model(code, cap=cap, kind=RU_LABELS.get(kind, kind))
-    if code == ReasonCode.BELOW_BEST_N:
-        return reason_model(code, n=result.rules.selection.best_n)
-    return reason_model(code)
+    return reason_model(code, **_reason_params(result, code, kind, result_value))
 
 
-def _contributions(result: RatingResult, rows: pd.DataFrame) -> list[Contribution]:
-    ach = result.achievements
-    acts = result.activities
-    row = rows[RC.ROW].to_numpy(np.int64)
-    act = rows[RC.ACT].to_numpy(np.int64)
+def _reason_dict(
+    result: RatingResult, code: ReasonCode, kind: str = "", result_value: str = ""
+) -> dict:
+    params = _reason_params(result, code, kind, result_value)
+    return {"code": code.value, "text_ru": reason_text(code, **params), "params": params}
+
+
+def _presentation_order(rows: pd.DataFrame) -> np.ndarray:
+    """By participant and direction; inside, counted first (largest credit first), then the rest by
+    date, each tie finally by achievement id."""
     reason = rows[RC.REASON].to_numpy()
     credit = rows[RC.CREDIT].to_numpy(np.float64)
-    wpoints = rows[RC.WPOINTS].to_numpy(np.float64)
-    weight = rows[C.WEIGHT].to_numpy(np.float64)
-    floor_row = rows[RC.FLOOR_ROW].to_numpy(np.int64)
-    date = rows[RC.DATE].to_numpy(np.int64)
-    # counted first (largest credit first), then the rest by date
-    order = np.lexsort((rows[RC.ORDER].to_numpy(), date, -credit, reason != COUNTED))
-    sub = ach.iloc[row]
-    sc = result.scored.iloc[row]
-    titles = acts[C.TITLE].iloc[act].to_numpy(object)
-    kinds = acts[C.KIND].iloc[act].to_numpy(object)
-    levels = acts[C.LEVEL].iloc[act].to_numpy(object)
-    cols = {
-        c: sub[c].to_numpy(object)
-        for c in (C.ACHIEVEMENT_ID, C.ACTIVITY_ID, C.RESULT, C.STATUS, C.TEAM_ID)
-    }
-    scores = sub[C.SCORE].to_numpy(np.float64, na_value=np.nan)
-    achieved = sub[C.ACHIEVED_AT].to_numpy("datetime64[us]")
-    factors = {
-        c: sc[c].to_numpy(np.float64)
-        for c in (RC.BASE, RC.LEVEL_FACTOR, RC.RESULT_FACTOR, RC.QUALITY, RC.LIST_BONUS)
-    }
-    out: list[Contribution] = []
-    for i in order:
-        counted = reason[i] == COUNTED
-        notes: list[Note] = []
-        if counted and floor_row[i] >= 0:
-            notes.append(
-                Note(
-                    code=NoteCode.RAISED_TO_EARLIER_STAGE,
-                    text_ru=note_text(NoteCode.RAISED_TO_EARLIER_STAGE, points=_r(credit[i])),
-                    params={
-                        "points": _r(credit[i]),
-                        "from_achievement_id": str(ach[C.ACHIEVEMENT_ID].iloc[floor_row[i]]),
-                    },
-                )
-            )
-        team = cols[C.TEAM_ID][i]
-        out.append(
-            Contribution(
-                achievement_id=str(cols[C.ACHIEVEMENT_ID][i]),
-                activity_id=str(cols[C.ACTIVITY_ID][i]),
-                activity_title=None if pd.isna(titles[i]) else str(titles[i]),
-                kind=kinds[i],
-                level=levels[i],
-                result=cols[C.RESULT][i],
-                status=cols[C.STATUS][i],
-                achieved_at=_ts(achieved[i]),
-                score=None if np.isnan(scores[i]) else float(scores[i]),
-                team_id=None if pd.isna(team) else str(team),
-                factors=Factors(
-                    base=_r(factors[RC.BASE][i]),
-                    level=_r(factors[RC.LEVEL_FACTOR][i]),
-                    result=_r(factors[RC.RESULT_FACTOR][i]),
-                    quality=_r(factors[RC.QUALITY][i]),
-                    list_bonus=_r(factors[RC.LIST_BONUS][i]),
-                    direction_weight=_r(weight[i]),
-                ),
-                points=_r(wpoints[i]),
-                credited_points=_r(credit[i]),
-                counted=bool(counted),
-                reason=None
-                if counted
-                else contribution_reason(
-                    result, REASONS[reason[i] - 1], kinds[i], cols[C.RESULT][i]
-                ),
-                notes=notes,
-            )
+    return np.lexsort(
+        (
+            rows[RC.ORDER].to_numpy(),
+            rows[RC.DATE].to_numpy(),
+            -credit,
+            reason != COUNTED,
+            rows[RC.DIR].to_numpy(),
+            rows[RC.PID].to_numpy(),
         )
+    )
+
+
+def _contribution_dicts(result: RatingResult, rows: pd.DataFrame) -> list[dict]:
+    """One JSON-ready dict per row (in the order of ``rows``), built column-wise."""
+    row = rows[RC.ROW].to_numpy(np.int64)
+    act = rows[RC.ACT].to_numpy(np.int64)
+    # gather the rows first: converting whole columns would cost the size of the season
+    ach = result.achievements.iloc[row]
+    acts = result.activities.iloc[act]
+    sc = result.scored.iloc[row]
+    reason = rows[RC.REASON].to_numpy().tolist()
+    credit = _round(rows[RC.CREDIT].to_numpy())
+    floor_row = rows[RC.FLOOR_ROW].to_numpy(np.int64)
+    raised = floor_row >= 0
+    floor_from: list[str | None] = [None] * len(row)
+    if raised.any():
+        ids = result.achievements[C.ACHIEVEMENT_ID].iloc[floor_row[raised]].to_numpy(object)
+        for i, v in zip(np.flatnonzero(raised).tolist(), ids.tolist(), strict=True):
+            floor_from[i] = v
+    kinds = acts[C.KIND].to_numpy(object).tolist()
+    results = ach[C.RESULT].to_numpy(object).tolist()
+    cols = {
+        "achievement_id": ach[C.ACHIEVEMENT_ID].to_numpy(object).tolist(),
+        "activity_id": ach[C.ACTIVITY_ID].to_numpy(object).tolist(),
+        "activity_title": _nullable(acts[C.TITLE].to_numpy(object)),
+        "kind": kinds,
+        "level": acts[C.LEVEL].to_numpy(object).tolist(),
+        "result": results,
+        "status": ach[C.STATUS].to_numpy(object).tolist(),
+        "achieved_at": _iso(ach[C.ACHIEVED_AT].to_numpy("datetime64[us]")),
+        "score": [
+            None if np.isnan(v) else v
+            for v in ach[C.SCORE].to_numpy(np.float64, na_value=np.nan).tolist()
+        ],
+        "team_id": _nullable(ach[C.TEAM_ID].to_numpy(object)),
+    }
+    factor_cols = {
+        "base": _round(sc[RC.BASE].to_numpy()),
+        "level": _round(sc[RC.LEVEL_FACTOR].to_numpy()),
+        "result": _round(sc[RC.RESULT_FACTOR].to_numpy()),
+        "quality": _round(sc[RC.QUALITY].to_numpy()),
+        "list_bonus": _round(sc[RC.LIST_BONUS].to_numpy()),
+        "direction_weight": _round(rows[C.WEIGHT].to_numpy()),
+    }
+    points = _round(rows[RC.WPOINTS].to_numpy())
+    cache: dict[tuple[int, str, str], dict] = {}
+    out: list[dict] = []
+    for i in range(len(row)):
+        counted = reason[i] == COUNTED
+        why = None
+        if not counted:
+            key = (reason[i], kinds[i], results[i])
+            if key not in cache:
+                cache[key] = _reason_dict(result, REASONS[reason[i] - 1], kinds[i], results[i])
+            why = cache[key]
+        notes = []
+        if counted and raised[i]:
+            notes.append(
+                {
+                    "code": NoteCode.RAISED_TO_EARLIER_STAGE.value,
+                    "text_ru": note_text(NoteCode.RAISED_TO_EARLIER_STAGE, points=credit[i]),
+                    "params": {"points": credit[i], "from_achievement_id": floor_from[i]},
+                }
+            )
+        item = {name: values[i] for name, values in cols.items()}
+        item["factors"] = {name: values[i] for name, values in factor_cols.items()}
+        item["points"] = points[i]
+        item["credited_points"] = credit[i]
+        item["counted"] = counted
+        item["reason"] = why
+        item["notes"] = notes
+        out.append(item)
     return out
 
 
@@ -240,60 +276,133 @@ def _summary(
     place: int | None,
     n: int,
     diploma: Diploma,
-    why: Reason | None,
+    why: dict | None,
 ) -> str:
     if not rated:
-        return f"Участник не входит в рейтинг. {why.text_ru if why else ''}".strip()
+        return f"Участник не входит в рейтинг. {why['text_ru'] if why else ''}".strip()
     return (
-        f"Сумма баллов {_r(raw)}, нормированный балл {round(score, 2)} из 100, место {place} "
+        f"Сумма баллов {raw}, нормированный балл {round(score, 2)} из 100, место {place} "
         f"из {n}: {DIPLOMA_TEXT_RU[diploma]}."
     )
 
 
-def build_explanation(result: RatingResult, pid: int, dir_code: int) -> RatingExplanation:
-    """Build the explanation of participant ``pid`` in direction ``dir_code`` (engine codes)."""
-    direction = result.directions[dir_code]
-    titles = {d.code: d.title_ru for d in configured_directions()}
-    rows = result.rows_of(pid, dir_code)
-    standing = result.standing(pid, dir_code)
-    thr = result.thresholds[result.thresholds[C.DIRECTION] == direction]
-    n_rated = int(thr[RC.N_RATED].iloc[0]) if len(thr) else 0
-    r_ref = float(thr[RC.R_REF].iloc[0]) if len(thr) else None
-    tie_levels = sorted(result.rules.diplomas.tie_break_levels, key=list(Level).index)
-    if standing is None:
-        if result.view == View.OFFICIAL and not result.account_verified[pid]:
-            why = reason_model(ReasonCode.ACCOUNT_UNVERIFIED)
-        else:
-            why = reason_model(ReasonCode.NO_COUNTED_ACHIEVEMENTS, season=result.season)
-        rated, raw, score, place, diploma = False, 0.0, 0.0, None, Diploma.NONE
-        tie = TieBreak(results_at_levels=0, levels=tie_levels, deciding_achieved_at=None)
-    else:
-        why = None
-        rated = True
-        raw, score = float(standing[RC.RAW_POINTS]), float(standing[RC.SCORE])
-        place, diploma = int(standing[RC.PLACE]), Diploma(standing[RC.DIPLOMA])
-        tie = TieBreak(
-            results_at_levels=int(standing[RC.TIE_RESULTS]),
-            levels=tie_levels,
-            deciding_achieved_at=_ts(np.datetime64(int(standing[RC.DECIDING_AT]), "us")),
+class _Context:
+    """Per-rating lookups shared by every explanation (standings, thresholds, titles)."""
+
+    def __init__(self, result: RatingResult, bulk: bool = False) -> None:
+        self.result = result
+        n_dir = len(result.directions)
+        self.n_dir = n_dir
+        self.standing: dict[int, tuple] | None = None
+        if bulk:
+            ranked = result.ranked
+            keys = (
+                ranked[RC.PID].to_numpy(np.int64) * n_dir + ranked[RC.DIR].to_numpy(np.int64)
+            ).tolist()
+            self.standing = dict(zip(keys, self._standing_values(ranked), strict=True))
+        thr = result.thresholds
+        self.thresholds = {
+            d: (int(n), float(np.round(r, DIGITS)))
+            for d, n, r in zip(thr[C.DIRECTION], thr[RC.N_RATED], thr[RC.R_REF], strict=True)
+        }
+        self.titles = {d.code: d.title_ru for d in configured_directions()}
+        self.tie_levels = [lv.value for lv in Level if lv in result.rules.diplomas.tie_break_levels]
+
+    @staticmethod
+    def _standing_values(ranked: pd.DataFrame) -> list[tuple]:
+        return list(
+            zip(
+                _round(ranked[RC.RAW_POINTS].to_numpy()),
+                _round(ranked[RC.SCORE].to_numpy()),
+                ranked[RC.PLACE].to_numpy(np.int64).tolist(),
+                ranked[RC.DIPLOMA].tolist(),
+                ranked[RC.TIE_RESULTS].to_numpy(np.int64).tolist(),
+                _iso(ranked[RC.DECIDING_AT].to_numpy(np.int64).astype("datetime64[us]")),
+                strict=True,
+            )
         )
-    return RatingExplanation(
-        participant_id=str(result.participant_ids[pid]),
-        direction=direction,
-        direction_title_ru=titles.get(direction, direction),
-        season=result.season,
-        view=result.view,
-        rules_version=result.rules.version,
-        rated=rated,
-        not_rated_reason=why,
-        raw_points=_r(raw),
-        reference_points=None if r_ref is None else _r(r_ref),
-        score=_r(score),
-        place=place,
-        rated_count=n_rated,
-        diploma=diploma,
-        diploma_text_ru=DIPLOMA_TEXT_RU[diploma],
-        tie_break=tie,
-        summary_ru=_summary(rated, raw, score, place, n_rated, diploma, why),
-        contributions=_contributions(result, rows),
-    )
+
+    def _standing_of(self, pid: int, dir_code: int) -> tuple | None:
+        if self.standing is not None:
+            return self.standing.get(pid * self.n_dir + dir_code)
+        row = self.result.standing(pid, dir_code)
+        return None if row is None else self._standing_values(row.to_frame().T)[0]
+
+    def explanation(self, pid: int, dir_code: int, contributions: list[dict]) -> dict:
+        result = self.result
+        direction = result.directions[dir_code]
+        n_rated, r_ref = self.thresholds.get(direction, (0, None))
+        found = self._standing_of(pid, dir_code)
+        if found is None:
+            if result.view == View.OFFICIAL and not result.account_verified[pid]:
+                why = _reason_dict(result, ReasonCode.ACCOUNT_UNVERIFIED)
+            else:
+                why = _reason_dict(result, ReasonCode.NO_COUNTED_ACHIEVEMENTS)
+            rated, raw, score, place, diploma, ties, deciding = (
+                False,
+                0.0,
+                0.0,
+                None,
+                Diploma.NONE,
+                0,
+                None,
+            )
+        else:
+            why = None
+            rated = True
+            raw, score, place, diploma_value, ties, deciding = found
+            diploma = Diploma(diploma_value)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "participant_id": str(result.participant_ids[pid]),
+            "direction": direction,
+            "direction_title_ru": self.titles.get(direction, direction),
+            "season": result.season,
+            "view": result.view.value,
+            "rules_version": result.rules.version,
+            "rated": rated,
+            "not_rated_reason": why,
+            "raw_points": raw,
+            "reference_points": r_ref,
+            "score": score,
+            "place": place,
+            "rated_count": n_rated,
+            "diploma": diploma.value,
+            "diploma_text_ru": DIPLOMA_TEXT_RU[diploma],
+            "tie_break": {
+                "results_at_levels": ties,
+                "levels": self.tie_levels,
+                "deciding_achieved_at": deciding,
+            },
+            "summary_ru": _summary(rated, raw, score, place, n_rated, diploma, why),
+            "contributions": contributions,
+        }
+
+
+def explanation_dicts(result: RatingResult, direction: str | None = None) -> Iterator[dict]:
+    """JSON-ready explanations of every participant with achievements in the season.
+
+    Each dict equals ``RatingExplanation.model_dump(mode="json")`` (the tests check it) but is
+    built column-wise without per-object validation, so all participants can be written quickly.
+    """
+    rows = result.contributions
+    if direction is not None:
+        rows = rows[rows[RC.DIR] == result.direction_code(direction)]
+    rows = rows.iloc[_presentation_order(rows)]
+    if rows.empty:
+        return
+    context = _Context(result, bulk=True)
+    key = rows[RC.PID].to_numpy(np.int64) * context.n_dir + rows[RC.DIR].to_numpy(np.int64)
+    bounds = np.r_[np.flatnonzero(np.r_[True, key[1:] != key[:-1]]), len(key)]
+    items = _contribution_dicts(result, rows)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        pid, dir_code = divmod(int(key[lo]), context.n_dir)
+        yield context.explanation(pid, dir_code, items[lo:hi])
+
+
+def build_explanation(result: RatingResult, pid: int, dir_code: int) -> RatingExplanation:
+    """The validated explanation of participant ``pid`` in direction ``dir_code`` (engine codes)."""
+    rows = result.rows_of(pid, dir_code)
+    rows = rows.iloc[_presentation_order(rows)]
+    data = _Context(result).explanation(pid, dir_code, _contribution_dicts(result, rows))
+    return RatingExplanation.model_validate(data)
