@@ -131,9 +131,10 @@ def _round(values: np.ndarray) -> list[float]:
 
 def _iso(values: np.ndarray) -> list[str | None]:
     """ISO 8601 strings as pydantic writes naive datetimes (no fraction when it is zero)."""
-    text = np.char.replace(
-        np.datetime_as_string(values.astype("datetime64[us]"), unit="us"), ".000000", ""
-    )
+    if len(values) == 0:
+        return []
+    text = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
+    text = np.char.replace(text, ".000000", "")
     return [None if t == "NaT" else t for t in text.tolist()]
 
 
