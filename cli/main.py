@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import demo_command, footprint_commands
+from cli import rating_commands
 
 app = typer.Typer(
     name="talent",
@@ -15,3 +16,4 @@ app = typer.Typer(
 )
 footprint_commands.register(app)
 demo_command.register(app)
+rating_commands.register(app)

@@ -127,7 +127,17 @@ def rank_directions(tot: pd.DataFrame, rules: RatingRules) -> tuple[pd.DataFrame
             }
         )
     columns = [*tot.columns, RC.SCORE, RC.PLACE, RC.LAST_POSITION, RC.DIPLOMA]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    if tables:
+        table = pd.concat(tables, ignore_index=True)
+    else:
+        table = tot.iloc[:0].assign(
+            **{
+                RC.SCORE: np.zeros(0),
+                RC.PLACE: np.zeros(0, dtype=np.int64),
+                RC.LAST_POSITION: np.zeros(0, dtype=np.int64),
+                RC.DIPLOMA: np.zeros(0, dtype=object),
+            }
+        )[columns]
     threshold_frame = pd.DataFrame(
         thresholds,
         columns=[
