@@ -54,3 +54,16 @@ def export_instant(first_season: int, seasons: int) -> np.datetime64:
 def add_days(t: np.ndarray | np.datetime64, days: np.ndarray | float) -> np.ndarray:
     """``t`` plus a (possibly fractional) number of days, rounded to whole seconds."""
     return t + np.round(np.asarray(days) * 86_400).astype("int64") * SECOND
+
+
+def instant_from(year: int, month: int, day: int) -> np.datetime64:
+    """Midnight UTC of a calendar day given by numbers."""
+    return instant(dt.date(year, month, day))
+
+
+def season_year_of(t: np.ndarray) -> np.ndarray:
+    """Start year of the season each instant belongs to (June-August count toward the next one),
+    as :func:`footprint.calendar.season_start_year` does for dates."""
+    months = t.astype("datetime64[M]").astype(np.int64)
+    year, month = months // 12 + 1970, months % 12 + 1
+    return np.where(month >= 6, year, year - 1)

@@ -65,18 +65,18 @@ class MessyRates(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    malformed: float = Field(0.005, ge=0, le=0.05)
+    malformed: float = Field(default=0.005, ge=0, le=0.05)
     """Each kind of malformed row (unparseable grade, bad date, unknown enum value, unknown
     activity id, missing required field, score above max_score) hits this share of its file."""
-    duplicate_across_sources: float = Field(0.15, ge=0, le=1)
+    duplicate_across_sources: float = Field(default=0.15, ge=0, le=1)
     """Share of ``events`` achievements that the platform also exports under its own record ids."""
-    alias_participants: float = Field(0.03, ge=0, le=0.5)
+    alias_participants: float = Field(default=0.03, ge=0, le=0.5)
     """Share of participants whom the ``events`` source knows under an alias id (``ev-...``)."""
-    missing_score: float = Field(0.05, ge=0, le=1)
+    missing_score: float = Field(default=0.05, ge=0, le=1)
     """Share of scored achievement rows whose score is left empty."""
-    extra_pending: float = Field(0.05, ge=0, le=1)
+    extra_pending: float = Field(default=0.05, ge=0, le=1)
     """Share of moderated achievements exported as still pending."""
-    consent_withdrawal: float = Field(0.003, ge=0, le=0.1)
+    consent_withdrawal: float = Field(default=0.003, ge=0, le=0.1)
     """Share of participants who withdraw consent (rows of ``platform/consents``)."""
 
 
@@ -89,46 +89,46 @@ class SimulationConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    participants: int = Field(250_000, ge=200, le=5_000_000)
+    participants: int = Field(default=250_000, ge=200, le=5_000_000)
     """Participants registered by the end of the last season (all cohorts together)."""
-    seasons: int = Field(4, ge=1, le=12)
-    seed: int = Field(0, ge=0)
-    first_season: int = Field(2022, ge=2000, le=2100)
+    seasons: int = Field(default=4, ge=1, le=12)
+    seed: int = Field(default=0, ge=0)
+    first_season: int = Field(default=2022, ge=2000, le=2100)
     """Start year of the first simulated season (``2022`` means 2022/23)."""
     format: FileFormat = "parquet"
     messy: bool = False
     messy_rates: MessyRates = MessyRates()
 
     # population
-    initial_share: float = Field(0.5, gt=0, lt=1)
+    initial_share: float = Field(default=0.45, gt=0, lt=1)
     """Share of participants registered before the first season."""
-    cold_start_share: float = Field(0.1, ge=0, lt=1)
+    cold_start_share: float = Field(default=0.06, ge=0, lt=1)
     """Share of participants who register and never take part in anything."""
-    mean_active_years: float = Field(3.0, gt=0)
+    mean_active_years: float = Field(default=7.0, gt=0)
     """Mean time from registration to dropping out (exponential), in years."""
-    verified_account_share: float = Field(0.85, ge=0, le=1)
-    declared_interest_share: float = Field(0.6, ge=0, le=1)
+    verified_account_share: float = Field(default=0.85, ge=0, le=1)
+    declared_interest_share: float = Field(default=0.6, ge=0, le=1)
 
     # latent ability and interest
-    ability_correlation: float = Field(0.4, ge=0, lt=1)
+    ability_correlation: float = Field(default=0.4, ge=0, lt=1)
     """Correlation across directions of the person-level ability component."""
-    grade_effect: float = Field(0.12, ge=0)
+    grade_effect: float = Field(default=0.12, ge=0)
     """Ability gained per school year (logits), the same in every direction."""
-    interest_concentration: float = Field(0.8, gt=0)
+    interest_concentration: float = Field(default=0.8, gt=0)
     """Dirichlet concentration of interests: lower means more specialised participants."""
-    practice_rate: float = Field(0.05, ge=0)
+    practice_rate: float = Field(default=0.05, ge=0)
     """Ability gained from one well-fitting activity of weight 1 in a direction (logits)."""
-    drift_sd: float = Field(0.08, ge=0)
+    drift_sd: float = Field(default=0.08, ge=0)
     """Per-season random drift of ability in each direction (logits)."""
 
     # behaviour
-    picks_per_season: float = Field(1.6, gt=0)
+    picks_per_season: float = Field(default=2.6, gt=0)
     """Mean number of freely chosen activities (not olympiad stages) per active participant."""
-    engagement_sigma: float = Field(1.1, gt=0)
+    engagement_sigma: float = Field(default=1.2, gt=0)
     """Spread of the lognormal engagement that makes activity counts heavy-tailed."""
-    olympiad_entry_rate: float = Field(0.58, gt=0, le=1)
+    olympiad_entry_rate: float = Field(default=0.9, gt=0, le=1)
     """Chance that an eligible participant of average interest enters a profile's first stage."""
-    funnel_share: float = Field(0.015, gt=0, lt=0.2)
+    funnel_share: float = Field(default=0.015, gt=0, lt=0.2)
     """Share of a profile's first-stage entrants who reach its final."""
 
     @model_validator(mode="after")

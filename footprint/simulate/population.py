@@ -82,17 +82,20 @@ class Population:
 
 
 def pseudonymous_ids(prefix: str, n: int, rng: np.random.Generator, width: int = 7) -> np.ndarray:
-    """``n`` distinct ids ``<prefix><digits>`` in random order, so ids reveal nothing about order."""
+    """``n`` distinct ids ``<prefix><digits>`` in random order (ids reveal nothing about order)."""
     width = max(width, len(str(n - 1)))
     numbers = rng.permutation(n).astype(str)
     return np.char.add(prefix, np.char.zfill(numbers, width))
 
 
-def draw_population(config: SimulationConfig, n_directions: int, rng: np.random.Generator) -> Population:
+def draw_population(
+    config: SimulationConfig, n_directions: int, rng: np.random.Generator
+) -> Population:
     """Draw every participant of the world at once (vectorised over participants).
 
     Registration: ``initial_share`` registered in the one to three seasons before the first, the
-    rest during the simulated seasons (more in later seasons, most in September-October). Ability:
+    rest during the simulated seasons (more in later seasons, most in September-October); always
+    between 1 September and 31 May, so ``grade_year`` is the registration's season. Ability:
     multivariate normal with ``ability_correlation`` between directions; interests: Dirichlet,
     tilted toward the directions a participant is good at; engagement: lognormal with mean 1.
     """
@@ -124,7 +127,8 @@ def draw_population(config: SimulationConfig, n_directions: int, rng: np.random.
     years = np.unique(season_of_reg)
     opens = np.array([clock.season_start(int(y)) for y in years])
     season_open = opens[np.searchsorted(years, season_of_reg)]
-    day = np.where(initial, rng.random(n) * 364.0, rng.beta(1.2, 2.2, size=n) * 272.0)
+    # within Sep-May so that grade_year is the registration's season by the project calendar
+    day = np.where(initial, rng.random(n) * 272.0, rng.beta(1.2, 2.2, size=n) * 272.0)
     registered_at = clock.add_days(season_open, day)
 
     verified = rng.random(n) < config.verified_account_share
@@ -136,7 +140,9 @@ def draw_population(config: SimulationConfig, n_directions: int, rng: np.random.
     school = _draw_schools(region, n, rng)
 
     d = n_directions
-    corr = np.full((d, d), config.ability_correlation) + (1 - config.ability_correlation) * np.eye(d)
+    corr = np.full((d, d), config.ability_correlation) + (1 - config.ability_correlation) * np.eye(
+        d
+    )
     base = rng.standard_normal((n, d)) @ np.linalg.cholesky(corr).T
     raw_interest = rng.gamma(config.interest_concentration, size=(n, d)) * np.exp(0.4 * base)
     interest = raw_interest / raw_interest.sum(axis=1, keepdims=True)
@@ -146,8 +152,11 @@ def draw_population(config: SimulationConfig, n_directions: int, rng: np.random.
     sigma = config.engagement_sigma
     engagement = np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
     cold = rng.random(n) < config.cold_start_share
+    # activity clock starts at registration, or at the first season for earlier cohorts (the
+    # world starts from the participants still around then)
+    active_from = np.maximum(registered_at, clock.season_start(first))
     active_years = rng.exponential(config.mean_active_years, size=n)
-    dropout_at = registered_at + np.round(active_years * clock.YEAR_SECONDS).astype("int64") * clock.SECOND
+    dropout_at = clock.add_days(active_from, active_years * 365.25)
 
     return Population(
         ids=pseudonymous_ids("p", n, rng),
