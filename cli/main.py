@@ -6,6 +6,7 @@ import typer
 
 from cli import demo_command, footprint_commands
 from cli import rating_commands
+from cli import simulate_command
 
 app = typer.Typer(
     name="talent",
@@ -16,4 +17,5 @@ app = typer.Typer(
 )
 footprint_commands.register(app)
 demo_command.register(app)
+simulate_command.register(app)
 rating_commands.register(app)

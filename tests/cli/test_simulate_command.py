@@ -1,0 +1,69 @@
+"""``talent simulate``: writes a world and prints rows per file; bad options fail clearly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_simulate_writes_the_world_and_prints_rows_per_file(tmp_path: Path) -> None:
+    out = tmp_path / "world"
+    args = [
+        "simulate",
+        "--participants",
+        "600",
+        "--seasons",
+        "1",
+        "--seed",
+        "4",
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+        "--messy",
+        "--first-season",
+        "2024",
+        "--no-progress",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["first_season"] == 2024
+    for name, entry in manifest["files"].items():
+        assert (out / name).exists()
+        assert name in result.output
+        assert f"{entry['rows']:,}" in result.output
+    assert (out / "sources/platform/identities.csv").exists()
+    assert "injected mess" in result.output and "unparseable_grade" in result.output
+
+
+def test_simulate_refuses_bad_options(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "w"), "--format", "xlsx"])
+    assert result.exit_code != 0
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "w"), "--participants", "5"])
+    assert result.exit_code != 0
+    assert "participants" in result.output
+    assert not (tmp_path / "w").exists()
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x.txt").write_text("x")
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path / "busy"),
+            "--participants",
+            "300",
+            "--seasons",
+            "1",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "not empty" in result.output
