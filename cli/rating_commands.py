@@ -81,8 +81,7 @@ def print_top(result: RatingResult, top: int, console: Console) -> None:
             ("diploma", "left"),
         ):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        for row in part.itertuples(index=False):
-            record = row._asdict()
+        for record in part.to_dict("records"):
             table.add_row(
                 str(record[RC.PLACE]),
                 str(record[C.PARTICIPANT_ID]),

@@ -31,8 +31,8 @@ def selection_chains(edges: pd.DataFrame, activity_ids: pd.Index) -> tuple[np.nd
     chain = np.full(n, NO_CHAIN, dtype=np.int64)
     depth = np.zeros(n, dtype=np.int64)
     sel = edges[edges[C.EDGE_TYPE] == EdgeType.SELECTION.value]
-    src = activity_ids.get_indexer(sel[C.FROM_ACTIVITY_ID].astype("object"))
-    dst = activity_ids.get_indexer(sel[C.TO_ACTIVITY_ID].astype("object"))
+    src = activity_ids.get_indexer(pd.Index(sel[C.FROM_ACTIVITY_ID].astype("object")))
+    dst = activity_ids.get_indexer(pd.Index(sel[C.TO_ACTIVITY_ID].astype("object")))
     keep = (src >= 0) & (dst >= 0) & (src != dst)
     src, dst = src[keep], dst[keep]
     if len(src) == 0:

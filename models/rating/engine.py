@@ -117,7 +117,7 @@ class RatingResult:
 
     def participant_code(self, participant_id: str) -> int:
         """Engine code of ``participant_id``; raises :class:`UnknownParticipantError`."""
-        code = self.participant_ids.get_indexer([participant_id])[0]
+        code = self.participant_ids.get_indexer(pd.Index([participant_id]))[0]
         if code < 0:
             raise UnknownParticipantError(
                 f"participant {participant_id!r} is not in snapshot {self.snapshot_id}"
@@ -153,7 +153,7 @@ class RatingResult:
 
     def standing(self, pid: int, dir_code: int) -> pd.Series | None:
         """The ranked row (codes, raw points, score, place, diploma, ...) or None if not rated."""
-        pos = self._standing_index.get_indexer([(pid, dir_code)])[0]
+        pos = self._standing_index.get_indexer(pd.MultiIndex.from_tuples([(pid, dir_code)]))[0]
         return None if pos < 0 else self.ranked.iloc[pos]
 
     def explain(self, participant_id: str, direction: str) -> RatingExplanation:
@@ -257,8 +257,8 @@ def rate(
     verified_account = participants[C.ACCOUNT_VERIFIED].to_numpy(bool)
 
     ach = _season_rows(snapshot, year)
-    act = act_index.get_indexer(ach[C.ACTIVITY_ID].astype("object"))
-    pid = pid_index.get_indexer(ach[C.PARTICIPANT_ID].astype("object"))
+    act = act_index.get_indexer(pd.Index(ach[C.ACTIVITY_ID].astype("object")))
+    pid = pid_index.get_indexer(pd.Index(ach[C.PARTICIPANT_ID].astype("object")))
     known = (act >= 0) & (pid >= 0)
     if not known.all():
         log.warning(
@@ -329,8 +329,8 @@ def rate(
     # one row per achievement and direction
     ad = snapshot.activity_directions
     ad = ad[ad[C.DIRECTION].isin(dirs)].drop_duplicates([C.ACTIVITY_ID, C.DIRECTION])
-    ad_act = act_index.get_indexer(ad[C.ACTIVITY_ID].astype("object"))
-    ad_dir = pd.Index(dirs).get_indexer(ad[C.DIRECTION].astype("object"))
+    ad_act = act_index.get_indexer(pd.Index(ad[C.ACTIVITY_ID].astype("object")))
+    ad_dir = pd.Index(dirs).get_indexer(pd.Index(ad[C.DIRECTION].astype("object")))
     ad_weight = ad[C.WEIGHT].to_numpy(np.float64)
     keep = ad_act >= 0
     ad_act, ad_dir, ad_weight = ad_act[keep], ad_dir[keep], ad_weight[keep]

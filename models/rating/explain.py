@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from models.rating.columns import RatingColumns as RC
 if TYPE_CHECKING:
     from models.rating.engine import RatingResult
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1"
 DIGITS = 4
 
 Param = str | int | float

@@ -25,7 +25,7 @@ UNKNOWN: Final = -1
 
 def codes_of(values: pd.Series | np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
     """Integer code of each value in ``vocabulary`` (-1 for missing or unknown values)."""
-    return pd.Index(vocabulary).get_indexer(pd.Series(values, dtype="object")).astype(np.int16)
+    return pd.Index(vocabulary).get_indexer(pd.Index(values, dtype="object")).astype(np.int16)
 
 
 def activity_factors(activities: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:

@@ -77,7 +77,7 @@ def rank_directions(tot: pd.DataFrame, rules: RatingRules) -> tuple[pd.DataFrame
     d = rules.diplomas
     tables: list[pd.DataFrame] = []
     thresholds: list[dict[str, float | int]] = []
-    for dir_code, part in tot.groupby(RC.DIR, sort=True):
+    for _, part in tot.groupby(RC.DIR, sort=True):
         r = part[RC.RAW_POINTS].to_numpy(np.float64)
         n = len(r)
         r_ref = float(np.percentile(r, rules.normalisation.reference_percentile))
@@ -117,7 +117,7 @@ def rank_directions(tot: pd.DataFrame, rules: RatingRules) -> tuple[pd.DataFrame
         tables.append(sorted_part)
         thresholds.append(
             {
-                RC.DIR: int(dir_code),
+                RC.DIR: int(part[RC.DIR].iloc[0]),
                 RC.N_RATED: n,
                 RC.R_REF: r_ref,
                 RC.WINNER_SLOTS: winner_slots,

@@ -222,7 +222,7 @@ def _hypothetical_rows(
         kind, level = h.kind, h.level
         chain, depth = NO_CHAIN, 0
         if h.activity_id is not None:
-            code = int(act_index.get_indexer([h.activity_id])[0])
+            code = int(act_index.get_indexer(pd.Index([h.activity_id]))[0])
             if code < 0:
                 raise ConfigError(
                     f"activity {h.activity_id!r} is not in snapshot {result.snapshot_id}"
