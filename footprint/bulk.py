@@ -64,6 +64,10 @@ def insert_frame(
     with ``label``, show a progress bar."""
     if frame.empty:
         return 0
+    # rows in primary-key order append to the B-tree instead of splitting pages at random
+    pk = [c.name for c in table.primary_key.columns if c.name in frame.columns]
+    if pk and len(frame) > 1:
+        frame = frame.sort_values(pk, kind="stable")
     # autoincrement integer keys absent from the frame are left to the database
     keep = [
         i

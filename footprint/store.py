@@ -26,6 +26,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # bulk ingestion touches several large indexes; a 1 GiB page cache keeps them in memory
+    cur.execute("PRAGMA cache_size=-1048576")
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from footprint import tables
-from footprint.bulk import insert_frame, read_frame, read_in, update_frame
+from footprint.bulk import insert_frame, read_frame, read_in, read_sql_frame, update_frame
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
 from footprint.hashing import row_hashes
@@ -115,8 +115,8 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = _check_references(ctx, rows)
     rows = rows.assign(row_hash=row_hashes(rows[[CANON, C.ACTIVITY_ID, *PAYLOAD]]))
 
-    refs = read_frame(ctx.conn, select(T_SRC.c[C.SOURCE_RECORD_ID], T_SRC.c[C.ACHIEVEMENT_ID],
-                                       T_SRC.c["row_hash"]).where(T_SRC.c[C.SOURCE] == ctx.source))
+    refs = read_sql_frame(ctx.conn, "SELECT source_record_id, achievement_id, row_hash FROM "
+                          "achievement_sources WHERE source = :source", {"source": ctx.source})
     refs = refs.set_index(C.SOURCE_RECORD_ID)
     known_id = rows[C.SOURCE_RECORD_ID].map(refs[C.ACHIEVEMENT_ID]) if len(refs) else None
     if known_id is None:

@@ -1,7 +1,8 @@
-"""Read one input file into a frame of raw strings, whatever its format.
+"""Read one input file into a frame of raw values, whatever its format.
 
-Every value stays a string (or missing) so validation can name the exact row, field and bad value,
-and so malformed values that a typed format cannot hold are still seen and quarantined.
+Text values stay strings (or missing) so validation can name the exact row, field and bad value, and
+malformed values are still seen and quarantined. Columns a typed format already holds as timestamps,
+numbers or booleans are kept typed and checked without being parsed again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class RawFile:
     path: Path
     entity: Entity
     sha256: str
-    rows: pd.DataFrame  # object columns: str or None; index = 1-based row number
+    rows: pd.DataFrame  # str/None, or already typed (Parquet, JSON); index = 1-based row number
 
 
 def entity_of(path: Path) -> Entity:
@@ -64,18 +65,21 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed columns (timestamps, numbers, booleans) stay typed, so validation can skip parsing
+    them; everything else becomes Python strings or None."""
     out = {}
     for col in frame.columns:
         s = frame[col]
-        mask = s.isna()
         if pd.api.types.is_datetime64_any_dtype(s):
-            text = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        elif pd.api.types.is_bool_dtype(s):
-            text = s.map({True: "true", False: "false"})
+            if getattr(s.dt, "tz", None) is not None:
+                s = s.dt.tz_convert(None)
+            out[col] = s.astype("datetime64[us]")
+        elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            out[col] = s
         else:
-            text = s.astype(str)
-        out[col] = text.astype(object).where(~mask, None)
+            out[col] = s.astype(object).where(s.notna(), None)
+            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -96,9 +100,9 @@ def read_raw(path: Path) -> RawFile:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
             frame = frame.astype(object).where(frame != "", None)
         elif fmt == "jsonl":
-            frame = _as_strings(pd.read_json(path, lines=True, dtype=False))
+            frame = _normalise(pd.read_json(path, lines=True, dtype=False))
         else:
-            frame = _as_strings(pq.read_table(path).to_pandas())
+            frame = _normalise(pq.read_table(path).to_pandas())
     except InputFileError:
         raise
     except Exception as exc:  # the parsers raise many types; the user needs the file and cause

@@ -63,8 +63,9 @@ class BatchSummary:
 
 def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -> pd.DataFrame:
     rows = raw.rows.loc[problems["row_number"]]
-    payload = [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False,
-                          sort_keys=True) for r in rows.to_dict("records")]
+    payload = [json.dumps({k: v for k, v in r.items() if v is not None and v == v},
+                          ensure_ascii=False, sort_keys=True, default=str)
+               for r in rows.to_dict("records")]
     subject_col = (C.SOURCE_PARTICIPANT_ID if raw.entity is Entity.IDENTITIES else C.PARTICIPANT_ID)
     subjects = rows[subject_col] if subject_col in rows.columns else pd.Series(None, index=rows.index)
     hashes = subject_hashes(ctx.salt, subjects.dropna())

@@ -45,8 +45,34 @@ def _problems(rows: pd.Index, field: str, code: str, reasons: pd.Series | str) -
     )
 
 
+def _number_text(v: object) -> str:
+    """Exact text of a typed number: integral floats without ``.0`` so integer fields accept them."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _typed_as_text(raw: pd.Series, spec: FieldSpec) -> pd.Series | None:
+    """A typed column (Parquet, JSON) that fits ``spec`` without parsing, as its parsed value;
+    ``None`` when the column must go through text parsing."""
+    if spec.type is FieldType.TIMESTAMP and pd.api.types.is_datetime64_any_dtype(raw):
+        return raw.astype("datetime64[us]")
+    if spec.type is FieldType.BOOLEAN and pd.api.types.is_bool_dtype(raw):
+        return raw.astype("boolean")
+    return None
+
+
 def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.DataFrame]]:
     out: list[pd.DataFrame] = []
+    typed = _typed_as_text(raw, spec)
+    if typed is not None:
+        if spec.required and typed.isna().any():
+            out.append(_problems(typed.index[typed.isna()], spec.name, "missing_required",
+                                 f"{spec.name} is required"))
+        return typed, out
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        raw = raw.astype(object).where(raw.notna(), None).map(
+            lambda v: v if v is None else _number_text(v))
     text = raw.astype(object).where(raw.isna(), raw.astype(str).str.strip())
     present = text.notna() & (text != "")
     text = text.where(present, None)
