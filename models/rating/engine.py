@@ -134,15 +134,14 @@ class RatingResult:
         return self.directions.index(direction)
 
     @cached_property
-    def _row_ranges(self) -> tuple[np.ndarray, np.ndarray]:
-        key = self.contributions[RC.PID].to_numpy(np.int64) * len(
-            self.directions
-        ) + self.contributions[RC.DIR].to_numpy(np.int64)
-        return key, np.arange(len(key))
+    def _row_keys(self) -> np.ndarray:
+        # contributions are sorted by (pid, dir), so these keys are sorted too
+        pid = self.contributions[RC.PID].to_numpy(np.int64)
+        return pid * len(self.directions) + self.contributions[RC.DIR].to_numpy(np.int64)
 
     def rows_of(self, pid: int, dir_code: int) -> pd.DataFrame:
         """Contribution rows of one participant (code) in one direction (code)."""
-        key, _ = self._row_ranges
+        key = self._row_keys
         target = pid * len(self.directions) + dir_code
         lo, hi = np.searchsorted(key, target, "left"), np.searchsorted(key, target, "right")
         return self.contributions.iloc[lo:hi]
@@ -277,88 +276,16 @@ def rate(
     canonical = np.lexsort((order, pid))
     ach = ach.iloc[canonical].reset_index(drop=True)
     act, pid, order = act[canonical], pid[canonical], order[canonical]
-    date = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)
-
-    # points of each achievement
-    kind_code = factors[RC.KIND_CODE].to_numpy()[act]
-    score = ach[C.SCORE].to_numpy(np.float64, na_value=np.nan)
-    max_score = activities[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan)[act]
-    percentile = score_percentile(act, pid, score, act, pid, score)
-    quality = quality_from_performance(
-        performance(kind_code, score, max_score, percentile, rules), rules
-    )
-    result_factor = result_factors(ach[C.RESULT], kind_code, rules)
-    base = factors[RC.BASE].to_numpy()[act]
-    level_factor = factors[RC.LEVEL_FACTOR].to_numpy()[act]
-    list_bonus = factors[RC.LIST_BONUS].to_numpy()[act]
-    points = base * level_factor * result_factor * quality * list_bonus
-
-    # eligibility: the first reason that applies
-    status = ach[C.STATUS].astype("object").to_numpy()
-    pending = status == ModerationStatus.PENDING.value
-    conditions = [
-        ~pending & (status != ModerationStatus.VERIFIED.value),
-        date < _micros(dt.date(year, 9, 1)),
-        pending & (view == View.OFFICIAL),
-        ~verified_account[pid] & (view == View.OFFICIAL),
-        points <= 0,
-    ]
-    codes = [
-        REASON_INDEX[c]
-        for c in (
-            ReasonCode.REJECTED,
-            ReasonCode.OUT_OF_SEASON,
-            ReasonCode.UNVERIFIED,
-            ReasonCode.ACCOUNT_UNVERIFIED,
-            ReasonCode.NO_POINTS,
-        )
-    ]
-    reason = np.select(conditions, codes, default=COUNTED).astype(np.int16)
-
-    scored = pd.DataFrame(
-        {
-            RC.BASE: base,
-            RC.LEVEL_FACTOR: level_factor,
-            RC.RESULT_FACTOR: result_factor,
-            RC.QUALITY: quality,
-            RC.LIST_BONUS: list_bonus,
-            RC.POINTS: points,
-        }
-    )
-
-    # one row per achievement and direction
-    ad = snapshot.activity_directions
-    ad = ad[ad[C.DIRECTION].isin(dirs)].drop_duplicates([C.ACTIVITY_ID, C.DIRECTION])
-    ad_act = act_index.get_indexer(pd.Index(ad[C.ACTIVITY_ID].astype("object")))
-    ad_dir = pd.Index(dirs).get_indexer(pd.Index(ad[C.DIRECTION].astype("object")))
-    ad_weight = ad[C.WEIGHT].to_numpy(np.float64)
-    keep = ad_act >= 0
-    ad_act, ad_dir, ad_weight = ad_act[keep], ad_dir[keep], ad_weight[keep]
-    ad_order = np.lexsort((ad_dir, ad_act))
-    ad_act, ad_dir, ad_weight = ad_act[ad_order], ad_dir[ad_order], ad_weight[ad_order]
-    per_act = np.bincount(ad_act, minlength=len(activities))
-    first_of_act = np.r_[0, np.cumsum(per_act)[:-1]]
-    repeat = per_act[act]
-    row = np.repeat(np.arange(len(ach)), repeat)
-    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    link = first_of_act[act[row]] + within
-    weight = ad_weight[link]
-    contributions = pd.DataFrame(
-        {
-            RC.ROW: row,
-            RC.PID: pid[row],
-            RC.DIR: ad_dir[link].astype(np.int64),
-            RC.ACT: act[row],
-            RC.KIND_CODE: kind_code[row],
-            RC.CHAIN: chain[act[row]],
-            RC.DEPTH: depth[act[row]],
-            RC.DATE: date[row],
-            RC.ORDER: order[row],
-            C.WEIGHT: weight,
-            RC.WPOINTS: points[row] * weight,
-            RC.REASON: reason[row],
-            RC.TIE_LEVEL: factors[RC.TIE_LEVEL].to_numpy(bool)[act[row]],
-        }
+    scored, reason = _score(ach, act, pid, factors, activities, verified_account, year, view, rules)
+    contributions = _expand(
+        _Expansion(act_index, dirs, factors, chain, depth),
+        snapshot.activity_directions,
+        ach,
+        act,
+        pid,
+        order,
+        scored[RC.POINTS].to_numpy(),
+        reason,
     )
     contributions = select(contributions, rules)
     contributions = contributions.iloc[
@@ -400,10 +327,122 @@ def rate(
         achievements=ach,
         scored=scored,
         activities=activities.assign(**{RC.CHAIN: chain, RC.DEPTH: depth}),
-        activity_directions=ad.reset_index(drop=True),
+        activity_directions=snapshot.activity_directions,
         participant_ids=pid_index,
         account_verified=verified_account,
         ranked=ranked,
+    )
+
+
+def _score(
+    ach: pd.DataFrame,
+    act: np.ndarray,
+    pid: np.ndarray,
+    factors: pd.DataFrame,
+    activities: pd.DataFrame,
+    verified_account: np.ndarray,
+    year: int,
+    view: View,
+    rules: RatingRules,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Factors and points of each achievement, and its eligibility reason (0 = eligible)."""
+    kind_code = factors[RC.KIND_CODE].to_numpy()[act]
+    score = ach[C.SCORE].to_numpy(np.float64, na_value=np.nan)
+    max_score = activities[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan)[act]
+    percentile = score_percentile(act, pid, score, act, pid, score)
+    p = performance(kind_code, score, max_score, percentile, rules)
+    scored = pd.DataFrame(
+        {
+            RC.BASE: factors[RC.BASE].to_numpy()[act],
+            RC.LEVEL_FACTOR: factors[RC.LEVEL_FACTOR].to_numpy()[act],
+            RC.RESULT_FACTOR: result_factors(ach[C.RESULT], kind_code, rules),
+            RC.QUALITY: quality_from_performance(p, rules),
+            RC.LIST_BONUS: factors[RC.LIST_BONUS].to_numpy()[act],
+        }
+    )
+    points = (
+        scored[RC.BASE].to_numpy()
+        * scored[RC.LEVEL_FACTOR].to_numpy()
+        * scored[RC.RESULT_FACTOR].to_numpy()
+        * scored[RC.QUALITY].to_numpy()
+        * scored[RC.LIST_BONUS].to_numpy()
+    )
+    scored[RC.POINTS] = points
+
+    # the first reason that applies, in the order of codes.ReasonCode
+    date = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)
+    status = ach[C.STATUS].astype("object").to_numpy()
+    pending = status == ModerationStatus.PENDING.value
+    official = view == View.OFFICIAL
+    checks = [
+        (ReasonCode.REJECTED, ~pending & (status != ModerationStatus.VERIFIED.value)),
+        (ReasonCode.OUT_OF_SEASON, date < _micros(dt.date(year, 9, 1))),
+        (ReasonCode.UNVERIFIED, pending & official),
+        (ReasonCode.ACCOUNT_UNVERIFIED, ~verified_account[pid] & official),
+        (ReasonCode.NO_POINTS, points <= 0),
+    ]
+    reason = np.select(
+        [mask for _, mask in checks], [REASON_INDEX[code] for code, _ in checks], default=COUNTED
+    ).astype(np.int16)
+    return scored, reason
+
+
+@dataclass(frozen=True)
+class _Expansion:
+    """Catalogue lookups by activity code needed to expand achievements to directions."""
+
+    act_index: pd.Index
+    dirs: tuple[str, ...]
+    factors: pd.DataFrame
+    chain: np.ndarray
+    depth: np.ndarray
+
+
+def _expand(
+    cat: _Expansion,
+    activity_directions: pd.DataFrame,
+    ach: pd.DataFrame,
+    act: np.ndarray,
+    pid: np.ndarray,
+    order: np.ndarray,
+    points: np.ndarray,
+    reason: np.ndarray,
+) -> pd.DataFrame:
+    """One contribution row per achievement and direction of its activity, weighted."""
+    ad = activity_directions
+    ad = ad[ad[C.DIRECTION].isin(cat.dirs)].drop_duplicates([C.ACTIVITY_ID, C.DIRECTION])
+    ad_act = cat.act_index.get_indexer(pd.Index(ad[C.ACTIVITY_ID].astype("object")))
+    ad_dir = pd.Index(cat.dirs).get_indexer(pd.Index(ad[C.DIRECTION].astype("object")))
+    ad_weight = ad[C.WEIGHT].to_numpy(np.float64)
+    keep = ad_act >= 0
+    ad_act, ad_dir, ad_weight = ad_act[keep], ad_dir[keep], ad_weight[keep]
+    ad_order = np.lexsort((ad_dir, ad_act))
+    ad_act, ad_dir, ad_weight = ad_act[ad_order], ad_dir[ad_order], ad_weight[ad_order]
+    # achievement i takes the per_act[act[i]] direction rows of its activity from first_of_act on
+    per_act = np.bincount(ad_act, minlength=len(cat.act_index))
+    first_of_act = np.r_[0, np.cumsum(per_act)[:-1]]
+    repeat = per_act[act]
+    row = np.repeat(np.arange(len(ach)), repeat)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    link = first_of_act[act[row]] + within
+    weight = ad_weight[link]
+    act_row = act[row]
+    return pd.DataFrame(
+        {
+            RC.ROW: row,
+            RC.PID: pid[row],
+            RC.DIR: ad_dir[link].astype(np.int64),
+            RC.ACT: act_row,
+            RC.KIND_CODE: cat.factors[RC.KIND_CODE].to_numpy()[act_row],
+            RC.CHAIN: cat.chain[act_row],
+            RC.DEPTH: cat.depth[act_row],
+            RC.DATE: ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)[row],
+            RC.ORDER: order[row],
+            C.WEIGHT: weight,
+            RC.WPOINTS: points[row] * weight,
+            RC.REASON: reason[row],
+            RC.TIE_LEVEL: cat.factors[RC.TIE_LEVEL].to_numpy(bool)[act_row],
+        }
     )
 
 
