@@ -40,12 +40,12 @@ def parse_instant(value: str) -> dt.datetime:
 
 def print_summaries(summaries: list[BatchSummary]) -> None:
     table = Table(title="Ingestion summary")
+    table.add_column("source")
     table.add_column("file")
-    table.add_column("entity")
     for name in SUMMARY_FIELDS:
         table.add_column(name, justify="right")
     for s in summaries:
-        table.add_row(Path(s.file).name, s.entity, *(str(getattr(s, n)) for n in SUMMARY_FIELDS))
+        table.add_row(s.source, Path(s.file).name, *(str(getattr(s, n)) for n in SUMMARY_FIELDS))
     console.print(table)
 
 
