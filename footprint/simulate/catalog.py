@@ -127,13 +127,40 @@ class Edges:
         self.edge_type.append(edge_type.value)
 
 
+@dataclass(frozen=True)
+class SeriesAttrs:
+    """Lasting attributes of series (one row per series); editions vary them a little."""
+
+    weights: np.ndarray
+    level: np.ndarray
+    offline: np.ndarray
+    region: np.ndarray
+    grade_min: np.ndarray
+    grade_max: np.ndarray
+    difficulty: np.ndarray
+    alpha: np.ndarray
+    size_u: np.ndarray
+    is_team: np.ndarray
+    max_score: np.ndarray
+    duration: np.ndarray
+    start_day: np.ndarray
+    priority: np.ndarray
+    nested: np.ndarray
+
+    def extended(self, more: SeriesAttrs) -> SeriesAttrs:
+        return SeriesAttrs(**{
+            f.name: np.concatenate([getattr(self, f.name), getattr(more, f.name)])
+            for f in dataclasses.fields(self)
+        })  # fmt: skip
+
+
 @dataclass
 class SeriesGroup:
     """The series of one (free kind, primary direction), in creation order."""
 
     ids: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
-    attrs: dict[str, np.ndarray] = field(default_factory=dict)
+    attrs: SeriesAttrs | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -167,7 +194,8 @@ class Catalog:
                 group = self.groups.setdefault((kind_index(kind), d), SeriesGroup())
                 if len(group) < n_ed:
                     self._grow(group, kind, d, n_ed - len(group))
-                score = group.attrs["priority"] + 0.25 * self.rng.standard_normal(len(group))
+                assert group.attrs is not None
+                score = group.attrs.priority + 0.25 * self.rng.standard_normal(len(group))
                 chosen = np.sort(np.argsort(-score, kind="stable")[:n_ed])
                 parts.append(self._editions(group, chosen, kind, year, lo, hi))
         return Activities.concat(parts)
@@ -188,30 +216,28 @@ class Catalog:
         region = np.where(offline, rng.choice(len(REGION_CODES), size=n, p=REGION_WEIGHTS), -1)
         grades = rng.choice(len(GRADE_RANGES), size=n, p=GRADE_RANGE_WEIGHTS)
         duration = rng.integers(spec.duration_days[0], spec.duration_days[1] + 1, size=n)
-        new: dict[str, np.ndarray] = {
-            "weights": weights,
-            "level": level.astype(np.int8),
-            "offline": offline,
-            "region": region.astype(np.int16),
-            "grade_min": np.array([GRADE_RANGES[g][0] for g in grades], dtype=np.int16),
-            "grade_max": np.array([GRADE_RANGES[g][1] for g in grades], dtype=np.int16),
-            "difficulty": np.array(LEVEL_DIFFICULTY)[level]
+        new = SeriesAttrs(
+            weights=weights,
+            level=level.astype(np.int8),
+            offline=offline,
+            region=region.astype(np.int16),
+            grade_min=np.array([GRADE_RANGES[g][0] for g in grades], dtype=np.int16),
+            grade_max=np.array([GRADE_RANGES[g][1] for g in grades], dtype=np.int16),
+            difficulty=np.array(LEVEL_DIFFICULTY)[level]
             + spec.difficulty
             + 0.3 * rng.standard_normal(n),
-            "alpha": rng.uniform(0.8, 1.4, size=n),
-            "size_u": rng.random(n),
-            "is_team": rng.random(n) < spec.team_share,
-            "max_score": rng.choice(np.array(spec.max_scores, dtype=float), size=n)
+            alpha=rng.uniform(0.8, 1.4, size=n),
+            size_u=rng.random(n),
+            is_team=rng.random(n) < spec.team_share,
+            max_score=rng.choice(np.array(spec.max_scores, dtype=float), size=n)
             if spec.max_scores
             else np.full(n, np.nan),
-            "duration": duration,
-            "start_day": (9 + rng.random(n) * (272 - 9 - duration)).astype(np.int64),
-            "priority": rng.random(n),
-            "nested": (kind == ActivityKind.PROJECT_SCHOOL) & (rng.random(n) < NESTED_SHARE),
-        }
-        for key, values in new.items():
-            old = group.attrs.get(key)
-            group.attrs[key] = values if old is None else np.concatenate([old, values])
+            duration=duration,
+            start_day=(9 + rng.random(n) * (272 - 9 - duration)).astype(np.int64),
+            priority=rng.random(n),
+            nested=(kind == ActivityKind.PROJECT_SCHOOL) & (rng.random(n) < NESTED_SHARE),
+        )
+        group.attrs = new if group.attrs is None else group.attrs.extended(new)
         label = RU_LABELS[kind].capitalize()
         for i in range(n):
             no = start_no + i + 1
@@ -229,14 +255,15 @@ class Catalog:
         lo: int,
         hi: int,
     ) -> Activities:
+        assert group.attrs is not None
         rng, a, n = self.rng, group.attrs, len(chosen)
-        duration = a["duration"][chosen]
-        start_day = np.clip(a["start_day"][chosen] + rng.integers(-5, 6, size=n), 9, 272 - duration)
+        duration = a.duration[chosen]
+        start_day = np.clip(a.start_day[chosen] + rng.integers(-5, 6, size=n), 9, 272 - duration)
         start = clock.season_start(year) + start_day * clock.DAY
         end = start + (duration - 1) * clock.DAY
         deadline = start - rng.integers(1, 15, size=n) * clock.DAY
         published = deadline - rng.integers(14, 57, size=n) * clock.DAY
-        u = np.clip(a["size_u"][chosen] + 0.1 * rng.standard_normal(n), 0.0, 1.0)
+        u = np.clip(a.size_u[chosen] + 0.1 * rng.standard_normal(n), 0.0, 1.0)
         series = np.array(group.ids, dtype=object)[chosen]
         return Activities(
             activity_id=np.array([f"a-{s}-{year}" for s in series], dtype=object),
@@ -245,25 +272,25 @@ class Catalog:
                 [f"{group.titles[c]}, {year}/{(year + 1) % 100:02d}" for c in chosen], dtype=object
             ),
             kind=np.full(n, kind_index(kind), dtype=np.int8),
-            weights=a["weights"][chosen],
-            level=a["level"][chosen],
-            offline=a["offline"][chosen],
-            region=a["region"][chosen],
+            weights=a.weights[chosen],
+            level=a.level[chosen],
+            offline=a.offline[chosen],
+            region=a.region[chosen],
             start_at=start,
             end_at=end,
             deadline=deadline,
             published_at=published,
-            grade_min=a["grade_min"][chosen],
-            grade_max=a["grade_max"][chosen],
+            grade_min=a.grade_min[chosen],
+            grade_max=a.grade_max[chosen],
             capacity=np.full(n, hi, dtype=np.int64),
-            max_score=a["max_score"][chosen],
-            is_team=a["is_team"][chosen],
+            max_score=a.max_score[chosen],
+            is_team=a.is_team[chosen],
             list_level=np.zeros(n, dtype=np.int8),
-            difficulty=a["difficulty"][chosen] + 0.15 * rng.standard_normal(n),
-            alpha=a["alpha"][chosen],
+            difficulty=a.difficulty[chosen] + 0.15 * rng.standard_normal(n),
+            alpha=a.alpha[chosen],
             tau=0.6 * rng.standard_normal((n, N_TASKS)),
             target_size=lo * (hi / lo) ** u,
-            nested_hackathon=a["nested"][chosen],
+            nested_hackathon=a.nested[chosen],
         )
 
     # --- the NTI Olympiad ---------------------------------------------------------------------

@@ -122,11 +122,11 @@ class SimulationConfig(BaseModel):
     """Per-season random drift of ability in each direction (logits)."""
 
     # behaviour
-    picks_per_season: float = Field(default=2.6, gt=0)
+    picks_per_season: float = Field(default=2.8, gt=0)
     """Mean number of freely chosen activities (not olympiad stages) per active participant."""
     engagement_sigma: float = Field(default=1.2, gt=0)
     """Spread of the lognormal engagement that makes activity counts heavy-tailed."""
-    olympiad_entry_rate: float = Field(default=0.9, gt=0, le=1)
+    olympiad_entry_rate: float = Field(default=1.0, gt=0, le=1)
     """Chance that an eligible participant of average interest enters a profile's first stage."""
     funnel_share: float = Field(default=0.015, gt=0, lt=0.2)
     """Share of a profile's first-stage entrants who reach its final."""

@@ -18,13 +18,14 @@ from footprint.simulate.catalog import Activities, Edges
 from footprint.simulate.kinds import KIND_SPECS, KINDS, LEVELS, Source
 from footprint.simulate.population import REGION_CODES, Population
 from footprint.simulate.results import RESULTS
+from footprint.simulate.season import RecordArrays
 
 TS = pa.timestamp("s")
 STATUS_ORDER = (ModerationStatus.PENDING, ModerationStatus.VERIFIED, ModerationStatus.REJECTED)
 """Moderation statuses by the code the simulator draws (0 pending, 1 verified, 2 rejected)."""
 REJECTED_SHARE = 0.02
 UNMODERATED_SHARE = 0.02
-MEAN_MODERATION_DAYS = 6.0
+MEAN_MODERATION_DAYS = 14.0
 EVIDENCE_SHARE = 0.7
 RECORD_PREFIX: dict[Source, str] = {
     Source.OLYMPIAD: "r-ol-",
@@ -117,7 +118,7 @@ def edges_table(edges: Edges) -> pa.Table:
 
 
 def achievements_tables(
-    records: dict[str, np.ndarray],
+    records: RecordArrays,
     acts: Activities,
     pop: Population,
     export_at: np.datetime64,
@@ -129,8 +130,8 @@ def achievements_tables(
     (exponential), so records still under moderation at ``export_at`` (the recent ones, mostly)
     stay ``pending``; a few are rejected and a few are never looked at.
     """
-    n = len(records["pid"])
-    achieved = acts.end_at[records["act"]]
+    n = len(records.pid)
+    achieved = acts.end_at[records.act]
     recorded = clock.add_days(achieved, rng.uniform(1.0, 10.0, size=n))
     changed = clock.add_days(recorded, 0.1 + rng.exponential(MEAN_MODERATION_DAYS, size=n))
     u = rng.random(n)
@@ -141,7 +142,7 @@ def achievements_tables(
     has_evidence = rng.random(n) < EVIDENCE_SHARE
     statuses = pa.array([s.value for s in STATUS_ORDER])
     source_of_kind = np.array([list(Source).index(KIND_SPECS[k].source) for k in KINDS])
-    source = source_of_kind[acts.kind[records["act"]]]
+    source = source_of_kind[acts.kind[records.act]]
     ids = pa.array(pop.ids, pa.string())
     act_ids = pa.array(acts.activity_id, pa.string())
     results = pa.array([r.value for r in RESULTS])
@@ -150,8 +151,8 @@ def achievements_tables(
         rows = np.flatnonzero(source == s_idx)
         if src is Source.PLATFORM:
             continue
-        rows = rows[np.lexsort((records["pid"][rows], records["act"][rows], recorded[rows]))]
-        team, score, rank = records["team"][rows], records["score"][rows], records["rank"][rows]
+        rows = rows[np.lexsort((records.pid[rows], records.act[rows], recorded[rows]))]
+        team, score, rank = records.team[rows], records.score[rows], records.rank[rows]
         team_id = pc.if_else(
             pa.array(team >= 0),
             prefixed("t-", np.maximum(team, 0), 6),
@@ -165,10 +166,10 @@ def achievements_tables(
         out[src] = pa.table(
             {
                 C.SOURCE_RECORD_ID: prefixed(RECORD_PREFIX[src], np.arange(1, len(rows) + 1), 8),
-                C.PARTICIPANT_ID: ids.take(pa.array(records["pid"][rows])),
-                C.ACTIVITY_ID: act_ids.take(pa.array(records["act"][rows])),
+                C.PARTICIPANT_ID: ids.take(pa.array(records.pid[rows])),
+                C.ACTIVITY_ID: act_ids.take(pa.array(records.act[rows])),
                 C.TEAM_ID: team_id,
-                C.RESULT: results.take(pa.array(records["result"][rows].astype(np.int64))),
+                C.RESULT: results.take(pa.array(records.result[rows].astype(np.int64))),
                 C.SCORE: pa.array(score, pa.float64(), from_pandas=True),
                 C.RANK: pa.array(rank, pa.int32(), mask=rank <= 0),
                 C.EVIDENCE: evidence,

@@ -46,6 +46,8 @@ NEW_GRADE_WEIGHTS = np.array([0.14, 0.17, 0.18, 0.17, 0.15, 0.11, 0.08])
 """Grades 5..11 of participants registering during a simulated season."""
 INITIAL_GRADE_WEIGHTS = np.array([0.16, 0.20, 0.20, 0.18, 0.15, 0.11])
 """Grades 6..11, in the first season, of participants registered before it."""
+MAX_ENGAGEMENT = 10.0
+"""Engagement cap: even the busiest take at most about 10x the mean number of activities."""
 PARTICIPANTS_PER_SCHOOL = 40
 NO_SCHOOL_SHARE = 0.1
 
@@ -150,7 +152,7 @@ def draw_population(
     declared = (declared_mask * (1 << np.arange(d))).sum(axis=1).astype(np.int64)
 
     sigma = config.engagement_sigma
-    engagement = np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
+    engagement = np.minimum(np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2), MAX_ENGAGEMENT)
     cold = rng.random(n) < config.cold_start_share
     # activity clock starts at registration, or at the first season for earlier cohorts (the
     # world starts from the participants still around then)

@@ -7,6 +7,7 @@ stage's results. Truth is recorded at the season's four checkpoints.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,6 +50,20 @@ _S2 = kind_index(ActivityKind.OLYMPIAD_STAGE_TEAM)
 _QUALIFIED = (RESULTS.index(Result.WINNER), RESULTS.index(Result.PRIZE_WINNER))
 
 
+@dataclass(frozen=True)
+class RecordArrays:
+    """All achievement records: participant and activity indices, team number (-1 = none),
+    result index (into :data:`~footprint.simulate.results.RESULTS`), score (NaN = none) and
+    rank (0 = none)."""
+
+    pid: np.ndarray
+    act: np.ndarray
+    team: np.ndarray
+    result: np.ndarray
+    score: np.ndarray
+    rank: np.ndarray
+
+
 @dataclass
 class Records:
     """Achievement records produced so far, as lists of per-round arrays."""
@@ -64,8 +79,10 @@ class Records:
         for name, values in arrays.items():
             getattr(self, name).append(values)
 
-    def stacked(self) -> dict[str, np.ndarray]:
-        return {name: np.concatenate(getattr(self, name)) for name in self.__dataclass_fields__}
+    def stacked(self) -> RecordArrays:
+        return RecordArrays(**{
+            f.name: np.concatenate(getattr(self, f.name)) for f in dataclasses.fields(self)
+        })  # fmt: skip
 
 
 class World:

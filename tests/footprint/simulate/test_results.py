@@ -7,6 +7,7 @@ import pandas as pd
 
 from footprint.columns import Columns as C
 from footprint.enums import ActivityKind, ModerationStatus, Result
+from footprint.simulate import clock
 from footprint.simulate.kinds import PASS_FRACTION
 
 from .conftest import CLEAN
@@ -103,9 +104,13 @@ def test_moderation_and_dates(clean: dict) -> None:
     assert share[ModerationStatus.VERIFIED.value] > 0.9
     assert 0.005 < share[ModerationStatus.REJECTED.value] < 0.05
     assert 0.005 < share[ModerationStatus.PENDING.value] < 0.1
-    end = pd.Timestamp(CLEAN.first_season + CLEAN.seasons, 6, 1)
-    recent = ach[C.RECORDED_AT] > end - pd.Timedelta(days=30)
-    assert pending[recent].mean() > 2 * pending[~recent].mean(), "recent records wait longer"
+    export = pd.Timestamp(clock.export_instant(CLEAN.first_season, CLEAN.seasons))
+    assert (
+        ach[C.STATUS_CHANGED_AT].max() <= export < ach[C.RECORDED_AT].max() + pd.Timedelta(days=30)
+    )
+    recent = ach[C.RECORDED_AT] > export - pd.Timedelta(days=45)
+    assert recent.sum() > 100
+    assert pending[recent].mean() > 3 * pending[~recent].mean(), "recent records wait longer"
     assert 0.5 < ach[C.EVIDENCE].notna().mean() < 0.9
 
 
