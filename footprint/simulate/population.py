@@ -125,11 +125,11 @@ def draw_population(
     grade_reg[~initial] = 5 + rng.choice(len(NEW_GRADE_WEIGHTS), size=n_new, p=NEW_GRADE_WEIGHTS)
     grade_year[:] = season_of_reg
 
-    # day of registration: a whole year for earlier cohorts, Sep-May (autumn-heavy) for new ones
+    # day of registration, within Sep-May so that grade_year is the registration's season by the
+    # project calendar: uniform for earlier cohorts, autumn-heavy within the simulated seasons
     years = np.unique(season_of_reg)
     opens = np.array([clock.season_start(int(y)) for y in years])
     season_open = opens[np.searchsorted(years, season_of_reg)]
-    # within Sep-May so that grade_year is the registration's season by the project calendar
     day = np.where(initial, rng.random(n) * 272.0, rng.beta(1.2, 2.2, size=n) * 272.0)
     registered_at = clock.add_days(season_open, day)
 
@@ -141,10 +141,8 @@ def draw_population(
     region = rng.choice(len(REGION_CODES), size=n, p=REGION_WEIGHTS).astype(np.int16)
     school = _draw_schools(region, n, rng)
 
-    d = n_directions
-    corr = np.full((d, d), config.ability_correlation) + (1 - config.ability_correlation) * np.eye(
-        d
-    )
+    d, rho = n_directions, config.ability_correlation
+    corr = np.full((d, d), rho) + (1 - rho) * np.eye(d)
     base = rng.standard_normal((n, d)) @ np.linalg.cholesky(corr).T
     raw_interest = rng.gamma(config.interest_concentration, size=(n, d)) * np.exp(0.4 * base)
     interest = raw_interest / raw_interest.sum(axis=1, keepdims=True)
