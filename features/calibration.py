@@ -127,7 +127,8 @@ class Calibration:
         return mean, np.array([f.prior_sd for f in self.fits])
 
     def abilities(
-        self, responses: Responses, stats: ActivityStats, grades: np.ndarray
+        self, responses: Responses, stats: ActivityStats, grades: np.ndarray,
+        prior_sd: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Abilities, standard errors and response counts (persons x directions).
 
@@ -139,6 +140,9 @@ class Calibration:
             Activity statistics carrying difficulties (:meth:`ActivityStats.with_difficulty`).
         grades
             Grade of each person (aligned with ``responses.participant_ids``).
+        prior_sd
+            Overrides the fitted prior's spread (a wide one gives nearly unshrunk abilities, as
+            labels need).
         """
         n_person = len(responses.participant_ids)
         mean, sd = self.prior(grades)
@@ -152,7 +156,7 @@ class Calibration:
             c_lo, c_hi = fit.kinds.bounds(kind, r.category)
             theta[:, d], se[:, d] = newton_abilities(
                 r.person, n_person, stats.difficulty[r.act, d], fit.kinds.discrimination[kind],
-                c_lo, c_hi, r.weight, mean[:, d], sd[d] ** 2,
+                c_lo, c_hi, r.weight, mean[:, d], (prior_sd or sd[d]) ** 2,
             )
             count[:, d] = np.bincount(r.person, minlength=n_person)
         return theta, se, count

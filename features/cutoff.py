@@ -16,6 +16,7 @@ import pandas as pd
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
+from footprint.frames import Snapshot
 
 
 def as_micros(instant: dt.datetime) -> np.datetime64:
@@ -79,3 +80,31 @@ def visible_participants(participants: pd.DataFrame, as_of: dt.datetime) -> pd.D
 def visible_activities(activities: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
     """Activities published by ``as_of``."""
     return activities.loc[_before(activities[C.PUBLISHED_AT], as_micros(as_of))]
+
+
+def snapshot_at(snapshot: Snapshot, as_of: dt.datetime) -> Snapshot:
+    """The part of ``snapshot`` known at an earlier cut-off ``as_of``, as a snapshot.
+
+    For code that takes a whole snapshot (the rating engine): participants registered, activities
+    published and records known by ``as_of``, statuses as they were then.
+    """
+    if as_micros(as_of) > as_micros(snapshot.as_of):
+        raise ValueError(f"cut-off {as_of} is after the snapshot's as_of {snapshot.as_of}")
+    acts = visible_activities(snapshot.activities, as_of)
+    ids = set(acts[C.ACTIVITY_ID].astype("object"))
+    parts = visible_participants(snapshot.participants, as_of)
+    ach = visible_achievements(snapshot.achievements, as_of)
+    ach = ach[ach[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()
+              & ach[C.PARTICIPANT_ID].astype("object").isin(
+                  set(parts[C.PARTICIPANT_ID].astype("object"))).to_numpy()]
+    ad = snapshot.activity_directions
+    edges = snapshot.activity_edges
+    edges = edges[edges[C.FROM_ACTIVITY_ID].astype("object").isin(ids).to_numpy()
+                  & edges[C.TO_ACTIVITY_ID].astype("object").isin(ids).to_numpy()]
+    return Snapshot(
+        snapshot_id=f"{snapshot.snapshot_id}@{as_of.isoformat()}", as_of=as_of,
+        participants=parts.reset_index(drop=True), activities=acts.reset_index(drop=True),
+        activity_directions=ad[ad[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()]
+        .reset_index(drop=True),
+        activity_edges=edges.reset_index(drop=True), achievements=ach.reset_index(drop=True),
+    )

@@ -1,0 +1,78 @@
+"""The small base interface every model here follows (scikit-learn's estimator rules).
+
+``__init__`` only stores a validated pydantic config; ``fit`` replaces any previous state and
+returns ``self``; fitted attributes end in ``_``; ``save``/``load`` round-trip through joblib;
+``get_config``/``from_config`` round-trip the config. A shared contract test checks all of it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import joblib
+from pydantic import BaseModel
+
+from footprint.errors import TalentError
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class NotFittedError(TalentError):
+    """A model was used before ``fit`` (or ``load``)."""
+
+
+class Estimator(ABC, Generic[ConfigT]):
+    """Config in, ``fit`` returns self, ``predict`` returns a frame with fixed columns."""
+
+    config_class: ClassVar[type[BaseModel]]
+
+    def __init__(self, config: ConfigT | None = None) -> None:
+        self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]
+
+    def get_config(self) -> dict[str, Any]:
+        """The config as plain JSON-able data."""
+        return self.config.model_dump(mode="json")
+
+    @classmethod
+    def from_config(cls, data: dict[str, Any]) -> Self:
+        """A fresh (unfitted) model from :meth:`get_config` output."""
+        return cls(cls.config_class.model_validate(data))  # type: ignore[arg-type]
+
+    @property
+    def is_fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load()")
+
+    def _reset(self) -> None:
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
+
+    def fit(self, data: Any) -> Self:
+        """Fit on ``data``, replacing any earlier fit; returns ``self``."""
+        self._reset()
+        self._fit(data)
+        return self
+
+    @abstractmethod
+    def _fit(self, data: Any) -> None: ...
+
+    def save(self, path: Path | str) -> Path:
+        """Write the fitted model to ``path`` (joblib)."""
+        self.check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=3)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> Self:
+        """Read a model written by :meth:`save`; refuses a file holding another class."""
+        obj = joblib.load(Path(path))
+        if not isinstance(obj, cls):
+            raise TalentError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
+        return obj

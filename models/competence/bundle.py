@@ -1,0 +1,130 @@
+"""What serving loads: activity statistics, calibration and competence model, with one ``estimate``.
+
+The bundle runs the same code as training: :func:`features.participant.participant_features` on
+the given participants' records with the stored global statistics, then the model, the evidence
+and the flags. So an estimate computed online for one participant equals the batch one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from features.activity_stats import ActivityStats
+from features.calibration import Calibration
+from features.participant import participant_features
+from features.schema import SCHEMA_VERSION, schema_hash
+from footprint.errors import TalentError
+from models.competence.columns import CompetenceColumns as CC
+from models.competence.evidence import achievement_evidence, feature_evidence
+from models.competence.flags import review_flags
+from models.competence.model import CompetenceModel
+
+BUNDLE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CompetenceBundle:
+    """Everything needed to estimate competence as of (or after) ``stats.as_of``.
+
+    ``meta`` holds provenance: snapshot id, cut-offs, feature schema version and hash, model
+    version, creation time. No participant rows are stored (statistics are per activity).
+    """
+
+    stats: ActivityStats
+    calibration: Calibration
+    model: CompetenceModel
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("model_version", "unversioned"))
+
+    def features(
+        self, achievements: pd.DataFrame, participants: pd.DataFrame,
+        as_of: dt.datetime | None = None, rating: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Feature rows of the given whole participants, with the bundle's statistics."""
+        return participant_features(achievements, participants, self.stats,
+                                    as_of or self.stats.as_of, self.calibration, rating)
+
+    def estimate(
+        self,
+        achievements: pd.DataFrame,
+        participants: pd.DataFrame,
+        as_of: dt.datetime | None = None,
+        rating: pd.DataFrame | None = None,
+        previous: pd.DataFrame | None = None,
+        evidence: bool = True,
+    ) -> pd.DataFrame:
+        """Competence estimates of some whole participants, with evidence and review flags.
+
+        Parameters
+        ----------
+        achievements, participants
+            The participants' records and rows (snapshot frames, any subset of participants).
+        as_of
+            Cut-off; the bundle's when None (later cut-offs use the stored statistics as they are).
+        rating
+            Rating features (:func:`models.competence.rating_features.rating_frame` or stored).
+        previous
+            Earlier estimates, to flag large changes.
+        evidence
+            Add ``top_features`` and ``top_achievements`` (lists of dicts with codes and text).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The model's prediction columns, ``model_version``, ``flags`` and (with evidence) the
+            two evidence columns.
+        """
+        as_of = as_of or self.stats.as_of
+        feats = self.features(achievements, participants, as_of, rating)
+        pred = self.model.predict(feats)
+        pred[CC.MODEL_VERSION] = self.version
+        known = feats[feats["direction"].isin(list(self.model.directions_))].reset_index(drop=True)
+        rating_pct = pd.Series(float("nan"), index=range(len(known)), dtype=float).to_numpy()
+        for direction in self.model.directions_:
+            mask = (known["direction"] == direction).to_numpy()
+            rating_pct[mask] = self.model.rating_percentile(direction, known[mask])
+        pred[CC.FLAGS] = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
+        if evidence:
+            pred[CC.TOP_FEATURES] = feature_evidence(self.model, known,
+                                                     self.model.config.top_features)
+            by_key = achievement_evidence(achievements, participants, self.stats,
+                                          self.calibration, as_of,
+                                          self.model.config.top_achievements)
+            pred[CC.TOP_ACHIEVEMENTS] = [
+                by_key.get((str(p), str(d)), [])
+                for p, d in zip(pred["participant_id"], pred["direction"], strict=True)
+            ]
+        return pred
+
+    def save(self, path: Path | str) -> Path:
+        """Write the bundle (joblib, compressed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"format": BUNDLE_FORMAT, "bundle": self}, path, compress=3)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> CompetenceBundle:
+        """Read a bundle; refuses other formats and feature schemas this code cannot serve."""
+        path = Path(path)
+        if not path.is_file():
+            raise TalentError(f"competence bundle {path} does not exist; train one with "
+                              "`talent train competence`")
+        payload = joblib.load(path)
+        if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
+            raise TalentError(f"{path} is not a competence bundle of format {BUNDLE_FORMAT}")
+        bundle: CompetenceBundle = payload["bundle"]
+        meta = bundle.meta
+        if meta.get("schema_version") != SCHEMA_VERSION or \
+                meta.get("schema_hash") != schema_hash(bundle.model.features_):
+            raise TalentError(f"{path} was trained with another feature schema; retrain it")
+        return bundle

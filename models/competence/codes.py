@@ -1,0 +1,51 @@
+"""Machine-readable codes of evidence and review flags, with their default Russian wording.
+
+The platform renders its own text from a code and its parameters; the Russian templates here are
+what the API returns next to each code by default.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class EvidenceCode(StrEnum):
+    """What a piece of evidence says about an estimate."""
+
+    FEATURE_RAISES = "feature_raises"
+    FEATURE_LOWERS = "feature_lowers"
+    ACHIEVEMENT_RAISES = "achievement_raises"
+    ACHIEVEMENT_LOWERS = "achievement_lowers"
+    PRIOR_ONLY = "prior_only"
+
+
+class FlagCode(StrEnum):
+    """Why an estimate is worth a moderator's look."""
+
+    COLD_START = "cold_start"
+    WIDE_INTERVAL = "wide_interval"
+    LARGE_CHANGE = "large_change"
+    RATING_DISAGREEMENT = "rating_disagreement"
+    MOSTLY_UNVERIFIED = "mostly_unverified"
+
+
+EVIDENCE_TEXT_RU: Final[dict[EvidenceCode, str]] = {
+    EvidenceCode.FEATURE_RAISES: "{label}: {value} — повышает оценку",
+    EvidenceCode.FEATURE_LOWERS: "{label}: {value} — понижает оценку",
+    EvidenceCode.ACHIEVEMENT_RAISES:
+        "{result}, {kind} ({level}), {date}: это достижение повысило оценку",
+    EvidenceCode.ACHIEVEMENT_LOWERS:
+        "{result}, {kind} ({level}), {date}: это достижение понизило оценку",
+    EvidenceCode.PRIOR_ONLY:
+        "Достижений в направлении нет: оценка по умолчанию для {grade} класса",
+}
+
+FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
+    FlagCode.COLD_START: "Нет достижений в направлении: оценка предварительная",
+    FlagCode.WIDE_INTERVAL: "Широкий интервал оценки ({lower:.0f}–{upper:.0f}): мало данных",
+    FlagCode.LARGE_CHANGE: "Оценка изменилась на {change:+.0f} с прошлого раза",
+    FlagCode.RATING_DISAGREEMENT:
+        "Оценка ({competence:.0f}) сильно расходится с рейтингом «Талант 20.35» ({rating:.0f})",
+    FlagCode.MOSTLY_UNVERIFIED: "Подтверждено лишь {share:.0%} достижений в направлении",
+}

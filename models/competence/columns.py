@@ -1,0 +1,30 @@
+"""Column names of the competence model's frames, each spelled once."""
+
+from __future__ import annotations
+
+
+class CompetenceColumns:
+    """Columns of predictions, labels, evidence and flags."""
+
+    # dataset
+    LABEL = "label"  # the participant's ability in the following window (logits)
+    LABEL_SE = "label_se"
+    NEXT_PERFORMANCE = "next_performance"  # mean performance in the following window, [0, 1]
+    CUTOFF = "cutoff"
+
+    # predictions
+    VALUE = "value"  # predicted following-window ability (logits)
+    VALUE_SD = "value_sd"  # standard deviation of the competence around VALUE (logits)
+    COMPETENCE = "competence"  # 0-100
+    LOWER = "lower"
+    UPPER = "upper"
+    LEVEL = "level"  # band code
+    LEVEL_TITLE = "level_title_ru"
+    COLD_START = "cold_start"
+    N_RECORDS = "n_records"
+    MODEL_VERSION = "model_version"
+
+    # evidence and flags (lists of dicts per row)
+    TOP_FEATURES = "top_features"
+    TOP_ACHIEVEMENTS = "top_achievements"
+    FLAGS = "flags"

@@ -1,0 +1,240 @@
+"""LightGBM per direction: the following window's ability, reported on 0-100 with an interval.
+
+Per direction the model learns ``E[label | features]`` where the label is the ability a
+participant shows in the window after the cut-off (:mod:`training.labels`), with the calibrated
+ability among the features. The prediction is a value on the logit scale; it is reported as a
+competence on 0-100 through a *reference distribution*: the population's predicted values each
+blurred by its own uncertainty, i.e. an estimate of how the competence itself is spread in the
+population. ``competence = 100 x F_ref(value)``, so a competence of 80 means "above about 80% of
+the participants", and the true competence mapped the same way (its population percentile) is
+what the interval should contain.
+
+The interval is ``F_ref(value -+ z sd)`` with ``sd = beta x ability_se``: the calibration's
+posterior standard error says how uncertain the participant's competence is (few records,
+conflicting results, no records at all), and ``beta``, the slope of the predicted value on the
+calibrated ability over the population, converts it from ability units into the units of the
+value. (A held-out residual check, ``residual_scale``, is kept as a diagnostic: residuals against
+the next window's noisy label mostly measure the label's noise, which made it a poor estimator of
+the width on the simulator.)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from features.schema import FEATURE_NAMES, KEYS, Feat, check_features
+from footprint.logs import get_logger
+from models.competence.base import Estimator
+from models.competence.columns import CompetenceColumns as CC
+from models.competence.config import Bands, CompetenceConfig
+from models.competence.dataset import CompetenceDataset
+
+log = get_logger(__name__)
+
+PREDICTION_COLUMNS: tuple[str, ...] = (
+    KEYS[0], KEYS[1], CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.LEVEL, CC.LEVEL_TITLE,
+    CC.COLD_START, CC.N_RECORDS, CC.VALUE, CC.VALUE_SD,
+)
+REFERENCE_POINTS = 2001
+K_BOUNDS = (0.05, 4.0)
+MIN_TRAIN_ROWS = 30
+
+
+@dataclass(frozen=True)
+class DirectionFit:
+    """What the model keeps per direction."""
+
+    booster: lgb.Booster
+    variance_scale: float
+    residual_scale: float
+    reference: np.ndarray
+    fallback_se: float
+    n_train: int
+    rating_reference: np.ndarray | None
+
+
+def band_of(competence: np.ndarray, bands: Bands) -> np.ndarray:
+    """Index of the band each competence falls in."""
+    lowers = np.array([b.lower for b in bands.band])
+    return np.clip(np.searchsorted(lowers, competence, side="right") - 1, 0, len(lowers) - 1)
+
+
+def _holdout_mask(ids: pd.Series, share: float, seed: int) -> np.ndarray:
+    """A participant-level split that does not depend on row order or other participants."""
+    hashed = pd.util.hash_pandas_object(ids.astype("object").reset_index(drop=True),
+                                        index=False, hash_key=f"{seed:016d}")
+    return (hashed.to_numpy(np.uint64) % np.uint64(10_000)) < np.uint64(int(share * 10_000))
+
+
+def best_rating_score(features: pd.DataFrame) -> np.ndarray:
+    """The better of the current and previous season's rating score (NaN when unrated)."""
+    both = features[[Feat.RATING_SCORE_CURRENT, Feat.RATING_SCORE_PREVIOUS]].to_numpy(np.float64)
+    out = np.full(len(both), np.nan)
+    rated = ~np.isnan(both).all(axis=1)
+    out[rated] = np.nanmax(both[rated], axis=1)
+    return out
+
+
+def _rating_reference(features: pd.DataFrame) -> np.ndarray | None:
+    score = best_rating_score(features)
+    score = score[~np.isnan(score)]
+    return np.quantile(score, np.linspace(0, 1, 101)) if len(score) >= 10 else None
+
+
+class CompetenceModel(Estimator[CompetenceConfig]):
+    """Competence per direction (LightGBM) with intervals and level bands.
+
+    Fitted attributes: ``fits_`` (direction -> :class:`DirectionFit`), ``features_`` (the
+    feature names in training order), ``directions_``.
+    """
+
+    config_class: ClassVar = CompetenceConfig
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.config.features) if self.config.features else FEATURE_NAMES
+
+    def _booster_params(self) -> dict[str, Any]:
+        b = self.config.booster
+        return {
+            "objective": "regression", "learning_rate": b.learning_rate,
+            "num_leaves": b.num_leaves, "min_data_in_leaf": b.min_child_samples,
+            "bagging_fraction": b.subsample, "bagging_freq": 1 if b.subsample < 1 else 0,
+            "feature_fraction": b.colsample_bytree, "lambda_l2": b.reg_lambda,
+            "num_threads": b.n_jobs, "seed": self.config.seed, "verbosity": -1,
+            "deterministic": True, "force_row_wise": True,
+        }
+
+    def _train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> lgb.Booster:
+        data = lgb.Dataset(x, y, weight=w, feature_name=list(self.feature_names),
+                           free_raw_data=True)
+        return lgb.train(self._booster_params(), data,
+                         num_boost_round=self.config.booster.n_estimators)
+
+    def _fit(self, data: CompetenceDataset) -> None:
+        started = time.perf_counter()
+        names = self.feature_names
+        fits: dict[str, DirectionFit] = {}
+        directions = tuple(pd.unique(data.features[KEYS[1]].astype("object")))
+        for direction in directions:
+            part = data.direction(direction)
+            x_all = part.features[list(names)].to_numpy(np.float64)
+            y = part.labels[CC.LABEL].to_numpy(np.float64)
+            se_y = part.labels[CC.LABEL_SE].to_numpy(np.float64)
+            labelled = ~np.isnan(y)
+            if labelled.sum() < MIN_TRAIN_ROWS:
+                log.warning("direction skipped: too few labelled rows", direction=direction,
+                            rows=int(labelled.sum()))
+                continue
+            se_x = part.features[Feat.ABILITY_SE].to_numpy(np.float64)
+            fallback_se = float(np.nanmedian(se_x[part.features[Feat.N_RECORDS] == 0])) \
+                if (part.features[Feat.N_RECORDS] == 0).any() else 1.0
+            fallback_se = fallback_se if np.isfinite(fallback_se) else 1.0
+            se_x = np.where(np.isnan(se_x), fallback_se, se_x)
+            weight = 1.0 / (np.nan_to_num(se_y, nan=1.0) ** 2 + 0.5)
+            hold = _holdout_mask(part.features[KEYS[0]], self.config.holdout_share,
+                                 self.config.seed) & labelled
+            train = labelled & ~hold
+            residual_scale = float("nan")
+            if hold.sum() >= MIN_TRAIN_ROWS and train.sum() >= MIN_TRAIN_ROWS:
+                probe = self._train(x_all[train], y[train], weight[train])
+                resid = y[hold] - probe.predict(x_all[hold])
+                excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
+                residual_scale = excess / float(np.mean(se_x[hold] ** 2))
+            booster = self._train(x_all[labelled], y[labelled], weight[labelled])
+            value = booster.predict(x_all)
+            theta = part.features[Feat.ABILITY].to_numpy(np.float64)
+            ok = np.isfinite(theta)
+            beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
+                if ok.sum() > 2 else 1.0
+            scale = float(np.clip(beta**2, *K_BOUNDS))
+            sd = np.sqrt(scale) * se_x
+            rng = np.random.default_rng(self.config.seed)
+            draws = (value[:, None] + sd[:, None]
+                     * rng.standard_normal((len(value), self.config.reference_draws))).ravel()
+            reference = np.quantile(draws, np.linspace(0, 1, REFERENCE_POINTS))
+            fits[direction] = DirectionFit(booster, scale, residual_scale, reference, fallback_se,
+                                           int(labelled.sum()), _rating_reference(part.features))
+            log.info("competence direction fitted", direction=direction,
+                     labelled=int(labelled.sum()), rows=len(value), variance_scale=round(scale, 3),
+                     residual_scale=round(residual_scale, 3))
+        self.fits_ = fits
+        self.features_ = names
+        self.directions_ = tuple(fits)
+        log.info("competence model fitted", directions=len(fits),
+                 seconds=round(time.perf_counter() - started, 2))
+
+    def to_scale(self, direction: str, value: np.ndarray) -> np.ndarray:
+        """Values (logits) onto 0-100 through the direction's reference distribution."""
+        ref = self.fits_[direction].reference
+        return 100.0 * np.interp(value, ref, np.linspace(0, 1, len(ref)))
+
+    def rating_percentile(self, direction: str, features: pd.DataFrame) -> np.ndarray:
+        """The rule-based rating of each row as a percentile (0-100) among rated participants at
+        training time; NaN for unrated rows or when the model saw too few ratings."""
+        ref = self.fits_[direction].rating_reference
+        score = best_rating_score(features)
+        if ref is None:
+            return np.full(len(score), np.nan)
+        # mid-rank among ties (many participants share the same capped score)
+        lo = np.searchsorted(ref, score, "left")
+        hi = np.searchsorted(ref, score, "right")
+        pct = 100.0 * (lo + hi) / 2 / len(ref)
+        return np.where(np.isnan(score), np.nan, pct)
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Estimates for feature rows (any directions the model knows; others are dropped).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`PREDICTION_COLUMNS`, one row per input row of a known direction, input order.
+        """
+        self.check_fitted()
+        check_features(features, self.features_)
+        z = float(norm.ppf(0.5 + self.config.interval_level / 2))
+        bands = self.config.bands.band
+        parts = []
+        dir_col = features[KEYS[1]].astype("object").to_numpy()
+        for direction, fit in self.fits_.items():
+            idx = np.flatnonzero(dir_col == direction)
+            if len(idx) == 0:
+                continue
+            rows = features.iloc[idx]
+            value = fit.booster.predict(rows[list(self.features_)].to_numpy(np.float64))
+            se_x = rows[Feat.ABILITY_SE].to_numpy(np.float64)
+            sd = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x), fit.fallback_se, se_x)
+            comp = self.to_scale(direction, value)
+            band = band_of(comp, self.config.bands)
+            n_rec = rows[Feat.N_RECORDS].to_numpy(np.float64)
+            parts.append(pd.DataFrame({
+                KEYS[0]: rows[KEYS[0]].to_numpy(), KEYS[1]: rows[KEYS[1]].to_numpy(),
+                CC.COMPETENCE: comp,
+                CC.LOWER: self.to_scale(direction, value - z * sd),
+                CC.UPPER: self.to_scale(direction, value + z * sd),
+                CC.LEVEL: pd.array([bands[b].code for b in band], dtype="string"),
+                CC.LEVEL_TITLE: pd.array([bands[b].title_ru for b in band], dtype="string"),
+                CC.COLD_START: n_rec == 0,
+                CC.N_RECORDS: n_rec.astype(np.int64),
+                CC.VALUE: value, CC.VALUE_SD: sd,
+            }, index=idx))
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in PREDICTION_COLUMNS})
+        out = pd.concat(parts).sort_index()
+        out[KEYS[0]] = out[KEYS[0]].astype("string")
+        out[KEYS[1]] = out[KEYS[1]].astype("string")
+        return out.loc[:, list(PREDICTION_COLUMNS)].reset_index(drop=True)
+
+    def contributions(self, features: pd.DataFrame, direction: str) -> np.ndarray:
+        """LightGBM per-row contributions (rows x features, plus the bias in the last column),
+        on the logit scale, for feature rows of one direction."""
+        self.check_fitted()
+        x = features[list(self.features_)].to_numpy(np.float64)
+        return np.asarray(self.fits_[direction].booster.predict(x, pred_contrib=True))

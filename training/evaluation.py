@@ -1,0 +1,142 @@
+"""The evaluation report: the model against baselines on the window after a held-out cut-off.
+
+Every figure is a Spearman correlation over the (participant, direction) rows that have records
+in the window, per direction and averaged over directions (``all``), for two targets:
+
+- ``label``: the ability shown in the window (difficulty-adjusted, see :mod:`training.labels`);
+- ``next_performance``: the plain mean score percentile / result mid-rank in the window.
+
+Baselines: the rule-based rating's points (current plus previous season as of the cut-off), the
+number of achievements, the mean percentile so far, and the calibrated ability alone. With the
+simulator's truth, ``recovery`` (Spearman with the true competence by number of records) and
+``coverage`` (share of 90% intervals containing the true population percentile) are added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from features.schema import KEYS, Feat
+from footprint.columns import Columns as C
+from models.competence.columns import CompetenceColumns as CC
+
+MODEL = "model"
+BASELINES: dict[str, str] = {
+    "rating_points": "rule-based rating points (current + previous season)",
+    "n_achievements": "number of achievements in the direction",
+    "mean_percentile": "mean result percentile so far",
+    "ability": "calibrated ability alone (no LightGBM)",
+}
+RECORD_BUCKETS: tuple[tuple[str, int, int], ...] = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4),
+                                                     ("5+", 5, 10**9))
+
+
+def baseline_scores(features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each baseline's score per row (higher = more competent); missing counts as lowest."""
+    points = features[[Feat.RATING_POINTS_CURRENT, Feat.RATING_POINTS_PREVIOUS]].to_numpy(float)
+    return {
+        "rating_points": np.nan_to_num(points, nan=0.0).sum(axis=1),
+        "n_achievements": features[Feat.N_RECORDS].to_numpy(float),
+        "mean_percentile": np.nan_to_num(features[Feat.PERF_MEAN].to_numpy(float), nan=0.0),
+        "ability": features[Feat.ABILITY].to_numpy(float),
+    }
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman correlation over pairs where both are finite; NaN with fewer than 3 pairs."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(x[ok], y[ok]).statistic)
+
+
+def prediction_report(
+    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame
+) -> dict[str, float]:
+    """Spearman of the model and each baseline with both targets, per direction and ``all``."""
+    out: dict[str, float] = {}
+    scores = baseline_scores(features) | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)}
+    dirs = features[KEYS[1]].astype("object").to_numpy()
+    per_dir: dict[str, list[float]] = {}
+    for direction in pd.unique(dirs):
+        m = dirs == direction
+        for target in (CC.LABEL, CC.NEXT_PERFORMANCE):
+            y = labels[target].to_numpy(float)[m]
+            for name, s in scores.items():
+                value = spearman(s[m], y)
+                out[f"{direction}.spearman_{target}.{name}"] = value
+                per_dir.setdefault(f"all.spearman_{target}.{name}", []).append(value)
+        out[f"{direction}.n_labelled"] = float(
+            np.isfinite(labels[CC.LABEL].to_numpy(float)[m]).sum())
+        width = predictions[CC.UPPER].to_numpy(float) - predictions[CC.LOWER].to_numpy(float)
+        out[f"{direction}.interval_width_mean"] = float(np.mean(width[m]))
+    out |= {k: float(np.nanmean(v)) for k, v in per_dir.items()}
+    return out
+
+
+def truth_percentiles(truth: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """The true competence of each key row as a population percentile (0-100) within its direction,
+    the population being the rows of ``keys`` (the same participants the estimates rank)."""
+    t = truth.set_index([truth[C.PARTICIPANT_ID].astype("object"),
+                         truth[C.DIRECTION].astype("object")])
+    col = C.TRUE_COMPETENCE if C.TRUE_COMPETENCE in t.columns else C.TRUE_ABILITY
+    t = t[~t.index.duplicated(keep="last")][col]
+    idx = pd.MultiIndex.from_arrays([keys[KEYS[0]].astype("object"),
+                                     keys[KEYS[1]].astype("object")])
+    value = t.reindex(idx).to_numpy(np.float64, na_value=np.nan)
+    out = np.full(len(value), np.nan)
+    dirs = keys[KEYS[1]].astype("object").to_numpy()
+    for direction in pd.unique(dirs):
+        m = (dirs == direction) & np.isfinite(value)
+        ranks = pd.Series(value[m]).rank(method="average").to_numpy()
+        out[m] = 100.0 * (ranks - 0.5) / m.sum()
+    return out
+
+
+def truth_report(
+    features: pd.DataFrame, predictions: pd.DataFrame, truth: pd.DataFrame
+) -> dict[str, float]:
+    """Recovery of the true competence by number of records, and interval coverage."""
+    out: dict[str, float] = {}
+    true_pct = truth_percentiles(truth, predictions)
+    comp = predictions[CC.COMPETENCE].to_numpy(float)
+    lower = predictions[CC.LOWER].to_numpy(float)
+    upper = predictions[CC.UPPER].to_numpy(float)
+    n_rec = features[Feat.N_RECORDS].to_numpy(float)
+    dirs = predictions[KEYS[1]].astype("object").to_numpy()
+    scores = baseline_scores(features) | {MODEL: comp}
+    for direction in [*pd.unique(dirs), "all"]:
+        dm = np.ones(len(dirs), bool) if direction == "all" else dirs == direction
+        for name, lo, hi in RECORD_BUCKETS:
+            m = dm & (n_rec >= lo) & (n_rec <= hi) & np.isfinite(true_pct)
+            out[f"{direction}.recovery_n{name}.count"] = float(m.sum())
+            if direction == "all":
+                # pooled over directions would mix scales; average the per-direction values
+                vals = [out.get(f"{d}.recovery_n{name}.{MODEL}", np.nan) for d in pd.unique(dirs)]
+                out[f"all.recovery_n{name}.{MODEL}"] = float(np.nanmean(vals)) \
+                    if np.isfinite(vals).any() else float("nan")
+            else:
+                for s_name, s in scores.items():
+                    out[f"{direction}.recovery_n{name}.{s_name}"] = spearman(s[m], true_pct[m])
+            inside = (true_pct[m] >= lower[m]) & (true_pct[m] <= upper[m])
+            out[f"{direction}.coverage_n{name}"] = float(inside.mean()) if m.any() else np.nan
+        m = dm & np.isfinite(true_pct)
+        out[f"{direction}.coverage"] = float(((true_pct[m] >= lower[m])
+                                              & (true_pct[m] <= upper[m])).mean())
+        out[f"{direction}.recovery_all.{MODEL}"] = spearman(comp[m], true_pct[m])
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A plain-text table of the report for the terminal."""
+    lines = []
+    width = max((len(k) for k in report), default=10)
+    for key in sorted(report):
+        value = report[key]
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        lines.append(f"{key:<{width}}  {text}")
+    return "\n".join(lines)
