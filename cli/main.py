@@ -7,6 +7,7 @@ import typer
 from cli import demo_command, footprint_commands
 from cli import rating_commands
 from cli import simulate_command
+from cli import competence_commands
 
 app = typer.Typer(
     name="talent",
@@ -19,3 +20,4 @@ footprint_commands.register(app)
 demo_command.register(app)
 simulate_command.register(app)
 rating_commands.register(app)
+competence_commands.register(app)
