@@ -84,14 +84,17 @@ def rank_directions(tot: pd.DataFrame, rules: RatingRules) -> tuple[pd.DataFrame
         score = 100.0 * np.minimum(1.0, r / r_ref) if r_ref > 0 else np.zeros(n)
         ties = part[RC.TIE_RESULTS].to_numpy(np.int64)
         deciding = part[RC.DECIDING_AT].to_numpy(np.int64)
-        idx = np.lexsort((deciding, -ties, -score))
-        s_sorted, t_sorted, d_sorted = score[idx], ties[idx], deciding[idx]
-        new_group = np.ones(n, dtype=bool)
-        new_group[1:] = (
-            (s_sorted[1:] != s_sorted[:-1])
-            | (t_sorted[1:] != t_sorted[:-1])
-            | (d_sorted[1:] != d_sorted[:-1])
-        )
+        # S first; raw points next (only differs from S where S is capped at 100), if the rules
+        # say so; then the tie-breaks
+        keys = [-score, -r] if d.raw_points_before_tie_breaks else [-score]
+        keys += [-ties.astype(np.float64), deciding.astype(np.float64)]
+        idx = np.lexsort(keys[::-1])
+        s_sorted = score[idx]
+        new_group = np.zeros(n, dtype=bool)
+        new_group[0] = True
+        for key in keys:
+            ordered = key[idx]
+            new_group[1:] |= ordered[1:] != ordered[:-1]
         pos = np.arange(1, n + 1)
         first = np.maximum.accumulate(np.where(new_group, pos, 0))
         group_id = np.cumsum(new_group) - 1

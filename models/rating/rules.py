@@ -1,7 +1,7 @@
 """The contest rating's rules as data: a TOML file validated into :class:`RatingRules`.
 
 Nothing about points is hard-coded in the engine: every factor, cap, share and threshold comes
-from a rules file. The shipped ``data/rules-default.toml`` is a documented proposal (the
+from a rules file. The shipped ``rulesets/rules-default.toml`` is a documented proposal (the
 organisers' formula is not public); a season may bring its own ``rules-YYYY-YY.toml``.
 """
 
@@ -110,6 +110,7 @@ class DiplomaRules(_Strict):
     prize_winner_share: Share
     prize_winner_min_score: Score
     tie_break_levels: frozenset[Level]
+    raw_points_before_tie_breaks: bool
 
     @model_validator(mode="after")
     def _shares(self) -> DiplomaRules:
@@ -119,7 +120,7 @@ class DiplomaRules(_Strict):
 
 
 class RatingRules(_Strict):
-    """One season's rating rules. See ``data/rules-default.toml`` for the meaning of every key."""
+    """One season's rating rules. See ``rulesets/rules-default.toml`` for the meaning of every key."""
 
     version: Annotated[str, Field(min_length=1)]
     season: str
@@ -189,7 +190,7 @@ def load_rules(path: Path | str | None = None, season: str | None = None) -> Rat
             raise ConfigError(f"rating rules file {file} does not exist")
         rules = parse_rules(file.read_text("utf-8"), str(file))
     else:
-        package = resources.files("models.rating.data")
+        package = resources.files("models.rating.rulesets")
         name = DEFAULT_RULES_FILE
         if season is not None and package.joinpath(_season_file(season)).is_file():
             name = _season_file(season)

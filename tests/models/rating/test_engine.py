@@ -387,3 +387,22 @@ def test_empty_season(world: World, rules: RatingRules) -> None:
     assert not exp.rated and exp.contributions == []
     assert exp.not_rated_reason is not None
     assert exp.not_rated_reason.code == "no_counted_achievements"
+
+
+def test_full_scores_are_ordered_by_raw_points_then_tie_breaks(rules: RatingRules) -> None:
+    # 200 rated: R = 1..198, 400 and 500; R_ref = 198 + 0.01 x (400 - 198) = 200.02
+    raw_points = [float(i) for i in range(1, 199)] + [400.0, 500.0]
+    ties = [0] * 198 + [3, 0]
+    table, thr = rank_directions(totals_frame(raw_points, ties), rules)
+    assert thr[RC.R_REF].iloc[0] == pytest.approx(200.02)
+    assert list(table[RC.RAW_POINTS].iloc[:3]) == [500.0, 400.0, 198.0]
+    assert list(table[RC.SCORE].iloc[:2]) == [100.0, 100.0]
+    assert list(table[RC.PLACE].iloc[:3]) == [1, 2, 3]
+    # the literal reading: equal S = 100 is a tie, decided by national results
+    literal = rules.model_copy(
+        update={
+            "diplomas": rules.diplomas.model_copy(update={"raw_points_before_tie_breaks": False})
+        }
+    )
+    table, _ = rank_directions(totals_frame(raw_points, ties), literal)
+    assert list(table[RC.RAW_POINTS].iloc[:3]) == [400.0, 500.0, 198.0]

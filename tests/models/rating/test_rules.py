@@ -10,7 +10,7 @@ from footprint.enums import ActivityKind, Level, Result
 from footprint.errors import ConfigError
 from models.rating.rules import RatingRules, load_rules, parse_rules
 
-DEFAULT = Path(__file__).parents[3] / "models" / "rating" / "data" / "rules-default.toml"
+DEFAULT = Path(__file__).parents[3] / "models" / "rating" / "rulesets" / "rules-default.toml"
 
 
 def test_default_rules_carry_the_issue_numbers(rules: RatingRules) -> None:
