@@ -70,10 +70,14 @@ def main() -> None:
             n = sum(s.rows for s in summaries)
             rows += n
             dt_s = time.perf_counter() - t1
-            changed = {k: sum(getattr(s, k) for s in summaries)
-                       for k in ("added", "updated", "unchanged", "merged", "quarantined")}
-            print(f"  pass {run + 1} {source:9s} {n:>10,d} rows {dt_s:7.1f} s "
-                  f"{n / dt_s:>10,.0f} rows/s  {changed}")
+            changed = {
+                k: sum(getattr(s, k) for s in summaries)
+                for k in ("added", "updated", "unchanged", "merged", "quarantined")
+            }
+            print(
+                f"  pass {run + 1} {source:9s} {n:>10,d} rows {dt_s:7.1f} s "
+                f"{n / dt_s:>10,.0f} rows/s  {changed}"
+            )
         total = time.perf_counter() - t0
         label = "first ingest" if run == 0 else "re-ingest (idempotent)"
         print(f"{label}: {rows:,d} rows in {total:.1f} s = {rows / total:,.0f} rows/s")
@@ -83,8 +87,10 @@ def main() -> None:
     path = create_snapshot(store, as_of, args.workdir / "snapshots")
     took = time.perf_counter() - t0
     snap_rows = sum(m["rows"] for m in load_manifest(path)["tables"].values())  # type: ignore[union-attr]
-    print(f"snapshot as of {as_of.date()}: {snap_rows:,d} rows in {took:.1f} s = "
-          f"{snap_rows / took:,.0f} rows/s -> {path}")
+    print(
+        f"snapshot as of {as_of.date()}: {snap_rows:,d} rows in {took:.1f} s = "
+        f"{snap_rows / took:,.0f} rows/s -> {path}"
+    )
     print(f"store: {store.dialect}; peak RSS {_peak_rss_gib():.2f} GiB")
     print("command: uv run python " + " ".join(shlex.quote(a) for a in sys.argv))
 

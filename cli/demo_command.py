@@ -1,4 +1,4 @@
-"""``talent demo``: the main job on embedded defaults (simulate, ingest, snapshot, summarise)."""
+"""``talent demo``: the main job on embedded defaults (simulate, ingest, snapshot, rate)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ import typer
 from rich.table import Table
 
 from cli.footprint_commands import console, fail, print_summaries
+from cli.rating_commands import print_top, write_rating
+from footprint.calendar import season_name
 from footprint.errors import TalentError
 from footprint.ingest.run import ingest_path
 from footprint.quarantine import quarantine_reasons
 from footprint.settings import FootprintSettings
-from footprint.snapshot import create_snapshot, load_manifest
+from footprint.snapshot import create_snapshot, load_manifest, load_snapshot
 from footprint.store import open_store
+from models.rating.engine import rate
+from models.rating.rules import load_rules
 
 # Ingestion order of the simulator's sources: the platform's catalogue and participants first.
 SOURCES = ("platform", "olympiad", "courses", "events")
@@ -29,13 +33,15 @@ def demo(
     out: Annotated[Path | None, typer.Option(help="Where the simulated files go")] = None,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
 ) -> None:
-    """Simulate a small movement, ingest it through the real path, snapshot it and summarise."""
+    """Simulate a small movement, ingest it through the real path, snapshot it and rate the last
+    season."""
     from footprint.simulate import SimulationConfig, simulate
 
     settings = FootprintSettings()
     world = out or settings.data_dir / "demo-world"
-    config = SimulationConfig(participants=participants, seasons=seasons, seed=seed, messy=messy,
-                              format="csv")
+    config = SimulationConfig(
+        participants=participants, seasons=seasons, seed=seed, messy=messy, format="csv"
+    )
     console.rule("1. simulate")
     simulate(config, world, progress=True)
     try:
@@ -62,10 +68,22 @@ def demo(
     except TalentError as exc:
         raise fail(exc) from exc
     rows = {n: m["rows"] for n, m in manifest["tables"].items()}  # type: ignore[union-attr]
-    console.print(f"snapshot {path} as of {as_of.date()}: "
-                  + ", ".join(f"{n}={r}" for n, r in rows.items()))
-    console.print(f"store: {store.engine.url.render_as_string(hide_password=True)}; "
-                  f"ground truth (never a model input): {world / 'truth'}")
+    console.print(
+        f"snapshot {path} as of {as_of.date()}: " + ", ".join(f"{n}={r}" for n, r in rows.items())
+    )
+    console.rule("4. contest rating")
+    season = season_name(config.first_season + seasons - 1)
+    try:
+        result = rate(load_snapshot(path), season, load_rules(None, season=season))
+        written = write_rating(result, settings.data_dir / "ratings" / season.replace("/", "-"))
+    except TalentError as exc:
+        raise fail(exc) from exc
+    print_top(result, 5, console)
+    console.print(f"rating of {season} with explanations: {written['parquet'].parent}")
+    console.print(
+        f"store: {store.engine.url.render_as_string(hide_password=True)}; "
+        f"ground truth (never a model input): {world / 'truth'}"
+    )
 
 
 def register(app: typer.Typer) -> None:

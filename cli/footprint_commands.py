@@ -32,7 +32,9 @@ def parse_instant(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD) or timestamp") from None
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO date (YYYY-MM-DD) or timestamp"
+        ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
@@ -52,8 +54,10 @@ def print_summaries(summaries: list[BatchSummary]) -> None:
 def ingest(
     path: Annotated[Path, typer.Argument(help="A file (<entity>.csv|jsonl|parquet) or a folder")],
     source: Annotated[str, typer.Option(help="Name of the sending system, e.g. olympiad_org")],
-    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL",
-                                                     help="Store URL (default: SQLite in data/)")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(envvar="TALENT_DATABASE_URL", help="Store URL (default: SQLite in data/)"),
+    ] = None,
 ) -> None:
     """Validate and store footprint files; bad rows go to the quarantine with their reasons."""
     try:
@@ -66,7 +70,9 @@ def ingest(
 
 def snapshot(
     as_of: Annotated[str, typer.Option(help="Cut-off: YYYY-MM-DD (00:00 UTC) or ISO timestamp")],
-    out: Annotated[Path | None, typer.Option(help="Snapshot root (default: data/snapshots)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Snapshot root (default: data/snapshots)")
+    ] = None,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
 ) -> None:
     """Write an immutable, content-addressed Parquet snapshot of what was known as of a date."""
@@ -99,13 +105,19 @@ def erase(
     try:
         store = open_store(database_url)
         with store.transaction() as conn:
-            report = erase_participants(conn, participant_ids, actor=actor,
-                                        reason_code="consent_withdrawn",
-                                        salt=FootprintSettings().erasure_salt)
+            report = erase_participants(
+                conn,
+                participant_ids,
+                actor=actor,
+                reason_code="consent_withdrawn",
+                salt=FootprintSettings().erasure_salt,
+            )
     except TalentError as exc:
         raise fail(exc) from exc
-    console.print(f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
-                  + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items())))
+    console.print(
+        f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items()))
+    )
 
 
 def quarantine(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo_command, footprint_commands
-from cli import rating_commands
-from cli import simulate_command
-from cli import competence_commands
+from cli import (
+    competence_commands,
+    demo_command,
+    footprint_commands,
+    rating_commands,
+    simulate_command,
+)
 
 app = typer.Typer(
     name="talent",

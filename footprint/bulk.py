@@ -39,8 +39,13 @@ def _column_values(
             )
         elif isinstance(col.type, Boolean):
             vals = s.astype(object).to_numpy()
-            vals = np.array([None if m else (int(v) if sqlite else bool(v)) for v, m in
-                             zip(vals, missing, strict=True)], dtype=object)
+            vals = np.array(
+                [
+                    None if m else (int(v) if sqlite else bool(v))
+                    for v, m in zip(vals, missing, strict=True)
+                ],
+                dtype=object,
+            )
         elif isinstance(col.type, Integer):
             vals = pd.array(s, dtype="Int64").to_numpy(dtype=object, na_value=None)
         elif isinstance(col.type, Float):
@@ -80,7 +85,13 @@ def insert_frame(
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
-    bar = tqdm(total=len(frame), desc=label, unit="row", disable=label is None or len(frame) < CHUNK, leave=False)
+    bar = tqdm(
+        total=len(frame),
+        desc=label,
+        unit="row",
+        disable=label is None or len(frame) < CHUNK,
+        leave=False,
+    )
     try:
         for start in range(0, len(frame), CHUNK):
             chunk = [v[start : start + CHUNK] for v in values]
@@ -129,7 +140,9 @@ def update_frame(conn: Connection, table: Table, frame: pd.DataFrame, keys: Sequ
     return len(frame)
 
 
-def read_frame(conn: Connection, stmt: Select[Any], parse_dates: Iterable[str] = ()) -> pd.DataFrame:
+def read_frame(
+    conn: Connection, stmt: Select[Any], parse_dates: Iterable[str] = ()
+) -> pd.DataFrame:
     """Run ``stmt`` and return its rows as a frame (timestamps in ``parse_dates`` parsed)."""
     result = conn.execute(stmt)
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -162,7 +175,8 @@ def read_sql_frame(
     raw_params = compiled.construct_params()
     if conn.dialect.name == "sqlite":
         raw_params = {
-            k: (v.strftime(SQLITE_TS) if hasattr(v, "strftime") else v) for k, v in raw_params.items()
+            k: (v.strftime(SQLITE_TS) if hasattr(v, "strftime") else v)
+            for k, v in raw_params.items()
         }
         order = compiled.positiontup or []
         args: Any = tuple(raw_params[n] for n in order)

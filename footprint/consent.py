@@ -1,5 +1,6 @@
 """Erasure on withdrawn consent (152-FZ): delete a participant's records everywhere in the store,
-leave a tombstone so re-ingestion cannot bring them back, and audit the erasure without personal data.
+leave a tombstone so re-ingestion cannot bring them back, and audit the erasure without
+personal data.
 
 Snapshots written before the erasure are immutable files; every snapshot written after it lacks the
 participant. ``talent snapshot prune`` (see the CLI) removes older snapshot files when required.
@@ -48,18 +49,23 @@ def erase_participants(
     """Erase canonical ``participant_ids`` inside the caller's transaction.
 
     Deletes achievements (with their source references and status history), identity-map entries,
-    quarantined raw rows and the participant rows; writes tombstones (keyed hashes of the canonical id
+    quarantined raw rows and the participant rows; writes tombstones (keyed hashes of the canonical
+    id
     and every alias) and one ``erasure_log`` row with who, when and how many rows, but no ids.
     """
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     ids = sorted(set(participant_ids))
     t_ach, t_src, t_hist = (
-        tables.achievements, tables.achievement_sources, tables.achievement_status_history
+        tables.achievements,
+        tables.achievement_sources,
+        tables.achievement_status_history,
     )
     t_ids = tables.source_identities
     aliases = read_in(
         conn,
-        lambda chunk: select(t_ids.c[C.SOURCE_PARTICIPANT_ID]).where(t_ids.c[C.PARTICIPANT_ID].in_(chunk)),
+        lambda chunk: select(t_ids.c[C.SOURCE_PARTICIPANT_ID]).where(
+            t_ids.c[C.PARTICIPANT_ID].in_(chunk)
+        ),
         ids,
     )
     alias_ids = sorted(set(aliases[C.SOURCE_PARTICIPANT_ID]) if not aliases.empty else set())
@@ -103,10 +109,19 @@ def erase_participants(
         conn,
         tables.erasure_log,
         pd.DataFrame(
-            [{"erasure_id": erasure_id, "performed_at": now, "actor": actor,
-              "reason_code": reason_code, "subjects": len(ids),
-              "rows_deleted": json.dumps(deleted, sort_keys=True)}]
+            [
+                {
+                    "erasure_id": erasure_id,
+                    "performed_at": now,
+                    "actor": actor,
+                    "reason_code": reason_code,
+                    "subjects": len(ids),
+                    "rows_deleted": json.dumps(deleted, sort_keys=True),
+                }
+            ]
         ),
     )
-    log.info("erasure", erasure_id=erasure_id, subjects=len(ids), reason_code=reason_code, **deleted)
+    log.info(
+        "erasure", erasure_id=erasure_id, subjects=len(ids), reason_code=reason_code, **deleted
+    )
     return ErasureReport(erasure_id=erasure_id, subjects=len(ids), rows_deleted=deleted)

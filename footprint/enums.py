@@ -1,6 +1,7 @@
 """Enumerations of the footprint domain, each value spelled once.
 
-Values are the stable machine-readable codes stored in the database, written in files and returned by
+Values are the stable machine-readable codes stored in the database, written in files and returned
+by
 the API. Russian labels for people live next to them in :data:`RU_LABELS`.
 """
 

@@ -27,24 +27,35 @@ def merge_participant(conn: Connection, alias: str, target: str) -> int:
     if has_target is None:
         conn.execute(insert(t_p).values({**alias_row, C.PARTICIPANT_ID: target}))
     key = [C.ACTIVITY_ID, C.RESULT]
-    mine = read_frame(conn, select(t_a.c[C.ACHIEVEMENT_ID], *[t_a.c[k] for k in key]).where(
-        t_a.c[C.PARTICIPANT_ID] == alias))
-    theirs = read_frame(conn, select(t_a.c[C.ACHIEVEMENT_ID], *[t_a.c[k] for k in key]).where(
-        t_a.c[C.PARTICIPANT_ID] == target))
+    mine = read_frame(
+        conn,
+        select(t_a.c[C.ACHIEVEMENT_ID], *[t_a.c[k] for k in key]).where(
+            t_a.c[C.PARTICIPANT_ID] == alias
+        ),
+    )
+    theirs = read_frame(
+        conn,
+        select(t_a.c[C.ACHIEVEMENT_ID], *[t_a.c[k] for k in key]).where(
+            t_a.c[C.PARTICIPANT_ID] == target
+        ),
+    )
     pairs = mine.merge(theirs, on=key, suffixes=("", "_target"))
     for ach_id, target_id in pairs[[C.ACHIEVEMENT_ID, f"{C.ACHIEVEMENT_ID}_target"]].itertuples(
         index=False
     ):
         for table in (tables.achievement_sources, tables.achievement_status_history):
             conn.execute(
-                update(table).where(table.c[C.ACHIEVEMENT_ID] == ach_id).values(
-                    {C.ACHIEVEMENT_ID: target_id})
+                update(table)
+                .where(table.c[C.ACHIEVEMENT_ID] == ach_id)
+                .values({C.ACHIEVEMENT_ID: target_id})
             )
         conn.execute(delete(t_a).where(t_a.c[C.ACHIEVEMENT_ID] == ach_id))
     conn.execute(
         update(t_a).where(t_a.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target})
     )
     t_i = tables.source_identities
-    conn.execute(update(t_i).where(t_i.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target}))
+    conn.execute(
+        update(t_i).where(t_i.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target})
+    )
     conn.execute(delete(t_p).where(t_p.c[C.PARTICIPANT_ID] == alias))
     return len(mine)

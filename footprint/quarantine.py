@@ -13,8 +13,17 @@ from footprint.store import Store
 def list_quarantine(store: Store, source: str | None = None, limit: int = 100) -> pd.DataFrame:
     """The newest quarantined rows (one per bad field), newest batch first."""
     q = tables.quarantine
-    stmt = select(q.c.source, q.c.entity, q.c.file_name, q.c.row_number, q.c.field,
-                  q.c.reason_code, q.c.reason, q.c.raw_row, q.c.quarantined_at)
+    stmt = select(
+        q.c.source,
+        q.c.entity,
+        q.c.file_name,
+        q.c.row_number,
+        q.c.field,
+        q.c.reason_code,
+        q.c.reason,
+        q.c.raw_row,
+        q.c.quarantined_at,
+    )
     if source is not None:
         stmt = stmt.where(q.c.source == source)
     stmt = stmt.order_by(q.c.quarantined_at.desc(), q.c.file_name, q.c.row_number).limit(limit)

@@ -12,7 +12,7 @@ DEFAULT_DATA_DIR = Path("data")
 class FootprintSettings(BaseSettings):
     """``TALENT_DATABASE_URL`` selects the store (SQLite file by default, PostgreSQL by URL such as
     ``postgresql+psycopg://user:pass@127.0.0.1/talent``); ``TALENT_DATA_DIR`` holds the default
-    SQLite file and snapshots; ``TALENT_ERASURE_SALT`` keys the hashes kept in erasure tombstones."""
+    SQLite file and snapshots; ``TALENT_ERASURE_SALT`` keys the hashes kept in tombstones."""
 
     model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")
 

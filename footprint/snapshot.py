@@ -56,13 +56,16 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
         parts = read_sql_frame(
             conn,
             "SELECT participant_id, grade, grade_year, region, school_id, registered_at, "
-            "account_verified_at, declared_interests FROM participants WHERE registered_at <= :as_of",
-            p, [C.REGISTERED_AT, C.ACCOUNT_VERIFIED_AT],
+            "account_verified_at, declared_interests FROM participants "
+            "WHERE registered_at <= :as_of",
+            p,
+            [C.REGISTERED_AT, C.ACCOUNT_VERIFIED_AT],
         )
         acts = read_sql_frame(
             conn,
             "SELECT * FROM activities WHERE published_at <= :as_of",
-            p, [c for c in _ts_cols("activities")],
+            p,
+            [c for c in _ts_cols("activities")],
         )
         dirs = read_sql_frame(
             conn,
@@ -70,42 +73,59 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
             "JOIN activities a ON a.activity_id = d.activity_id WHERE a.published_at <= :as_of",
             p,
         )
-        edges = read_sql_frame(conn, "SELECT from_activity_id, to_activity_id, edge_type "
-                                     "FROM activity_edges", {})
+        edges = read_sql_frame(
+            conn, "SELECT from_activity_id, to_activity_id, edge_type FROM activity_edges", {}
+        )
         ach = read_sql_frame(
             conn,
-            "SELECT a.achievement_id, a.participant_id, a.activity_id, a.team_id, a.result, a.score,"
+            "SELECT a.achievement_id, a.participant_id, a.activity_id, a.team_id, a.result,"
+            " a.score,"
             " a.rank, a.evidence, a.achieved_at, a.recorded_at,"
             " (SELECT COUNT(*) FROM achievement_sources s"
             "   WHERE s.achievement_id = a.achievement_id) AS n_sources"
             " FROM achievements a WHERE a.recorded_at <= :as_of",
-            p, [C.ACHIEVED_AT, C.RECORDED_AT],
+            p,
+            [C.ACHIEVED_AT, C.RECORDED_AT],
         )
         hist = read_sql_frame(
             conn,
             "SELECT achievement_id, status, changed_at, seq FROM achievement_status_history "
             "WHERE changed_at <= :as_of",
-            p, [C.CHANGED_AT],
+            p,
+            [C.CHANGED_AT],
         )
     # participants: grade and verification as of the cut-off
     start = season_start_year(as_of.date())
     parts[C.GRADE] = parts[C.GRADE].astype("int64") + start - parts[C.GRADE_YEAR].astype("int64")
-    parts[C.ACCOUNT_VERIFIED] = (parts[C.ACCOUNT_VERIFIED_AT].notna()
-                                 & (parts[C.ACCOUNT_VERIFIED_AT] <= as_of))
+    parts[C.ACCOUNT_VERIFIED] = parts[C.ACCOUNT_VERIFIED_AT].notna() & (
+        parts[C.ACCOUNT_VERIFIED_AT] <= as_of
+    )
     parts[C.GRADE_YEAR] = start
     acts[C.IS_TEAM] = acts[C.IS_TEAM].astype(bool)
-    edges = edges[edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
-                  & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
+    edges = edges[
+        edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+        & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+    ]
     # status as of the cut-off: the latest history entry at or before it, else pending
-    last = hist.sort_values([C.CHANGED_AT, "seq"], kind="stable").drop_duplicates(
-        C.ACHIEVEMENT_ID, keep="last").set_index(C.ACHIEVEMENT_ID)
+    last = (
+        hist.sort_values([C.CHANGED_AT, "seq"], kind="stable")
+        .drop_duplicates(C.ACHIEVEMENT_ID, keep="last")
+        .set_index(C.ACHIEVEMENT_ID)
+    )
     status = ach[C.ACHIEVEMENT_ID].map(last[C.STATUS]).astype(object)
     ach[C.STATUS] = status.where(status.notna(), ModerationStatus.PENDING.value)
     ach[C.STATUS_CHANGED_AT] = ach[C.ACHIEVEMENT_ID].map(last[C.CHANGED_AT])
-    ach = ach[ach[C.PARTICIPANT_ID].isin(parts[C.PARTICIPANT_ID])
-              & ach[C.ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
-    frames = {"participants": parts, "activities": acts, "activity_directions": dirs,
-              "activity_edges": edges, "achievements": ach}
+    ach = ach[
+        ach[C.PARTICIPANT_ID].isin(parts[C.PARTICIPANT_ID])
+        & ach[C.ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+    ]
+    frames = {
+        "participants": parts,
+        "activities": acts,
+        "activity_directions": dirs,
+        "activity_edges": edges,
+        "achievements": ach,
+    }
     return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
 
 
@@ -134,12 +154,21 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
             path = tmp / f"{name}.parquet"
             _write_parquet(frames[name], path)
             files[name] = {"file": path.name, "rows": len(frames[name]), "sha256": _sha256(path)}
-        identity = json.dumps({"as_of": as_of.isoformat(), "schema_version": SCHEMA_VERSION,
-                               "tables": {n: f["sha256"] for n, f in files.items()}},
-                              sort_keys=True)
+        identity = json.dumps(
+            {
+                "as_of": as_of.isoformat(),
+                "schema_version": SCHEMA_VERSION,
+                "tables": {n: f["sha256"] for n, f in files.items()},
+            },
+            sort_keys=True,
+        )
         snapshot_id = hashlib.sha256(identity.encode()).hexdigest()
-        manifest = {"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
-                    "schema_version": SCHEMA_VERSION, "tables": files}
+        manifest = {
+            "snapshot_id": snapshot_id,
+            "as_of": as_of.isoformat(),
+            "schema_version": SCHEMA_VERSION,
+            "tables": files,
+        }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         final = root / snapshot_id[:16]
         if final.exists():
@@ -158,20 +187,28 @@ def create_snapshot(store: Store, as_of: dt.datetime, root: Path) -> Path:
     """Read the store as of ``as_of`` and write the snapshot; returns its folder."""
     frames = read_frames(store, as_of)
     path = write_snapshot(frames, as_of, root)
-    log.info("snapshot", path=str(path), as_of=as_of.isoformat(),
-             **{n: len(f) for n, f in frames.items()})
+    log.info(
+        "snapshot",
+        path=str(path),
+        as_of=as_of.isoformat(),
+        **{n: len(f) for n, f in frames.items()},
+    )
     return path
 
 
 def load_manifest(path: Path) -> dict[str, object]:
     manifest_path = path / MANIFEST
     if not manifest_path.exists():
-        raise SnapshotError(f"{path}: not a snapshot (no {MANIFEST}); create one with "
-                            "`talent snapshot --as-of DATE`")
+        raise SnapshotError(
+            f"{path}: not a snapshot (no {MANIFEST}); create one with "
+            "`talent snapshot --as-of DATE`"
+        )
     manifest: dict[str, object] = json.loads(manifest_path.read_text())
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise SnapshotError(f"{path}: schema version {manifest.get('schema_version')} is not "
-                            f"{SCHEMA_VERSION}; recreate the snapshot with this code")
+        raise SnapshotError(
+            f"{path}: schema version {manifest.get('schema_version')} is not "
+            f"{SCHEMA_VERSION}; recreate the snapshot with this code"
+        )
     return manifest
 
 
@@ -187,8 +224,10 @@ def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
         if not file.exists():
             raise SnapshotError(f"{path}: {file.name} is missing; the snapshot is incomplete")
         if verify and _sha256(file) != meta["sha256"]:
-            raise SnapshotError(f"{path}: {file.name} does not match its hash in {MANIFEST}; "
-                                "the snapshot was modified or truncated, recreate it")
+            raise SnapshotError(
+                f"{path}: {file.name} does not match its hash in {MANIFEST}; "
+                "the snapshot was modified or truncated, recreate it"
+            )
         frames[name] = pq.read_table(file).to_pandas()
     as_of = dt.datetime.fromisoformat(str(manifest["as_of"]))
     return Snapshot.from_frames(as_of, frames, snapshot_id=str(manifest["snapshot_id"]))
@@ -197,6 +236,7 @@ def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
 def participant_counts(snapshot: Snapshot) -> dict[str, int]:
     """Row counts of a snapshot's frames, for summaries."""
     return {n: len(getattr(snapshot, n)) for n in FRAME_DTYPES} | {
-        "verified_achievements": int(np.sum(snapshot.achievements[C.STATUS]
-                                            == ModerationStatus.VERIFIED))
+        "verified_achievements": int(
+            np.sum(snapshot.achievements[C.STATUS] == ModerationStatus.VERIFIED)
+        )
     }

@@ -1,4 +1,4 @@
-"""The system of record: an SQLAlchemy engine on SQLite (default) or PostgreSQL, migrated by Alembic."""
+"""The system of record: SQLAlchemy on SQLite (default) or PostgreSQL, migrated by Alembic."""
 
 from __future__ import annotations
 

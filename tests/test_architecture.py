@@ -12,15 +12,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_contracts_hold() -> None:
     exe = shutil.which("lint-imports")
     assert exe is not None, "import-linter is a dev dependency; run `uv sync`"
-    done = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [exe, "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Contracts: 2 kept, 0 broken." in done.stdout
 
 
 def test_no_module_imports_notebooks() -> None:
     offenders = [
-        p for pkg in ("cli", "footprint", "features", "models", "training", "serving")
+        p
+        for pkg in ("cli", "footprint", "features", "models", "training", "serving")
         for p in (ROOT / pkg).rglob("*.py")
         if "import notebooks" in p.read_text() or "from notebooks" in p.read_text()
     ]

@@ -15,69 +15,116 @@ from footprint.hashing import row_hashes
 from footprint.ingest.context import BatchContext
 
 CANON = "_canonical"
-PAYLOAD = [C.TEAM_ID, C.RESULT, C.SCORE, C.RANK, C.EVIDENCE, C.STATUS, C.STATUS_CHANGED_AT,
-           C.ACHIEVED_AT, C.RECORDED_AT]
+PAYLOAD = [
+    C.TEAM_ID,
+    C.RESULT,
+    C.SCORE,
+    C.RANK,
+    C.EVIDENCE,
+    C.STATUS,
+    C.STATUS_CHANGED_AT,
+    C.ACHIEVED_AT,
+    C.RECORDED_AT,
+]
 NATURAL_KEY = [C.PARTICIPANT_ID, C.ACTIVITY_ID, C.RESULT]
 FILLABLE = [C.TEAM_ID, C.SCORE, C.RANK, C.EVIDENCE]
-T_ACH, T_SRC, T_HIST = tables.achievements, tables.achievement_sources, tables.achievement_status_history
+T_ACH, T_SRC, T_HIST = (
+    tables.achievements,
+    tables.achievement_sources,
+    tables.achievement_status_history,
+)
 
 
 def _check_references(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
     known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
     bad = ~rows[CANON].isin(known)
-    ctx.reject(rows.index[bad], C.PARTICIPANT_ID, "unknown_participant",
-               rows.loc[bad, C.PARTICIPANT_ID].map(
-                   lambda p: f"participant {p!r} is unknown to this source; ingest the participant "
-                             "or an identity map entry for it first"))
+    ctx.reject(
+        rows.index[bad],
+        C.PARTICIPANT_ID,
+        "unknown_participant",
+        rows.loc[bad, C.PARTICIPANT_ID].map(
+            lambda p: (
+                f"participant {p!r} is unknown to this source; ingest the participant "
+                "or an identity map entry for it first"
+            )
+        ),
+    )
     rows = rows.loc[~bad]
-    acts = read_frame(ctx.conn, select(tables.activities.c[C.ACTIVITY_ID],
-                                       tables.activities.c[C.MAX_SCORE]))
-    max_score = pd.Series(acts[C.MAX_SCORE].to_numpy(dtype=float),
-                          index=acts[C.ACTIVITY_ID].to_numpy())
+    acts = read_frame(
+        ctx.conn, select(tables.activities.c[C.ACTIVITY_ID], tables.activities.c[C.MAX_SCORE])
+    )
+    max_score = pd.Series(
+        acts[C.MAX_SCORE].to_numpy(dtype=float), index=acts[C.ACTIVITY_ID].to_numpy()
+    )
     bad = ~rows[C.ACTIVITY_ID].isin(max_score.index)
-    ctx.reject(rows.index[bad], C.ACTIVITY_ID, "unknown_activity",
-               rows.loc[bad, C.ACTIVITY_ID].map(
-                   lambda a: f"activity {a!r} is not in the catalogue; ingest activities first"))
+    ctx.reject(
+        rows.index[bad],
+        C.ACTIVITY_ID,
+        "unknown_activity",
+        rows.loc[bad, C.ACTIVITY_ID].map(
+            lambda a: f"activity {a!r} is not in the catalogue; ingest activities first"
+        ),
+    )
     rows = rows.loc[~bad]
     cap = rows[C.ACTIVITY_ID].map(max_score)
     over = (rows[C.SCORE].astype("float64") > cap).fillna(False).to_numpy(dtype=bool)
-    ctx.reject(rows.index[over], C.SCORE, "out_of_range",
-               pd.Series([f"score {s:g} exceeds the activity's max_score {m:g}"
-                          for s, m in zip(rows.loc[over, C.SCORE], cap[over], strict=True)],
-                         index=rows.index[over], dtype=object))
+    ctx.reject(
+        rows.index[over],
+        C.SCORE,
+        "out_of_range",
+        pd.Series(
+            [
+                f"score {s:g} exceeds the activity's max_score {m:g}"
+                for s, m in zip(rows.loc[over, C.SCORE], cap[over], strict=True)
+            ],
+            index=rows.index[over],
+            dtype=object,
+        ),
+    )
     return rows.loc[~over]
 
 
 def _history(ctx: BatchContext, frame: pd.DataFrame) -> pd.DataFrame:
     """History rows for ``frame`` (achievement_id, status, status_changed_at) where not pending."""
     moderated = frame[frame[C.STATUS] != ModerationStatus.PENDING]
-    return pd.DataFrame({
-        C.ACHIEVEMENT_ID: moderated[C.ACHIEVEMENT_ID].to_numpy(),
-        C.STATUS: moderated[C.STATUS].to_numpy(),
-        C.CHANGED_AT: moderated[C.STATUS_CHANGED_AT].fillna(ctx.now).to_numpy(),
-        C.SOURCE: ctx.source,
-    })
+    return pd.DataFrame(
+        {
+            C.ACHIEVEMENT_ID: moderated[C.ACHIEVEMENT_ID].to_numpy(),
+            C.STATUS: moderated[C.STATUS].to_numpy(),
+            C.CHANGED_AT: moderated[C.STATUS_CHANGED_AT].fillna(ctx.now).to_numpy(),
+            C.SOURCE: ctx.source,
+        }
+    )
 
 
 def _ref_frame(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        C.SOURCE: ctx.source,
-        C.SOURCE_RECORD_ID: rows[C.SOURCE_RECORD_ID].to_numpy(),
-        C.ACHIEVEMENT_ID: rows[C.ACHIEVEMENT_ID].to_numpy(),
-        "row_hash": rows["row_hash"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            C.SOURCE: ctx.source,
+            C.SOURCE_RECORD_ID: rows[C.SOURCE_RECORD_ID].to_numpy(),
+            C.ACHIEVEMENT_ID: rows[C.ACHIEVEMENT_ID].to_numpy(),
+            "row_hash": rows["row_hash"].to_numpy(),
+        }
+    )
 
 
 def _update_changed(ctx: BatchContext, rows: pd.DataFrame) -> None:
     """Records this source sent before with different content: the source's new version wins."""
     if rows.empty:
         return
-    current = read_in(ctx.conn, lambda ids: select(T_ACH.c[C.ACHIEVEMENT_ID], T_ACH.c[C.STATUS])
-                      .where(T_ACH.c[C.ACHIEVEMENT_ID].in_(ids)), list(rows[C.ACHIEVEMENT_ID]))
+    current = read_in(
+        ctx.conn,
+        lambda ids: select(T_ACH.c[C.ACHIEVEMENT_ID], T_ACH.c[C.STATUS]).where(
+            T_ACH.c[C.ACHIEVEMENT_ID].in_(ids)
+        ),
+        list(rows[C.ACHIEVEMENT_ID]),
+    )
     old_status = rows[C.ACHIEVEMENT_ID].map(
-        pd.Series(current[C.STATUS].to_numpy(), index=current[C.ACHIEVEMENT_ID].to_numpy()))
+        pd.Series(current[C.STATUS].to_numpy(), index=current[C.ACHIEVEMENT_ID].to_numpy())
+    )
     upd = rows[[C.ACHIEVEMENT_ID, CANON, C.ACTIVITY_ID, *PAYLOAD]].rename(
-        columns={CANON: C.PARTICIPANT_ID})
+        columns={CANON: C.PARTICIPANT_ID}
+    )
     update_frame(ctx.conn, T_ACH, upd, [C.ACHIEVEMENT_ID])
     update_frame(ctx.conn, T_SRC, _ref_frame(ctx, rows), [C.SOURCE, C.SOURCE_RECORD_ID])
     moved = rows[old_status.to_numpy() != rows[C.STATUS].to_numpy()]
@@ -100,7 +147,9 @@ def _link_existing(ctx: BatchContext, rows: pd.DataFrame, stored: pd.DataFrame) 
     new.loc[take, C.STATUS_CHANGED_AT] = inc.loc[take, C.STATUS_CHANGED_AT]
     new[C.RECORDED_AT] = np.minimum(cur[C.RECORDED_AT].to_numpy(), inc[C.RECORDED_AT].to_numpy())
     cols = [*FILLABLE, C.STATUS, C.STATUS_CHANGED_AT, C.RECORDED_AT]
-    diff = ~(new[cols].astype(object).fillna("\0") == cur[cols].astype(object).fillna("\0")).all(axis=1)
+    diff = ~(new[cols].astype(object).fillna("\0") == cur[cols].astype(object).fillna("\0")).all(
+        axis=1
+    )
     upd = new.loc[diff, cols].reset_index()
     update_frame(ctx.conn, T_ACH, upd, [C.ACHIEVEMENT_ID])
     insert_frame(ctx.conn, T_HIST, _history(ctx, new.loc[take].reset_index()))
@@ -115,8 +164,12 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = _check_references(ctx, rows)
     rows = rows.assign(row_hash=row_hashes(rows[[CANON, C.ACTIVITY_ID, *PAYLOAD]]))
 
-    refs = read_sql_frame(ctx.conn, "SELECT source_record_id, achievement_id, row_hash FROM "
-                          "achievement_sources WHERE source = :source", {"source": ctx.source})
+    refs = read_sql_frame(
+        ctx.conn,
+        "SELECT source_record_id, achievement_id, row_hash FROM "
+        "achievement_sources WHERE source = :source",
+        {"source": ctx.source},
+    )
     refs = refs.set_index(C.SOURCE_RECORD_ID)
     known_id = rows[C.SOURCE_RECORD_ID].map(refs[C.ACHIEVEMENT_ID]) if len(refs) else None
     if known_id is None:
@@ -125,7 +178,9 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     seen = known_id.notna()
     same = seen & (known_hash == rows["row_hash"])
     ctx.counts.unchanged += int(same.sum())
-    _update_changed(ctx, rows.loc[seen & ~same].assign(**{C.ACHIEVEMENT_ID: known_id[seen & ~same]}))
+    _update_changed(
+        ctx, rows.loc[seen & ~same].assign(**{C.ACHIEVEMENT_ID: known_id[seen & ~same]})
+    )
 
     fresh = rows.loc[~seen].copy()
     if fresh.empty:
@@ -140,8 +195,9 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
         parse_dates=[C.STATUS_CHANGED_AT, C.ACHIEVED_AT, C.RECORDED_AT],
     )
     if not stored.empty:
-        existing_id = key.merge(stored[[*NATURAL_KEY, C.ACHIEVEMENT_ID]], on=NATURAL_KEY,
-                                how="left")[C.ACHIEVEMENT_ID].to_numpy()
+        existing_id = key.merge(
+            stored[[*NATURAL_KEY, C.ACHIEVEMENT_ID]], on=NATURAL_KEY, how="left"
+        )[C.ACHIEVEMENT_ID].to_numpy()
         matched = pd.notna(existing_id)
         fresh.loc[matched, C.ACHIEVEMENT_ID] = existing_id[matched]
     else:
@@ -150,7 +206,8 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     brand_new = fresh.loc[~matched]
     creators = ~brand_new.duplicated(C.ACHIEVEMENT_ID)
     new_ach = brand_new.loc[creators, [C.ACHIEVEMENT_ID, CANON, C.ACTIVITY_ID, *PAYLOAD]].rename(
-        columns={CANON: C.PARTICIPANT_ID})
+        columns={CANON: C.PARTICIPANT_ID}
+    )
     insert_frame(ctx.conn, T_ACH, new_ach, "achievements")
     insert_frame(ctx.conn, T_SRC, _ref_frame(ctx, brand_new), "references")
     insert_frame(ctx.conn, T_HIST, _history(ctx, new_ach), "status history")

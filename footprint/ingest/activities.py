@@ -20,8 +20,9 @@ def apply_activities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     stored = rows[[C.ACTIVITY_ID, *STORED]].copy()
     # the hash covers the directions too, so a re-weighted activity counts as updated
     stored["row_hash"] = row_hashes(rows[[C.ACTIVITY_ID, *STORED, C.DIRECTIONS]])
-    existing = read_frame(ctx.conn, select(tables.activities.c[C.ACTIVITY_ID],
-                                           tables.activities.c["row_hash"]))
+    existing = read_frame(
+        ctx.conn, select(tables.activities.c[C.ACTIVITY_ID], tables.activities.c["row_hash"])
+    )
     old = stored[C.ACTIVITY_ID].map(
         pd.Series(existing["row_hash"].to_numpy(), index=existing[C.ACTIVITY_ID].to_numpy())
     )
@@ -33,7 +34,9 @@ def apply_activities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     changed_ids = list(stored.loc[changed, C.ACTIVITY_ID])
     t_dir = tables.activity_directions
     for i in range(0, len(changed_ids), IN_CHUNK):
-        ctx.conn.execute(delete(t_dir).where(t_dir.c[C.ACTIVITY_ID].in_(changed_ids[i:i + IN_CHUNK])))
+        ctx.conn.execute(
+            delete(t_dir).where(t_dir.c[C.ACTIVITY_ID].in_(changed_ids[i : i + IN_CHUNK]))
+        )
     dirs = long[long["row_number"].isin(touched)].copy()
     dirs[C.ACTIVITY_ID] = dirs["row_number"].map(rows[C.ACTIVITY_ID])
     insert_frame(ctx.conn, t_dir, dirs[[C.ACTIVITY_ID, C.DIRECTION, C.WEIGHT]])
@@ -48,9 +51,14 @@ def apply_edges(ctx: BatchContext, rows: pd.DataFrame) -> None:
     known = ctx.known_ids(tables.activities, C.ACTIVITY_ID)
     for col in (C.FROM_ACTIVITY_ID, C.TO_ACTIVITY_ID):
         bad = ~rows[col].isin(known)
-        ctx.reject(rows.index[bad], col, "unknown_activity",
-                   rows.loc[bad, col].map(lambda a: f"activity {a!r} is not in the catalogue; "
-                                          "ingest activities first"))
+        ctx.reject(
+            rows.index[bad],
+            col,
+            "unknown_activity",
+            rows.loc[bad, col].map(
+                lambda a: f"activity {a!r} is not in the catalogue; ingest activities first"
+            ),
+        )
         rows = rows.loc[~bad]
     existing = read_frame(ctx.conn, select(*[tables.activity_edges.c[k] for k in keys]))
     marker = rows[keys].merge(existing.assign(_have=True), on=keys, how="left")["_have"]

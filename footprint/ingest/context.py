@@ -14,7 +14,6 @@ from footprint.columns import Columns as C
 from footprint.hashing import subject_hashes
 from footprint.ingest.validate import PROBLEM_COLUMNS
 
-
 ERASED = "erased"
 
 
@@ -47,8 +46,12 @@ class BatchContext:
         text = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=rows)
         self.problems.append(
             pd.DataFrame(
-                {"row_number": rows, "field": fld, "reason_code": code,
-                 "reason": text.loc[rows].values},
+                {
+                    "row_number": rows,
+                    "field": fld,
+                    "reason_code": code,
+                    "reason": text.loc[rows].values,
+                },
                 columns=PROBLEM_COLUMNS,
             )
         )
@@ -57,8 +60,10 @@ class BatchContext:
         """Canonical participant ids for this source's ids (the identity map, else the id as is)."""
         idmap = read_frame(
             self.conn,
-            select(tables.source_identities.c[C.SOURCE_PARTICIPANT_ID],
-                   tables.source_identities.c[C.PARTICIPANT_ID]).where(
+            select(
+                tables.source_identities.c[C.SOURCE_PARTICIPANT_ID],
+                tables.source_identities.c[C.PARTICIPANT_ID],
+            ).where(
                 tables.source_identities.c[C.SOURCE] == self.source,
                 tables.source_identities.c[C.SOURCE_PARTICIPANT_ID]
                 != tables.source_identities.c[C.PARTICIPANT_ID],
@@ -81,7 +86,9 @@ class BatchContext:
         hashes = subject_hashes(self.salt, ids)
         hit = frame[ref_col].map(hashes).isin(dead) | frame[canon_col].map(hashes).isin(dead)
         self.reject(
-            frame.index[hit], C.PARTICIPANT_ID, ERASED,
+            frame.index[hit],
+            C.PARTICIPANT_ID,
+            ERASED,
             "the participant withdrew consent and was erased; their records are not accepted",
         )
         return frame.loc[~hit]
@@ -93,7 +100,9 @@ class BatchContext:
             first = frame.reset_index().groupby(keys, sort=False)["row_number"].transform("first")
             first.index = frame.index
             self.reject(
-                frame.index[dup], fld, "duplicate_in_file",
+                frame.index[dup],
+                fld,
+                "duplicate_in_file",
                 first[dup].map(lambda r: f"{fld} repeats row {r} of this file"),
             )
         return frame.loc[~dup]

@@ -1,6 +1,7 @@
 """What each ingestible entity's rows must hold: one declarative spec per field.
 
-The validator (``validate.py``) parses and checks rows from these specs, so a field's type, whether it
+The validator (``validate.py``) parses and checks rows from these specs, so a field's type, whether
+it
 is required and its allowed values are written down once, here, and in ``docs/data-model.md``.
 """
 
@@ -46,7 +47,7 @@ def _enum(e: type[StrEnum]) -> tuple[str, ...]:
     return tuple(m.value for m in e)
 
 
-S, I, N, B, T = (
+STR, INT, NUM, BOOL, TS = (
     FieldType.STRING,
     FieldType.INTEGER,
     FieldType.NUMBER,
@@ -56,65 +57,65 @@ S, I, N, B, T = (
 
 ENTITY_FIELDS: Final[dict[Entity, tuple[FieldSpec, ...]]] = {
     Entity.IDENTITIES: (
-        FieldSpec(C.SOURCE, S, max_length=64),
-        FieldSpec(C.SOURCE_PARTICIPANT_ID, S, max_length=64),
-        FieldSpec(C.PARTICIPANT_ID, S, max_length=64),
+        FieldSpec(C.SOURCE, STR, max_length=64),
+        FieldSpec(C.SOURCE_PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
     ),
     Entity.PARTICIPANTS: (
-        FieldSpec(C.PARTICIPANT_ID, S, max_length=64),
-        FieldSpec(C.GRADE, I, min_value=1, max_value=11),
-        FieldSpec(C.GRADE_YEAR, I, min_value=2000, max_value=2100),
-        FieldSpec(C.REGION, S, max_length=16),
-        FieldSpec(C.SCHOOL_ID, S, required=False, max_length=64),
-        FieldSpec(C.REGISTERED_AT, T),
-        FieldSpec(C.ACCOUNT_VERIFIED_AT, T, required=False),
-        FieldSpec(C.DECLARED_INTERESTS, S, required=False),
-        FieldSpec(C.CONSENT_STATUS, S, choices=_enum(ConsentStatus)),
-        FieldSpec(C.CONSENT_CHANGED_AT, T, required=False),
+        FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.GRADE, INT, min_value=1, max_value=11),
+        FieldSpec(C.GRADE_YEAR, INT, min_value=2000, max_value=2100),
+        FieldSpec(C.REGION, STR, max_length=16),
+        FieldSpec(C.SCHOOL_ID, STR, required=False, max_length=64),
+        FieldSpec(C.REGISTERED_AT, TS),
+        FieldSpec(C.ACCOUNT_VERIFIED_AT, TS, required=False),
+        FieldSpec(C.DECLARED_INTERESTS, STR, required=False),
+        FieldSpec(C.CONSENT_STATUS, STR, choices=_enum(ConsentStatus)),
+        FieldSpec(C.CONSENT_CHANGED_AT, TS, required=False),
     ),
     Entity.CONSENTS: (
-        FieldSpec(C.PARTICIPANT_ID, S, max_length=64),
-        FieldSpec(C.CONSENT_STATUS, S, choices=_enum(ConsentStatus)),
-        FieldSpec(C.CHANGED_AT, T),
+        FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.CONSENT_STATUS, STR, choices=_enum(ConsentStatus)),
+        FieldSpec(C.CHANGED_AT, TS),
     ),
     Entity.ACTIVITIES: (
-        FieldSpec(C.ACTIVITY_ID, S, max_length=64),
-        FieldSpec(C.SERIES_ID, S, max_length=64),
-        FieldSpec(C.TITLE, S, max_length=300),
-        FieldSpec(C.KIND, S, choices=_enum(ActivityKind)),
-        FieldSpec(C.DIRECTIONS, S),
-        FieldSpec(C.LEVEL, S, choices=_enum(Level)),
-        FieldSpec(C.FORMAT, S, choices=_enum(Format)),
-        FieldSpec(C.REGION, S, required=False, max_length=16),
-        FieldSpec(C.START_AT, T),
-        FieldSpec(C.END_AT, T),
-        FieldSpec(C.REGISTRATION_DEADLINE, T, required=False),
-        FieldSpec(C.GRADE_MIN, I, min_value=1, max_value=11),
-        FieldSpec(C.GRADE_MAX, I, min_value=1, max_value=11),
-        FieldSpec(C.CAPACITY, I, required=False, min_value=1),
-        FieldSpec(C.MAX_SCORE, N, required=False, min_value=1e-9),
-        FieldSpec(C.IS_TEAM, B),
-        FieldSpec(C.OLYMPIAD_LIST_LEVEL, I, required=False, min_value=1, max_value=3),
-        FieldSpec(C.PUBLISHED_AT, T),
+        FieldSpec(C.ACTIVITY_ID, STR, max_length=64),
+        FieldSpec(C.SERIES_ID, STR, max_length=64),
+        FieldSpec(C.TITLE, STR, max_length=300),
+        FieldSpec(C.KIND, STR, choices=_enum(ActivityKind)),
+        FieldSpec(C.DIRECTIONS, STR),
+        FieldSpec(C.LEVEL, STR, choices=_enum(Level)),
+        FieldSpec(C.FORMAT, STR, choices=_enum(Format)),
+        FieldSpec(C.REGION, STR, required=False, max_length=16),
+        FieldSpec(C.START_AT, TS),
+        FieldSpec(C.END_AT, TS),
+        FieldSpec(C.REGISTRATION_DEADLINE, TS, required=False),
+        FieldSpec(C.GRADE_MIN, INT, min_value=1, max_value=11),
+        FieldSpec(C.GRADE_MAX, INT, min_value=1, max_value=11),
+        FieldSpec(C.CAPACITY, INT, required=False, min_value=1),
+        FieldSpec(C.MAX_SCORE, NUM, required=False, min_value=1e-9),
+        FieldSpec(C.IS_TEAM, BOOL),
+        FieldSpec(C.OLYMPIAD_LIST_LEVEL, INT, required=False, min_value=1, max_value=3),
+        FieldSpec(C.PUBLISHED_AT, TS),
     ),
     Entity.ACTIVITY_EDGES: (
-        FieldSpec(C.FROM_ACTIVITY_ID, S, max_length=64),
-        FieldSpec(C.TO_ACTIVITY_ID, S, max_length=64),
-        FieldSpec(C.EDGE_TYPE, S, choices=_enum(EdgeType)),
+        FieldSpec(C.FROM_ACTIVITY_ID, STR, max_length=64),
+        FieldSpec(C.TO_ACTIVITY_ID, STR, max_length=64),
+        FieldSpec(C.EDGE_TYPE, STR, choices=_enum(EdgeType)),
     ),
     Entity.ACHIEVEMENTS: (
-        FieldSpec(C.SOURCE_RECORD_ID, S, max_length=64),
-        FieldSpec(C.PARTICIPANT_ID, S, max_length=64),
-        FieldSpec(C.ACTIVITY_ID, S, max_length=64),
-        FieldSpec(C.TEAM_ID, S, required=False, max_length=64),
-        FieldSpec(C.RESULT, S, choices=_enum(Result)),
-        FieldSpec(C.SCORE, N, required=False, min_value=0),
-        FieldSpec(C.RANK, I, required=False, min_value=1),
-        FieldSpec(C.EVIDENCE, S, required=False, max_length=500),
-        FieldSpec(C.STATUS, S, choices=_enum(ModerationStatus)),
-        FieldSpec(C.STATUS_CHANGED_AT, T, required=False),
-        FieldSpec(C.ACHIEVED_AT, T),
-        FieldSpec(C.RECORDED_AT, T),
+        FieldSpec(C.SOURCE_RECORD_ID, STR, max_length=64),
+        FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.ACTIVITY_ID, STR, max_length=64),
+        FieldSpec(C.TEAM_ID, STR, required=False, max_length=64),
+        FieldSpec(C.RESULT, STR, choices=_enum(Result)),
+        FieldSpec(C.SCORE, NUM, required=False, min_value=0),
+        FieldSpec(C.RANK, INT, required=False, min_value=1),
+        FieldSpec(C.EVIDENCE, STR, required=False, max_length=500),
+        FieldSpec(C.STATUS, STR, choices=_enum(ModerationStatus)),
+        FieldSpec(C.STATUS_CHANGED_AT, TS, required=False),
+        FieldSpec(C.ACHIEVED_AT, TS),
+        FieldSpec(C.RECORDED_AT, TS),
     ),
 }
 

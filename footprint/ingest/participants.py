@@ -15,22 +15,34 @@ from footprint.identity import merge_participant
 from footprint.ingest.context import BatchContext
 
 CANON = "_canonical"
-STORED = [c.name for c in tables.participants.columns if c.name not in (C.PARTICIPANT_ID, "row_hash")]
+STORED = [
+    c.name for c in tables.participants.columns if c.name not in (C.PARTICIPANT_ID, "row_hash")
+]
 
 
 def _erase(ctx: BatchContext, ids: list[str]) -> None:
     if ids:
-        erase_participants(ctx.conn, ids, actor=f"source:{ctx.source}",
-                           reason_code="consent_withdrawn", salt=ctx.salt, now=ctx.now)
+        erase_participants(
+            ctx.conn,
+            ids,
+            actor=f"source:{ctx.source}",
+            reason_code="consent_withdrawn",
+            salt=ctx.salt,
+            now=ctx.now,
+        )
         ctx.counts.erased += len(ids)
 
 
 def _record_identities(ctx: BatchContext, refs: pd.Series, canon: pd.Series) -> None:
     """Remember that this source knows each participant under its id (implicit map entries)."""
     t = tables.source_identities
-    have = read_frame(ctx.conn, select(t.c[C.SOURCE_PARTICIPANT_ID]).where(t.c[C.SOURCE] == ctx.source))
+    have = read_frame(
+        ctx.conn, select(t.c[C.SOURCE_PARTICIPANT_ID]).where(t.c[C.SOURCE] == ctx.source)
+    )
     known = set(have[C.SOURCE_PARTICIPANT_ID]) if not have.empty else set()
-    new = pd.DataFrame({C.SOURCE_PARTICIPANT_ID: refs.to_numpy(), C.PARTICIPANT_ID: canon.to_numpy()})
+    new = pd.DataFrame(
+        {C.SOURCE_PARTICIPANT_ID: refs.to_numpy(), C.PARTICIPANT_ID: canon.to_numpy()}
+    )
     new = new[~new[C.SOURCE_PARTICIPANT_ID].isin(known)].drop_duplicates(C.SOURCE_PARTICIPANT_ID)
     new[C.SOURCE] = ctx.source
     new["explicit"] = False
@@ -46,8 +58,9 @@ def apply_participants(ctx: BatchContext, rows: pd.DataFrame) -> None:
     stored = keep[STORED].copy()
     stored.insert(0, C.PARTICIPANT_ID, keep[CANON].to_numpy())
     stored["row_hash"] = row_hashes(stored[[C.PARTICIPANT_ID, *STORED]])
-    existing = read_frame(ctx.conn, select(tables.participants.c[C.PARTICIPANT_ID],
-                                           tables.participants.c["row_hash"]))
+    existing = read_frame(
+        ctx.conn, select(tables.participants.c[C.PARTICIPANT_ID], tables.participants.c["row_hash"])
+    )
     old_hash = stored[C.PARTICIPANT_ID].map(
         pd.Series(existing["row_hash"].to_numpy(), index=existing[C.PARTICIPANT_ID].to_numpy())
     )
@@ -65,8 +78,14 @@ def apply_participants(ctx: BatchContext, rows: pd.DataFrame) -> None:
     # a withdrawn row for an unknown participant still leaves a tombstone, so later rows stay out
     unknown = sorted(set(gone[~gone.isin(known)]))
     if unknown:
-        erase_participants(ctx.conn, unknown, actor=f"source:{ctx.source}",
-                           reason_code="consent_withdrawn", salt=ctx.salt, now=ctx.now)
+        erase_participants(
+            ctx.conn,
+            unknown,
+            actor=f"source:{ctx.source}",
+            reason_code="consent_withdrawn",
+            salt=ctx.salt,
+            now=ctx.now,
+        )
         ctx.counts.erased += len(unknown)
 
 
@@ -77,24 +96,33 @@ def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = rows.sort_values(C.CHANGED_AT, kind="stable").drop_duplicates(CANON, keep="last")
     known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
     unknown = ~rows[CANON].isin(known)
-    ctx.reject(rows.index[unknown], C.PARTICIPANT_ID, "unknown_participant",
-               "no such participant; ingest the participant or its identity map first")
+    ctx.reject(
+        rows.index[unknown],
+        C.PARTICIPANT_ID,
+        "unknown_participant",
+        "no such participant; ingest the participant or its identity map first",
+    )
     rows = rows.loc[~unknown]
     withdrawn = rows[C.CONSENT_STATUS] == ConsentStatus.WITHDRAWN
     _erase(ctx, sorted(rows.loc[withdrawn, CANON]))
     given = rows.loc[~withdrawn]
     t = tables.participants
-    current = read_frame(ctx.conn, select(t.c[C.PARTICIPANT_ID], t.c[C.CONSENT_STATUS],
-                                          t.c[C.CONSENT_CHANGED_AT]), [C.CONSENT_CHANGED_AT])
+    current = read_frame(
+        ctx.conn,
+        select(t.c[C.PARTICIPANT_ID], t.c[C.CONSENT_STATUS], t.c[C.CONSENT_CHANGED_AT]),
+        [C.CONSENT_CHANGED_AT],
+    )
     cur = given[[CANON]].merge(current, left_on=CANON, right_on=C.PARTICIPANT_ID, how="left")
     same = (cur[C.CONSENT_STATUS].to_numpy() == ConsentStatus.GIVEN) & (
         cur[C.CONSENT_CHANGED_AT].to_numpy() == given[C.CHANGED_AT].to_numpy()
     )
-    upd = pd.DataFrame({
-        C.PARTICIPANT_ID: given[CANON].to_numpy(),
-        C.CONSENT_STATUS: ConsentStatus.GIVEN.value,
-        C.CONSENT_CHANGED_AT: given[C.CHANGED_AT].to_numpy(),
-    })[~same]
+    upd = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: given[CANON].to_numpy(),
+            C.CONSENT_STATUS: ConsentStatus.GIVEN.value,
+            C.CONSENT_CHANGED_AT: given[C.CHANGED_AT].to_numpy(),
+        }
+    )[~same]
     update_frame(ctx.conn, t, upd, [C.PARTICIPANT_ID])
     ctx.counts.updated += len(upd)
     ctx.counts.unchanged += int(same.sum())
@@ -105,18 +133,30 @@ def apply_identities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     t = tables.source_identities
     rows = ctx.reject_erased(rows, C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID)
     rows = ctx.reject_duplicates(rows, [C.SOURCE, C.SOURCE_PARTICIPANT_ID], C.SOURCE_PARTICIPANT_ID)
-    existing = read_frame(ctx.conn, select(t.c[C.SOURCE], t.c[C.SOURCE_PARTICIPANT_ID],
-                                           t.c[C.PARTICIPANT_ID], t.c["explicit"]))
-    cur = rows.reset_index().merge(existing, on=[C.SOURCE, C.SOURCE_PARTICIPANT_ID], how="left",
-                                   suffixes=("", "_stored")).set_index("row_number")
+    existing = read_frame(
+        ctx.conn,
+        select(t.c[C.SOURCE], t.c[C.SOURCE_PARTICIPANT_ID], t.c[C.PARTICIPANT_ID], t.c["explicit"]),
+    )
+    cur = (
+        rows.reset_index()
+        .merge(
+            existing, on=[C.SOURCE, C.SOURCE_PARTICIPANT_ID], how="left", suffixes=("", "_stored")
+        )
+        .set_index("row_number")
+    )
     stored_pid = cur[f"{C.PARTICIPANT_ID}_stored"]
     explicit = cur["explicit"].fillna(False).astype(bool)
     conflict = stored_pid.notna() & explicit & (stored_pid != cur[C.PARTICIPANT_ID])
     ctx.reject(
-        cur.index[conflict], C.PARTICIPANT_ID, "identity_conflict",
+        cur.index[conflict],
+        C.PARTICIPANT_ID,
+        "identity_conflict",
         stored_pid[conflict].map(
-            lambda p: f"this source id is already mapped to participant {p}; splitting "
-                      "identities is not automatic, fix the map at the source"),
+            lambda p: (
+                f"this source id is already mapped to participant {p}; splitting "
+                "identities is not automatic, fix the map at the source"
+            )
+        ),
     )
     unchanged = stored_pid.notna() & explicit & ~conflict
     ctx.counts.unchanged += int(unchanged.sum())
@@ -131,8 +171,12 @@ def apply_identities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     insert_frame(ctx.conn, t, new)
     ctx.counts.added += len(todo)
     known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
-    to_merge = todo[todo[C.SOURCE_PARTICIPANT_ID].isin(known)
-                    & (todo[C.SOURCE_PARTICIPANT_ID] != todo[C.PARTICIPANT_ID])]
-    for alias, target in to_merge[[C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID]].itertuples(index=False):
+    to_merge = todo[
+        todo[C.SOURCE_PARTICIPANT_ID].isin(known)
+        & (todo[C.SOURCE_PARTICIPANT_ID] != todo[C.PARTICIPANT_ID])
+    ]
+    for alias, target in to_merge[[C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID]].itertuples(
+        index=False
+    ):
         merge_participant(ctx.conn, alias, target)
         ctx.counts.merged += 1

@@ -94,7 +94,9 @@ def read_raw(path: Path) -> RawFile:
     entity = entity_of(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputFileError(f"{path}: unknown format {path.suffix!r}; use .csv, .jsonl or .parquet")
+        raise InputFileError(
+            f"{path}: unknown format {path.suffix!r}; use .csv, .jsonl or .parquet"
+        )
     try:
         if fmt == "csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Ingest files into the store: one transaction per file, bad rows quarantined, a summary per file."""
+"""Ingest files into the store: one transaction per file, bad rows quarantined, a summary each."""
 
 from __future__ import annotations
 
@@ -63,31 +63,46 @@ class BatchSummary:
 
 def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -> pd.DataFrame:
     rows = raw.rows.loc[problems["row_number"]]
-    payload = [json.dumps({k: v for k, v in r.items() if v is not None and v == v},
-                          ensure_ascii=False, sort_keys=True, default=str)
-               for r in rows.to_dict("records")]
-    subject_col = (C.SOURCE_PARTICIPANT_ID if raw.entity is Entity.IDENTITIES else C.PARTICIPANT_ID)
-    subjects = rows[subject_col] if subject_col in rows.columns else pd.Series(None, index=rows.index)
+    payload = [
+        json.dumps(
+            {k: v for k, v in r.items() if v is not None and v == v},
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
+        for r in rows.to_dict("records")
+    ]
+    subject_col = C.SOURCE_PARTICIPANT_ID if raw.entity is Entity.IDENTITIES else C.PARTICIPANT_ID
+    subjects = (
+        rows[subject_col] if subject_col in rows.columns else pd.Series(None, index=rows.index)
+    )
     hashes = subject_hashes(ctx.salt, subjects.dropna())
-    frame = pd.DataFrame({
-        "batch_id": ctx.batch_id,
-        C.SOURCE: ctx.source,
-        "entity": raw.entity.value,
-        "file_name": raw.path.name,
-        "row_number": problems["row_number"].to_numpy(),
-        "field": problems["field"].to_numpy(),
-        "reason_code": problems["reason_code"].to_numpy(),
-        "reason": problems["reason"].to_numpy(),
-        "raw_row": payload,
-        "subject_hash": subjects.map(hashes).to_numpy(),
-        "quarantined_at": ctx.now,
-    })
+    frame = pd.DataFrame(
+        {
+            "batch_id": ctx.batch_id,
+            C.SOURCE: ctx.source,
+            "entity": raw.entity.value,
+            "file_name": raw.path.name,
+            "row_number": problems["row_number"].to_numpy(),
+            "field": problems["field"].to_numpy(),
+            "reason_code": problems["reason_code"].to_numpy(),
+            "reason": problems["reason"].to_numpy(),
+            "raw_row": payload,
+            "subject_hash": subjects.map(hashes).to_numpy(),
+            "quarantined_at": ctx.now,
+        }
+    )
     frame["quarantine_key"] = row_hashes(frame[[C.SOURCE, "entity", "raw_row", "field"]]).to_numpy()
     # an erased participant's re-sent rows are refused without keeping their content
     erased = frame["reason_code"] == ERASED
     frame.loc[erased, "raw_row"] = json.dumps({"withheld": "participant erased"})
-    have = read_frame(ctx.conn, select(tables.quarantine.c.quarantine_key).where(
-        tables.quarantine.c[C.SOURCE] == ctx.source, tables.quarantine.c.entity == raw.entity.value))
+    have = read_frame(
+        ctx.conn,
+        select(tables.quarantine.c.quarantine_key).where(
+            tables.quarantine.c[C.SOURCE] == ctx.source,
+            tables.quarantine.c.entity == raw.entity.value,
+        ),
+    )
     return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
 
 
@@ -100,39 +115,76 @@ def ingest_file(
     checked = validate(raw.entity, raw.rows)
     batch_id = str(uuid.uuid4())
     with store.transaction() as conn:
-        ctx = BatchContext(conn=conn, source=source, batch_id=batch_id,
-                           salt=salt or FootprintSettings().erasure_salt, now=started,
-                           progress=progress)
+        ctx = BatchContext(
+            conn=conn,
+            source=source,
+            batch_id=batch_id,
+            salt=salt or FootprintSettings().erasure_salt,
+            now=started,
+            progress=progress,
+        )
         APPLIERS[raw.entity](ctx, checked.rows)
-        problems = pd.concat([checked.problems, *ctx.problems], ignore_index=True) if ctx.problems \
+        problems = (
+            pd.concat([checked.problems, *ctx.problems], ignore_index=True)
+            if ctx.problems
             else checked.problems
+        )
         problems = problems.reindex(columns=PROBLEM_COLUMNS).sort_values(
-            ["row_number", "field"], kind="stable")
+            ["row_number", "field"], kind="stable"
+        )
         insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
         counts = ctx.counts
         summary = BatchSummary(
-            file=str(path), entity=raw.entity.value, source=source, rows=len(raw.rows),
-            added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
-            merged=counts.merged, quarantined=int(problems["row_number"].nunique()),
+            file=str(path),
+            entity=raw.entity.value,
+            source=source,
+            rows=len(raw.rows),
+            added=counts.added,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            merged=counts.merged,
+            quarantined=int(problems["row_number"].nunique()),
             erased=counts.erased,
         )
-        insert_frame(conn, tables.ingest_batches, pd.DataFrame([{
-            "batch_id": batch_id, C.SOURCE: source, "entity": raw.entity.value,
-            "file_name": raw.path.name, "file_sha256": raw.sha256, "rows": summary.rows,
-            "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
-            "merged": summary.merged, "quarantined": summary.quarantined, "erased": summary.erased,
-            "started_at": started, "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        }]))
+        insert_frame(
+            conn,
+            tables.ingest_batches,
+            pd.DataFrame(
+                [
+                    {
+                        "batch_id": batch_id,
+                        C.SOURCE: source,
+                        "entity": raw.entity.value,
+                        "file_name": raw.path.name,
+                        "file_sha256": raw.sha256,
+                        "rows": summary.rows,
+                        "added": summary.added,
+                        "updated": summary.updated,
+                        "unchanged": summary.unchanged,
+                        "merged": summary.merged,
+                        "quarantined": summary.quarantined,
+                        "erased": summary.erased,
+                        "started_at": started,
+                        "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    }
+                ]
+            ),
+        )
         if _before_commit is not None:
             _before_commit(ctx)
-    log.info("ingested", batch_id=batch_id, **{k: v for k, v in summary.as_dict().items()
-                                                 if k != "file"}, file=raw.path.name)
+    log.info(
+        "ingested",
+        batch_id=batch_id,
+        **{k: v for k, v in summary.as_dict().items() if k != "file"},
+        file=raw.path.name,
+    )
     return summary
 
 
 def ingest_path(
     store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
 ) -> list[BatchSummary]:
-    """Ingest a file or every entity file of a folder, in dependency order (one transaction each)."""
-    return [ingest_file(store, f, source, progress=progress, salt=salt)
-            for f in list_input_files(path)]
+    """Ingest a file or every entity file of a folder in dependency order, one transaction each."""
+    return [
+        ingest_file(store, f, source, progress=progress, salt=salt) for f in list_input_files(path)
+    ]

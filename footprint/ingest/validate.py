@@ -46,7 +46,7 @@ def _problems(rows: pd.Index, field: str, code: str, reasons: pd.Series | str) -
 
 
 def _number_text(v: object) -> str:
-    """Exact text of a typed number: integral floats without ``.0`` so integer fields accept them."""
+    """Exact text of a typed number; integral floats lose ``.0`` so integer fields accept them."""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return repr(v) if isinstance(v, float) else str(v)
@@ -67,12 +67,21 @@ def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
     typed = _typed_as_text(raw, spec)
     if typed is not None:
         if spec.required and typed.isna().any():
-            out.append(_problems(typed.index[typed.isna()], spec.name, "missing_required",
-                                 f"{spec.name} is required"))
+            out.append(
+                _problems(
+                    typed.index[typed.isna()],
+                    spec.name,
+                    "missing_required",
+                    f"{spec.name} is required",
+                )
+            )
         return typed, out
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
-        raw = raw.astype(object).where(raw.notna(), None).map(
-            lambda v: v if v is None else _number_text(v))
+        raw = (
+            raw.astype(object)
+            .where(raw.notna(), None)
+            .map(lambda v: v if v is None else _number_text(v))
+        )
     text = raw.astype(object).where(raw.isna(), raw.astype(str).str.strip())
     present = text.notna() & (text != "")
     text = text.where(present, None)
@@ -176,7 +185,9 @@ def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
                     idx,
                     spec.name,
                     "unknown_value",
-                    text.loc[idx].map(lambda v: f"{spec.name} {_quote(v)} is not one of: {allowed}"),
+                    text.loc[idx].map(
+                        lambda v: f"{spec.name} {_quote(v)} is not one of: {allowed}"
+                    ),
                 )
             )
     return value, out
@@ -185,7 +196,7 @@ def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
 def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ``code:weight;code:weight`` cells into long form, and name malformed cells.
 
-    Returns the long frame (row_number, direction, weight) and problems for the ``directions`` field.
+    Returns the long frame (row_number, direction, weight) and the ``directions`` problems.
     """
     codes = set(direction_codes())
     present = text.dropna()
@@ -226,9 +237,7 @@ def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     return long[~long["row_number"].isin(reasons)].reset_index(drop=True), problems
 
 
-def _rule(
-    frame: pd.DataFrame, mask: pd.Series, field: str, code: str, reason: str
-) -> pd.DataFrame:
+def _rule(frame: pd.DataFrame, mask: pd.Series, field: str, code: str, reason: str) -> pd.DataFrame:
     mask = mask.fillna(False).astype(bool)
     return _problems(frame.index[mask], field, code, reason)
 
@@ -236,28 +245,74 @@ def _rule(
 def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
     out: list[pd.DataFrame] = []
     if entity is Entity.ACTIVITIES:
-        out.append(_rule(t, t[C.END_AT] < t[C.START_AT], C.END_AT, "inconsistent",
-                         "end_at is before start_at"))
-        out.append(_rule(t, t[C.REGISTRATION_DEADLINE] > t[C.END_AT], C.REGISTRATION_DEADLINE,
-                         "inconsistent", "registration_deadline is after end_at"))
-        out.append(_rule(t, t[C.GRADE_MIN] > t[C.GRADE_MAX], C.GRADE_MAX, "inconsistent",
-                         "grade_max is below grade_min"))
-        out.append(_rule(t, (t[C.FORMAT] == Format.OFFLINE) & t[C.REGION].isna(), C.REGION,
-                         "missing_required", "region is required for an offline activity"))
+        out.append(
+            _rule(
+                t,
+                t[C.END_AT] < t[C.START_AT],
+                C.END_AT,
+                "inconsistent",
+                "end_at is before start_at",
+            )
+        )
+        out.append(
+            _rule(
+                t,
+                t[C.REGISTRATION_DEADLINE] > t[C.END_AT],
+                C.REGISTRATION_DEADLINE,
+                "inconsistent",
+                "registration_deadline is after end_at",
+            )
+        )
+        out.append(
+            _rule(
+                t,
+                t[C.GRADE_MIN] > t[C.GRADE_MAX],
+                C.GRADE_MAX,
+                "inconsistent",
+                "grade_max is below grade_min",
+            )
+        )
+        out.append(
+            _rule(
+                t,
+                (t[C.FORMAT] == Format.OFFLINE) & t[C.REGION].isna(),
+                C.REGION,
+                "missing_required",
+                "region is required for an offline activity",
+            )
+        )
     elif entity is Entity.ACHIEVEMENTS:
-        out.append(_rule(t, (t[C.STATUS] != ModerationStatus.PENDING) & t[C.STATUS_CHANGED_AT].isna(),
-                         C.STATUS_CHANGED_AT, "missing_required",
-                         "status_changed_at is required when status is not pending"))
+        out.append(
+            _rule(
+                t,
+                (t[C.STATUS] != ModerationStatus.PENDING) & t[C.STATUS_CHANGED_AT].isna(),
+                C.STATUS_CHANGED_AT,
+                "missing_required",
+                "status_changed_at is required when status is not pending",
+            )
+        )
     elif entity is Entity.ACTIVITY_EDGES:
-        out.append(_rule(t, t[C.FROM_ACTIVITY_ID] == t[C.TO_ACTIVITY_ID], C.TO_ACTIVITY_ID,
-                         "inconsistent", "an edge cannot link an activity to itself"))
+        out.append(
+            _rule(
+                t,
+                t[C.FROM_ACTIVITY_ID] == t[C.TO_ACTIVITY_ID],
+                C.TO_ACTIVITY_ID,
+                "inconsistent",
+                "an edge cannot link an activity to itself",
+            )
+        )
     elif entity is Entity.PARTICIPANTS:
         codes = set(direction_codes())
         interests = t[C.DECLARED_INTERESTS].dropna().str.split(";").explode().str.strip()
         bad = interests[~interests.isin(codes) & (interests != "")]
-        out.append(_problems(pd.Index(bad.index.unique()), C.DECLARED_INTERESTS, "unknown_value",
-                             f"declared_interests must be ';'-separated codes of: "
-                             f"{', '.join(sorted(codes))}"))
+        out.append(
+            _problems(
+                pd.Index(bad.index.unique()),
+                C.DECLARED_INTERESTS,
+                "unknown_value",
+                f"declared_interests must be ';'-separated codes of: {', '.join(sorted(codes))}",
+            )
+        )
     return out
 
 
@@ -274,7 +329,9 @@ def validate(entity: Entity, raw: pd.DataFrame) -> Validated:
         problems.append(found)
         frame.attrs["directions_long"] = long
     problems.extend(_cross_field(entity, frame))
-    found_all = pd.concat([p for p in problems if len(p)] or [pd.DataFrame(columns=PROBLEM_COLUMNS)])
+    found_all = pd.concat(
+        [p for p in problems if len(p)] or [pd.DataFrame(columns=PROBLEM_COLUMNS)]
+    )
     found_all = found_all.drop_duplicates(["row_number", "field"]).sort_values(
         ["row_number", "field"], kind="stable"
     )

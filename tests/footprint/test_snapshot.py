@@ -45,8 +45,9 @@ def test_status_is_the_status_as_of_the_cutoff(world: Store, tmp_path: Path) -> 
 
 def test_participants_and_activities_known_by_then(store: Store, tmp_path: Path) -> None:
     folder = small_world(tmp_path / "w")
-    write(folder, "participants", [participant("p1"),
-                                   participant("late", registered_at="2026-01-10")])
+    write(
+        folder, "participants", [participant("p1"), participant("late", registered_at="2026-01-10")]
+    )
     ingest_path(store, folder / "participants.csv", "platform")
     ingest_path(store, folder / "activities.csv", "platform")
     snap = load_snapshot(create_snapshot(store, _at("2025-12-01"), tmp_path / "s"))
@@ -71,8 +72,13 @@ def test_content_addressed_and_reused(world: Store, tmp_path: Path) -> None:
     assert snap.snapshot_id.startswith(first.name)
     other = create_snapshot(world, _at("2026-04-02"), tmp_path / "s")
     assert other != first  # a different cut-off is different data, even with the same rows
-    ingest_file(world, write(tmp_path / "more", "achievements",
-                             [achievement("r10", "p2", "a2", result="finalist")]), "platform")
+    ingest_file(
+        world,
+        write(
+            tmp_path / "more", "achievements", [achievement("r10", "p2", "a2", result="finalist")]
+        ),
+        "platform",
+    )
     assert create_snapshot(world, _at("2026-04-01"), tmp_path / "s") != first
 
 
