@@ -252,6 +252,15 @@ def _fit_direction(
             shift = float(np.sum(cnt * prior_mean_g) / max(cnt.sum(), 1))
             theta, b, prior_mean_g = theta - shift, b - shift, prior_mean_g - shift
             previous -= shift
+            # parameter expansion (PX-EM): the within-grade spread of abilities, counting their
+            # posterior variance, should equal the prior's; rescaling abilities, difficulties and
+            # discriminations together keeps the likelihood and speeds up EM's slow scale drift
+            resid = theta[active] - prior_mean_g[grade[active]]
+            spread = float(np.sqrt(np.mean(resid**2) + np.mean(se[active] ** 2))) / prior_sd
+            spread = float(np.clip(spread, 0.8, 1.25))
+            theta, b, prior_mean_g = theta / spread, b / spread, prior_mean_g / spread
+            kp = KindParams(kp.discrimination * spread, kp.thresholds)
+            previous /= spread
         moved = float(np.abs(b - previous).max()) if n_item else 0.0
         if moved < cfg.tol and it >= cfg.kind_step_every:
             break
