@@ -100,9 +100,12 @@ def score_percentile(
     out = np.full(len(score), np.nan)
     has = ~np.isnan(pop_score)
     pa, pp, ps = pop_act[has].astype(np.int64), pop_pid[has].astype(np.int64), pop_score[has]
-    if len(ps) == 0:
+    q = ~np.isnan(score)
+    if len(ps) == 0 or not q.any():
         return out
-    n_pid = int(max(pp.max(), pid.max(initial=0))) + 1
+    qa, qp, qs = act[q].astype(np.int64), pid[q].astype(np.int64), score[q]
+    n_pid = int(max(pp.max(), qp.max())) + 1
+    n_act = int(max(pa.max(), qa.max())) + 1
     # best score per (activity, participant)
     pair = pa * n_pid + pp
     order = np.lexsort((-ps, pair))
@@ -110,25 +113,35 @@ def score_percentile(
     first = np.r_[True, pair_sorted[1:] != pair_sorted[:-1]]
     best_pair, best_score = pair_sorted[first], ps[order][first]
     best_act = best_pair // n_pid
+    own_best = best_score[_sorted_search(best_pair, qa * n_pid + qp, "left")]
 
-    q = ~np.isnan(score)
-    qa, qp, qs = act[q].astype(np.int64), pid[q].astype(np.int64), score[q]
-    own_best = best_score[np.searchsorted(best_pair, qa * n_pid + qp)]
-
-    # encode (activity, score) as one sortable int: activity x U + rank of the score value
-    values = np.unique(np.concatenate([best_score, qs]))
+    # encode (activity, score) as one sortable int: activity x span + rank of the score value
+    values = np.unique(best_score)
     span = len(values) + 1
     pop_key = np.sort(best_act * span + np.searchsorted(values, best_score))
-    q_key = qa * span + np.searchsorted(values, qs)
-    start = np.searchsorted(pop_key, qa * span, "left")
-    end = np.searchsorted(pop_key, (qa + 1) * span, "left")
-    below = np.searchsorted(pop_key, q_key, "left") - start
-    equal = np.searchsorted(pop_key, q_key, "right") - start - below - (own_best == qs)
+    # a query score absent from the population sorts between two population values
+    rank_left = np.searchsorted(values, qs, "left")
+    exact = (rank_left < len(values)) & (values[np.minimum(rank_left, len(values) - 1)] == qs)
+    q_key = qa * span + rank_left
+    act_bounds = np.searchsorted(pop_key, np.arange(n_act + 1) * span, "left")
+    start, end = act_bounds[qa], act_bounds[qa + 1]
+    below = _sorted_search(pop_key, q_key, "left") - start
+    at_or_below = np.where(exact, _sorted_search(pop_key, q_key, "right") - start, below)
+    equal = at_or_below - below - (own_best == qs)
+    # the participant's own best is in the population; it is not one of the "others"
     others = end - start - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(others > 0, (below + 0.5 * equal) / np.maximum(others, 1), 1.0)
+    p = np.where(others > 0, (below + 0.5 * equal) / np.maximum(others, 1), 1.0)
     out[q] = p
     return out
+
+
+def _sorted_search(haystack: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+    """``np.searchsorted`` with the needles sorted first: the same result, far fewer cache misses
+    on million-row inputs."""
+    order = np.argsort(needles, kind="stable")
+    found = np.empty(len(needles), dtype=np.int64)
+    found[order] = np.searchsorted(haystack, needles[order], side)  # type: ignore[call-overload]
+    return found
 
 
 def performance(

@@ -120,7 +120,7 @@ class DiplomaRules(_Strict):
 
 
 class RatingRules(_Strict):
-    """One season's rating rules. See ``rulesets/rules-default.toml`` for the meaning of every key."""
+    """One season's rating rules; ``rulesets/rules-default.toml`` documents every key."""
 
     version: Annotated[str, Field(min_length=1)]
     season: str
