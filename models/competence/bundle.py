@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from features.activity_stats import ActivityStats
 from features.calibration import Calibration
 from features.participant import participant_features
-from features.schema import SCHEMA_VERSION, schema_hash
+from features.schema import KEYS, SCHEMA_VERSION, schema_hash
 from footprint.errors import TalentError
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.evidence import achievement_evidence, feature_evidence
@@ -87,10 +88,11 @@ class CompetenceBundle:
         feats = self.features(achievements, participants, as_of, rating)
         pred = self.model.predict(feats)
         pred[CC.MODEL_VERSION] = self.version
-        known = feats[feats["direction"].isin(list(self.model.directions_))].reset_index(drop=True)
-        rating_pct = pd.Series(float("nan"), index=range(len(known)), dtype=float).to_numpy()
+        in_model = feats[KEYS[1]].isin(list(self.model.directions_)).to_numpy()
+        known = feats[in_model].reset_index(drop=True)
+        rating_pct = np.full(len(known), np.nan)
         for direction in self.model.directions_:
-            mask = (known["direction"] == direction).to_numpy()
+            mask = (known[KEYS[1]] == direction).to_numpy()
             rating_pct[mask] = self.model.rating_percentile(direction, known[mask])
         pred[CC.FLAGS] = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
         if evidence:
@@ -101,7 +103,7 @@ class CompetenceBundle:
                                           self.model.config.top_achievements)
             pred[CC.TOP_ACHIEVEMENTS] = [
                 by_key.get((str(p), str(d)), [])
-                for p, d in zip(pred["participant_id"], pred["direction"], strict=True)
+                for p, d in zip(pred[KEYS[0]], pred[KEYS[1]], strict=True)
             ]
         return pred
 

@@ -1,0 +1,33 @@
+"""Review flags on hand-made rows: each flag fires exactly when its condition holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.schema import Feat
+from footprint.columns import Columns as C
+from models.competence.codes import FlagCode
+from models.competence.columns import CompetenceColumns as CC
+from models.competence.config import FlagConfig
+from models.competence.flags import review_flags
+
+
+def test_each_flag() -> None:
+    pred = pd.DataFrame({
+        C.PARTICIPANT_ID: ["a", "b", "c", "d"], C.DIRECTION: ["python"] * 4,
+        CC.COMPETENCE: [50.0, 80.0, 30.0, 60.0], CC.LOWER: [10.0, 70.0, 20.0, 50.0],
+        CC.UPPER: [90.0, 90.0, 40.0, 70.0], CC.COLD_START: [True, False, False, False],
+    })
+    feats = pd.DataFrame({Feat.VERIFIED_SHARE: [np.nan, 1.0, 0.2, 0.9]})
+    previous = pd.DataFrame({C.PARTICIPANT_ID: ["b", "d"], C.DIRECTION: ["python", "python"],
+                             CC.COMPETENCE: [40.0, 55.0]})
+    rating = np.array([np.nan, 20.0, 35.0, np.nan])
+    flags = review_flags(pred, feats, FlagConfig(), rating, previous)
+    codes = [[f["code"] for f in row] for row in flags]
+    assert codes[0] == [FlagCode.COLD_START, FlagCode.WIDE_INTERVAL]
+    assert codes[1] == [FlagCode.LARGE_CHANGE, FlagCode.RATING_DISAGREEMENT]
+    assert codes[2] == [FlagCode.MOSTLY_UNVERIFIED]
+    assert codes[3] == []
+    assert "+40" in flags[1][0]["text_ru"] and flags[1][0]["params"]["change"] == 40.0
+    assert all(f["text_ru"] for row in flags for f in row)
