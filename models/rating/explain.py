@@ -380,11 +380,14 @@ class _Context:
         }
 
 
-def explanation_dicts(result: RatingResult, direction: str | None = None) -> Iterator[dict]:
+def explanation_dicts(
+    result: RatingResult, direction: str | None = None, chunk_groups: int = 20_000
+) -> Iterator[dict]:
     """JSON-ready explanations of every participant with achievements in the season.
 
     Each dict equals ``RatingExplanation.model_dump(mode="json")`` (the tests check it) but is
-    built column-wise without per-object validation, so all participants can be written quickly.
+    built column-wise without per-object validation, so all participants can be written quickly;
+    ``chunk_groups`` explanations are prepared at a time.
     """
     rows = result.contributions
     if direction is not None:
@@ -394,11 +397,18 @@ def explanation_dicts(result: RatingResult, direction: str | None = None) -> Ite
         return
     context = _Context(result, bulk=True)
     key = rows[RC.PID].to_numpy(np.int64) * context.n_dir + rows[RC.DIR].to_numpy(np.int64)
-    bounds = np.r_[np.flatnonzero(np.r_[True, key[1:] != key[:-1]]), len(key)]
-    items = _contribution_dicts(result, rows)
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        pid, dir_code = divmod(int(key[lo]), context.n_dir)
-        yield context.explanation(pid, dir_code, items[lo:hi])
+    bounds = np.r_[np.flatnonzero(np.r_[True, key[1:] != key[:-1]]), len(key)].tolist()
+    # build the contribution dicts a chunk of whole groups at a time, so memory stays bounded
+    chunk_start = 0
+    while chunk_start < len(bounds) - 1:
+        chunk_end = min(chunk_start + chunk_groups, len(bounds) - 1)
+        lo_row, hi_row = bounds[chunk_start], bounds[chunk_end]
+        items = _contribution_dicts(result, rows.iloc[lo_row:hi_row])
+        for g in range(chunk_start, chunk_end):
+            lo, hi = bounds[g], bounds[g + 1]
+            pid, dir_code = divmod(int(key[lo]), context.n_dir)
+            yield context.explanation(pid, dir_code, items[lo - lo_row : hi - lo_row])
+        chunk_start = chunk_end
 
 
 def build_explanation(result: RatingResult, pid: int, dir_code: int) -> RatingExplanation:

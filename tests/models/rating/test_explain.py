@@ -184,3 +184,11 @@ def test_not_rated_participants_are_explained(busy: RatingResult) -> None:
     q = busy.explain("q", "robotics")
     assert q.rated and q.place is not None
     assert q.summary_ru.startswith("Сумма баллов 11.2")
+
+
+def test_bulk_export_in_small_chunks_is_the_same(busy: RatingResult) -> None:
+    from models.rating.explain import explanation_dicts
+
+    assert list(explanation_dicts(busy, chunk_groups=1)) == list(explanation_dicts(busy))
+    robotics = list(explanation_dicts(busy, "robotics", chunk_groups=2))
+    assert robotics and all(d["direction"] == "robotics" for d in robotics)
