@@ -8,6 +8,7 @@ numbers or booleans are kept typed and checked without being parsed again.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,19 +110,42 @@ def read_raw(path: Path) -> RawFile:
         raise
     except Exception as exc:  # the parsers raise many types; the user needs the file and cause
         raise InputFileError(f"{path}: cannot be read as {fmt}: {exc}") from exc
+    return RawFile(
+        path=path,
+        entity=entity,
+        sha256=_file_sha256(path),
+        rows=_conform_columns(frame, entity, str(path)),
+    )
+
+
+def _conform_columns(frame: pd.DataFrame, entity: Entity, where: str) -> pd.DataFrame:
     known = {f.name for f in ENTITY_FIELDS[entity]}
     unknown = sorted(set(frame.columns) - known)
     if unknown:
         raise InputFileError(
-            f"{path}: unknown columns {unknown} for entity {entity.value!r}; "
+            f"{where}: unknown columns {unknown} for entity {entity.value!r}; "
             f"known columns: {sorted(known)} (see docs/data-model.md)"
         )
     missing = [f.name for f in ENTITY_FIELDS[entity] if f.required and f.name not in frame.columns]
     if missing:
-        raise InputFileError(f"{path}: required columns {missing} are absent")
+        raise InputFileError(f"{where}: required columns {missing} are absent")
     for f in ENTITY_FIELDS[entity]:
         if f.name not in frame.columns:
             frame[f.name] = None
     frame = frame[[f.name for f in ENTITY_FIELDS[entity]]]
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row_number")
-    return RawFile(path=path, entity=entity, sha256=_file_sha256(path), rows=frame)
+    return frame
+
+
+def raw_from_records(entity: Entity, records: list[dict[str, object]], name: str) -> RawFile:
+    """A batch pushed as JSON objects (the API), read like a JSON Lines file named ``name``.
+
+    Keys must be known columns of ``entity``; absent optional keys mean missing values.
+    """
+    payload = json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
+    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    frame = _normalise(frame.astype(object)) if len(frame.columns) else frame
+    rows = _conform_columns(frame, entity, name)
+    return RawFile(
+        path=Path(name), entity=entity, sha256=hashlib.sha256(payload).hexdigest(), rows=rows
+    )

@@ -61,6 +61,15 @@ class BatchSummary:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch's summary and its problems (row_number, field, reason_code, reason), one per bad
+    field, for callers that report per-row errors (the API)."""
+
+    summary: BatchSummary
+    problems: pd.DataFrame
+
+
 def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -> pd.DataFrame:
     rows = raw.rows.loc[problems["row_number"]]
     payload = [
@@ -106,12 +115,12 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
     return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
 
 
-def ingest_file(
-    store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
-) -> BatchSummary:
-    """Validate and apply one file as one transaction; a failure leaves the store as it was."""
+def ingest_raw(
+    store: Store, raw: RawFile, source: str, *, progress: bool = False, salt: str | None = None
+) -> BatchResult:
+    """Validate and apply one batch of raw rows as one transaction; a failure leaves the store as
+    it was. Files (:func:`ingest_file`) and API pushes both come through here."""
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    raw = read_raw(path)
     checked = validate(raw.entity, raw.rows)
     batch_id = str(uuid.uuid4())
     with store.transaction() as conn:
@@ -135,7 +144,7 @@ def ingest_file(
         insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
         counts = ctx.counts
         summary = BatchSummary(
-            file=str(path),
+            file=str(raw.path),
             entity=raw.entity.value,
             source=source,
             rows=len(raw.rows),
@@ -178,7 +187,14 @@ def ingest_file(
         **{k: v for k, v in summary.as_dict().items() if k != "file"},
         file=raw.path.name,
     )
-    return summary
+    return BatchResult(summary=summary, problems=problems.reset_index(drop=True))
+
+
+def ingest_file(
+    store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
+) -> BatchSummary:
+    """Validate and apply one file as one transaction; a failure leaves the store as it was."""
+    return ingest_raw(store, read_raw(path), source, progress=progress, salt=salt).summary
 
 
 def ingest_path(

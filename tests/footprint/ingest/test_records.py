@@ -1,0 +1,37 @@
+"""Batches pushed as JSON records (the API path) behave like files: per-row problems, atomic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from footprint.enums import Entity
+from footprint.errors import InputFileError
+from footprint.ingest.reader import raw_from_records
+from footprint.ingest.run import ingest_path, ingest_raw
+from footprint.store import Store
+from tests.footprint.factory import achievement, small_world
+
+
+def test_pushed_records_report_each_bad_row(store: Store, tmp_path: Path) -> None:
+    ingest_path(store, small_world(tmp_path / "w"), "platform")
+    good = achievement("api-1", "p2", "a2", result="finalist")
+    typed = achievement("api-2", "p1", "a1", result="winner") | {"score": 91.5, "rank": 1}
+    bad = achievement("api-3", "p1", "a1", result="champion")
+    raw = raw_from_records(Entity.ACHIEVEMENTS, [good, typed, bad], "push")
+    result = ingest_raw(store, raw, "platform_api")
+    assert (result.summary.added, result.summary.quarantined) == (2, 1)
+    problems = result.problems
+    assert problems[["row_number", "field", "reason_code"]].values.tolist() == [
+        [3, "result", "unknown_value"]
+    ]
+    again = ingest_raw(
+        store, raw_from_records(Entity.ACHIEVEMENTS, [good, typed], "push"), "platform_api"
+    )
+    assert again.summary.unchanged == 2
+
+
+def test_pushed_records_with_unknown_keys_are_refused() -> None:
+    with pytest.raises(InputFileError, match="unknown columns \\['email'\\]"):
+        raw_from_records(Entity.PARTICIPANTS, [{"participant_id": "p", "email": "x@y"}], "push")
