@@ -11,13 +11,14 @@ identical rows (the function is what Spark ``mapInPandas`` or Dask ``map_partiti
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from features.activity_stats import LEVELS, RESULTS, ActivityStats
 from features.calibration import Calibration
-from features.cutoff import as_micros, visible_achievements, visible_participants
+from features.cutoff import as_micros, visible_participants
 from features.responses import MICROS_PER_DAY, ResponseConfig, Responses, build_responses
 from features.schema import FEATURE_NAMES, KEYS, RATING_COLUMNS, Feat
 from footprint.columns import Columns as C
@@ -51,12 +52,21 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def _rejected_counts(
     achievements: pd.DataFrame, pids: pd.Index, stats: ActivityStats, as_of: dt.datetime
 ) -> np.ndarray:
-    vis = visible_achievements(achievements, as_of)
-    vis = vis[vis[C.STATUS].to_numpy(dtype=object) == ModerationStatus.REJECTED.value]
-    person = pids.get_indexer(vis[C.PARTICIPANT_ID].astype("object"))
-    act = stats.positions(vis[C.ACTIVITY_ID])
-    ok = (person >= 0) & (act >= 0)
+    """Records rejected by ``as_of`` per (participant, direction); plain arrays (online path)."""
+    cut = as_micros(as_of)
+    status = achievements[C.STATUS].to_numpy(dtype=object, na_value=None)
+    changed = achievements[C.STATUS_CHANGED_AT].to_numpy("datetime64[us]")
+    recorded = achievements[C.RECORDED_AT].to_numpy("datetime64[us]")
+    achieved = achievements[C.ACHIEVED_AT].to_numpy("datetime64[us]")
+    rejected = ((status == ModerationStatus.REJECTED.value) & (recorded <= cut)
+                & (achieved <= cut) & (np.isnat(changed) | (changed <= cut)))
     n_dir = len(stats.directions)
+    if not rejected.any():
+        return np.zeros(len(pids) * n_dir)
+    rows = achievements.loc[rejected]
+    person = pids.get_indexer(rows[C.PARTICIPANT_ID].astype("object"))
+    act = stats.positions(rows[C.ACTIVITY_ID])
+    ok = (person >= 0) & (act >= 0)
     rec, d = np.nonzero(stats.weights[act[ok]] > 0)
     return np.bincount(person[ok][rec] * n_dir + d, minlength=len(pids) * n_dir).astype(float)
 
@@ -82,6 +92,17 @@ def _rating_block(rating: pd.DataFrame | None, pids: pd.Index, dirs: tuple[str, 
     own = own[~own.index.duplicated(keep="last")]
     block = own.reindex(key)[list(RATING_COLUMNS)]
     return block.to_numpy(np.float64, na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class ParticipantBlock:
+    """The feature rows plus what they were computed from, for explanations: the responses and
+    the abilities and standard errors (persons x directions, NaN without a calibration)."""
+
+    frame: pd.DataFrame
+    responses: Responses
+    ability: np.ndarray
+    ability_se: np.ndarray
 
 
 def participant_features(
@@ -121,6 +142,20 @@ def participant_features(
         ``participant_id, direction`` and every feature of :data:`~features.schema.FEATURES`
         (float64), sorted by participant id, then direction in ``stats.directions`` order.
     """
+    return participant_block(achievements, participants, stats, as_of, calibration, rating,
+                             config).frame
+
+
+def participant_block(
+    achievements: pd.DataFrame,
+    participants: pd.DataFrame,
+    stats: ActivityStats,
+    as_of: dt.datetime,
+    calibration: Calibration | None = None,
+    rating: pd.DataFrame | None = None,
+    config: ResponseConfig | None = None,
+) -> ParticipantBlock:
+    """:func:`participant_features` with the responses and abilities behind the rows."""
     cfg = config or (calibration.config.responses if calibration else ResponseConfig())
     if calibration is not None and np.isnan(stats.difficulty).all() and len(stats.table):
         stats = stats.with_difficulty(calibration.item_difficulty(stats))
@@ -196,6 +231,7 @@ def participant_features(
     feats[Feat.DIFFICULTY_MEAN] = _ratio(total(np.where(ok, dw * diff, 0.0)), total(dw * ok))
     feats[Feat.DIFFICULTY_MAX] = _max_at(key[ok], diff[ok], n, np.nan)
     feats[Feat.DIFFICULTY_PRIZE_MAX] = _max_at(key[ok & prize], diff[ok & prize], n, np.nan)
+    theta = se = np.full((n_p, n_d), np.nan)
     if calibration is not None:
         theta, se, _ = calibration.abilities(r, stats, grade)
         mean, sd = calibration.prior(grade)
@@ -215,8 +251,10 @@ def participant_features(
         KEYS[0]: pd.array(np.repeat(pids.to_numpy(), n_d), dtype="string"),
         KEYS[1]: pd.array(np.tile(np.asarray(dirs, dtype=object), n_p), dtype="string"),
     })
-    body = pd.DataFrame({name: np.asarray(feats[name], dtype=np.float64) for name in FEATURE_NAMES})
-    return pd.concat([frame, body], axis=1)
+    body = pd.DataFrame(np.column_stack([np.asarray(feats[name], dtype=np.float64)
+                                         for name in FEATURE_NAMES]) if n else
+                        np.zeros((0, len(FEATURE_NAMES))), columns=list(FEATURE_NAMES))
+    return ParticipantBlock(pd.concat([frame, body], axis=1), r, theta, se)
 
 
 def _kind_names() -> list[str]:

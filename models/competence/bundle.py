@@ -18,7 +18,7 @@ import pandas as pd
 
 from features.activity_stats import ActivityStats
 from features.calibration import Calibration
-from features.participant import participant_features
+from features.participant import participant_block, participant_features
 from features.schema import KEYS, SCHEMA_VERSION, schema_hash
 from footprint.errors import TalentError
 from models.competence.columns import CompetenceColumns as CC
@@ -85,21 +85,25 @@ class CompetenceBundle:
             two evidence columns.
         """
         as_of = as_of or self.stats.as_of
-        feats = self.features(achievements, participants, as_of, rating)
+        block = participant_block(achievements, participants, self.stats, as_of,
+                                  self.calibration, rating)
+        feats = block.frame
         pred = self.model.predict(feats)
         pred[CC.MODEL_VERSION] = self.version
-        in_model = feats[KEYS[1]].isin(list(self.model.directions_)).to_numpy()
-        known = feats[in_model].reset_index(drop=True)
+        in_model = np.isin(feats[KEYS[1]].to_numpy(dtype=object),
+                           np.asarray(self.model.directions_, dtype=object))
+        known = feats[in_model].reset_index(drop=True) if not in_model.all() else feats
         rating_pct = np.full(len(known), np.nan)
+        known_dirs = known[KEYS[1]].to_numpy(dtype=object)
         for direction in self.model.directions_:
-            mask = (known[KEYS[1]] == direction).to_numpy()
-            rating_pct[mask] = self.model.rating_percentile(direction, known[mask])
+            mask = known_dirs == direction
+            if mask.any():
+                rating_pct[mask] = self.model.rating_percentile(direction, known)[mask]
         pred[CC.FLAGS] = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
         if evidence:
             pred[CC.TOP_FEATURES] = feature_evidence(self.model, known,
                                                      self.model.config.top_features)
-            by_key = achievement_evidence(achievements, participants, self.stats,
-                                          self.calibration, as_of,
+            by_key = achievement_evidence(achievements, block, self.stats, self.calibration,
                                           self.model.config.top_achievements)
             pred[CC.TOP_ACHIEVEMENTS] = [
                 by_key.get((str(p), str(d)), [])

@@ -9,7 +9,6 @@ Each item carries a stable code, its parameters and the default Russian sentence
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -19,7 +18,7 @@ import pandas as pd
 from features.activity_stats import KINDS, LEVELS, RESULTS, ActivityStats
 from features.calibration import N_KINDS, Calibration
 from features.irt import derivatives
-from features.responses import build_responses
+from features.participant import ParticipantBlock
 from features.schema import BY_NAME, KEYS
 from footprint.columns import Columns as C
 from footprint.enums import RU_LABELS
@@ -38,15 +37,15 @@ def _fmt(value: float) -> str:
 def feature_evidence(model: CompetenceModel, features: pd.DataFrame, top: int) -> list[list[Item]]:
     """Top ``top`` feature contributions of each row (input order), largest first."""
     out: list[list[Item]] = [[] for _ in range(len(features))]
-    dir_col = features[KEYS[1]].astype("object").to_numpy()
+    dir_col = features[KEYS[1]].to_numpy(dtype=object)
     names = model.features_
+    x = features[list(names)].to_numpy(np.float64)
     for direction in model.directions_:
         idx = np.flatnonzero(dir_col == direction)
         if len(idx) == 0:
             continue
-        rows = features.iloc[idx]
-        contrib = model.contributions(rows, direction)[:, :-1]
-        values = rows[list(names)].to_numpy(np.float64)
+        values = x[idx]
+        contrib = model.contributions_of(values, direction)[:, :-1]
         order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
         for r, i in enumerate(idx):
             items = []
@@ -68,30 +67,27 @@ def feature_evidence(model: CompetenceModel, features: pd.DataFrame, top: int) -
 
 def achievement_evidence(
     achievements: pd.DataFrame,
-    participants: pd.DataFrame,
+    block: ParticipantBlock,
     stats: ActivityStats,
     calibration: Calibration,
-    as_of: dt.datetime,
     top: int,
 ) -> dict[tuple[str, str], list[Item]]:
     """The ``top`` records that moved each (participant, direction) ability most.
 
     Parameters
     ----------
-    achievements, participants
-        The participants' records and rows (as for the feature function).
+    achievements
+        The participants' records, as given to the feature function.
+    block
+        What :func:`features.participant.participant_block` computed from them (responses,
+        abilities), so nothing is computed twice.
     stats
         Activity statistics carrying calibrated difficulties.
     calibration
         The calibration the features were computed with.
-    as_of
-        The cut-off.
     """
-    pids = pd.Index(np.sort(participants[C.PARTICIPANT_ID].astype("object").unique()))
-    r = build_responses(achievements, stats, as_of, calibration.config.responses, pids)
-    grades = participants.set_index(participants[C.PARTICIPANT_ID].astype("object"))[C.GRADE]
-    grade = grades.reindex(pids).to_numpy(np.float64, na_value=np.nan)
-    theta, se, _ = calibration.abilities(r, stats, grade)
+    r, theta, se = block.responses, block.ability, block.ability_se
+    pids = r.participant_ids
     kind_all = np.where(stats.kind_code < 0, N_KINDS - 1, stats.kind_code)
     effect = np.zeros(len(r))
     for d, fit in enumerate(calibration.fits):

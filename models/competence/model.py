@@ -145,11 +145,12 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             residual_scale = float("nan")
             if hold.sum() >= MIN_TRAIN_ROWS and train.sum() >= MIN_TRAIN_ROWS:
                 probe = self._train(x_all[train], y[train], weight[train])
-                resid = y[hold] - probe.predict(x_all[hold])
+                resid = y[hold] - probe.predict(x_all[hold],
+                                                num_threads=self.config.booster.n_jobs)
                 excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
                 residual_scale = excess / float(np.mean(se_x[hold] ** 2))
             booster = self._train(x_all[labelled], y[labelled], weight[labelled])
-            value = booster.predict(x_all)
+            value = booster.predict(x_all, num_threads=self.config.booster.n_jobs)
             theta = part.features[Feat.ABILITY].to_numpy(np.float64)
             ok = np.isfinite(theta)
             beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
@@ -200,41 +201,49 @@ class CompetenceModel(Estimator[CompetenceConfig]):
         self.check_fitted()
         check_features(features, self.features_)
         z = float(norm.ppf(0.5 + self.config.interval_level / 2))
-        bands = self.config.bands.band
-        parts = []
-        dir_col = features[KEYS[1]].astype("object").to_numpy()
+        dir_col = features[KEYS[1]].to_numpy(dtype=object)
+        keep = np.isin(dir_col, np.asarray(self.directions_, dtype=object))
+        x = features[list(self.features_)].to_numpy(np.float64)[keep]
+        dirs = dir_col[keep]
+        se_x = features[Feat.ABILITY_SE].to_numpy(np.float64)[keep]
+        value = np.empty(len(x))
+        sd = np.empty(len(x))
+        comp, lower, upper = np.empty(len(x)), np.empty(len(x)), np.empty(len(x))
         for direction, fit in self.fits_.items():
-            idx = np.flatnonzero(dir_col == direction)
-            if len(idx) == 0:
+            m = dirs == direction
+            if not m.any():
                 continue
-            rows = features.iloc[idx]
-            value = fit.booster.predict(rows[list(self.features_)].to_numpy(np.float64))
-            se_x = rows[Feat.ABILITY_SE].to_numpy(np.float64)
-            sd = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x), fit.fallback_se, se_x)
-            comp = self.to_scale(direction, value)
-            band = band_of(comp, self.config.bands)
-            n_rec = rows[Feat.N_RECORDS].to_numpy(np.float64)
-            parts.append(pd.DataFrame({
-                KEYS[0]: rows[KEYS[0]].to_numpy(), KEYS[1]: rows[KEYS[1]].to_numpy(),
-                CC.COMPETENCE: comp,
-                CC.LOWER: self.to_scale(direction, value - z * sd),
-                CC.UPPER: self.to_scale(direction, value + z * sd),
-                CC.LEVEL: pd.array([bands[b].code for b in band], dtype="string"),
-                CC.LEVEL_TITLE: pd.array([bands[b].title_ru for b in band], dtype="string"),
-                CC.COLD_START: n_rec == 0,
-                CC.N_RECORDS: n_rec.astype(np.int64),
-                CC.VALUE: value, CC.VALUE_SD: sd,
-            }, index=idx))
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in PREDICTION_COLUMNS})
-        out = pd.concat(parts).sort_index()
-        out[KEYS[0]] = out[KEYS[0]].astype("string")
-        out[KEYS[1]] = out[KEYS[1]].astype("string")
-        return out.loc[:, list(PREDICTION_COLUMNS)].reset_index(drop=True)
+            value[m] = fit.booster.predict(x[m], num_threads=self.config.booster.n_jobs)
+            sd[m] = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x[m]), fit.fallback_se,
+                                                           se_x[m])
+            comp[m] = self.to_scale(direction, value[m])
+            lower[m] = self.to_scale(direction, value[m] - z * sd[m])
+            upper[m] = self.to_scale(direction, value[m] + z * sd[m])
+        bands = self.config.bands.band
+        band = band_of(comp, self.config.bands)
+        n_rec = features[Feat.N_RECORDS].to_numpy(np.float64)[keep]
+        return pd.DataFrame({
+            KEYS[0]: pd.array(features[KEYS[0]].to_numpy(dtype=object)[keep], dtype="string"),
+            KEYS[1]: pd.array(dirs, dtype="string"),
+            CC.COMPETENCE: comp, CC.LOWER: lower, CC.UPPER: upper,
+            CC.LEVEL: pd.array(np.asarray([b.code for b in bands], dtype=object)[band],
+                               dtype="string"),
+            CC.LEVEL_TITLE: pd.array(np.asarray([b.title_ru for b in bands], dtype=object)[band],
+                                     dtype="string"),
+            CC.COLD_START: n_rec == 0,
+            CC.N_RECORDS: n_rec.astype(np.int64),
+            CC.VALUE: value, CC.VALUE_SD: sd,
+        }, columns=list(PREDICTION_COLUMNS))
 
     def contributions(self, features: pd.DataFrame, direction: str) -> np.ndarray:
         """LightGBM per-row contributions (rows x features, plus the bias in the last column),
         on the logit scale, for feature rows of one direction."""
         self.check_fitted()
-        x = features[list(self.features_)].to_numpy(np.float64)
-        return np.asarray(self.fits_[direction].booster.predict(x, pred_contrib=True))
+        return self.contributions_of(features[list(self.features_)].to_numpy(np.float64),
+                                     direction)
+
+    def contributions_of(self, x: np.ndarray, direction: str) -> np.ndarray:
+        """:meth:`contributions` for a matrix already in ``features_`` order."""
+        self.check_fitted()
+        return np.asarray(self.fits_[direction].booster.predict(
+            x, pred_contrib=True, num_threads=self.config.booster.n_jobs))
