@@ -86,7 +86,7 @@ def main() -> None:
     t0 = time.perf_counter()
     path = create_snapshot(store, as_of, args.workdir / "snapshots")
     took = time.perf_counter() - t0
-    snap_rows = sum(m["rows"] for m in load_manifest(path)["tables"].values())  # type: ignore[union-attr]
+    snap_rows = sum(m.rows for m in load_manifest(path).tables.values())
     print(
         f"snapshot as of {as_of.date()}: {snap_rows:,d} rows in {took:.1f} s = "
         f"{snap_rows / took:,.0f} rows/s -> {path}"

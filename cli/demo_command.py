@@ -59,7 +59,7 @@ def demo(
             for col in ("entity", "field", "reason_code", "rows"):
                 table.add_column(col)
             for row in reasons.itertuples(index=False):
-                table.add_row(row.entity, row.field, row.reason_code, str(row.rows))
+                table.add_row(*(str(v) for v in (row.entity, row.field, row.reason_code, row.rows)))
             console.print(table)
         console.rule("3. snapshot")
         as_of = dt.datetime(config.first_season + seasons, 6, 1)
@@ -67,7 +67,7 @@ def demo(
         manifest = load_manifest(path)
     except TalentError as exc:
         raise fail(exc) from exc
-    rows = {n: m["rows"] for n, m in manifest["tables"].items()}  # type: ignore[union-attr]
+    rows = {n: m.rows for n, m in manifest.tables.items()}
     console.print(
         f"snapshot {path} as of {as_of.date()}: " + ", ".join(f"{n}={r}" for n, r in rows.items())
     )

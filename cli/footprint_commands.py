@@ -85,11 +85,11 @@ def snapshot(
         manifest = load_manifest(path)
     except TalentError as exc:
         raise fail(exc) from exc
-    table = Table(title=f"Snapshot {manifest['snapshot_id']}")
+    table = Table(title=f"Snapshot {manifest.snapshot_id}")
     table.add_column("frame")
     table.add_column("rows", justify="right")
-    for name, meta in manifest["tables"].items():  # type: ignore[union-attr]
-        table.add_row(name, str(meta["rows"]))
+    for name, meta in manifest.tables.items():
+        table.add_row(name, str(meta.rows))
     console.print(table)
     console.print(f"as of {instant.isoformat()} -> {path}")
 
@@ -136,7 +136,9 @@ def quarantine(
     for col in ("source", "file_name", "row_number", "field", "reason"):
         table.add_column(col)
     for row in frame.itertuples(index=False):
-        table.add_row(row.source, row.file_name, str(row.row_number), row.field, row.reason)
+        table.add_row(
+            *(str(v) for v in (row.source, row.file_name, row.row_number, row.field, row.reason))
+        )
     console.print(table)
 
 

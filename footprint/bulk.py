@@ -47,9 +47,9 @@ def _column_values(
                 dtype=object,
             )
         elif isinstance(col.type, Integer):
-            vals = pd.array(s, dtype="Int64").to_numpy(dtype=object, na_value=None)
+            vals = s.astype("Int64").astype(object).to_numpy()
         elif isinstance(col.type, Float):
-            vals = pd.array(s, dtype="Float64").to_numpy(dtype=object, na_value=None)
+            vals = s.astype("Float64").astype(object).to_numpy()
         else:
             vals = s.astype(object).to_numpy()
         vals = vals.astype(object)

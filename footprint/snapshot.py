@@ -19,10 +19,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from footprint.bulk import read_sql_frame
 from footprint.calendar import season_start_year
@@ -196,18 +196,41 @@ def create_snapshot(store: Store, as_of: dt.datetime, root: Path) -> Path:
     return path
 
 
-def load_manifest(path: Path) -> dict[str, object]:
+class TableEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    rows: int
+    sha256: str
+
+
+class SnapshotManifest(BaseModel):
+    """``manifest.json`` of a snapshot folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    snapshot_id: str
+    as_of: dt.datetime
+    schema_version: int
+    tables: dict[str, TableEntry]
+
+
+def load_manifest(path: Path) -> SnapshotManifest:
+    """Read and check a snapshot folder's manifest."""
     manifest_path = path / MANIFEST
     if not manifest_path.exists():
         raise SnapshotError(
-            f"{path}: not a snapshot (no {MANIFEST}); create one with "
-            "`talent snapshot --as-of DATE`"
+            f"{path}: not a snapshot (no {MANIFEST}); "
+            "create one with `talent snapshot --as-of DATE`"
         )
-    manifest: dict[str, object] = json.loads(manifest_path.read_text())
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    try:
+        manifest = SnapshotManifest.model_validate_json(manifest_path.read_text())
+    except ValidationError as exc:
+        raise SnapshotError(f"{path}: {MANIFEST} is malformed: {exc}") from exc
+    if manifest.schema_version != SCHEMA_VERSION:
         raise SnapshotError(
-            f"{path}: schema version {manifest.get('schema_version')} is not "
-            f"{SCHEMA_VERSION}; recreate the snapshot with this code"
+            f"{path}: schema version {manifest.schema_version} is not {SCHEMA_VERSION}; "
+            "recreate the snapshot with this code"
         )
     return manifest
 
@@ -216,27 +239,16 @@ def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
     """Load a snapshot folder, checking every file against its recorded hash."""
     path = Path(path)
     manifest = load_manifest(path)
-    tables_meta: dict[str, dict[str, object]] = manifest["tables"]  # type: ignore[assignment]
     frames = {}
     for name in FRAME_DTYPES:
-        meta = tables_meta[name]
-        file = path / str(meta["file"])
+        meta = manifest.tables[name]
+        file = path / meta.file
         if not file.exists():
             raise SnapshotError(f"{path}: {file.name} is missing; the snapshot is incomplete")
-        if verify and _sha256(file) != meta["sha256"]:
+        if verify and _sha256(file) != meta.sha256:
             raise SnapshotError(
                 f"{path}: {file.name} does not match its hash in {MANIFEST}; "
                 "the snapshot was modified or truncated, recreate it"
             )
         frames[name] = pq.read_table(file).to_pandas()
-    as_of = dt.datetime.fromisoformat(str(manifest["as_of"]))
-    return Snapshot.from_frames(as_of, frames, snapshot_id=str(manifest["snapshot_id"]))
-
-
-def participant_counts(snapshot: Snapshot) -> dict[str, int]:
-    """Row counts of a snapshot's frames, for summaries."""
-    return {n: len(getattr(snapshot, n)) for n in FRAME_DTYPES} | {
-        "verified_achievements": int(
-            np.sum(snapshot.achievements[C.STATUS] == ModerationStatus.VERIFIED)
-        )
-    }
+    return Snapshot.from_frames(manifest.as_of, frames, snapshot_id=manifest.snapshot_id)

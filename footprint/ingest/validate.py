@@ -223,7 +223,8 @@ def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     for row in long.loc[long.duplicated(["row_number", C.DIRECTION]), "row_number"]:
         reasons.setdefault(int(row), "a direction is listed twice")
     sums = long.groupby("row_number")[C.WEIGHT].sum()
-    for row, total in sums[(sums - 1).abs() > WEIGHT_TOLERANCE].items():
+    off = sums[(sums - 1).abs() > WEIGHT_TOLERANCE]
+    for row, total in zip(off.index.astype(int), off.to_numpy(), strict=True):
         reasons.setdefault(int(row), f"direction weights sum to {total:g}, not 1")
     problems = pd.DataFrame(
         {
@@ -325,8 +326,8 @@ def validate(entity: Entity, raw: pd.DataFrame) -> Validated:
         problems.extend(found)
     frame = pd.DataFrame(typed, index=raw.index)
     if entity is Entity.ACTIVITIES:
-        long, found = parse_directions(frame[C.DIRECTIONS])
-        problems.append(found)
+        long, bad_directions = parse_directions(frame[C.DIRECTIONS])
+        problems.append(bad_directions)
         frame.attrs["directions_long"] = long
     problems.extend(_cross_field(entity, frame))
     found_all = pd.concat(
