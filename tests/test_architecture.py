@@ -31,3 +31,15 @@ def test_no_module_imports_notebooks() -> None:
         if "import notebooks" in p.read_text() or "from notebooks" in p.read_text()
     ]
     assert offenders == []
+
+
+def test_model_inputs_never_read_the_simulator_truth() -> None:
+    """Only evaluation (training/, bench/) may read the simulator's truth folder."""
+    needles = ('"truth"', "'truth'", "truth/", "competence.parquet")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for pkg in ("features", "models", "serving")
+        for p in (ROOT / pkg).rglob("*.py")
+        if any(n in p.read_text() for n in needles)
+    ]
+    assert offenders == []
