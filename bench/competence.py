@@ -30,11 +30,11 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from footprint.columns import Columns as C  # noqa: E402
-from footprint.snapshot import load_snapshot  # noqa: E402
+from footprint.columns import Columns as C
+from footprint.snapshot import load_snapshot
 
 
 def _peak_rss_gib() -> float:
@@ -144,9 +144,9 @@ def main() -> None:
         vals = [r[f"all.spearman_{target}.{m}"] for m in (MODEL, *BASELINES)]
         print(f"{target:>18} " + " ".join(f"{v:>16.3f}" for v in vals))
     margin = r["all.spearman_label.model"] - r["all.spearman_label.rating_points"]
-    print(f"model - rating points: {margin:+.3f} (label), "
-          f"{r['all.spearman_next_performance.model'] - r['all.spearman_next_performance.rating_points']:+.3f}"
-          " (next_performance)")
+    margin_next = (r["all.spearman_next_performance.model"]
+                   - r["all.spearman_next_performance.rating_points"])
+    print(f"model - rating points: {margin:+.3f} (label), {margin_next:+.3f} (next_performance)")
 
     print("\n[intervals] share of 90% intervals containing the true population percentile")
     for d in [*dirs, "all"]:
@@ -156,8 +156,9 @@ def main() -> None:
     cal_s = r["seconds.calibration_per_cutoff"]
     print(f"\n[speed] per cut-off: calibration {cal_s:.1f} s, features "
           f"{r['seconds.features_per_cutoff']:.1f} s; LightGBM fit of all directions "
-          f"{r['seconds.model_fit']:.1f} s (training cut-offs), {final_fit_s:.1f} s (all cut-offs); "
-          f"calibration + training of all directions at one cut-off: {cal_s + final_fit_s:.1f} s; "
+          f"{r['seconds.model_fit']:.1f} s (training cut-offs), {final_fit_s:.1f} s "
+          f"(all cut-offs); calibration + training of all directions at one cut-off: "
+          f"{cal_s + final_fit_s:.1f} s; "
           f"whole evaluation ({len(parts)} cut-offs) {eval_s:.1f} s")
 
     held = parts[-1]
