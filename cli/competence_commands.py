@@ -18,7 +18,7 @@ from footprint.errors import TalentError
 from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
-DEFAULT_BUNDLE_DIR = Path("data/models/competence")
+BUNDLE_SUBDIR = Path("models") / "competence"
 
 SnapshotOpt = Annotated[Path | None, typer.Option(
     help="Snapshot folder (from `talent snapshot`). Default: a snapshot of the store as of "
@@ -109,19 +109,22 @@ def train_competence_command(
     as_of: AsOfOpt = None,
     database_url: DbOpt = None,
     config: ConfigOpt = None,
-    out: Annotated[Path, typer.Option(help="Folder of bundles", file_okay=False)] =
-        DEFAULT_BUNDLE_DIR,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder of bundles (default: models/competence under TALENT_DATA_DIR, i.e. data/)",
+        file_okay=False)] = None,
     truth: TruthOpt = None,
     window_days: WindowOpt = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
 ) -> None:
     """Fit calibration and LightGBM per direction on temporal cut-offs, evaluate on the last one,
     save a bundle for serving and log the run to MLflow."""
+    from footprint.settings import FootprintSettings
     from training.competence import train_competence
 
+    folder = out or FootprintSettings().data_dir / BUNDLE_SUBDIR
     try:
         snap = _snapshot(snapshot, as_of, database_url)
-        path, evaluation = train_competence(snap, _config(config, window_days), out,
+        path, evaluation = train_competence(snap, _config(config, window_days), folder,
                                             truth=_truth(truth), track=track)
     except TalentError as exc:
         raise _fail(exc) from exc
