@@ -42,7 +42,7 @@ def _peak_rss_gib() -> float:
 
 
 def _features_job(snapshot_path: str, cutoff: str, queue: mp.Queue) -> None:
-    """In a fresh process: statistics, calibration, features of everyone at the cut-off."""
+    """In a fresh process: statistics, calibration, features of everyone at ``cutoff``."""
     from features.activity_stats import compute_activity_stats
     from features.calibration import CalibrationConfig
     from features.participant import participant_features
@@ -108,8 +108,9 @@ def main() -> None:
     if not args.skip_memory:
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
+        # at the snapshot's as_of: every registered participant gets features
         proc = ctx.Process(target=_features_job,
-                           args=(str(args.snapshot), eval_cut.isoformat(), queue))
+                           args=(str(args.snapshot), snap.as_of.isoformat(), queue))
         proc.start()
         res = queue.get()
         proc.join()
