@@ -1,0 +1,149 @@
+"""Dependencies shared by the routes: the service state, its parts and the role guards.
+
+Routes take what they need through the ``Annotated`` aliases below, so each route's signature says
+which roles it admits and what it uses, and the route bodies stay thin.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from footprint.store import Store
+from serving.auth import Principal, Role
+from serving.bundles import ModelRegistry
+from serving.core.config import ServingSettings
+from serving.metrics import Metrics
+from serving.services.rating import RatingService
+from serving.state import ServiceState
+
+SESSION_COOKIE = "talent_session"
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+_bearer = HTTPBearer(auto_error=False, description="A token configured in TALENT_API_TOKENS")
+
+
+def get_state(request: Request) -> ServiceState:
+    """The running service's state (set by the lifespan)."""
+    state: ServiceState | None = getattr(request.app.state, "talent", None)
+    if state is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is starting")
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> ServingSettings:
+    return state.settings
+
+
+def get_store(state: StateDep) -> Store:
+    return state.store
+
+
+def get_rating(state: StateDep) -> RatingService:
+    return state.rating
+
+
+def get_metrics(state: StateDep) -> Metrics:
+    return state.metrics
+
+
+def get_models(state: StateDep) -> ModelRegistry:
+    return state.models
+
+
+def get_request_id(request: Request) -> str | None:
+    """The id the access-log middleware gave this request (also sent as ``X-Request-ID``)."""
+    return getattr(request.state, "request_id", None)
+
+
+SettingsDep = Annotated[ServingSettings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+RatingDep = Annotated[RatingService, Depends(get_rating)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
+RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+
+
+class RoleGuard:
+    """A dependency admitting a bearer token of one of ``roles``: 401 without a known token, 403
+    with a token of another role. ``roles`` stays readable, so tests can walk every route's
+    declaration."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self,
+        request: Request,
+        state: StateDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        token = credentials.credentials if credentials is not None else None
+        principal = state.auth.principal(token)
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a valid bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        request.state.principal_role = principal.role.value
+        if principal.role not in self.roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role.value} may not use this route; allowed: "
+                + ", ".join(sorted(r.value for r in self.roles)),
+            )
+        return principal
+
+
+class LoginRequiredError(Exception):
+    """A page was asked for without a session; the app answers with the login page."""
+
+
+class PageForbiddenError(Exception):
+    """A page was asked for with a session of a role that may not see it."""
+
+
+class PageGuard:
+    """The moderators' pages: a session cookie (or a bearer token) of one of ``roles``.
+
+    Without a valid session the browser is sent to the login page; with another role it gets a
+    403 page.
+    """
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self,
+        request: Request,
+        state: StateDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = None
+        if credentials is not None:
+            principal = state.auth.principal(credentials.credentials)
+        if principal is None:
+            principal = state.auth.session_principal(request.cookies.get(SESSION_COOKIE))
+        if principal is None:
+            raise LoginRequiredError()
+        request.state.principal_role = principal.role.value
+        if principal.role not in self.roles:
+            raise PageForbiddenError()
+        return principal
+
+
+# Who may use what (docs/serving.md has the same table).
+READ_ROLES = (Role.PLATFORM, Role.MODERATOR, Role.DATA_SCIENTIST, Role.ADMIN)
+ReaderDep = Annotated[Principal, Depends(RoleGuard(*READ_ROLES))]
+PusherDep = Annotated[Principal, Depends(RoleGuard(Role.PLATFORM, Role.ADMIN))]
+PlatformDep = Annotated[Principal, Depends(RoleGuard(Role.PLATFORM))]
+ModeratorDep = Annotated[Principal, Depends(RoleGuard(Role.MODERATOR, Role.ADMIN))]
+OperatorDep = Annotated[Principal, Depends(RoleGuard(Role.DATA_SCIENTIST, Role.ADMIN))]
+AdminDep = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
+ModeratorPageDep = Annotated[Principal, Depends(PageGuard(Role.MODERATOR, Role.ADMIN))]

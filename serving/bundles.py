@@ -1,0 +1,233 @@
+"""Model bundles served without downtime: checksum, smoke check, atomic swap.
+
+A :class:`BundleHolder` keeps the bundle being served. Loading a new one happens beside it: the
+file's SHA-256 is compared with the expected one, the bundle is loaded and a smoke check runs on
+it; only when all three pass is the holder's reference replaced, in one assignment. A request
+reads ``holder.current`` once and keeps that object to its end, so requests in flight finish on the
+bundle they started with and none waits for a load. A refused bundle raises
+:class:`BundleRefusedError` and the old bundle keeps serving.
+
+Where a bundle comes from is a :class:`BundleSource`: a file with a known checksum today, the
+registry's ``champion`` alias once the registry exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from footprint.logs import get_logger
+from serving.errors import ServingError
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+class BundleRefusedError(ServingError):
+    """A bundle failed its checksum, could not be loaded, or failed its smoke check."""
+
+
+@dataclass(frozen=True)
+class BundleRef:
+    """Where a bundle is and what its file's SHA-256 must be (None: not checked)."""
+
+    path: Path
+    sha256: str | None = None
+
+
+class BundleSource(Protocol):
+    """Tells which bundle should be served now."""
+
+    def resolve(self) -> BundleRef: ...
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A bundle file named in the settings; the checksum is given or read from ``<file>.sha256``."""
+
+    path: Path
+    sha256: str | None = None
+
+    def resolve(self) -> BundleRef:
+        expected = self.sha256
+        sidecar = self.path.with_name(self.path.name + ".sha256")
+        if expected is None and sidecar.is_file():
+            expected = sidecar.read_text().split()[0].strip().lower()
+        return BundleRef(self.path, expected)
+
+
+@dataclass(frozen=True)
+class LoadedBundle(Generic[T]):
+    """A bundle being served, with its provenance."""
+
+    kind: str
+    version: str
+    sha256: str
+    path: Path
+    bundle: T
+    loaded_at: dt.datetime
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class BundleHolder(Generic[T]):
+    """Holds the served bundle of one kind and switches it atomically.
+
+    Parameters
+    ----------
+    kind
+        ``competence``, ``recommend``, ...: for logs, metrics and the API.
+    loader
+        Reads a bundle file (e.g. ``CompetenceBundle.load``).
+    smoke
+        Raises when a loaded bundle cannot answer a typical request.
+    version_of
+        The version string of a loaded bundle.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        loader: Callable[[Path], T],
+        smoke: Callable[[T], None],
+        version_of: Callable[[T], str],
+        on_switch: Callable[[LoadedBundle[T], LoadedBundle[T] | None], None] | None = None,
+    ) -> None:
+        self.kind = kind
+        self._loader = loader
+        self._smoke = smoke
+        self._version_of = version_of
+        self._on_switch = on_switch
+        self._current: LoadedBundle[T] | None = None
+        self._loading = threading.Lock()
+
+    @property
+    def current(self) -> LoadedBundle[T] | None:
+        """The bundle to use for one whole request (read it once)."""
+        return self._current
+
+    def load(self, ref: BundleRef) -> LoadedBundle[T]:
+        """Load, verify and switch to the bundle at ``ref``; one load at a time.
+
+        Raises
+        ------
+        BundleRefusedError
+            Checksum mismatch, unreadable bundle or failed smoke check; nothing changes.
+        """
+        with self._loading:
+            if not ref.path.is_file():
+                raise BundleRefusedError(f"{self.kind} bundle {ref.path} does not exist")
+            digest = file_sha256(ref.path)
+            if ref.sha256 is not None and digest != ref.sha256.lower():
+                raise BundleRefusedError(
+                    f"{self.kind} bundle {ref.path} has SHA-256 {digest}, expected {ref.sha256}; "
+                    "refused (a partial copy or the wrong file)"
+                )
+            if self._current is not None and self._current.sha256 == digest:
+                return self._current
+            try:
+                bundle = self._loader(ref.path)
+                self._smoke(bundle)
+                version = self._version_of(bundle)
+            except Exception as exc:  # any failure of foreign code means: refuse, keep serving
+                raise BundleRefusedError(
+                    f"{self.kind} bundle {ref.path} refused: {type(exc).__name__}: {exc}"
+                ) from exc
+            loaded = LoadedBundle(
+                kind=self.kind,
+                version=version,
+                sha256=digest,
+                path=ref.path,
+                bundle=bundle,
+                loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            )
+            previous, self._current = self._current, loaded
+        log.info(
+            "bundle_switched",
+            kind=self.kind,
+            version=version,
+            previous=previous.version if previous else None,
+            sha256=digest[:16],
+        )
+        if self._on_switch is not None:
+            self._on_switch(loaded, previous)
+        return loaded
+
+
+@dataclass
+class _Slot:
+    holder: BundleHolder[Any]
+    source: BundleSource
+
+
+class ModelRegistry:
+    """The configured bundle kinds of a service, each with its holder and its source."""
+
+    def __init__(self) -> None:
+        self._slots: dict[str, _Slot] = {}
+
+    def add(self, holder: BundleHolder[Any], source: BundleSource) -> None:
+        self._slots[holder.kind] = _Slot(holder, source)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._slots)
+
+    def holder(self, kind: str) -> BundleHolder[Any] | None:
+        slot = self._slots.get(kind)
+        return slot.holder if slot else None
+
+    def reload(self, kind: str) -> LoadedBundle[Any]:
+        """Load what the kind's source names now (an admin call, or a watcher).
+
+        Raises
+        ------
+        KeyError
+            The kind is not configured.
+        BundleRefusedError
+            The new bundle was refused; the old one keeps serving.
+        """
+        slot = self._slots[kind]
+        return slot.holder.load(slot.source.resolve())
+
+    def load_all(self) -> dict[str, str]:
+        """Load every configured kind at start-up; returns kind -> error for those refused."""
+        errors = {}
+        for kind in self._slots:
+            try:
+                self.reload(kind)
+            except BundleRefusedError as exc:
+                errors[kind] = str(exc)
+                log.error("bundle_refused", kind=kind, error=str(exc))
+        return errors
+
+    def not_ready(self) -> list[str]:
+        """Configured kinds with no bundle loaded."""
+        return [k for k, s in self._slots.items() if s.holder.current is None]
+
+    def status(self) -> list[dict[str, object]]:
+        """What is served, per kind."""
+        out: list[dict[str, object]] = []
+        for kind, slot in self._slots.items():
+            cur = slot.holder.current
+            out.append(
+                {
+                    "kind": kind,
+                    "loaded": cur is not None,
+                    "version": cur.version if cur else None,
+                    "sha256": cur.sha256 if cur else None,
+                    "loaded_at": cur.loaded_at if cur else None,
+                }
+            )
+        return out

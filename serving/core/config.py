@@ -1,0 +1,144 @@
+"""The service's typed settings, read once from ``TALENT_*`` environment variables and checked at
+start-up.
+
+One :class:`ServingSettings` holds everything the service needs. Outside ``development`` mode it
+refuses the development defaults (tokens, session secret, erasure salt), so a production service
+never starts with a secret that is printed in this repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from footprint.settings import FootprintSettings
+from serving.auth import Role
+
+DEV_SESSION_SECRET = "development-only-session-secret-change-me"
+DEV_ERASURE_SALT = FootprintSettings.model_fields["erasure_salt"].default
+# Known tokens for a development service (and the demo); refused in production.
+DEV_TOKENS: dict[Role, str] = {
+    Role.PLATFORM: "dev-platform-token",
+    Role.MODERATOR: "dev-moderator-token",
+    Role.DATA_SCIENTIST: "dev-data-scientist-token",
+    Role.ADMIN: "dev-admin-token",
+}
+MIN_SECRET_LENGTH = 32
+
+
+class Mode(StrEnum):
+    """``development`` accepts the shipped defaults; ``production`` refuses them."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def token_sha256(token: str) -> str:
+    """The hex SHA-256 of a bearer token, which is what the configuration stores.
+
+    Tokens are random strings of high entropy, so a plain hash is enough: it cannot be reversed by
+    guessing, and comparing hashes keeps the clear token out of configuration and memory dumps.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenEntry(BaseModel):
+    """One configured token: who holds it (a name for logs and audit), its role and its hash."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    role: Role
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def development_tokens() -> list[TokenEntry]:
+    """The development tokens (names ``dev-<role>``); see :data:`DEV_TOKENS`."""
+    return [
+        TokenEntry(name=f"dev-{role.value}", role=role, sha256=token_sha256(token))
+        for role, token in DEV_TOKENS.items()
+    ]
+
+
+class ServingSettings(BaseSettings):
+    """Settings of the serving API (environment variables ``TALENT_<FIELD>``).
+
+    ``TALENT_API_TOKENS`` is a JSON list of ``{"name", "role", "sha256"}`` objects; compute a hash
+    with ``talent serve-token-hash``. The store URL and erasure salt come from the footprint's own
+    settings (``TALENT_DATABASE_URL``, ``TALENT_DATA_DIR``, ``TALENT_ERASURE_SALT``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    erasure_salt: str = DEV_ERASURE_SALT
+    api_tokens: list[TokenEntry] = Field(default_factory=list)
+    session_secret: str = DEV_SESSION_SECRET
+    session_hours: Annotated[int, Field(ge=1, le=24 * 14)] = 12
+    # request bodies above this are refused with 413 before they are read whole
+    max_request_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 8 * 1024 * 1024
+    # rating: the rules file (default: the shipped rules of the season) and the instant the live
+    # store is read as of (default: the moment of each rebuild)
+    rating_rules: Path | None = None
+    rating_as_of: dt.datetime | None = None
+    # how often (seconds) a cached rating checks whether another process changed the store
+    rating_check_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # a competence bundle file to serve (optional); its SHA-256 is checked when given
+    competence_bundle: Path | None = None
+    competence_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+    log_json: bool = False
+    cookie_secure: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_default_secrets(self) -> Self:
+        if self.mode is Mode.DEVELOPMENT:
+            return self
+        problems = []
+        if not self.api_tokens:
+            problems.append("TALENT_API_TOKENS is empty")
+        dev = {token_sha256(t) for t in DEV_TOKENS.values()}
+        if any(t.sha256 in dev for t in self.api_tokens):
+            problems.append("TALENT_API_TOKENS holds a development token")
+        for name, value, default in (
+            ("TALENT_SESSION_SECRET", self.session_secret, DEV_SESSION_SECRET),
+            ("TALENT_ERASURE_SALT", self.erasure_salt, DEV_ERASURE_SALT),
+        ):
+            if value == default or len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} "
+                    "characters"
+                )
+        if problems:
+            raise ValueError(
+                f"refusing to start in {self.mode.value} mode: "
+                + "; ".join(problems)
+                + " (set them, or TALENT_MODE=development for a local service)"
+            )
+        return self
+
+    def resolved_database_url(self) -> str:
+        """The store URL, resolved exactly as the footprint package resolves it."""
+        return FootprintSettings(
+            database_url=self.database_url, data_dir=self.data_dir, erasure_salt=self.erasure_salt
+        ).resolved_database_url()
+
+    def tokens(self) -> list[TokenEntry]:
+        """Configured tokens; in development mode without any, the development tokens."""
+        if not self.api_tokens and self.mode is Mode.DEVELOPMENT:
+            return development_tokens()
+        return list(self.api_tokens)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Session cookies carry ``Secure`` outside development unless set explicitly."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.mode is not Mode.DEVELOPMENT

@@ -1,0 +1,141 @@
+"""The FastAPI application: ``create_app(settings)`` builds one service instance.
+
+Start-up (the lifespan) opens and migrates the store, migrates the service's own tables, builds
+the authenticator, the rating cache and the model registry, and loads the configured bundles. The
+routes reach all of it through :mod:`serving.api.deps`; nothing lives in module globals, so tests
+can build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+
+from footprint.errors import StoreError
+from footprint.logs import configure, get_logger
+from footprint.store import open_store
+from serving import __version__
+from serving.api.deps import LoginRequiredError, PageForbiddenError
+from serving.api.routes import footprint, moderation, pages, rating, system
+from serving.auth import Authenticator
+from serving.bundles import ModelRegistry
+from serving.core.config import ServingSettings
+from serving.metrics import Metrics
+from serving.middleware import AccessLogMiddleware
+from serving.migrate import upgrade
+from serving.model_slots import configure_models
+from serving.services.rating import RatingService
+from serving.state import ServiceState
+
+log = get_logger(__name__)
+
+DESCRIPTION = """
+Competence, recommendations, trajectories and the «Талант 20.35» rating for the Talent platform,
+footprint pushes, erasure on withdrawn consent, and the moderators' workspace.
+
+Every `/v1` route takes a bearer token (`Authorization: Bearer <token>`) of a role the route
+admits: **platform**, **moderator**, **data_scientist** or **admin**. A missing or unknown token
+gets 401, a token of another role 403. Bad input gets 422 naming the field. Texts meant for people
+are in Russian and always come with a stable machine-readable code.
+"""
+
+TAGS = [
+    {"name": "footprint", "description": "Pushes of footprint records and erasure (platform)."},
+    {"name": "rating", "description": "The rule-based contest rating on the live store."},
+    {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
+    {"name": "admin", "description": "Caches and model bundles."},
+    {"name": "system", "description": "Health, readiness, metrics and identity."},
+]
+
+
+def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
+    """Open the store and build everything the routes use."""
+    store = open_store(settings.resolved_database_url())
+    upgrade(store)
+    auth = Authenticator(settings.tokens(), settings.session_secret, settings.session_hours * 3600)
+    rating_service = RatingService(
+        store,
+        rules_path=settings.rating_rules,
+        as_of=settings.rating_as_of,
+        check_seconds=settings.rating_check_seconds,
+        metrics=metrics,
+    )
+    models = ModelRegistry()
+    configure_models(models, settings, metrics)
+    models.load_all()
+    return ServiceState(settings, store, auth, metrics, rating_service, models)
+
+
+def create_app(settings: ServingSettings | None = None) -> FastAPI:
+    """The service, configured by ``settings`` (default: read from the environment).
+
+    Raises
+    ------
+    pydantic.ValidationError
+        When the environment's settings are invalid (e.g. default secrets in production).
+    """
+    settings = settings or ServingSettings()
+    if settings.log_json:
+        configure(json=True)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings, metrics)
+        app.state.talent = state
+        log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
+        try:
+            yield
+        finally:
+            state.store.dispose()
+            app.state.talent = None
+
+    app = FastAPI(
+        title="Talent trajectories",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        max_body_size=settings.max_request_bytes,
+    )
+    app.include_router(system.router)
+    app.include_router(footprint.router)
+    app.include_router(rating.router)
+    app.include_router(moderation.router)
+    app.include_router(pages.router)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    _add_handlers(app)
+    return app
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequiredError)
+    async def _login(request: Request, _: LoginRequiredError) -> Response:
+        return pages.login_redirect(request)
+
+    @app.exception_handler(PageForbiddenError)
+    async def _forbidden(request: Request, _: PageForbiddenError) -> Response:
+        return pages.forbidden_page(request)
+
+    @app.exception_handler(StoreError)
+    @app.exception_handler(OperationalError)
+    async def _store_down(request: Request, exc: Exception) -> Response:
+        log.error("store_unavailable", error=type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the store is not reachable; retry later"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", None)
+        log.error("unhandled_error", error=type(exc).__name__, request_id=request_id)
+        return JSONResponse(
+            {"detail": "internal error", "request_id": request_id},
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )

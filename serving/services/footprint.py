@@ -1,0 +1,125 @@
+"""Footprint pushes and erasures through the API, on the footprint package's own code paths.
+
+A push is handed to :func:`footprint.ingest.run.ingest_raw`, the function behind ``talent ingest``:
+the same validation, the same quarantine, the same idempotency keys and one transaction per batch.
+Rows with problems are quarantined and reported one problem per row and field; the good rows are
+stored; nothing is half-applied. An erasure calls :func:`footprint.consent.erase_participants`,
+which deletes, tombstones and writes the erasure log in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from footprint import tables as ft
+from footprint.columns import Columns as C
+from footprint.consent import ErasureReport, erase_participants
+from footprint.enums import Entity
+from footprint.hashing import subject_hash
+from footprint.ingest.fields import ENTITY_FIELDS
+from footprint.ingest.reader import raw_from_records
+from footprint.ingest.run import BatchResult, ingest_raw
+from footprint.store import Store
+from serving.auth import Principal
+from serving.errors import InvalidInputError, NotFoundError
+
+ERASURE_REASON_CODES = ("consent_withdrawn", "account_deleted", "legal_request")
+
+
+def push_records(
+    store: Store,
+    entity: Entity,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    salt: str,
+) -> BatchResult:
+    """Validate and store one pushed batch like an ingested file.
+
+    Keys a record must not have are refused before anything is stored (the batch's shape is
+    wrong, not one row); a required key that is absent in a record is left to row validation,
+    so that row alone is reported (``missing_required``) and the others are stored.
+
+    Raises
+    ------
+    InvalidInputError
+        A record has a key that is not a column of ``entity``; ``field`` is its location.
+    """
+    specs = ENTITY_FIELDS[entity]
+    known = {f.name for f in specs}
+    for i, record in enumerate(records):
+        for key in record:
+            if key not in known:
+                raise InvalidInputError(
+                    f"{key!r} is not a field of {entity.value}; known fields: {sorted(known)}",
+                    ("body", "records", i, key),
+                )
+    # every column present in the frame, so a key absent from all records is a per-row problem
+    rows = [{f.name: record.get(f.name) for f in specs} for record in records]
+    raw = raw_from_records(entity, rows, f"api-{entity.value}")
+    return ingest_raw(store, raw, source, salt=salt)
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """``erased`` (with the footprint's report) or ``already_erased`` (nothing left to delete)."""
+
+    status: str
+    report: ErasureReport | None
+
+
+def _canonical(conn: Connection, participant_id: str, source: str | None) -> str | None:
+    p, ids = ft.participants, ft.source_identities
+    found = conn.execute(
+        select(p.c[C.PARTICIPANT_ID]).where(p.c[C.PARTICIPANT_ID] == participant_id)
+    ).scalar_one_or_none()
+    if found is not None:
+        return str(found)
+    query = select(ids.c[C.PARTICIPANT_ID]).where(ids.c[C.SOURCE_PARTICIPANT_ID] == participant_id)
+    if source is not None:
+        query = query.where(ids.c[C.SOURCE] == source)
+    canon = {str(v) for v in conn.execute(query).scalars()}
+    return canon.pop() if len(canon) == 1 else None
+
+
+def erase(
+    store: Store,
+    participant_id: str,
+    *,
+    principal: Principal,
+    reason_code: str,
+    salt: str,
+    source: str | None = None,
+) -> ErasureOutcome:
+    """Erase one participant (canonical id, or a source's id resolved through the identity map).
+
+    Idempotent: a participant erased before answers ``already_erased``.
+
+    Raises
+    ------
+    NotFoundError
+        The id is neither stored nor erased before (or it is ambiguous across sources: give
+        ``source``).
+    """
+    with store.transaction() as conn:
+        canonical = _canonical(conn, participant_id, source)
+        if canonical is None:
+            tomb = ft.erasure_tombstones
+            gone = conn.execute(
+                select(tomb.c.subject_hash).where(
+                    tomb.c.subject_hash == subject_hash(salt, participant_id)
+                )
+            ).scalar_one_or_none()
+            if gone is not None:
+                return ErasureOutcome("already_erased", None)
+            raise NotFoundError(
+                "no participant with this id is stored (for a source's own id, give `source`)"
+            )
+        report = erase_participants(
+            conn, [canonical], actor=principal.actor[:64], reason_code=reason_code, salt=salt
+        )
+    return ErasureOutcome("erased", report)

@@ -1,0 +1,310 @@
+"""Verification of pending achievements: the queue, the evidence, decisions and their audit.
+
+A decision is one transaction: lock the achievement, check the version the moderator saw, append
+the new status to ``achievement_status_history``, update ``achievements.status`` and append an
+audit entry. The version is the sequence number of the achievement's latest status-history entry
+(0 when it has none), so any status change by anyone (a moderator, a source re-sending the record)
+makes a stale decision fail with :class:`~serving.errors.ConflictError` instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from footprint import tables as ft
+from footprint.columns import Columns as C
+from footprint.enums import ModerationStatus
+from footprint.store import Store
+from serving.auth import Principal
+from serving.errors import ConflictError, InvalidInputError, NotFoundError
+from serving.services.audit import AuditEntry, append_audit, audit_entries
+
+HISTORY_SOURCE = "moderation"
+SUBJECT_ACHIEVEMENT = "achievement"
+
+
+class AchievementDecision(StrEnum):
+    """What a moderator can decide about an achievement."""
+
+    VERIFY = "verify"
+    REJECT = "reject"
+
+
+DECISION_STATUS: dict[AchievementDecision, ModerationStatus] = {
+    AchievementDecision.VERIFY: ModerationStatus.VERIFIED,
+    AchievementDecision.REJECT: ModerationStatus.REJECTED,
+}
+
+
+@dataclass(frozen=True)
+class AchievementState:
+    """An achievement's moderation status and the version a decision must name."""
+
+    achievement_id: str
+    status: ModerationStatus
+    version: int
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What a decision did: the new status and version, and its audit entry."""
+
+    achievement_id: str
+    status: ModerationStatus
+    version: int
+    audit: AuditEntry
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC, as the store keeps every timestamp."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def achievement_state(
+    conn: Connection, achievement_id: str, *, lock: bool = False
+) -> AchievementState | None:
+    """The current status and version of one achievement, or None if it does not exist.
+
+    With ``lock`` the achievement's row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
+    transactions here start with ``BEGIN IMMEDIATE`` and are serialised already).
+    """
+    t = ft.achievements
+    query = select(t.c[C.STATUS]).where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
+    if lock:
+        query = query.with_for_update()
+    status = conn.execute(query).scalar_one_or_none()
+    if status is None:
+        return None
+    h = ft.achievement_status_history
+    version = conn.execute(
+        select(func.coalesce(func.max(h.c.seq), 0)).where(h.c[C.ACHIEVEMENT_ID] == achievement_id)
+    ).scalar_one()
+    return AchievementState(achievement_id, ModerationStatus(status), int(version))
+
+
+def set_achievement_status(
+    conn: Connection,
+    achievement_id: str,
+    status: ModerationStatus,
+    *,
+    changed_at: dt.datetime,
+    source: str = HISTORY_SOURCE,
+) -> int:
+    """Change an achievement's status inside the caller's transaction; return the new version.
+
+    Appends to ``achievement_status_history`` (append-only: snapshots read the status as of any
+    instant from it) and updates ``achievements.status`` and ``status_changed_at``, so the two never
+    disagree. The only way this service changes a status.
+    """
+    h = ft.achievement_status_history
+    inserted = conn.execute(
+        h.insert().values(
+            {
+                C.ACHIEVEMENT_ID: achievement_id,
+                C.STATUS: status.value,
+                C.CHANGED_AT: changed_at,
+                C.SOURCE: source,
+            }
+        )
+    )
+    t = ft.achievements
+    conn.execute(
+        t.update()
+        .where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
+        .values({C.STATUS: status.value, C.STATUS_CHANGED_AT: changed_at})
+    )
+    key = inserted.inserted_primary_key
+    if key is not None and key[0] is not None:
+        return int(key[0])
+    return int(
+        conn.execute(
+            select(func.max(h.c.seq)).where(h.c[C.ACHIEVEMENT_ID] == achievement_id)
+        ).scalar_one()
+    )
+
+
+def decide_achievement(
+    store: Store,
+    achievement_id: str,
+    decision: AchievementDecision,
+    *,
+    expected_version: int,
+    comment: str,
+    principal: Principal,
+    request_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> DecisionOutcome:
+    """Verify or reject one achievement on behalf of ``principal``, audited, in one transaction.
+
+    Raises
+    ------
+    NotFoundError
+        No such achievement (never existed, or erased).
+    ConflictError
+        The achievement's version is not ``expected_version`` (someone decided first), or it
+        already has the requested status.
+    InvalidInputError
+        A rejection without a comment.
+    """
+    comment = comment.strip()
+    if decision is AchievementDecision.REJECT and not comment:
+        raise InvalidInputError("a rejection needs a comment saying why", ("body", "comment"))
+    now = now or utc_now()
+    target = DECISION_STATUS[decision]
+    with store.transaction() as conn:
+        state = achievement_state(conn, achievement_id, lock=True)
+        if state is None:
+            raise NotFoundError(f"achievement {achievement_id!r} does not exist")
+        current = {"status": state.status.value, "version": state.version}
+        if state.version != expected_version:
+            raise ConflictError(
+                f"achievement {achievement_id!r} changed since version {expected_version} "
+                f"(now version {state.version}, status {state.status.value}); reload and decide "
+                "again",
+                current,
+            )
+        if state.status is target:
+            raise ConflictError(
+                f"achievement {achievement_id!r} is already {target.value}", current
+            )
+        version = set_achievement_status(conn, achievement_id, target, changed_at=now)
+        audit = append_audit(
+            conn,
+            actor=principal,
+            action=f"achievement.{decision.value}",
+            subject_type=SUBJECT_ACHIEVEMENT,
+            subject_id=achievement_id,
+            before=current,
+            after={"status": target.value, "version": version},
+            comment=comment,
+            request_id=request_id,
+            now=now,
+        )
+    return DecisionOutcome(achievement_id, target, version, audit)
+
+
+def _versions(conn: Connection, ids: list[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    h = ft.achievement_status_history
+    rows = conn.execute(
+        select(h.c[C.ACHIEVEMENT_ID], func.max(h.c.seq))
+        .where(h.c[C.ACHIEVEMENT_ID].in_(ids))
+        .group_by(h.c[C.ACHIEVEMENT_ID])
+    ).all()
+    return {str(a): int(v) for a, v in rows}
+
+
+def _sources(conn: Connection, ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    if not ids:
+        return {}
+    s = ft.achievement_sources
+    out: dict[str, list[dict[str, str]]] = {i: [] for i in ids}
+    rows = conn.execute(
+        select(s.c[C.ACHIEVEMENT_ID], s.c[C.SOURCE], s.c[C.SOURCE_RECORD_ID])
+        .where(s.c[C.ACHIEVEMENT_ID].in_(ids))
+        .order_by(s.c[C.SOURCE], s.c[C.SOURCE_RECORD_ID])
+    ).all()
+    for aid, source, record in rows:
+        out[str(aid)].append({C.SOURCE: str(source), C.SOURCE_RECORD_ID: str(record)})
+    return out
+
+
+_ITEM_COLUMNS = (
+    C.ACHIEVEMENT_ID,
+    C.PARTICIPANT_ID,
+    C.ACTIVITY_ID,
+    C.TEAM_ID,
+    C.RESULT,
+    C.SCORE,
+    C.RANK,
+    C.EVIDENCE,
+    C.STATUS,
+    C.STATUS_CHANGED_AT,
+    C.ACHIEVED_AT,
+    C.RECORDED_AT,
+)
+_ACTIVITY_COLUMNS = (C.TITLE, C.KIND, C.LEVEL, C.MAX_SCORE, C.START_AT, C.END_AT)
+
+
+def _item_query(status: ModerationStatus | None):  # type: ignore[no-untyped-def]
+    a, act = ft.achievements, ft.activities
+    query = select(
+        *(a.c[c] for c in _ITEM_COLUMNS),
+        *(act.c[c].label(f"activity_{c}") for c in _ACTIVITY_COLUMNS),
+    ).join(act, act.c[C.ACTIVITY_ID] == a.c[C.ACTIVITY_ID])
+    if status is not None:
+        query = query.where(a.c[C.STATUS] == status.value)
+    return query
+
+
+def _items(conn: Connection, rows: list[Any]) -> list[dict[str, Any]]:
+    records = [dict(r._mapping) for r in rows]
+    ids = [str(r[C.ACHIEVEMENT_ID]) for r in records]
+    versions, sources = _versions(conn, ids), _sources(conn, ids)
+    for r in records:
+        aid = str(r[C.ACHIEVEMENT_ID])
+        r["version"] = versions.get(aid, 0)
+        r["sources"] = sources.get(aid, [])
+        r["activity"] = {c: r.pop(f"activity_{c}") for c in _ACTIVITY_COLUMNS}
+    return records
+
+
+def pending_queue(
+    store: Store, *, offset: int, limit: int, activity_id: str | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """The pending achievements, oldest record first, with evidence, sources and versions.
+
+    Returns the total number pending (with the filter) and one page of items.
+    """
+    a = ft.achievements
+    with store.engine.connect() as conn:
+        count = (
+            select(func.count())
+            .select_from(a)
+            .where(a.c[C.STATUS] == ModerationStatus.PENDING.value)
+        )
+        query = _item_query(ModerationStatus.PENDING)
+        if activity_id is not None:
+            count = count.where(a.c[C.ACTIVITY_ID] == activity_id)
+            query = query.where(a.c[C.ACTIVITY_ID] == activity_id)
+        total = int(conn.execute(count).scalar_one())
+        rows = conn.execute(
+            query.order_by(a.c[C.RECORDED_AT], a.c[C.ACHIEVEMENT_ID]).offset(offset).limit(limit)
+        ).all()
+        return total, _items(conn, list(rows))
+
+
+def achievement_detail(store: Store, achievement_id: str) -> dict[str, Any]:
+    """One achievement with its activity, sources, status history and audit trail.
+
+    Raises
+    ------
+    NotFoundError
+        No such achievement.
+    """
+    a, h = ft.achievements, ft.achievement_status_history
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            _item_query(None).where(a.c[C.ACHIEVEMENT_ID] == achievement_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"achievement {achievement_id!r} does not exist")
+        item = _items(conn, [row])[0]
+        item["history"] = [
+            {"seq": int(seq), C.STATUS: str(status), C.CHANGED_AT: changed, C.SOURCE: str(src)}
+            for seq, status, changed, src in conn.execute(
+                select(h.c.seq, h.c[C.STATUS], h.c[C.CHANGED_AT], h.c[C.SOURCE])
+                .where(h.c[C.ACHIEVEMENT_ID] == achievement_id)
+                .order_by(h.c.seq)
+            ).all()
+        ]
+        item["audit"] = audit_entries(
+            conn, subject_type=SUBJECT_ACHIEVEMENT, subject_id=achievement_id, limit=200
+        )[1]
+    return item

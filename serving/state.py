@@ -1,0 +1,29 @@
+"""What one running service holds: settings, the store, authentication, caches and metrics.
+
+Built by the application's lifespan (:func:`serving.main.create_app`) and reached by routes
+through the dependencies in :mod:`serving.api.deps`, never through globals, so several apps (tests)
+can live in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from footprint.store import Store
+from serving.auth import Authenticator
+from serving.bundles import ModelRegistry
+from serving.core.config import ServingSettings
+from serving.metrics import Metrics
+from serving.services.rating import RatingService
+
+
+@dataclass
+class ServiceState:
+    """The service's long-lived objects."""
+
+    settings: ServingSettings
+    store: Store
+    auth: Authenticator
+    metrics: Metrics
+    rating: RatingService
+    models: ModelRegistry

@@ -1,0 +1,179 @@
+"""Every route declares its roles, and the whole route x role matrix holds: no token or an unknown
+one gets 401 (pages: the login page), a token of another role 403, an admitted role gets through.
+Plus the session cookie's own checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from serving.api.deps import PageGuard, RoleGuard
+from serving.auth import Authenticator, Role
+from serving.core.config import TokenEntry, token_sha256
+from tests.serving.conftest import bearer
+
+P, M, D, A = Role.PLATFORM, Role.MODERATOR, Role.DATA_SCIENTIST, Role.ADMIN
+EVERYONE = {P, M, D, A}
+
+# (method, route template) -> the roles it admits. A route missing here fails the test: a new
+# route must be added with its roles on purpose.
+MATRIX: dict[tuple[str, str], set[Role] | None] = {
+    ("GET", "/healthz"): None,
+    ("GET", "/readyz"): None,
+    ("GET", "/metrics"): {D, A},
+    ("GET", "/v1/me"): EVERYONE,
+    ("POST", "/v1/admin/rating/invalidate"): {A},
+    ("GET", "/v1/admin/models"): {A},
+    ("POST", "/v1/admin/models/{kind}/reload"): {A},
+    ("POST", "/v1/footprint/{entity}"): {P, A},
+    ("POST", "/v1/participants/{participant_id}/erasure"): {P},
+    ("GET", "/v1/rating/{direction}"): EVERYONE,
+    ("GET", "/v1/rating/{direction}/participants/{participant_id}"): EVERYONE,
+    ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"): EVERYONE,
+    ("GET", "/v1/moderation/achievements"): {M, A},
+    ("GET", "/v1/moderation/achievements/{achievement_id}"): {M, A},
+    ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): {M, A},
+    ("GET", "/v1/moderation/audit"): {M, A},
+    ("GET", "/moderation/login"): None,
+    ("POST", "/moderation/login"): None,
+    ("POST", "/moderation/logout"): None,
+    ("GET", "/moderation/"): {M, A},
+    ("GET", "/moderation/audit"): {M, A},
+    ("GET", "/moderation/achievements/{achievement_id}"): {M, A},
+    ("POST", "/moderation/achievements/{achievement_id}"): {M, A},
+}
+
+# A request per route that an admitted role can make without breaking the world for the others
+# (decisions name a stale version and get 409; the erasure names an unknown id and gets 404).
+SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/admin/models/{kind}/reload"): {"url": "/v1/admin/models/competence/reload"},
+    ("POST", "/v1/footprint/{entity}"): {
+        "url": "/v1/footprint/activity_edges",
+        "json": {"source": "platform", "records": [
+            {"from_activity_id": "a1", "to_activity_id": "a2", "edge_type": "selection"}]},
+    },
+    ("POST", "/v1/participants/{participant_id}/erasure"): {
+        "url": "/v1/participants/unknown-1/erasure"},
+    ("GET", "/v1/rating/{direction}"): {"url": "/v1/rating/python"},
+    ("GET", "/v1/rating/{direction}/participants/{participant_id}"): {
+        "url": "/v1/rating/python/participants/p1"},
+    ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"): {
+        "url": "/v1/rating/python/participants/p1/what-if",
+        "json": {"hypothetical": [{"kind": "test", "level": "school", "result": "completed"}]},
+    },
+    ("GET", "/v1/moderation/achievements/{achievement_id}"): {
+        "url": "/v1/moderation/achievements/{aid}"},
+    ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): {
+        "url": "/v1/moderation/achievements/{aid}/decision",
+        "json": {"decision": "verify", "expected_version": 999},
+    },
+    ("GET", "/moderation/achievements/{achievement_id}"): {
+        "url": "/moderation/achievements/{aid}"},
+    ("POST", "/moderation/achievements/{achievement_id}"): {
+        "url": "/moderation/achievements/{aid}",
+        "data": {"decision": "verify", "expected_version": "999"},
+    },
+}
+ALLOWED_STATUS = {
+    ("POST", "/v1/admin/models/{kind}/reload"): 404,
+    ("POST", "/v1/participants/{participant_id}/erasure"): 404,
+    ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): 409,
+    ("POST", "/moderation/achievements/{achievement_id}"): 409,
+}
+
+
+def _guard_roles(route: APIRoute) -> frozenset[Role] | None:
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, RoleGuard | PageGuard):
+            return dep.call.roles
+        stack.extend(dep.dependencies)
+    return None
+
+
+def _routes(client: TestClient) -> dict[tuple[str, str], APIRoute]:
+    out = {}
+    for ctx in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        route = ctx.original_route
+        if isinstance(route, APIRoute) and ctx.path is not None:
+            for method in ctx.methods or ():
+                out[(method, ctx.path)] = route
+    return out
+
+
+def test_every_route_declares_the_expected_roles(client: TestClient) -> None:
+    routes = _routes(client)
+    assert set(routes) == set(MATRIX), "add new routes to MATRIX with their roles"
+    for key, route in routes.items():
+        roles = _guard_roles(route)
+        expected = MATRIX[key]
+        assert (set(roles) if roles is not None else None) == expected, key
+
+
+def _pending_id(client: TestClient) -> str:
+    r = client.get("/v1/moderation/achievements", headers=bearer(A))
+    return str(r.json()["items"][0]["achievement_id"])
+
+
+@pytest.mark.parametrize("key", [k for k, v in MATRIX.items() if v is not None],
+                         ids=lambda k: f"{k[0]} {k[1]}")
+def test_route_role_matrix(world: TestClient, key: tuple[str, str]) -> None:
+    method, template = key
+    sample = dict(SAMPLES.get(key, {"url": template}))
+    sample["url"] = sample["url"].replace("{aid}", _pending_id(world))
+    page = template.startswith("/moderation")
+    allowed = MATRIX[key]
+    assert allowed is not None
+    for role in (None, *Role):
+        for token in ([None, "not-a-token"] if role is None else [None]):
+            r = world.request(method, headers=bearer(role, token), follow_redirects=False,
+                              **sample)
+            if role is None:
+                expected = 303 if page else 401
+                assert r.status_code == expected, (key, token, r.text)
+                if not page:
+                    assert r.headers["www-authenticate"] == "Bearer"
+            elif role in allowed:
+                assert r.status_code == ALLOWED_STATUS.get(key, 200), (key, role, r.text)
+            else:
+                assert r.status_code == 403, (key, role, r.text)
+
+
+def test_public_routes_need_no_token(client: TestClient) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/moderation/login").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def _auth() -> Authenticator:
+    tokens = [TokenEntry(name="anna", role=M, sha256=token_sha256("s3cret-token"))]
+    return Authenticator(tokens, "k" * 40, session_seconds=60)
+
+
+def test_tokens_are_compared_by_hash() -> None:
+    auth = _auth()
+    principal = auth.principal("s3cret-token")
+    assert principal is not None and principal.actor == "moderator:anna"
+    assert auth.principal("s3cret-token ") is None
+    assert auth.principal(token_sha256("s3cret-token")) is None  # the hash is not a token
+    assert auth.principal(None) is None
+
+
+def test_session_cookies_expire_and_cannot_be_forged() -> None:
+    auth = _auth()
+    cookie = auth.session_cookie("s3cret-token", now=1000.0)
+    assert "s3cret-token" not in cookie
+    assert auth.session_principal(cookie, now=1030.0) is not None
+    assert auth.session_principal(cookie, now=1061.0) is None  # expired
+    token_hash, expiry, mac = cookie.split(".")
+    assert auth.session_principal(f"{token_hash}.{int(expiry) + 999}.{mac}", now=1030.0) is None
+    other = Authenticator([], "k" * 40, 60)  # the token was removed: the session is revoked
+    assert other.session_principal(cookie, now=1030.0) is None
+    assert auth.check_csrf(cookie, auth.csrf_token(cookie))
+    assert not auth.check_csrf(cookie, "0" * 32)
