@@ -62,6 +62,12 @@ def _features_job(snapshot_path: str, cutoff: str, queue: mp.Queue) -> None:
                "peak_gib": _peak_rss_gib()})
 
 
+def _mean(values: list[float]) -> float:
+    """Mean of the finite values; NaN when there is none (a baseline undefined in a bucket)."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
 def _online(bundle, snap, cutoff, n: int, seed: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     ach, parts = snap.achievements, snap.participants
     groups = ach.groupby(ach[C.PARTICIPANT_ID].astype(object)).indices
@@ -134,7 +140,7 @@ def main() -> None:
     dirs = sorted({k.split(".")[0] for k in r if ".recovery_" in k} - {"all"})
     for name, _, _ in RECORD_BUCKETS:
         count = sum(r[f"{d}.recovery_n{name}.count"] for d in dirs)
-        vals = [np.nanmean([r.get(f"{d}.recovery_n{name}.{m}", np.nan) for d in dirs])
+        vals = [_mean([r.get(f"{d}.recovery_n{name}.{m}", np.nan) for d in dirs])
                 for m in (MODEL, *BASELINES)]
         print(f"{name:>8} {int(count):>9,d} " + " ".join(f"{v:>16.3f}" for v in vals))
 
