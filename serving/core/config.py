@@ -69,9 +69,10 @@ def development_tokens() -> list[TokenEntry]:
 class ServingSettings(BaseSettings):
     """Settings of the serving API (environment variables ``TALENT_<FIELD>``).
 
-    ``TALENT_API_TOKENS`` is a JSON list of ``{"name", "role", "sha256"}`` objects; compute a hash
-    with ``talent serve-token-hash``. The store URL and erasure salt come from the footprint's own
-    settings (``TALENT_DATABASE_URL``, ``TALENT_DATA_DIR``, ``TALENT_ERASURE_SALT``).
+    ``TALENT_API_TOKENS`` is a JSON list of ``{"name", "role", "sha256"}`` objects; make a token
+    and its entry with ``talent token --role ROLE --name NAME``. The store URL and erasure salt
+    come from the footprint's own settings (``TALENT_DATABASE_URL``, ``TALENT_DATA_DIR``,
+    ``TALENT_ERASURE_SALT``).
     """
 
     model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")

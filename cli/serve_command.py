@@ -1,0 +1,84 @@
+"""``talent serve`` runs the API and the moderators' pages; ``talent token`` makes an API token.
+
+The service reads its settings from ``TALENT_*`` environment variables (docs/serving.md); they are
+checked here before uvicorn starts, so a refused configuration (e.g. development secrets in
+production mode) ends with one clear line and exit code 2 instead of a traceback per worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from serving.auth import Role
+from serving.core.config import ServingSettings, TokenEntry, token_sha256
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``serve`` and ``token`` to the ``talent`` app."""
+    app.command("serve")(serve_command)
+    app.command("token")(token_command)
+
+
+def serve_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (loopback by default; a proxy goes in front).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (one BLAS thread each).", min=1, max=32)
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn's own log level.")] = "warning",
+) -> None:
+    """Serve the API (/v1, docs at /docs) and the moderators' pages (/moderation/)."""
+    import uvicorn
+
+    try:
+        settings = ServingSettings()
+    except ValidationError as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    # one BLAS thread per worker: several workers on two cores must not oversubscribe them
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    typer.echo(
+        f"serving on http://{host}:{port} ({settings.mode.value}); "
+        f"API docs http://{host}:{port}/docs, moderation http://{host}:{port}/moderation/"
+    )
+    uvicorn.run(
+        "serving.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,  # the service writes its own access log, without ids or tokens
+        proxy_headers=False,
+    )
+
+
+def token_command(
+    role: Annotated[Role, typer.Option(help="Role the token grants.")],
+    name: Annotated[
+        str, typer.Option(help="Who holds it (appears in logs and the audit trail).")
+    ],
+) -> None:
+    """Make a random API token: print it once, with the entry for TALENT_API_TOKENS.
+
+    Only the entry (with the token's SHA-256) goes into the configuration; hand the token itself
+    to its holder and do not store it.
+    """
+    token = secrets.token_urlsafe(32)
+    try:
+        entry = TokenEntry(name=name, role=role, sha256=token_sha256(token))
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['msg']} (name)", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"token (give it to {name}, it is not stored): {token}")
+    typer.echo("entry for TALENT_API_TOKENS (a JSON list of such entries):")
+    typer.echo(json.dumps(entry.model_dump(mode="json")))

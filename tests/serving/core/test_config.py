@@ -1,0 +1,80 @@
+"""Settings are typed, read from TALENT_* and refuse development secrets in production."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from serving.auth import Role
+from serving.core.config import DEV_TOKENS, Mode, ServingSettings, token_sha256
+
+STRONG = "x" * 40
+
+
+def _tokens(token: str = "a-long-random-production-token") -> str:
+    return json.dumps([{"name": "platform-main", "role": "platform",
+                        "sha256": token_sha256(token)}])
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODE", "API_TOKENS", "SESSION_SECRET", "ERASURE_SALT", "DATABASE_URL"):
+        monkeypatch.delenv(f"TALENT_{name}", raising=False)
+
+
+def test_development_defaults_work_and_give_dev_tokens() -> None:
+    settings = ServingSettings()
+    assert settings.mode is Mode.DEVELOPMENT
+    assert {t.role for t in settings.tokens()} == set(Role)
+    assert not settings.secure_cookies
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({}, "TALENT_API_TOKENS is empty"),
+        ({"TALENT_API_TOKENS": json.dumps([{"name": "dev", "role": "admin",
+                                            "sha256": token_sha256(DEV_TOKENS[Role.ADMIN])}])},
+         "development token"),
+        ({"TALENT_SESSION_SECRET": "short"}, "TALENT_SESSION_SECRET"),
+        ({"TALENT_ERASURE_SALT": "development-only-salt"}, "TALENT_ERASURE_SALT"),
+    ],
+)
+def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
+                                            env: dict[str, str], complaint: str) -> None:
+    base = {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
+            "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG}
+    if not env:
+        base.pop("TALENT_API_TOKENS")
+    for key, value in (base | env).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValidationError, match=complaint):
+        ServingSettings()
+
+
+def test_production_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
+                       "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
+                       "TALENT_MAX_REQUEST_BYTES": "2048"}.items():
+        monkeypatch.setenv(key, value)
+    settings = ServingSettings()
+    assert [t.name for t in settings.tokens()] == ["platform-main"]  # no dev tokens
+    assert settings.secure_cookies and settings.max_request_bytes == 2048
+
+
+def test_bad_values_name_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TALENT_API_TOKENS", json.dumps([{"name": "x", "role": "root",
+                                                         "sha256": "00"}]))
+    with pytest.raises(ValidationError) as info:
+        ServingSettings()
+    fields = {e["loc"][-1] for e in info.value.errors()}
+    assert fields == {"role", "sha256"}
+
+
+def test_the_store_url_resolves_like_the_footprints(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TALENT_DATA_DIR", "/srv/talent")
+    assert ServingSettings().resolved_database_url() == "sqlite:////srv/talent/talent.db"
+    monkeypatch.setenv("TALENT_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert ServingSettings().resolved_database_url() == "postgresql+psycopg://u@h/db"

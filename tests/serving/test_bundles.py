@@ -1,0 +1,131 @@
+"""Model bundles: checksum and smoke check before serving, atomic switch, refused bundles leave the
+old one serving. A tiny fake bundle (a JSON file) stands in for a real model."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serving.auth import Role
+from serving.bundles import (
+    BundleHolder,
+    BundleRef,
+    BundleRefusedError,
+    FileSource,
+    ModelRegistry,
+    file_sha256,
+)
+from serving.main import create_app
+from tests.serving.conftest import bearer, settings_for
+
+
+def _write(path: Path, version: str, ok: bool = True) -> Path:
+    path.write_text(json.dumps({"version": version, "ok": ok, "double": version * 2}))
+    return path
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def _smoke(bundle: dict[str, Any]) -> None:
+    if not bundle["ok"]:
+        raise ValueError("smoke check failed")
+
+
+def _holder() -> BundleHolder[dict[str, Any]]:
+    return BundleHolder("fake", _load, _smoke, lambda b: str(b["version"]))
+
+
+def test_load_verifies_the_checksum(tmp_path: Path) -> None:
+    holder = _holder()
+    v1 = _write(tmp_path / "v1.json", "v1")
+    loaded = holder.load(BundleRef(v1, file_sha256(v1)))
+    assert holder.current is loaded and loaded.version == "v1"
+    v2 = _write(tmp_path / "v2.json", "v2")
+    with pytest.raises(BundleRefusedError, match="SHA-256"):
+        holder.load(BundleRef(v2, "0" * 64))
+    assert holder.current is loaded  # the old one keeps serving
+
+
+def test_failed_smoke_check_or_unreadable_file_is_refused(tmp_path: Path) -> None:
+    holder = _holder()
+    good = holder.load(BundleRef(_write(tmp_path / "v1.json", "v1")))
+    with pytest.raises(BundleRefusedError, match="smoke check failed"):
+        holder.load(BundleRef(_write(tmp_path / "bad.json", "v2", ok=False)))
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(BundleRefusedError, match="JSONDecodeError"):
+        holder.load(BundleRef(tmp_path / "broken.json"))
+    with pytest.raises(BundleRefusedError, match="does not exist"):
+        holder.load(BundleRef(tmp_path / "missing.json"))
+    assert holder.current is good
+
+
+def test_file_source_reads_a_sidecar_checksum(tmp_path: Path) -> None:
+    path = _write(tmp_path / "b.json", "v1")
+    (tmp_path / "b.json.sha256").write_text(f"{file_sha256(path)}  b.json\n")
+    assert FileSource(path).resolve().sha256 == file_sha256(path)
+    assert FileSource(path, "ab" * 32).resolve().sha256 == "ab" * 32
+
+
+def test_switching_under_load_never_shows_a_half_loaded_bundle(tmp_path: Path) -> None:
+    holder = _holder()
+    paths = [_write(tmp_path / f"v{i}.json", f"v{i}") for i in range(2)]
+    holder.load(BundleRef(paths[0]))
+    stop = threading.Event()
+    bad: list[object] = []
+    reads = [0]
+
+    def reader() -> None:
+        while not stop.is_set():
+            current = holder.current  # read once per "request"
+            if current is None or current.bundle["double"] != current.version * 2:
+                bad.append(current)
+            reads[0] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(30):
+        holder.load(BundleRef(paths[i % 2]))
+    stop.set()
+    for t in threads:
+        t.join()
+    assert bad == [] and reads[0] > 0
+
+
+def test_registry_readiness_and_admin_reload(tmp_path: Path) -> None:
+    bundle = tmp_path / "fake.json"
+    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}")
+    with TestClient(create_app(settings)) as client:
+        registry: ModelRegistry = client.app.state.talent.models  # type: ignore[attr-defined]
+        registry.add(_holder(), FileSource(bundle))
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["models_missing"] == ["fake"]
+        admin = bearer(Role.ADMIN)
+        assert client.post("/v1/admin/models/fake/reload", headers=admin).status_code == 409
+        _write(bundle, "v1")
+        r = client.post("/v1/admin/models/fake/reload", headers=admin)
+        assert r.status_code == 200 and r.json()["version"] == "v1"
+        assert client.get("/readyz").status_code == 200
+        _write(bundle, "v2", ok=False)
+        refused = client.post("/v1/admin/models/fake/reload", headers=admin)
+        assert refused.status_code == 409 and "smoke check failed" in refused.json()["detail"]
+        status = client.get("/v1/admin/models", headers=admin).json()
+        assert [(s["kind"], s["version"]) for s in status] == [("fake", "v1")]
+        assert client.post("/v1/admin/models/other/reload", headers=admin).status_code == 404
+
+
+def test_a_configured_but_missing_competence_bundle_keeps_the_service_unready(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}",
+                            competence_bundle=tmp_path / "nope.joblib")
+    with TestClient(create_app(settings)) as client:
+        body = client.get("/readyz").json()
+    assert body == {"ready": False, "store": True, "models_missing": ["competence"]}
