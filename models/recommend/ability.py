@@ -1,0 +1,158 @@
+"""Ability and difficulty on one scale, and the chance of a good result: the content model's and
+the planner's view of competence.
+
+The competence model (:mod:`models.competence`) reports a 0-100 percentile, which says how a
+participant compares with others but not how they would fare against a given event. The chance of
+success needs ability and difficulty on one ruler, which is what the graded response calibration
+of :mod:`features.calibration` provides. So this module is a transparent proxy: it fits that
+calibration (on a seeded sample of participants, to keep it cheap at 250,000 participants), reads
+every participant's calibrated ability and every activity's difficulty, and turns them into
+
+* ``P(good result)`` = the model's probability of reaching the upper half of the performance
+  categories (:meth:`AbilityScale.success`), and
+* a competence proxy on 0-100 = the ability's percentile among the participants at the cut-off
+  (:meth:`AbilityScale.percentile`), the same definition the simulator's truth uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from features.activity_stats import ActivityStats, compute_activity_stats
+from features.calibration import Calibration, CalibrationConfig, fit_calibration
+from features.cutoff import visible_participants
+from features.responses import build_responses
+from footprint.columns import Columns as C
+from footprint.frames import Snapshot
+from footprint.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class AbilityScale:
+    """Per-direction abilities of participants and difficulties of activities, one logit scale.
+
+    Attributes
+    ----------
+    participant_ids
+        Rows of ``ability`` and ``ability_se``.
+    ability, ability_se
+        Participants x directions (the grade prior for participants without records).
+    activity_ids
+        Rows of ``difficulty``; ``discrimination`` and ``threshold`` are per activity too (from
+        the activity's kind).
+    difficulty
+        Activities x directions.
+    reference
+        Per direction, the sorted abilities of everyone (for percentiles).
+    """
+
+    directions: tuple[str, ...]
+    participant_ids: pd.Index
+    ability: np.ndarray
+    ability_se: np.ndarray
+    activity_ids: pd.Index
+    difficulty: np.ndarray
+    discrimination: np.ndarray
+    threshold: np.ndarray
+    reference: tuple[np.ndarray, ...]
+
+    def success(self, theta: np.ndarray, act: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Chance of a good result (upper half of the performance categories).
+
+        Parameters
+        ----------
+        theta
+            Abilities (n x directions) of the units.
+        act
+            Index into ``activity_ids`` per unit (n,).
+        weights
+            Direction weights of each unit's activity (n x directions); the effective ability and
+            difficulty are their weighted means, as the simulator and the calibration do.
+        """
+        w = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        eff = np.nansum(theta * w, axis=1)
+        diff = np.nansum(self.difficulty[act] * w, axis=1)
+        return np.asarray(expit(self.discrimination[act] * (eff - diff) - self.threshold[act]))
+
+    def percentile(self, direction: int, theta: np.ndarray) -> np.ndarray:
+        """Competence proxy on 0-100: the percentile of ``theta`` among the cut-off's abilities."""
+        ref = self.reference[direction]
+        if len(ref) == 0:
+            return np.full(np.shape(theta), 50.0)
+        return 100.0 * np.searchsorted(ref, theta, "left") / len(ref)
+
+    def ability_for(self, participant_ids: pd.Index) -> np.ndarray:
+        """Abilities of the given participants (NaN rows for unknown ones)."""
+        pos = self.participant_ids.get_indexer(participant_ids)
+        out = np.full((len(pos), len(self.directions)), np.nan)
+        out[pos >= 0] = self.ability[pos[pos >= 0]]
+        return out
+
+
+def fit_ability_scale(
+    snapshot: Snapshot,
+    as_of: dt.datetime,
+    sample: int = 20_000,
+    n_iter: int = 12,
+    seed: int = 0,
+    stats: ActivityStats | None = None,
+) -> AbilityScale:
+    """Fit the calibration as of ``as_of`` on a sample, then score everyone.
+
+    Parameters
+    ----------
+    snapshot
+        The footprint; only records known at ``as_of`` are read.
+    as_of
+        The cut-off.
+    sample
+        Participants (with records) whose responses fit the item parameters; all when fewer.
+        Item difficulties need a few hundred responses each, not every participant.
+    n_iter
+        Outer rounds of the calibration.
+    seed
+        Seeds the sample and the calibration.
+    stats
+        Activity statistics at ``as_of`` (computed when None).
+    """
+    stats = stats or compute_activity_stats(snapshot, as_of)
+    parts = visible_participants(snapshot.participants, as_of)
+    pids = pd.Index(np.sort(parts[C.PARTICIPANT_ID].astype("object").to_numpy()))
+    grade_of = parts.set_index(parts[C.PARTICIPANT_ID].astype("object"))[C.GRADE]
+    grades = grade_of.reindex(pids).to_numpy(np.float64, na_value=np.nan)
+    responses = build_responses(snapshot.achievements, stats, as_of, participant_ids=pids)
+    rng = np.random.default_rng(seed)
+    active = np.unique(responses.person)
+    chosen = active if len(active) <= sample else rng.choice(active, sample, replace=False)
+    keep = np.zeros(len(pids), bool)
+    keep[chosen] = True
+    config = CalibrationConfig(n_iter=n_iter, seed=seed)
+    calibration: Calibration = fit_calibration(responses.take(keep[responses.person]), stats,
+                                               grades, config)
+    stats_d = stats.with_difficulty(calibration.item_difficulty(stats))
+    theta, se, _ = calibration.abilities(responses, stats_d, grades)
+    kind = np.where(stats.kind_code < 0, 0, stats.kind_code).astype(np.int64)
+    mid = config.responses.n_categories // 2
+    # one discrimination and "upper half" threshold per activity: the direction-weighted mean of
+    # the per-direction kind parameters
+    w = stats.weights / np.maximum(stats.weights.sum(axis=1, keepdims=True), 1e-12)
+    disc = np.zeros(len(kind))
+    thr = np.zeros(len(kind))
+    for d, fit in enumerate(calibration.fits):
+        disc += w[:, d] * fit.kinds.discrimination[kind]
+        thr += w[:, d] * fit.kinds.thresholds[kind, mid - 1]
+    reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
+    log.info("ability scale fitted", participants=len(pids), sampled=len(chosen),
+             activities=len(stats.table))
+    return AbilityScale(
+        directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
+        activity_ids=stats.index, difficulty=stats_d.difficulty, discrimination=disc,
+        threshold=thr, reference=reference,
+    )

@@ -1,0 +1,259 @@
+"""The one recommender interface, and the pipeline that joins scoring to ranking.
+
+Every recommender follows scikit-learn's estimator rules and RecTools' shape: ``__init__`` only
+stores a validated pydantic config (``extra="forbid"``); ``fit(dataset)`` replaces any previous
+fit and returns ``self``; fitted attributes end in ``_``; ``get_config``/``from_config`` and
+``save``/``load`` round-trip. A model only *scores* (participants x candidate activities, NaN =
+no opinion); :meth:`Recommender.recommend` does the rest the same way for every model: candidate
+activities open at ``as_of``, the shared feasibility filter, cold-start fallback for
+participants the model knows nothing about, top-k, reason codes, one fixed frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import joblib
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from footprint.columns import Columns as C
+from footprint.errors import TalentError
+from models.competence.base import NotFittedError
+from models.recommend.codes import ReasonCode
+from models.recommend.columns import RECOMMENDATION_COLUMNS
+from models.recommend.columns import RecColumns as R
+from models.recommend.dataset import RecommendDataset
+from models.recommend.feasibility import FeasibilityRules, feasible
+from models.recommend.reasons import Reason, describe, reason
+
+__all__ = ["NotFittedError", "Recommender", "RecommenderConfig"]
+
+BATCH_ROWS = 8_192
+"""Participants scored at once in batch mode (bounds memory at rows x candidates)."""
+
+
+class RecommenderConfig(BaseModel):
+    """Base of every model's config: strict and immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ConfigT = TypeVar("ConfigT", bound=RecommenderConfig)
+
+
+def empty_recommendations() -> pd.DataFrame:
+    """A frame with the fixed columns and no rows."""
+    return _frame([], [], np.zeros(0), np.zeros(0, np.int64), "", np.zeros(0, bool), [], [])
+
+
+def _frame(pids: list[str], acts: list[str], score: np.ndarray, rank: np.ndarray, model: str,
+           conditional: np.ndarray, codes: list[tuple[str, ...]], texts: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        C.PARTICIPANT_ID: pd.array(pids, dtype="string"),
+        C.ACTIVITY_ID: pd.array(acts, dtype="string"),
+        R.SCORE: np.asarray(score, np.float64),
+        R.RANK: np.asarray(rank, np.int64),
+        R.MODEL: pd.array([model] * len(pids), dtype="string"),
+        R.CONDITIONAL: np.asarray(conditional, bool),
+        R.REASON_CODES: pd.Series(codes, dtype=object),
+        R.REASON_TEXT_RU: pd.array(texts, dtype="string"),
+    })
+    return frame.loc[:, list(RECOMMENDATION_COLUMNS)]
+
+
+class Recommender(ABC, Generic[ConfigT]):
+    """Config in, ``fit`` returns self, ``recommend`` returns a frame with fixed columns.
+
+    Subclasses set ``name`` and ``config_class`` and implement :meth:`_fit` and :meth:`score`;
+    they may override :meth:`primary_reasons` (why a cell is recommended) and set
+    ``handles_cold = True`` when their scores are meaningful for participants without history.
+    """
+
+    name: ClassVar[str]
+    config_class: ClassVar[type[RecommenderConfig]]
+    handles_cold: ClassVar[bool] = False
+
+    def __init__(self, config: ConfigT | None = None) -> None:
+        self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]
+
+    # --- config and state ---------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The config as plain JSON-able data."""
+        return self.config.model_dump(mode="json")
+
+    @classmethod
+    def from_config(cls, data: dict[str, Any]) -> Self:
+        """A fresh (unfitted) model from :meth:`get_config` output."""
+        return cls(cls.config_class.model_validate(data))  # type: ignore[arg-type]
+
+    @property
+    def is_fitted(self) -> bool:
+        return "dataset_" in vars(self)
+
+    def check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load()")
+
+    def _reset(self) -> None:
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
+
+    def fit(self, dataset: RecommendDataset) -> Self:
+        """Fit on ``dataset``, replacing any earlier fit; returns ``self``."""
+        self._reset()
+        self._fit(dataset)
+        if not self.handles_cold:
+            from models.recommend.coldstart import ColdStartRecommender
+
+            self.fallback_ = ColdStartRecommender().fit(dataset)
+        self.dataset_ = dataset
+        return self
+
+    @abstractmethod
+    def _fit(self, dataset: RecommendDataset) -> None: ...
+
+    @abstractmethod
+    def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        """Scores of participants ``rows`` (-1 = unknown) for activities ``acts``: higher is
+        better, NaN where the model has no opinion (the row then falls back to cold start)."""
+
+    def primary_reasons(
+        self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
+    ) -> list[list[Reason]]:
+        """The model's reason for each selected cell (``sel``: rows x k activity indices)."""
+        del dataset, valid
+        r = reason(ReasonCode.SIMILAR_PARTICIPANTS)
+        return [[r] * sel.shape[1] for _ in range(len(rows))]
+
+    # --- recommending --------------------------------------------------------------------------
+    def recommend(
+        self,
+        participants: list[str] | pd.Index | np.ndarray,
+        k: int = 10,
+        as_of: dt.datetime | None = None,
+        *,
+        dataset: RecommendDataset | None = None,
+        rules: FeasibilityRules | None = None,
+        reasons: bool = True,
+    ) -> pd.DataFrame:
+        """Top-``k`` feasible activities for each participant.
+
+        Parameters
+        ----------
+        participants
+            External participant ids; unknown ones get cold-start recommendations.
+        k
+            Recommendations per participant (fewer when fewer are feasible).
+        as_of
+            The request instant (the dataset's cut-off when None).
+        dataset
+            Current catalogue and histories (the fitted dataset when None).
+        rules
+            Feasibility rules.
+        reasons
+            Build reason codes and texts (skip for evaluation speed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`~models.recommend.columns.RECOMMENDATION_COLUMNS`, ordered by the input
+            participants, then rank (1 = best).
+        """
+        self.check_fitted()
+        if k < 1:
+            raise TalentError(f"k must be at least 1, got {k}")
+        data = dataset or self.dataset_
+        as_of = as_of if as_of is not None else data.as_of
+        pids = pd.Index(np.asarray(participants, dtype=object))
+        rows = data.rows(pids)
+        acts = data.catalog.open_at(as_of)
+        parts = []
+        for lo in range(0, len(rows), BATCH_ROWS):
+            parts.append(self._recommend_batch(data, pids[lo:lo + BATCH_ROWS],
+                                               rows[lo:lo + BATCH_ROWS], acts, k, as_of, rules,
+                                               reasons))
+        if not parts:
+            return empty_recommendations()
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def scores_with_fallback(
+        self, data: RecommendDataset, rows: np.ndarray, acts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Model scores, with rows the model cannot score filled by the cold-start model
+        (returned mask marks those rows)."""
+        scores = self.score(data, rows, acts) if len(acts) else np.zeros((len(rows), 0))
+        cold = np.isnan(scores).all(axis=1) if scores.shape[1] else np.zeros(len(rows), bool)
+        if cold.any() and "fallback_" in vars(self):
+            scores[cold] = self.fallback_.score(data, rows[cold], acts)
+        return scores, cold
+
+    def _recommend_batch(
+        self, data: RecommendDataset, pids: pd.Index, rows: np.ndarray, acts: np.ndarray,
+        k: int, as_of: dt.datetime | None, rules: FeasibilityRules | None, with_reasons: bool,
+    ) -> pd.DataFrame:
+        n = len(rows)
+        if len(acts) == 0 or n == 0:
+            return empty_recommendations()
+        mask = feasible(data, rows, acts, as_of, rules)
+        scores, cold = self.scores_with_fallback(data, rows, acts)
+        # NaN scores rank below every real score, above infeasible cells
+        key = np.where(np.isnan(scores), -1e300, scores)
+        key = np.where(mask.feasible, key, -np.inf)
+        kk = min(k, len(acts))
+        top = np.argpartition(-key, kk - 1, axis=1)[:, :kk] if kk < len(acts) else \
+            np.tile(np.arange(len(acts)), (n, 1))
+        top_key = np.take_along_axis(key, top, axis=1)
+        # ties: by activity index, so results are deterministic
+        order = np.lexsort((acts[top], -top_key), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        top_key = np.take_along_axis(top_key, order, axis=1)
+        valid = np.isfinite(top_key)
+        sel = acts[top]
+        score = np.take_along_axis(np.nan_to_num(scores, nan=-np.inf), top, axis=1)
+        cond = np.take_along_axis(mask.conditional, top, axis=1)
+        counts = valid.sum(axis=1)
+        r_idx = np.repeat(np.arange(n), counts)
+        ranks = np.concatenate([np.arange(1, c + 1) for c in counts]) if n else np.zeros(0, int)
+        if with_reasons:
+            primary = self.primary_reasons(data, rows, sel, valid)
+            if cold.any() and "fallback_" in vars(self):
+                cold_rows = np.flatnonzero(cold)
+                fb = self.fallback_.primary_reasons(data, rows[cold_rows], sel[cold_rows],
+                                                    valid[cold_rows])
+                for i, r in zip(cold_rows.tolist(), fb, strict=True):
+                    primary[i] = r
+            codes, texts = describe(data, rows, sel, valid, cond, primary, as_of)
+        else:
+            codes = [()] * int(valid.sum())
+            texts = [""] * int(valid.sum())
+        return _frame(
+            pids.to_numpy()[r_idx].tolist(),
+            data.catalog.activity_ids.to_numpy()[sel[valid]].tolist(),
+            score[valid], ranks, self.name, cond[valid], codes, texts,
+        )
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, path: Path | str) -> Path:
+        """Write the fitted model (with the dataset it recommends from) to ``path``."""
+        self.check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"class": type(self).__name__, "model": self}, path, compress=3)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> Self:
+        """Read a model written by :meth:`save`; refuses a file holding another class."""
+        path = Path(path)
+        if not path.is_file():
+            raise TalentError(f"model file {path} does not exist")
+        payload = joblib.load(path)
+        obj = payload.get("model") if isinstance(payload, dict) else None
+        if not isinstance(obj, cls):
+            raise TalentError(f"{path} does not hold a {cls.__name__}")
+        return obj

@@ -1,0 +1,103 @@
+"""Cold start: entry-level recommendations from grade, region and declared interests alone.
+
+For a participant with no footprint the score of an activity is
+
+    log(1 + taken by participants of the same grade) + 0.5 log(1 + taken in the same region)
+    + interest x (declared interest in its directions) + entry x (entry level)
+
+where "entry level" means a school, municipal or regional activity, an online course, a test or
+an olympiad's first stage (no selection needed). Every base model falls back to it for
+participants it knows nothing about.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from features.activity_stats import KINDS, LEVELS
+from footprint.enums import ActivityKind, Level
+from models.recommend.base import Recommender, RecommenderConfig
+from models.recommend.codes import ReasonCode
+from models.recommend.dataset import RecommendDataset
+from models.recommend.mapping import model_items
+from models.recommend.reasons import Reason, reason
+
+ENTRY_KINDS = (ActivityKind.ONLINE_COURSE, ActivityKind.TEST,
+               ActivityKind.OLYMPIAD_STAGE_INDIVIDUAL)
+ENTRY_LEVELS = (Level.SCHOOL, Level.MUNICIPAL, Level.REGIONAL)
+N_GRADES = 13
+
+
+class ColdStartConfig(RecommenderConfig):
+    region_weight: float = Field(0.5, ge=0)
+    interest_weight: float = Field(1.5, ge=0)
+    entry_weight: float = Field(0.7, ge=0)
+
+
+def entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
+    """Whether each activity is a sensible first step (no selection, modest level)."""
+    cat = dataset.catalog
+    kinds = [KINDS.index(k.value) for k in ENTRY_KINDS]
+    levels = [LEVELS.index(lv.value) for lv in ENTRY_LEVELS]
+    return np.isin(cat.kind[acts], kinds) | np.isin(cat.level[acts], levels)
+
+
+class ColdStartRecommender(Recommender[ColdStartConfig]):
+    """Popularity among peers of the same grade and region, tilted to interests and entry level."""
+
+    name: ClassVar[str] = "coldstart"
+    config_class = ColdStartConfig
+    handles_cold: ClassVar[bool] = True
+
+    def _fit(self, dataset: RecommendDataset) -> None:
+        x = dataset.interactions.tocoo()
+        grade = dataset.grade[x.row]
+        g = np.where(np.isnan(grade), 0, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
+        by_grade = np.zeros((N_GRADES, dataset.n_items))
+        np.add.at(by_grade, (g, x.col), 1.0)
+        regions = pd.Index(pd.unique(pd.Series(dataset.region, dtype=object).dropna()))
+        r = regions.get_indexer(pd.Index(dataset.region[x.row], dtype=object))
+        by_region = np.zeros((len(regions) + 1, dataset.n_items))
+        np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
+        self.by_grade_ = by_grade
+        self.by_region_ = by_region
+        self.regions_ = regions
+        self.overall_ = by_grade.sum(axis=0)
+        self.item_ids_ = dataset.item_ids
+
+    def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        items = model_items(dataset, acts, self.item_ids_)
+        ok = items >= 0
+        safe_i = np.maximum(items, 0)
+        known = rows >= 0
+        safe = np.maximum(rows, 0)
+        grade = np.where(known, dataset.grade[safe], np.nan)
+        g = np.where(np.isnan(grade), -1, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
+        peer = np.where(g[:, None] >= 0, self.by_grade_[np.maximum(g, 0)][:, safe_i],
+                        self.overall_[safe_i][None, :] / N_GRADES)
+        region = np.where(known, dataset.region[safe], None)
+        r = self.regions_.get_indexer(pd.Index(region, dtype=object))
+        local = np.where(r[:, None] >= 0, self.by_region_[np.maximum(r, 0)][:, safe_i], 0.0)
+        score = np.log1p(peer * ok) + cfg.region_weight * np.log1p(local * ok)
+        if dataset.directions:
+            declared = np.where(known[:, None], dataset.declared[safe], 0.0)
+            score += cfg.interest_weight * (declared @ dataset.catalog.weights[acts].T)
+        score += cfg.entry_weight * entry_level(dataset, acts)[None, :]
+        return score
+
+    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
+                        valid: np.ndarray) -> list[list[Reason]]:
+        entry = entry_level(dataset, sel.ravel()).reshape(sel.shape)
+        out = []
+        for i, row in enumerate(rows.tolist()):
+            grade = dataset.grade[row] if row >= 0 else np.nan
+            fits = reason(ReasonCode.FITS_GRADE, grade=int(grade)) if not np.isnan(grade) \
+                else reason(ReasonCode.POPULAR)
+            out.append([reason(ReasonCode.ENTRY_LEVEL) if entry[i, j] else fits
+                        for j in range(sel.shape[1])])
+        return out

@@ -1,0 +1,123 @@
+"""The competence-aware content model: direction affinity and a stretch zone of success chances.
+
+For participant ``u`` and activity ``a``::
+
+    score = log(affinity + floor)                      # interest in a's directions
+          + stretch_weight x log(stretch(p) + 1e-3)    # p = P(good result | ability, difficulty)
+          + region_bonus x [offline in u's region]
+          + popularity_weight x log(1 + series popularity)
+
+``stretch(p) = exp(-(p - target)^2 / (2 width^2))`` peaks at ``target`` (0.6 by default): an
+activity the participant would surely ace teaches little, one they would surely fail discourages.
+Ability and difficulty come from :mod:`models.recommend.ability` (the graded response
+calibration of :mod:`features.calibration`, a transparent proxy for competence that puts both on
+one scale); without an ability scale the stretch term is left out.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from models.recommend.base import Recommender, RecommenderConfig
+from models.recommend.codes import ReasonCode
+from models.recommend.dataset import RecommendDataset
+from models.recommend.profile import direction_profile, item_directions, item_popularity
+from models.recommend.reasons import Reason, direction_title, main_direction, reason
+
+
+class ContentConfig(RecommenderConfig):
+    target_success: float = Field(0.6, gt=0, lt=1)
+    width: float = Field(0.25, gt=0)
+    stretch_weight: float = Field(1.0, ge=0)
+    interest_floor: float = Field(0.05, gt=0)
+    region_bonus: float = Field(1.0, ge=0)
+    popularity_weight: float = Field(0.3, ge=0)
+
+
+def success_matrix(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    """P(good result) per participant row and activity (NaN without an ability scale)."""
+    scale = dataset.ability
+    if scale is None or not dataset.directions:
+        return np.full((len(rows), len(acts)), np.nan)
+    pids = dataset.participant_ids[np.maximum(rows, 0)]
+    theta = scale.ability_for(pids)
+    unknown = (rows < 0) | np.isnan(theta).any(axis=1)
+    if unknown.any():
+        # unknown participants: the middle of the scale
+        theta[unknown] = 0.0
+    s_act = scale.activity_ids.get_indexer(dataset.catalog.activity_ids[acts])
+    w = dataset.catalog.weights[acts]
+    n, m = len(rows), len(acts)
+    out = np.full((n, m), np.nan)
+    ok = s_act >= 0
+    if ok.any():
+        t = np.repeat(theta, int(ok.sum()), axis=0)
+        a = np.tile(s_act[ok], n)
+        ww = np.tile(w[ok], (n, 1))
+        out[:, ok] = scale.success(t, a, ww).reshape(n, int(ok.sum()))
+    return out
+
+
+class ContentRecommender(Recommender[ContentConfig]):
+    """Interest x stretch-zone fit x locality, from the participant's profile and ability."""
+
+    name: ClassVar[str] = "content"
+    config_class = ContentConfig
+    handles_cold: ClassVar[bool] = True
+
+    def _fit(self, dataset: RecommendDataset) -> None:
+        self.item_ids_ = dataset.item_ids
+        self.popularity_ = item_popularity(dataset)
+        self.uses_ability_ = dataset.ability is not None
+
+    def parts(self, dataset: RecommendDataset, rows: np.ndarray,
+              acts: np.ndarray) -> dict[str, np.ndarray]:
+        """The score's terms (affinity, success chance, local, popularity), rows x acts."""
+        cat = dataset.catalog
+        profile = direction_profile(dataset, rows, item_directions(dataset))
+        affinity = profile @ cat.weights[acts].T if dataset.directions else \
+            np.ones((len(rows), len(acts)))
+        success = success_matrix(dataset, rows, acts)
+        safe = np.maximum(rows, 0)
+        region = np.where(rows >= 0, dataset.region[safe], None)
+        local = (cat.offline[acts][None, :] & (region[:, None] == cat.region[acts][None, :])
+                 & (region[:, None] != None))  # noqa: E711
+        items = cat.item[acts]
+        pop = np.zeros(len(acts))
+        if dataset.item_ids is self.item_ids_:
+            pop = np.where(items >= 0, self.popularity_[np.maximum(items, 0)], 0.0)
+        else:
+            pos = self.item_ids_.get_indexer(dataset.item_ids[np.maximum(items, 0)])
+            pop = np.where((items >= 0) & (pos >= 0), self.popularity_[np.maximum(pos, 0)], 0.0)
+        return {"affinity": affinity, "success": success, "local": local.astype(float),
+                "popularity": np.tile(np.log1p(pop), (len(rows), 1))}
+
+    def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        p = self.parts(dataset, rows, acts)
+        score = np.log(p["affinity"] + cfg.interest_floor)
+        stretch = np.exp(-((p["success"] - cfg.target_success) ** 2) / (2 * cfg.width**2))
+        score += cfg.stretch_weight * np.where(np.isnan(stretch), 0.0, np.log(stretch + 1e-3))
+        score += cfg.region_bonus * p["local"] + cfg.popularity_weight * p["popularity"]
+        return score
+
+    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
+                        valid: np.ndarray) -> list[list[Reason]]:
+        flat = sel.ravel()
+        out = []
+        for i, row in enumerate(rows.tolist()):
+            succ = success_matrix(dataset, np.array([row]), sel[i])[0]
+            line = []
+            for j in range(sel.shape[1]):
+                if valid[i, j] and not np.isnan(succ[j]):
+                    line.append(reason(ReasonCode.STRETCH_ZONE, chance=round(100 * succ[j])))
+                else:
+                    d = main_direction(dataset, int(flat[i * sel.shape[1] + j]))
+                    line.append(reason(ReasonCode.MATCHES_INTEREST,
+                                       direction_title=direction_title(d)) if d else
+                                reason(ReasonCode.RANKED_BY_MODEL))
+            out.append(line)
+        return out

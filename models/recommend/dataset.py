@@ -1,0 +1,415 @@
+"""The recommender's frozen dataset: interactions, catalogue, participants, histories, id maps.
+
+Built by one constructor, :meth:`RecommendDataset.construct`, from long frames with external ids;
+:func:`dataset_from_snapshot` (the simulator / platform footprint) and
+:func:`dataset_from_interactions` (any interaction log, e.g. MovieLens) prepare those frames and
+call it. Internal indices (rows of the matrices) never leave the recommender: every frame it
+returns carries external ids.
+
+Items of the collaborative models are activity *series* (a recurring event across seasons), so a
+new season's edition of a known event is not a cold item; recommendations name *activities*
+(editions), mapped to their series through ``Catalog.item``. In a generic log every item is its
+own series and activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from features.activity_stats import KINDS, LEVELS, compute_activity_stats
+from features.cutoff import (
+    as_micros,
+    snapshot_at,
+    visible_achievements,
+    visible_activities,
+    visible_participants,
+)
+from features.interactions import interaction_matrix
+from footprint.columns import Columns as C
+from footprint.directions import direction_codes
+from footprint.enums import RESULT_RANK, EdgeType, Format, Result
+from footprint.frames import Snapshot
+from models.recommend.ability import AbilityScale, fit_ability_scale
+from models.recommend.columns import RecColumns as R
+
+NAT = np.datetime64("NaT", "us")
+# value stored in ``taken``: 1 + quality of the best result (6 winner .. 1 not completed)
+RESULT_VALUE: dict[str, int] = {r.value: 6 - RESULT_RANK[r] for r in Result}
+QUALIFYING_RESULTS: frozenset[str] = frozenset({Result.WINNER, Result.PRIZE_WINNER})
+"""Results of a selection stage that admit to the next stage."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Activities (editions) known at the cut-off, as column arrays in internal order.
+
+    Dates are ``datetime64[us]`` (NaT = not set: in a generic log nothing is dated, so everything
+    is always open). ``kind`` and ``level`` are positions in :data:`features.activity_stats.KINDS`
+    and ``LEVELS`` (-1 unknown); ``grade_min``/``grade_max`` are 0/99 when not set.
+    ``selection_from``/``selection_to`` are the selection edges (activity indices).
+    """
+
+    activity_ids: pd.Index
+    item: np.ndarray
+    title: np.ndarray
+    kind: np.ndarray
+    level: np.ndarray
+    offline: np.ndarray
+    region: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    deadline: np.ndarray
+    published: np.ndarray
+    grade_min: np.ndarray
+    grade_max: np.ndarray
+    weights: np.ndarray
+    is_team: np.ndarray
+    list_level: np.ndarray
+    selection_from: np.ndarray
+    selection_to: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.activity_ids)
+
+    @property
+    def dated(self) -> bool:
+        return bool((~np.isnat(self.start)).any())
+
+    def open_at(self, as_of: dt.datetime | None) -> np.ndarray:
+        """Indices of activities one can still register for at ``as_of``: published, not started,
+        registration deadline not passed. Everything when the catalogue is undated."""
+        if as_of is None or not self.dated:
+            return np.arange(len(self))
+        t = as_micros(as_of)
+        pub = np.isnat(self.published) | (self.published <= t)
+        not_started = ~np.isnat(self.start) & (self.start > t)
+        deadline_ok = np.isnat(self.deadline) | (self.deadline >= t)
+        return np.flatnonzero(pub & not_started & deadline_ok)
+
+    def feeders(self) -> dict[int, np.ndarray]:
+        """Selection stages feeding each activity (activity -> feeding activity indices)."""
+        out: dict[int, list[int]] = {}
+        for f, t in zip(self.selection_from.tolist(), self.selection_to.tolist(), strict=True):
+            out.setdefault(t, []).append(f)
+        return {k: np.array(v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    """A past moment of choice: the dataset as it was at ``dataset.as_of`` and, per participant
+    row of it, the open activities they went on to take (``chosen``: rows x activities, 1 =
+    chosen), as known at the outer dataset's cut-off."""
+
+    dataset: RecommendDataset
+    chosen: sp.csr_matrix
+
+
+@dataclass(frozen=True)
+class RecommendDataset:
+    """Everything the recommenders and the planner read, as of ``as_of``.
+
+    Attributes
+    ----------
+    as_of
+        The cut-off (None for an undated log).
+    directions
+        Direction codes (columns of ``declared`` and ``catalog.weights``).
+    participant_ids, item_ids
+        External ids of the rows of ``interactions`` and its columns.
+    interactions
+        Participants x items, weighted (the collaborative models' input).
+    catalog
+        Activities known at ``as_of``.
+    grade, region, declared
+        Grade at ``as_of`` (NaN unknown), region code (None unknown) and declared interests
+        (participants x directions, 0/1) of each participant.
+    taken
+        Participants x activities: 0 = no record, else :data:`RESULT_VALUE` of the best result.
+    ability
+        Abilities and difficulties on one scale (None when not computed).
+    """
+
+    as_of: dt.datetime | None
+    directions: tuple[str, ...]
+    participant_ids: pd.Index
+    item_ids: pd.Index
+    interactions: sp.csr_matrix
+    catalog: Catalog
+    grade: np.ndarray
+    region: np.ndarray
+    declared: np.ndarray
+    taken: sp.csr_matrix
+    ability: AbilityScale | None
+    decisions: tuple[DecisionPoint, ...] = ()
+
+    @property
+    def n_participants(self) -> int:
+        return len(self.participant_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def rows(self, participant_ids: pd.Index | list[str] | np.ndarray) -> np.ndarray:
+        """Internal row of each participant id (-1 for participants unknown at ``as_of``)."""
+        return self.participant_ids.get_indexer(pd.Index(participant_ids, dtype=object))
+
+    def history_counts(self) -> np.ndarray:
+        """Number of items each participant interacted with."""
+        return np.diff(self.interactions.indptr)
+
+    @classmethod
+    def construct(
+        cls,
+        interactions: pd.DataFrame,
+        catalog: pd.DataFrame | None = None,
+        activity_directions: pd.DataFrame | None = None,
+        edges: pd.DataFrame | None = None,
+        participants: pd.DataFrame | None = None,
+        taken: pd.DataFrame | None = None,
+        as_of: dt.datetime | None = None,
+        ability: AbilityScale | None = None,
+        directions: tuple[str, ...] | None = None,
+        decisions: tuple[DecisionPoint, ...] = (),
+    ) -> RecommendDataset:
+        """Build the dataset from long frames with external ids (the one constructor).
+
+        Parameters
+        ----------
+        interactions
+            ``participant_id, item_id, weight``: one row per participant and item.
+        catalog
+            A snapshot-style ``activities`` frame (``activity_id, series_id, ...``). When None,
+            every item is an undated activity of its own (generic logs).
+        activity_directions, edges
+            Long direction weights and activity edges of the catalogue.
+        participants
+            ``participant_id, grade, region, declared_interests`` (grade at ``as_of``). Rows of
+            the dataset are these participants plus any that only appear in ``interactions``.
+        taken
+            ``participant_id, activity_id, result``: every record known at ``as_of`` ("already
+            taken" and selection results). When None, derived from ``interactions`` (the item's
+            own activity).
+        as_of
+            The cut-off.
+        ability
+            Abilities and difficulties, when the content model or planner will run.
+        directions
+            Direction codes; the configured ones when None.
+        """
+        dirs = directions or direction_codes()
+        inter_pid = interactions[C.PARTICIPANT_ID].astype("object").to_numpy()
+        known = (participants[C.PARTICIPANT_ID].astype("object").to_numpy()
+                 if participants is not None else np.array([], dtype=object))
+        pids = pd.Index(np.unique(np.concatenate([known, inter_pid])))
+        inter_item = interactions[R.ITEM_ID].astype("object").to_numpy()
+        if catalog is None:
+            item_ids = pd.Index(np.unique(inter_item))
+            cat = _undated_catalog(item_ids, len(dirs))
+        else:
+            series = catalog[C.SERIES_ID].astype("object").to_numpy()
+            item_ids = pd.Index(np.unique(np.concatenate([series, inter_item])))
+            cat = _catalog(catalog, activity_directions, edges, item_ids, dirs)
+        rows = pids.get_indexer(inter_pid)
+        cols = item_ids.get_indexer(inter_item)
+        weight = interactions[R.WEIGHT].to_numpy(np.float64)
+        matrix = sp.csr_matrix((weight, (rows, cols)), shape=(len(pids), len(item_ids)))
+        matrix.sum_duplicates()
+        matrix.sort_indices()
+        grade = np.full(len(pids), np.nan)
+        region = np.full(len(pids), None, dtype=object)
+        declared = np.zeros((len(pids), len(dirs)))
+        if participants is not None:
+            pos = pids.get_indexer(participants[C.PARTICIPANT_ID].astype("object"))
+            grade[pos] = participants[C.GRADE].to_numpy(np.float64, na_value=np.nan)
+            region[pos] = participants[C.REGION].astype("object").to_numpy()
+            declared[pos] = _declared(participants[C.DECLARED_INTERESTS], dirs)
+        if taken is None:
+            t_rows, t_cols = matrix.nonzero()
+            act_of_item = cat.activity_ids.get_indexer(item_ids[t_cols])
+            taken_m = sp.csr_matrix((np.full(len(t_rows), 1.0), (t_rows, act_of_item)),
+                                    shape=(len(pids), len(cat)))
+        else:
+            taken_m = _taken(taken, pids, cat.activity_ids)
+        return cls(as_of=as_of, directions=tuple(dirs), participant_ids=pids, item_ids=item_ids,
+                   interactions=matrix, catalog=cat, grade=grade, region=region,
+                   declared=declared, taken=taken_m, ability=ability, decisions=decisions)
+
+
+def _declared(values: pd.Series, dirs: tuple[str, ...]) -> np.ndarray:
+    out = np.zeros((len(values), len(dirs)))
+    for i, value in enumerate(values.astype("object").to_numpy()):
+        if isinstance(value, str) and value:
+            codes = {c.strip() for c in value.split(";")}
+            out[i] = [d in codes for d in dirs]
+    return out
+
+
+def _undated_catalog(item_ids: pd.Index, n_dir: int) -> Catalog:
+    n = len(item_ids)
+    nat = np.full(n, NAT)
+    return Catalog(
+        activity_ids=item_ids, item=np.arange(n), title=item_ids.to_numpy(dtype=object),
+        kind=np.full(n, -1, np.int16), level=np.full(n, -1, np.int16),
+        offline=np.zeros(n, bool), region=np.full(n, None, dtype=object), start=nat,
+        end=nat.copy(), deadline=nat.copy(), published=nat.copy(),
+        grade_min=np.zeros(n, np.int16), grade_max=np.full(n, 99, np.int16),
+        weights=np.zeros((n, n_dir)), is_team=np.zeros(n, bool), list_level=np.zeros(n, np.int16),
+        selection_from=np.zeros(0, np.int64), selection_to=np.zeros(0, np.int64),
+    )
+
+
+def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
+    return frame[col].to_numpy("datetime64[us]")
+
+
+def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | None,
+             item_ids: pd.Index, dirs: tuple[str, ...]) -> Catalog:
+    acts = acts.sort_values(C.ACTIVITY_ID, kind="stable").reset_index(drop=True)
+    ids = pd.Index(acts[C.ACTIVITY_ID].astype("object").to_numpy())
+    weights = np.zeros((len(ids), len(dirs)))
+    if ad is not None and len(ad):
+        r = ids.get_indexer(ad[C.ACTIVITY_ID].astype("object"))
+        c = pd.Index(dirs).get_indexer(ad[C.DIRECTION].astype("object"))
+        ok = (r >= 0) & (c >= 0)
+        weights[r[ok], c[ok]] = ad[C.WEIGHT].to_numpy(np.float64)[ok]
+    sel_from = sel_to = np.zeros(0, np.int64)
+    if edges is not None and len(edges):
+        sel = edges[edges[C.EDGE_TYPE].astype("object") == EdgeType.SELECTION.value]
+        f = ids.get_indexer(sel[C.FROM_ACTIVITY_ID].astype("object"))
+        t = ids.get_indexer(sel[C.TO_ACTIVITY_ID].astype("object"))
+        ok = (f >= 0) & (t >= 0)
+        sel_from, sel_to = f[ok].astype(np.int64), t[ok].astype(np.int64)
+    return Catalog(
+        activity_ids=ids,
+        item=item_ids.get_indexer(acts[C.SERIES_ID].astype("object")),
+        title=acts[C.TITLE].astype("object").to_numpy(),
+        kind=pd.Index(KINDS).get_indexer(acts[C.KIND].astype("object")).astype(np.int16),
+        level=pd.Index(LEVELS).get_indexer(acts[C.LEVEL].astype("object")).astype(np.int16),
+        offline=(acts[C.FORMAT].astype("object") == Format.OFFLINE.value).to_numpy(bool),
+        region=acts[C.REGION].astype("object").where(acts[C.REGION].notna(), None).to_numpy(),
+        start=_dates(acts, C.START_AT), end=_dates(acts, C.END_AT),
+        deadline=_dates(acts, C.REGISTRATION_DEADLINE), published=_dates(acts, C.PUBLISHED_AT),
+        grade_min=acts[C.GRADE_MIN].to_numpy(np.int16, na_value=0),
+        grade_max=acts[C.GRADE_MAX].to_numpy(np.int16, na_value=99),
+        weights=weights,
+        is_team=acts[C.IS_TEAM].to_numpy(bool),
+        list_level=acts[C.OLYMPIAD_LIST_LEVEL].to_numpy(np.int16, na_value=0),
+        selection_from=sel_from, selection_to=sel_to,
+    )
+
+
+def _taken(frame: pd.DataFrame, pids: pd.Index, act_ids: pd.Index) -> sp.csr_matrix:
+    r = pids.get_indexer(frame[C.PARTICIPANT_ID].astype("object"))
+    c = act_ids.get_indexer(frame[C.ACTIVITY_ID].astype("object"))
+    v = frame[C.RESULT].astype("object").map(RESULT_VALUE).to_numpy(np.float64, na_value=1.0)
+    ok = (r >= 0) & (c >= 0)
+    r, c, v = r[ok], c[ok], v[ok]
+    # several records of one activity: keep the best result, not the sum
+    order = np.lexsort((v, c, r))
+    rr, cc, vv = r[order], c[order], v[order]
+    last = np.r_[(rr[1:] != rr[:-1]) | (cc[1:] != cc[:-1]), True] if len(rr) else \
+        np.zeros(0, bool)
+    out = sp.csr_matrix((vv[last], (rr[last], cc[last])), shape=(len(pids), len(act_ids)))
+    out.sort_indices()
+    return out
+
+
+def dataset_from_snapshot(
+    snapshot: Snapshot,
+    as_of: dt.datetime | None = None,
+    ability: AbilityScale | bool = False,
+    ability_sample: int = 20_000,
+    seed: int = 0,
+    decision_points: tuple[dt.datetime, ...] = (),
+) -> RecommendDataset:
+    """The dataset of a footprint snapshot as of ``as_of`` (point in time).
+
+    Interactions are :func:`features.interactions.interaction_matrix` (participant x series,
+    the best result's weight, rejected records left out); ``taken`` holds every record known at
+    ``as_of``; the catalogue holds the activities published by then.
+
+    Parameters
+    ----------
+    snapshot
+        The footprint.
+    as_of
+        The cut-off (the snapshot's own when None); nothing recorded later is read.
+    ability
+        An :class:`AbilityScale` to use, True to fit one (:func:`fit_ability_scale`), or False.
+    ability_sample, seed
+        Sample size and seed of that fit.
+    decision_points
+        Earlier instants to record as :class:`DecisionPoint` (each with its own point-in-time
+        dataset, ability fitted the same way, and the choices known at ``as_of``).
+    """
+    as_of = as_of or snapshot.as_of
+    stats = compute_activity_stats(snapshot, as_of)
+    inter = interaction_matrix(snapshot.achievements, stats, as_of)
+    frame = inter.to_frame().rename(columns={C.SERIES_ID: R.ITEM_ID, "value": R.WEIGHT})
+    parts = visible_participants(snapshot.participants, as_of)
+    acts = visible_activities(snapshot.activities, as_of)
+    vis = visible_achievements(snapshot.achievements, as_of)
+    taken = vis[[C.PARTICIPANT_ID, C.ACTIVITY_ID, C.RESULT]]
+    scale: AbilityScale | None
+    if isinstance(ability, AbilityScale):
+        scale = ability
+    elif ability:
+        scale = fit_ability_scale(snapshot, as_of, sample=ability_sample, seed=seed, stats=stats)
+    else:
+        scale = None
+    decisions = tuple(_decision_point(snapshot, as_of, t, ability is not False,
+                                      ability_sample, seed) for t in decision_points)
+    return RecommendDataset.construct(
+        frame, catalog=acts, activity_directions=snapshot.activity_directions,
+        edges=snapshot.activity_edges, participants=parts, taken=taken, as_of=as_of,
+        ability=scale, directions=stats.directions, decisions=decisions,
+    )
+
+
+def chosen_matrix(snapshot: Snapshot, known_at: dt.datetime, dataset: RecommendDataset,
+                  acts: np.ndarray) -> sp.csr_matrix:
+    """Rows x activities of ``dataset``: 1 where the participant has a record (known at
+    ``known_at``) of one of the activities ``acts``."""
+    vis = visible_achievements(snapshot.achievements, known_at)
+    ids = dataset.catalog.activity_ids[acts]
+    vis = vis[vis[C.ACTIVITY_ID].astype("object").isin(set(ids)).to_numpy()]
+    r = dataset.rows(vis[C.PARTICIPANT_ID].astype("object").to_numpy())
+    c = dataset.catalog.activity_ids.get_indexer(vis[C.ACTIVITY_ID].astype("object"))
+    ok = (r >= 0) & (c >= 0)
+    m = sp.csr_matrix((np.ones(int(ok.sum())), (r[ok], c[ok])),
+                      shape=(dataset.n_participants, len(dataset.catalog)))
+    m.data[:] = 1.0
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+def _decision_point(snapshot: Snapshot, as_of: dt.datetime, at: dt.datetime, ability: bool,
+                    sample: int, seed: int) -> DecisionPoint:
+    if as_micros(at) >= as_micros(as_of):
+        raise ValueError(f"decision point {at} must be before the cut-off {as_of}")
+    past = dataset_from_snapshot(snapshot_at(snapshot, at), at, ability=ability,
+                                 ability_sample=sample, seed=seed)
+    chosen = chosen_matrix(snapshot, as_of, past, past.catalog.open_at(at))
+    return DecisionPoint(dataset=past, chosen=chosen)
+
+
+def dataset_from_interactions(
+    frame: pd.DataFrame, user_col: str, item_col: str, weight_col: str | None = None
+) -> RecommendDataset:
+    """The dataset of a generic interaction log (undated catalogue: every item always open).
+
+    Duplicate (user, item) rows add up their weights (1 per row without a weight column).
+    """
+    weight = (frame[weight_col].to_numpy(np.float64) if weight_col
+              else np.ones(len(frame)))
+    inter = pd.DataFrame({C.PARTICIPANT_ID: frame[user_col].astype(str).to_numpy(dtype=object),
+                          R.ITEM_ID: frame[item_col].astype(str).to_numpy(dtype=object),
+                          R.WEIGHT: weight})
+    return RecommendDataset.construct(inter, directions=())

@@ -1,0 +1,82 @@
+"""EASE (Steck, 2019): a closed-form item-item model.
+
+B = I - P diag(1/diag(P)) with P = (X'X + lambda I)^-1 and a zero diagonal.
+
+Scores are the participant's interaction row times B. With a few thousand series the dense
+item-item matrix is small; ``max_items`` keeps the most popular items when a log has many.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+from threadpoolctl import threadpool_limits
+
+from models.recommend.base import Recommender, RecommenderConfig
+from models.recommend.dataset import RecommendDataset
+from models.recommend.mapping import model_items
+
+
+class EASEConfig(RecommenderConfig):
+    regularization: float = Field(250.0, gt=0)
+    max_items: int | None = Field(20_000, ge=1)
+    binary: bool = True
+    """Use 0/1 interactions (the paper's setting) rather than result weights."""
+
+
+class EASERecommender(Recommender[EASEConfig]):
+    """Item-item weights from a ridge regression of each item on all others."""
+
+    name: ClassVar[str] = "ease"
+    config_class = EASEConfig
+
+    def _fit(self, dataset: RecommendDataset) -> None:
+        x = dataset.interactions.astype(np.float64).tocsc()
+        if self.config.binary:
+            x.data[:] = 1.0
+        counts = np.diff(x.indptr)
+        keep = np.flatnonzero(counts > 0)
+        if self.config.max_items is not None and len(keep) > self.config.max_items:
+            keep = keep[np.argsort(-counts[keep], kind="stable")[: self.config.max_items]]
+            keep.sort()
+        xs = x[:, keep]
+        with threadpool_limits(2, "blas"):
+            g = (xs.T @ xs).toarray()
+            g[np.diag_indices_from(g)] += self.config.regularization
+            p = np.linalg.inv(g)
+        b = -p / np.diag(p)[None, :]
+        np.fill_diagonal(b, 0.0)
+        col = np.full(dataset.n_items, -1)
+        col[keep] = np.arange(len(keep))
+        self.weights_ = b.astype(np.float32)
+        self.column_ = col
+        self.participant_ids_ = dataset.participant_ids
+        self.item_ids_ = dataset.item_ids
+
+    def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        items = model_items(dataset, acts, self.item_ids_)
+        cols = np.where(items >= 0, self.column_[np.maximum(items, 0)], -1)
+        safe = np.maximum(rows, 0)
+        x = dataset.interactions[safe].astype(np.float32)
+        if self.config.binary:
+            x.data[:] = 1.0
+        # query items -> model columns (a later dataset may have more series)
+        q_cols = model_items_of_matrix(dataset, self.item_ids_, self.column_)
+        x = x[:, np.flatnonzero(q_cols >= 0)]
+        w = self.weights_[q_cols[q_cols >= 0]][:, np.maximum(cols, 0)]
+        out = np.asarray(x @ w, dtype=np.float64)
+        has = np.diff(x.indptr) > 0
+        out[~(has & (rows >= 0))] = np.nan
+        out[:, cols < 0] = np.nan
+        return out
+
+
+def model_items_of_matrix(dataset: RecommendDataset, fitted_items: object,
+                          column: np.ndarray) -> np.ndarray:
+    """Model column of each column of the query dataset's interaction matrix (-1 if none)."""
+    if dataset.item_ids is fitted_items:
+        return column
+    pos = fitted_items.get_indexer(dataset.item_ids)  # type: ignore[attr-defined]
+    return np.where(pos >= 0, column[np.maximum(pos, 0)], -1)

@@ -1,0 +1,243 @@
+"""LightGBM LambdaRank over the union of the base models' candidates.
+
+Trained on past decision points (:class:`~models.recommend.dataset.DecisionPoint`): at each one
+the base models are fitted on the data known then, each proposes its top candidates among the
+feasible open activities, and the ranker learns which of the union the participant actually
+took, from the base models' scores and ranks and from features of the participant, the activity
+and their pair (:data:`FEATURES`). At recommendation time the base models are the ones fitted on
+the current dataset, so features are computed the same way at training and serving time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from features.cutoff import as_micros
+from footprint.errors import TalentError
+from footprint.logs import get_logger
+from models.recommend.als import ALSConfig, ALSRecommender
+from models.recommend.base import Recommender, RecommenderConfig
+from models.recommend.codes import ReasonCode
+from models.recommend.coldstart import ColdStartRecommender
+from models.recommend.content import ContentConfig, ContentRecommender
+from models.recommend.dataset import RecommendDataset
+from models.recommend.ease import EASEConfig, EASERecommender
+from models.recommend.feasibility import FeasibilityRules, feasible
+from models.recommend.popular import PopularConfig, PopularRecommender
+from models.recommend.profile import last_edition_size
+from models.recommend.reasons import Reason, reason
+
+log = get_logger(__name__)
+
+BASE_NAMES: tuple[str, ...] = ("popular", "popular_direction", "als", "ease", "content",
+                               "coldstart")
+FEATURES: tuple[str, ...] = (
+    *(f"score_{n}" for n in BASE_NAMES), *(f"rank_{n}" for n in BASE_NAMES),
+    "success", "affinity", "local", "offline", "kind", "level", "days_to_start",
+    "days_to_deadline", "duration_days", "took_series", "n_history", "grade", "conditional",
+    "is_team", "declared_match", "edition_size", "group_share",
+)
+MICROS_PER_DAY = 86_400_000_000
+NOT_CANDIDATE = -1e9
+
+
+class RerankConfig(RecommenderConfig):
+    candidates_per_model: int = Field(30, ge=1)
+    n_estimators: int = Field(200, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(50, ge=1)
+    max_groups: int = Field(40_000, ge=10)
+    """Decision-point participants (with a choice among the candidates) sampled for training."""
+    seed: int = 0
+    als: ALSConfig = ALSConfig()
+    ease: EASEConfig = EASEConfig()
+    content: ContentConfig = ContentConfig()
+
+
+def _fit_bases(config: RerankConfig, dataset: RecommendDataset) -> dict[str, Recommender]:
+    return {
+        "popular": PopularRecommender().fit(dataset),
+        "popular_direction": PopularRecommender(PopularConfig(mode="direction")).fit(dataset),
+        "als": ALSRecommender(config.als).fit(dataset),
+        "ease": EASERecommender(config.ease).fit(dataset),
+        "content": ContentRecommender(config.content).fit(dataset),
+        "coldstart": ColdStartRecommender().fit(dataset),
+    }
+
+
+def _ranks(scores: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Rank (1 = best) of each cell among the row's feasible cells; NaN elsewhere."""
+    key = np.where(ok & ~np.isnan(scores), scores, -np.inf)
+    order = np.argsort(-key, axis=1, kind="stable")
+    ranks = np.empty_like(order, dtype=np.float64)
+    np.put_along_axis(ranks, order, np.arange(1, key.shape[1] + 1, dtype=np.float64)[None, :]
+                      .repeat(key.shape[0], 0), axis=1)
+    return np.where(ok & ~np.isnan(scores), ranks, np.nan)
+
+
+def candidate_features(
+    bases: dict[str, Recommender], dataset: RecommendDataset, rows: np.ndarray,
+    acts: np.ndarray, as_of: dt.datetime | None, per_model: int,
+    rules: FeasibilityRules | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature tensor (rows x acts x features), the candidate mask and the feasibility mask.
+
+    A cell is a candidate when it is feasible and among the top ``per_model`` of any base model.
+    """
+    n, m = len(rows), len(acts)
+    mask = feasible(dataset, rows, acts, as_of, rules)
+    ok = mask.feasible
+    feats = np.full((n, m, len(FEATURES)), np.nan, dtype=np.float32)
+    cand = np.zeros((n, m), bool)
+    nb = len(BASE_NAMES)
+    for b, name in enumerate(BASE_NAMES):
+        s = bases[name].score(dataset, rows, acts)
+        r = _ranks(s, ok)
+        feats[:, :, b] = s
+        feats[:, :, nb + b] = r
+        cand |= ok & (r <= per_model)
+    content = bases["content"]
+    assert isinstance(content, ContentRecommender)
+    parts = content.parts(dataset, rows, acts)
+    cat = dataset.catalog
+    t = as_micros(as_of).astype(np.int64) if as_of is not None else None
+    col = 2 * nb
+
+    def put(value: np.ndarray | float) -> None:
+        nonlocal col
+        feats[:, :, col] = value
+        col += 1
+
+    put(parts["success"])
+    put(parts["affinity"])
+    put(parts["local"])
+    put(cat.offline[acts][None, :].astype(float))
+    put(cat.kind[acts][None, :].astype(float))
+    put(cat.level[acts][None, :].astype(float))
+    for dates in (cat.start, cat.deadline):
+        d = dates[acts].astype("datetime64[us]").astype(np.int64)
+        days = (d - t) / MICROS_PER_DAY if t is not None else np.full(m, np.nan)
+        put(np.where(np.isnat(dates[acts]), np.nan, days)[None, :])
+    dur = (cat.end[acts] - cat.start[acts]).astype("timedelta64[D]").astype(np.float64)
+    put(np.where(np.isnat(cat.start[acts]), np.nan, dur)[None, :])
+    safe = np.maximum(rows, 0)
+    inter = dataset.interactions[safe]
+    items = cat.item[acts]
+    took = inter[:, np.maximum(items, 0)].toarray() > 0
+    took &= (items >= 0)[None, :]
+    took[rows < 0] = False
+    put(took.astype(float))
+    hist = np.where(rows >= 0, np.diff(inter.indptr), 0).astype(float)
+    put(hist[:, None])
+    put(np.where(rows >= 0, dataset.grade[safe], np.nan)[:, None])
+    put(mask.conditional.astype(float))
+    put(cat.is_team[acts][None, :].astype(float))
+    if dataset.directions:
+        declared = np.where((rows >= 0)[:, None], dataset.declared[safe], 0.0)
+        put(declared @ cat.weights[acts].T)
+    else:
+        put(0.0)
+    size = last_edition_size(dataset)[np.maximum(items, 0)]
+    size = np.where(items >= 0, size, np.nan)
+    put(np.log1p(size)[None, :])
+    put(_group_share(dataset, acts, np.nan_to_num(size, nan=float(np.nanmedian(size))
+                                                  if np.isfinite(size).any() else 1.0), ok))
+    return feats, cand, ok
+
+
+def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
+                 ok: np.ndarray) -> np.ndarray:
+    """Each candidate's expected size over the total of the feasible candidates of the same kind
+    and main direction: how much of that group's demand it would draw."""
+    cat = dataset.catalog
+    main = np.argmax(cat.weights[acts], axis=1) if dataset.directions else np.zeros(len(acts))
+    group = pd.factorize(pd.Series(cat.kind[acts].astype(np.int64) * 100 + main))[0]
+    onehot = np.zeros((len(acts), int(group.max(initial=-1)) + 1))
+    onehot[np.arange(len(acts)), group] = 1.0
+    total = (ok * size[None, :]) @ onehot  # rows x groups
+    denom = total[:, group]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok & (denom > 0), size[None, :] / denom, np.nan)
+
+
+class RerankRecommender(Recommender[RerankConfig]):
+    """The re-ranker; its base models are refitted on the dataset it is fitted on."""
+
+    name: ClassVar[str] = "rerank"
+    config_class = RerankConfig
+
+    def _fit(self, dataset: RecommendDataset) -> None:
+        cfg = self.config
+        if not dataset.decisions:
+            raise TalentError("the re-ranker learns from past decision points; build the dataset "
+                              "with dataset_from_snapshot(..., decision_points=(...))")
+        rng = np.random.default_rng(cfg.seed)
+        xs, ys, groups = [], [], []
+        per_point = max(1, cfg.max_groups // len(dataset.decisions))
+        for point in dataset.decisions:
+            past = point.dataset
+            acts = past.catalog.open_at(past.as_of)
+            chosen_rows = np.flatnonzero(np.diff(point.chosen[:, acts].tocsr().indptr) > 0)
+            if len(chosen_rows) > per_point:
+                chosen_rows = np.sort(rng.choice(chosen_rows, per_point, replace=False))
+            bases = _fit_bases(cfg, past)
+            feats, cand, _ = candidate_features(bases, past, chosen_rows, acts, past.as_of,
+                                                cfg.candidates_per_model)
+            label = point.chosen[chosen_rows][:, acts].toarray() > 0
+            for i in range(len(chosen_rows)):
+                c = np.flatnonzero(cand[i])
+                if len(c) < 2 or not label[i, c].any():
+                    continue
+                xs.append(feats[i, c])
+                ys.append(label[i, c].astype(np.float32))
+                groups.append(len(c))
+            log.info("rerank decision point", as_of=str(past.as_of), groups_so_far=len(groups))
+        if not groups:
+            raise TalentError("no decision point has a participant whose choice is among the "
+                              "candidates; add earlier decision points")
+        x = np.concatenate(xs)
+        y = np.concatenate(ys)
+        ranker = lgb.LGBMRanker(
+            objective="lambdarank", n_estimators=cfg.n_estimators,
+            learning_rate=cfg.learning_rate, num_leaves=cfg.num_leaves,
+            min_child_samples=cfg.min_child_samples, random_state=cfg.seed, n_jobs=2,
+            verbose=-1, lambdarank_truncation_level=20,
+        )
+        ranker.fit(x, y, group=np.asarray(groups), feature_name=list(FEATURES),
+                   categorical_feature=["kind"])
+        self.booster_ = ranker.booster_
+        self.n_train_groups_ = len(groups)
+        self.bases_ = _fit_bases(cfg, dataset)
+        log.info("rerank fitted", groups=len(groups), rows=len(y), positives=int(y.sum()))
+
+    def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, dataset.as_of,
+                                            self.config.candidates_per_model)
+        n, m = cand.shape
+        out = np.full((n, m), NOT_CANDIDATE)
+        if cand.any():
+            out[cand] = self.booster_.predict(feats[cand])
+        # rows without any candidate (nothing feasible) have no opinion
+        out[~cand.any(axis=1)] = np.nan
+        return out
+
+    def feature_importance(self) -> dict[str, float]:
+        """Gain importance per feature (for reports)."""
+        self.check_fitted()
+        gain = self.booster_.feature_importance("gain")
+        return {f: float(g) for f, g in zip(FEATURES, gain, strict=True)}
+
+    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
+                        valid: np.ndarray) -> list[list[Reason]]:
+        content = self.bases_["content"]
+        out = content.primary_reasons(dataset, rows, sel, valid)
+        generic = reason(ReasonCode.RANKED_BY_MODEL)
+        return [[r if r[0] == ReasonCode.STRETCH_ZONE else generic for r in line]
+                for line in out]

@@ -1,0 +1,293 @@
+"""Evaluation of every recommender and baseline in one table, on temporal splits.
+
+* :func:`evaluate_simulator`: on a footprint snapshot (the simulator's world), for each cut-off:
+  fit every model on what was known at the cut-off (the re-ranker also on past decision points
+  before it), recommend the top 10 open, feasible activities, and score them against the open
+  activities each participant actually took afterwards.
+* :func:`evaluate_interactions`: on any interaction log, a per-user temporal split (last 20% by
+  time is the test set; seen items excluded).
+
+Both return a :class:`RecommendReport` (model -> metric -> value) and log it to MLflow when asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.cutoff import snapshot_at
+from footprint.frames import Snapshot
+from footprint.logs import get_logger
+from models.recommend.als import ALSConfig, ALSRecommender
+from models.recommend.base import Recommender
+from models.recommend.coldstart import ColdStartRecommender
+from models.recommend.columns import RecColumns as R
+from models.recommend.content import ContentRecommender
+from models.recommend.dataset import (
+    DecisionPoint,
+    RecommendDataset,
+    chosen_matrix,
+    dataset_from_interactions,
+    dataset_from_snapshot,
+)
+from models.recommend.ease import EASEConfig, EASERecommender
+from models.recommend.popular import PopularConfig, PopularRecommender
+from models.recommend.profile import item_popularity
+from models.recommend.rerank import RerankConfig, RerankRecommender
+from training.recommend_metrics import catalog_coverage, novelty, ranking_metrics
+from training.recommend_split import open_choices, user_temporal_split
+
+log = get_logger(__name__)
+
+SIM_MODELS: tuple[str, ...] = ("popular", "popular_direction", "coldstart", "als", "ease",
+                               "content", "rerank")
+LOG_MODELS: tuple[str, ...] = ("popular", "als", "ease")
+
+
+class SimSplitConfig(BaseModel):
+    """The simulator split: cut-offs, decision points of the re-ranker, sample sizes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cutoffs: tuple[dt.datetime, ...] | None = None
+    """Evaluation cut-offs; when None, 1 October, 1 December, 1 February and 1 April of the
+    latest season whose cut-offs all lie at least 60 days before the snapshot (so the choices
+    made after each cut-off are recorded by then)."""
+    decision_offsets_days: tuple[int, ...] = (426, 365, 304)
+    """Re-ranker training points, days before each cut-off (about 14, 12 and 10 months: their
+    open activities have ended, so the choices are fully recorded by the cut-off)."""
+    k: int = Field(10, ge=1)
+    max_queries: int = Field(20_000, ge=1)
+    """Participants with a choice sampled per cut-off (seeded)."""
+    ability_sample: int = Field(20_000, ge=100)
+    seed: int = 0
+    models: tuple[str, ...] = SIM_MODELS
+    als: ALSConfig = ALSConfig()
+    ease: EASEConfig = EASEConfig()
+    rerank: RerankConfig = RerankConfig()
+
+
+class LogSplitConfig(BaseModel):
+    """The per-user temporal split of an interaction log."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    test_share: float = Field(0.2, gt=0, lt=1)
+    k: int = Field(10, ge=1)
+    seed: int = 0
+    models: tuple[str, ...] = LOG_MODELS
+    als: ALSConfig = ALSConfig(factors=64, regularization=0.1, alpha=5.0, iterations=20)
+    ease: EASEConfig = EASEConfig(regularization=300.0)
+
+
+@dataclass
+class RecommendReport:
+    """Metrics per model, with what produced them."""
+
+    table: dict[str, dict[str, float]]
+    params: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per model, one column per metric."""
+        return pd.DataFrame.from_dict(self.table, orient="index")
+
+    def best_single(self, metric: str = "ndcg@10") -> tuple[str, float]:
+        """The best model other than the re-ranker by ``metric``."""
+        rows = {m: v[metric] for m, v in self.table.items() if m != "rerank"}
+        name = max(rows, key=lambda m: rows[m])
+        return name, rows[name]
+
+
+def build_model(name: str, sim: SimSplitConfig | LogSplitConfig) -> Recommender:
+    """A fresh model by its report name."""
+    if name == "popular":
+        return PopularRecommender()
+    if name == "popular_direction":
+        return PopularRecommender(PopularConfig(mode="direction"))
+    if name == "coldstart":
+        return ColdStartRecommender()
+    if name == "als":
+        return ALSRecommender(sim.als)
+    if name == "ease":
+        return EASERecommender(sim.ease)
+    if name == "content":
+        return ContentRecommender()
+    if name == "rerank" and isinstance(sim, SimSplitConfig):
+        return RerankRecommender(sim.rerank)
+    raise ValueError(f"unknown model {name!r}; known: {', '.join(SIM_MODELS)}")
+
+
+def default_cutoffs(snapshot: Snapshot) -> tuple[dt.datetime, ...]:
+    """1 Oct, 1 Dec, 1 Feb, 1 Apr of the latest season ending 60+ days before the snapshot."""
+    margin = dt.timedelta(days=60)
+    year = snapshot.as_of.year
+    while dt.datetime(year + 1, 4, 1) + margin > snapshot.as_of:
+        year -= 1
+    return (dt.datetime(year, 10, 1), dt.datetime(year, 12, 1), dt.datetime(year + 1, 2, 1),
+            dt.datetime(year + 1, 4, 1))
+
+
+def _lists(recs: pd.DataFrame, pids: list[str]) -> list[list[str]]:
+    grouped = recs.groupby(recs["participant_id"].astype("object"), sort=False)["activity_id"]
+    by = {p: list(v.astype("object")) for p, v in grouped}
+    return [by.get(p, []) for p in pids]
+
+
+def _score_lists(ranked: list[list[str]], relevant: list[set[str]], k: int, catalog: int,
+                 popularity: dict[str, float]) -> dict[str, float]:
+    out = ranking_metrics(ranked, relevant, k)
+    out["coverage"] = catalog_coverage(ranked, catalog, k)
+    out["novelty"] = novelty(ranked, popularity, k)
+    return out
+
+
+def _activity_popularity(dataset: RecommendDataset) -> dict[str, float]:
+    pop = item_popularity(dataset) / max(dataset.n_participants, 1)
+    cat = dataset.catalog
+    share = np.where(cat.item >= 0, pop[np.maximum(cat.item, 0)], 0.0)
+    return dict(zip(cat.activity_ids, share, strict=True))
+
+
+def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None) -> RecommendReport:
+    """Every model and baseline on the footprint's temporal split (see module docstring)."""
+    cfg = config or SimSplitConfig()
+    cutoffs = cfg.cutoffs or default_cutoffs(snapshot)
+    rng = np.random.default_rng(cfg.seed)
+    ranked: dict[str, list[list[str]]] = {m: [] for m in cfg.models}
+    relevant: list[set[str]] = []
+    popularity: dict[str, float] = {}
+    n_catalog = 0
+    timings: dict[str, float] = {m: 0.0 for m in cfg.models}
+    cache: dict[dt.datetime, RecommendDataset] = {}
+
+    def at(t: dt.datetime) -> RecommendDataset:
+        # datasets are shared between cut-offs and decision points that fall on the same day
+        if t not in cache:
+            cache[t] = dataset_from_snapshot(snapshot_at(snapshot, t), t, ability=True,
+                                             ability_sample=cfg.ability_sample, seed=cfg.seed)
+        return cache[t]
+
+    for cutoff in cutoffs:
+        started = time.perf_counter()
+        dataset = at(cutoff)
+        if "rerank" in cfg.models:
+            points = []
+            for days in cfg.decision_offsets_days:
+                past = at(cutoff - dt.timedelta(days=days))
+                chosen = chosen_matrix(snapshot, cutoff, past, past.catalog.open_at(past.as_of))
+                points.append(DecisionPoint(past, chosen))
+            dataset = replace(dataset, decisions=tuple(points))
+        choices = open_choices(snapshot, cutoff, dataset)
+        pids = sorted(p for p in choices if dataset.rows([p])[0] >= 0)
+        if len(pids) > cfg.max_queries:
+            pids = sorted(rng.choice(np.array(pids, dtype=object), cfg.max_queries,
+                                     replace=False).tolist())
+        relevant += [choices[p] for p in pids]
+        n_catalog += len(dataset.catalog.open_at(cutoff))
+        popularity.update(_activity_popularity(dataset))
+        log.info("simulator split cut-off", cutoff=str(cutoff.date()), queries=len(pids),
+                 open=len(dataset.catalog.open_at(cutoff)),
+                 seconds=round(time.perf_counter() - started, 1))
+        for name in cfg.models:
+            t0 = time.perf_counter()
+            model = build_model(name, cfg).fit(dataset)
+            recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
+            ranked[name] += _lists(recs, pids)
+            timings[name] += time.perf_counter() - t0
+            log.info("model evaluated", model=name, seconds=round(time.perf_counter() - t0, 1))
+    table = {m: _score_lists(ranked[m], relevant, cfg.k, n_catalog, popularity)
+             for m in cfg.models}
+    for m in cfg.models:
+        table[m]["seconds"] = round(timings[m], 2)
+    return RecommendReport(
+        table=table, params=cfg.model_dump(mode="json"),
+        info={"snapshot_id": snapshot.snapshot_id, "cutoffs": [str(c) for c in cutoffs],
+              "queries": len(relevant)},
+    )
+
+
+def evaluate_interactions(
+    frame: pd.DataFrame,
+    user_col: str,
+    item_col: str,
+    time_col: str | None = None,
+    weight_col: str | None = None,
+    config: LogSplitConfig | None = None,
+) -> RecommendReport:
+    """Every generic model on a per-user temporal split of an interaction log.
+
+    Seen items (in the user's train part) are excluded from both the recommendations and the
+    relevant set; NDCG is normalised by the best achievable for ``min(|test|, k)`` hits.
+    """
+    cfg = config or LogSplitConfig()
+    missing = [c for c in (user_col, item_col, time_col, weight_col) if c and c not in frame]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the file; it has {list(frame.columns)}")
+    train, test = user_temporal_split(frame, user_col, time_col, cfg.test_share, cfg.seed)
+    dataset = dataset_from_interactions(train, user_col, item_col, weight_col)
+    seen = train.groupby(train[user_col].astype(str))[item_col].agg(
+        lambda s: set(s.astype(str)))
+    rel_by: dict[str, set[str]] = {}
+    for u, i in zip(test[user_col].astype(str), test[item_col].astype(str), strict=True):
+        if i not in seen.get(u, set()):
+            rel_by.setdefault(u, set()).add(i)
+    users = sorted(rel_by)
+    relevant = [rel_by[u] for u in users]
+    pop = item_popularity(dataset) / max(dataset.n_participants, 1)
+    popularity = dict(zip(dataset.item_ids, pop, strict=True))
+    table: dict[str, dict[str, float]] = {}
+    for name in cfg.models:
+        t0 = time.perf_counter()
+        model = build_model(name, cfg).fit(dataset)
+        recs = model.recommend(users, k=cfg.k, reasons=False)
+        table[name] = _score_lists(_lists(recs, users), relevant, cfg.k, dataset.n_items,
+                                   popularity)
+        table[name]["seconds"] = round(time.perf_counter() - t0, 2)
+        log.info("model evaluated", model=name, seconds=table[name]["seconds"])
+    return RecommendReport(
+        table=table, params=cfg.model_dump(mode="json"),
+        info={"rows": len(frame), "train_rows": len(train), "test_rows": len(test),
+              "users": len(users), "items": dataset.n_items, "time_col": time_col},
+    )
+
+
+def log_report(report: RecommendReport, run_name: str, experiment: str = "recommend") -> str:
+    """Log a report to MLflow (params, ``<model>.<metric>`` metrics, the table as JSON)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    from training.tracking import competence_run, flatten_params
+
+    with competence_run(experiment, run_name) as run:
+        mlflow.log_params(flatten_params(report.params))
+        mlflow.log_metrics({f"{m}.{k}".replace("@", "_at_"): float(v)
+                            for m, row in report.table.items() for k, v in row.items()
+                            if v is not None and np.isfinite(v)})
+        mlflow.set_tags({k: str(v)[:500] for k, v in report.info.items()})
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "report.json"
+            path.write_text(json.dumps({"table": report.table, "info": report.info}, indent=1),
+                            "utf-8")
+            mlflow.log_artifact(str(path))
+        return str(run.info.run_id)
+
+
+__all__ = [
+    "LogSplitConfig",
+    "R",
+    "RecommendReport",
+    "SimSplitConfig",
+    "evaluate_interactions",
+    "evaluate_simulator",
+    "log_report",
+]
