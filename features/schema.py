@@ -189,7 +189,8 @@ def check_features(frame: pd.DataFrame, names: tuple[str, ...] = FEATURE_NAMES) 
     if missing:
         raise FeatureSchemaError(f"feature frame lacks {missing}; recompute the features with "
                                  "features.participant.participant_features")
-    wrong = [f"{n}: {frame[n].dtype} (expected {BY_NAME[n].dtype})" for n in names
-             if str(frame[n].dtype) != BY_NAME[n].dtype]
+    dtypes = frame.dtypes
+    wrong = [f"{n}: {dtypes[n]} (expected {BY_NAME[n].dtype})" for n in names
+             if str(dtypes[n]) != BY_NAME[n].dtype]
     if wrong:
         raise FeatureSchemaError(f"feature dtypes differ from the schema: {'; '.join(wrong)}")
