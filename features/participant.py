@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.activity_stats import LEVELS, RESULTS, ActivityStats
+from features.activity_stats import KINDS, LEVELS, RESULTS, ActivityStats
 from features.calibration import Calibration
 from features.cutoff import as_micros, visible_participants
 from features.responses import MICROS_PER_DAY, ResponseConfig, Responses, build_responses
@@ -26,7 +26,6 @@ from footprint.enums import RESULT_RANK, ModerationStatus, Result
 
 RECENT_DAYS = 365.0
 RECENCY_SCALE_DAYS = 180.0
-_KINDS_N = 9
 # 5 for a winner .. 0 for not completed (RESULT_RANK is best = 0)
 _RESULT_SCORE = np.array([5 - RESULT_RANK[Result(r)] for r in RESULTS] + [-1], dtype=np.float64)
 _PRIZE = np.array([r in (Result.WINNER, Result.PRIZE_WINNER) for r in RESULTS] + [False])
@@ -185,9 +184,10 @@ def participant_block(
     weighted = total(dw)
     feats[Feat.N_RECORDS] = count
     feats[Feat.WEIGHTED_RECORDS] = weighted
-    by_kind = np.bincount(key * _KINDS_N + np.clip(kind, 0, _KINDS_N - 1),
-                          weights=dw * (kind >= 0), minlength=n * _KINDS_N).reshape(n, _KINDS_N)
-    for k, name in enumerate(_kind_names()):
+    n_kind = len(KINDS)
+    by_kind = np.bincount(key * n_kind + np.clip(kind, 0, n_kind - 1), weights=dw * (kind >= 0),
+                          minlength=n * n_kind).reshape(n, n_kind)
+    for k, name in enumerate(Feat.kind(kind_name) for kind_name in KINDS):
         feats[name] = by_kind[:, k]
     n_lv = len(LEVELS)
     by_level = np.bincount(key * n_lv + np.clip(level, 0, n_lv - 1), weights=dw * (level >= 0),
@@ -255,9 +255,3 @@ def participant_block(
                                          for name in FEATURE_NAMES]) if n else
                         np.zeros((0, len(FEATURE_NAMES))), columns=list(FEATURE_NAMES))
     return ParticipantBlock(pd.concat([frame, body], axis=1), r, theta, se)
-
-
-def _kind_names() -> list[str]:
-    from features.activity_stats import KINDS
-
-    return [Feat.kind(k) for k in KINDS]

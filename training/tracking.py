@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.schema import schema_records
+from features.schema import KEYS, schema_records
 from footprint.logs import get_logger
 
 log = get_logger(__name__)
@@ -60,7 +60,7 @@ def _plots(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFra
     from models.competence.columns import CompetenceColumns as CC
 
     paths = []
-    dirs = predictions["direction"].astype("object").to_numpy()
+    dirs = predictions[KEYS[1]].astype("object").to_numpy()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for direction in pd.unique(dirs):
         m = (dirs == direction) & np.isfinite(labels[CC.LABEL].to_numpy(float))
