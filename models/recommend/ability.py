@@ -62,6 +62,18 @@ class AbilityScale:
     discrimination: np.ndarray
     threshold: np.ndarray
     reference: tuple[np.ndarray, ...]
+    thresholds: np.ndarray | None = None
+    """Activities x (categories - 1): every category threshold (for result distributions)."""
+
+    def at_least(self, theta: np.ndarray, act: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """P(category >= k) for k = 1 .. K-1 (units x K-1), under the same weighting as
+        :meth:`success`."""
+        assert self.thresholds is not None
+        w = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        eff = np.nansum(theta * w, axis=1)
+        diff = np.nansum(self.difficulty[act] * w, axis=1)
+        eta = (self.discrimination[act] * (eff - diff))[:, None]
+        return np.asarray(expit(eta - self.thresholds[act]))
 
     def success(self, theta: np.ndarray, act: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Chance of a good result (upper half of the performance categories).
@@ -144,15 +156,16 @@ def fit_ability_scale(
     # the per-direction kind parameters
     w = stats.weights / np.maximum(stats.weights.sum(axis=1, keepdims=True), 1e-12)
     disc = np.zeros(len(kind))
-    thr = np.zeros(len(kind))
+    thr_all = np.zeros((len(kind), config.responses.n_categories - 1))
     for d, fit in enumerate(calibration.fits):
         disc += w[:, d] * fit.kinds.discrimination[kind]
-        thr += w[:, d] * fit.kinds.thresholds[kind, mid - 1]
+        thr_all += w[:, d, None] * fit.kinds.thresholds[kind]
+    thr = thr_all[:, mid - 1]
     reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
     log.info("ability scale fitted", participants=len(pids), sampled=len(chosen),
              activities=len(stats.table))
     return AbilityScale(
         directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
         activity_ids=stats.index, difficulty=stats_d.difficulty, discrimination=disc,
-        threshold=thr, reference=reference,
+        threshold=thr, reference=reference, thresholds=thr_all,
     )

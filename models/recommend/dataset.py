@@ -72,6 +72,9 @@ class Catalog:
     list_level: np.ndarray
     selection_from: np.ndarray
     selection_to: np.ndarray
+    nested: np.ndarray
+    """True for a part of another activity (``nesting`` edge): one enters it with its container,
+    never on its own."""
 
     def __len__(self) -> int:
         return len(self.activity_ids)
@@ -82,14 +85,15 @@ class Catalog:
 
     def open_at(self, as_of: dt.datetime | None) -> np.ndarray:
         """Indices of activities one can still register for at ``as_of``: published, not started,
-        registration deadline not passed. Everything when the catalogue is undated."""
+        registration deadline not passed, not a nested part of another activity. Everything
+        when the catalogue is undated."""
         if as_of is None or not self.dated:
-            return np.arange(len(self))
+            return np.flatnonzero(~self.nested)
         t = as_micros(as_of)
         pub = np.isnat(self.published) | (self.published <= t)
         not_started = ~np.isnat(self.start) & (self.start > t)
         deadline_ok = np.isnat(self.deadline) | (self.deadline >= t)
-        return np.flatnonzero(pub & not_started & deadline_ok)
+        return np.flatnonzero(pub & not_started & deadline_ok & ~self.nested)
 
     def feeders(self) -> dict[int, np.ndarray]:
         """Selection stages feeding each activity (activity -> feeding activity indices)."""
@@ -261,6 +265,7 @@ def _undated_catalog(item_ids: pd.Index, n_dir: int) -> Catalog:
         grade_min=np.zeros(n, np.int16), grade_max=np.full(n, 99, np.int16),
         weights=np.zeros((n, n_dir)), is_team=np.zeros(n, bool), list_level=np.zeros(n, np.int16),
         selection_from=np.zeros(0, np.int64), selection_to=np.zeros(0, np.int64),
+        nested=np.zeros(n, bool),
     )
 
 
@@ -279,7 +284,11 @@ def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | 
         ok = (r >= 0) & (c >= 0)
         weights[r[ok], c[ok]] = ad[C.WEIGHT].to_numpy(np.float64)[ok]
     sel_from = sel_to = np.zeros(0, np.int64)
+    nested = np.zeros(len(ids), bool)
     if edges is not None and len(edges):
+        nest = edges[edges[C.EDGE_TYPE].astype("object") == EdgeType.NESTING.value]
+        child = ids.get_indexer(nest[C.TO_ACTIVITY_ID].astype("object"))
+        nested[child[child >= 0]] = True
         sel = edges[edges[C.EDGE_TYPE].astype("object") == EdgeType.SELECTION.value]
         f = ids.get_indexer(sel[C.FROM_ACTIVITY_ID].astype("object"))
         t = ids.get_indexer(sel[C.TO_ACTIVITY_ID].astype("object"))
@@ -300,7 +309,7 @@ def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | 
         weights=weights,
         is_team=acts[C.IS_TEAM].to_numpy(bool),
         list_level=acts[C.OLYMPIAD_LIST_LEVEL].to_numpy(np.int16, na_value=0),
-        selection_from=sel_from, selection_to=sel_to,
+        selection_from=sel_from, selection_to=sel_to, nested=nested,
     )
 
 

@@ -2,7 +2,8 @@
 
 An activity is open to a participant at ``as_of`` when
 
-1. it is published, has not started and its registration deadline has not passed
+1. it is published, has not started, its registration deadline has not passed and it is not a
+   nested part of another activity (one enters a project school's hackathon with the school)
    (:meth:`Catalog.open_at <models.recommend.dataset.Catalog.open_at>`);
 2. the participant's grade is within its grades (an unknown grade passes);
 3. it is online, or offline in the participant's region, or offline at a level people travel to
