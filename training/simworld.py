@@ -65,6 +65,8 @@ class SimWorld:
     world: World
     acts: Activities
     records: RecordArrays
+    truth: dict[np.datetime64, tuple[np.ndarray, np.ndarray]]
+    """Checkpoint -> (participant indices, true abilities participants x directions)."""
 
     def snapshot_at(self, as_of: dt.datetime) -> Snapshot:
         """The snapshot as of an earlier instant (what a store snapshot at ``as_of`` would hold)."""
@@ -119,12 +121,17 @@ def simulate_world(config: SimulationConfig) -> SimWorld:
     codes = direction_codes()
     pop = draw_population(config, len(codes), _rng(config, _POPULATION))
     world = World(config, pop, Catalog(config, _rng(config, _CATALOG)))
+    truth: dict[np.datetime64, tuple[np.ndarray, np.ndarray]] = {}
+
+    def sink(t: np.datetime64, idx: np.ndarray, theta: np.ndarray) -> None:
+        truth[t] = (idx, theta.astype(np.float32))
+
     for s in range(config.seasons):
-        run_season(world, config.first_season + s, _rng(config, _SEASON + s),
-                   lambda *_: None)
+        run_season(world, config.first_season + s, _rng(config, _SEASON + s), sink)
     acts = world.acts()
     records = world.records.stacked()
     as_of = clock.export_instant(config.first_season, config.seasons).astype(dt.datetime)
     frames = _frames(world, acts, records, config, codes, as_of)
     snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"sim-seed{config.seed}")
-    return SimWorld(config=config, snapshot=snapshot, world=world, acts=acts, records=records)
+    return SimWorld(config=config, snapshot=snapshot, world=world, acts=acts, records=records,
+                    truth=truth)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -158,11 +158,13 @@ class Planner:
     dataset: RecommendDataset
     rating: RatingResult | None = None
     reference_rating: RatingResult | None = None
-    rules: FeasibilityRules = FeasibilityRules()
+    rules: FeasibilityRules = field(default_factory=FeasibilityRules)
 
 
 @dataclass
-class _Cand:
+class Candidates:
+    """Plan candidates (positions into the plan catalogue) and what the search needs of them."""
+
     idx: np.ndarray
     start: np.ndarray
     end: np.ndarray
@@ -184,7 +186,8 @@ def expected_gain(theta: np.ndarray, difficulty: np.ndarray, level: np.ndarray,
     return GAIN_RATE * (1 + np.maximum(level, 0) / 4) * fit * weight
 
 
-def _months(start: np.datetime64, end: np.datetime64) -> tuple[int, ...]:
+def months_touched(start: np.datetime64, end: np.datetime64) -> tuple[int, ...]:
+    """Calendar months (as month numbers since 1970) a step from ``start`` to ``end`` touches."""
     a = int(start.astype("datetime64[M]").astype(np.int64))
     b = int(end.astype("datetime64[M]").astype(np.int64))
     return tuple(range(a, b + 1))
@@ -283,7 +286,7 @@ def plan(
     row = int(data.rows([participant_id])[0])
     rules = planner.rules.model_copy(update={"online_only": cons.online_only,
                                              "regions": cons.regions})
-    cand = _candidates(data, pc, src, row, d, as_of, rules, cons)
+    cand = plan_candidates(data, pc, src, row, d, as_of, rules, cons)
     scale = data.ability
     theta = scale.ability_for(data.participant_ids[[max(row, 0)]])[0] if row >= 0 else \
         np.zeros(len(data.directions))
@@ -359,8 +362,11 @@ def _points_needed(planner: Planner, participant_id: str, goal: Goal) -> float |
     return None
 
 
-def _candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, row: int, d: int,
-                as_of: dt.datetime, rules: FeasibilityRules, cons: PlanConstraints) -> _Cand:
+def plan_candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, row: int, d: int,
+                    as_of: dt.datetime, rules: FeasibilityRules, cons: PlanConstraints
+                    ) -> Candidates:
+    """Editions of the plan catalogue open to the participant, in the goal direction, sorted by
+    start; with their feeders and whether the participant already qualified for them."""
     cat = data.catalog
     n = len(pc)
     rows = np.array([row])
@@ -394,8 +400,8 @@ def _candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, row: i
     idx = idx[np.lexsort((pc.ids[idx].astype(str), pc.start[idx]))]
     chain = np.array([len(pc.feeders[i]) > 0 or any(i in pc.feeders[j] for j in idx)
                       for i in idx], dtype=bool)
-    return _Cand(idx=idx, start=pc.start[idx], end=pc.end[idx],
-                 months=[_months(pc.start[i], pc.end[i]) for i in idx], value=np.zeros(0),
+    return Candidates(idx=idx, start=pc.start[idx], end=pc.end[idx],
+                 months=[months_touched(pc.start[i], pc.end[i]) for i in idx], value=np.zeros(0),
                  feeders=[pc.feeders[i] for i in idx], conditional=cond[idx],
                  qualified=qualified[idx], chain=chain)
 
@@ -408,7 +414,7 @@ def _season_shift(pc: PlanCatalog, data: RecommendDataset, src: np.ndarray) -> n
     return seasons - np.where(month >= 6, year, year - 1)
 
 
-def _beam(cand: _Cand, value: np.ndarray, need: float, cons: PlanConstraints) -> list[int]:
+def _beam(cand: Candidates, value: np.ndarray, need: float, cons: PlanConstraints) -> list[int]:
     """Best sequence (positions into ``cand.idx``) by expected value toward the goal."""
     if len(cand.idx) == 0:
         return []
@@ -435,10 +441,10 @@ def _beam(cand: _Cand, value: np.ndarray, need: float, cons: PlanConstraints) ->
                 if any(load.get(m, 0) >= cons.monthly_cap for m in cand.months[p]):
                     continue
                 feeders = cand.feeders[p]
-                if len(feeders) and not cand.qualified[p]:
-                    # a selection stage needs its feeding stage earlier in the plan
-                    if not any(pos_of.get(int(f), -1) in chosen for f in feeders):
-                        continue
+                # a selection stage needs its feeding stage earlier in the plan
+                if len(feeders) and not cand.qualified[p] and \
+                        not any(pos_of.get(int(f), -1) in chosen for f in feeders):
+                    continue
                 add = float(v[p])
                 if add <= 0:
                     continue
@@ -457,7 +463,7 @@ def _beam(cand: _Cand, value: np.ndarray, need: float, cons: PlanConstraints) ->
     return list(best[1])
 
 
-def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: _Cand,
+def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: Candidates,
            chosen: list[int], probs: dict[str, np.ndarray], exp_points: np.ndarray,
            gain: np.ndarray, planner: Planner, participant_id: str, goal: Goal, d: int,
            at_least: np.ndarray) -> list[PlanStep]:
@@ -480,7 +486,7 @@ def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: _Cand
         if conditional and feeder is not None:
             reasons.append(reason(ReasonCode.CONDITIONAL_ON_QUALIFYING,
                                   stage_title=str(cat.title[src[feeder]])))
-        reasons.append(reason(ReasonCode.STRETCH_ZONE, chance=int(round(100 * success))))
+        reasons.append(reason(ReasonCode.STRETCH_ZONE, chance=round(100 * success)))
         if rating_points[k] > 0:
             reasons.append(reason(ReasonCode.RATING_POINTS, points=f"{rating_points[k]:.1f}"))
         if gain[i] > 0.05:
@@ -602,7 +608,7 @@ def audit(plan_: Plan, planner: Planner, constraints: PlanConstraints | None = N
         if prev_end is not None and start <= prev_end:
             out.append((s.activity_id, Violation.OVERLAP.value))
         prev_end = end
-        for m in _months(start, end):
+        for m in months_touched(start, end):
             load[m] = load.get(m, 0) + 1
             if load[m] > cons.monthly_cap:
                 out.append((s.activity_id, Violation.WORKLOAD.value))

@@ -89,7 +89,7 @@ def plan_catalog(dataset: RecommendDataset, as_of: dt.datetime, horizon_end: dt.
             if (row.item in upcoming or row.item < 0 or row.season < season_now - 1
                     or cat.nested[int(row.act)]):
                 continue
-            shift = np.timedelta64(int(round(365.25 * (season_now - row.season))), "D")
+            shift = np.timedelta64(round(365.25 * (season_now - row.season)), "D")
             if shift == np.timedelta64(0, "D"):
                 continue  # it already ran this season
             a = int(row.act)
