@@ -1,0 +1,296 @@
+"""Recommender commands: ``talent evaluate recommend``, ``talent train recommend``,
+``talent recommend`` and ``talent plan``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.groups import evaluate_app, train_app
+from cli.groups import register as register_groups
+from footprint.errors import TalentError
+
+console = Console(width=max(Console().width, 120))
+
+SnapshotOpt = Annotated[Path | None, typer.Option(
+    help="Snapshot folder (from `talent snapshot`).", file_okay=False)]
+AsOfOpt = Annotated[str | None, typer.Option(
+    help="Request instant YYYY-MM-DD (default: the snapshot's cut-off)")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+def _date(value: str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _print_table(title: str, table: dict[str, dict[str, float]]) -> None:
+    out = Table(title=title)
+    metrics = list(next(iter(table.values())).keys()) if table else []
+    out.add_column("model")
+    for m in metrics:
+        out.add_column(m, justify="right")
+    for model, row in table.items():
+        out.add_row(model, *(f"{row[m]:.4f}" if isinstance(row[m], float) else str(row[m])
+                             for m in metrics))
+    console.print(out)
+
+
+def _read_log(path: Path) -> object:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    if suffix in (".jsonl", ".json"):
+        return pd.read_json(path, lines=suffix == ".jsonl")
+    if suffix in (".csv", ".tsv", ".txt"):
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    raise TalentError(f"{path}: unknown format {suffix!r}; use .csv, .tsv, .jsonl or .parquet")
+
+
+@evaluate_app.command("recommend")
+def evaluate_recommend(
+    snapshot: SnapshotOpt = None,
+    world: Annotated[Path | None, typer.Option(
+        help="Simulator output folder (with manifest.json): re-simulated in memory for the "
+             "split and the trajectory replay", file_okay=False)] = None,
+    interactions: Annotated[Path | None, typer.Option(
+        help="Any interaction log (.csv/.tsv/.jsonl/.parquet) instead of the footprint",
+        dir_okay=False)] = None,
+    user_col: Annotated[str | None, typer.Option(help="User column of --interactions")] = None,
+    item_col: Annotated[str | None, typer.Option(help="Item column of --interactions")] = None,
+    time_col: Annotated[str | None, typer.Option(
+        help="Time column: each user's last 20% by time is the test set (else a seeded random "
+             "20%)")] = None,
+    weight_col: Annotated[str | None, typer.Option(help="Weight column (default 1)")] = None,
+    cutoff: Annotated[list[str] | None, typer.Option(
+        help="Evaluation cut-off YYYY-MM-DD (repeatable; default 1 Oct/Dec/Feb/Apr of the last "
+             "full season)")] = None,
+    max_queries: Annotated[int, typer.Option(help="Participants sampled per cut-off")] = 20_000,
+    trajectories: Annotated[int, typer.Option(
+        help="Participants whose plans are audited and replayed (needs --world; 0 = skip)")] = 0,
+    output: Annotated[Path | None, typer.Option(help="Write the table as JSON here",
+                                                dir_okay=False)] = None,
+    mlflow: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
+    seed: int = 0,
+) -> None:
+    """Every recommender and baseline in one table: Recall@10, NDCG@10, MAP@10, coverage,
+    novelty (and trajectory metrics with --world --trajectories N)."""
+    from training.recommend import (
+        LogSplitConfig,
+        SimSplitConfig,
+        evaluate_interactions,
+        evaluate_simulator,
+        log_report,
+    )
+
+    try:
+        if interactions is not None:
+            if not user_col or not item_col:
+                raise typer.BadParameter("--interactions needs --user-col and --item-col")
+            frame = _read_log(interactions)
+            report = evaluate_interactions(frame, user_col, item_col, time_col,  # type: ignore[arg-type]
+                                           weight_col, LogSplitConfig(seed=seed))
+            title = f"{interactions.name}: per-user temporal split"
+            result: dict[str, object] = {"table": report.table, "info": report.info}
+        else:
+            sim = None
+            if world is not None:
+                from footprint.simulate import SimulationConfig
+                from training.simworld import simulate_world
+
+                manifest = json.loads((world / "manifest.json").read_text("utf-8"))
+                config = SimulationConfig.model_validate(manifest["config"])
+                sim = simulate_world(config.model_copy(update={"messy": False}))
+            if snapshot is not None:
+                from footprint.snapshot import load_snapshot
+
+                snap = load_snapshot(snapshot)
+            elif sim is not None:
+                snap = sim.snapshot
+            else:
+                raise typer.BadParameter("give --snapshot, --world or --interactions")
+            cutoffs = tuple(c for c in (_date(v, "--cutoff") for v in cutoff or []) if c)
+            cfg = SimSplitConfig(cutoffs=cutoffs or None, max_queries=max_queries, seed=seed)
+            report = evaluate_simulator(snap, cfg)
+            title = f"snapshot {snap.snapshot_id[:16]}: temporal split at {report.info['cutoffs']}"
+            result = {"table": report.table, "info": report.info}
+            if trajectories and sim is not None:
+                from training.recommend_trajectory import (
+                    TrajectoryEvalConfig,
+                    evaluate_trajectories,
+                )
+
+                traj = evaluate_trajectories(sim, TrajectoryEvalConfig(participants=trajectories,
+                                                                       seed=seed))
+                result["trajectories"] = traj.table
+                report.info["trajectories"] = traj.table
+    except (TalentError, ValueError) as exc:
+        raise _fail(exc) from exc
+    _print_table(title, report.table)
+    if "trajectories" in result:
+        console.print({k: round(v, 4) for k, v in result["trajectories"].items()})  # type: ignore[union-attr]
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str), "utf-8")
+        console.print(f"written to {output}")
+    if mlflow:
+        run = log_report(report, run_name=title[:100])
+        console.print(f"MLflow run {run}")
+
+
+def _dataset(snapshot: Path, as_of: dt.datetime | None, ability: bool) -> object:
+    from footprint.snapshot import load_snapshot
+    from models.recommend.dataset import dataset_from_snapshot
+
+    snap = load_snapshot(snapshot)
+    return snap, dataset_from_snapshot(snap, as_of or snap.as_of, ability=ability)
+
+
+@train_app.command("recommend")
+def train_recommend(
+    snapshot: Annotated[Path, typer.Option(help="Snapshot folder", file_okay=False)],
+    out: Annotated[Path, typer.Option(help="Where to write the model (joblib)", dir_okay=False)],
+    model: Annotated[str, typer.Option(help="Model name (rerank, content, ease, als, popular, "
+                                            "popular_direction, coldstart)")] = "rerank",
+    as_of: AsOfOpt = None,
+) -> None:
+    """Fit one recommender on a snapshot and save it (the re-ranker learns from decision points
+    10, 12 and 14 months before the cut-off)."""
+    from footprint.snapshot import load_snapshot
+    from models.recommend.dataset import dataset_from_snapshot
+    from training.recommend import SimSplitConfig, build_model
+
+    try:
+        snap = load_snapshot(snapshot)
+        cut = _date(as_of, "--as-of") or snap.as_of
+        points = tuple(cut - dt.timedelta(days=d) for d in SimSplitConfig().decision_offsets_days) \
+            if model == "rerank" else ()
+        data = dataset_from_snapshot(snap, cut, ability=model in ("rerank", "content"),
+                                     decision_points=points)
+        fitted = build_model(model, SimSplitConfig()).fit(data)
+        path = fitted.save(out)
+    except (TalentError, ValueError) as exc:
+        raise _fail(exc) from exc
+    console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
+
+
+def recommend(
+    participant_id: Annotated[str, typer.Argument(help="Participant id")],
+    snapshot: SnapshotOpt = None,
+    model_file: Annotated[Path | None, typer.Option(
+        help="A model saved by `talent train recommend` (its dataset is used)",
+        dir_okay=False)] = None,
+    model: Annotated[str, typer.Option(help="Model fitted on the spot without --model-file")] =
+        "content",
+    k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    as_of: AsOfOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
+) -> None:
+    """Top-k feasible next activities for one participant, with reasons."""
+    from models.recommend.base import Recommender
+    from models.recommend.dataset import dataset_from_snapshot
+    from training.recommend import SimSplitConfig, build_model
+
+    try:
+        if model_file is not None:
+            fitted = Recommender.load(model_file)
+        elif snapshot is not None:
+            from footprint.snapshot import load_snapshot
+
+            snap = load_snapshot(snapshot)
+            data = dataset_from_snapshot(snap, _date(as_of, "--as-of") or snap.as_of,
+                                         ability=model in ("content", "rerank"))
+            fitted = build_model(model, SimSplitConfig()).fit(data)
+        else:
+            raise typer.BadParameter("give --snapshot or --model-file")
+        recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"))
+    except (TalentError, ValueError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        for row in recs.to_dict(orient="records"):
+            row["reason_codes"] = list(row["reason_codes"])
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"{fitted.name}: recommendations for {participant_id}")
+    for col in ("rank", "activity_id", "score", "conditional", "reason_text_ru"):
+        table.add_column(col, overflow="fold")
+    for r in recs.itertuples(index=False):
+        table.add_row(str(r.rank), str(r.activity_id), f"{r.score:.3f}",
+                      "yes" if r.conditional else "", str(r.reason_text_ru))
+    console.print(table)
+
+
+def plan_command(
+    participant_id: Annotated[str, typer.Argument(help="Participant id")],
+    goal: Annotated[str, typer.Option(help="DIRECTION:LEVEL, e.g. python:advanced, "
+                                           "robotics:prize_winner, engineering:70")],
+    snapshot: Annotated[Path, typer.Option(help="Snapshot folder", file_okay=False)],
+    as_of: AsOfOpt = None,
+    horizon: Annotated[str | None, typer.Option(help="Last day (default: 31 May)")] = None,
+    monthly_cap: Annotated[int, typer.Option(min=1, max=10)] = 2,
+    online_only: bool = False,
+    region: Annotated[list[str] | None, typer.Option(help="Allowed regions for offline steps")]
+        = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON")] = False,
+) -> None:
+    """A dated season trajectory toward a goal, with reasons, competence gain and rating
+    points."""
+    from footprint.calendar import season_name, season_start_year
+    from footprint.snapshot import load_snapshot
+    from models.rating.engine import rate
+    from models.rating.rules import load_rules
+    from models.recommend.dataset import dataset_from_snapshot
+    from models.recommend.planner import Goal, PlanConstraints, Planner, plan
+
+    try:
+        target = Goal.parse(goal)
+        snap = load_snapshot(snapshot)
+        cut = _date(as_of, "--as-of") or snap.as_of
+        from features.cutoff import snapshot_at
+
+        past = snapshot_at(snap, cut) if cut < snap.as_of else snap
+        data = dataset_from_snapshot(past, cut, ability=True)
+        year = season_start_year(cut.date())
+        current = rate(past, season_name(year), load_rules(None, season=season_name(year)))
+        reference = rate(past, season_name(year - 1),
+                         load_rules(None, season=season_name(year - 1)))
+        result = plan(participant_id, target, _date(horizon, "--horizon"),
+                      PlanConstraints(monthly_cap=monthly_cap, online_only=online_only,
+                                      regions=tuple(region) if region else None),
+                      Planner(data, current, reference))
+    except (TalentError, ValueError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=1))
+        return
+    table = Table(title=result.summary_ru)
+    for col in ("start", "activity", "points", "gain", "reasons"):
+        table.add_column(col, overflow="fold")
+    for s in result.steps:
+        table.add_row(str(s.start_at.date()), f"{s.title}{' (прогноз)' if s.projected else ''}",
+                      f"{s.expected_rating_points:.1f}", f"{s.expected_competence_gain:.1f}",
+                      s.reasons_ru)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``recommend`` and ``plan`` to the app and the evaluate/train subcommands."""
+    register_groups(app)
+    app.command("recommend")(recommend)
+    app.command("plan")(plan_command)
