@@ -9,6 +9,7 @@ from cli import (
     demo_command,
     footprint_commands,
     rating_commands,
+    recommend_commands,
     serve_command,
     simulate_command,
 )
@@ -25,4 +26,5 @@ demo_command.register(app)
 simulate_command.register(app)
 rating_commands.register(app)
 competence_commands.register(app)
+recommend_commands.register(app)
 serve_command.register(app)
