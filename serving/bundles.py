@@ -46,19 +46,30 @@ class BundleSource(Protocol):
     def resolve(self) -> BundleRef: ...
 
 
+LATEST = "latest.txt"
+
+
 @dataclass(frozen=True)
 class FileSource:
-    """A bundle file named in the settings; the checksum is given or read from ``<file>.sha256``."""
+    """A bundle named in the settings: a file, or a folder whose ``latest.txt`` names the file
+    (what ``talent train competence`` writes). The checksum is the configured one, else the one
+    in ``<file>.sha256`` beside the bundle, else unknown (the file is then loaded unverified)."""
 
     path: Path
     sha256: str | None = None
 
     def resolve(self) -> BundleRef:
+        path = self.path
+        if path.is_dir():
+            latest = path / LATEST
+            if not latest.is_file():
+                return BundleRef(latest)  # refused on load: "does not exist"
+            path = path / latest.read_text().strip()
         expected = self.sha256
-        sidecar = self.path.with_name(self.path.name + ".sha256")
+        sidecar = path.with_name(path.name + ".sha256")
         if expected is None and sidecar.is_file():
             expected = sidecar.read_text().split()[0].strip().lower()
-        return BundleRef(self.path, expected)
+        return BundleRef(path, expected)
 
 
 @dataclass(frozen=True)
@@ -171,11 +182,27 @@ class _Slot:
     source: BundleSource
 
 
+def _ref_key(ref: BundleRef) -> tuple[object, ...]:
+    """What identifies a bundle file's state without hashing it (cheap enough to poll)."""
+    try:
+        stat = ref.path.stat()
+    except OSError:
+        return (str(ref.path), None, None, ref.sha256)
+    return (str(ref.path), stat.st_mtime_ns, stat.st_size, ref.sha256)
+
+
 class ModelRegistry:
-    """The configured bundle kinds of a service, each with its holder and its source."""
+    """The configured bundle kinds of a service, each with its holder and its source.
+
+    Switching happens on an admin call (:meth:`reload`) or, with :meth:`watch`, whenever a
+    kind's source names another file or the file changes.
+    """
 
     def __init__(self) -> None:
         self._slots: dict[str, _Slot] = {}
+        self._seen: dict[str, tuple[object, ...]] = {}
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def add(self, holder: BundleHolder[Any], source: BundleSource) -> None:
         self._slots[holder.kind] = _Slot(holder, source)
@@ -199,7 +226,40 @@ class ModelRegistry:
             The new bundle was refused; the old one keeps serving.
         """
         slot = self._slots[kind]
-        return slot.holder.load(slot.source.resolve())
+        ref = slot.source.resolve()
+        self._seen[kind] = _ref_key(ref)
+        return slot.holder.load(ref)
+
+    def poll(self) -> None:
+        """Reload every kind whose source changed since the last attempt (a refused bundle is
+        tried again only once it changes)."""
+        for kind, slot in self._slots.items():
+            ref = slot.source.resolve()
+            if _ref_key(ref) == self._seen.get(kind):
+                continue
+            try:
+                self.reload(kind)
+            except BundleRefusedError as exc:
+                log.error("bundle_refused", kind=kind, error=str(exc))
+
+    def watch(self, interval: float) -> None:
+        """Poll the sources every ``interval`` seconds in a background thread."""
+        if self._watcher is not None:
+            return
+        self._stop.clear()
+
+        def run() -> None:
+            while not self._stop.wait(interval):
+                self.poll()
+
+        self._watcher = threading.Thread(target=run, name="bundle-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
 
     def load_all(self) -> dict[str, str]:
         """Load every configured kind at start-up; returns kind -> error for those refused."""

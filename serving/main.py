@@ -20,15 +20,19 @@ from footprint.logs import configure, get_logger
 from footprint.store import open_store
 from serving import __version__
 from serving.api.deps import LoginRequiredError, PageForbiddenError
-from serving.api.routes import footprint, moderation, pages, rating, system
+from serving.api.routes import competence, footprint, moderation, pages, rating, system
 from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 from serving.middleware import AccessLogMiddleware
 from serving.migrate import upgrade
-from serving.model_slots import configure_models
+from serving.model_slots import competence_bundle, configure_models
+from serving.services.competence import CompetenceService
+from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
+from serving.services.recorder import EstimateRecorder
+from serving.services.refresh import RefreshJob
 from serving.state import ServiceState
 
 log = get_logger(__name__)
@@ -45,6 +49,7 @@ are in Russian and always come with a stable machine-readable code.
 
 TAGS = [
     {"name": "footprint", "description": "Pushes of footprint records and erasure (platform)."},
+    {"name": "competence", "description": "Competence estimates with the served model bundle."},
     {"name": "rating", "description": "The rule-based contest rating on the live store."},
     {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
     {"name": "admin", "description": "Caches and model bundles."},
@@ -57,17 +62,26 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     store = open_store(settings.resolved_database_url())
     upgrade(store)
     auth = Authenticator(settings.tokens(), settings.session_secret, settings.session_hours * 3600)
-    rating_service = RatingService(
-        store,
-        rules_path=settings.rating_rules,
-        as_of=settings.rating_as_of,
-        check_seconds=settings.rating_check_seconds,
-        metrics=metrics,
+    live = LiveFootprint(
+        store, as_of=settings.live_as_of, check_seconds=settings.live_check_seconds
     )
+    rating_service = RatingService(live, rules_path=settings.rating_rules, metrics=metrics)
     models = ModelRegistry()
     configure_models(models, settings, metrics)
     models.load_all()
-    return ServiceState(settings, store, auth, metrics, rating_service, models)
+    competence = CompetenceService(live, lambda: competence_bundle(models))
+    return ServiceState(
+        settings=settings,
+        store=store,
+        auth=auth,
+        metrics=metrics,
+        live=live,
+        rating=rating_service,
+        models=models,
+        competence=competence,
+        recorder=EstimateRecorder(store),
+        refresh=RefreshJob(competence),
+    )
 
 
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
@@ -87,10 +101,15 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings, metrics)
         app.state.talent = state
+        state.recorder.start()
+        if settings.model_watch_seconds > 0:
+            state.models.watch(settings.model_watch_seconds)
         log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
         try:
             yield
         finally:
+            state.models.stop_watching()
+            state.recorder.stop()
             state.store.dispose()
             app.state.talent = None
 
@@ -106,6 +125,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(footprint.router)
     app.include_router(rating.router)
     app.include_router(moderation.router)
+    app.include_router(competence.router)
     app.include_router(pages.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     _add_handlers(app)

@@ -9,20 +9,54 @@ from __future__ import annotations
 
 from typing import Any
 
+from footprint.frames import ACHIEVEMENT_DTYPES
 from serving.bundles import BundleHolder, FileSource, LoadedBundle, ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 
 COMPETENCE = "competence"
+ACHIEVEMENT_COLUMNS = tuple(ACHIEVEMENT_DTYPES)
+
+
+def competence_bundle(registry: ModelRegistry) -> LoadedBundle[Any] | None:
+    """The competence bundle being served, if any."""
+    holder = registry.holder(COMPETENCE)
+    return holder.current if holder is not None else None
 
 
 def _competence_smoke(bundle: Any) -> None:
-    """A competence bundle must name its directions and features before it may serve."""
-    model = bundle.model
-    if not list(getattr(model, "directions_", [])):
-        raise ValueError("the competence model has no fitted directions")
-    if not list(getattr(model, "features_", [])):
-        raise ValueError("the competence model has no feature list")
+    """A competence bundle must estimate a made-up participant without records (the cold-start
+    path: features, model, evidence and flags all run) into sane values before it may serve."""
+    import pandas as pd
+
+    from footprint.columns import Columns as C
+    from footprint.frames import conform
+    from models.competence.columns import CompetenceColumns as CC
+
+    as_of = bundle.stats.as_of
+    participant = conform(
+        pd.DataFrame(
+            {
+                C.PARTICIPANT_ID: ["smoke-check"],
+                C.GRADE: [8],
+                C.GRADE_YEAR: [as_of.year if as_of.month >= 6 else as_of.year - 1],
+                C.REGION: ["RU-MOW"],
+                C.SCHOOL_ID: [None],
+                C.REGISTERED_AT: [as_of - pd.Timedelta(days=400)],
+                C.ACCOUNT_VERIFIED: [True],
+                C.DECLARED_INTERESTS: [None],
+            }
+        ),
+        "participants",
+    )
+    achievements = conform(pd.DataFrame(columns=list(ACHIEVEMENT_COLUMNS)), "achievements")
+    out = bundle.estimate(achievements, participant, as_of=as_of)
+    directions = set(getattr(bundle.model, "directions_", []))
+    if not directions or set(out[C.DIRECTION]) != directions:
+        raise ValueError("the bundle did not estimate every direction it was trained for")
+    values = out[[CC.COMPETENCE, CC.LOWER, CC.UPPER]].to_numpy(float)
+    if not ((values >= 0) & (values <= 100)).all():
+        raise ValueError("the bundle's estimates leave the 0-100 scale")
 
 
 def _load_competence(path: Any) -> Any:

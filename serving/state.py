@@ -14,7 +14,11 @@ from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
+from serving.services.competence import CompetenceService
+from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
+from serving.services.recorder import EstimateRecorder
+from serving.services.refresh import RefreshJob
 
 
 @dataclass
@@ -25,5 +29,9 @@ class ServiceState:
     store: Store
     auth: Authenticator
     metrics: Metrics
+    live: LiveFootprint
     rating: RatingService
     models: ModelRegistry
+    competence: CompetenceService
+    recorder: EstimateRecorder
+    refresh: RefreshJob

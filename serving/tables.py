@@ -8,7 +8,7 @@ footprint: an erasure deletes footprint rows freely, and what is left here names
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -33,4 +33,49 @@ audit_log = Table(
     Column("comment", Text, nullable=False),
     Column("request_id", String(36)),
     Index("ix_serving_audit_subject", "subject_type", "subject_id"),
+)
+
+# The latest competence estimate per participant and direction: the "previous" estimate against
+# which a large change is flagged. Keyed by participant: erasures delete these rows.
+competence_estimates = Table(
+    "serving_competence_estimates",
+    metadata,
+    Column("participant_id", String(64), primary_key=True),
+    Column("direction", String(32), primary_key=True),
+    Column("competence", Float, nullable=False),
+    Column("lower", Float, nullable=False),
+    Column("upper", Float, nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+
+# Competence estimates worth a moderator's look, with the decision taken on each. ``version``
+# grows with every change (a newer estimate, a decision), which is what decisions are checked
+# against. Keyed by participant: erasures delete these rows (the audit keeps only review ids).
+competence_reviews = Table(
+    "serving_competence_reviews",
+    metadata,
+    Column("review_id", String(36), primary_key=True),
+    Column("participant_id", String(64), nullable=False),
+    Column("direction", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("competence", Float, nullable=False),
+    Column("lower", Float, nullable=False),
+    Column("upper", Float, nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("previous_competence", Float),
+    Column("flags", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", String(80)),
+    Column("override_value", Float),
+    Column("comment", Text),
+    Index("ix_serving_reviews_queue", "status", "priority"),
+    Index("ix_serving_reviews_subject", "participant_id", "direction"),
 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import HTTPException, status
 
-from serving.errors import ConflictError, InvalidInputError, NotFoundError, ServingError
+from serving.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    NotReadyError,
+    ServingError,
+)
 
 
 def http_error(exc: ServingError) -> HTTPException:
@@ -23,5 +29,9 @@ def http_error(exc: ServingError) -> HTTPException:
         return HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             [{"loc": list(exc.field), "msg": str(exc), "type": "value_error"}],
+        )
+    if isinstance(exc, NotReadyError):
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "30"}
         )
     return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))

@@ -89,12 +89,16 @@ class ServingSettings(BaseSettings):
     # rating: the rules file (default: the shipped rules of the season) and the instant the live
     # store is read as of (default: the moment of each rebuild)
     rating_rules: Path | None = None
-    rating_as_of: dt.datetime | None = None
+    live_as_of: dt.datetime | None = None
     # how often (seconds) a cached rating checks whether another process changed the store
-    rating_check_seconds: Annotated[float, Field(ge=0)] = 5.0
-    # a competence bundle file to serve (optional); its SHA-256 is checked when given
+    live_check_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # the competence bundle to serve (optional): a .joblib file, or the folder `talent train
+    # competence` writes (its latest.txt names the bundle); the file's SHA-256 is checked against
+    # this setting or a `<bundle>.sha256` file beside it when either exists
     competence_bundle: Path | None = None
     competence_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+    # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)
+    model_watch_seconds: Annotated[float, Field(ge=0)] = 0.0
     log_json: bool = False
     cookie_secure: bool | None = None
 

@@ -26,6 +26,7 @@ from footprint.ingest.run import BatchResult, ingest_raw
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError
+from serving.services.reviews import purge_participants
 
 ERASURE_REASON_CODES = ("consent_withdrawn", "account_deleted", "legal_request")
 
@@ -122,4 +123,5 @@ def erase(
         report = erase_participants(
             conn, [canonical], actor=principal.actor[:64], reason_code=reason_code, salt=salt
         )
+        purge_participants(conn, [canonical])
     return ErasureOutcome("erased", report)

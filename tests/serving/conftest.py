@@ -32,8 +32,8 @@ def settings_for(url: str, **over: Any) -> ServingSettings:
         "mode": Mode.DEVELOPMENT,
         "database_url": url,
         "api_tokens": [],
-        "rating_as_of": AS_OF,
-        "rating_check_seconds": 0,
+        "live_as_of": AS_OF,
+        "live_check_seconds": 0,
         "competence_bundle": None,
     }
     return ServingSettings(**(values | over))

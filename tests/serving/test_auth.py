@@ -37,6 +37,13 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/v1/moderation/achievements/{achievement_id}"): {M, A},
     ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): {M, A},
     ("GET", "/v1/moderation/audit"): {M, A},
+    ("GET", "/v1/participants/{participant_id}/competence"): EVERYONE,
+    ("GET", "/v1/moderation/competence"): {M, A},
+    ("GET", "/v1/moderation/competence/{review_id}"): {M, A},
+    ("POST", "/v1/moderation/competence/{review_id}/decision"): {M, A},
+    ("GET", "/v1/moderation/competence-overrides"): {D, A},
+    ("POST", "/v1/admin/competence/refresh"): {A},
+    ("GET", "/v1/admin/competence/refresh"): {A},
     ("GET", "/moderation/login"): None,
     ("POST", "/moderation/login"): None,
     ("POST", "/moderation/logout"): None,
@@ -72,12 +79,24 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("GET", "/moderation/achievements/{achievement_id}"): {
         "url": "/moderation/achievements/{aid}"},
+    ("GET", "/v1/participants/{participant_id}/competence"): {
+        "url": "/v1/participants/p1/competence"},
+    ("GET", "/v1/moderation/competence/{review_id}"): {"url": "/v1/moderation/competence/nope"},
+    ("POST", "/v1/moderation/competence/{review_id}/decision"): {
+        "url": "/v1/moderation/competence/nope/decision",
+        "json": {"decision": "approve", "expected_version": 1},
+    },
     ("POST", "/moderation/achievements/{achievement_id}"): {
         "url": "/moderation/achievements/{aid}",
         "data": {"decision": "verify", "expected_version": "999"},
     },
 }
 ALLOWED_STATUS = {
+    # the matrix's service has no competence bundle: 503 says so after the role check
+    ("GET", "/v1/participants/{participant_id}/competence"): 503,
+    ("POST", "/v1/admin/competence/refresh"): 503,
+    ("GET", "/v1/moderation/competence/{review_id}"): 404,
+    ("POST", "/v1/moderation/competence/{review_id}/decision"): 404,
     ("POST", "/v1/admin/models/{kind}/reload"): 404,
     ("POST", "/v1/participants/{participant_id}/erasure"): 404,
     ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): 409,

@@ -20,7 +20,7 @@ MOD = bearer(Role.MODERATOR)
 @pytest.fixture
 def settings(tmp_path: Path) -> ServingSettings:
     """The live store read as of each request's moment, so decisions made now are seen."""
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", rating_as_of=None)
+    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", live_as_of=None)
 
 
 def _queue(client: TestClient, **params: Any) -> dict[str, Any]:

@@ -1,0 +1,245 @@
+"""Competence estimates (every role) and the competence review queue (moderator, admin); overrides
+as labels (data_scientist, admin); the batch refresh of the queue (admin)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from footprint.columns import Columns as C
+from models.competence.columns import CompetenceColumns as CC
+from serving.api.deps import (
+    AdminDep,
+    MetricsDep,
+    ModeratorDep,
+    OperatorDep,
+    ReaderDep,
+    RequestIdDep,
+    StateDep,
+    StoreDep,
+)
+from serving.api.errors import http_error
+from serving.errors import ConflictError, ServingError
+from serving.schemas.common import (
+    DEFAULT_PAGE_SIZE,
+    ID_PATTERN,
+    MAX_PAGE_SIZE,
+    Direction,
+    Message,
+    PageInfo,
+)
+from serving.schemas.competence import (
+    CompetenceEstimate,
+    CompetenceResponse,
+    Moderation,
+    OverrideLabel,
+    RefreshRequest,
+    RefreshStatusOut,
+    ReviewDecisionRequest,
+    ReviewDecisionResponse,
+    ReviewDetail,
+    ReviewItem,
+    ReviewPage,
+)
+from serving.schemas.moderation import AuditEntryOut, ConflictBody
+from serving.services.reviews import (
+    decide_review,
+    open_queue,
+    overrides,
+    review_detail,
+)
+from serving.tables import competence_reviews
+
+router = APIRouter(prefix="/v1")
+
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+NOT_READY = {503: {"model": Message, "description": "no competence model loaded"}}
+
+
+def _latest_decisions(store: Any, participant_id: str) -> dict[str, Moderation]:
+    rv = competence_reviews
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(rv.c.direction, rv.c.status, rv.c.override_value, rv.c.decided_at)
+            .where(rv.c.participant_id == participant_id, rv.c.decided_at.is_not(None))
+            .order_by(rv.c.decided_at)
+        ).all()
+    return {
+        str(r.direction): Moderation(
+            status=r.status, override_value=r.override_value, decided_at=r.decided_at
+        )
+        for r in rows
+    }
+
+
+@router.get(
+    "/participants/{participant_id}/competence",
+    tags=["competence"],
+    summary="A participant's competence per direction: value, interval, level, evidence, flags",
+    responses={404: {"model": Message}, **NOT_READY},
+)
+def competence(
+    participant_id: IdPath,
+    _: ReaderDep,
+    state: StateDep,
+    direction: Annotated[Direction | None, Query()] = None,
+) -> CompetenceResponse:
+    try:
+        loaded, frame = state.competence.estimate([participant_id])
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    state.recorder.submit(frame)
+    decisions = _latest_decisions(state.store, participant_id)
+    if direction is not None:
+        frame = frame[frame[C.DIRECTION] == direction.value]
+    estimates = [
+        CompetenceEstimate(
+            direction=str(r[C.DIRECTION]),
+            competence=float(r[CC.COMPETENCE]),
+            lower=float(r[CC.LOWER]),
+            upper=float(r[CC.UPPER]),
+            level=str(r[CC.LEVEL]),
+            level_title_ru=str(r[CC.LEVEL_TITLE]),
+            cold_start=bool(r[CC.COLD_START]),
+            n_records=int(r[CC.N_RECORDS]),
+            flags=r[CC.FLAGS],
+            top_features=r.get(CC.TOP_FEATURES) or [],
+            top_achievements=r.get(CC.TOP_ACHIEVEMENTS) or [],
+            moderation=decisions.get(str(r[C.DIRECTION])),
+        )
+        for r in frame.to_dict("records")
+    ]
+    return CompetenceResponse(
+        participant_id=participant_id,
+        as_of=state.live.snapshot()[1].as_of,
+        model_version=loaded.version,
+        estimates=estimates,
+    )
+
+
+@router.get(
+    "/moderation/competence",
+    tags=["moderation"],
+    summary="Open competence reviews, the most worth a look first",
+)
+def review_queue(
+    _: ModeratorDep,
+    store: StoreDep,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    direction: Annotated[Direction | None, Query()] = None,
+) -> ReviewPage:
+    total, items = open_queue(
+        store, offset=offset, limit=limit, direction=direction.value if direction else None
+    )
+    return ReviewPage(
+        page=PageInfo(total=total, offset=offset, limit=limit),
+        items=[ReviewItem.model_validate(i) for i in items],
+    )
+
+
+@router.get(
+    "/moderation/competence/{review_id}",
+    tags=["moderation"],
+    summary="One competence review with its evidence and audit trail",
+    responses={404: {"model": Message}},
+)
+def review(review_id: IdPath, _: ModeratorDep, store: StoreDep) -> ReviewDetail:
+    try:
+        item = review_detail(store, review_id)
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
+    return ReviewDetail.model_validate(item)
+
+
+@router.post(
+    "/moderation/competence/{review_id}/decision",
+    tags=["moderation"],
+    summary="Approve, override (value + comment) or send back an estimate (audited)",
+    responses={404: {"model": Message}, 409: {"model": ConflictBody}},
+)
+def decide(
+    review_id: IdPath,
+    body: ReviewDecisionRequest,
+    principal: ModeratorDep,
+    store: StoreDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
+) -> ReviewDecisionResponse:
+    action = f"competence.{body.decision.value}"
+    try:
+        outcome = decide_review(
+            store,
+            review_id,
+            body.decision,
+            expected_version=body.expected_version,
+            value=body.value,
+            comment=body.comment,
+            principal=principal,
+            request_id=request_id,
+        )
+    except ConflictError as exc:
+        metrics.decisions.labels(action, "conflict").inc()
+        raise http_error(exc) from exc
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    metrics.decisions.labels(action, "done").inc()
+    return ReviewDecisionResponse(
+        review_id=outcome.review_id,
+        status=outcome.status,
+        version=outcome.version,
+        audit_id=outcome.audit.audit_id,
+    )
+
+
+@router.get(
+    "/moderation/competence-overrides",
+    tags=["moderation"],
+    summary="Moderators' overrides as labels for the next training (JSON or CSV)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def override_labels(
+    _: OperatorDep,
+    store: StoreDep,
+    since: Annotated[dt.datetime | None, Query()] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    frame = overrides(store, since)
+    if format == "csv":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        return Response(buffer.getvalue(), media_type="text/csv")
+    return [OverrideLabel.model_validate(r) for r in frame.to_dict("records")]
+
+
+@router.post(
+    "/admin/competence/refresh",
+    tags=["admin"],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Estimate participants in the background and fill the review queue",
+    responses={409: {"model": Message, "description": "a refresh is running"}, **NOT_READY},
+)
+def start_refresh(_: AdminDep, state: StateDep, body: RefreshRequest | None = None) -> Any:
+    ids = body.participant_ids if body is not None else None
+    try:
+        started = state.refresh.start(ids)
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    if not started:
+        return Response(
+            '{"detail": "a refresh is already running"}',
+            status_code=status.HTTP_409_CONFLICT,
+            media_type="application/json",
+        )
+    return RefreshStatusOut.model_validate(state.refresh.status.as_dict())
+
+
+@router.get("/admin/competence/refresh", tags=["admin"], summary="Progress of the refresh")
+def refresh_status(_: AdminDep, state: StateDep) -> RefreshStatusOut:
+    return RefreshStatusOut.model_validate(state.refresh.status.as_dict())

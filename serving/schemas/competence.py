@@ -1,0 +1,144 @@
+"""Bodies of the competence routes and the competence review queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict
+from serving.schemas.moderation import AuditEntryOut
+from serving.services.reviews import ReviewDecision, ReviewStatus
+
+MAX_REFRESH_IDS = 10_000
+
+
+class Coded(BaseModel):
+    """A flag or a piece of evidence: a stable code, its parameters and a Russian sentence.
+    Evidence items carry more keys (feature, value, achievement_id, effect, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    text_ru: str
+    params: dict[str, Any] = {}
+
+
+class Moderation(BaseModel):
+    """A moderator's decision on this estimate, when there is one."""
+
+    status: ReviewStatus
+    override_value: float | None
+    decided_at: dt.datetime | None
+
+
+class CompetenceEstimate(BaseModel):
+    """One direction: the model's value on the 0-100 scale, its interval, level and evidence."""
+
+    direction: str
+    competence: float
+    lower: float
+    upper: float
+    level: str
+    level_title_ru: str
+    cold_start: bool
+    n_records: int
+    flags: list[Coded]
+    top_features: list[Coded]
+    top_achievements: list[Coded]
+    moderation: Moderation | None = Field(
+        None, description="the latest decision of a moderator on this direction's estimate"
+    )
+
+
+class CompetenceResponse(BaseModel):
+    participant_id: str
+    as_of: dt.datetime
+    model_version: str
+    estimates: list[CompetenceEstimate]
+
+
+class ReviewItem(BaseModel):
+    """An estimate worth a look; ``version`` goes back with the decision."""
+
+    review_id: str
+    participant_id: str
+    direction: str
+    status: ReviewStatus
+    priority: float = Field(description="how much a look is worth; the queue's order")
+    version: int
+    model_version: str
+    competence: float
+    lower: float
+    upper: float
+    level: str
+    previous_competence: float | None
+    flags: list[Coded]
+    top_achievements: list[Coded]
+    top_features: list[Coded]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    override_value: float | None
+    comment: str | None
+
+
+class ReviewPage(BaseModel):
+    page: PageInfo
+    items: list[ReviewItem]
+
+
+class ReviewDetail(ReviewItem):
+    audit: list[AuditEntryOut]
+
+
+class ReviewDecisionRequest(Strict):
+    """``approve``; ``override`` with a ``value`` (0-100) and a comment; ``send_back`` with a
+    comment. ``expected_version`` is the item's version the moderator was shown."""
+
+    decision: ReviewDecision
+    expected_version: Annotated[int, Field(ge=0)]
+    value: Annotated[float | None, Field(ge=0, le=100)] = None
+    comment: Annotated[str, Field(max_length=MAX_COMMENT_LENGTH)] = ""
+
+
+class ReviewDecisionResponse(BaseModel):
+    review_id: str
+    status: ReviewStatus
+    version: int
+    audit_id: str
+
+
+class OverrideLabel(BaseModel):
+    """A moderator's override as a training label."""
+
+    participant_id: str
+    direction: str
+    competence: float = Field(description="the moderator's value")
+    model_competence: float
+    model_version: str
+    decided_at: dt.datetime
+    review_id: str
+
+
+class RefreshRequest(Strict):
+    """Whom to estimate; everyone with a record in the store when absent."""
+
+    participant_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+        Field(max_length=MAX_REFRESH_IDS),
+    ] = None
+
+
+class RefreshStatusOut(BaseModel):
+    state: str
+    participants: int
+    done: int
+    opened: int
+    refreshed: int
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None
+    model_version: str | None

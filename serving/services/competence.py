@@ -1,0 +1,114 @@
+"""Competence estimates on the live store with the served bundle.
+
+:meth:`models.competence.bundle.CompetenceBundle.estimate` runs the same feature code as training
+on the participant's own rows of the live snapshot, with the bundle's stored statistics; the
+rating features come from :func:`models.competence.rating_features.rating_frame` over the whole
+live snapshot (a rating is relative to everyone rated), computed once per snapshot generation. The
+previous estimate, which the ``large_change`` flag compares with, is the one stored last time.
+Serving never fits anything: it only calls ``estimate``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from features.schema import RATING_COLUMNS
+from footprint.columns import Columns as C
+from footprint.logs import get_logger
+from models.competence.columns import CompetenceColumns as CC
+from serving.bundles import LoadedBundle
+from serving.errors import NotFoundError, NotReadyError
+from serving.services.live import LiveFootprint
+from serving.tables import competence_estimates
+
+log = get_logger(__name__)
+
+BundleGetter = Callable[[], LoadedBundle[Any] | None]
+
+
+class CompetenceService:
+    """Estimates for some whole participants, as of the live snapshot's instant."""
+
+    def __init__(self, live: LiveFootprint, bundle: BundleGetter) -> None:
+        self.live = live
+        self._bundle = bundle
+        self._rating: tuple[int, pd.DataFrame] | None = None
+        self._rating_lock = threading.Lock()
+
+    def loaded(self) -> LoadedBundle[Any]:
+        """The bundle to use for one whole request.
+
+        Raises
+        ------
+        NotReadyError
+            No competence bundle is configured or loaded.
+        """
+        loaded = self._bundle()
+        if loaded is None:
+            raise NotReadyError(
+                "no competence model is loaded (set TALENT_COMPETENCE_BUNDLE; see /v1/admin/models)"
+            )
+        return loaded
+
+    def _rating_features(self, bundle: Any) -> pd.DataFrame | None:
+        if not set(RATING_COLUMNS) & set(bundle.model.features_):
+            return None
+        from models.competence.rating_features import rating_frame
+
+        generation, snapshot = self.live.snapshot()
+        cached = self._rating
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        with self._rating_lock:
+            cached = self._rating
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+            frame = rating_frame(snapshot, snapshot.as_of)
+            self._rating = (generation, frame)
+            return frame
+
+    def _previous(self, participant_ids: list[str]) -> pd.DataFrame:
+        t = competence_estimates
+        with self.live.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.participant_id, t.c.direction, t.c.competence).where(
+                    t.c.participant_id.in_(participant_ids)
+                )
+            ).all()
+        return pd.DataFrame(
+            [tuple(r) for r in rows], columns=[C.PARTICIPANT_ID, C.DIRECTION, CC.COMPETENCE]
+        )
+
+    def estimate(
+        self, participant_ids: list[str], *, evidence: bool = True
+    ) -> tuple[LoadedBundle[Any], pd.DataFrame]:
+        """The served bundle and its estimates (one row per participant and direction).
+
+        Raises
+        ------
+        NotReadyError
+            No bundle loaded.
+        NotFoundError
+            None of the participants is in the live store.
+        """
+        loaded = self.loaded()
+        bundle = loaded.bundle
+        _, snapshot = self.live.snapshot()
+        _, achievements, participants = self.live.participant_frames(participant_ids)
+        if participants.empty:
+            raise NotFoundError("no such participant in the store")
+        present = [str(p) for p in participants[C.PARTICIPANT_ID]]
+        frame = bundle.estimate(
+            achievements,
+            participants,
+            as_of=snapshot.as_of,
+            rating=self._rating_features(bundle),
+            previous=self._previous(present),
+            evidence=evidence,
+        )
+        return loaded, frame

@@ -1,0 +1,178 @@
+"""The live store as an in-memory snapshot, rebuilt when the store changes.
+
+Ratings and competence estimates are computed from snapshot frames, with the same library code as
+the CLI. Reading the whole store costs seconds on a large world, so one snapshot is kept until the
+store changes:
+
+- this process invalidates it explicitly after a push, an erasure or a moderation decision;
+- changes made by other processes (another worker, ``talent ingest``) are noticed through a cheap
+  fingerprint of the store, checked at most every ``check_seconds``.
+
+Everything cached downstream (rating results, rating features) is keyed by :attr:`generation`, so
+nothing built from an older snapshot is served after a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from footprint import tables as ft
+from footprint.columns import Columns as C
+from footprint.frames import Snapshot
+from footprint.logs import get_logger
+from footprint.snapshot import read_frames
+from footprint.store import Store
+from serving.tables import audit_log
+
+log = get_logger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC, as the store keeps every timestamp."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class _Built:
+    generation: int
+    snapshot: Snapshot
+    achievement_rows: dict[str, np.ndarray]
+    participant_rows: dict[str, np.ndarray]
+
+
+class LiveFootprint:
+    """One cached snapshot of the live store.
+
+    Parameters
+    ----------
+    store
+        The footprint store.
+    as_of
+        A fixed instant to read the store as of (a replayed or simulated world), or None for the
+        moment of each rebuild.
+    check_seconds
+        How often to look for changes made by other processes; 0 checks on every request.
+    """
+
+    def __init__(
+        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 5.0
+    ) -> None:
+        self.store = store
+        self.fixed_as_of = as_of
+        self._check_seconds = check_seconds
+        self._generation = 0
+        self._built: _Built | None = None
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._fingerprint: tuple[int, ...] | None = None
+        self._checked_at = 0.0
+
+    @property
+    def generation(self) -> int:
+        """Increases every time the store is known to have changed."""
+        return self._generation
+
+    def now(self) -> dt.datetime:
+        """The instant the store is read as of (fixed, or now)."""
+        return self.fixed_as_of or utc_now()
+
+    def invalidate(self) -> None:
+        """Forget the snapshot and everything built on it; the next request rebuilds."""
+        with self._lock:
+            self._generation += 1
+            self._built = None
+        log.info("live_snapshot_invalidated", generation=self._generation)
+
+    def _store_fingerprint(self) -> tuple[int, ...]:
+        b, h = ft.ingest_batches, ft.achievement_status_history
+        changed = (b.c.added + b.c.updated + b.c.merged + b.c.erased) > 0
+        with self.store.engine.connect() as conn:
+            return (
+                int(conn.execute(select(func.count()).select_from(b).where(changed)).scalar_one()),
+                int(conn.execute(select(func.coalesce(func.max(h.c.seq), 0))).scalar_one()),
+                int(conn.execute(select(func.count()).select_from(ft.erasure_log)).scalar_one()),
+                int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one()),
+            )
+
+    def check(self) -> int:
+        """Look for changes by other processes (at most every ``check_seconds``); returns the
+        current generation."""
+        now = time.monotonic()
+        if self._fingerprint is not None and now - self._checked_at < self._check_seconds:
+            return self._generation
+        fingerprint = self._store_fingerprint()
+        self._checked_at = now
+        if self._fingerprint is not None and fingerprint != self._fingerprint:
+            self.invalidate()
+        self._fingerprint = fingerprint
+        return self._generation
+
+    def _build(self) -> _Built:
+        built = self._built
+        generation = self.check()
+        if built is not None and built.generation == generation:
+            return built
+        with self._build_lock:
+            built = self._built
+            generation = self._generation
+            if built is not None and built.generation == generation:
+                return built
+            started = time.perf_counter()
+            as_of = self.now()
+            frames = read_frames(self.store, as_of)
+            snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"live@{as_of.isoformat()}")
+            built = _Built(
+                generation,
+                snapshot,
+                _row_index(snapshot.achievements),
+                _row_index(snapshot.participants),
+            )
+            with self._lock:
+                if self._generation == generation:
+                    self._built = built
+            log.info(
+                "live_snapshot_built",
+                generation=generation,
+                participants=len(snapshot.participants),
+                achievements=len(snapshot.achievements),
+                seconds=round(time.perf_counter() - started, 3),
+            )
+            return built
+
+    def snapshot(self) -> tuple[int, Snapshot]:
+        """The current generation and its snapshot."""
+        built = self._build()
+        return built.generation, built.snapshot
+
+    def participant_frames(
+        self, participant_ids: list[str]
+    ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+        """The generation and the snapshot rows (achievements, participants) of some whole
+        participants; ids not in the snapshot are left out."""
+        built = self._build()
+        snap = built.snapshot
+        ach = [built.achievement_rows.get(p) for p in participant_ids]
+        par = [built.participant_rows.get(p) for p in participant_ids]
+        ach_rows = np.concatenate([a for a in ach if a is not None] or [np.empty(0, np.int64)])
+        par_rows = np.concatenate([a for a in par if a is not None] or [np.empty(0, np.int64)])
+        return (
+            built.generation,
+            snap.achievements.iloc[np.sort(ach_rows)],
+            snap.participants.iloc[np.sort(par_rows)],
+        )
+
+
+def _row_index(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions of each participant in ``frame``, built once per snapshot so one
+    participant's rows are found without scanning the whole frame."""
+    if frame.empty:
+        return {}
+    groups = frame.groupby(frame[C.PARTICIPANT_ID].astype(object), sort=False).indices
+    return {str(k): np.asarray(v, dtype=np.int64) for k, v in groups.items()}

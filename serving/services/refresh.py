@@ -1,0 +1,106 @@
+"""Batch refresh of the competence review queue: estimate many participants and record them.
+
+The platform's requests record the estimates of the participants it asks about; this job fills
+the queue for everyone else (after a new model is switched in, or nightly). It runs in one
+background thread, in chunks, with the same ``estimate`` as a single request, and can be asked
+for its progress. One job at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import asdict, dataclass
+
+from footprint.columns import Columns as C
+from footprint.logs import get_logger
+from serving.errors import NotFoundError
+from serving.services.competence import CompetenceService
+from serving.services.live import utc_now
+from serving.services.reviews import purge_orphans, record_estimates
+
+log = get_logger(__name__)
+CHUNK = 2000
+
+
+@dataclass
+class RefreshStatus:
+    """Progress of the latest refresh job."""
+
+    state: str = "idle"  # idle, running, done, failed
+    participants: int = 0
+    done: int = 0
+    opened: int = 0
+    refreshed: int = 0
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    error: str | None = None
+    model_version: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class RefreshJob:
+    """Runs refreshes one at a time."""
+
+    def __init__(self, competence: CompetenceService) -> None:
+        self._competence = competence
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.status = RefreshStatus()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, participant_ids: list[str] | None = None, *, wait: bool = False) -> bool:
+        """Start a refresh of ``participant_ids`` (default: everyone with a record in the live
+        store). Returns False when one is already running. ``wait`` runs it in the caller's
+        thread."""
+        with self._lock:
+            if self.running:
+                return False
+            loaded = self._competence.loaded()  # NotReadyError before any thread starts
+            self.status = RefreshStatus(
+                state="running", started_at=utc_now(), model_version=loaded.version
+            )
+            if wait:
+                self._run(participant_ids)
+                return True
+            self._thread = threading.Thread(
+                target=self._run, args=(participant_ids,), name="competence-refresh", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def _run(self, participant_ids: list[str] | None) -> None:
+        status = self.status
+        try:
+            purge_orphans(self._competence.live.store)
+            if participant_ids is None:
+                _, snapshot = self._competence.live.snapshot()
+                participant_ids = sorted(
+                    snapshot.achievements[C.PARTICIPANT_ID].astype(object).unique()
+                )
+            status.participants = len(participant_ids)
+            for i in range(0, len(participant_ids), CHUNK):
+                chunk = list(participant_ids[i : i + CHUNK])
+                try:
+                    _, frame = self._competence.estimate(chunk, evidence=True)
+                except NotFoundError:  # none of this chunk is in the store (any more)
+                    status.done += len(chunk)
+                    continue
+                done = record_estimates(self._competence.live.store, frame, utc_now())
+                status.done += len(chunk)
+                status.opened += done.opened
+                status.refreshed += done.refreshed
+            status.state = "done"
+        except Exception as exc:  # the job reports its failure through its status
+            status.state = "failed"
+            status.error = f"{type(exc).__name__}: {exc}"
+            log.error("competence_refresh_failed", error=status.error)
+        finally:
+            status.finished_at = utc_now()
+            log.info("competence_refresh", **{k: v for k, v in status.as_dict().items()
+                                              if k in ("state", "participants", "opened")})
