@@ -102,5 +102,11 @@ class RefreshJob:
             log.error("competence_refresh_failed", error=status.error)
         finally:
             status.finished_at = utc_now()
-            log.info("competence_refresh", **{k: v for k, v in status.as_dict().items()
-                                              if k in ("state", "participants", "opened")})
+            log.info(
+                "competence_refresh",
+                **{
+                    k: v
+                    for k, v in status.as_dict().items()
+                    if k in ("state", "participants", "opened")
+                },
+            )

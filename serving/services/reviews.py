@@ -319,9 +319,7 @@ def decide_review(
     if decision is not ReviewDecision.OVERRIDE and value is not None:
         raise InvalidInputError("only an override takes a value", ("body", "value"))
     if decision is not ReviewDecision.APPROVE and not comment:
-        raise InvalidInputError(
-            f"{decision.value} needs a comment saying why", ("body", "comment")
-        )
+        raise InvalidInputError(f"{decision.value} needs a comment saying why", ("body", "comment"))
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rv = competence_reviews
     target = DECISION_STATUS[decision]

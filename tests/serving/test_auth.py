@@ -49,6 +49,9 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/moderation/logout"): None,
     ("GET", "/moderation/"): {M, A},
     ("GET", "/moderation/audit"): {M, A},
+    ("GET", "/moderation/competence"): {M, A},
+    ("GET", "/moderation/competence/{review_id}"): {M, A},
+    ("POST", "/moderation/competence/{review_id}"): {M, A},
     ("GET", "/moderation/achievements/{achievement_id}"): {M, A},
     ("POST", "/moderation/achievements/{achievement_id}"): {M, A},
 }
@@ -82,6 +85,11 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/participants/{participant_id}/competence"): {
         "url": "/v1/participants/p1/competence"},
     ("GET", "/v1/moderation/competence/{review_id}"): {"url": "/v1/moderation/competence/nope"},
+    ("GET", "/moderation/competence/{review_id}"): {"url": "/moderation/competence/nope"},
+    ("POST", "/moderation/competence/{review_id}"): {
+        "url": "/moderation/competence/nope",
+        "data": {"decision": "approve", "expected_version": "1"},
+    },
     ("POST", "/v1/moderation/competence/{review_id}/decision"): {
         "url": "/v1/moderation/competence/nope/decision",
         "json": {"decision": "approve", "expected_version": 1},
@@ -92,6 +100,8 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 ALLOWED_STATUS = {
+    ("GET", "/moderation/competence/{review_id}"): 404,
+    ("POST", "/moderation/competence/{review_id}"): 404,
     # the matrix's service has no competence bundle: 503 says so after the role check
     ("GET", "/v1/participants/{participant_id}/competence"): 503,
     ("POST", "/v1/admin/competence/refresh"): 503,

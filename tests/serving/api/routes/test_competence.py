@@ -278,3 +278,33 @@ def test_a_watched_folder_switches_to_the_newly_promoted_bundle(
             time.sleep(0.05)
         assert models()["version"] == "tiny-2"
 
+
+
+def test_competence_review_in_the_pages(world: TestClient) -> None:
+    import re
+
+    from serving.core.config import DEV_TOKENS
+
+    _refresh(world)
+    r = world.post("/moderation/login", data={"token": DEV_TOKENS[Role.MODERATOR]},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    queue = world.get("/moderation/competence")
+    assert queue.status_code == 200 and "Оценки компетенций на проверке" in queue.text
+    link = re.search(r'href="(/moderation/competence/[^"]+)"', queue.text)
+    assert link is not None
+    page = world.get(link.group(1))
+    assert "Почему на проверке" in page.text and "Достижения, повлиявшие на оценку" in page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    r = world.post(link.group(1), data=hidden | {"decision": "override", "value": "55",
+                                                 "comment": ""})
+    assert r.status_code == 422 and "укажите значение" in r.text
+    r = world.post(link.group(1), data=hidden | {"decision": "override", "value": "55,5",
+                                                 "comment": "проверено по дипломам"},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    stale = world.post(link.group(1), data=hidden | {"decision": "approve"})
+    assert stale.status_code == 409 and "ваше решение не сохранено" in stale.text
+    labels = world.get("/v1/moderation/competence-overrides", headers=ADMIN).json()
+    assert [x["competence"] for x in labels] == [55.5]
+    assert "исправление оценки" in world.get("/moderation/audit").text
