@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from footprint.errors import TalentError
 
 
@@ -20,9 +22,9 @@ class ConflictError(ServingError):
     ``current`` carries what the item looks like now, so the caller can show it and retry.
     """
 
-    def __init__(self, message: str, current: dict[str, object] | None = None) -> None:
+    def __init__(self, message: str, current: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
-        self.current = current or {}
+        self.current = dict(current or {})
 
 
 class InvalidInputError(ServingError):

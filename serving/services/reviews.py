@@ -175,7 +175,7 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
                         direction=key[1],
                         status=ReviewStatus.OPEN.value,
                         version=1,
-                        previous_competence=_previous_of(flags, values["competence"]),
+                        previous_competence=_previous_of(flags, float(r[CC.COMPETENCE])),
                         created_at=now,
                         **values,
                     )

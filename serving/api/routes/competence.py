@@ -58,7 +58,9 @@ from serving.tables import competence_reviews
 router = APIRouter(prefix="/v1")
 
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-NOT_READY = {503: {"model": Message, "description": "no competence model loaded"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Message, "description": "no competence model loaded"}
+}
 
 
 def _latest_decisions(store: Any, participant_id: str) -> dict[str, Moderation]:

@@ -4,7 +4,7 @@ its explanation, and what-ifs. Every role may read it."""
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
@@ -33,7 +33,9 @@ SeasonQuery = Annotated[
 ]
 ViewQuery = Annotated[View, Query(description="official, or provisional (pending counted)")]
 ParticipantPath = Annotated[str, Path(pattern=ID_PATTERN, examples=["p0001234"])]
-NOT_FOUND = {404: {"model": Message, "description": "participant not in the store"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "participant not in the store"}
+}
 
 
 def _result(rating: RatingService, season: str | None, view: View) -> RatingResult:
