@@ -76,3 +76,15 @@ def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str
         # the audit keeps the decision, and no participant id
         row = conn.execute(text("SELECT * FROM serving_audit_log")).one()
     assert owner not in " ".join(str(v) for v in row)
+
+
+def test_the_audit_log_refuses_updates_and_deletes(moderated: tuple[Store, str]) -> None:
+    store, aid = moderated
+    decide_achievement(store, aid, AchievementDecision.VERIFY, expected_version=0, comment="ok",
+                       principal=Principal("m", Role.MODERATOR))
+    for sql in ("UPDATE serving_audit_log SET comment = 'changed'",
+                "DELETE FROM serving_audit_log"):
+        with pytest.raises(Exception, match="append-only"), store.transaction() as conn:
+            conn.execute(text(sql))
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT comment FROM serving_audit_log")).scalar_one() == "ok"
