@@ -71,7 +71,6 @@ from models.recommend.planner import (
 )
 from models.recommend.popular import PopularRecommender
 from models.recommend.profile import direction_profile, item_directions
-from models.recommend.projection import plan_catalog, source_index
 from training.simworld import SimWorld
 
 log = get_logger(__name__)
@@ -196,8 +195,7 @@ def popular_plan(planner: Planner, popular: PopularRecommender, participant_id: 
     first)."""
     data = planner.dataset
     assert data.as_of is not None
-    pc = plan_catalog(data, data.as_of, horizon, project=constraints.project)
-    src = source_index(pc, data)
+    pc, src = planner.catalog(data.as_of, horizon, constraints.project)
     d = data.directions.index(goal.direction)
     cand = plan_candidates(data, pc, src, int(data.rows([participant_id])[0]), d, data.as_of,
                        planner.rules.model_copy(update={"online_only": constraints.online_only,

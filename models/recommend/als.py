@@ -6,6 +6,7 @@ editions learned. Uses the ``implicit`` package with one BLAS thread (as it asks
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -35,11 +36,15 @@ class ALSRecommender(Recommender[ALSConfig]):
 
     def _fit(self, dataset: RecommendDataset) -> None:
         cfg = self.config
-        model = AlternatingLeastSquares(
-            factors=cfg.factors, regularization=cfg.regularization, alpha=cfg.alpha,
-            iterations=cfg.iterations, random_state=cfg.seed, num_threads=1,
-        )
-        with threadpool_limits(1, "blas"):
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            # implicit warns about any multi-threaded BLAS it can see when the model is made,
+            # even one limited for the fit below
+            warnings.filterwarnings("ignore", message="OpenBLAS is configured",
+                                    category=RuntimeWarning)
+            model = AlternatingLeastSquares(
+                factors=cfg.factors, regularization=cfg.regularization, alpha=cfg.alpha,
+                iterations=cfg.iterations, random_state=cfg.seed, num_threads=1,
+            )
             model.fit(dataset.interactions.astype(np.float32).tocsr(), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -95,12 +96,16 @@ class Catalog:
         deadline_ok = np.isnat(self.deadline) | (self.deadline >= t)
         return np.flatnonzero(pub & not_started & deadline_ok & ~self.nested)
 
-    def feeders(self) -> dict[int, np.ndarray]:
-        """Selection stages feeding each activity (activity -> feeding activity indices)."""
+    @cached_property
+    def _feeders(self) -> dict[int, np.ndarray]:
         out: dict[int, list[int]] = {}
         for f, t in zip(self.selection_from.tolist(), self.selection_to.tolist(), strict=True):
             out.setdefault(t, []).append(f)
         return {k: np.array(v) for k, v in out.items()}
+
+    def feeders(self) -> dict[int, np.ndarray]:
+        """Selection stages feeding each activity (activity -> feeding activity indices)."""
+        return self._feeders
 
 
 @dataclass(frozen=True)
@@ -210,14 +215,14 @@ class RecommendDataset:
         inter_pid = interactions[C.PARTICIPANT_ID].astype("object").to_numpy()
         known = (participants[C.PARTICIPANT_ID].astype("object").to_numpy()
                  if participants is not None else np.array([], dtype=object))
-        pids = pd.Index(np.unique(np.concatenate([known, inter_pid])))
+        pids = pd.Index(np.unique(np.concatenate([known, inter_pid])), dtype=object)
         inter_item = interactions[R.ITEM_ID].astype("object").to_numpy()
         if catalog is None:
-            item_ids = pd.Index(np.unique(inter_item))
+            item_ids = pd.Index(np.unique(inter_item), dtype=object)
             cat = _undated_catalog(item_ids, len(dirs))
         else:
             series = catalog[C.SERIES_ID].astype("object").to_numpy()
-            item_ids = pd.Index(np.unique(np.concatenate([series, inter_item])))
+            item_ids = pd.Index(np.unique(np.concatenate([series, inter_item])), dtype=object)
             cat = _catalog(catalog, activity_directions, edges, item_ids, dirs)
         rows = pids.get_indexer(inter_pid)
         cols = item_ids.get_indexer(inter_item)
@@ -276,7 +281,7 @@ def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
 def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | None,
              item_ids: pd.Index, dirs: tuple[str, ...]) -> Catalog:
     acts = acts.sort_values(C.ACTIVITY_ID, kind="stable").reset_index(drop=True)
-    ids = pd.Index(acts[C.ACTIVITY_ID].astype("object").to_numpy())
+    ids = pd.Index(acts[C.ACTIVITY_ID].astype("object").to_numpy(), dtype=object)
     weights = np.zeros((len(ids), len(dirs)))
     if ad is not None and len(ad):
         r = ids.get_indexer(ad[C.ACTIVITY_ID].astype("object"))

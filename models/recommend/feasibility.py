@@ -63,8 +63,8 @@ class FeasibilityRules(BaseModel):
     participant without a result may still have qualified (conditional)."""
     online_only: bool = False
     regions: tuple[str, ...] | None = None
-    """When set, offline activities must be in one of these regions (the participant's own region
-    is not added automatically)."""
+    """When set, offline activities must be in one of these regions (this replaces the
+    own-region and travel-level rule; the participant's own region is not added)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ def _travel_mask(
 ) -> np.ndarray:
     codes = [LEVELS.index(lv.value) for lv in rules.travel_levels]
     return np.isin(dataset.catalog.level[acts], codes)
+
+
+_LAST: dict[str, tuple[tuple[object, ...], Feasibility]] = {}
 
 
 def feasible(
@@ -105,11 +108,22 @@ def feasible(
         Filter parameters.
     """
     rules = rules or FeasibilityRules()
+    # the pipeline and a re-ranker's features ask for the same batch in a row: keep the last one
+    key = (id(dataset), rows.tobytes(), acts.tobytes(), as_of, rules)
+    last = _LAST.get("batch")
+    if last is not None and last[0] == key:
+        return last[1]
+    out = _feasible(dataset, rows, acts, as_of, rules)
+    _LAST["batch"] = (key, out)
+    return out
+
+
+def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+              as_of: dt.datetime | None, rules: FeasibilityRules) -> Feasibility:
     cat = dataset.catalog
     n, m = len(rows), len(acts)
-    ok = np.ones((n, m), bool)
-    open_now = np.isin(acts, cat.open_at(as_of))
-    ok &= open_now[None, :]
+    open_set = cat.open_at(as_of)
+    ok = np.broadcast_to(np.isin(acts, open_set)[None, :], (n, m)).copy()
     known = rows >= 0
     safe = np.where(known, rows, 0)
     grade = np.where(known, dataset.grade[safe], np.nan)
@@ -124,48 +138,68 @@ def feasible(
         travel = _travel_mask(dataset, acts, rules)[None, :]
         allowed = same | travel
         if rules.regions is not None:
-            allowed &= np.isin(act_region, list(rules.regions))[None, :]
+            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :],
+                                      same.shape)
         if rules.online_only:
             allowed = np.zeros_like(allowed)
         ok &= ~offline[None, :] | allowed
-    taken = dataset.taken[safe][:, acts].toarray() > 0
-    taken[~known] = False
-    ok &= ~taken
-    conditional = np.zeros((n, m), bool)
     feeders = cat.feeders()
+    chain = sorted({int(f) for a in acts.tolist() if a in feeders for f in _upstream(a, feeders)})
+    cols = np.unique(np.r_[acts, np.array(chain, dtype=np.int64)]).astype(np.int64)
+    taken_rows = dataset.taken[safe]
+    dense = taken_rows[:, cols].toarray()
+    dense[~known] = 0
+    col_of = {int(c): j for j, c in enumerate(cols.tolist())}
+    ok &= dense[:, [col_of[int(a)] for a in acts.tolist()]] <= 0
+    conditional = np.zeros((n, m), bool)
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j, a in enumerate(acts.tolist()):
         if a in feeders:
-            qual, maybe = _selection_state(dataset, safe, known, a, feeders, as_of, rules, 0)
+            qual, maybe = _selection_state(dataset, dense, col_of, a, feeders, as_of, rules,
+                                           open_set, memo, 0)
             cond = maybe & ~qual
             ok[:, j] &= qual | (cond if rules.include_conditional else False)
             conditional[:, j] = cond & ok[:, j]
     return Feasibility(ok, conditional)
 
 
+def _upstream(act: int, feeders: dict[int, np.ndarray], depth: int = 0) -> list[int]:
+    out: list[int] = []
+    for f in feeders.get(act, np.zeros(0, np.int64)).tolist():
+        out.append(int(f))
+        if depth < 5:
+            out += _upstream(int(f), feeders, depth + 1)
+    return out
+
+
 def _selection_state(
-    dataset: RecommendDataset, rows: np.ndarray, known: np.ndarray, act: int,
+    dataset: RecommendDataset, dense: np.ndarray, col_of: dict[int, int], act: int,
     feeders: dict[int, np.ndarray], as_of: dt.datetime | None, rules: FeasibilityRules,
-    depth: int,
+    open_set: np.ndarray, memo: dict[int, tuple[np.ndarray, np.ndarray]], depth: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(qualified, may still qualify) for entering ``act``, per participant row."""
+    if act in memo:
+        return memo[act]
     cat = dataset.catalog
-    qualified = np.zeros(len(rows), bool)
-    maybe = np.zeros(len(rows), bool)
+    n = dense.shape[0]
+    qualified = np.zeros(n, bool)
+    maybe = np.zeros(n, bool)
     t = as_micros(as_of) if as_of is not None else None
     lag = np.timedelta64(rules.result_lag_days, "D")
     for f in feeders.get(act, np.zeros(0, np.int64)).tolist():
-        value = dataset.taken[rows][:, [f]].toarray()[:, 0]
-        value[~known] = 0
+        value = dense[:, col_of[int(f)]]
         qualified |= np.isin(value, _QUALIFYING_VALUES)
         has_result = value > 0
         end = cat.end[f]
         pending = t is None or np.isnat(end) or t <= end + lag
         if f in feeders and depth < 5:
             # the feeding stage is itself a selection stage: one may still get into it
-            q2, m2 = _selection_state(dataset, rows, known, f, feeders, as_of, rules, depth + 1)
+            q2, m2 = _selection_state(dataset, dense, col_of, f, feeders, as_of, rules,
+                                      open_set, memo, depth + 1)
             enter_f = q2 | m2
         else:
-            enter_f = np.ones(len(rows), bool)
-        still_open = bool(np.isin(f, cat.open_at(as_of)))
+            enter_f = np.ones(n, bool)
+        still_open = bool(np.isin(f, open_set))
         maybe |= ~has_result & enter_f & (still_open | pending)
+    memo[act] = (qualified, maybe)
     return qualified, maybe

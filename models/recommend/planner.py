@@ -159,6 +159,17 @@ class Planner:
     rating: RatingResult | None = None
     reference_rating: RatingResult | None = None
     rules: FeasibilityRules = field(default_factory=FeasibilityRules)
+    _catalogs: dict[tuple[object, ...], tuple[PlanCatalog, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def catalog(self, as_of: dt.datetime, horizon: dt.datetime,
+                project: bool) -> tuple[PlanCatalog, np.ndarray]:
+        """The plan catalogue and its source editions (the same for every participant: cached)."""
+        key = (as_of, horizon, project)
+        if key not in self._catalogs:
+            pc = plan_catalog(self.dataset, as_of, horizon, project=project)
+            self._catalogs[key] = (pc, source_index(pc, self.dataset))
+        return self._catalogs[key]
 
 
 @dataclass
@@ -281,8 +292,7 @@ def plan(
     season = season_start_year(as_of.date())
     horizon = horizon or dt.datetime.combine(season_bounds(season)[1], dt.time(23, 59))
     d = data.directions.index(goal.direction)
-    pc = plan_catalog(data, as_of, horizon, project=cons.project)
-    src = source_index(pc, data)
+    pc, src = planner.catalog(as_of, horizon, cons.project)
     row = int(data.rows([participant_id])[0])
     rules = planner.rules.model_copy(update={"online_only": cons.online_only,
                                              "regions": cons.regions})
@@ -389,17 +399,17 @@ def plan_candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, ro
         region = data.region[row] if row >= 0 else None
         travel = np.isin(cat.level[s], [LEVELS.index(lv.value) for lv in rules.travel_levels])
         place_ok = ~cat.offline[s] | ((region is not None) & (cat.region[s] == region)) | travel
+        if rules.regions is not None:
+            place_ok = ~cat.offline[s] | np.isin(cat.region[s], list(rules.regions))
         if rules.online_only:
             place_ok = ~cat.offline[s]
-        if rules.regions is not None:
-            place_ok &= ~cat.offline[s] | np.isin(cat.region[s], list(rules.regions))
         ok[proj] = g_ok & place_ok
         cond[proj] = ok[proj] & np.array([len(pc.feeders[i]) > 0 for i in proj])
     ok &= cat.weights[src, d] >= cons.min_weight
     idx = np.flatnonzero(ok)
     idx = idx[np.lexsort((pc.ids[idx].astype(str), pc.start[idx]))]
-    chain = np.array([len(pc.feeders[i]) > 0 or any(i in pc.feeders[j] for j in idx)
-                      for i in idx], dtype=bool)
+    feeding = {int(f) for j in idx.tolist() for f in pc.feeders[j].tolist()}
+    chain = np.array([len(pc.feeders[i]) > 0 or i in feeding for i in idx.tolist()], dtype=bool)
     return Candidates(idx=idx, start=pc.start[idx], end=pc.end[idx],
                  months=[months_touched(pc.start[i], pc.end[i]) for i in idx], value=np.zeros(0),
                  feeders=[pc.feeders[i] for i in idx], conditional=cond[idx],

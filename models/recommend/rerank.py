@@ -144,12 +144,26 @@ def candidate_features(
         put(declared @ cat.weights[acts].T)
     else:
         put(0.0)
-    size = last_edition_size(dataset)[np.maximum(items, 0)]
+    size = _edition_sizes(dataset)[np.maximum(items, 0)]
     size = np.where(items >= 0, size, np.nan)
     put(np.log1p(size)[None, :])
     put(_group_share(dataset, acts, np.nan_to_num(size, nan=float(np.nanmedian(size))
                                                   if np.isfinite(size).any() else 1.0), ok))
     return feats, cand, ok
+
+
+_SIZES: dict[int, tuple[RecommendDataset, np.ndarray]] = {}
+
+
+def _edition_sizes(dataset: RecommendDataset) -> np.ndarray:
+    """:func:`last_edition_size`, computed once per dataset (it scans every record)."""
+    hit = _SIZES.get(id(dataset))
+    if hit is None or hit[0] is not dataset:
+        if len(_SIZES) > 16:
+            _SIZES.clear()
+        hit = (dataset, last_edition_size(dataset))
+        _SIZES[id(dataset)] = hit
+    return hit[1]
 
 
 def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
@@ -223,7 +237,9 @@ class RerankRecommender(Recommender[RerankConfig]):
         n, m = cand.shape
         out = np.full((n, m), NOT_CANDIDATE)
         if cand.any():
-            out[cand] = self.booster_.predict(feats[cand])
+            x = feats[cand]
+            # a single participant's few dozen rows: threads cost more than they save
+            out[cand] = self.booster_.predict(x, num_threads=1 if len(x) < 5_000 else 0)
         # rows without any candidate (nothing feasible) have no opinion
         out[~cand.any(axis=1)] = np.nan
         return out
