@@ -1,0 +1,71 @@
+"""``talent evaluate recommend``, ``talent recommend`` and ``talent plan`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from footprint.simulate import SimulationConfig
+from footprint.snapshot import write_snapshot
+from tests.models.recommend.conftest import tiny_log
+from training.simworld import simulate_world
+
+runner = CliRunner()
+FRAMES = ("participants", "activities", "activity_directions", "activity_edges", "achievements")
+
+
+@pytest.fixture(scope="module")
+def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    world = simulate_world(SimulationConfig(participants=800, seasons=3, seed=8))
+    snap = world.snapshot
+    root = tmp_path_factory.mktemp("snapshots")
+    path = write_snapshot({n: getattr(snap, n) for n in FRAMES}, snap.as_of, root)
+    active = snap.achievements["participant_id"].astype(str).value_counts().index[0]
+    return path, active
+
+
+def test_evaluate_any_interaction_log(tmp_path: Path) -> None:
+    log = tiny_log(np.random.default_rng(1))
+    log["ts"] = np.arange(len(log))
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["evaluate", "recommend", "--interactions", str(path),
+                                 "--user-col", "user", "--item-col", "item", "--time-col", "ts",
+                                 "--output", str(out), "--no-mlflow"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text("utf-8"))
+    assert set(data["table"]) == {"popular", "als", "ease"}
+    assert "ndcg@10" in data["table"]["ease"]
+
+
+def test_evaluate_refuses_a_missing_column(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    tiny_log(np.random.default_rng(1)).to_csv(path, index=False)
+    result = runner.invoke(app, ["evaluate", "recommend", "--interactions", str(path),
+                                 "--user-col", "user", "--item-col", "nope", "--no-mlflow"])
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_recommend_and_plan(snapshot_dir: tuple[Path, str]) -> None:
+    path, pid = snapshot_dir
+    result = runner.invoke(app, ["recommend", pid, "--snapshot", str(path), "--as-of",
+                                 "2024-10-01", "--k", "3", "--model", "popular_direction",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert 1 <= len(rows) <= 3
+    assert rows[0]["participant_id"] == pid and rows[0]["reason_codes"]
+    result = runner.invoke(app, ["plan", pid, "--goal", "python:prize_winner", "--snapshot",
+                                 str(path), "--as-of", "2024-09-01", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output[result.output.index("{"):])
+    assert plan["participant_id"] == pid and plan["goal"]["diploma"] == "prize_winner"
+    result = runner.invoke(app, ["plan", pid, "--goal", "python", "--snapshot", str(path)])
+    assert result.exit_code == 2
