@@ -4,6 +4,7 @@ Plus the session cookie's own checks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from fastapi.testclient import TestClient
 from serving.api.deps import PageGuard, RoleGuard
 from serving.auth import Authenticator, Role
 from serving.core.config import TokenEntry, token_sha256
-from tests.serving.conftest import bearer
+from serving.main import create_app
+from tests.serving.conftest import bearer, push, settings_for, world_records
 
 P, M, D, A = Role.PLATFORM, Role.MODERATOR, Role.DATA_SCIENTIST, Role.ADMIN
 EVERYONE = {P, M, D, A}
@@ -143,6 +145,17 @@ def test_every_route_declares_the_expected_roles(client: TestClient) -> None:
         assert (set(roles) if roles is not None else None) == expected, key
 
 
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One world for the whole matrix: every sample request leaves it as it was (decisions name
+    a stale version, the erasure an unknown id, the push repeats a stored edge)."""
+    settings = settings_for(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'talent.db'}")
+    with TestClient(create_app(settings)) as client:
+        for entity, records in world_records().items():
+            assert push(client, entity, records).status_code == 200
+        yield client
+
+
 def _pending_id(client: TestClient) -> str:
     r = client.get("/v1/moderation/achievements", headers=bearer(A))
     return str(r.json()["items"][0]["achievement_id"])
@@ -150,7 +163,8 @@ def _pending_id(client: TestClient) -> str:
 
 @pytest.mark.parametrize("key", [k for k, v in MATRIX.items() if v is not None],
                          ids=lambda k: f"{k[0]} {k[1]}")
-def test_route_role_matrix(world: TestClient, key: tuple[str, str]) -> None:
+def test_route_role_matrix(shared_world: TestClient, key: tuple[str, str]) -> None:
+    world = shared_world
     method, template = key
     sample = dict(SAMPLES.get(key, {"url": template}))
     sample["url"] = sample["url"].replace("{aid}", _pending_id(world))
