@@ -62,10 +62,10 @@ class SimSplitConfig(BaseModel):
     decision_offsets_days: tuple[int, ...] = (426, 365, 304)
     """Re-ranker training points, days before each cut-off (about 14, 12 and 10 months: their
     open activities have ended, so the choices are fully recorded by the cut-off)."""
-    k: int = Field(10, ge=1)
-    max_queries: int = Field(20_000, ge=1)
+    k: int = Field(default=10, ge=1)
+    max_queries: int = Field(default=20_000, ge=1)
     """Participants with a choice sampled per cut-off (seeded)."""
-    ability_sample: int = Field(20_000, ge=100)
+    ability_sample: int = Field(default=20_000, ge=100)
     seed: int = 0
     models: tuple[str, ...] = SIM_MODELS
     als: ALSConfig = ALSConfig()
@@ -78,8 +78,8 @@ class LogSplitConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    test_share: float = Field(0.2, gt=0, lt=1)
-    k: int = Field(10, ge=1)
+    test_share: float = Field(default=0.2, gt=0, lt=1)
+    k: int = Field(default=10, ge=1)
     seed: int = 0
     models: tuple[str, ...] = LOG_MODELS
     als: ALSConfig = ALSConfig(factors=64, regularization=0.1, alpha=5.0, iterations=20)

@@ -84,10 +84,10 @@ class TrajectoryEvalConfig(BaseModel):
 
     plan_at: dt.datetime | None = None
     """A truth checkpoint (1 Sep, 1 Dec or 1 Mar); 1 September of the last season when None."""
-    participants: int = Field(500, ge=1)
+    participants: int = Field(default=500, ge=1)
     diploma: str = "prize_winner"
     seed: int = 0
-    ability_sample: int = Field(20_000, ge=100)
+    ability_sample: int = Field(default=20_000, ge=100)
     constraints: PlanConstraints = PlanConstraints()
 
 

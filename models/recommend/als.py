@@ -20,11 +20,11 @@ from models.recommend.mapping import model_items, model_rows
 
 
 class ALSConfig(RecommenderConfig):
-    factors: int = Field(64, ge=1, le=1024)
-    regularization: float = Field(0.05, ge=0)
-    alpha: float = Field(10.0, gt=0)
+    factors: int = Field(default=64, ge=1, le=1024)
+    regularization: float = Field(default=0.05, ge=0)
+    alpha: float = Field(default=10.0, gt=0)
     """Confidence = 1 + alpha x weight."""
-    iterations: int = Field(15, ge=1, le=200)
+    iterations: int = Field(default=15, ge=1, le=200)
     seed: int = 0
 
 

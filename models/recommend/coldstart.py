@@ -33,9 +33,9 @@ N_GRADES = 13
 
 
 class ColdStartConfig(RecommenderConfig):
-    region_weight: float = Field(0.5, ge=0)
-    interest_weight: float = Field(1.5, ge=0)
-    entry_weight: float = Field(0.7, ge=0)
+    region_weight: float = Field(default=0.5, ge=0)
+    interest_weight: float = Field(default=1.5, ge=0)
+    entry_weight: float = Field(default=0.7, ge=0)
 
 
 def entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:

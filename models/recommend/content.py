@@ -29,12 +29,12 @@ from models.recommend.reasons import Reason, direction_title, main_direction, re
 
 
 class ContentConfig(RecommenderConfig):
-    target_success: float = Field(0.6, gt=0, lt=1)
-    width: float = Field(0.25, gt=0)
-    stretch_weight: float = Field(1.0, ge=0)
-    interest_floor: float = Field(0.05, gt=0)
-    region_bonus: float = Field(1.0, ge=0)
-    popularity_weight: float = Field(0.3, ge=0)
+    target_success: float = Field(default=0.6, gt=0, lt=1)
+    width: float = Field(default=0.25, gt=0)
+    stretch_weight: float = Field(default=1.0, ge=0)
+    interest_floor: float = Field(default=0.05, gt=0)
+    region_bonus: float = Field(default=1.0, ge=0)
+    popularity_weight: float = Field(default=0.3, ge=0)
 
 
 def success_matrix(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ class FeasibilityRules(BaseModel):
     """Offline activities of these levels are open to participants from any region."""
     include_conditional: bool = True
     """Show stages one may still qualify for (marked conditional) rather than hiding them."""
-    result_lag_days: int = Field(14, ge=0)
+    result_lag_days: int = Field(default=14, ge=0)
     """After a feeding stage ends, results may take this long to be recorded: until then a
     participant without a result may still have qualified (conditional)."""
     online_only: bool = False

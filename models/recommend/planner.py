@@ -56,7 +56,7 @@ class Goal(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     direction: str
-    competence: float | None = Field(None, ge=0, le=100)
+    competence: float | None = Field(default=None, ge=0, le=100)
     diploma: str | None = None
 
     @model_validator(mode="after")
@@ -91,17 +91,17 @@ class PlanConstraints(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    monthly_cap: int = Field(2, ge=1, le=10)
+    monthly_cap: int = Field(default=2, ge=1, le=10)
     """Steps that may touch one calendar month."""
-    max_steps: int = Field(8, ge=1, le=20)
+    max_steps: int = Field(default=8, ge=1, le=20)
     online_only: bool = False
     regions: tuple[str, ...] | None = None
     project: bool = True
     """Include projected editions of recurring series."""
-    beam_width: int = Field(12, ge=1, le=200)
-    step_cost: float = Field(0.15, ge=0)
+    beam_width: int = Field(default=12, ge=1, le=200)
+    step_cost: float = Field(default=0.15, ge=0)
     """Value units a step must add to be worth its time."""
-    min_weight: float = Field(0.3, gt=0, le=1)
+    min_weight: float = Field(default=0.3, gt=0, le=1)
     """Weight of the goal direction an activity needs to be a candidate."""
 
 

@@ -48,12 +48,12 @@ NOT_CANDIDATE = -1e9
 
 
 class RerankConfig(RecommenderConfig):
-    candidates_per_model: int = Field(30, ge=1)
-    n_estimators: int = Field(200, ge=1)
-    learning_rate: float = Field(0.05, gt=0)
-    num_leaves: int = Field(31, ge=2)
-    min_child_samples: int = Field(50, ge=1)
-    max_groups: int = Field(40_000, ge=10)
+    candidates_per_model: int = Field(default=30, ge=1)
+    n_estimators: int = Field(default=200, ge=1)
+    learning_rate: float = Field(default=0.05, gt=0)
+    num_leaves: int = Field(default=31, ge=2)
+    min_child_samples: int = Field(default=50, ge=1)
+    max_groups: int = Field(default=40_000, ge=10)
     """Decision-point participants (with a choice among the candidates) sampled for training."""
     seed: int = 0
     als: ALSConfig = ALSConfig()
