@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from footprint.directions import directions
 from footprint.enums import RU_LABELS
+from models.competence.config import load_bands
 from serving.api.deps import (
     SESSION_COOKIE,
     MetricsDep,
@@ -63,6 +64,8 @@ REVIEW_STATUS_LABELS = {
     ReviewStatus.SENT_BACK: "возвращено аналитикам",
 }
 DIRECTION_TITLES = {d.code: d.title_ru for d in directions()}
+# the shipped bands' titles; a bundle trained with other bands shows its codes as they are
+LEVEL_TITLES = {b.code: b.title_ru for b in load_bands().band}
 
 
 def _ru_datetime(value: dt.datetime | None) -> str:
@@ -81,6 +84,7 @@ templates.env.globals["label"] = lambda code: (
 )
 templates.env.globals["review_status"] = lambda code: REVIEW_STATUS_LABELS.get(code, code)
 templates.env.globals["direction_title"] = lambda code: DIRECTION_TITLES.get(code, code)
+templates.env.globals["level_title"] = lambda code: LEVEL_TITLES.get(code, code)
 templates.env.globals["action_label"] = lambda code: ACTION_LABELS.get(code, code)
 
 
