@@ -15,6 +15,8 @@ Sections:
   time), all ratings as interactions, seen items excluded;
 * ``speed``: top-10 for one participant (median over a sample, feasibility included), a
   trajectory (median), and all participants in batch;
+* ``oracle``: NDCG@10 of the simulator's own choice probabilities on the same split (a ceiling
+  for any model; needs ``--world``);
 * ``trajectories``: plan audit (violations) and goal reached when following the plan vs the
   popular baseline, in the replay of the simulator's result model (needs ``--world``).
 """
@@ -163,19 +165,125 @@ def trajectories(sim: object, args: argparse.Namespace) -> dict[str, float]:
     return report.table
 
 
+def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
+    """NDCG@10 of the simulator's own choice model, to see how much any model could reach.
+
+    Scores each open, feasible edition by the simulator's probability of picking it: kind demand
+    x interest in the edition's direction x (0.75 x its size share among local editions of its
+    kind and direction + 0.25 x its travel-weighted size share among all of them) x the chance
+    of accepting it given the fit of ability and difficulty; olympiad first stages by the
+    interest-driven entry chance. It uses hidden truth (interests, sizes, difficulties), so it is
+    a ceiling for models, not a model.
+    """
+    from features.cutoff import snapshot_at
+    from footprint.simulate.catalog import OLYMPIAD_GRADES
+    from footprint.simulate.choices import (
+        FIT_FLOOR,
+        FIT_WIDTH,
+        LOCAL_SHARE,
+        OLYMPIAD_INTEREST_POWER,
+        OLYMPIAD_MAX_P,
+        TRAVEL_BY_LEVEL,
+    )
+    from footprint.simulate.kinds import FREE_KINDS, KIND_SPECS, KINDS
+    from footprint.simulate.population import REGION_CODES
+    from models.recommend.dataset import dataset_from_snapshot
+    from models.recommend.feasibility import feasible
+    from training.recommend import default_cutoffs
+    from training.recommend_metrics import ranking_metrics
+    from training.recommend_split import open_choices
+
+    world = sim.world  # type: ignore[attr-defined]
+    acts = sim.acts  # type: ignore[attr-defined]
+    pop = world.pop
+    act_pos = {a: i for i, a in enumerate(acts.activity_id.tolist())}
+    pid_pos = {p: i for i, p in enumerate(pop.ids.tolist())}
+    demand = {k: KIND_SPECS[k].demand for k in FREE_KINDS}
+    total_demand = sum(demand.values())
+    main_dir = np.argmax(acts.weights, axis=1)
+    season_of = acts.start_at.astype("datetime64[M]").astype(np.int64)
+    season_of = np.where(season_of % 12 + 1 >= 6, season_of // 12 + 1970, season_of // 12 + 1969)
+    ranked, relevant = [], []
+    rng = np.random.default_rng(0)
+    for cutoff in default_cutoffs(sim.snapshot):  # type: ignore[attr-defined]
+        data = dataset_from_snapshot(snapshot_at(sim.snapshot, cutoff), cutoff)  # type: ignore[attr-defined]
+        choices = open_choices(sim.snapshot, cutoff, data)  # type: ignore[attr-defined]
+        pids = sorted(p for p in choices if data.rows([p])[0] >= 0)
+        if len(pids) > args.max_queries:
+            pids = sorted(rng.choice(np.array(pids, dtype=object), args.max_queries,
+                                     replace=False).tolist())
+        cand = data.catalog.open_at(cutoff)
+        a_idx = np.array([act_pos[a] for a in data.catalog.activity_ids[cand]])
+        year = cutoff.year if cutoff.month >= 6 else cutoff.year - 1
+        season = np.flatnonzero(season_of == year)
+        cp = np.datetime64(dt.datetime(year, 9, 1), "s")
+        t_idx, t_theta = sim.truth[cp]  # type: ignore[attr-defined]
+        theta = np.zeros((len(pop.ids), acts.weights.shape[1]))
+        theta[t_idx] = t_theta
+        rows = data.rows(pids)
+        mask = feasible(data, rows, cand, cutoff).feasible
+        p_idx = np.array([pid_pos[p] for p in pids])
+        score = np.zeros((len(pids), len(cand)))
+        n_dir = acts.weights.shape[1]
+        for j, a in enumerate(a_idx.tolist()):
+            kind = KINDS[acts.kind[a]]
+            d = int(main_dir[a])
+            interest = pop.interest[p_idx, d]
+            if kind not in demand:
+                # olympiad stages: the interest-driven entry chance, times (for the team stage
+                # and the final) the chance that the participant's true ability is among the
+                # qualifiers' (top 12% / 1.5% of the entrants' abilities in the direction)
+                grade = pop.grade_in(year)[p_idx]
+                enter = np.minimum((n_dir * interest) ** OLYMPIAD_INTEREST_POWER, OLYMPIAD_MAX_P)
+                enter = enter * ((grade >= OLYMPIAD_GRADES[0]) & (grade <= OLYMPIAD_GRADES[1]))
+                stage = KINDS.index(kind)
+                if stage > 0:
+                    share = 0.12 if stage == 1 else 0.015
+                    cut = np.quantile(theta[t_idx, d], 1 - share)
+                    enter = enter / (1 + np.exp(-(theta[p_idx, d] - cut) / 0.3))
+                score[:, j] = enter
+                continue
+            group = season[(acts.kind[season] == acts.kind[a]) & (main_dir[season] == d)]
+            size = acts.target_size
+            far = np.where(acts.offline, TRAVEL_BY_LEVEL[acts.level], 1.0)
+            anywhere = size[a] * far[a] / np.sum(size[group] * far[group])
+            region = pop.region[p_idx]
+            local_ok = ~acts.offline[a] | (acts.region[a] == region)
+            local_tot = np.array([np.sum(size[group][~acts.offline[group]
+                                                    | (acts.region[group] == r)])
+                                  for r in range(len(REGION_CODES))])[region]
+            local = np.where(local_ok, size[a] / np.maximum(local_tot, 1e-9), 0.0)
+            eff = theta[p_idx] @ acts.weights[a]
+            fit = np.exp(-((eff - acts.difficulty[a]) ** 2) / (2 * FIT_WIDTH**2))
+            accept = FIT_FLOOR + (1 - FIT_FLOOR) * fit
+            score[:, j] = (demand[kind] / total_demand * interest
+                           * (LOCAL_SHARE * local + (1 - LOCAL_SHARE) * anywhere) * accept)
+        score = np.where(mask, score, -np.inf)
+        top = np.argsort(-score, axis=1)[:, :10]
+        for i, p in enumerate(pids):
+            keep = [int(t) for t in top[i] if np.isfinite(score[i, t])]
+            ranked.append(list(data.catalog.activity_ids[cand[keep]]))
+            relevant.append(choices[p])
+    out = ranking_metrics(ranked, relevant, 10)
+    print("\n== oracle (the simulator's own choice probabilities; a ceiling, not a model)")
+    for k, v in out.items():
+        print(f"{k:<12}{v:>10.4f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", help="snapshot folder (from talent snapshot)")
     parser.add_argument("--world", help="simulator output folder (manifest.json)")
     parser.add_argument("--section", action="append",
-                        choices=["split", "movielens", "speed", "trajectories"])
+                        choices=["split", "movielens", "speed", "trajectories", "oracle"])
     parser.add_argument("--max-queries", type=int, default=20_000)
     parser.add_argument("--participants", type=int, default=1_000)
     parser.add_argument("--batch-reasons", action="store_true",
                         help="build reason codes and texts in the batch timing")
     parser.add_argument("--output", help="write all figures as JSON here")
     args = parser.parse_args()
-    sections = args.section or ["split", "movielens", "speed", "trajectories"]
+    sections = args.section or ["split", "movielens", "speed", "oracle", "trajectories"]
     print("command: uv run python bench/recommend.py " + shlex.join(sys.argv[1:]))
     snapshot, sim = _load(args) if (args.snapshot or args.world) else (None, None)
     results: dict[str, object] = {}
@@ -185,6 +293,8 @@ def main() -> None:
         results["split"] = split(snapshot, args)
     if snapshot is not None and "speed" in sections:
         results["speed"] = speed(snapshot, args)
+    if sim is not None and "oracle" in sections:
+        results["oracle"] = oracle(sim, args)
     if sim is not None and "trajectories" in sections:
         results["trajectories"] = trajectories(sim, args)
     if args.output:
