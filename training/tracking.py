@@ -1,7 +1,7 @@
 """MLflow logging of competence runs: params, metrics, snapshot id, schema, plots, the bundle.
 
 The tracking store is embedded by default: ``sqlite:///mlruns/mlflow.db`` with artifacts under
-``mlruns/artifacts`` (MLflow 3 refuses a plain ``./mlruns`` file store without an opt-in);
+``mlruns/<experiment id>/`` (MLflow 3 refuses a plain ``./mlruns`` file store without an opt-in);
 ``MLFLOW_TRACKING_URI`` overrides it. Nothing per participant is logged: metrics are aggregates,
 plots are binned, the bundle holds per-activity statistics and models only.
 """
@@ -91,11 +91,7 @@ def competence_run(experiment: str, run_name: str | None = None) -> Iterator[Any
 
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(experiment) is None:
-        location = None if os.environ.get("MLFLOW_TRACKING_URI") else \
-            (DEFAULT_ROOT / "artifacts").resolve().as_uri()
-        mlflow.create_experiment(experiment, artifact_location=location)
-    mlflow.set_experiment(experiment)
+    mlflow.set_experiment(experiment)  # created on first use; artifacts go next to the store
     with mlflow.start_run(run_name=run_name) as run:
         yield run
 
