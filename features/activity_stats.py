@@ -29,7 +29,7 @@ RESULTS: tuple[str, ...] = tuple(r.value for r in Result)
 
 def codes_of(values: pd.Series | np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
     """Integer position of each value in ``vocabulary``; -1 for missing or unknown values."""
-    return pd.Index(vocabulary).get_indexer(pd.Series(values, dtype="object")).astype(np.int16)
+    return pd.Index(vocabulary).get_indexer(pd.Index(values, dtype="object")).astype(np.int16)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ActivityStats:
 
     def positions(self, activity_ids: pd.Series | np.ndarray) -> np.ndarray:
         """Internal index of each activity id (-1 when unknown at ``as_of``)."""
-        return self.index.get_indexer(pd.Series(activity_ids, dtype="object"))
+        return self.index.get_indexer(pd.Index(activity_ids, dtype="object"))
 
     def percentile(self, act: np.ndarray, score: np.ndarray) -> np.ndarray:
         """Mid-rank percentile of each score among the known scores of its activity, in [0, 1].
@@ -114,8 +114,8 @@ def _direction_weights(
     snapshot: Snapshot, ids: pd.Index, directions: tuple[str, ...]
 ) -> np.ndarray:
     ad = snapshot.activity_directions
-    rows = ids.get_indexer(ad[C.ACTIVITY_ID].astype("object"))
-    cols = pd.Index(directions).get_indexer(ad[C.DIRECTION].astype("object"))
+    rows = ids.get_indexer(pd.Index(ad[C.ACTIVITY_ID], dtype="object"))
+    cols = pd.Index(directions).get_indexer(pd.Index(ad[C.DIRECTION], dtype="object"))
     keep = (rows >= 0) & (cols >= 0)
     weights = np.zeros((len(ids), len(directions)))
     weights[rows[keep], cols[keep]] = ad[C.WEIGHT].to_numpy(np.float64)[keep]

@@ -44,7 +44,7 @@ class InteractionMatrix:
 
     def row(self, participant_id: str) -> pd.Series:
         """The non-zero entries of one participant, indexed by series id (empty when unknown)."""
-        i = self.participant_ids.get_indexer([participant_id])[0]
+        i = self.participant_ids.get_indexer(pd.Index([participant_id]))[0]
         if i < 0:
             return pd.Series(dtype=np.float64)
         lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]

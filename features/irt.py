@@ -138,13 +138,13 @@ def kind_objective(
     g_a = np.bincount(kind, weights=d_eta * x, minlength=n_kinds)
     m = n_categories - 1
     dens_lo, dens_hi = f_lo * (1 - f_lo) / p, f_hi * (1 - f_hi) / p
-    g_c = np.zeros(n_kinds * m)
+    g_flat = np.zeros(n_kinds * m)
     lo_ok, hi_ok = category >= 1, category <= m - 1
-    g_c += np.bincount(kind[lo_ok] * m + category[lo_ok] - 1,
+    g_flat += np.bincount(kind[lo_ok] * m + category[lo_ok] - 1,
                        weights=-weight[lo_ok] * dens_lo[lo_ok], minlength=n_kinds * m)
-    g_c += np.bincount(kind[hi_ok] * m + category[hi_ok],
+    g_flat += np.bincount(kind[hi_ok] * m + category[hi_ok],
                        weights=weight[hi_ok] * dens_hi[hi_ok], minlength=n_kinds * m)
-    g_c = g_c.reshape(n_kinds, m)
+    g_c = g_flat.reshape(n_kinds, m)
     # chain rule to the packed parameters (gradient of the log-likelihood, then negated)
     raw = params.reshape(n_kinds, n_categories)
     grad = np.empty_like(raw)

@@ -53,7 +53,7 @@ def _rejected_counts(
 ) -> np.ndarray:
     """Records rejected by ``as_of`` per (participant, direction); plain arrays (online path)."""
     cut = as_micros(as_of)
-    status = achievements[C.STATUS].to_numpy(dtype=object, na_value=None)
+    status = achievements[C.STATUS].astype("object").to_numpy()
     changed = achievements[C.STATUS_CHANGED_AT].to_numpy("datetime64[us]")
     recorded = achievements[C.RECORDED_AT].to_numpy("datetime64[us]")
     achieved = achievements[C.ACHIEVED_AT].to_numpy("datetime64[us]")

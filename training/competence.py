@@ -188,7 +188,8 @@ def train_competence(
             "eval_cutoff": evaluation.eval_cutoff.isoformat(),
             "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
         tags = {"snapshot_id": snapshot.snapshot_id, "model_version": version,
-                "schema_hash": meta["schema_hash"], "snapshot_as_of": snapshot.as_of.isoformat()}
+                "schema_hash": str(meta["schema_hash"]),
+                "snapshot_as_of": snapshot.as_of.isoformat()}
         with competence_run(cfg.experiment, run_name=version):
             log_competence_run(params, evaluation.report, tags, path,
                                (evaluation.features, evaluation.labels, evaluation.predictions))

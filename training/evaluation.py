@@ -84,10 +84,10 @@ def truth_percentiles(truth: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     t = truth.set_index([truth[C.PARTICIPANT_ID].astype("object"),
                          truth[C.DIRECTION].astype("object")])
     col = C.TRUE_COMPETENCE if C.TRUE_COMPETENCE in t.columns else C.TRUE_ABILITY
-    t = t[~t.index.duplicated(keep="last")][col]
+    true: pd.Series = t[~t.index.duplicated(keep="last")][col]
     idx = pd.MultiIndex.from_arrays([keys[KEYS[0]].astype("object"),
                                      keys[KEYS[1]].astype("object")])
-    value = t.reindex(idx).to_numpy(np.float64, na_value=np.nan)
+    value = true.reindex(idx).to_numpy(np.float64, na_value=np.nan)
     out = np.full(len(value), np.nan)
     dirs = keys[KEYS[1]].astype("object").to_numpy()
     for direction in pd.unique(dirs):

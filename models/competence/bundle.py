@@ -29,6 +29,14 @@ from models.competence.model import CompetenceModel
 BUNDLE_FORMAT = 1
 
 
+def _per_row(frame: pd.DataFrame, items: list[Any]) -> pd.Series:
+    """A column holding one Python object (a list of dicts) per row of ``frame``."""
+    column = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    for i, value in enumerate(items):
+        column.iat[i] = value
+    return column
+
+
 @dataclass(frozen=True)
 class CompetenceBundle:
     """Everything needed to estimate competence as of (or after) ``stats.as_of``.
@@ -99,16 +107,17 @@ class CompetenceBundle:
             mask = known_dirs == direction
             if mask.any():
                 rating_pct[mask] = self.model.rating_percentile(direction, known)[mask]
-        pred[CC.FLAGS] = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
+        flags = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
+        pred[CC.FLAGS] = _per_row(pred, flags)
         if evidence:
-            pred[CC.TOP_FEATURES] = feature_evidence(self.model, known,
-                                                     self.model.config.top_features)
+            pred[CC.TOP_FEATURES] = _per_row(
+                pred, feature_evidence(self.model, known, self.model.config.top_features))
             by_key = achievement_evidence(achievements, block, self.stats, self.calibration,
                                           self.model.config.top_achievements)
-            pred[CC.TOP_ACHIEVEMENTS] = [
+            pred[CC.TOP_ACHIEVEMENTS] = _per_row(pred, [
                 by_key.get((str(p), str(d)), [])
                 for p, d in zip(pred[KEYS[0]], pred[KEYS[1]], strict=True)
-            ]
+            ])
         return pred
 
     def save(self, path: Path | str) -> Path:

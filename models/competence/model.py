@@ -150,7 +150,7 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                 excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
                 residual_scale = excess / float(np.mean(se_x[hold] ** 2))
             booster = self._train(x_all[labelled], y[labelled], weight[labelled])
-            value = booster.predict(x_all, num_threads=self.config.booster.n_jobs)
+            value = np.asarray(booster.predict(x_all, num_threads=self.config.booster.n_jobs))
             theta = part.features[Feat.ABILITY].to_numpy(np.float64)
             ok = np.isfinite(theta)
             beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
