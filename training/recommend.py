@@ -47,7 +47,7 @@ log = get_logger(__name__)
 
 SIM_MODELS: tuple[str, ...] = ("popular", "popular_direction", "coldstart", "als", "ease",
                                "content", "rerank")
-LOG_MODELS: tuple[str, ...] = ("popular", "als", "ease")
+LOG_MODELS: tuple[str, ...] = ("popular", "als", "ease", "ease_recency")
 
 
 class SimSplitConfig(BaseModel):
@@ -84,6 +84,9 @@ class LogSplitConfig(BaseModel):
     models: tuple[str, ...] = LOG_MODELS
     als: ALSConfig = ALSConfig(factors=64, regularization=0.1, alpha=5.0, iterations=20)
     ease: EASEConfig = EASEConfig(regularization=300.0)
+    recency_half_life: float = Field(default=10.0, gt=0)
+    """``ease_recency`` weighs a user's training interactions by 0.5 ** (rank from the latest /
+    half-life) when scoring (needs a time column)."""
 
 
 @dataclass
@@ -117,6 +120,8 @@ def build_model(name: str, sim: SimSplitConfig | LogSplitConfig) -> Recommender:
         return ALSRecommender(sim.als)
     if name == "ease":
         return EASERecommender(sim.ease)
+    if name == "ease_recency":
+        return EASERecommender(sim.ease.model_copy(update={"weighted_scoring": True}))
     if name == "content":
         return ContentRecommender()
     if name == "rerank" and isinstance(sim, SimSplitConfig):
@@ -242,10 +247,20 @@ def evaluate_interactions(
     relevant = [rel_by[u] for u in users]
     pop = item_popularity(dataset) / max(dataset.n_participants, 1)
     popularity = dict(zip(dataset.item_ids, pop, strict=True))
+    recent = None
+    if time_col is not None:
+        # recency weights from the training part only: the latest interaction weighs 1
+        rank = train.groupby(user_col)[time_col].rank(ascending=False, method="first") - 1
+        weighted = train.assign(_recency=0.5 ** (rank.to_numpy() / cfg.recency_half_life))
+        recent = dataset_from_interactions(weighted, user_col, item_col, "_recency")
     table: dict[str, dict[str, float]] = {}
     for name in cfg.models:
+        if name == "ease_recency" and recent is None:
+            continue  # no time column: nothing to weigh by
         t0 = time.perf_counter()
-        model = build_model(name, cfg).fit(dataset)
+        data = recent if name == "ease_recency" else dataset
+        assert data is not None
+        model = build_model(name, cfg).fit(data)
         recs = model.recommend(users, k=cfg.k, reasons=False)
         table[name] = _score_lists(_lists(recs, users), relevant, cfg.k, dataset.n_items,
                                    popularity)

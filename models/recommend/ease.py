@@ -23,7 +23,10 @@ class EASEConfig(RecommenderConfig):
     regularization: float = Field(default=250.0, gt=0)
     max_items: int | None = Field(default=20_000, ge=1)
     binary: bool = True
-    """Use 0/1 interactions (the paper's setting) rather than result weights."""
+    """Fit on 0/1 interactions (the paper's setting) rather than result weights."""
+    weighted_scoring: bool = False
+    """Score with the participant's interaction weights (e.g. recency weights) instead of 0/1:
+    the item-item model stays the same, recent items speak louder."""
 
 
 class EASERecommender(Recommender[EASEConfig]):
@@ -61,7 +64,7 @@ class EASERecommender(Recommender[EASEConfig]):
         cols = np.where(items >= 0, self.column_[np.maximum(items, 0)], -1)
         safe = np.maximum(rows, 0)
         x = dataset.interactions[safe].astype(np.float32)
-        if self.config.binary:
+        if self.config.binary and not self.config.weighted_scoring:
             x.data[:] = 1.0
         # query items -> model columns (a later dataset may have more series)
         q_cols = model_items_of_matrix(dataset, self.item_ids_, self.column_)

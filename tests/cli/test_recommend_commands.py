@@ -40,7 +40,7 @@ def test_evaluate_any_interaction_log(tmp_path: Path) -> None:
                                  "--output", str(out), "--no-mlflow"])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text("utf-8"))
-    assert set(data["table"]) == {"popular", "als", "ease"}
+    assert set(data["table"]) == {"popular", "als", "ease", "ease_recency"}
     assert "ndcg@10" in data["table"]["ease"]
 
 

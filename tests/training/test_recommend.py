@@ -25,11 +25,14 @@ def test_interaction_log_table(rng: np.random.Generator) -> None:
     log = tiny_log(rng)
     log["ts"] = rng.random(len(log))
     report = evaluate_interactions(log, "user", "item", "ts", None, LogSplitConfig())
-    assert set(report.table) == {"popular", "als", "ease"}
+    assert set(report.table) == {"popular", "als", "ease", "ease_recency"}
     for row in report.table.values():
         assert set(row) == METRICS
     # two taste groups: EASE should beat popularity
     assert report.table["ease"]["ndcg@10"] > report.table["popular"]["ndcg@10"]
+    # without a time column there is no recency to weigh by
+    untimed = evaluate_interactions(log, "user", "item", None, None, LogSplitConfig())
+    assert "ease_recency" not in untimed.table
 
 
 def test_simulator_split_table(small_world: SimWorld) -> None:  # noqa: F811
