@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from footprint.calendar import parse_season
 from footprint.directions import direction_codes
@@ -53,3 +55,28 @@ class Message(BaseModel):
     """An error answer: what went wrong, in English, for the caller's logs."""
 
     detail: str
+
+
+def utc_iso(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with ``Z``: the store keeps naive UTC; the API says so explicitly."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat() + "Z"
+
+
+# A timestamp as the API writes it (the OpenAPI "date-time" format requires an offset).
+UtcDateTime = Annotated[dt.datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
+
+_NAIVE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+
+
+def zulu(data: Any) -> Any:
+    """Mark naive ISO timestamps inside JSON-ready data as UTC (``Z``): for the library's models
+    (rating explanations, what-ifs) returned as they are, whose timestamps are naive UTC."""
+    if isinstance(data, dict):
+        return {k: zulu(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [zulu(v) for v in data]
+    if isinstance(data, str) and _NAIVE_ISO.match(data):
+        return data + "Z"
+    return data

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict
+from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict, UtcDateTime
 from serving.schemas.moderation import AuditEntryOut
 from serving.services.reviews import ReviewDecision, ReviewStatus
 
@@ -30,7 +29,7 @@ class Moderation(BaseModel):
 
     status: ReviewStatus
     override_value: float | None
-    decided_at: dt.datetime | None
+    decided_at: UtcDateTime | None
 
 
 class CompetenceEstimate(BaseModel):
@@ -54,7 +53,7 @@ class CompetenceEstimate(BaseModel):
 
 class CompetenceResponse(BaseModel):
     participant_id: str
-    as_of: dt.datetime
+    as_of: UtcDateTime
     model_version: str
     estimates: list[CompetenceEstimate]
 
@@ -77,9 +76,9 @@ class ReviewItem(BaseModel):
     flags: list[Coded]
     top_achievements: list[Coded]
     top_features: list[Coded]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    decided_at: dt.datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    decided_at: UtcDateTime | None
     decided_by: str | None
     override_value: float | None
     comment: str | None
@@ -119,7 +118,7 @@ class OverrideLabel(BaseModel):
     competence: float = Field(description="the moderator's value")
     model_competence: float
     model_version: str
-    decided_at: dt.datetime
+    decided_at: UtcDateTime
     review_id: str
 
 
@@ -138,7 +137,7 @@ class RefreshStatusOut(BaseModel):
     done: int
     opened: int
     refreshed: int
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
     error: str | None
     model_version: str | None

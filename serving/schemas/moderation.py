@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from footprint.enums import ActivityKind, Level, ModerationStatus, Result
-from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict
+from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict, UtcDateTime
 from serving.services.moderation import AchievementDecision
 
 
@@ -22,8 +21,8 @@ class ActivityBrief(BaseModel):
     kind: ActivityKind
     level: Level
     max_score: float | None
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: UtcDateTime
+    end_at: UtcDateTime
 
 
 class AchievementItem(BaseModel):
@@ -39,9 +38,9 @@ class AchievementItem(BaseModel):
     rank: int | None
     evidence: str | None
     status: ModerationStatus
-    status_changed_at: dt.datetime | None
-    achieved_at: dt.datetime
-    recorded_at: dt.datetime
+    status_changed_at: UtcDateTime | None
+    achieved_at: UtcDateTime
+    recorded_at: UtcDateTime
     sources: list[SourceRef]
     version: int = Field(description="send it back with a decision (optimistic concurrency)")
 
@@ -54,7 +53,7 @@ class QueuePage(BaseModel):
 class HistoryEntry(BaseModel):
     seq: int
     status: ModerationStatus
-    changed_at: dt.datetime
+    changed_at: UtcDateTime
     source: str
 
 
@@ -62,7 +61,7 @@ class AuditEntryOut(BaseModel):
     """One recorded decision: who, when, the state before and after, and why."""
 
     audit_id: str
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
     actor: str
     actor_role: str
     action: str

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from models.rating import HypotheticalAchievement, RatingExplanation, WhatIf
 from models.rating.codes import Diploma, View
-from serving.schemas.common import PageInfo, Strict
+from serving.schemas.common import PageInfo, Strict, UtcDateTime, zulu
 
 MAX_HYPOTHETICAL = 10
 
@@ -45,17 +44,22 @@ class RatingPage(BaseModel):
     direction: str
     view: View
     rules_version: str
-    as_of: dt.datetime
+    as_of: UtcDateTime
     thresholds: Thresholds
     page: PageInfo
     items: list[RatingRow]
 
 
 class Standing(BaseModel):
-    """A participant's standing: the full explanation and how far the diplomas are."""
+    """A participant's standing: the full explanation and how far the diplomas are (the rating
+    library's own models, with timestamps marked as UTC)."""
 
     explanation: RatingExplanation
     what_if: WhatIf
+
+    @model_serializer(mode="wrap", when_used="json")
+    def _utc(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return zulu(handler(self))
 
 
 class WhatIfRequest(Strict):

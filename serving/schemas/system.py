@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel
 
 from serving.auth import Role
+from serving.schemas.common import UtcDateTime
 
 
 class Health(BaseModel):
@@ -35,7 +34,7 @@ class ModelStatus(BaseModel):
     loaded: bool
     version: str | None
     sha256: str | None
-    loaded_at: dt.datetime | None
+    loaded_at: UtcDateTime | None
 
 
 class RatingInvalidated(BaseModel):

@@ -14,20 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables as ft
 from footprint.columns import Columns as C
 from footprint.consent import ErasureReport, erase_participants
 from footprint.enums import Entity
+from footprint.errors import TalentError
 from footprint.hashing import subject_hash
 from footprint.ingest.fields import ENTITY_FIELDS
 from footprint.ingest.reader import raw_from_records
 from footprint.ingest.run import BatchResult, ingest_raw
+from footprint.logs import get_logger
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError
 from serving.services.reviews import purge_participants
 
+log = get_logger(__name__)
 ERASURE_REASON_CODES = ("consent_withdrawn", "account_deleted", "legal_request")
 
 
@@ -62,7 +66,21 @@ def push_records(
     # every column present in the frame, so a key absent from all records is a per-row problem
     rows = [{f.name: record.get(f.name) for f in specs} for record in records]
     raw = raw_from_records(entity, rows, f"api-{entity.value}")
-    return ingest_raw(store, raw, source, salt=salt)
+    try:
+        return ingest_raw(store, raw, source, salt=salt)
+    except (SQLAlchemyError, TalentError):
+        raise
+    except Exception as exc:
+        # Ingestion validates before its transaction and rolls back on any error, so nothing was
+        # stored. Degenerate batches (e.g. no record with any `directions`) can trip a check
+        # inside the footprint's validator; the caller gets a 422 instead of a 500, and the log
+        # keeps the error's type so the validator can be fixed.
+        log.error("push_not_validated", entity=entity.value, error=type(exc).__name__)
+        raise InvalidInputError(
+            f"the batch could not be validated ({type(exc).__name__}); nothing was stored. "
+            "Check that every record carries the entity's required fields",
+            ("body", "records"),
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ def settings_for(url: str, **over: Any) -> ServingSettings:
     return ServingSettings(**(values | over))
 
 
+@pytest.fixture(scope="session")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A tiny real competence bundle saved as versions ``tiny-1`` and ``tiny-2`` (trained once)."""
+    from tests.serving.bundle_factory import save_versions, tiny_bundle
+
+    folder = tmp_path_factory.mktemp("bundles")
+    return save_versions(tiny_bundle(), folder, ["tiny-1", "tiny-2"])
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> ServingSettings:
     return settings_for(f"sqlite:///{tmp_path / 'talent.db'}")

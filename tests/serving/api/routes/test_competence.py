@@ -19,17 +19,11 @@ from models.competence.rating_features import rating_frame
 from serving.auth import Role
 from serving.core.config import ServingSettings
 from serving.main import create_app
-from tests.serving.bundle_factory import save_versions, tiny_bundle, world_push_records
+from tests.serving.bundle_factory import world_push_records
 from tests.serving.conftest import AS_OF, bearer, push, settings_for
 
 MOD, ADMIN, PLATFORM = bearer(Role.MODERATOR), bearer(Role.ADMIN), bearer(Role.PLATFORM)
 P = "p000000"
-
-
-@pytest.fixture(scope="module")
-def bundles(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("bundles")
-    return save_versions(tiny_bundle(), folder, ["tiny-1", "tiny-2"])
 
 
 @pytest.fixture

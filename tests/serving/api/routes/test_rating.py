@@ -10,6 +10,7 @@ from footprint.snapshot import read_frames
 from models.rating import HypotheticalAchievement, RatingResult, load_rules, rate, what_if
 from models.rating.codes import View
 from serving.auth import Role
+from serving.schemas.common import zulu
 from tests.footprint.factory import achievement
 from tests.serving.conftest import AS_OF, SEASON, bearer, push
 
@@ -42,7 +43,7 @@ def test_table_pages_match_the_library(world: TestClient) -> None:
 def test_default_season_and_view(world: TestClient) -> None:
     body = world.get("/v1/rating/python", headers=bearer(Role.MODERATOR)).json()
     assert (body["season"], body["view"]) == (SEASON, "official")
-    assert body["as_of"] == AS_OF.isoformat()
+    assert body["as_of"] == AS_OF.isoformat() + "Z"
 
 
 def test_standing_equals_the_library_explanation_and_what_if(world: TestClient) -> None:
@@ -51,8 +52,10 @@ def test_standing_equals_the_library_explanation_and_what_if(world: TestClient) 
                   headers=bearer(Role.DATA_SCIENTIST))
     assert r.status_code == 200
     body = r.json()
-    assert body["explanation"] == lib.explain("p1", "python").model_dump(mode="json")
-    assert body["what_if"] == what_if(lib, "p1", "python").model_dump(mode="json")
+    # the same objects; the API marks the library's naive UTC timestamps with "Z"
+    assert body["explanation"] == zulu(lib.explain("p1", "python").model_dump(mode="json"))
+    assert body["what_if"] == zulu(what_if(lib, "p1", "python").model_dump(mode="json"))
+    assert body["explanation"]["contributions"][0]["achieved_at"].endswith("Z")
     assert body["explanation"]["contributions"][0]["reason"] is None
 
 
@@ -63,7 +66,7 @@ def test_what_if_with_hypothetical_achievements(world: TestClient) -> None:
                    params={"season": SEASON}, headers=bearer(Role.PLATFORM))
     assert r.status_code == 200, r.text
     expected = what_if(lib, "p1", "python", [HypotheticalAchievement(**hyp[0])])
-    assert r.json()["what_if"] == expected.model_dump(mode="json")
+    assert r.json()["what_if"] == zulu(expected.model_dump(mode="json"))
     assert r.json()["what_if"]["points_added"] > 0
 
 
