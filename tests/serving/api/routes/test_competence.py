@@ -255,23 +255,39 @@ def test_switching_bundles_during_requests(world: TestClient, bundles: list[Path
 def test_a_watched_folder_switches_to_the_newly_promoted_bundle(
     tmp_path: Path, bundles: list[Path]
 ) -> None:
+    """The export layout of a promotion: bundle, ``<bundle>.sha256`` (sha256sum format), then
+    ``latest.txt`` switched; a bundle whose checksum does not match is refused."""
+    from serving.bundles import file_sha256
+
     folder = tmp_path / "models"
     folder.mkdir()
     for b in bundles:
         (folder / b.name).write_bytes(b.read_bytes())
+        (folder / f"{b.name}.sha256").write_text(f"{file_sha256(b)}  {b.name}\n")
     (folder / "latest.txt").write_text("tiny-1.joblib\n")
     settings = settings_for(f"sqlite:///{tmp_path / 'w.db'}", competence_bundle=folder,
                             model_watch_seconds=0.05)
     with TestClient(create_app(settings)) as client:
-        models = lambda: client.get("/v1/admin/models", headers=ADMIN).json()[0]  # noqa: E731
-        assert models()["version"] == "tiny-1"
-        (folder / "latest.txt").write_text("tiny-2.joblib\n")
-        for _ in range(100):
-            if models()["version"] == "tiny-2":
-                break
-            time.sleep(0.05)
-        assert models()["version"] == "tiny-2"
+        def served() -> dict[str, Any]:
+            return dict(client.get("/v1/admin/models", headers=ADMIN).json()[0])
 
+        def wait_for(version: str) -> None:
+            for _ in range(100):
+                if served()["version"] == version:
+                    return
+                time.sleep(0.05)
+            raise AssertionError(f"{version} was not switched in: {served()}")
+
+        assert served()["version"] == "tiny-1"
+        (folder / "latest.txt").write_text("tiny-2.joblib\n")
+        wait_for("tiny-2")
+        assert served()["sha256"] == file_sha256(bundles[1])
+        # a promotion whose file does not match its checksum is refused; tiny-2 keeps serving
+        (folder / "tiny-1.joblib.sha256").write_text("0" * 64 + "  tiny-1.joblib\n")
+        (folder / "latest.txt").write_text("tiny-1.joblib\n")
+        time.sleep(0.5)
+        assert served()["version"] == "tiny-2"
+        assert client.get("/readyz").json()["ready"] is True
 
 
 def test_competence_review_in_the_pages(world: TestClient) -> None:
