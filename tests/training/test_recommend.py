@@ -51,3 +51,18 @@ def test_simulator_split_table(small_world: SimWorld) -> None:  # noqa: F811
     assert report.table["popular_direction"]["recall@10"] > 0.3
     name, value = report.best_single()
     assert name != "rerank" and value > 0
+
+
+def test_report_is_logged_to_mlflow(tmp_path: object, monkeypatch: object) -> None:
+    import mlflow
+
+    from training.recommend import RecommendReport, log_report
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # type: ignore[attr-defined]
+    report = RecommendReport(table={"ease": {"ndcg@10": 0.15, "recall@10": 0.08}},
+                             params={"k": 10}, info={"rows": 100})
+    run_id = log_report(report, "test run")
+    run = mlflow.get_run(run_id)
+    assert run.data.metrics["ease.ndcg_at_10"] == 0.15
+    assert run.data.params["k"] == "10"
