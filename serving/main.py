@@ -20,17 +20,26 @@ from footprint.logs import configure, get_logger
 from footprint.store import open_store
 from serving import __version__
 from serving.api.deps import LoginRequiredError, PageForbiddenError
-from serving.api.routes import competence, footprint, moderation, pages, rating, system
+from serving.api.routes import (
+    competence,
+    footprint,
+    moderation,
+    pages,
+    rating,
+    recommend,
+    system,
+)
 from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 from serving.middleware import AccessLogMiddleware
 from serving.migrate import upgrade
-from serving.model_slots import competence_bundle, configure_models
+from serving.model_slots import competence_bundle, configure_models, recommend_bundle
 from serving.services.competence import CompetenceService
 from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
+from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
 from serving.state import ServiceState
@@ -50,6 +59,7 @@ are in Russian and always come with a stable machine-readable code.
 TAGS = [
     {"name": "footprint", "description": "Pushes of footprint records and erasure (platform)."},
     {"name": "competence", "description": "Competence estimates with the served model bundle."},
+    {"name": "recommend", "description": "Next events and courses; season trajectories."},
     {"name": "rating", "description": "The rule-based contest rating on the live store."},
     {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
     {"name": "admin", "description": "Caches and model bundles."},
@@ -79,6 +89,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         rating=rating_service,
         models=models,
         competence=competence,
+        recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models)),
         recorder=EstimateRecorder(store),
         refresh=RefreshJob(competence),
     )
@@ -126,6 +137,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(rating.router)
     app.include_router(moderation.router)
     app.include_router(competence.router)
+    app.include_router(recommend.router)
     app.include_router(pages.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     _add_handlers(app)

@@ -15,6 +15,7 @@ from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 
 COMPETENCE = "competence"
+RECOMMEND = "recommend"
 ACHIEVEMENT_COLUMNS = tuple(ACHIEVEMENT_DTYPES)
 
 
@@ -22,6 +23,33 @@ def competence_bundle(registry: ModelRegistry) -> LoadedBundle[Any] | None:
     """The competence bundle being served, if any."""
     holder = registry.holder(COMPETENCE)
     return holder.current if holder is not None else None
+
+
+def recommend_bundle(registry: ModelRegistry) -> LoadedBundle[Any] | None:
+    """The recommender being served, if any."""
+    holder = registry.holder(RECOMMEND)
+    return holder.current if holder is not None else None
+
+
+def _load_recommender(path: Any) -> Any:
+    from models.recommend.base import Recommender
+
+    return Recommender.load(path)
+
+
+def _recommender_smoke(model: Any) -> None:
+    """A recommender must answer a participant it has never seen (the cold-start path) with the
+    library's columns before it may serve."""
+    from models.recommend.columns import RECOMMENDATION_COLUMNS
+
+    out = model.recommend(["smoke-check"], k=3)
+    if tuple(out.columns) != RECOMMENDATION_COLUMNS:
+        raise ValueError(f"the recommender answered with columns {list(out.columns)}")
+
+
+def _recommender_version(model: Any) -> str:
+    as_of = model.dataset_.as_of
+    return f"{model.name}@{as_of:%Y-%m-%d}" if as_of is not None else str(model.name)
 
 
 def _competence_smoke(bundle: Any) -> None:
@@ -86,4 +114,15 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 on_switch=_switch_metric(metrics),
             ),
             FileSource(settings.competence_bundle, settings.competence_bundle_sha256),
+        )
+    if settings.recommend_bundle is not None:
+        registry.add(
+            BundleHolder(
+                RECOMMEND,
+                loader=_load_recommender,
+                smoke=_recommender_smoke,
+                version_of=_recommender_version,
+                on_switch=_switch_metric(metrics),
+            ),
+            FileSource(settings.recommend_bundle, settings.recommend_bundle_sha256),
         )

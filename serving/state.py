@@ -17,6 +17,7 @@ from serving.metrics import Metrics
 from serving.services.competence import CompetenceService
 from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
+from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
 
@@ -33,5 +34,6 @@ class ServiceState:
     rating: RatingService
     models: ModelRegistry
     competence: CompetenceService
+    recommend: RecommendService
     recorder: EstimateRecorder
     refresh: RefreshJob

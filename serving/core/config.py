@@ -97,6 +97,10 @@ class ServingSettings(BaseSettings):
     # this setting or a `<bundle>.sha256` file beside it when either exists
     competence_bundle: Path | None = None
     competence_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+    # the recommender to serve (optional): a file from `talent train recommend`, or a folder whose
+    # latest.txt names one; checksum as for the competence bundle
+    recommend_bundle: Path | None = None
+    recommend_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)
     model_watch_seconds: Annotated[float, Field(ge=0)] = 0.0
     log_json: bool = False

@@ -53,6 +53,24 @@ def save_versions(bundle: CompetenceBundle, folder: Path, versions: list[str]) -
     return paths
 
 
+def tiny_recommender(path: Path, as_of: dt.datetime) -> Path:
+    """The content recommender fitted on the same synthetic world as :func:`world_push_records`
+    (deadlines set), as of ``as_of``, saved to ``path`` (a few seconds: the ability scale)."""
+    from features.cutoff import snapshot_at
+    from footprint.frames import Snapshot
+    from models.recommend.content import ContentRecommender
+    from models.recommend.dataset import dataset_from_snapshot
+
+    world = make_world(n_participants=300, seed=11)
+    frames = dict(world.frames)
+    acts = frames["activities"].copy()
+    acts[C.REGISTRATION_DEADLINE] = acts[C.START_AT] - pd.Timedelta(days=3)
+    frames["activities"] = acts
+    snap = snapshot_at(Snapshot.from_frames(world.as_of, frames), as_of)
+    model = ContentRecommender().fit(dataset_from_snapshot(snap, as_of, ability=True))
+    return model.save(path)
+
+
 def _iso(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
@@ -77,6 +95,8 @@ def world_push_records() -> dict[str, list[dict[str, object]]]:
     parts[C.ACCOUNT_VERIFIED_AT] = (parts[C.REGISTERED_AT] + pd.Timedelta(days=1)).where(verified)
     parts[C.CONSENT_STATUS] = "given"
     acts = frames["activities"].copy()
+    # every activity with a registration deadline (the planner needs one; see the report)
+    acts[C.REGISTRATION_DEADLINE] = acts[C.START_AT] - pd.Timedelta(days=3)
     dirs = frames["activity_directions"]
     joined = (dirs[C.DIRECTION].astype(str) + ":" + dirs[C.WEIGHT].astype(str)).groupby(
         dirs[C.ACTIVITY_ID].astype(str)).agg(";".join)

@@ -17,6 +17,7 @@ from serving.main import create_app
 from tests.footprint.factory import achievement, activity, participant
 
 AS_OF = dt.datetime(2026, 6, 15)
+REC_AS_OF = dt.datetime(2025, 9, 1)
 SEASON = "2025/26"
 
 
@@ -35,6 +36,7 @@ def settings_for(url: str, **over: Any) -> ServingSettings:
         "live_as_of": AS_OF,
         "live_check_seconds": 0,
         "competence_bundle": None,
+        "recommend_bundle": None,
     }
     return ServingSettings(**(values | over))
 
@@ -46,6 +48,14 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
     folder = tmp_path_factory.mktemp("bundles")
     return save_versions(tiny_bundle(), folder, ["tiny-1", "tiny-2"])
+
+
+@pytest.fixture(scope="session")
+def recommender(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny content recommender over the competence tests' world, as of :data:`REC_AS_OF`."""
+    from tests.serving.bundle_factory import tiny_recommender
+
+    return tiny_recommender(tmp_path_factory.mktemp("rec") / "content.joblib", REC_AS_OF)
 
 
 @pytest.fixture
@@ -77,7 +87,7 @@ def world_records() -> dict[str, list[dict[str, Any]]]:
                 region="RU-MOW",
                 start_at="2026-03-01",
                 end_at="2026-03-05",
-                registration_deadline="",
+                registration_deadline="2026-02-20",
                 directions="python:0.6;robotics:0.4",
             ),
             activity(
@@ -87,7 +97,7 @@ def world_records() -> dict[str, list[dict[str, Any]]]:
                 directions="python:1",
                 start_at="2025-11-20",
                 end_at="2025-11-22",
-                registration_deadline="",
+                registration_deadline="2025-11-15",
                 olympiad_list_level="",
             ),
         ],

@@ -40,6 +40,8 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): {M, A},
     ("GET", "/v1/moderation/audit"): {M, A},
     ("GET", "/v1/participants/{participant_id}/competence"): EVERYONE,
+    ("GET", "/v1/participants/{participant_id}/recommendations"): EVERYONE,
+    ("POST", "/v1/participants/{participant_id}/trajectory"): EVERYONE,
     ("GET", "/v1/moderation/competence"): {M, A},
     ("GET", "/v1/moderation/competence/{review_id}"): {M, A},
     ("POST", "/v1/moderation/competence/{review_id}/decision"): {M, A},
@@ -87,6 +89,10 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/participants/{participant_id}/competence"): {
         "url": "/v1/participants/p1/competence"},
     ("GET", "/v1/moderation/competence/{review_id}"): {"url": "/v1/moderation/competence/nope"},
+    ("GET", "/v1/participants/{participant_id}/recommendations"): {
+        "url": "/v1/participants/p1/recommendations"},
+    ("POST", "/v1/participants/{participant_id}/trajectory"): {
+        "url": "/v1/participants/p1/trajectory", "json": {"goal": "python:70"}},
     ("GET", "/moderation/competence/{review_id}"): {"url": "/moderation/competence/nope"},
     ("POST", "/moderation/competence/{review_id}"): {
         "url": "/moderation/competence/nope",
@@ -107,6 +113,8 @@ ALLOWED_STATUS = {
     # the matrix's service has no competence bundle: 503 says so after the role check
     ("GET", "/v1/participants/{participant_id}/competence"): 503,
     ("POST", "/v1/admin/competence/refresh"): 503,
+    ("GET", "/v1/participants/{participant_id}/recommendations"): 503,
+    ("POST", "/v1/participants/{participant_id}/trajectory"): 503,
     ("GET", "/v1/moderation/competence/{review_id}"): 404,
     ("POST", "/v1/moderation/competence/{review_id}/decision"): 404,
     ("POST", "/v1/admin/models/{kind}/reload"): 404,

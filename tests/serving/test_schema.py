@@ -27,12 +27,13 @@ MAX_EXAMPLES = 5
 
 @pytest.fixture(scope="module")
 def running(
-    tmp_path_factory: pytest.TempPathFactory, bundles: list[Path]
+    tmp_path_factory: pytest.TempPathFactory, bundles: list[Path], recommender: Path
 ) -> Iterator[TestClient]:
-    """A started service holding the small world, serving the tiny competence bundle."""
+    """A started service holding the small world, serving the tiny competence bundle and
+    recommender."""
     path = tmp_path_factory.mktemp("schema") / "talent.db"
     app = create_app(settings_for(f"sqlite:///{path}", max_request_bytes=64 * 1024,
-                                  competence_bundle=bundles[0]))
+                                  competence_bundle=bundles[0], recommend_bundle=recommender))
     with TestClient(app) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200

@@ -1,0 +1,130 @@
+"""Recommendations of next events and courses, and season trajectories toward a goal (every
+role; the platform's main use)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query
+
+from footprint.columns import Columns as C
+from models.recommend.columns import RecColumns as RC
+from models.recommend.planner import PlanConstraints
+from serving.api.deps import ReaderDep, StateDep
+from serving.api.errors import http_error
+from serving.errors import ServingError
+from serving.schemas.common import ID_PATTERN, Direction, Message
+from serving.schemas.recommend import (
+    MAX_K,
+    MAX_REGIONS,
+    REGION,
+    Recommendation,
+    RecommendationsResponse,
+    TrajectoryRequest,
+    TrajectoryResponse,
+)
+
+router = APIRouter(prefix="/v1/participants", tags=["recommend"])
+
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "participant not in the store"},
+    503: {"model": Message, "description": "no recommender loaded"},
+}
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _present(value: Any) -> Any:
+    """A frame cell as a plain value: missing (None, NaN, NaT) as None, timestamps as
+    datetimes."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+@router.get(
+    "/{participant_id}/recommendations",
+    summary="The next feasible events and courses, best first, with reasons",
+    responses=ERRORS,
+)
+def recommendations(
+    participant_id: IdPath,
+    _: ReaderDep,
+    state: StateDep,
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+    direction: Annotated[Direction | None, Query()] = None,
+    as_of: Annotated[dt.datetime | None, Query(description="request instant (default now)")] = None,
+    online_only: bool = False,
+    region: Annotated[list[REGION] | None, Query(max_length=MAX_REGIONS)] = None,
+) -> RecommendationsResponse:
+    try:
+        loaded, instant, frame = state.recommend.recommend(
+            participant_id,
+            k=k,
+            direction=direction.value if direction else None,
+            as_of=_naive_utc(as_of),
+            online_only=online_only,
+            regions=tuple(region) if region else None,
+        )
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    items = [
+        Recommendation(
+            activity_id=str(r[C.ACTIVITY_ID]),
+            rank=int(r[RC.RANK]),
+            score=float(r[RC.SCORE]),
+            conditional=bool(r[RC.CONDITIONAL]),
+            reason_codes=[str(c) for c in r[RC.REASON_CODES]],
+            reason_text_ru=str(r[RC.REASON_TEXT_RU]),
+            title=_present(r[C.TITLE]),
+            kind=_present(r[C.KIND]),
+            level=_present(r[C.LEVEL]),
+            format=_present(r[C.FORMAT]),
+            start_at=_present(r[C.START_AT]),
+            registration_deadline=_present(r[C.REGISTRATION_DEADLINE]),
+        )
+        for r in frame.to_dict("records")
+    ]
+    return RecommendationsResponse(
+        participant_id=participant_id,
+        as_of=instant,
+        model=str(loaded.bundle.name),
+        model_version=loaded.version,
+        items=items,
+    )
+
+
+@router.post(
+    "/{participant_id}/trajectory",
+    summary="A dated season trajectory toward a goal, with reasons, points and competence gain",
+    responses=ERRORS,
+)
+def trajectory(
+    participant_id: IdPath, body: TrajectoryRequest, _: ReaderDep, state: StateDep
+) -> TrajectoryResponse:
+    constraints = PlanConstraints(
+        monthly_cap=body.monthly_cap,
+        max_steps=body.max_steps,
+        online_only=body.online_only,
+        regions=tuple(body.regions) if body.regions else None,
+    )
+    try:
+        loaded, plan = state.recommend.plan(
+            participant_id,
+            body.goal,
+            horizon=_naive_utc(body.horizon),
+            constraints=constraints,
+            as_of=_naive_utc(body.as_of),
+        )
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    return TrajectoryResponse(model_version=loaded.version, plan=plan)
