@@ -8,6 +8,7 @@ from cli import (
     competence_commands,
     demo_command,
     footprint_commands,
+    pipeline_commands,
     rating_commands,
     recommend_commands,
     serve_command,
@@ -28,3 +29,4 @@ rating_commands.register(app)
 competence_commands.register(app)
 recommend_commands.register(app)
 serve_command.register(app)
+pipeline_commands.register(app)

@@ -1,0 +1,126 @@
+"""Training pipeline commands: ``talent train --config``, ``talent promote``, ``talent tune``.
+
+``talent train --config FILE`` is a callback on the shared ``train`` group, so ``talent train
+competence`` and ``talent train recommend`` keep working as subcommands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.groups import register as register_groups
+from cli.groups import train_app
+from footprint.errors import TalentError
+
+console = Console(width=max(Console().width, 120))
+EXPORT_SUBDIR = Path("models") / "competence"
+
+PipelineConfigOpt = Annotated[Path, typer.Option(
+    "--config", help="Pipeline config TOML (see training/configs/)", dir_okay=False, exists=True)]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+@train_app.callback(invoke_without_command=True)
+def train_pipeline(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Run the whole pipeline from this config TOML (one MLflow parent run)",
+        dir_okay=False)] = None,
+    register: Annotated[bool, typer.Option(
+        help="Register the bundles as model versions (alias challenger)")] = True,
+) -> None:
+    """Train models on snapshots (logged to MLflow). With --config: the whole pipeline."""
+    if ctx.invoked_subcommand is not None:
+        if config is not None:
+            raise typer.BadParameter("--config runs the whole pipeline; give it without a "
+                                     "subcommand (`talent train --config FILE`)")
+        return
+    if config is None:
+        console.print(ctx.get_help())
+        raise typer.Exit(code=0)
+    from training.config import load_pipeline_config
+    from training.pipeline import run_pipeline
+
+    try:
+        result = run_pipeline(load_pipeline_config(config), register=register)
+    except TalentError as exc:
+        raise _fail(exc) from exc
+    table = Table(title=f"Pipeline run {result.run_id} on snapshot {result.snapshot_id[:16]}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in sorted(result.metrics):
+        if key.startswith("competence.all.spearman_") or (
+                key.startswith("recommend.") and key.endswith("ndcg@10")):
+            table.add_row(key, f"{result.metrics[key]:.4f}")
+    console.print(table)
+    for kind, path in result.bundles.items():
+        console.print(f"{kind} bundle: {path}")
+    for name, version in result.versions.items():
+        console.print(f"registered {name} version {version} (alias challenger)")
+    console.print(f"{result.seconds:.1f} s")
+
+
+def promote_command(
+    config: PipelineConfigOpt,
+    model: Annotated[str | None, typer.Option(
+        help="Registered model (default: the config's competence model)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Promote even when the gate fails (logged and tagged)")] = False,
+    export_dir: Annotated[Path | None, typer.Option(
+        help="Folder serving watches (default: config, else models/competence under "
+             "TALENT_DATA_DIR)", file_okay=False)] = None,
+) -> None:
+    """Move the `champion` alias to the `challenger` if it is at least as good on every gated
+    metric on the same evaluation snapshot; export it for serving. Prints the comparison."""
+    from footprint.settings import FootprintSettings
+    from training.config import load_pipeline_config
+    from training.registry import promote
+
+    try:
+        cfg = load_pipeline_config(config)
+        name = model or cfg.promotion.competence_model
+        folder = None
+        if name == cfg.promotion.competence_model:
+            folder = export_dir or cfg.promotion.export_dir or \
+                FootprintSettings().data_dir / EXPORT_SUBDIR
+        result = promote(name, cfg.promotion.gated, force=force, export_dir=folder)
+    except TalentError as exc:
+        raise _fail(exc) from exc
+    table = Table(title=f"{name}: champion v{result.champion or '-'} vs challenger "
+                        f"v{result.challenger}")
+    for col in ("metric", "champion", "challenger", "better", "passes"):
+        table.add_column(col)
+    for row in result.rows:
+        table.add_row(row.metric, "-" if row.champion is None else f"{row.champion:.4f}",
+                      "-" if row.challenger is None else f"{row.challenger:.4f}",
+                      "higher" if row.higher_is_better else "lower",
+                      "[green]yes[/]" if row.passed else "[red]no[/]")
+    console.print(table)
+    if not result.same_snapshot:
+        console.print("[yellow]champion and challenger were evaluated on different snapshots; "
+                      "retrain the champion's config on the challenger's snapshot to compare[/]")
+    if result.promoted:
+        how = " (forced)" if result.forced else ""
+        console.print(f"[green]promoted{how}:[/] {name} v{result.challenger} is the champion")
+        if result.exported:
+            console.print(f"exported for serving: {result.exported}")
+    elif result.champion == result.challenger:
+        console.print(f"v{result.challenger} is already the champion")
+    else:
+        console.print(f"[red]not promoted:[/] v{result.champion} stays the champion")
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``promote`` and ``tune`` (``train --config`` rides on the shared group)."""
+    register_groups(app)
+    app.command("promote")(promote_command)

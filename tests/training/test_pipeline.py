@@ -1,0 +1,73 @@
+"""The whole pipeline on a tiny simulated world: one parent run with a child per stage, the
+bundles registered as challengers, and a rerun with the same config reproducing every metric."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.training.pipeline_world import tiny_config
+from training.pipeline import PipelineResult, run_pipeline
+
+STAGES = {"data", "features", "competence", "recommenders", "reranker", "evaluation"}
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PipelineResult, Path]]:
+    root = tmp_path_factory.mktemp("pipeline")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        mp.chdir(root)
+        yield run_pipeline(tiny_config(root / "bundles")), root
+
+
+def test_one_parent_run_with_a_child_per_stage(tracked: tuple[PipelineResult, Path]) -> None:
+    import mlflow
+
+    result, _ = tracked
+    client = mlflow.MlflowClient()
+    parent = client.get_run(result.run_id)
+    assert parent.data.tags["snapshot_id"] == result.snapshot_id == "sim-seed3"
+    assert len(parent.data.tags["git_commit"]) in (40, 7) or \
+        parent.data.tags["git_commit"] == "unknown"
+    assert parent.data.tags["version.lightgbm"] == "4.7.0"
+    assert parent.data.params["seed"] == "0"
+    # model and baselines side by side in the parent's metrics
+    for name in ("model", "rating_points", "n_achievements", "ability"):
+        assert f"competence.all.spearman_label.{name}" in parent.data.metrics
+    children = mlflow.search_runs([parent.info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
+    assert set(children["tags.mlflow.runName"]) == STAGES
+    artifacts = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {"config.toml", "model_card.md"} <= artifacts
+    card = Path(mlflow.artifacts.download_artifacts(run_id=result.run_id,
+                                                    artifact_path="model_card.md")).read_text()
+    for section in ("## Purpose", "## Data", "## Metrics", "## Limits"):
+        assert section in card
+    assert "P0" not in card  # no participant ids in the card
+
+
+def test_bundles_registered_as_challengers(tracked: tuple[PipelineResult, Path]) -> None:
+    from training.registry import CHALLENGER, version_info
+
+    result, _ = tracked
+    assert set(result.versions) == {"talent-competence", "talent-recommend"}
+    info = version_info("talent-competence", CHALLENGER)
+    assert info is not None and info.version == result.versions["talent-competence"]
+    assert info.snapshot_id == "sim-seed3" and len(info.sha256) == 64
+    assert info.metrics["competence.all.spearman_label.model"] == pytest.approx(
+        result.metrics["competence.all.spearman_label.model"])
+
+
+def test_rerun_reproduces_every_metric(tracked: tuple[PipelineResult, Path]) -> None:
+    first, root = tracked
+    again = run_pipeline(tiny_config(root / "bundles-again"), track=False)
+    timed = ("seconds", "rows.")
+    keys = {k for k in first.metrics if not any(t in k for t in timed)}
+    assert keys == {k for k in again.metrics if not any(t in k for t in timed)}
+    for key in sorted(keys):
+        a, b = first.metrics[key], again.metrics[key]
+        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-12), key

@@ -1,0 +1,344 @@
+"""``talent train --config``: the whole training pipeline as one MLflow parent run.
+
+Stages, each a child run of the parent: ``data`` (snapshot id and statistics), ``features`` (per
+cut-off calibration and feature timings, the feature schema), ``competence`` (temporal
+evaluation against the baselines, final model, bundle, plots), ``recommenders`` (every single
+model on the simulator split), ``reranker`` (the re-ranker on the same split and the final
+recommender bundle) and ``evaluation`` (model and baselines side by side, the model card). The
+parent holds the config, provenance (git commit, package versions, seeds) and every metric with
+its stage as prefix, which is what the promotion gate reads. Trained bundles are registered as
+model versions and become the ``challenger``.
+
+Nothing per participant is logged: statistics and metrics are aggregates, plots are binned, the
+competence bundle holds per-activity statistics. The recommender bundle contains the interaction
+matrix it recommends from, so it stays in ``bundle_dir`` and only its checksum and path are
+recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.schema import schema_records
+from footprint.columns import Columns as C
+from footprint.frames import Snapshot
+from footprint.logs import get_logger
+from training.bundles import record_checksum
+from training.competence import Evaluation, train_competence
+from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
+from training.evaluation import BASELINES, MODEL
+from training.recommend import RecommendReport, build_model, evaluate_simulator
+from training.registry import metric_key, register_bundle
+
+log = get_logger(__name__)
+PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "lightgbm", "implicit", "mlflow",
+            "optuna", "pydantic", "scipy")
+
+
+@dataclass
+class PipelineResult:
+    """What a pipeline run produced: the parent run, metrics, bundles and registered versions."""
+
+    run_id: str | None
+    snapshot_id: str
+    metrics: dict[str, float]
+    bundles: dict[str, Path] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
+    """The snapshot a config names, and the simulator truth when given."""
+    truth = pd.read_parquet(source.truth) if source.truth is not None else None
+    if source.simulate is not None:
+        from training.simworld import simulate_world
+
+        return simulate_world(source.simulate).snapshot, truth
+    from footprint.snapshot import create_snapshot, load_snapshot
+
+    if source.path is not None:
+        return load_snapshot(source.path), truth
+    from footprint.settings import FootprintSettings
+    from footprint.store import open_store
+
+    assert source.as_of is not None  # the config validator requires it with a store
+    store = open_store(None if source.store == "default" else source.store)
+    path = create_snapshot(store, source.as_of, FootprintSettings().snapshot_dir)
+    return load_snapshot(path), truth
+
+
+def data_statistics(snapshot: Snapshot) -> dict[str, float]:
+    """Counts that describe a snapshot without any participant's data."""
+    ach = snapshot.achievements
+    stamps = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]")
+    years = stamps.astype("datetime64[Y]").astype(int) + 1970 if len(stamps) else np.array([])
+    stats = {
+        "participants": float(len(snapshot.participants)),
+        "achievements": float(len(ach)),
+        "activities": float(len(snapshot.activities)),
+        "active_participants": float(ach[C.PARTICIPANT_ID].nunique()),
+    }
+    for year, count in zip(*np.unique(years, return_counts=True), strict=True):
+        stats[f"achievements_{int(year)}"] = float(count)
+    return stats
+
+
+def provenance(config: PipelineConfig) -> dict[str, str]:
+    """Git commit (and whether the tree had changes), Python and package versions, seeds."""
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], capture_output=True, text=True, check=False,
+                                  timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return "unknown"
+        return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+    tags = {"git_commit": git("rev-parse", "HEAD"),
+            "git_dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))),
+            "python": platform.python_version(), "seed": str(config.seed)}
+    for name in PACKAGES:
+        try:
+            tags[f"version.{name}"] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            tags[f"version.{name}"] = "absent"
+    return tags
+
+
+def side_by_side(report: dict[str, float]) -> pd.DataFrame:
+    """Competence Spearman per direction and target: the model and each baseline as columns."""
+    rows = []
+    for key in sorted(k for k in report if k.endswith(f".{MODEL}") and ".spearman_" in k):
+        stem = key[: -len(MODEL) - 1]
+        direction, target = stem.split(".spearman_")
+        rows.append({"direction": direction, "target": target,
+                     **{n: report.get(f"{stem}.{n}", float("nan")) for n in (MODEL, *BASELINES)}})
+    return pd.DataFrame(rows)
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(none)\n"
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                       for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def model_card(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
+               evaluation: Evaluation, rec: RecommendReport | None, tags: dict[str, str]) -> str:
+    """The model card (markdown): what the models are for, the data, the metrics, the limits."""
+    rec_frame = rec.frame().reset_index(names="model") if rec is not None else pd.DataFrame()
+    return f"""# Model card: {config.name}
+
+## Purpose
+Competence estimates (0-100 per direction, with a 90% interval) from a participant's digital
+footprint, to support moderators and recommendations; and activity recommendations (a re-ranker
+over single recommenders) for the coming season. Estimates are decision support for people who
+review them, not automatic decisions about a child.
+
+## Data
+Snapshot `{snapshot.snapshot_id}` as of {snapshot.as_of:%Y-%m-%d}: {int(stats['participants'])}
+participants ({int(stats['active_participants'])} with records), {int(stats['achievements'])}
+records, {int(stats['activities'])} activities. Competence trained on cut-offs
+{', '.join(f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs)}, evaluated on the window after
+{evaluation.eval_cutoff:%Y-%m-%d} ({int(evaluation.report.get('rows.eval', 0))} rows). Git
+commit `{tags.get('git_commit', 'unknown')[:12]}`, seed {config.seed}.
+
+## Metrics
+Competence: Spearman correlation with the next window's label and performance, the model beside
+the baselines (rule-based rating points, number of achievements, mean percentile, ability
+alone).
+
+{_markdown(side_by_side(evaluation.report))}
+Recommenders on the simulator split (top {config.recommend.split.k}):
+
+{_markdown(rec_frame)}
+## Limits
+- Metrics on a simulated world measure recovery of the simulator's own assumptions; on real data
+  the labels are noisy proxies (future results), not competence itself.
+- Participants with few records get wide intervals and are flagged for review; the estimate is
+  least reliable exactly where a decision about them is most tempting.
+- The rating baseline is weak by construction (rule points ignore difficulty); a model beating it
+  is expected, beating the ability-alone baseline is the real test.
+- Regions and grades with few participants are not evaluated separately here; check the
+  fairness slices in the competence notebook before promoting.
+- No personal data is stored in this run: metrics are aggregates and bundles hold per-activity
+  statistics (the recommender bundle stays outside the tracking store).
+"""
+
+
+def _log_dict_artifact(data: Any, name: str) -> None:
+    import mlflow
+
+    mlflow.log_text(json.dumps(data, indent=1, ensure_ascii=False, default=str), name)
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {metric_key(k): float(v) for k, v in metrics.items()
+            if v is not None and np.isfinite(float(v))}
+
+
+def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path) -> Path | None:
+    """Fit the first final recommender on the whole snapshot and save it (None when disabled)."""
+    if not config.recommend.enabled or not config.recommend.final_models:
+        return None
+    from models.recommend.dataset import dataset_from_snapshot
+
+    name = config.recommend.final_models[0]
+    split = config.recommend.split
+    cut = snapshot.as_of
+    points = tuple(cut - dt.timedelta(days=d) for d in split.decision_offsets_days) \
+        if name == "rerank" else ()
+    data = dataset_from_snapshot(snapshot, cut, ability=name in ("rerank", "content"),
+                                 ability_sample=split.ability_sample, seed=config.seed,
+                                 decision_points=points)
+    model = build_model(name, split).fit(data)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
+    return model.save(out / f"recommend-{name}-{snapshot.snapshot_id[:12]}-{stamp}.joblib")
+
+
+def run_pipeline(config: PipelineConfig, track: bool = True,
+                 register: bool = True) -> PipelineResult:
+    """Run every stage of ``config``; log them to MLflow and register the bundles when asked.
+
+    Parameters
+    ----------
+    config
+        The validated pipeline config (its ``seed`` is pushed into every stage).
+    track
+        Log the parent and child runs to MLflow (the store of ``MLFLOW_TRACKING_URI`` or
+        ``mlruns/``).
+    register
+        Register the bundles as model versions (``challenger``); needs ``track``.
+
+    Returns
+    -------
+    PipelineResult
+        Metrics keyed ``<stage>.<metric>`` (what the promotion gate compares).
+    """
+    started = time.perf_counter()
+    config = config.seeded()
+    snapshot, truth = load_source(config.snapshot)
+    stats = data_statistics(snapshot)
+    out = config.bundle_dir
+    out.mkdir(parents=True, exist_ok=True)
+    bundle, evaluation = train_competence(snapshot, config.competence, out, truth=truth,
+                                          track=False)
+    competence_sha = record_checksum(bundle)
+    rec_report = None
+    if config.recommend.enabled:
+        rec_report = evaluate_simulator(snapshot, config.recommend.split)
+    rec_bundle = _fit_final_recommender(snapshot, config, out)
+    rec_sha = record_checksum(rec_bundle) if rec_bundle is not None else None
+    metrics = {f"competence.{k}": v for k, v in evaluation.report.items()}
+    metrics |= {f"data.{k}": v for k, v in stats.items()}
+    if rec_report is not None:
+        metrics |= {f"recommend.{m}.{k}": v for m, row in rec_report.table.items()
+                    for k, v in row.items()}
+    result = PipelineResult(None, snapshot.snapshot_id, metrics,
+                            {"competence": bundle} | ({"recommend": rec_bundle}
+                                                      if rec_bundle else {}))
+    if track:
+        _track(config, snapshot, stats, evaluation, rec_report, result,
+               (bundle, competence_sha), (rec_bundle, rec_sha), register)
+    result.seconds = time.perf_counter() - started
+    log.info("pipeline finished", run=result.run_id, seconds=round(result.seconds, 1),
+             versions=result.versions)
+    return result
+
+
+def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
+           evaluation: Evaluation, rec: RecommendReport | None, result: PipelineResult,
+           competence: tuple[Path, str], recommend: tuple[Path | None, str | None],
+           register: bool) -> None:
+    """Log the parent run and one child run per stage; register the bundles."""
+    import mlflow
+
+    from training.tracking import competence_run, flatten_params, log_competence_run
+
+    tags = provenance(config) | {"snapshot_id": snapshot.snapshot_id,
+                                 "snapshot_as_of": snapshot.as_of.isoformat(),
+                                 "config_name": config.name}
+    data = config_dict(config)
+    with competence_run(config.experiment, run_name=f"{config.name} {snapshot.snapshot_id[:12]}"
+                        ) as parent:
+        result.run_id = parent.info.run_id
+        mlflow.set_tags(tags)
+        mlflow.log_params(flatten_params({"seed": config.seed, "name": config.name,
+                                          "competence": data["competence"],
+                                          "recommend": data["recommend"]}))
+        mlflow.log_text(dump_toml(data), "config.toml")
+        mlflow.log_metrics(_finite(result.metrics))
+
+        with mlflow.start_run(run_name="data", nested=True):
+            mlflow.set_tags(tags)
+            mlflow.log_metrics(_finite(stats))
+        with mlflow.start_run(run_name="features", nested=True):
+            mlflow.log_metrics(_finite({f"seconds.{k}": v for k, v in evaluation.seconds.items()
+                                        if k != "model_fit"}
+                                       | {"rows.train": evaluation.report["rows.train"],
+                                          "rows.eval": evaluation.report["rows.eval"]}))
+            _log_dict_artifact(schema_records(), "feature_schema.json")
+        with mlflow.start_run(run_name="competence", nested=True) as child:
+            params: dict[str, Any] = data["competence"] | {
+                "eval_cutoff": evaluation.eval_cutoff.isoformat(),
+                "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
+            log_competence_run(params, evaluation.report, tags | {"sha256": competence[1]},
+                               competence[0], (evaluation.features, evaluation.labels,
+                                               evaluation.predictions))
+            if register:
+                uri = mlflow.get_artifact_uri("bundle")
+                result.versions[config.promotion.competence_model] = register_bundle(
+                    config.promotion.competence_model, child.info.run_id, uri, competence[0],
+                    competence[1], snapshot.snapshot_id,
+                    {k: v for k, v in result.metrics.items() if k.startswith("competence.")})
+        if rec is not None:
+            singles = {m: row for m, row in rec.table.items() if m != "rerank"}
+            with mlflow.start_run(run_name="recommenders", nested=True):
+                mlflow.log_params(flatten_params({"split": data["recommend"]["split"]}))
+                mlflow.log_metrics(_finite({f"{m}.{k}": v for m, row in singles.items()
+                                            for k, v in row.items()}))
+                _log_dict_artifact({"table": singles, "info": rec.info}, "report.json")
+            with mlflow.start_run(run_name="reranker", nested=True) as child:
+                if "rerank" in rec.table:
+                    mlflow.log_metrics(_finite(rec.table["rerank"]))
+                path, sha = recommend
+                if path is not None and sha is not None:
+                    mlflow.set_tags({"bundle_path": str(path.resolve()), "sha256": sha})
+                    # the bundle holds the interaction matrix (participant ids): it is logged
+                    # as a checksum and a path, never copied into the tracking store
+                    with tempfile.TemporaryDirectory() as tmp:
+                        pointer = Path(tmp) / "bundle_location.json"
+                        pointer.write_text(json.dumps({"path": str(path.resolve()),
+                                                       "sha256": sha}), "utf-8")
+                        mlflow.log_artifact(str(pointer), artifact_path="bundle")
+                    if register:
+                        result.versions[config.promotion.recommend_model] = register_bundle(
+                            config.promotion.recommend_model, child.info.run_id,
+                            path.resolve().parent.as_uri(), path, sha, snapshot.snapshot_id,
+                            {k: v for k, v in result.metrics.items()
+                             if k.startswith("recommend.")})
+        with mlflow.start_run(run_name="evaluation", nested=True):
+            table = side_by_side(evaluation.report)
+            mlflow.log_table(table, "competence_vs_baselines.json")
+            if rec is not None:
+                mlflow.log_table(rec.frame().reset_index(names="model"),
+                                 "recommenders.json")
+            mlflow.log_text(model_card(config, snapshot, stats, evaluation, rec, tags),
+                            "model_card.md")
+        mlflow.log_text(model_card(config, snapshot, stats, evaluation, rec, tags),
+                        "model_card.md")
