@@ -120,7 +120,34 @@ def promote_command(
         raise typer.Exit(code=1)
 
 
+def tune_command(
+    config: PipelineConfigOpt,
+    trials: Annotated[int, typer.Option(min=1, help="Finished trials wanted in the study "
+                                                    "(a resumed study counts earlier ones)")] = 20,
+    storage_dir: Annotated[Path, typer.Option(
+        help="Folder of optuna.db (the study storage)", file_okay=False)] = Path("mlruns"),
+    output: Annotated[Path | None, typer.Option(
+        help="Best config TOML (default: <storage-dir>/<study>-best.toml)", dir_okay=False)] = None,
+) -> None:
+    """Tune the competence model with Optuna (seeded TPE, median pruning on boosting rounds);
+    resumes a killed study; writes the best parameters as a config for `talent train --config`."""
+    from training.config import load_pipeline_config
+    from training.tuning import tune
+
+    try:
+        result = tune(load_pipeline_config(config), trials, storage_dir, output)
+    except TalentError as exc:
+        raise _fail(exc) from exc
+    console.print(f"study {result.study_name} in {result.storage}: {result.finished} finished "
+                  f"({result.pruned} pruned); best {result.best_value:.4f}")
+    for key, value in sorted(result.best_params.items()):
+        console.print(f"  {key} = {value}")
+    console.print(f"best config: {result.config_path}  (talent train --config "
+                  f"{result.config_path})")
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``promote`` and ``tune`` (``train --config`` rides on the shared group)."""
     register_groups(app)
     app.command("promote")(promote_command)
+    app.command("tune")(tune_command)

@@ -1,0 +1,213 @@
+"""``talent tune``: Optuna search over the competence model's parameters, resumable and pruned.
+
+The cut-offs are prepared once per study (calibration and features are the expensive part and do
+not depend on the booster's parameters); each trial then fits the model at increasing shares of
+its boosting rounds (the config's ``rungs``), reports the held-out metric at each and is pruned by
+a median rule when it is behind earlier trials, so a poor region costs a quarter of a fit. The
+study lives in SQLite next to the tracking store (``mlruns/optuna.db``) under a name made of the
+config name and the snapshot id, so a killed run resumes where it stopped: ``--trials N`` is the
+total number of finished trials wanted, not N more. Every trial is a child run of one MLflow
+parent run. The best parameters are written back into a copy of the config, a TOML file that
+``talent train --config`` accepts as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from footprint.logs import get_logger
+from models.competence.dataset import CompetenceDataset
+from models.competence.model import CompetenceModel
+from models.competence.rating_features import rating_frame
+from training.competence import TrainConfig, plan_cutoffs
+from training.config import (
+    PipelineConfig,
+    SearchDim,
+    config_dict,
+    dump_toml,
+    parse_pipeline_config,
+    set_dotted,
+)
+from training.cutoffs import CutoffData, prepare_cutoff
+from training.evaluation import prediction_report
+from training.pipeline import load_source
+from training.registry import metric_key
+
+log = get_logger(__name__)
+STORAGE_FILE = "optuna.db"
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The study's outcome and the config file holding its best parameters."""
+
+    study_name: str
+    storage: str
+    finished: int
+    pruned: int
+    best_value: float
+    best_params: dict[str, Any]
+    config_path: Path
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The cut-offs computed once per study: training rows and the held-out cut-off."""
+
+    dataset: CompetenceDataset
+    held: CutoffData
+
+
+def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
+    snapshot, _ = load_source(config.snapshot)
+    comp: TrainConfig = config.competence
+    train_cuts, eval_cut = plan_cutoffs(snapshot, comp)
+
+    def at(cutoff: Any) -> CutoffData:
+        rating = rating_frame(snapshot, cutoff) if comp.use_rating else None
+        return prepare_cutoff(snapshot, cutoff, comp.calibration, comp.window_days, rating,
+                              comp.label_prior_sd)
+
+    parts = [at(c) for c in train_cuts]
+    held = at(eval_cut)
+    feats = pd.concat([p.features for p in parts], ignore_index=True)
+    labels = pd.concat([p.labels for p in parts if p.labels is not None], ignore_index=True)
+    return snapshot.snapshot_id, _Prepared(CompetenceDataset(feats, labels, snapshot.snapshot_id),
+                                           held)
+
+
+def _suggest(trial: Any, key: str, dim: SearchDim) -> Any:
+    if dim.type == "float":
+        assert dim.low is not None and dim.high is not None
+        return trial.suggest_float(key, dim.low, dim.high, log=dim.log)
+    if dim.type == "int":
+        assert dim.low is not None and dim.high is not None
+        return trial.suggest_int(key, int(dim.low), int(dim.high), log=dim.log)
+    assert dim.choices is not None
+    return trial.suggest_categorical(key, list(dim.choices))
+
+
+def with_params(config: PipelineConfig, params: dict[str, Any]) -> PipelineConfig:
+    """A copy of ``config`` with dotted-path parameters set (validated like a file)."""
+    data = config_dict(config)
+    for key, value in params.items():
+        set_dotted(data, key, value)
+    return parse_pipeline_config(data, "tuned parameters")
+
+
+def tune(
+    config: PipelineConfig,
+    trials: int,
+    storage_dir: Path = Path("mlruns"),
+    output: Path | None = None,
+    callbacks: Sequence[Callable[[Any, Any], None]] = (),
+    track: bool = True,
+) -> TuningResult:
+    """Run (or resume) the config's study until ``trials`` trials have finished.
+
+    Parameters
+    ----------
+    config
+        Pipeline config; its ``tuning`` table holds the metric, seed, rungs and space.
+    trials
+        Total finished (complete or pruned) trials wanted in the study.
+    storage_dir
+        Folder of ``optuna.db`` (next to the MLflow store by default).
+    output
+        Where the best config goes (default ``<storage_dir>/<study>-best.toml``).
+    callbacks
+        Optuna callbacks (tests use one to interrupt a study).
+    track
+        Log a parent run and one child run per trial to MLflow.
+    """
+    import optuna
+
+    config = config.seeded()
+    tuning = config.tuning
+    snapshot_id, prepared = _prepare(config)
+    study_name = f"{config.name}-{snapshot_id[:12]}"
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{storage_dir / STORAGE_FILE}"
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=90)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=tuning.startup_trials)
+    study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize",
+                                pruner=pruner, load_if_exists=True)
+    optuna.storages.fail_stale_trials(study)  # a killed run's trial is marked failed, not lost
+    # a resumed study must not replay the first run's draws: seed by the trials already there
+    study.sampler = optuna.samplers.TPESampler(seed=tuning.seed + len(study.trials),
+                                               n_startup_trials=tuning.startup_trials)
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    remaining = trials - len(study.get_trials(states=done))
+    log.info("study opened", study=study_name, storage=url, existing=len(study.trials),
+             remaining=max(remaining, 0))
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {k: _suggest(trial, k, dim) for k, dim in tuning.space.items()}
+        model_cfg = with_params(config, params).seeded().competence.model
+        rounds = model_cfg.booster.n_estimators
+        value = math.nan
+        for step, share in enumerate(tuning.rungs):
+            n = max(1, round(rounds * share))
+            cfg = model_cfg.model_copy(update={
+                "booster": model_cfg.booster.model_copy(update={"n_estimators": n})})
+            model = CompetenceModel(cfg).fit(prepared.dataset)
+            assert prepared.held.labels is not None
+            value = prediction_report(prepared.held.features, prepared.held.labels,
+                                      model.predict(prepared.held.features))[tuning.metric]
+            trial.report(value, step)
+            if track:
+                import mlflow
+
+                mlflow.log_metric(metric_key(tuning.metric), value, step=n)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"behind the median at {n} rounds")
+        return value
+
+    def run_trial(trial: optuna.Trial) -> float:
+        if not track:
+            return objective(trial)
+        import mlflow
+
+        with mlflow.start_run(run_name=f"trial {trial.number}", nested=True):
+            mlflow.log_params({"trial": trial.number, "study": study_name})
+            try:
+                value = objective(trial)
+            except optuna.TrialPruned:
+                mlflow.set_tag("trial_state", "pruned")
+                raise
+            finally:
+                mlflow.log_params(trial.params)
+            mlflow.set_tag("trial_state", "complete")
+            return value
+
+    if remaining > 0:
+        if track:
+            from training.tracking import competence_run
+
+            with competence_run(config.experiment, run_name=f"tune {study_name}") as parent:
+                import mlflow
+
+                mlflow.set_tags({"study": study_name, "optuna_storage": url,
+                                 "snapshot_id": snapshot_id, "sampler_seed": str(tuning.seed)})
+                study.optimize(run_trial, n_trials=remaining, callbacks=list(callbacks),
+                               gc_after_trial=True)
+                mlflow.log_metric("best_value", study.best_value)
+                log.info("tuning run logged", run=parent.info.run_id)
+        else:
+            study.optimize(run_trial, n_trials=remaining, callbacks=list(callbacks))
+    best = with_params(config, study.best_params)
+    path = output or storage_dir / f"{study_name}-best.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (f"# best of study {study_name} ({url}): {tuning.metric} = {study.best_value:.4f}\n"
+              "# run it with: talent train --config <this file>\n")
+    path.write_text(header + dump_toml(config_dict(best)), "utf-8")
+    states = [t.state for t in study.trials]
+    return TuningResult(study_name, url, sum(s in done for s in states),
+                        states.count(optuna.trial.TrialState.PRUNED), study.best_value,
+                        dict(study.best_params), path)
