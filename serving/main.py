@@ -22,6 +22,7 @@ from serving import __version__
 from serving.api.deps import LoginRequiredError, PageForbiddenError
 from serving.api.routes import (
     competence,
+    competence_pages,
     footprint,
     moderation,
     pages,
@@ -29,6 +30,7 @@ from serving.api.routes import (
     recommend,
     system,
 )
+from serving.api.templating import forbidden_page, login_redirect
 from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
@@ -139,6 +141,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(competence.router)
     app.include_router(recommend.router)
     app.include_router(pages.router)
+    app.include_router(competence_pages.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     _add_handlers(app)
     return app
@@ -147,11 +150,11 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 def _add_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, _: LoginRequiredError) -> Response:
-        return pages.login_redirect(request)
+        return login_redirect(request)
 
     @app.exception_handler(PageForbiddenError)
     async def _forbidden(request: Request, _: PageForbiddenError) -> Response:
-        return pages.forbidden_page(request)
+        return forbidden_page(request)
 
     @app.exception_handler(StoreError)
     @app.exception_handler(OperationalError)
