@@ -64,6 +64,12 @@ def test_first_challenger_becomes_champion_and_is_exported(tmp_path: Path) -> No
     assert result.promoted and result.champion is None and result.challenger == v1
     assert (tmp_path / "serve" / "latest.txt").read_text().strip() == "competence-one.joblib"
     assert (tmp_path / "serve" / "competence-one.joblib.sha256").is_file()
+    # serving's own file source finds the champion and its checksum in the exported folder
+    from serving.bundles import FileSource
+
+    ref = FileSource(tmp_path / "serve").resolve()
+    assert ref.path.name == "competence-one.joblib"
+    assert ref.sha256 == version_info(name, CHAMPION).sha256  # type: ignore[union-attr]
 
 
 def test_gate_refuses_a_worse_model_and_accepts_a_better_one(tmp_path: Path) -> None:
