@@ -13,6 +13,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -22,7 +23,7 @@ from serving.auth import Role
 from serving.main import create_app
 from tests.serving.conftest import bearer, push, settings_for, world_records
 
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 8
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,12 @@ def running(
         yield client
 
 
-# the schema only (no store is opened to render it)
-schema = schemathesis.openapi.from_dict(create_app(settings_for("sqlite://")).openapi())
+# the schema only (no store is opened to render it); schemathesis' exhaustive coverage phase is
+# off to keep the suite short: explicit examples plus generated valid and invalid data remain
+schema = schemathesis.openapi.from_dict(
+    create_app(settings_for("sqlite://")).openapi(),
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
 
 
 def _role(method: str, path: str) -> Role:
