@@ -102,7 +102,7 @@ class AbilityScale:
 
     def ability_for(self, participant_ids: pd.Index) -> np.ndarray:
         """Abilities of the given participants (NaN rows for unknown ones)."""
-        pos = self.participant_ids.get_indexer(participant_ids)
+        pos = self.participant_ids.get_indexer(pd.Index(participant_ids, dtype=object))
         out = np.full((len(pos), len(self.directions)), np.nan)
         out[pos >= 0] = self.ability[pos[pos >= 0]]
         return out
@@ -136,7 +136,8 @@ def fit_ability_scale(
     """
     stats = stats or compute_activity_stats(snapshot, as_of)
     parts = visible_participants(snapshot.participants, as_of)
-    pids = pd.Index(np.sort(parts[C.PARTICIPANT_ID].astype("object").to_numpy()))
+    # object indexes throughout: a lookup with an index of another dtype converts the whole index
+    pids = pd.Index(np.sort(parts[C.PARTICIPANT_ID].astype("object").to_numpy()), dtype=object)
     grade_of = parts.set_index(parts[C.PARTICIPANT_ID].astype("object"))[C.GRADE]
     grades = grade_of.reindex(pids).to_numpy(np.float64, na_value=np.nan)
     responses = build_responses(snapshot.achievements, stats, as_of, participant_ids=pids)
@@ -166,6 +167,7 @@ def fit_ability_scale(
              activities=len(stats.table))
     return AbilityScale(
         directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
-        activity_ids=stats.index, difficulty=stats_d.difficulty, discrimination=disc,
+        activity_ids=pd.Index(stats.index.to_numpy(dtype=object), dtype=object),
+        difficulty=stats_d.difficulty, discrimination=disc,
         threshold=thr, reference=reference, thresholds=thr_all,
     )
