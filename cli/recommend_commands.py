@@ -87,6 +87,9 @@ def evaluate_recommend(
     output: Annotated[Path | None, typer.Option(help="Write the table as JSON here",
                                                 dir_okay=False)] = None,
     mlflow: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
+    database_url: Annotated[str | None, typer.Option(
+        envvar="TALENT_DATABASE_URL",
+        help="Store to snapshot (now) when neither --snapshot nor --world is given")] = None,
     seed: int = 0,
 ) -> None:
     """Every recommender and baseline in one table: Recall@10, NDCG@10, MAP@10, coverage,
@@ -124,7 +127,7 @@ def evaluate_recommend(
             elif sim is not None:
                 snap = sim.snapshot
             else:
-                raise typer.BadParameter("give --snapshot, --world or --interactions")
+                snap = _store_snapshot(database_url)
             cutoffs = tuple(c for c in (_date(v, "--cutoff") for v in cutoff or []) if c)
             cfg = SimSplitConfig(cutoffs=cutoffs or None, max_queries=max_queries, seed=seed)
             report = evaluate_simulator(snap, cfg)
@@ -154,12 +157,16 @@ def evaluate_recommend(
         console.print(f"MLflow run {run}")
 
 
-def _dataset(snapshot: Path, as_of: dt.datetime | None, ability: bool) -> object:
-    from footprint.snapshot import load_snapshot
-    from models.recommend.dataset import dataset_from_snapshot
+def _store_snapshot(database_url: str | None) -> object:
+    """A snapshot of the store as of now (the footprint the platform holds)."""
+    from footprint.settings import FootprintSettings
+    from footprint.snapshot import create_snapshot, load_snapshot
+    from footprint.store import open_store
 
-    snap = load_snapshot(snapshot)
-    return snap, dataset_from_snapshot(snap, as_of or snap.as_of, ability=ability)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    path = create_snapshot(open_store(database_url), now, FootprintSettings().snapshot_dir)
+    console.print(f"snapshot of the store as of {now.isoformat()}: {path}")
+    return load_snapshot(path)
 
 
 @train_app.command("recommend")
