@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from pydantic import Field
 from threadpoolctl import threadpool_limits
 
@@ -66,10 +67,16 @@ class EASERecommender(Recommender[EASEConfig]):
         x = dataset.interactions[safe].astype(np.float32)
         if self.config.binary and not self.config.weighted_scoring:
             x.data[:] = 1.0
-        # query items -> model columns (a later dataset may have more series)
+        # query items -> model columns (a later dataset may have more series): remap the few
+        # non-zeros of the participants' rows rather than slicing the item-item matrix
         q_cols = model_items_of_matrix(dataset, self.item_ids_, self.column_)
-        x = x[:, np.flatnonzero(q_cols >= 0)]
-        w = self.weights_[q_cols[q_cols >= 0]][:, np.maximum(cols, 0)]
+        mapped = q_cols[x.indices]
+        keep = mapped >= 0
+        row_of = np.repeat(np.arange(len(rows)), np.diff(x.indptr))
+        indptr = np.r_[0, np.cumsum(np.bincount(row_of[keep], minlength=len(rows)))]
+        x = sp.csr_matrix((x.data[keep], mapped[keep], indptr),
+                          shape=(len(rows), self.weights_.shape[0]))
+        w = self.weights_[:, np.maximum(cols, 0)]
         out = np.asarray(x @ w, dtype=np.float64)
         has = np.diff(x.indptr) > 0
         out[~(has & (rows >= 0))] = np.nan
