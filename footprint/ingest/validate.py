@@ -199,7 +199,16 @@ def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns the long frame (row_number, direction, weight) and the ``directions`` problems.
     """
     codes = set(direction_codes())
-    present = text.dropna()
+    present = text.dropna().astype(str)
+    if present.empty:  # nothing to parse; missing cells are reported as missing_required
+        empty = pd.DataFrame(
+            {
+                "row_number": pd.Series(dtype="int64"),
+                C.DIRECTION: pd.Series(dtype=object),
+                C.WEIGHT: pd.Series(dtype="float64"),
+            }
+        )
+        return empty, pd.DataFrame(columns=PROBLEM_COLUMNS)
     parts = present.str.split(";").explode().str.strip()
     parts = parts[parts != ""]
     pair = parts.str.split(":", n=1, expand=True).reindex(columns=[0, 1])

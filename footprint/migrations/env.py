@@ -10,10 +10,17 @@ from footprint.tables import metadata
 config = context.config
 
 
+def _ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Autogenerate looks only at the footprint's tables; other packages (serving) keep their own
+    migration history in the same database."""
+    return type_ != "table" or name in metadata.tables
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -219,3 +219,12 @@ def test_reference_errors_are_quarantined_and_good_rows_stored(
         (5, "source_record_id", "duplicate_in_file"),
     ]
     assert '"participant_id": "ghost"' in q[0][3]
+
+
+def test_file_without_any_directions_is_quarantined_not_crashed(tmp_path: Path) -> None:
+    """Regression: parse_directions raised AttributeError when no row had directions."""
+    rows = [activity("a", directions=""), activity("b", directions="")]
+    checked = validate(Entity.ACTIVITIES, _raw("activities", rows, tmp_path))
+    assert checked.rows.empty
+    assert set(checked.problems["reason_code"]) == {"missing_required"}
+    assert set(checked.problems["field"]) == {"directions"}
