@@ -232,6 +232,8 @@ class _Resolver:
         self.buckets: dict[np.datetime64, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
 
     def add(self, pid: np.ndarray, act: np.ndarray, team: np.ndarray) -> None:
+        if len(pid) == 0:  # e.g. a final nobody reached in a tiny world
+            return
         end = self.season.end_at[act]
         order = np.argsort(end, kind="stable")
         days, first = np.unique(end[order], return_index=True)

@@ -78,3 +78,12 @@ def test_rerun_replaces_an_earlier_output_but_refuses_a_foreign_folder(tmp_path:
 def test_config_refuses_unknown_fields() -> None:
     with pytest.raises(ValueError, match="extra"):
         SimulationConfig(participants=1_000, sesons=2)  # type: ignore[call-arg]
+
+
+def test_tiny_worlds_do_not_crash(tmp_path: Path) -> None:
+    """Regression: a final that no team reached crashed the season loop (400 participants)."""
+    for n in (200, 400):
+        summary = simulate(
+            SimulationConfig(participants=n, seasons=2, seed=0), tmp_path / str(n), progress=False
+        )
+        assert summary.rows
