@@ -41,6 +41,7 @@ from training.config import PipelineConfig, SnapshotSource, config_dict, dump_to
 from training.evaluation import BASELINES, MODEL
 from training.recommend import RecommendReport, build_model, evaluate_simulator
 from training.registry import metric_key, register_bundle
+from training.reports import evaluation_figure, metric_by_records
 
 log = get_logger(__name__)
 PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "lightgbm", "implicit", "mlflow",
@@ -333,6 +334,12 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
                             {k: v for k, v in result.metrics.items()
                              if k.startswith("recommend.")})
         with mlflow.start_run(run_name="evaluation", nested=True):
+            with tempfile.TemporaryDirectory() as tmp:
+                figure = evaluation_figure(evaluation.features, evaluation.labels,
+                                           evaluation.predictions, Path(tmp) / "by_records.png")
+                mlflow.log_artifact(str(figure), artifact_path="plots")
+            mlflow.log_table(metric_by_records(evaluation.features, evaluation.labels,
+                                               evaluation.predictions), "metric_by_records.json")
             table = side_by_side(evaluation.report)
             mlflow.log_table(table, "competence_vs_baselines.json")
             if rec is not None:

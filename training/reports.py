@@ -8,16 +8,18 @@ handful of identifiable children.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from features.schema import KEYS
+from features.schema import KEYS, Feat
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
 from footprint.enums import Result
 from footprint.frames import Snapshot
 from models.competence.columns import CompetenceColumns as CC
-from training.evaluation import spearman
+from training.evaluation import RECORD_BUCKETS, spearman
 
 SEASON = "season"
 MIN_GROUP = 30
@@ -91,3 +93,44 @@ def competence_slices(
                      "mean_interval_width": float(width[m].mean()),
                      "spearman_label": spearman(comp[known], label[known])})
     return pd.DataFrame(rows).sort_values(by).reset_index(drop=True) if rows else pd.DataFrame()
+
+
+def metric_by_records(features: pd.DataFrame, labels: pd.DataFrame,
+                      predictions: pd.DataFrame) -> pd.DataFrame:
+    """Spearman of the estimate with the next window's label per bucket of records before the
+    cut-off (0, 1, 2-4, 5+): where the model has little to go on, and how much that costs."""
+    n_rec = features[Feat.N_RECORDS].to_numpy(float)
+    comp = predictions[CC.COMPETENCE].to_numpy(float)
+    label = labels[CC.LABEL].to_numpy(float)
+    rows = []
+    for name, lo, hi in RECORD_BUCKETS:
+        m = (n_rec >= lo) & (n_rec <= hi) & np.isfinite(label)
+        rows.append({"records": name, "rows": int(m.sum()),
+                     "spearman_label": spearman(comp[m], label[m])})
+    return pd.DataFrame(rows)
+
+
+def evaluation_figure(features: pd.DataFrame, labels: pd.DataFrame,
+                      predictions: pd.DataFrame, path: Path) -> Path:
+    """Metric by number of records and the distribution of estimates per direction (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = metric_by_records(features, labels, predictions)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    axes[0].bar(table["records"], table["spearman_label"].fillna(0.0))
+    axes[0].set(xlabel="records before the cut-off", ylabel="Spearman with next-window label",
+                title="Metric by number of records")
+    dirs = predictions[KEYS[1]].astype("object").to_numpy()
+    comp = predictions[CC.COMPETENCE].to_numpy(float)
+    for direction in pd.unique(dirs):
+        axes[1].hist(comp[dirs == direction], bins=20, range=(0, 100), histtype="step",
+                     label=str(direction))
+    axes[1].set(xlabel="competence estimate", ylabel="rows", title="Score distributions")
+    axes[1].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

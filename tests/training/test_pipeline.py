@@ -47,7 +47,10 @@ def test_one_parent_run_with_a_child_per_stage(tracked: tuple[PipelineResult, Pa
                                                     artifact_path="model_card.md")).read_text()
     for section in ("## Purpose", "## Data", "## Metrics", "## Limits"):
         assert section in card
-    assert "P0" not in card  # no participant ids in the card
+    assert "p0000" not in card  # no participant ids (p0000123) in the card
+    evaluation = children[children["tags.mlflow.runName"] == "evaluation"].iloc[0]
+    logged = {a.path for a in client.list_artifacts(evaluation["run_id"], "plots")}
+    assert logged == {"plots/by_records.png"}
 
 
 def test_bundles_registered_as_challengers(tracked: tuple[PipelineResult, Path]) -> None:
