@@ -209,7 +209,9 @@ def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path
                                  decision_points=points)
     model = build_model(name, split).fit(data)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-    return model.save(out / f"recommend-{name}-{snapshot.snapshot_id[:12]}-{stamp}.joblib")
+    stem = f"recommend-{name}-{snapshot.snapshot_id[:12]}-{stamp}"
+    # a folder per bundle: the registered version's source is that folder, nothing else
+    return model.save(out / stem / f"{stem}.joblib")
 
 
 def run_pipeline(config: PipelineConfig, track: bool = True,
