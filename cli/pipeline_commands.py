@@ -66,7 +66,8 @@ def train_pipeline(
         console.print(f"{kind} bundle: {path}")
     for name, version in result.versions.items():
         console.print(f"registered {name} version {version} (alias challenger)")
-    console.print(f"{result.seconds:.1f} s")
+    console.print(f"{result.seconds:.1f} s, of which MLflow logging and registry "
+                  f"{result.tracking_seconds:.1f} s")
 
 
 def promote_command(

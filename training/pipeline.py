@@ -58,6 +58,8 @@ class PipelineResult:
     bundles: dict[str, Path] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    tracking_seconds: float = 0.0
+    """Time spent logging and registering (the MLflow overhead of the run)."""
 
 
 def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
@@ -256,11 +258,13 @@ def run_pipeline(config: PipelineConfig, track: bool = True,
                             {"competence": bundle} | ({"recommend": rec_bundle}
                                                       if rec_bundle else {}))
     if track:
+        t = time.perf_counter()
         _track(config, snapshot, stats, evaluation, rec_report, result,
                (bundle, competence_sha), (rec_bundle, rec_sha), register)
+        result.tracking_seconds = time.perf_counter() - t
     result.seconds = time.perf_counter() - started
     log.info("pipeline finished", run=result.run_id, seconds=round(result.seconds, 1),
-             versions=result.versions)
+             tracking_seconds=round(result.tracking_seconds, 1), versions=result.versions)
     return result
 
 
