@@ -38,7 +38,7 @@ class SnapshotSource(_Strict):
     store: str | None = None
     """Store URL; ``"default"`` means the configured store (``TALENT_DATABASE_URL`` or data/)."""
     as_of: dt.datetime | None = None
-    """Instant of the snapshot made from the store."""
+    """Instant of the snapshot made from the store; today at 00:00 UTC when omitted."""
     simulate: SimulationConfig | None = None
     """A clean simulated world built in memory (demos, tests, notebooks)."""
     truth: Path | None = None
@@ -51,9 +51,16 @@ class SnapshotSource(_Strict):
         if len(given) != 1:
             raise ValueError("snapshot: give exactly one of path, store (with as_of) or simulate; "
                              f"got {given or 'none'}")
-        if self.store is not None and self.as_of is None:
-            raise ValueError("snapshot.as_of is required with snapshot.store")
+        if self.as_of is not None and self.store is None:
+            raise ValueError("snapshot.as_of applies to snapshot.store only")
         return self
+
+    def instant(self) -> dt.datetime:
+        """The store snapshot's instant: ``as_of``, else today at 00:00 UTC (naive UTC)."""
+        if self.as_of is not None:
+            return self.as_of
+        now = dt.datetime.now(dt.UTC)
+        return dt.datetime(now.year, now.month, now.day)
 
 
 class RecommendStage(_Strict):

@@ -76,9 +76,8 @@ def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
     from footprint.settings import FootprintSettings
     from footprint.store import open_store
 
-    assert source.as_of is not None  # the config validator requires it with a store
     store = open_store(None if source.store == "default" else source.store)
-    path = create_snapshot(store, source.as_of, FootprintSettings().snapshot_dir)
+    path = create_snapshot(store, source.instant(), FootprintSettings().snapshot_dir)
     return load_snapshot(path), truth
 
 

@@ -37,8 +37,10 @@ def test_bad_value_is_named() -> None:
 def test_exactly_one_snapshot_source() -> None:
     with pytest.raises(ConfigError, match="exactly one of"):
         parse_pipeline_config({"snapshot": {"path": "x", "simulate": {}}})
-    with pytest.raises(ConfigError, match="as_of is required"):
-        parse_pipeline_config({"snapshot": {"store": "default"}})
+    with pytest.raises(ConfigError, match=r"snapshot\.as_of applies to snapshot\.store only"):
+        parse_pipeline_config({"snapshot": {"simulate": {}, "as_of": "2026-06-15T00:00:00"}})
+    today = parse_pipeline_config({"snapshot": {"store": "default"}}).snapshot.instant()
+    assert (today.hour, today.minute, today.tzinfo) == (0, 0, None)
 
 
 def test_search_space_must_be_tunable() -> None:
