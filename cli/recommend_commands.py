@@ -176,6 +176,8 @@ def train_recommend(
     model: Annotated[str, typer.Option(help="Model name (rerank, content, ease, als, popular, "
                                             "popular_direction, coldstart)")] = "rerank",
     as_of: AsOfOpt = None,
+    mlflow: Annotated[bool, typer.Option(help="Log the run (config, provenance, model file) to "
+                                              "MLflow")] = True,
 ) -> None:
     """Fit one recommender on a snapshot and save it (the re-ranker learns from decision points
     10, 12 and 14 months before the cut-off)."""
@@ -195,6 +197,11 @@ def train_recommend(
     except (TalentError, ValueError) as exc:
         raise _fail(exc) from exc
     console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
+    if mlflow:
+        from training.recommend import log_training_run
+
+        run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
+        console.print(f"MLflow run {run}")
 
 
 def recommend(

@@ -298,6 +298,24 @@ def log_report(report: RecommendReport, run_name: str, experiment: str = "recomm
         return str(run.info.run_id)
 
 
+def log_training_run(model: Recommender, path: Any, snapshot_id: str, as_of: dt.datetime,
+                     participants: int, experiment: str = "recommend") -> str:
+    """Log a fitted recommender to MLflow: its config, provenance and the saved model file."""
+    import mlflow
+
+    from training.tracking import competence_run, flatten_params
+
+    with competence_run(experiment, f"train {model.name}") as run:
+        mlflow.log_params(flatten_params({"model": model.name, **model.get_config()}))
+        mlflow.set_tags({"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
+                         "kind": "train"})
+        mlflow.log_metric("participants", float(participants))
+        if isinstance(model, RerankRecommender):
+            mlflow.log_metric("train_groups", float(model.n_train_groups_))
+        mlflow.log_artifact(str(path), artifact_path="model")
+        return str(run.info.run_id)
+
+
 __all__ = [
     "LogSplitConfig",
     "R",

@@ -69,3 +69,17 @@ def test_recommend_and_plan(snapshot_dir: tuple[Path, str]) -> None:
     assert plan["participant_id"] == pid and plan["goal"]["diploma"] == "prize_winner"
     result = runner.invoke(app, ["plan", pid, "--goal", "python", "--snapshot", str(path)])
     assert result.exit_code == 2
+
+
+def test_train_recommend_saves_and_logs(snapshot_dir: tuple[Path, str], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path, pid = snapshot_dir
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    out = tmp_path / "model.joblib"
+    result = runner.invoke(app, ["train", "recommend", "--snapshot", str(path), "--out", str(out),
+                                 "--model", "ease", "--as-of", "2024-10-01"])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "MLflow run" in result.output
+    result = runner.invoke(app, ["recommend", pid, "--model-file", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"model": "ease"' in result.output
