@@ -40,8 +40,13 @@ from models.recommend.projection import PlanCatalog, plan_catalog, source_index
 from models.recommend.reasons import _text, direction_title, reason
 
 COMPLETION_KINDS = (ActivityKind.ONLINE_COURSE.value, ActivityKind.TEST.value)
-BANDS: dict[str, float] = {"starting": 0, "basic": 25, "confident": 50, "advanced": 75,
-                           "outstanding": 95}
+BANDS: dict[str, float] = {
+    "starting": 0,
+    "basic": 25,
+    "confident": 50,
+    "advanced": 75,
+    "outstanding": 95,
+}
 """Lower bounds of the competence level bands (models/competence/data/bands.toml)."""
 DIPLOMAS = ("prize_winner", "winner")
 GAIN_RATE = 0.05
@@ -72,8 +77,10 @@ class Goal(BaseModel):
         """``python:advanced``, ``python:70`` or ``python:prize_winner``."""
         direction, sep, level = text.partition(":")
         if not sep or not direction or not level:
-            raise ConfigError(f"goal {text!r} is not DIRECTION:LEVEL (e.g. python:advanced, "
-                              "robotics:prize_winner, engineering:70)")
+            raise ConfigError(
+                f"goal {text!r} is not DIRECTION:LEVEL (e.g. python:advanced, "
+                "robotics:prize_winner, engineering:70)"
+            )
         if level in DIPLOMAS:
             return cls(direction=direction, diploma=level)
         if level in BANDS:
@@ -81,9 +88,11 @@ class Goal(BaseModel):
         try:
             return cls(direction=direction, competence=float(level))
         except ValueError:
-            raise ConfigError(f"unknown goal level {level!r}; use a band "
-                              f"({', '.join(BANDS)}), a diploma ({', '.join(DIPLOMAS)}) "
-                              "or a number 0-100") from None
+            raise ConfigError(
+                f"unknown goal level {level!r}; use a band "
+                f"({', '.join(BANDS)}), a diploma ({', '.join(DIPLOMAS)}) "
+                "or a number 0-100"
+            ) from None
 
 
 class PlanConstraints(BaseModel):
@@ -119,7 +128,7 @@ class PlanStep(BaseModel):
     region: str | None
     start_at: dt.datetime
     end_at: dt.datetime
-    registration_deadline: dt.datetime
+    registration_deadline: dt.datetime | None  # optional in the data model: open until the start
     projected: bool
     conditional: bool
     after_step: str | None
@@ -160,10 +169,12 @@ class Planner:
     reference_rating: RatingResult | None = None
     rules: FeasibilityRules = field(default_factory=FeasibilityRules)
     _catalogs: dict[tuple[object, ...], tuple[PlanCatalog, np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def catalog(self, as_of: dt.datetime, horizon: dt.datetime,
-                project: bool) -> tuple[PlanCatalog, np.ndarray]:
+    def catalog(
+        self, as_of: dt.datetime, horizon: dt.datetime, project: bool
+    ) -> tuple[PlanCatalog, np.ndarray]:
         """The plan catalogue and its source editions (the same for every participant: cached)."""
         key = (as_of, horizon, project)
         if key not in self._catalogs:
@@ -187,8 +198,9 @@ class Candidates:
     chain: np.ndarray
 
 
-def expected_gain(theta: np.ndarray, difficulty: np.ndarray, level: np.ndarray,
-                  weight: np.ndarray) -> np.ndarray:
+def expected_gain(
+    theta: np.ndarray, difficulty: np.ndarray, level: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
     """Assumed ability gain of a step: ``GAIN_RATE x (1 + level/4) x fit x weight``, where
     ``fit = exp(-(theta - difficulty)^2 / (2 x 1.5^2))``: one learns most from higher-level
     activities pitched near one's ability (the zone of proximal development). An explicit
@@ -213,12 +225,17 @@ def _result_probs(at_least: np.ndarray, kind: np.ndarray) -> dict[str, np.ndarra
     win = np.where(completion, 0.0, top)
     prize = np.where(completion, 0.0, second - top)
     done = np.where(completion, half, 0.0)
-    return {"winner": win, "prize_winner": prize, "completed": done,
-            "base": 1.0 - win - prize - done}
+    return {
+        "winner": win,
+        "prize_winner": prize,
+        "completed": done,
+        "base": 1.0 - win - prize - done,
+    }
 
 
-def _points_table(dataset: RecommendDataset, src: np.ndarray, rating: RatingResult | None,
-                  d: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _points_table(
+    dataset: RecommendDataset, src: np.ndarray, rating: RatingResult | None, d: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Rule points per result of each edition in direction ``d`` (quality at the median)."""
     cat = dataset.catalog
     n = len(src)
@@ -236,14 +253,20 @@ def _points_table(dataset: RecommendDataset, src: np.ndarray, rating: RatingResu
     quality = rules.quality.floor + rules.quality.slope * 0.5
     factor = base * level * bonus * quality * weight
     final = kinds == ActivityKind.OLYMPIAD_FINAL.value
-    base_result = np.where(final, rules.points.result[Result.FINALIST],
-                           rules.points.result[Result.PARTICIPANT])
-    completed = np.where(np.isin(kinds, [k.value for k in rules.points.completed.kinds]),
-                         rules.points.result[Result.COMPLETED],
-                         rules.points.result[rules.points.completed.scored_as])
-    return {"winner": factor * rules.points.result[Result.WINNER],
-            "prize_winner": factor * rules.points.result[Result.PRIZE_WINNER],
-            "completed": factor * completed, "base": factor * base_result}, weight
+    base_result = np.where(
+        final, rules.points.result[Result.FINALIST], rules.points.result[Result.PARTICIPANT]
+    )
+    completed = np.where(
+        np.isin(kinds, [k.value for k in rules.points.completed.kinds]),
+        rules.points.result[Result.COMPLETED],
+        rules.points.result[rules.points.completed.scored_as],
+    )
+    return {
+        "winner": factor * rules.points.result[Result.WINNER],
+        "prize_winner": factor * rules.points.result[Result.PRIZE_WINNER],
+        "completed": factor * completed,
+        "base": factor * base_result,
+    }, weight
 
 
 def plan(
@@ -284,8 +307,9 @@ def plan(
     if data.ability is None:
         raise TalentError("the planner needs abilities: build the dataset with ability=True")
     if goal.direction not in data.directions:
-        raise ConfigError(f"unknown direction {goal.direction!r}; known: "
-                          f"{', '.join(data.directions)}")
+        raise ConfigError(
+            f"unknown direction {goal.direction!r}; known: {', '.join(data.directions)}"
+        )
     as_of = as_of or data.as_of
     if as_of is None:
         raise TalentError("the planner needs a dated dataset")
@@ -294,22 +318,28 @@ def plan(
     d = data.directions.index(goal.direction)
     pc, src = planner.catalog(as_of, horizon, cons.project)
     row = int(data.rows([participant_id])[0])
-    rules = planner.rules.model_copy(update={"online_only": cons.online_only,
-                                             "regions": cons.regions})
+    rules = planner.rules.model_copy(
+        update={"online_only": cons.online_only, "regions": cons.regions}
+    )
     cand = plan_candidates(data, pc, src, row, d, as_of, rules, cons)
     scale = data.ability
-    theta = scale.ability_for(data.participant_ids[[max(row, 0)]])[0] if row >= 0 else \
-        np.zeros(len(data.directions))
+    theta = (
+        scale.ability_for(data.participant_ids[[max(row, 0)]])[0]
+        if row >= 0
+        else np.zeros(len(data.directions))
+    )
     theta = np.nan_to_num(theta)
     competence_now = float(scale.percentile(d, np.array([theta[d]]))[0])
     s_act = scale.activity_ids.get_indexer(data.catalog.activity_ids[src])
     ok_scale = s_act >= 0
     weights = data.catalog.weights[src]
-    at_least = np.zeros((len(src), scale.thresholds.shape[1] if scale.thresholds is not None
-                         else 5))
+    at_least = np.zeros(
+        (len(src), scale.thresholds.shape[1] if scale.thresholds is not None else 5)
+    )
     if ok_scale.any():
-        at_least[ok_scale] = scale.at_least(np.repeat(theta[None, :], int(ok_scale.sum()), 0),
-                                            s_act[ok_scale], weights[ok_scale])
+        at_least[ok_scale] = scale.at_least(
+            np.repeat(theta[None, :], int(ok_scale.sum()), 0), s_act[ok_scale], weights[ok_scale]
+        )
     probs = _result_probs(at_least, data.catalog.kind[src])
     rating = planner.rating
     points, weight = _points_table(data, src, rating or planner.reference_rating, d)
@@ -325,16 +355,37 @@ def plan(
         value = gain_pct
         need = max(0.0, (goal.competence or 0.0) - competence_now)
     best = _beam(cand, value, need, cons)
-    steps = _steps(data, pc, src, cand, best, probs, exp_points, gain_pct, planner,
-                   participant_id, goal, d, at_least)
+    steps = _steps(
+        data,
+        pc,
+        src,
+        cand,
+        best,
+        probs,
+        exp_points,
+        gain_pct,
+        planner,
+        participant_id,
+        goal,
+        d,
+        at_least,
+    )
     total_points = float(sum(s.expected_rating_points for s in steps))
     total_gain = float(sum(s.expected_competence_gain for s in steps))
     expected = min(100.0, competence_now + total_gain)
-    reached = (total_points >= (needed if needed is not None else float("inf"))
-               if goal.diploma else expected >= (goal.competence or 0.0))
+    reached = (
+        total_points >= (needed if needed is not None else float("inf"))
+        if goal.diploma
+        else expected >= (goal.competence or 0.0)
+    )
     return Plan(
-        participant_id=participant_id, goal=goal, as_of=as_of, horizon_end=horizon, steps=steps,
-        competence_now=round(competence_now, 2), expected_competence=round(expected, 2),
+        participant_id=participant_id,
+        goal=goal,
+        as_of=as_of,
+        horizon_end=horizon,
+        steps=steps,
+        competence_now=round(competence_now, 2),
+        expected_competence=round(expected, 2),
         expected_rating_points=round(total_points, 3),
         points_needed=None if needed is None else round(needed, 3),
         goal_expected_reached=bool(reached),
@@ -372,9 +423,16 @@ def _points_needed(planner: Planner, participant_id: str, goal: Goal) -> float |
     return None
 
 
-def plan_candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, row: int, d: int,
-                    as_of: dt.datetime, rules: FeasibilityRules, cons: PlanConstraints
-                    ) -> Candidates:
+def plan_candidates(
+    data: RecommendDataset,
+    pc: PlanCatalog,
+    src: np.ndarray,
+    row: int,
+    d: int,
+    as_of: dt.datetime,
+    rules: FeasibilityRules,
+    cons: PlanConstraints,
+) -> Candidates:
     """Editions of the plan catalogue open to the participant, in the goal direction, sorted by
     start; with their feeders and whether the participant already qualified for them."""
     cat = data.catalog
@@ -388,14 +446,17 @@ def plan_candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, ro
         f = feasible(data, rows, pc.real[real], as_of, rules)
         ok[real] = f.feasible[0]
         cond[real] = f.conditional[0]
-        qualified[real] = f.feasible[0] & ~f.conditional[0] & \
-            np.array([len(pc.feeders[i]) > 0 for i in real])
+        qualified[real] = (
+            f.feasible[0] & ~f.conditional[0] & np.array([len(pc.feeders[i]) > 0 for i in real])
+        )
     proj = np.flatnonzero(pc.projected)
     if len(proj):
         s = src[proj]
         grade = data.grade[row] if row >= 0 else np.nan
-        g_ok = np.isnan(grade) | ((cat.grade_min[s] <= grade + _season_shift(pc, data, s)) &
-                                  (grade + _season_shift(pc, data, s) <= cat.grade_max[s]))
+        g_ok = np.isnan(grade) | (
+            (cat.grade_min[s] <= grade + _season_shift(pc, data, s))
+            & (grade + _season_shift(pc, data, s) <= cat.grade_max[s])
+        )
         region = data.region[row] if row >= 0 else None
         travel = np.isin(cat.level[s], [LEVELS.index(lv.value) for lv in rules.travel_levels])
         place_ok = ~cat.offline[s] | ((region is not None) & (cat.region[s] == region)) | travel
@@ -410,10 +471,17 @@ def plan_candidates(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, ro
     idx = idx[np.lexsort((pc.ids[idx].astype(str), pc.start[idx]))]
     feeding = {int(f) for j in idx.tolist() for f in pc.feeders[j].tolist()}
     chain = np.array([len(pc.feeders[i]) > 0 or i in feeding for i in idx.tolist()], dtype=bool)
-    return Candidates(idx=idx, start=pc.start[idx], end=pc.end[idx],
-                 months=[months_touched(pc.start[i], pc.end[i]) for i in idx], value=np.zeros(0),
-                 feeders=[pc.feeders[i] for i in idx], conditional=cond[idx],
-                 qualified=qualified[idx], chain=chain)
+    return Candidates(
+        idx=idx,
+        start=pc.start[idx],
+        end=pc.end[idx],
+        months=[months_touched(pc.start[i], pc.end[i]) for i in idx],
+        value=np.zeros(0),
+        feeders=[pc.feeders[i] for i in idx],
+        conditional=cond[idx],
+        qualified=qualified[idx],
+        chain=chain,
+    )
 
 
 def _season_shift(pc: PlanCatalog, data: RecommendDataset, src: np.ndarray) -> np.ndarray:
@@ -437,7 +505,12 @@ def _beam(cand: Candidates, value: np.ndarray, need: float, cons: PlanConstraint
 
     # a state: (objective, chosen positions, total value, last end, month loads)
     start: tuple[float, tuple[int, ...], float, np.datetime64 | None, dict[int, int]] = (
-        worth(0.0, 0), (), 0.0, None, {})
+        worth(0.0, 0),
+        (),
+        0.0,
+        None,
+        {},
+    )
     beam = [start]
     best = start
     for _ in range(cons.max_steps):
@@ -452,8 +525,11 @@ def _beam(cand: Candidates, value: np.ndarray, need: float, cons: PlanConstraint
                     continue
                 feeders = cand.feeders[p]
                 # a selection stage needs its feeding stage earlier in the plan
-                if len(feeders) and not cand.qualified[p] and \
-                        not any(pos_of.get(int(f), -1) in chosen for f in feeders):
+                if (
+                    len(feeders)
+                    and not cand.qualified[p]
+                    and not any(pos_of.get(int(f), -1) in chosen for f in feeders)
+                ):
                     continue
                 add = float(v[p])
                 if add <= 0:
@@ -473,14 +549,26 @@ def _beam(cand: Candidates, value: np.ndarray, need: float, cons: PlanConstraint
     return list(best[1])
 
 
-def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: Candidates,
-           chosen: list[int], probs: dict[str, np.ndarray], exp_points: np.ndarray,
-           gain: np.ndarray, planner: Planner, participant_id: str, goal: Goal, d: int,
-           at_least: np.ndarray) -> list[PlanStep]:
+def _steps(
+    data: RecommendDataset,
+    pc: PlanCatalog,
+    src: np.ndarray,
+    cand: Candidates,
+    chosen: list[int],
+    probs: dict[str, np.ndarray],
+    exp_points: np.ndarray,
+    gain: np.ndarray,
+    planner: Planner,
+    participant_id: str,
+    goal: Goal,
+    d: int,
+    at_least: np.ndarray,
+) -> list[PlanStep]:
     cat = data.catalog
     idx = [int(cand.idx[p]) for p in chosen]
-    rating_points = _whatif_points(planner, participant_id, goal, data, pc, src, idx, probs,
-                                   exp_points)
+    rating_points = _whatif_points(
+        planner, participant_id, goal, data, pc, src, idx, probs, exp_points
+    )
     steps = []
     chosen_ids = {int(i) for i in idx}
     title_d = direction_title(goal.direction)
@@ -494,8 +582,11 @@ def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: Candi
         if nxt is not None:
             reasons.append(reason(ReasonCode.SELECTION_STEP, next_title=str(cat.title[src[nxt]])))
         if conditional and feeder is not None:
-            reasons.append(reason(ReasonCode.CONDITIONAL_ON_QUALIFYING,
-                                  stage_title=str(cat.title[src[feeder]])))
+            reasons.append(
+                reason(
+                    ReasonCode.CONDITIONAL_ON_QUALIFYING, stage_title=str(cat.title[src[feeder]])
+                )
+            )
         reasons.append(reason(ReasonCode.STRETCH_ZONE, chance=round(100 * success)))
         if rating_points[k] > 0:
             reasons.append(reason(ReasonCode.RATING_POINTS, points=f"{rating_points[k]:.1f}"))
@@ -505,22 +596,28 @@ def _steps(data: RecommendDataset, pc: PlanCatalog, src: np.ndarray, cand: Candi
             reasons.append(reason(ReasonCode.PROJECTED_DATES))
         reasons.append(reason(ReasonCode.FITS_CALENDAR))
         key = tuple(reasons)
-        steps.append(PlanStep(
-            activity_id=str(pc.ids[i]), series_id=str(data.item_ids[pc.item[i]]),
-            title=_title(str(cat.title[s]), bool(pc.projected[i]), pc.as_of),
-            kind=KINDS[cat.kind[s]] if cat.kind[s] >= 0 else "",
-            level=LEVELS[cat.level[s]] if cat.level[s] >= 0 else "",
-            format="offline" if cat.offline[s] else "online",
-            region=None if cat.region[s] is None else str(cat.region[s]),
-            start_at=pc.start[i].astype("datetime64[us]").astype(dt.datetime),
-            end_at=pc.end[i].astype("datetime64[us]").astype(dt.datetime),
-            registration_deadline=pc.deadline[i].astype("datetime64[us]").astype(dt.datetime),
-            projected=bool(pc.projected[i]), conditional=conditional,
-            after_step=None if feeder is None else str(pc.ids[feeder]),
-            success_chance=round(success, 4), expected_rating_points=round(rating_points[k], 4),
-            expected_competence_gain=round(float(gain[i]), 4),
-            reason_codes=[c.value for c, _ in key], reasons_ru=_text(key),
-        ))
+        steps.append(
+            PlanStep(
+                activity_id=str(pc.ids[i]),
+                series_id=str(data.item_ids[pc.item[i]]),
+                title=_title(str(cat.title[s]), bool(pc.projected[i]), pc.as_of),
+                kind=KINDS[cat.kind[s]] if cat.kind[s] >= 0 else "",
+                level=LEVELS[cat.level[s]] if cat.level[s] >= 0 else "",
+                format="offline" if cat.offline[s] else "online",
+                region=None if cat.region[s] is None else str(cat.region[s]),
+                start_at=pc.start[i].astype("datetime64[us]").astype(dt.datetime),
+                end_at=pc.end[i].astype("datetime64[us]").astype(dt.datetime),
+                registration_deadline=pc.deadline[i].astype("datetime64[us]").astype(dt.datetime),
+                projected=bool(pc.projected[i]),
+                conditional=conditional,
+                after_step=None if feeder is None else str(pc.ids[feeder]),
+                success_chance=round(success, 4),
+                expected_rating_points=round(rating_points[k], 4),
+                expected_competence_gain=round(float(gain[i]), 4),
+                reason_codes=[c.value for c, _ in key],
+                reasons_ru=_text(key),
+            )
+        )
     return steps
 
 
@@ -534,9 +631,17 @@ def _title(title: str, projected: bool, as_of: dt.datetime) -> str:
     return title
 
 
-def _whatif_points(planner: Planner, participant_id: str, goal: Goal, data: RecommendDataset,
-                   pc: PlanCatalog, src: np.ndarray, idx: Sequence[int],
-                   probs: dict[str, np.ndarray], exp_points: np.ndarray) -> list[float]:
+def _whatif_points(
+    planner: Planner,
+    participant_id: str,
+    goal: Goal,
+    data: RecommendDataset,
+    pc: PlanCatalog,
+    src: np.ndarray,
+    idx: Sequence[int],
+    probs: dict[str, np.ndarray],
+    exp_points: np.ndarray,
+) -> list[float]:
     """Expected rating points of each step through the rating engine's what-if.
 
     Each step enters as two hypothetical achievements (its most likely good result and its
@@ -555,15 +660,22 @@ def _whatif_points(planner: Planner, participant_id: str, goal: Goal, data: Reco
         kind = ActivityKind(KINDS[cat.kind[s]])
         completion = kind.value in COMPLETION_KINDS
         good = Result.COMPLETED if completion else Result.PRIZE_WINNER
-        base = Result.NOT_COMPLETED if completion else (
-            Result.FINALIST if kind == ActivityKind.OLYMPIAD_FINAL else Result.PARTICIPANT)
-        p_good = float(probs["completed"][i] if completion else
-                       probs["winner"][i] + probs["prize_winner"][i])
-        common = {"kind": kind, "level": LEVELS[cat.level[s]],
-                  "direction_weight": float(cat.weights[s, data.directions.index(
-                      goal.direction)]) or None,
-                  "olympiad_list_level": int(cat.list_level[s]) or None,
-                  "achieved_at": pc.end[i].astype("datetime64[us]").astype(dt.datetime)}
+        base = (
+            Result.NOT_COMPLETED
+            if completion
+            else (Result.FINALIST if kind == ActivityKind.OLYMPIAD_FINAL else Result.PARTICIPANT)
+        )
+        p_good = float(
+            probs["completed"][i] if completion else probs["winner"][i] + probs["prize_winner"][i]
+        )
+        common = {
+            "kind": kind,
+            "level": LEVELS[cat.level[s]],
+            "direction_weight": float(cat.weights[s, data.directions.index(goal.direction)])
+            or None,
+            "olympiad_list_level": int(cat.list_level[s]) or None,
+            "achieved_at": pc.end[i].astype("datetime64[us]").astype(dt.datetime),
+        }
         hyps.append(HypotheticalAchievement(result=good, **common))
         hyps.append(HypotheticalAchievement(result=base, **common))
         weights.append((p_good, 1.0 - p_good))
@@ -579,19 +691,28 @@ def _whatif_points(planner: Planner, participant_id: str, goal: Goal, data: Reco
 
 
 def _summary(steps: list[PlanStep], goal: Goal, reached: bool, season: int) -> str:
-    target = (f"диплома «{'победитель' if goal.diploma == 'winner' else 'призёр'}»"
-              if goal.diploma else f"компетенции {goal.competence:.0f} из 100")
+    target = (
+        f"диплома «{'победитель' if goal.diploma == 'winner' else 'призёр'}»"
+        if goal.diploma
+        else f"компетенции {goal.competence:.0f} из 100"
+    )
     if not steps:
-        return (f"В сезоне {season_name(season)} не нашлось доступных шагов к цели "
-                f"({target}, направление «{direction_title(goal.direction)}»).")
-    verdict = "ожидается, что цель будет достигнута" if reached else \
-        "цель потребует и других усилий"
-    return (f"План на сезон {season_name(season)}: {len(steps)} шаг(ов) к цели ({target}, "
-            f"направление «{direction_title(goal.direction)}»); {verdict}.")
+        return (
+            f"В сезоне {season_name(season)} не нашлось доступных шагов к цели "
+            f"({target}, направление «{direction_title(goal.direction)}»)."
+        )
+    verdict = (
+        "ожидается, что цель будет достигнута" if reached else "цель потребует и других усилий"
+    )
+    return (
+        f"План на сезон {season_name(season)}: {len(steps)} шаг(ов) к цели ({target}, "
+        f"направление «{direction_title(goal.direction)}»); {verdict}."
+    )
 
 
-def audit(plan_: Plan, planner: Planner, constraints: PlanConstraints | None = None
-          ) -> list[tuple[str, str]]:
+def audit(
+    plan_: Plan, planner: Planner, constraints: PlanConstraints | None = None
+) -> list[tuple[str, str]]:
     """Every rule a plan breaks, as ``(activity_id, violation code)``; empty when feasible.
 
     Checks what the search promised, independently of it: real steps pass the shared
@@ -603,15 +724,19 @@ def audit(plan_: Plan, planner: Planner, constraints: PlanConstraints | None = N
     data = planner.dataset
     out: list[tuple[str, str]] = []
     t = as_micros(plan_.as_of)
-    rules = planner.rules.model_copy(update={"online_only": cons.online_only,
-                                             "regions": cons.regions})
+    rules = planner.rules.model_copy(
+        update={"online_only": cons.online_only, "regions": cons.regions}
+    )
     row = data.rows([plan_.participant_id])
     load: dict[int, int] = {}
     prev_end: np.datetime64 | None = None
     seen: set[str] = set()
     for s in plan_.steps:
         start, end = np.datetime64(s.start_at, "us"), np.datetime64(s.end_at, "us")
-        if np.datetime64(s.registration_deadline, "us") < t or start <= t:
+        closed = (
+            s.registration_deadline is not None and np.datetime64(s.registration_deadline, "us") < t
+        )
+        if closed or start <= t:
             out.append((s.activity_id, Violation.NOT_OPEN.value))
         if end > np.datetime64(plan_.horizon_end, "us"):
             out.append((s.activity_id, Violation.HORIZON.value))
