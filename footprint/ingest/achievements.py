@@ -208,8 +208,8 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     new_ach = brand_new.loc[creators, [C.ACHIEVEMENT_ID, CANON, C.ACTIVITY_ID, *PAYLOAD]].rename(
         columns={CANON: C.PARTICIPANT_ID}
     )
-    insert_frame(ctx.conn, T_ACH, new_ach, "achievements")
-    insert_frame(ctx.conn, T_SRC, _ref_frame(ctx, brand_new), "references")
-    insert_frame(ctx.conn, T_HIST, _history(ctx, new_ach), "status history")
+    insert_frame(ctx.conn, T_ACH, new_ach, ctx.bar("achievements"))
+    insert_frame(ctx.conn, T_SRC, _ref_frame(ctx, brand_new), ctx.bar("references"))
+    insert_frame(ctx.conn, T_HIST, _history(ctx, new_ach), ctx.bar("status history"))
     ctx.counts.added += int(creators.sum())
     ctx.counts.merged += int((~creators).sum())

@@ -28,7 +28,7 @@ def apply_activities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     )
     is_new = old.isna()
     changed = ~is_new & (old != stored["row_hash"])
-    insert_frame(ctx.conn, tables.activities, stored[is_new], "activities")
+    insert_frame(ctx.conn, tables.activities, stored[is_new], ctx.bar("activities"))
     update_frame(ctx.conn, tables.activities, stored[changed], [C.ACTIVITY_ID])
     touched = rows.index[is_new | changed]
     changed_ids = list(stored.loc[changed, C.ACTIVITY_ID])

@@ -39,6 +39,10 @@ class BatchContext:
     counts: Counts = field(default_factory=Counts)
     problems: list[pd.DataFrame] = field(default_factory=list)
 
+    def bar(self, label: str) -> str | None:
+        """The progress-bar label for a bulk write, or None when this batch shows no progress."""
+        return label if self.progress else None
+
     def reject(self, rows: pd.Index, fld: str, code: str, reason: str | pd.Series) -> None:
         """Quarantine ``rows`` (row numbers) for ``fld`` with a reason."""
         if len(rows) == 0:

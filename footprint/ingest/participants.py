@@ -66,27 +66,14 @@ def apply_participants(ctx: BatchContext, rows: pd.DataFrame) -> None:
     )
     is_new = old_hash.isna()
     changed = ~is_new & (old_hash != stored["row_hash"])
-    insert_frame(ctx.conn, tables.participants, stored[is_new], "participants")
+    insert_frame(ctx.conn, tables.participants, stored[is_new], ctx.bar("participants"))
     update_frame(ctx.conn, tables.participants, stored[changed], [C.PARTICIPANT_ID])
     ctx.counts.added += int(is_new.sum())
     ctx.counts.updated += int(changed.sum())
     ctx.counts.unchanged += int((~is_new & ~changed).sum())
     _record_identities(ctx, keep[C.PARTICIPANT_ID], keep[CANON])
-    known = set(existing[C.PARTICIPANT_ID])
-    gone = rows.loc[withdrawn, CANON]
-    _erase(ctx, sorted(set(gone[gone.isin(known)])))
-    # a withdrawn row for an unknown participant still leaves a tombstone, so later rows stay out
-    unknown = sorted(set(gone[~gone.isin(known)]))
-    if unknown:
-        erase_participants(
-            ctx.conn,
-            unknown,
-            actor=f"source:{ctx.source}",
-            reason_code="consent_withdrawn",
-            salt=ctx.salt,
-            now=ctx.now,
-        )
-        ctx.counts.erased += len(unknown)
+    # unknown ids are erased too: the tombstone keeps their later rows out
+    _erase(ctx, sorted(set(rows.loc[withdrawn, CANON])))
 
 
 def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
