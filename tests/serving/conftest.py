@@ -59,6 +59,19 @@ def recommender(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Debian ``chromium`` under Playwright (see ``tests/serving/browser_kit.py``)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.serving.browser_kit import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> ServingSettings:
     return settings_for(f"sqlite:///{tmp_path / 'talent.db'}")
 

@@ -92,7 +92,13 @@ def competence_decide_page(
     comment: Annotated[str, Form(max_length=MAX_COMMENT_LENGTH)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    form = {"comment": comment, "value": value}
+    # what the moderator typed and chose comes back with an error, so nothing is typed twice;
+    # ``error_field`` gets the focus (and aria-invalid) on the re-rendered page
+    form: dict[str, Any] = {
+        "comment": comment,
+        "value": value,
+        "decision": decision.value if decision else None,
+    }
     if not csrf_ok(request, state.auth, csrf):
         return message(
             request,
@@ -113,7 +119,7 @@ def competence_decide_page(
                 principal,
                 store,
                 review_id,
-                form=form,
+                form=form | {"error_field": "value"},
                 error="Значение должно быть числом от 0 до 100.",
                 status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             )
@@ -123,7 +129,7 @@ def competence_decide_page(
             principal,
             store,
             review_id,
-            form=form,
+            form=form | {"error_field": "decision"},
             error="Выберите решение.",
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
@@ -153,7 +159,7 @@ def competence_decide_page(
             "Ниже — текущее состояние; ваше решение не сохранено.",
             status_code=status.HTTP_409_CONFLICT,
         )
-    except InvalidInputError:
+    except InvalidInputError as exc:
         text = (
             "Для исправления укажите значение от 0 до 100 и комментарий."
             if decision is ReviewDecision.OVERRIDE
@@ -164,7 +170,7 @@ def competence_decide_page(
             principal,
             store,
             review_id,
-            form=form,
+            form=form | {"error_field": str(exc.field[-1])},
             error=text,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
