@@ -151,6 +151,11 @@ class LiveFootprint:
         built = self._build()
         return built.generation, built.snapshot
 
+    def has_participant(self, participant_id: str) -> bool:
+        """Whether the live snapshot holds the participant: a dictionary lookup, so a request
+        that only needs to know does not pay for slicing the frames."""
+        return participant_id in self._build().participant_rows
+
     def participant_frames(
         self, participant_ids: list[str]
     ) -> tuple[int, pd.DataFrame, pd.DataFrame]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,19 @@ from serving.services.rating import RatingService
 # an activity counts for a direction from this share of its weight (the planner's default)
 MIN_DIRECTION_WEIGHT: float = PlanConstraints.model_fields["min_weight"].default
 DIRECTION_FETCH_FACTOR = 10
+# what an answer tells about each recommended activity, from the live store
+DETAIL_COLUMNS = (C.TITLE, C.KIND, C.LEVEL, C.FORMAT, C.START_AT, C.REGISTRATION_DEADLINE)
+_NO_WEIGHTS = pd.Series(dtype=float)
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """Lookups over one snapshot generation's catalogue: activity details by id and, per
+    direction, each activity's weight in it."""
+
+    generation: int
+    details: pd.DataFrame
+    weights: dict[str, pd.Series]
 
 
 class RecommendService:
@@ -44,6 +58,7 @@ class RecommendService:
         self.rating = rating
         self._bundle = bundle
         self._planners: dict[tuple[str, int, str], Planner] = {}
+        self._catalogue_cache: _Catalogue | None = None
         self._lock = threading.Lock()
 
     def loaded(self) -> LoadedBundle[Any]:
@@ -62,9 +77,24 @@ class RecommendService:
         return loaded
 
     def _require_known(self, participant_id: str) -> None:
-        _, _, participants = self.live.participant_frames([participant_id])
-        if participants.empty:
+        if not self.live.has_participant(participant_id):
             raise NotFoundError("no such participant in the store")
+
+    def _catalogue(self) -> _Catalogue:
+        """The live catalogue's lookups, built once per snapshot generation (not per request)."""
+        generation, snapshot = self.live.snapshot()
+        cached = self._catalogue_cache
+        if cached is not None and cached.generation == generation:
+            return cached
+        ad = snapshot.activity_directions
+        weights = {
+            str(d): group.set_index(C.ACTIVITY_ID)[C.WEIGHT]
+            for d, group in ad.groupby(ad[C.DIRECTION].astype(object), sort=False)
+        }
+        details = snapshot.activities.set_index(C.ACTIVITY_ID)[list(DETAIL_COLUMNS)]
+        cached = _Catalogue(generation, details, weights)
+        self._catalogue_cache = cached
+        return cached
 
     def recommend(
         self,
@@ -85,17 +115,17 @@ class RecommendService:
         rules = FeasibilityRules(online_only=online_only, regions=regions)
         fetch = k * DIRECTION_FETCH_FACTOR if direction else k
         frame = model.recommend([participant_id], k=fetch, as_of=instant, rules=rules)
-        _, snapshot = self.live.snapshot()
+        catalogue = self._catalogue()
         if direction is not None:
-            ad = snapshot.activity_directions
-            weight = ad[ad[C.DIRECTION] == direction].set_index(C.ACTIVITY_ID)[C.WEIGHT]
+            weight = catalogue.weights.get(direction, _NO_WEIGHTS)
             keep = frame[C.ACTIVITY_ID].map(weight).fillna(0.0) >= MIN_DIRECTION_WEIGHT
             frame = frame[keep.to_numpy()].head(k).copy()
             frame[RC.RANK] = range(1, len(frame) + 1)
-        acts = snapshot.activities.set_index(C.ACTIVITY_ID)
-        for col in (C.TITLE, C.KIND, C.LEVEL, C.FORMAT, C.START_AT, C.REGISTRATION_DEADLINE):
-            frame[col] = frame[C.ACTIVITY_ID].map(acts[col])
-        return loaded, instant, frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        details = catalogue.details.reindex(frame[C.ACTIVITY_ID].to_numpy())
+        for col in DETAIL_COLUMNS:
+            frame[col] = details[col].to_numpy()
+        return loaded, instant, frame
 
     def _planner(self, loaded: LoadedBundle[Any], as_of: dt.datetime) -> Planner:
         """One planner per bundle, store generation and season (its catalogue cache is kept)."""
