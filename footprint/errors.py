@@ -21,3 +21,8 @@ class StoreError(TalentError):
 
 class ConfigError(TalentError):
     """A configuration or rules file is invalid."""
+
+
+class EmptyInputError(TalentError, ValueError):
+    """A report or plot was handed no rows to aggregate (nothing evaluated, or a filter left
+    nothing)."""

@@ -40,7 +40,12 @@ from models.recommend.ease import EASEConfig, EASERecommender
 from models.recommend.popular import PopularConfig, PopularRecommender
 from models.recommend.profile import item_popularity
 from models.recommend.rerank import RerankConfig, RerankRecommender
-from training.recommend_metrics import catalog_coverage, novelty, ranking_metrics
+from training.recommend_metrics import (
+    catalog_coverage,
+    ndcg_per_query,
+    novelty,
+    ranking_metrics,
+)
 from training.recommend_split import open_choices, user_temporal_split
 
 log = get_logger(__name__)
@@ -97,6 +102,11 @@ class RecommendReport:
     table: dict[str, dict[str, float]]
     params: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
+    queries: pd.DataFrame | None = None
+    """Per query (no ids): ``cutoff``, ``history`` (series taken before the cut-off) and each
+    model's NDCG@k; what the plots break the metric down by (simulator split only)."""
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per model, its top-k scores (``score``) and whether the item was chosen (``chosen``)."""
 
     def frame(self) -> pd.DataFrame:
         """One row per model, one column per metric."""
@@ -172,6 +182,9 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
     n_catalog = 0
     timings: dict[str, float] = {m: 0.0 for m in cfg.models}
     cache: dict[dt.datetime, RecommendDataset] = {}
+    history: list[np.ndarray] = []
+    query_cutoff: list[str] = []
+    scored: dict[str, list[pd.DataFrame]] = {m: [] for m in cfg.models}
 
     def at(t: dt.datetime) -> RecommendDataset:
         # datasets are shared between cut-offs and decision points that fall on the same day
@@ -196,6 +209,8 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
             pids = sorted(rng.choice(np.array(pids, dtype=object), cfg.max_queries,
                                      replace=False).tolist())
         relevant += [choices[p] for p in pids]
+        history.append(dataset.history_counts()[dataset.rows(pids)])
+        query_cutoff += [str(cutoff.date())] * len(pids)
         n_catalog += len(dataset.catalog.open_at(cutoff))
         popularity.update(_activity_popularity(dataset))
         log.info("simulator split cut-off", cutoff=str(cutoff.date()), queries=len(pids),
@@ -206,16 +221,27 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
             model = build_model(name, cfg).fit(dataset)
             recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
             ranked[name] += _lists(recs, pids)
+            chosen = [aid in choices.get(pid, ()) for pid, aid in
+                      zip(recs["participant_id"].astype("object"),
+                          recs["activity_id"].astype("object"), strict=True)]
+            scored[name].append(pd.DataFrame({"score": recs["score"].to_numpy(float),
+                                              "chosen": np.array(chosen, dtype=bool)}))
             timings[name] += time.perf_counter() - t0
             log.info("model evaluated", model=name, seconds=round(time.perf_counter() - t0, 1))
     table = {m: _score_lists(ranked[m], relevant, cfg.k, n_catalog, popularity)
              for m in cfg.models}
     for m in cfg.models:
         table[m]["seconds"] = round(timings[m], 2)
+    queries = pd.DataFrame({"cutoff": query_cutoff,
+                            "history": np.concatenate(history) if history else np.array([])})
+    for m in cfg.models:
+        queries[m] = ndcg_per_query(ranked[m], relevant, cfg.k)
     return RecommendReport(
         table=table, params=cfg.model_dump(mode="json"),
         info={"snapshot_id": snapshot.snapshot_id, "cutoffs": [str(c) for c in cutoffs],
               "queries": len(relevant)},
+        queries=queries,
+        scores={m: pd.concat(v, ignore_index=True) for m, v in scored.items() if v},
     )
 
 

@@ -53,6 +53,19 @@ def ranking_metrics(ranked: Sequence[Sequence[object]], relevant: Sequence[set[o
     }
 
 
+def ndcg_per_query(ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]],
+                   k: int = 10) -> np.ndarray:
+    """NDCG@k of each query (NaN where the relevant set is empty); the mean over the finite
+    values is :func:`ranking_metrics`' ``ndcg@k``. Used to break the metric down by group."""
+    hits = hits_matrix(ranked, relevant, k)
+    n_rel = np.array([len(r) for r in relevant], dtype=np.int64)
+    disc = _discounts(k)
+    idcg = np.cumsum(disc)[np.clip(np.minimum(n_rel, k) - 1, 0, k - 1)]
+    out = (hits @ disc) / idcg
+    out[n_rel == 0] = np.nan
+    return out
+
+
 def catalog_coverage(ranked: Sequence[Sequence[object]], catalog_size: int, k: int = 10) -> float:
     """Distinct items in the top-k lists / items that could have been recommended."""
     seen: set[object] = set()

@@ -68,20 +68,27 @@ def kind_by_grade(snapshot: Snapshot) -> pd.DataFrame:
 
 def competence_slices(
     snapshot: Snapshot, predictions: pd.DataFrame, labels: pd.DataFrame, by: str,
-    min_group: int = MIN_GROUP,
+    min_group: int = MIN_GROUP, true_pct: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fairness slices of an evaluation: per group of ``by`` (``region`` or ``grade``), rows,
     mean estimate, mean interval width, and Spearman of the estimate with the next window's label.
 
     ``predictions`` and ``labels`` are row-aligned (an :class:`~training.competence.Evaluation`'s
-    frames); groups with fewer than ``min_group`` rows are dropped.
+    frames); groups with fewer than ``min_group`` rows are dropped. Pass the snapshot as of the
+    evaluation cut-off (``features.cutoff.snapshot_at``) to slice by the grade at the cut-off
+    rather than at the snapshot's ``as_of``. With ``true_pct`` (the
+    simulator's true percentile per row) also ``spearman_truth``, ``bias_truth`` (mean estimate
+    minus truth: a group estimated too low has a negative bias) and ``coverage_truth`` (90%
+    intervals containing the truth).
     """
     parts = snapshot.participants[[C.PARTICIPANT_ID, by]].drop_duplicates(C.PARTICIPANT_ID)
     group = predictions[[KEYS[0]]].astype("object").merge(
         parts.astype({C.PARTICIPANT_ID: "object"}), left_on=KEYS[0],
         right_on=C.PARTICIPANT_ID, how="left")[by].to_numpy(dtype=object)
     comp = predictions[CC.COMPETENCE].to_numpy(float)
-    width = (predictions[CC.UPPER] - predictions[CC.LOWER]).to_numpy(float)
+    lower = predictions[CC.LOWER].to_numpy(float)
+    upper = predictions[CC.UPPER].to_numpy(float)
+    width = upper - lower
     label = labels[CC.LABEL].to_numpy(float)
     rows = []
     for value in pd.unique(group):
@@ -89,9 +96,17 @@ def competence_slices(
         if m.sum() < min_group:
             continue
         known = m & np.isfinite(label)
-        rows.append({by: value, "rows": int(m.sum()), "mean_estimate": float(comp[m].mean()),
-                     "mean_interval_width": float(width[m].mean()),
-                     "spearman_label": spearman(comp[known], label[known])})
+        row = {by: value, "rows": int(m.sum()), "mean_estimate": float(comp[m].mean()),
+               "mean_interval_width": float(width[m].mean()),
+               "spearman_label": spearman(comp[known], label[known])}
+        if true_pct is not None:
+            t = m & np.isfinite(true_pct)
+            row |= {"spearman_truth": spearman(comp[t], true_pct[t]),
+                    "bias_truth": float((comp[t] - true_pct[t]).mean()) if t.any() else np.nan,
+                    "coverage_truth": float(((true_pct[t] >= lower[t])
+                                             & (true_pct[t] <= upper[t])).mean())
+                    if t.any() else np.nan}
+        rows.append(row)
     return pd.DataFrame(rows).sort_values(by).reset_index(drop=True) if rows else pd.DataFrame()
 
 

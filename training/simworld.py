@@ -135,3 +135,17 @@ def simulate_world(config: SimulationConfig) -> SimWorld:
     snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"sim-seed{config.seed}")
     return SimWorld(config=config, snapshot=snapshot, world=world, acts=acts, records=records,
                     truth=truth)
+
+
+def truth_frame(sim: SimWorld) -> pd.DataFrame:
+    """The world's truth as ``talent simulate`` writes it (``truth/competence.parquet``): one row
+    per checkpoint, participant and direction with the true ability and its population
+    percentile. For scoring estimates only; no model input may read it."""
+    ids = pa.array(sim.world.pop.ids, pa.string())
+    codes = direction_codes()
+    tables = [export.truth_table(ids, codes, t, idx, theta)
+              for t, (idx, theta) in sorted(sim.truth.items())]
+    if not tables:
+        return pd.DataFrame(columns=[C.PARTICIPANT_ID, C.DIRECTION, C.AS_OF, C.TRUE_ABILITY,
+                                     C.TRUE_COMPETENCE])
+    return pa.concat_tables(tables).to_pandas()
