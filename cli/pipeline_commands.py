@@ -7,7 +7,7 @@ competence`` and ``talent train recommend`` keep working as subcommands.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +17,13 @@ from cli.groups import register as register_groups
 from cli.groups import train_app
 from footprint.errors import TalentError
 
+if TYPE_CHECKING:
+    from training.config import PipelineConfig
+    from training.registry import PromotionResult
+
 console = Console(width=max(Console().width, 120))
 EXPORT_SUBDIR = Path("models") / "competence"
+RECOMMEND_EXPORT_SUBDIR = Path("models") / "recommend"
 
 PipelineConfigOpt = Annotated[Path, typer.Option(
     "--config", help="Pipeline config TOML (see training/configs/)", dir_okay=False, exists=True)]
@@ -70,32 +75,23 @@ def train_pipeline(
                   f"{result.tracking_seconds:.1f} s")
 
 
-def promote_command(
-    config: PipelineConfigOpt,
-    model: Annotated[str | None, typer.Option(
-        help="Registered model (default: the config's competence model)")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Promote even when the gate fails (logged and tagged)")] = False,
-    export_dir: Annotated[Path | None, typer.Option(
-        help="Folder serving watches (default: config, else models/competence under "
-             "TALENT_DATA_DIR)", file_okay=False)] = None,
-) -> None:
-    """Move the `champion` alias to the `challenger` if it is at least as good on every gated
-    metric on the same evaluation snapshot; export it for serving. Prints the comparison."""
+def _export_folder(name: str, cfg: PipelineConfig, competence_dir: Path | None,
+                   recommend_dir: Path | None) -> Path | None:
+    """The folder serving watches for a registered model (None: a model serving does not load)."""
     from footprint.settings import FootprintSettings
-    from training.config import load_pipeline_config
-    from training.registry import promote
 
-    try:
-        cfg = load_pipeline_config(config)
-        name = model or cfg.promotion.competence_model
-        folder = None
-        if name == cfg.promotion.competence_model:
-            folder = export_dir or cfg.promotion.export_dir or \
-                FootprintSettings().data_dir / EXPORT_SUBDIR
-        result = promote(name, cfg.promotion.gated, force=force, export_dir=folder)
-    except TalentError as exc:
-        raise _fail(exc) from exc
+    promotion = cfg.promotion
+    if name == promotion.competence_model:
+        return competence_dir or promotion.export_dir or \
+            FootprintSettings().data_dir / EXPORT_SUBDIR
+    if name == promotion.recommend_model:
+        return recommend_dir or promotion.recommend_export_dir or \
+            FootprintSettings().data_dir / RECOMMEND_EXPORT_SUBDIR
+    return None
+
+
+def _print_result(result: PromotionResult) -> None:
+    name = result.model
     table = Table(title=f"{name}: champion v{result.champion or '-'} vs challenger "
                         f"v{result.challenger}")
     for col in ("metric", "champion", "challenger", "better", "passes"):
@@ -106,18 +102,79 @@ def promote_command(
                       "higher" if row.higher_is_better else "lower",
                       "[green]yes[/]" if row.passed else "[red]no[/]")
     console.print(table)
+    if result.reevaluation_run:
+        console.print(f"champion v{result.champion} re-evaluated on the challenger's snapshot "
+                      f"(its config re-run from scratch, not registered): run "
+                      f"{result.reevaluation_run}")
     if not result.same_snapshot:
         console.print("[yellow]champion and challenger were evaluated on different snapshots; "
-                      "retrain the champion's config on the challenger's snapshot to compare[/]")
+                      "promote without --no-reevaluate to re-run the champion's config on the "
+                      "challenger's snapshot[/]")
     if result.promoted:
         how = " (forced)" if result.forced else ""
         console.print(f"[green]promoted{how}:[/] {name} v{result.challenger} is the champion")
         if result.exported:
             console.print(f"exported for serving: {result.exported}")
     elif result.champion == result.challenger:
-        console.print(f"v{result.challenger} is already the champion")
+        console.print(f"{name} v{result.challenger} is already the champion")
     else:
-        console.print(f"[red]not promoted:[/] v{result.champion} stays the champion")
+        console.print(f"[red]not promoted:[/] {name} v{result.champion} stays the champion")
+
+
+def promote_command(
+    config: PipelineConfigOpt,
+    model: Annotated[str | None, typer.Option(
+        help="Only this registered model (default: every model the config's gated metrics "
+             "name)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Promote even when the gate fails (logged and tagged)")] = False,
+    reevaluate: Annotated[bool, typer.Option(
+        "--reevaluate/--no-reevaluate",
+        help="When champion and challenger were evaluated on different snapshots, re-run the "
+             "champion's logged config on the challenger's snapshot (a full pipeline run, not "
+             "registered) and gate on that; --no-reevaluate refuses instead")] = True,
+    export_dir: Annotated[Path | None, typer.Option(
+        help="Folder serving watches for the competence model (default: config, else "
+             "models/competence under TALENT_DATA_DIR)", file_okay=False)] = None,
+    recommend_export_dir: Annotated[Path | None, typer.Option(
+        help="Folder serving watches for the recommender (default: config, else "
+             "models/recommend under TALENT_DATA_DIR)", file_okay=False)] = None,
+) -> None:
+    """Move each gated model's `champion` alias to its `challenger` if it is at least as good on
+    every gated metric on the same evaluation snapshot; export it for serving. Prints the
+    comparison per model; exits 1 when any gate refused, 2 on an error."""
+    from training.config import load_pipeline_config
+    from training.reevaluate import Reevaluator
+    from training.registry import gated_models, promote
+
+    try:
+        cfg = load_pipeline_config(config)
+    except TalentError as exc:
+        raise _fail(exc) from exc
+    names = gated_models(cfg.promotion.gated)
+    if model is not None:
+        if model not in names:
+            raise _fail(TalentError(f"no gated metric of {config} names {model}; gated models: "
+                                    f"{', '.join(names) or 'none'}"))
+        names = (model,)
+    reevaluator = Reevaluator() if reevaluate else None
+    refused, failed = [], []
+    for name in names:
+        try:
+            result = promote(name, cfg.promotion.gated, force=force,
+                             export_dir=_export_folder(name, cfg, export_dir,
+                                                       recommend_export_dir),
+                             reevaluate=reevaluator)
+        except TalentError as exc:
+            console.print(f"[bold red]error:[/] {name}: {exc}")
+            failed.append(name)
+            continue
+        _print_result(result)
+        if not result.promoted and result.champion != result.challenger:
+            refused.append(name)
+    if failed:
+        raise typer.Exit(code=2)
+    if refused:
         raise typer.Exit(code=1)
 
 

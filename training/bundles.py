@@ -11,6 +11,7 @@ model version; :func:`verify_checksum` and :func:`load_verified` refuse any mism
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from footprint.logs import get_logger
 
 log = get_logger(__name__)
 SIDECAR_SUFFIX = ".sha256"
+LATEST = "latest.txt"
+"""The file in a bundle folder naming the bundle to serve (serving's ``FileSource`` reads it)."""
 
 
 class BundleIntegrityError(TalentError):
@@ -67,3 +70,15 @@ def load_verified(path: Path, expected: str) -> Any:
     verify_checksum(path, expected)
     log.info("bundle verified", path=str(path), sha256=expected[:16])
     return joblib.load(path)
+
+
+def publish(path: Path) -> str:
+    """Make ``path`` the bundle its folder serves: write ``<bundle>.sha256``, then replace the
+    folder's ``latest.txt`` atomically. The pointer moves last, so a watcher never sees a name
+    whose file or checksum is incomplete. Returns the digest."""
+    path = Path(path)
+    digest = record_checksum(path)
+    pointer = path.with_name(LATEST + ".tmp")
+    pointer.write_text(path.name + "\n", "utf-8")
+    os.replace(pointer, path.with_name(LATEST))
+    return digest

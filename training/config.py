@@ -96,6 +96,8 @@ class PromotionConfig(_Strict):
     )
     export_dir: Path | None = None
     """Folder serving watches (latest.txt + bundle + .sha256); data/models/competence if None."""
+    recommend_export_dir: Path | None = None
+    """The recommender's folder serving watches; data/models/recommend if None."""
 
 
 class SearchDim(_Strict):

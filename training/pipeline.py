@@ -18,12 +18,13 @@ recorded.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from training.competence import Evaluation, train_competence
 from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
 from training.evaluation import BASELINES, MODEL
 from training.recommend import RecommendReport, build_model, evaluate_simulator
-from training.registry import metric_key, register_bundle
+from training.registry import metric_key, register_bundle, version_provenance
 from training.reports import evaluation_figure, metric_by_records
 
 log = get_logger(__name__)
@@ -68,7 +69,11 @@ def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
     if source.simulate is not None:
         from training.simworld import simulate_world
 
-        return simulate_world(source.simulate).snapshot, truth
+        snapshot = simulate_world(source.simulate).snapshot
+        # the world is a function of its config: the id names all of it, not just the seed, so
+        # worlds of another size or season count are never taken for the same snapshot
+        digest = hashlib.sha256(source.simulate.model_dump_json().encode()).hexdigest()
+        return replace(snapshot, snapshot_id=f"{snapshot.snapshot_id}-{digest[:12]}"), truth
     from footprint.snapshot import create_snapshot, load_snapshot
 
     if source.path is not None:
@@ -215,8 +220,22 @@ def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path
     return model.save(out / stem / f"{stem}.joblib")
 
 
-def run_pipeline(config: PipelineConfig, track: bool = True,
-                 register: bool = True) -> PipelineResult:
+def snapshot_record(source: SnapshotSource, snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot source as data that rebuilds exactly this snapshot: a store source gets its
+    instant pinned, paths are made absolute. Registered versions carry it (``talent promote``
+    rebuilds a challenger's snapshot from it and checks the id)."""
+    data = source.model_dump(mode="json", exclude_none=True)
+    if source.store is not None:
+        data["as_of"] = snapshot.as_of.isoformat()
+    for key in ("path", "truth"):
+        if key in data:
+            data[key] = str(Path(data[key]).resolve())
+    return data
+
+
+def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = True,
+                 loaded: tuple[Snapshot, pd.DataFrame | None] | None = None,
+                 run_tags: dict[str, str] | None = None) -> PipelineResult:
     """Run every stage of ``config``; log them to MLflow and register the bundles when asked.
 
     Parameters
@@ -228,6 +247,11 @@ def run_pipeline(config: PipelineConfig, track: bool = True,
         ``mlruns/``).
     register
         Register the bundles as model versions (``challenger``); needs ``track``.
+    loaded
+        The snapshot (and truth) ``config.snapshot`` names, when the caller has already built
+        it (a re-evaluation checks the rebuilt snapshot's id before training on it).
+    run_tags
+        Extra tags of the parent run (e.g. what a re-evaluation re-evaluates).
 
     Returns
     -------
@@ -236,7 +260,7 @@ def run_pipeline(config: PipelineConfig, track: bool = True,
     """
     started = time.perf_counter()
     config = config.seeded()
-    snapshot, truth = load_source(config.snapshot)
+    snapshot, truth = loaded if loaded is not None else load_source(config.snapshot)
     stats = data_statistics(snapshot)
     out = config.bundle_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +283,11 @@ def run_pipeline(config: PipelineConfig, track: bool = True,
     if track:
         t = time.perf_counter()
         _track(config, snapshot, stats, evaluation, rec_report, result,
-               (bundle, competence_sha), (rec_bundle, rec_sha), register)
+               (bundle, competence_sha), (rec_bundle, rec_sha), register, run_tags or {})
+        if result.run_id is not None:
+            from training.plots import log_pipeline_plots
+
+            log_pipeline_plots(result.run_id, evaluation, rec_report, truth)
         result.tracking_seconds = time.perf_counter() - t
     result.seconds = time.perf_counter() - started
     log.info("pipeline finished", run=result.run_id, seconds=round(result.seconds, 1),
@@ -270,7 +298,7 @@ def run_pipeline(config: PipelineConfig, track: bool = True,
 def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
            evaluation: Evaluation, rec: RecommendReport | None, result: PipelineResult,
            competence: tuple[Path, str], recommend: tuple[Path | None, str | None],
-           register: bool) -> None:
+           register: bool, run_tags: dict[str, str]) -> None:
     """Log the parent run and one child run per stage; register the bundles."""
     import mlflow
 
@@ -280,10 +308,15 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
                                  "snapshot_as_of": snapshot.as_of.isoformat(),
                                  "config_name": config.name}
     data = config_dict(config)
-    with competence_run(config.experiment, run_name=f"{config.name} {snapshot.snapshot_id[:12]}"
-                        ) as parent:
+    prefix = "reevaluate " if run_tags else ""
+    with competence_run(config.experiment, run_name=f"{prefix}{config.name} "
+                                                    f"{snapshot.snapshot_id[:12]}") as parent:
         result.run_id = parent.info.run_id
-        mlflow.set_tags(tags)
+        mlflow.set_tags(tags | run_tags)
+        # what a registered version needs to be re-evaluated against: this run (its config.toml)
+        # and the snapshot source that rebuilds exactly this snapshot
+        recorded = version_provenance(parent.info.run_id, snapshot.as_of,
+                                      snapshot_record(config.snapshot, snapshot))
         mlflow.log_params(flatten_params({"seed": config.seed, "name": config.name,
                                           "competence": data["competence"],
                                           "recommend": data["recommend"]}))
@@ -311,7 +344,8 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
                 result.versions[config.promotion.competence_model] = register_bundle(
                     config.promotion.competence_model, child.info.run_id, uri, competence[0],
                     competence[1], snapshot.snapshot_id,
-                    {k: v for k, v in result.metrics.items() if k.startswith("competence.")})
+                    {k: v for k, v in result.metrics.items() if k.startswith("competence.")},
+                    recorded)
         if rec is not None:
             singles = {m: row for m, row in rec.table.items() if m != "rerank"}
             with mlflow.start_run(run_name="recommenders", nested=True):
@@ -337,7 +371,7 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
                             config.promotion.recommend_model, child.info.run_id,
                             path.resolve().parent.as_uri(), path, sha, snapshot.snapshot_id,
                             {k: v for k, v in result.metrics.items()
-                             if k.startswith("recommend.")})
+                             if k.startswith("recommend.")}, recorded)
         with mlflow.start_run(run_name="evaluation", nested=True):
             with tempfile.TemporaryDirectory() as tmp:
                 figure = evaluation_figure(evaluation.features, evaluation.labels,

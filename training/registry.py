@@ -2,27 +2,31 @@
 
 The MLflow model registry on the embedded SQLite store holds one registered model per kind
 (``talent-competence``, ``talent-recommend``). Registering a bundle creates a version whose tags
-record the bundle file's SHA-256, the evaluation snapshot and every evaluation metric, and points
-the ``challenger`` alias at it. :func:`promote` moves ``champion`` to the challenger only when both
-were evaluated on the same snapshot and the challenger is at least as good on every gated metric
-(or when forced, which is logged); the promoted bundle is then exported, checksum verified, to
-the folder serving watches (``latest.txt`` + bundle + ``.sha256``), so serving needs neither
-MLflow nor this package.
+record the bundle file's SHA-256, the evaluation snapshot (its id, instant and the source that
+rebuilds it), the pipeline run (whose ``config.toml`` re-runs it) and every evaluation metric, and
+points the ``challenger`` alias at it. :func:`promote` moves ``champion`` to the challenger only
+when the challenger is at least as good on every gated metric on the same snapshot (or when
+forced, which is logged). When the two were evaluated on different snapshots, a ``reevaluate``
+callback (:mod:`training.reevaluate`) can supply the champion's metrics on the challenger's
+snapshot. The promoted bundle is then exported, checksum verified, to the folder serving watches
+(``latest.txt`` + bundle + ``.sha256``), so serving needs neither MLflow nor this package.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
-import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from footprint.errors import TalentError
 from footprint.logs import get_logger
-from training.bundles import BundleIntegrityError, record_checksum, sidecar, verify_checksum
+from training.bundles import BundleIntegrityError, publish, sidecar, verify_checksum
 from training.config import GatedMetric
 
 log = get_logger(__name__)
@@ -32,7 +36,11 @@ METRIC_TAG = "metric."
 SHA_TAG = "sha256"
 FILE_TAG = "bundle_file"
 SNAPSHOT_TAG = "eval_snapshot_id"
-LATEST = "latest.txt"
+SNAPSHOT_AS_OF_TAG = "eval_snapshot_as_of"
+SNAPSHOT_SOURCE_TAG = "eval_snapshot_source"
+"""JSON of the config's ``[snapshot]`` table that rebuilds the snapshot (store instant pinned)."""
+PIPELINE_RUN_TAG = "pipeline_run_id"
+"""The parent run of ``talent train --config``; its ``config.toml`` re-runs the version."""
 
 
 class PromotionError(TalentError):
@@ -67,11 +75,21 @@ class VersionInfo:
     metrics: dict[str, float]
     source: str
     bundle_file: str
+    run_id: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def version_provenance(pipeline_run: str, as_of: dt.datetime,
+                       snapshot_source: dict[str, Any]) -> dict[str, str]:
+    """Version tags that let a later promotion rebuild the evaluation snapshot and re-run the
+    pipeline run's config (see :mod:`training.reevaluate`)."""
+    return {PIPELINE_RUN_TAG: pipeline_run, SNAPSHOT_AS_OF_TAG: as_of.isoformat(),
+            SNAPSHOT_SOURCE_TAG: json.dumps(snapshot_source, sort_keys=True, default=str)}
 
 
 def register_bundle(
     name: str, run_id: str, artifact_uri: str, bundle_path: Path, sha256: str,
-    snapshot_id: str, metrics: dict[str, float],
+    snapshot_id: str, metrics: dict[str, float], extra_tags: dict[str, str] | None = None,
 ) -> str:
     """Register a logged bundle as a new version of ``name`` and make it the ``challenger``.
 
@@ -89,6 +107,8 @@ def register_bundle(
         The snapshot the metrics were computed on (promotion compares like with like).
     metrics
         Evaluation metrics (``metric.<name>`` tags; the gate reads them).
+    extra_tags
+        More version tags, e.g. :func:`version_provenance`.
 
     Returns
     -------
@@ -98,7 +118,8 @@ def register_bundle(
     mlc = client()
     if not mlc.search_registered_models(filter_string=f"name = '{name}'"):
         mlc.create_registered_model(name, description="Trained by `talent train --config`.")
-    tags = {SHA_TAG: sha256, FILE_TAG: bundle_path.name, SNAPSHOT_TAG: snapshot_id}
+    tags = (extra_tags or {}) | {SHA_TAG: sha256, FILE_TAG: bundle_path.name,
+                                 SNAPSHOT_TAG: snapshot_id}
     tags |= {METRIC_TAG + metric_key(k): repr(float(v)) for k, v in metrics.items()
              if v is not None and math.isfinite(float(v))}
     version = mlc.create_model_version(name, source=artifact_uri, run_id=run_id, tags=tags)
@@ -118,7 +139,8 @@ def version_info(name: str, alias: str) -> VersionInfo | None:
     tags = dict(mv.tags)
     metrics = {k[len(METRIC_TAG):]: float(v) for k, v in tags.items() if k.startswith(METRIC_TAG)}
     return VersionInfo(name, str(mv.version), tags.get(SHA_TAG, ""), tags.get(SNAPSHOT_TAG, ""),
-                       metrics, str(mv.source), tags.get(FILE_TAG, ""))
+                       metrics, str(mv.source), tags.get(FILE_TAG, ""), str(mv.run_id or ""),
+                       tags)
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,27 @@ class PromotionResult:
     promoted: bool
     forced: bool
     exported: Path | None
+    reevaluation_run: str | None = None
+    """The run that re-evaluated the champion's config on the challenger's snapshot, if any."""
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    """The champion's config re-run on the challenger's snapshot (never registered)."""
+
+    run_id: str | None
+    snapshot_id: str
+    metrics: dict[str, float]
+    """Keyed like the version tags (:func:`metric_key`)."""
+
+
+Reevaluate = Callable[[VersionInfo, VersionInfo], Reevaluation]
+"""Given champion and challenger evaluated on different snapshots, the champion re-evaluated."""
+
+
+def gated_models(gated: tuple[GatedMetric, ...]) -> tuple[str, ...]:
+    """The registered models the gated metrics name, in the config's order."""
+    return tuple(dict.fromkeys(g.model for g in gated))
 
 
 def gate(champion: VersionInfo | None, challenger: VersionInfo,
@@ -196,20 +239,21 @@ def export_bundle(info: VersionInfo, export_dir: Path) -> Path:
         target = export_dir / path.name
         shutil.copyfile(path, target)
     verify_checksum(target, info.sha256)
-    record_checksum(target)
-    pointer = export_dir / (LATEST + ".tmp")
-    pointer.write_text(target.name + "\n", "utf-8")
-    os.replace(pointer, export_dir / LATEST)
+    publish(target)
     log.info("champion exported", path=str(target), sidecar=str(sidecar(target)))
     return target
 
 
 def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
-            export_dir: Path | None = None) -> PromotionResult:
+            export_dir: Path | None = None,
+            reevaluate: Reevaluate | None = None) -> PromotionResult:
     """Move ``champion`` to the ``challenger`` when the gate passes (or when forced).
 
-    Every decision, promoted or not, is logged as a run of the ``promotion`` experiment with the
-    comparison and the ``force`` flag; a forced promotion also tags the version.
+    When champion and challenger were evaluated on different snapshots, ``reevaluate`` (if
+    given) supplies the champion's metrics on the challenger's snapshot and the gate compares
+    those; without it the gate refuses. Every decision, promoted or not, is logged as a run of
+    the ``promotion`` experiment with the comparison and the ``force`` flag; a forced promotion
+    also tags the version.
     """
     import mlflow
 
@@ -221,6 +265,17 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
     if not relevant:
         raise PromotionError(f"no gated metric is configured for {name}")
     rows, same = gate(champion, challenger, relevant)
+    reevaluation = None
+    if not same and reevaluate is not None and champion is not None \
+            and champion.version != challenger.version:
+        reevaluation = reevaluate(champion, challenger)
+        if reevaluation.snapshot_id != challenger.snapshot_id:
+            raise PromotionError(f"the re-evaluation of {name} v{champion.version} ran on "
+                                 f"snapshot {reevaluation.snapshot_id[:16]}, not the "
+                                 f"challenger's {challenger.snapshot_id[:16]}")
+        baseline = replace(champion, snapshot_id=reevaluation.snapshot_id,
+                           metrics=reevaluation.metrics)
+        rows, same = gate(baseline, challenger, relevant)
     passes = same and all(r.passed for r in rows)
     already = champion is not None and champion.version == challenger.version
     promoted = (passes or force) and not already
@@ -236,10 +291,12 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
     with mlflow.start_run(run_name=f"promote {name} v{challenger.version}"):
         mlflow.log_params({"model": name, "challenger": challenger.version,
                            "champion": champion.version if champion else "none",
-                           "force": force, "same_snapshot": same})
+                           "force": force, "same_snapshot": same,
+                           "reevaluation_run": reevaluation.run_id if reevaluation else "none"})
         mlflow.log_metrics({"promoted": float(promoted), "gate_passed": float(passes)})
         mlflow.log_dict({"rows": [r.__dict__ for r in rows]}, "comparison.json")
     log.info("promotion decided", model=name, challenger=challenger.version,
              promoted=promoted, forced=force, passed=passes)
     return PromotionResult(name, champion.version if champion else None, challenger.version,
-                           rows, same, promoted, force, exported)
+                           rows, same, promoted, force, exported,
+                           reevaluation.run_id if reevaluation else None)

@@ -24,3 +24,26 @@ def tiny_config(bundle_dir: Path, **overrides: Any) -> PipelineConfig:
     for key, value in overrides.items():
         data[key] = value
     return parse_pipeline_config(data, "tiny")
+
+
+def promotable_config(bundle_dir: Path, world_seed: int = 3, **overrides: Any) -> PipelineConfig:
+    """The tiny config gating both registered models: the competence model on its Spearman, the
+    served recommender (``popular``, the first final model) on its own NDCG of the split."""
+    cfg = tiny_config(bundle_dir, **overrides)
+    world = cfg.snapshot.simulate
+    assert world is not None
+    gated = [g.model_dump() for g in cfg.promotion.gated]
+    gated.append({"name": "recommend.popular.ndcg@10", "model": cfg.promotion.recommend_model})
+    return cfg.model_copy(update={
+        "snapshot": cfg.snapshot.model_copy(update={
+            "simulate": world.model_copy(update={"seed": world_seed})}),
+        "promotion": cfg.promotion.model_validate(
+            cfg.promotion.model_dump() | {"gated": gated})})
+
+
+def write_config(cfg: PipelineConfig, path: Path) -> Path:
+    """The config as the TOML file ``talent ... --config`` reads."""
+    from training.config import config_dict, dump_toml
+
+    path.write_text(dump_toml(config_dict(cfg)), "utf-8")
+    return path

@@ -41,7 +41,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def _register(tmp_path: Path, tag: str, spearman: float, seconds: float = 10.0,
-              snapshot: str = "snap-a", name: str = "m") -> str:
+              snapshot: str = "snap-a", name: str = "m",
+              metrics: dict[str, float] | None = None,
+              tags: dict[str, str] | None = None) -> str:
     import mlflow
 
     path = tmp_path / "out" / f"competence-{tag}.joblib"
@@ -53,8 +55,8 @@ def _register(tmp_path: Path, tag: str, spearman: float, seconds: float = 10.0,
         mlflow.log_artifact(str(path), artifact_path="bundle")
         uri = mlflow.get_artifact_uri("bundle")
         return register_bundle(name, run.info.run_id, uri, path, sha, snapshot,
-                               {"competence.all.spearman_label.model": spearman,
-                                "competence.seconds.total": seconds})
+                               metrics or {"competence.all.spearman_label.model": spearman,
+                                           "competence.seconds.total": seconds}, tags)
 
 
 def test_first_challenger_becomes_champion_and_is_exported(tmp_path: Path) -> None:
@@ -124,3 +126,90 @@ def test_export_refuses_a_tampered_registered_bundle(tmp_path: Path) -> None:
     with pytest.raises(BundleIntegrityError):
         export_bundle(info, tmp_path / "serve")
     assert not (tmp_path / "serve" / "latest.txt").exists()
+
+
+def test_gate_refuses_a_worse_recommender_and_accepts_a_better_one(tmp_path: Path) -> None:
+    name = "gate_refuses_a_worse_recommender_and_accepts_a_better_one"
+    rec_gate = (GatedMetric(name="recommend.rerank.ndcg@10", model=name),
+                GatedMetric(name="recommend.rerank.coverage", model=name, tolerance=0.02))
+
+    def rec(tag: str, ndcg: float, coverage: float) -> str:
+        return _register(tmp_path, tag, 0.0, name=name, metrics={
+            "recommend.rerank.ndcg@10": ndcg, "recommend.rerank.coverage": coverage})
+
+    v1 = rec("one", 0.30, 0.50)
+    assert promote(name, rec_gate, export_dir=tmp_path / "rec").promoted
+    rec("worse", 0.29, 0.60)
+    refused = promote(name, rec_gate, export_dir=tmp_path / "rec")
+    assert not refused.promoted and [r.passed for r in refused.rows] == [False, True]
+    assert refused.exported is None
+    assert (tmp_path / "rec" / "latest.txt").read_text().strip() == "competence-one.joblib"
+    rec("narrower", 0.31, 0.45)  # better ranking, but coverage drops beyond the tolerance
+    assert not promote(name, rec_gate, export_dir=tmp_path / "rec").promoted
+    v4 = rec("better", 0.31, 0.49)
+    accepted = promote(name, rec_gate, export_dir=tmp_path / "rec")
+    assert accepted.promoted and accepted.champion == v1 and accepted.challenger == v4
+    assert (tmp_path / "rec" / "latest.txt").read_text().strip() == "competence-better.joblib"
+
+
+def test_gated_models_in_config_order() -> None:
+    from training.registry import gated_models
+
+    gates = (GatedMetric(name="a", model="x"), GatedMetric(name="b", model="y"),
+             GatedMetric(name="c", model="x"))
+    assert gated_models(gates) == ("x", "y")
+
+
+def test_a_snapshot_the_store_no_longer_gives_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The challenger's snapshot is rebuilt from the store and instant its version records; once
+    the store changed (a participant registered before the instant arrives late), the rebuilt
+    snapshot has another id and the re-evaluation refuses before training anything."""
+    import datetime as dt
+
+    from footprint.ingest.run import ingest_path
+    from footprint.snapshot import create_snapshot, load_manifest
+    from footprint.store import open_store
+    from tests.footprint.factory import participant, small_world, write
+    from training.reevaluate import Reevaluator, SnapshotRebuildError, rebuild_snapshot
+    from training.registry import CHALLENGER, version_provenance
+
+    name = "a_snapshot_the_store_no_longer_gives_is_a_clear_error"
+    monkeypatch.setenv("TALENT_DATA_DIR", str(tmp_path / "data"))
+    url = f"sqlite:///{tmp_path / 'talent.db'}"
+    store = open_store(url)
+    ingest_path(store, small_world(tmp_path / "w"), "platform")
+    as_of = dt.datetime(2026, 4, 1)
+    snapshot_id = load_manifest(create_snapshot(store, as_of, tmp_path / "snaps")).snapshot_id
+    _register(tmp_path, "one", 0.60, name=name)
+    promote(name, gated(name))
+    recorded = version_provenance("no-run", as_of, {"store": url, "as_of": as_of.isoformat()})
+    _register(tmp_path, "two", 0.70, name=name, snapshot=snapshot_id, tags=recorded)
+    challenger = version_info(name, CHALLENGER)
+    assert challenger is not None
+    assert rebuild_snapshot(challenger)[1].snapshot_id == snapshot_id  # unchanged store: rebuilt
+
+    write(tmp_path / "late", "participants", [participant("late", registered_at="2025-10-01")])
+    ingest_path(store, tmp_path / "late" / "participants.csv", "platform")
+    store.dispose()
+    with pytest.raises(SnapshotRebuildError, match=f"records snapshot {snapshot_id[:16]}.*now "
+                                                   "gives .*data changed"):
+        promote(name, gated(name), reevaluate=Reevaluator())
+    champion = version_info(name, CHAMPION)
+    assert champion is not None and champion.version != challenger.version
+
+
+def test_a_snapshot_folder_that_is_gone_is_a_clear_error(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from training.reevaluate import Reevaluator, SnapshotRebuildError
+    from training.registry import version_provenance
+
+    name = "a_snapshot_folder_that_is_gone_is_a_clear_error"
+    _register(tmp_path, "one", 0.60, name=name)
+    promote(name, gated(name))
+    gone = tmp_path / "snapshots" / "0123456789abcdef"
+    recorded = version_provenance("no-run", dt.datetime(2026, 4, 1), {"path": str(gone)})
+    _register(tmp_path, "two", 0.70, name=name, snapshot="0123456789abcdef" * 4, tags=recorded)
+    with pytest.raises(SnapshotRebuildError, match="cannot be rebuilt from snapshot folder"):
+        promote(name, gated(name), reevaluate=Reevaluator())
