@@ -151,8 +151,13 @@ def default_cutoffs(snapshot: Snapshot) -> tuple[dt.datetime, ...]:
 
 
 def _lists(recs: pd.DataFrame, pids: list[str]) -> list[list[str]]:
-    grouped = recs.groupby(recs["participant_id"].astype("object"), sort=False)["activity_id"]
-    by = {p: list(v.astype("object")) for p, v in grouped}
+    """Each participant's recommended activities in rank order (``recs`` is sorted by rank within
+    a participant); one pass over plain arrays, not a pandas group per participant."""
+    who = recs["participant_id"].to_numpy(dtype=object)
+    what = recs["activity_id"].to_numpy(dtype=object)
+    by: dict[str, list[str]] = {}
+    for p, a in zip(who.tolist(), what.tolist(), strict=True):
+        by.setdefault(p, []).append(a)
     return [by.get(p, []) for p in pids]
 
 
