@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from footprint.errors import ConfigError
 from footprint.simulate import SimulationConfig
+from models.recommend.rerank import RerankConfig
 from training.competence import TrainConfig
 from training.recommend import SimSplitConfig
 
@@ -119,14 +120,59 @@ class SearchDim(_Strict):
         return self
 
 
-class TuningConfig(_Strict):
-    """Optuna settings: the metric to maximise, the sampler seed, pruning rungs, the space."""
+COMPETENCE_SPACE = "competence.model."
+"""Search-space keys of a competence study start here (the competence model's config)."""
+RECOMMEND_SPACE = "recommend.split.rerank."
+"""Search-space keys of a recommend study start here: the re-ranker's config, which both the
+simulator split and the final recommender bundle use (``[recommend.split.rerank]``)."""
+RECOMMEND_METRIC = "recommend.rerank."
+"""A recommend study's metric: the re-ranker's row of the split, named as the pipeline logs it."""
+TuningTarget = Literal["competence", "recommend"]
 
+
+def _missing_field(model: type[BaseModel], path: list[str]) -> str | None:
+    """The first segment of ``path`` that is not a field of ``model`` (walking nested models),
+    or None when the whole path names a field."""
+    for i, part in enumerate(path):
+        field = model.model_fields.get(part)
+        if field is None:
+            return ".".join(path[: i + 1])
+        ann = field.annotation
+        if i + 1 < len(path):
+            if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+                return ".".join(path[: i + 2])
+            model = ann
+    return None
+
+
+RERANK_SPACE: dict[str, dict[str, Any]] = {
+    "recommend.split.rerank.learning_rate": {"type": "float", "low": 0.01, "high": 0.2,
+                                             "log": True},
+    "recommend.split.rerank.num_leaves": {"type": "int", "low": 7, "high": 63},
+    "recommend.split.rerank.min_child_samples": {"type": "int", "low": 5, "high": 200,
+                                                 "log": True},
+    "recommend.split.rerank.n_estimators": {"type": "int", "low": 50, "high": 400},
+}
+"""The default space of a re-ranker study: the booster only, so the candidate features are
+built once per study (``candidates_per_model`` or the base models' settings can be added, at the
+cost of rebuilding them for every new value)."""
+
+
+class TuningConfig(_Strict):
+    """Optuna settings: the stage and metric to maximise, the sampler seed, pruning rungs, the
+    space. One study tunes one stage: the competence model or the recommender's re-ranker."""
+
+    target: TuningTarget | None = None
+    """The stage tuned; derived from :attr:`metric` when omitted (``recommend.rerank.*`` is the
+    re-ranker, anything else the competence model). Given, it must agree with the metric."""
     metric: str = "all.spearman_label.model"
-    """A key of the competence evaluation report (maximised)."""
+    """Competence: a key of the competence evaluation report (optionally prefixed
+    ``competence.``). Recommend: ``recommend.rerank.<metric>`` as the pipeline logs it, e.g.
+    ``recommend.rerank.ndcg@10``. Maximised."""
     seed: int = 0
     rungs: tuple[float, ...] = (0.25, 0.5, 1.0)
-    """Fractions of ``n_estimators`` at which a trial reports and may be pruned."""
+    """Fractions of ``n_estimators`` (the competence booster's or the re-ranker's) at which a
+    trial reports and may be pruned."""
     startup_trials: int = Field(default=3, ge=0)
     """Trials never pruned (the median needs some history)."""
     space: dict[str, SearchDim] = Field(default_factory=lambda: {
@@ -136,15 +182,72 @@ class TuningConfig(_Strict):
         "competence.model.booster.min_child_samples": SearchDim(type="int", low=10, high=100),
     })
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_space(cls, data: Any) -> Any:
+        # a re-ranker study without a space gets the re-ranker's booster space, not the
+        # competence one (which it would then refuse)
+        if isinstance(data, dict) and "space" not in data and (
+                data.get("target") == "recommend"
+                or str(data.get("metric", "")).startswith("recommend.")):
+            return {**data, "space": RERANK_SPACE}
+        return data
+
+    @property
+    def stage(self) -> TuningTarget:
+        """The stage this study tunes (:attr:`target`, else derived from the metric)."""
+        if self.target is not None:
+            return self.target
+        return "recommend" if self.metric.startswith("recommend.") else "competence"
+
+    @property
+    def report_key(self) -> str:
+        """The metric's key in its stage's own report (``ndcg@10``, ``all.spearman_label...``)."""
+        prefix = RECOMMEND_METRIC if self.stage == "recommend" else "competence."
+        return self.metric.removeprefix(prefix)
+
     @model_validator(mode="after")
     def _rungs(self) -> TuningConfig:
         if not self.rungs or list(self.rungs) != sorted(self.rungs) or self.rungs[-1] != 1.0 \
                 or self.rungs[0] <= 0:
             raise ValueError("tuning.rungs must increase and end at 1.0")
+        metric_stage = "recommend" if self.metric.startswith("recommend.") else "competence"
+        if self.target is not None and self.target != metric_stage:
+            raise ValueError(
+                f"tuning.target {self.target!r} does not match tuning.metric {self.metric!r}, a "
+                f"{metric_stage} metric; one study tunes one stage: for the re-ranker use "
+                f"metric = \"{RECOMMEND_METRIC}ndcg@10\", for the competence model a key of its "
+                "report such as \"all.spearman_label.model\"")
+        if self.stage == "recommend" and not self.metric.startswith(RECOMMEND_METRIC):
+            raise ValueError(f"tuning.metric {self.metric!r}: a recommend study tunes the "
+                             f"re-ranker, so its metric is {RECOMMEND_METRIC}<metric>, e.g. "
+                             f"{RECOMMEND_METRIC}ndcg@10")
+        prefix = RECOMMEND_SPACE if self.stage == "recommend" else COMPETENCE_SPACE
+        other = COMPETENCE_SPACE if self.stage == "recommend" else RECOMMEND_SPACE
+        model: type[BaseModel] = RerankConfig if self.stage == "recommend" else TrainConfig
         for key in self.space:
-            if not key.startswith("competence.model."):
-                raise ValueError(f"tuning.space key {key!r}: only competence.model.* is tunable")
+            if key.startswith(other):
+                raise ValueError(
+                    f"tuning.space key {key!r} tunes the {_stage_of(other)} stage, but "
+                    f"tuning.metric {self.metric!r} makes this a {self.stage} study; one study "
+                    f"tunes one stage: only {prefix}* keys here (or change tuning.metric)")
+            if key.startswith("recommend.rerank."):
+                raise ValueError(f"tuning.space key {key!r}: the re-ranker's parameters live in "
+                                 f"[recommend.split.rerank]; use "
+                                 f"{key.replace('recommend.rerank.', RECOMMEND_SPACE, 1)!r}")
+            if not key.startswith(prefix):
+                raise ValueError(f"tuning.space key {key!r}: a {self.stage} study tunes only "
+                                 f"{prefix}* keys")
+            root = "recommend.split.rerank" if self.stage == "recommend" else "competence"
+            missing = _missing_field(model, key.removeprefix(root + ".").split("."))
+            if missing is not None:
+                raise ValueError(f"tuning.space key {key!r}: {root}.{missing} is not a "
+                                 "setting of the config")
         return self
+
+
+def _stage_of(prefix: str) -> str:
+    return "recommend" if prefix == RECOMMEND_SPACE else "competence"
 
 
 class PipelineConfig(_Strict):
@@ -161,6 +264,25 @@ class PipelineConfig(_Strict):
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     bundle_dir: Path = Path("mlruns") / "bundles"
     """Where trained bundles are written before they are logged and registered."""
+
+    @model_validator(mode="after")
+    def _recommend_study(self) -> PipelineConfig:
+        """A re-ranker study's metric must be one the pipeline logs for this config, so the best
+        config trains and reports it."""
+        if self.tuning.stage != "recommend":
+            return self
+        split = self.recommend.split
+        if not self.recommend.enabled or "rerank" not in split.models:
+            raise ValueError("tuning tunes the re-ranker, which this config does not evaluate: "
+                             "set recommend.enabled = true and include \"rerank\" in "
+                             "recommend.split.models")
+        known = (f"recall@{split.k}", f"ndcg@{split.k}", f"map@{split.k}", "coverage",
+                 "novelty")
+        if self.tuning.report_key not in known:
+            raise ValueError(f"tuning.metric {self.tuning.metric!r} is not logged for the "
+                             f"re-ranker with recommend.split.k = {split.k}; one of "
+                             + ", ".join(RECOMMEND_METRIC + m for m in known))
+        return self
 
     def seeded(self) -> PipelineConfig:
         """The config with :attr:`seed` pushed into every stage that draws random numbers."""

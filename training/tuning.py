@@ -1,12 +1,20 @@
-"""``talent tune``: Optuna search over the competence model's parameters, resumable and pruned.
+"""``talent tune``: Optuna search over the competence model's or the re-ranker's parameters,
+resumable and pruned.
 
-The cut-offs are prepared once per study (calibration and features are the expensive part and do
-not depend on the booster's parameters); each trial then fits the model at increasing shares of
-its boosting rounds (the config's ``rungs``), reports the held-out metric at each and is pruned by
-a median rule when it is behind earlier trials, so a poor region costs a quarter of a fit. The
-study lives in SQLite next to the tracking store (``mlruns/optuna.db``) under a name made of the
-config name and the snapshot id, so a killed run resumes where it stopped: ``--trials N`` is the
-total number of finished trials wanted, not N more. Every trial is a child run of one MLflow
+One study tunes one stage (``[tuning] target``, or the prefix of its metric): the competence
+model (``competence.model.*`` keys, a key of the competence report as metric) or the
+recommender's re-ranker (``recommend.split.rerank.*`` keys, ``recommend.rerank.<metric>`` as the
+pipeline logs it; see :mod:`training.tuning_recommend` for how its trials are made cheap and
+why its rungs are boosting rounds).
+
+For the competence model the cut-offs are prepared once per study (calibration and features are
+the expensive part and do not depend on the booster's parameters); each trial then fits the
+model at increasing shares of its boosting rounds (the config's ``rungs``), reports the held-out
+metric at each and is pruned by a median rule when it is behind earlier trials, so a poor region
+costs a quarter of a fit. The study lives in SQLite next to the tracking store
+(``mlruns/optuna.db``) under a name made of the config name (plus ``-recommend`` for a
+re-ranker study) and the snapshot id, so a killed run resumes where it stopped: ``--trials N`` is
+the total number of finished trials wanted, not N more. Every trial is a child run of one MLflow
 parent run. The best parameters are written back into a copy of the config, a TOML file that
 ``talent train --config`` accepts as it is.
 """
@@ -14,10 +22,10 @@ parent run. The best parameters are written back into a copy of the config, a TO
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -38,6 +46,7 @@ from training.cutoffs import CutoffData, prepare_cutoff
 from training.evaluation import prediction_report
 from training.pipeline import load_source
 from training.registry import metric_key
+from training.tuning_recommend import RerankObjective, prepare_split
 
 log = get_logger(__name__)
 STORAGE_FILE = "optuna.db"
@@ -82,6 +91,56 @@ def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
                                            held)
 
 
+class _Stage(Protocol):
+    """What a study tunes: a metric at increasing shares of the model's boosting rounds."""
+
+    snapshot_id: str
+
+    def rungs(self, config: PipelineConfig,
+              shares: Sequence[float]) -> Iterator[tuple[int, float]]: ...
+
+
+class _CompetenceStage:
+    """The competence model's held-out metric; the cut-offs are prepared once."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.snapshot_id, self.prepared = _prepare(config)
+        self.metric = config.tuning.report_key
+
+    def rungs(self, config: PipelineConfig,
+              shares: Sequence[float]) -> Iterator[tuple[int, float]]:
+        model_cfg = config.competence.model
+        held = self.prepared.held
+        assert held.labels is not None
+        for share in shares:
+            n = max(1, round(model_cfg.booster.n_estimators * share))
+            cfg = model_cfg.model_copy(update={
+                "booster": model_cfg.booster.model_copy(update={"n_estimators": n})})
+            model = CompetenceModel(cfg).fit(self.prepared.dataset)
+            yield n, prediction_report(held.features, held.labels,
+                                       model.predict(held.features))[self.metric]
+
+
+class _RecommendStage:
+    """The re-ranker's metric on the simulator split (:mod:`training.tuning_recommend`)."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        snapshot, _ = load_source(config.snapshot)
+        self.snapshot_id = snapshot.snapshot_id
+        self.objective = RerankObjective(prepare_split(snapshot, config.recommend.split),
+                                         config.tuning.report_key)
+
+    def rungs(self, config: PipelineConfig,
+              shares: Sequence[float]) -> Iterator[tuple[int, float]]:
+        return self.objective.rungs(config.recommend.split.rerank, shares)
+
+
+def _stage(config: PipelineConfig) -> _Stage:
+    if config.tuning.stage == "recommend":
+        return _RecommendStage(config)
+    return _CompetenceStage(config)
+
+
 def _suggest(trial: Any, key: str, dim: SearchDim) -> Any:
     if dim.type == "float":
         assert dim.low is not None and dim.high is not None
@@ -114,7 +173,7 @@ def tune(
     Parameters
     ----------
     config
-        Pipeline config; its ``tuning`` table holds the metric, seed, rungs and space.
+        Pipeline config; its ``tuning`` table holds the stage, metric, seed, rungs and space.
     trials
         Total finished (complete or pruned) trials wanted in the study.
     storage_dir
@@ -130,8 +189,12 @@ def tune(
 
     config = config.seeded()
     tuning = config.tuning
-    snapshot_id, prepared = _prepare(config)
-    study_name = f"{config.name}-{snapshot_id[:12]}"
+    stage = _stage(config)
+    snapshot_id = stage.snapshot_id
+    # a competence study keeps its first name (existing studies resume); a re-ranker study of
+    # the same config is another study, with other parameters
+    kind = "" if tuning.stage == "competence" else f"-{tuning.stage}"
+    study_name = f"{config.name}{kind}-{snapshot_id[:12]}"
     storage_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{storage_dir / STORAGE_FILE}"
     storage = optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=90)
@@ -149,17 +212,9 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         params = {k: _suggest(trial, k, dim) for k, dim in tuning.space.items()}
-        model_cfg = with_params(config, params).seeded().competence.model
-        rounds = model_cfg.booster.n_estimators
         value = math.nan
-        for step, share in enumerate(tuning.rungs):
-            n = max(1, round(rounds * share))
-            cfg = model_cfg.model_copy(update={
-                "booster": model_cfg.booster.model_copy(update={"n_estimators": n})})
-            model = CompetenceModel(cfg).fit(prepared.dataset)
-            assert prepared.held.labels is not None
-            value = prediction_report(prepared.held.features, prepared.held.labels,
-                                      model.predict(prepared.held.features))[tuning.metric]
+        for step, (n, value) in enumerate(stage.rungs(with_params(config, params).seeded(),
+                                                      tuning.rungs)):
             trial.report(value, step)
             if track:
                 import mlflow
@@ -194,7 +249,8 @@ def tune(
                 import mlflow
 
                 mlflow.set_tags({"study": study_name, "optuna_storage": url,
-                                 "snapshot_id": snapshot_id, "sampler_seed": str(tuning.seed)})
+                                 "snapshot_id": snapshot_id, "sampler_seed": str(tuning.seed),
+                                 "target": tuning.stage, "metric": tuning.metric})
                 study.optimize(run_trial, n_trials=remaining, callbacks=list(callbacks),
                                gc_after_trial=True)
                 mlflow.log_metric("best_value", study.best_value)

@@ -107,12 +107,16 @@ class Recommender(ABC, Generic[ConfigT]):
         """Fit on ``dataset``, replacing any earlier fit; returns ``self``."""
         self._reset()
         self._fit(dataset)
+        self._fitted_on(dataset)
+        return self
+
+    def _fitted_on(self, dataset: RecommendDataset) -> None:
+        """The bookkeeping every fit ends with: the cold-start fallback and the dataset."""
         if not self.handles_cold:
             from models.recommend.coldstart import ColdStartRecommender
 
             self.fallback_ = ColdStartRecommender().fit(dataset)
         self.dataset_ = dataset
-        return self
 
     @abstractmethod
     def _fit(self, dataset: RecommendDataset) -> None: ...

@@ -11,7 +11,8 @@ the current dataset, so features are computed the same way at training and servi
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import ClassVar, Self
 
 import lightgbm as lgb
 import numpy as np
@@ -181,6 +182,69 @@ def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
         return np.where(ok & (denom > 0), size[None, :] / denom, np.nan)
 
 
+BOOSTER_PARAMS: tuple[str, ...] = ("n_estimators", "learning_rate", "num_leaves",
+                                   "min_child_samples")
+"""The settings of the LightGBM ranker alone; every other setting changes its inputs."""
+
+
+def feature_settings(config: RerankConfig) -> dict[str, object]:
+    """The settings that shape the re-ranker's inputs (all but :data:`BOOSTER_PARAMS`)."""
+    return config.model_dump(mode="json", exclude=set(BOOSTER_PARAMS))
+
+
+@dataclass(frozen=True, eq=False)
+class RerankInputs:
+    """What fitting the ranker needs besides its booster settings: the training groups built at
+    the decision points and the base models fitted on the dataset (see :func:`rerank_inputs`)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    bases: dict[str, Recommender]
+    dataset: RecommendDataset
+    settings: dict[str, object]
+
+
+def rerank_inputs(config: RerankConfig, dataset: RecommendDataset) -> RerankInputs:
+    """Training groups from the dataset's decision points, and the base models on ``dataset``.
+
+    At each decision point the base models are fitted on the data known then, each proposes its
+    top ``candidates_per_model`` feasible open activities, and every sampled participant who
+    took one of the union becomes a group (label: taken or not). This is the expensive part of a
+    fit and does not depend on :data:`BOOSTER_PARAMS`.
+    """
+    cfg = config
+    if not dataset.decisions:
+        raise TalentError("the re-ranker learns from past decision points; build the dataset "
+                          "with dataset_from_snapshot(..., decision_points=(...))")
+    rng = np.random.default_rng(cfg.seed)
+    xs, ys, groups = [], [], []
+    per_point = max(1, cfg.max_groups // len(dataset.decisions))
+    for point in dataset.decisions:
+        past = point.dataset
+        acts = past.catalog.open_at(past.as_of)
+        chosen_rows = np.flatnonzero(np.diff(point.chosen[:, acts].tocsr().indptr) > 0)
+        if len(chosen_rows) > per_point:
+            chosen_rows = np.sort(rng.choice(chosen_rows, per_point, replace=False))
+        bases = _fit_bases(cfg, past)
+        feats, cand, _ = candidate_features(bases, past, chosen_rows, acts, past.as_of,
+                                            cfg.candidates_per_model)
+        label = point.chosen[chosen_rows][:, acts].toarray() > 0
+        for i in range(len(chosen_rows)):
+            c = np.flatnonzero(cand[i])
+            if len(c) < 2 or not label[i, c].any():
+                continue
+            xs.append(feats[i, c])
+            ys.append(label[i, c].astype(np.float32))
+            groups.append(len(c))
+        log.info("rerank decision point", as_of=str(past.as_of), groups_so_far=len(groups))
+    if not groups:
+        raise TalentError("no decision point has a participant whose choice is among the "
+                          "candidates; add earlier decision points")
+    return RerankInputs(np.concatenate(xs), np.concatenate(ys), np.asarray(groups),
+                        _fit_bases(cfg, dataset), dataset, feature_settings(cfg))
+
+
 class RerankRecommender(Recommender[RerankConfig]):
     """The re-ranker; its base models are refitted on the dataset it is fitted on."""
 
@@ -188,48 +252,42 @@ class RerankRecommender(Recommender[RerankConfig]):
     config_class = RerankConfig
 
     def _fit(self, dataset: RecommendDataset) -> None:
+        self._fit_inputs(rerank_inputs(self.config, dataset))
+
+    def fit_inputs(self, dataset: RecommendDataset, inputs: RerankInputs) -> Self:
+        """Fit on ``dataset`` from inputs built earlier by :func:`rerank_inputs` (the same as
+        :meth:`fit`, minus the work that does not depend on the booster's parameters).
+
+        Tuning uses it to fit many boosters on one set of training groups; ``inputs`` must have
+        been built with this config's feature settings (everything but the booster's
+        parameters) on this dataset.
+        """
+        if inputs.settings != feature_settings(self.config):
+            raise TalentError("these re-ranker inputs were built with other feature settings "
+                              "(candidates, base models, sampling); build them with "
+                              "rerank_inputs() for this config")
+        if inputs.dataset is not dataset:
+            raise TalentError("these re-ranker inputs were built on another dataset")
+        self._reset()
+        self._fit_inputs(inputs)
+        self._fitted_on(dataset)
+        return self
+
+    def _fit_inputs(self, inputs: RerankInputs) -> None:
         cfg = self.config
-        if not dataset.decisions:
-            raise TalentError("the re-ranker learns from past decision points; build the dataset "
-                              "with dataset_from_snapshot(..., decision_points=(...))")
-        rng = np.random.default_rng(cfg.seed)
-        xs, ys, groups = [], [], []
-        per_point = max(1, cfg.max_groups // len(dataset.decisions))
-        for point in dataset.decisions:
-            past = point.dataset
-            acts = past.catalog.open_at(past.as_of)
-            chosen_rows = np.flatnonzero(np.diff(point.chosen[:, acts].tocsr().indptr) > 0)
-            if len(chosen_rows) > per_point:
-                chosen_rows = np.sort(rng.choice(chosen_rows, per_point, replace=False))
-            bases = _fit_bases(cfg, past)
-            feats, cand, _ = candidate_features(bases, past, chosen_rows, acts, past.as_of,
-                                                cfg.candidates_per_model)
-            label = point.chosen[chosen_rows][:, acts].toarray() > 0
-            for i in range(len(chosen_rows)):
-                c = np.flatnonzero(cand[i])
-                if len(c) < 2 or not label[i, c].any():
-                    continue
-                xs.append(feats[i, c])
-                ys.append(label[i, c].astype(np.float32))
-                groups.append(len(c))
-            log.info("rerank decision point", as_of=str(past.as_of), groups_so_far=len(groups))
-        if not groups:
-            raise TalentError("no decision point has a participant whose choice is among the "
-                              "candidates; add earlier decision points")
-        x = np.concatenate(xs)
-        y = np.concatenate(ys)
         ranker = lgb.LGBMRanker(
             objective="lambdarank", n_estimators=cfg.n_estimators,
             learning_rate=cfg.learning_rate, num_leaves=cfg.num_leaves,
             min_child_samples=cfg.min_child_samples, random_state=cfg.seed, n_jobs=2,
             verbose=-1, lambdarank_truncation_level=20,
         )
-        ranker.fit(x, y, group=np.asarray(groups), feature_name=list(FEATURES),
+        ranker.fit(inputs.x, inputs.y, group=inputs.groups, feature_name=list(FEATURES),
                    categorical_feature=["kind"])
         self.booster_ = ranker.booster_
-        self.n_train_groups_ = len(groups)
-        self.bases_ = _fit_bases(cfg, dataset)
-        log.info("rerank fitted", groups=len(groups), rows=len(y), positives=int(y.sum()))
+        self.n_train_groups_ = len(inputs.groups)
+        self.bases_ = inputs.bases
+        log.info("rerank fitted", groups=len(inputs.groups), rows=len(inputs.y),
+                 positives=int(inputs.y.sum()))
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
         feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, dataset.as_of,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from features.cutoff import snapshot_at
@@ -69,3 +70,21 @@ class TestRerank(RecommenderContract):
 
     def test_refit_replaces(self, dataset: RecommendDataset, other: RecommendDataset) -> None:
         pytest.skip("the other cut-off has no decision points; covered by test_deterministic")
+
+    def test_fit_inputs_is_fit(self, dataset: RecommendDataset) -> None:
+        # tuning fits many boosters on inputs built once: the same model as a plain fit
+        from footprint.errors import TalentError
+        from models.recommend.rerank import rerank_inputs
+
+        model = self.make()
+        assert isinstance(model, RerankRecommender)
+        inputs = rerank_inputs(model.config, dataset)
+        other = RerankRecommender(model.config.model_copy(update={"num_leaves": 7}))
+        rows = dataset.rows(dataset.participant_ids[:50])
+        acts = dataset.catalog.open_at(dataset.as_of)
+        np.testing.assert_array_equal(
+            other.fit_inputs(dataset, inputs).score(dataset, rows, acts),
+            RerankRecommender(other.config).fit(dataset).score(dataset, rows, acts))
+        with pytest.raises(TalentError, match="other feature settings"):
+            RerankRecommender(model.config.model_copy(update={"candidates_per_model": 5})
+                              ).fit_inputs(dataset, inputs)
