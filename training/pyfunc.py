@@ -1,0 +1,123 @@
+"""A recommender bundle as an MLflow ``python_function`` model.
+
+MLflow's own tooling (``mlflow models serve``, ``mlflow.pyfunc.load_model``, batch scoring) can
+then run a bundle written by ``talent train recommend``: the bundle file travels as the model's
+artifact, :meth:`Recommender.load` reads it, and ``predict`` calls the same
+:meth:`Recommender.recommend` as ``talent recommend`` and the service. The service itself does not
+use this wrapper (it loads bundles without MLflow, see docs/serving.md); ``bench/load.py`` serves it
+with ``mlflow models serve`` to compare the two.
+
+Request: a frame with one ``participant_id`` per row; ``k`` (default 10) and ``as_of`` (an ISO
+date or instant; empty = the bundle's cut-off) are MLflow *params*, so one call is one question::
+
+    {"dataframe_records": [{"participant_id": "p0000042"}], "params": {"k": 10}}
+
+Answer: the library's recommendation frame (``RECOMMENDATION_COLUMNS``), reason codes as lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from footprint.columns import Columns as C
+from footprint.errors import TalentError
+from models.recommend.base import Recommender
+from models.recommend.columns import RecColumns as RC
+
+ARTIFACT = "recommender"
+"""Name of the bundle file among the model's artifacts."""
+DEFAULT_K = 10
+# the project's own packages the model needs at load time, copied beside it (MLflow code_paths)
+CODE_PACKAGES = ("footprint", "features", "models", "training")
+# pinned from the running environment so the model's requirements match what it was tested with
+REQUIREMENTS = ("mlflow", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "lightgbm",
+                "implicit", "joblib", "pydantic", "structlog", "SQLAlchemy")
+
+
+def _as_of(value: Any) -> dt.datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:  # the library keeps naive UTC
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()
+
+
+class RecommenderModel(PythonModel):  # type: ignore[misc]
+    """``python_function`` flavour of a saved :class:`Recommender` (its file is an artifact)."""
+
+    def load_context(self, context: Any) -> None:
+        self.recommender_: Recommender[Any] = Recommender.load(context.artifacts[ARTIFACT])
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Top-``k`` feasible activities for every participant of ``model_input``.
+
+        Parameters
+        ----------
+        context
+            MLflow's model context (unused once loaded).
+        model_input
+            A frame with a ``participant_id`` column (MLflow converts JSON records to it).
+        params
+            ``k`` (recommendations per participant) and ``as_of`` (request instant).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The library's recommendation frame; ``reason_codes`` as lists (JSON arrays).
+        """
+        del context
+        params = params or {}
+        frame = pd.DataFrame(model_input)
+        if C.PARTICIPANT_ID not in frame.columns:
+            raise TalentError(f"the input needs a {C.PARTICIPANT_ID!r} column")
+        k = int(params.get("k") or DEFAULT_K)
+        out = self.recommender_.recommend(
+            frame[C.PARTICIPANT_ID].astype(str).tolist(), k=k, as_of=_as_of(params.get("as_of"))
+        )
+        out[RC.REASON_CODES] = out[RC.REASON_CODES].map(list)
+        return out
+
+
+def _requirements() -> list[str]:
+    pins = []
+    for name in REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_recommender(bundle: Path, name: str = "recommender") -> str:
+    """Log ``bundle`` (a file saved by ``talent train recommend``) as a pyfunc model in the active
+    MLflow run; returns the model's URI (``models:/...``) for ``mlflow models serve -m``.
+
+    The bundle is checked to load as a :class:`Recommender` first, so a wrong file never becomes a
+    model. The project's packages are copied into the model (``code_paths``), so it loads in any
+    environment with the pinned requirements installed.
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+
+    Recommender.load(bundle)  # refuse anything that is not a recommender bundle
+    root = Path(__file__).resolve().parent.parent
+    example = pd.DataFrame({C.PARTICIPANT_ID: ["p0000000"]})
+    signature = infer_signature(example, params={"k": DEFAULT_K, "as_of": ""})
+    info = mlflow.pyfunc.log_model(
+        name=name,
+        python_model=RecommenderModel(),
+        artifacts={ARTIFACT: str(bundle)},
+        signature=signature,
+        code_paths=[str(root / p) for p in CODE_PACKAGES],
+        pip_requirements=_requirements(),
+    )
+    return str(info.model_uri)
