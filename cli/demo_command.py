@@ -22,11 +22,14 @@ from footprint.snapshot import create_snapshot, load_manifest, load_snapshot
 from footprint.store import open_store
 from models.rating.engine import rate
 from models.rating.rules import load_rules
+from training.bundles import publish
 
 # Ingestion order of the simulator's sources: the platform's catalogue and participants first.
 SOURCES = ("platform", "olympiad", "courses", "events")
-# Where the demo's recommender bundle goes under the data folder (scripts/demo serves it).
-RECOMMEND_BUNDLE = "models/recommend/rerank.joblib"
+# Where the demo's recommender bundle goes under the data folder: the folder `talent promote`
+# exports the recommender champion to, so scripts/demo serves TALENT_RECOMMEND_BUNDLE=<it>.
+RECOMMEND_DIR = "models/recommend"
+RECOMMEND_FILE = "rerank.joblib"
 # The competence label window of the demo: three short seasons leave no room for a full year.
 DEMO_WINDOW_DAYS = 180
 
@@ -102,7 +105,10 @@ def demo(
         console.rule("5. competence model (calibration + LightGBM per direction, MLflow run)")
         train_competence_command(snapshot=path, window_days=DEMO_WINDOW_DAYS)
         console.rule("6. recommender (LightGBM re-ranker over popular, ALS, EASE, content)")
-        train_recommend(snapshot=path, out=settings.data_dir / RECOMMEND_BUNDLE, model="rerank")
+        bundle = settings.data_dir / RECOMMEND_DIR / RECOMMEND_FILE
+        train_recommend(snapshot=path, out=bundle, model="rerank")
+        publish(bundle)  # .sha256 sidecar and latest.txt, as a promotion exports it
+        console.print(f"recommender served from {bundle.parent} (latest.txt names {bundle.name})")
     console.print(
         f"store: {store.engine.url.render_as_string(hide_password=True)}; "
         f"ground truth (never a model input): {world / 'truth'}"
