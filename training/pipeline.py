@@ -67,9 +67,12 @@ def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
     """The snapshot a config names, and the simulator truth when given."""
     truth = pd.read_parquet(source.truth) if source.truth is not None else None
     if source.simulate is not None:
-        from training.simworld import simulate_world
+        from training.simworld import simulate_world, truth_frame
 
-        snapshot = simulate_world(source.simulate).snapshot
+        world = simulate_world(source.simulate)
+        snapshot = world.snapshot
+        # a world simulated in memory knows its truth: evaluation only (recovery, coverage, plots)
+        truth = truth if truth is not None else truth_frame(world)
         # the world is a function of its config: the id names all of it, not just the seed, so
         # worlds of another size or season count are never taken for the same snapshot
         digest = hashlib.sha256(source.simulate.model_dump_json().encode()).hexdigest()
