@@ -42,9 +42,13 @@ class Principal:
 
 
 class _Token(Protocol):
-    name: str
-    role: Role
-    sha256: str
+    # read-only, so frozen models (the settings' TokenEntry) satisfy it
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def sha256(self) -> str: ...
 
 
 def _sha256(token: str) -> str:
