@@ -39,6 +39,7 @@ from serving.middleware import AccessLogMiddleware
 from serving.migrate import upgrade
 from serving.model_slots import competence_bundle, configure_models, recommend_bundle
 from serving.services.competence import CompetenceService
+from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
@@ -94,6 +95,9 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models)),
         recorder=EstimateRecorder(store),
         refresh=RefreshJob(competence),
+        erasures=ErasureWatcher(
+            store, check_seconds=settings.erasure_check_seconds, metrics=metrics
+        ),
     )
 
 
@@ -115,6 +119,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         state = build_state(settings, metrics)
         app.state.talent = state
         state.recorder.start()
+        state.erasures.start()  # purges erasures made while the service was down, then watches
         if settings.model_watch_seconds > 0:
             state.models.watch(settings.model_watch_seconds)
         log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
@@ -122,6 +127,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             yield
         finally:
             state.models.stop_watching()
+            state.erasures.stop()
             state.recorder.stop()
             state.store.dispose()
             app.state.talent = None

@@ -47,6 +47,11 @@ class Metrics:
         self.erasures = Counter(
             "talent_erasures", "Participants erased through the API", registry=self.registry
         )
+        self.erasure_purged_rows = Counter(
+            "talent_erasure_purged_rows",
+            "Rows of the service's tables deleted after erasures made outside the API",
+            registry=self.registry,
+        )
         self.decisions = Counter(
             "talent_moderation_decisions",
             "Moderation decisions by kind and outcome (done, conflict)",

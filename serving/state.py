@@ -15,6 +15,7 @@ from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 from serving.services.competence import CompetenceService
+from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
@@ -37,3 +38,4 @@ class ServiceState:
     recommend: RecommendService
     recorder: EstimateRecorder
     refresh: RefreshJob
+    erasures: ErasureWatcher

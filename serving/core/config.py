@@ -92,6 +92,9 @@ class ServingSettings(BaseSettings):
     live_as_of: dt.datetime | None = None
     # how often (seconds) a cached rating checks whether another process changed the store
     live_check_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # how often (seconds) the footprint's erasure log is checked for erasures made outside the
+    # API, whose participants' rows in the service's own tables are then deleted
+    erasure_check_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
     # the competence bundle to serve (optional): a .joblib file, or the folder `talent train
     # competence` writes (its latest.txt names the bundle); the file's SHA-256 is checked against
     # this setting or a `<bundle>.sha256` file beside it when either exists

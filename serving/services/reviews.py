@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, delete, exists, func, select
 
 from footprint import tables as ft
+from footprint.bulk import IN_CHUNK
 from footprint.columns import Columns as C
 from footprint.store import Store
 from models.competence.codes import FlagCode
@@ -120,6 +121,14 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
     opened = refreshed = 0
     t, rv = competence_estimates, competence_reviews
     with store.transaction() as conn:
+        # An estimate computed before an erasure may reach this point after it: record only
+        # participants still in the store (see :func:`_present_locked`).
+        present = _present_locked(conn, pids)
+        if len(present) < len(pids):
+            rows = [r for r in rows if str(r[C.PARTICIPANT_ID]) in present]
+            pids = sorted(present)
+            if not rows:
+                return Recorded(0, 0, 0)
         conn.execute(delete(t).where(t.c.participant_id.in_(pids)))
         conn.execute(
             t.insert(),
@@ -195,6 +204,22 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
     return Recorded(len(rows), opened, refreshed)
 
 
+def _present_locked(conn: Connection, participant_ids: list[str]) -> set[str]:
+    """Which of ``participant_ids`` are in the store, share-locked until the transaction ends.
+
+    The lock (``FOR SHARE`` on PostgreSQL; SQLite serialises write transactions anyway) makes a
+    concurrent erasure wait for this transaction, so its rows are either refused here or already
+    written when the erasure commits, and then purged (:func:`purge_orphans`): none survives.
+    """
+    p = ft.participants
+    present: set[str] = set()
+    for i in range(0, len(participant_ids), IN_CHUNK):
+        chunk = participant_ids[i : i + IN_CHUNK]
+        query = select(p.c[C.PARTICIPANT_ID]).where(p.c[C.PARTICIPANT_ID].in_(chunk))
+        present.update(str(v) for v in conn.execute(query.with_for_update(read=True)).scalars())
+    return present
+
+
 def _previous_of(flags: list[dict[str, Any]], competence: float) -> float | None:
     for f in flags:
         if f["code"] == FlagCode.LARGE_CHANGE:
@@ -211,15 +236,37 @@ def purge_participants(conn: Connection, participant_ids: list[str]) -> int:
     return n
 
 
+def orphan_participants(store: Store) -> list[str]:
+    """Participants with rows in the service's tables who are no longer in the store (erased by
+    a file ingestion, ``talent erase`` or another process). A plain read: it does not hold the
+    store's write lock while it scans."""
+    p = ft.participants
+    found: set[str] = set()
+    with store.engine.connect() as conn:
+        for table in (competence_estimates, competence_reviews):
+            orphan = ~exists().where(p.c[C.PARTICIPANT_ID] == table.c.participant_id)
+            query = select(table.c.participant_id).where(orphan).distinct()
+            found.update(str(v) for v in conn.execute(query).scalars())
+    return sorted(found)
+
+
 def purge_orphans(store: Store) -> int:
-    """Delete estimates and review items of participants no longer in the store (erased by a
-    file ingestion or ``talent erase``, which do not know about these tables)."""
+    """Delete the estimates and review items of participants no longer in the store; returns
+    the number of rows deleted. Cheap when there are none (one read, no write transaction)."""
+    orphans = orphan_participants(store)
+    if not orphans:
+        return 0
     p = ft.participants
     n = 0
     with store.transaction() as conn:
-        for table in (competence_estimates, competence_reviews):
-            orphan = ~exists().where(p.c[C.PARTICIPANT_ID] == table.c.participant_id)
-            n += conn.execute(delete(table).where(orphan)).rowcount
+        for i in range(0, len(orphans), IN_CHUNK):
+            chunk = orphans[i : i + IN_CHUNK]
+            for table in (competence_estimates, competence_reviews):
+                # checked again inside the transaction: only rows of absent participants go
+                gone = ~exists().where(p.c[C.PARTICIPANT_ID] == table.c.participant_id)
+                n += conn.execute(
+                    delete(table).where(table.c.participant_id.in_(chunk), gone)
+                ).rowcount
     return n
 
 

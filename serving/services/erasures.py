@@ -1,0 +1,91 @@
+"""Erasures made outside the API reach the service's own tables promptly.
+
+The API's erasure deletes the service's estimates and review items of the participant in its own
+transaction. Erasures made elsewhere (``talent erase``, an ingested consent withdrawal, another
+worker) only write to the footprint's tables, so this watcher looks at the footprint's
+``erasure_log`` every ``check_seconds``; when it has grown, it deletes the service's rows of every
+participant no longer in the store (:func:`serving.services.reviews.purge_orphans`). The log
+names no participant, and does not need to: whoever is absent from ``participants`` is gone.
+
+Durable: the first check runs at start-up, before the service answers (erasures made while it
+was down), a failed purge is retried at the next check, and an estimate computed before an
+erasure but recorded after it is refused by the recorder itself
+(:func:`serving.services.reviews.record_estimates`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from footprint import tables as ft
+from footprint.logs import get_logger
+from footprint.store import Store
+from serving.metrics import Metrics
+from serving.services.reviews import purge_orphans
+
+log = get_logger(__name__)
+
+
+class ErasureWatcher:
+    """Watches the footprint's erasure log and purges the service's rows of erased participants.
+
+    Parameters
+    ----------
+    store
+        The footprint store (the service's tables live in the same database).
+    check_seconds
+        How often to look at the erasure log (one ``COUNT`` of a small table).
+    metrics
+        Where the number of purged rows is counted.
+    """
+
+    def __init__(self, store: Store, *, check_seconds: float, metrics: Metrics) -> None:
+        self._store = store
+        self._check_seconds = check_seconds
+        self._metrics = metrics
+        self._seen: int | None = None  # erasure log entries already acted on
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _log_size(self) -> int:
+        with self._store.engine.connect() as conn:
+            query = select(func.count()).select_from(ft.erasure_log)
+            return int(conn.execute(query).scalar_one())
+
+    def check(self) -> int:
+        """Purge if the erasure log grew since the last successful check (always on the first
+        one); returns the number of rows deleted."""
+        with self._lock:
+            size = self._log_size()
+            if size == self._seen:
+                return 0
+            deleted = purge_orphans(self._store)
+            self._seen = size  # only after the purge succeeded: a failure is retried
+        if deleted:
+            self._metrics.erasure_purged_rows.inc(deleted)
+        log.info("erasure_purge", erasure_log_entries=size, rows_deleted=deleted)
+        return deleted
+
+    def start(self) -> None:
+        """Check once now (in the caller's thread), then every ``check_seconds`` in a thread."""
+        self.check()
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="erasure-watcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._check_seconds):
+            try:
+                self.check()
+            except Exception as exc:  # the store may be away for a while; retried next time
+                log.error("erasure_purge_failed", error=type(exc).__name__)
