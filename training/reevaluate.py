@@ -59,12 +59,17 @@ def pipeline_run_id(info: VersionInfo) -> str:
     if not info.run_id:
         raise PromotionError(f"{info.name} v{info.version} names no run, so its config cannot "
                              "be re-run; retrain it with `talent train --config`")
-    run = client().get_run(info.run_id)
-    return str(run.data.tags.get(PARENT_TAG, info.run_id))
+    return _run_tags(info.run_id).get(PARENT_TAG, info.run_id)
 
 
 def _run_tags(run_id: str) -> dict[str, str]:
-    return dict(client().get_run(run_id).data.tags)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(client().get_run(run_id).data.tags)
+    except MlflowException as exc:
+        raise PromotionError(f"run {run_id} is not in the tracking store "
+                             f"({exc.message}); was MLFLOW_TRACKING_URI changed?") from exc
 
 
 def logged_config(run_id: str, what: str) -> PipelineConfig:

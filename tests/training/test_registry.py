@@ -213,3 +213,30 @@ def test_a_snapshot_folder_that_is_gone_is_a_clear_error(tmp_path: Path) -> None
     _register(tmp_path, "two", 0.70, name=name, snapshot="0123456789abcdef" * 4, tags=recorded)
     with pytest.raises(SnapshotRebuildError, match="cannot be rebuilt from snapshot folder"):
         promote(name, gated(name), reevaluate=Reevaluator())
+
+
+def test_a_champion_without_a_logged_config_cannot_be_reevaluated(tmp_path: Path) -> None:
+    """The snapshot rebuilds (a snapshot folder), but the champion's run logged no config.toml:
+    promote says so instead of comparing on something else."""
+    import datetime as dt
+
+    from footprint.ingest.run import ingest_path
+    from footprint.snapshot import create_snapshot, load_manifest
+    from footprint.store import open_store
+    from tests.footprint.factory import small_world
+    from training.reevaluate import Reevaluator
+    from training.registry import version_provenance
+
+    name = "a_champion_without_a_logged_config_cannot_be_reevaluated"
+    store = open_store(f"sqlite:///{tmp_path / 'talent.db'}")
+    ingest_path(store, small_world(tmp_path / "w"), "platform")
+    as_of = dt.datetime(2026, 4, 1)
+    folder = create_snapshot(store, as_of, tmp_path / "snaps")
+    store.dispose()
+    _register(tmp_path, "one", 0.60, name=name)
+    promote(name, gated(name))
+    recorded = version_provenance("no-run", as_of, {"path": str(folder)})
+    _register(tmp_path, "two", 0.70, name=name, snapshot=load_manifest(folder).snapshot_id,
+              tags=recorded)
+    with pytest.raises(PromotionError, match=r"no readable config\.toml"):
+        promote(name, gated(name), reevaluate=Reevaluator())
