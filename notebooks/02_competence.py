@@ -52,20 +52,22 @@ print(f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
 # %% [markdown]
 # ## Against the truth, per direction and by number of records
 # Spearman with the true competence (percentile within the evaluated population), the mean
-# absolute error in percentile points and the 90% intervals' coverage of the truth. Every
-# baseline is turned into its percentile within the direction for the error.
+# absolute error in percentile points and the bias (mean estimate minus truth: calibration in
+# the large of each bucket; negative = estimated too low). Every baseline is turned into its
+# percentile within the direction for the error and the bias.
 
 # %%
 scorers = (MODEL, *BASELINES)
 by_records = records_table(features, labels, pred, true_pct, scorers=scorers)
-for column in ("spearman_truth", "mae_truth"):
+for column in ("spearman_truth", "mae_truth", "bias_truth"):
     print(f"\n{column} (rows: records bucket; columns: scorer), mean over directions")
     wide = by_records[by_records["direction"] == ALL].pivot(
         index="records", columns="scorer", values=column)
     print(wide[list(scorers)].round(3).to_string())
-print("\nSpearman of the model with the truth per direction")
-print(by_records[by_records["scorer"] == MODEL].pivot(
-    index="records", columns="direction", values="spearman_truth").round(3).to_string())
+for column in ("spearman_truth", "bias_truth"):
+    print(f"\n{column} of the model per direction")
+    print(by_records[by_records["scorer"] == MODEL].pivot(
+        index="records", columns="direction", values=column).round(3).to_string())
 records_figure(by_records[by_records["scorer"].isin([MODEL, "rating_points"])])
 plt.close("all")
 

@@ -105,8 +105,9 @@ def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.
     and scorer: ``rows``, ``spearman_label`` (with the next window's label) and, with the truth,
     ``spearman_truth``, ``mae_truth`` (mean absolute error in percentile points against the true
     population percentile; the model's estimate is such a percentile already, a baseline is
-    turned into its percentile within the direction) and ``coverage_truth`` (the model's 90%
-    intervals containing the truth).
+    turned into its percentile within the direction), ``bias_truth`` (mean of the same
+    differences: calibration in the large of the bucket; negative = estimated too low) and
+    ``coverage_truth`` (the model's 90% intervals containing the truth).
     """
     require_rows(predictions, "predictions")
     scores = baseline_scores(features) | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)}
@@ -131,6 +132,8 @@ def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.
                     pct = s if name == MODEL else percentile_within(s, dirs)
                     row["spearman_truth"] = spearman(s[t], true_pct[t])
                     row["mae_truth"] = float(np.abs(pct[t] - true_pct[t]).mean()) \
+                        if t.any() else float("nan")
+                    row["bias_truth"] = float((pct[t] - true_pct[t]).mean()) \
                         if t.any() else float("nan")
                     row["coverage_truth"] = float(
                         ((true_pct[t] >= lower[t]) & (true_pct[t] <= upper[t])).mean()) \

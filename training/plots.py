@@ -119,7 +119,10 @@ def distributions_figure(table: pd.DataFrame) -> Figure:
     for ax, (quantity, xlabel) in zip(axes, labels.items(), strict=True):
         part = table[table["quantity"] == quantity]
         for direction, g in part.groupby("direction"):
-            ax.step(g["bin"], g["rows"], where="post", label=direction)
+            lower = g["bin"].to_numpy(float)
+            step = float(np.diff(lower).min()) if len(lower) > 1 else 100.0 - lower[0]
+            ax.stairs(g["rows"].to_numpy(float), np.append(lower, lower[-1] + step),
+                      label=direction)
         ax.set(xlabel=xlabel, ylabel="rows", xlim=(0, 100))
         ax.legend(fontsize=8)
     axes[0].set_title("Estimates per direction")

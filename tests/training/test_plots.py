@@ -59,6 +59,7 @@ def test_records_table_model_against_rating() -> None:
     pooled = table[(table["direction"] == D.ALL) & (table["scorer"] == "model")]
     assert (pooled["spearman_truth"] > 0.9).all()
     assert (pooled["mae_truth"] < 8).all()
+    assert (pooled["bias_truth"].abs() < 3).all()  # unbiased noise, clipped at 0 and 100
     assert (pooled["coverage_truth"] > 0.9).all()  # +-15 around an error of sd 5
     rating = table[(table["direction"] == D.ALL) & (table["scorer"] == "rating_points")]
     # without records every rating is 0: no ranking at all, so no correlation to report
