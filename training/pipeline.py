@@ -230,6 +230,11 @@ def snapshot_record(source: SnapshotSource, snapshot: Snapshot) -> dict[str, Any
     data = source.model_dump(mode="json", exclude_none=True)
     if source.store is not None:
         data["as_of"] = snapshot.as_of.isoformat()
+        if source.store != "default":
+            from sqlalchemy.engine import make_url
+
+            # a registry tag is no place for a database password
+            data["store"] = make_url(source.store).render_as_string(hide_password=True)
     for key in ("path", "truth"):
         if key in data:
             data[key] = str(Path(data[key]).resolve())

@@ -134,6 +134,11 @@ def rebuild_snapshot(info: VersionInfo) -> tuple[SnapshotSource, Snapshot, pd.Da
     """
     source = recorded_source(info)
     what = f"the snapshot {info.name} v{info.version} was evaluated on"
+    if source.store is not None and ":***@" in source.store:
+        raise SnapshotRebuildError(
+            f"{what} cannot be rebuilt: its store URL was recorded without the password; "
+            "train on store = \"default\" with the URL in TALENT_DATABASE_URL so a "
+            "re-evaluation can reach it, or promote with --force")
     try:
         snapshot, truth = load_source(source)
     except (TalentError, OSError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,3 +241,19 @@ def test_a_champion_without_a_logged_config_cannot_be_reevaluated(tmp_path: Path
               tags=recorded)
     with pytest.raises(PromotionError, match=r"no readable config\.toml"):
         promote(name, gated(name), reevaluate=Reevaluator())
+
+
+def test_recorded_snapshot_source_pins_the_instant_and_hides_a_password(tmp_path: Path) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from training.config import SnapshotSource
+    from training.pipeline import snapshot_record
+
+    snap = SimpleNamespace(as_of=dt.datetime(2026, 11, 29))
+    url = "postgresql+psycopg://talent:s3cret@db:5432/talent"
+    record = snapshot_record(SnapshotSource(store=url), snap)  # type: ignore[arg-type]
+    assert record["as_of"] == "2026-11-29T00:00:00" and "s3cret" not in json.dumps(record)
+    assert snapshot_record(SnapshotSource(store="default"), snap)["store"] == "default"  # type: ignore[arg-type]
+    assert snapshot_record(SnapshotSource(path=Path("rel")), snap)["path"] == str(  # type: ignore[arg-type]
+        Path("rel").resolve())
