@@ -6,9 +6,11 @@ snapshots, :class:`Reevaluator` re-runs the champion's own pipeline config (the 
 its pipeline run logged) from scratch on the challenger's snapshot and hands the gate those
 metrics. Nothing of the champion's fitted bundle is loaded: the calibration, features and models
 of the re-evaluation are fitted anew on the challenger's snapshot by the same temporal
-evaluation that produced the challenger's metrics, so both sides see exactly the same data and
-the same cut-offs. The re-evaluation is logged as a pipeline run tagged ``reevaluation_of`` and is
-never registered.
+evaluation code that produced the challenger's metrics, so both sides see exactly the same data.
+Cut-offs and splits follow each config's own settings: the same whenever they are derived from
+the snapshot (the shipped defaults), different when one config pins other dates, which is then
+part of what the gate compares. The re-evaluation is logged as a pipeline run tagged
+``reevaluation_of`` and is never registered.
 
 The challenger's snapshot is rebuilt from what its registered version records (the
 ``[snapshot]`` table with the store's instant pinned, see
