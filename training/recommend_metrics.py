@@ -11,6 +11,7 @@ recommended items.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def ranking_metrics(ranked: Sequence[Sequence[object]], relevant: Sequence[set[o
     }
 
 
-def ndcg_per_query(ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]],
+def ndcg_per_query(ranked: Sequence[Sequence[Any]], relevant: Sequence[set[Any]],
                    k: int = 10) -> np.ndarray:
     """NDCG@k of each query (NaN where the relevant set is empty); the mean over the finite
     values is :func:`ranking_metrics`' ``ndcg@k``. Used to break the metric down by group."""
