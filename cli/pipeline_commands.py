@@ -187,8 +187,9 @@ def tune_command(
     output: Annotated[Path | None, typer.Option(
         help="Best config TOML (default: <storage-dir>/<study>-best.toml)", dir_okay=False)] = None,
 ) -> None:
-    """Tune the competence model with Optuna (seeded TPE, median pruning on boosting rounds);
-    resumes a killed study; writes the best parameters as a config for `talent train --config`."""
+    """Tune the competence model or the re-ranker ([tuning] target / metric) with Optuna (seeded
+    TPE, median pruning on boosting rounds); resumes a killed study; writes the best parameters
+    as a config for `talent train --config`."""
     from training.config import load_pipeline_config
     from training.tuning import tune
 
