@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Path, Query
 
 from footprint.columns import Columns as C
@@ -41,16 +40,6 @@ def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _present(value: Any) -> Any:
-    """A frame cell as a plain value: missing (None, NaN, NaT) as None, timestamps as
-    datetimes."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value
-
-
 @router.get(
     "/{participant_id}/recommendations",
     summary="The next feasible events and courses, best first, with reasons",
@@ -67,7 +56,7 @@ def recommendations(
     region: Annotated[list[REGION] | None, Query(max_length=MAX_REGIONS)] = None,
 ) -> RecommendationsResponse:
     try:
-        loaded, instant, frame = state.recommend.recommend(
+        loaded, instant, rows = state.recommend.recommend(
             participant_id,
             k=k,
             direction=direction.value if direction else None,
@@ -85,14 +74,14 @@ def recommendations(
             conditional=bool(r[RC.CONDITIONAL]),
             reason_codes=[str(c) for c in r[RC.REASON_CODES]],
             reason_text_ru=str(r[RC.REASON_TEXT_RU]),
-            title=_present(r[C.TITLE]),
-            kind=_present(r[C.KIND]),
-            level=_present(r[C.LEVEL]),
-            format=_present(r[C.FORMAT]),
-            start_at=_present(r[C.START_AT]),
-            registration_deadline=_present(r[C.REGISTRATION_DEADLINE]),
+            title=r[C.TITLE],
+            kind=r[C.KIND],
+            level=r[C.LEVEL],
+            format=r[C.FORMAT],
+            start_at=r[C.START_AT],
+            registration_deadline=r[C.REGISTRATION_DEADLINE],
         )
-        for r in frame.to_dict("records")
+        for r in rows
     ]
     return RecommendationsResponse(
         participant_id=participant_id,
