@@ -68,6 +68,9 @@ class CalibrationConfig(BaseModel):
     quadrature_nodes: int = Field(5, ge=1, le=21)
     """Gauss-Hermite nodes over each ability's posterior in the item and kind steps."""
     seed: int = 0
+    n_jobs: int = Field(1, ge=1, le=16)
+    """Directions fitted at once, each in its own process (1: one after another in this
+    process). The result does not depend on it: every random draw is made up front."""
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,14 @@ def _group_means(b: np.ndarray, group: np.ndarray, n_group: int, weight: np.ndar
     return np.where(total > 0, s / np.maximum(total, 1e-12), overall)
 
 
+def _kind_sample(n: int, cfg: CalibrationConfig, rng: np.random.Generator) -> np.ndarray:
+    """The responses the per-kind step uses (all of them when there are few)."""
+    return rng.choice(n, cfg.kind_sample, replace=False) if n > cfg.kind_sample else np.arange(n)
+
+
 def _fit_direction(
-    d: int, direction: str, r: Responses, stats: ActivityStats, grades: np.ndarray,
-    cfg: CalibrationConfig, rng: np.random.Generator,
+    direction: str, r: Responses, stats: ActivityStats, grades: np.ndarray,
+    cfg: CalibrationConfig, sample: np.ndarray,
 ) -> DirectionCalibration:
     n_person = len(r.participant_ids)
     items, item = np.unique(r.act, return_inverse=True)
@@ -216,8 +224,6 @@ def _fit_direction(
     # items are calibrated on direction weights only: recency weights would temper the likelihood
     # and bias discriminations down; they matter for current abilities, not for the scale
     w = r.direction_weight
-    sample = (rng.choice(len(r), cfg.kind_sample, replace=False)
-              if len(r) > cfg.kind_sample else np.arange(len(r)))
 
     for it in range(cfg.n_iter):
         a = kp.discrimination[kind]
@@ -270,7 +276,6 @@ def _fit_direction(
     log.info("calibration direction fitted", direction=direction, rounds=it + 1,
              responses=len(r), activities=n_item, participants=int(active.sum()),
              prior_sd=round(prior_sd, 3), last_move=round(moved, 6))
-    del d
     return DirectionCalibration(
         direction=direction, activity_ids=pd.Index(ids), difficulty=b, n_responses=n_resp_item,
         series=series, group=group_mean.reshape(N_KINDS, N_LEVELS), kinds=kp,
@@ -306,10 +311,20 @@ def fit_calibration(
     cfg = config or CalibrationConfig()
     started = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
-    fits = tuple(
-        _fit_direction(d, name, responses.take(responses.direction == d), stats, grades, cfg, rng)
-        for d, name in enumerate(stats.directions)
-    )
+    jobs = []
+    for d, name in enumerate(stats.directions):
+        r = responses.take(responses.direction == d)
+        # drawn here, in direction order, so the fit is the same however many processes run it
+        jobs.append((name, r, _kind_sample(len(r), cfg, rng)))
+    if cfg.n_jobs > 1 and len(jobs) > 1:
+        from joblib import Parallel, delayed
+
+        run = Parallel(n_jobs=min(cfg.n_jobs, len(jobs)), backend="loky")
+        fits = tuple(run(delayed(_fit_direction)(name, r, stats, grades, cfg, sample)
+                         for name, r, sample in jobs))
+    else:
+        fits = tuple(_fit_direction(name, r, stats, grades, cfg, sample)
+                     for name, r, sample in jobs)
     log.info("calibration fitted", directions=len(fits),
              seconds=round(time.perf_counter() - started, 2))
     return Calibration(as_of=stats.as_of, config=cfg, directions=stats.directions, fits=fits)

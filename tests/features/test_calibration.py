@@ -124,3 +124,26 @@ def test_unseen_activities_fall_back_to_series_then_kind_and_level(fitted) -> No
     diff = cal.item_difficulty(other)[:, 0]
     assert diff[0] == pytest.approx(stats.difficulty[0, 0])
     assert diff[1] == pytest.approx(cal.fits[0].group[8, 3])  # test kind, national level
+
+
+def test_directions_in_parallel_give_the_same_fit() -> None:
+    """``n_jobs`` changes only how the directions are scheduled: every random draw is made before
+    they are dispatched, so two processes give exactly the fit of one."""
+    from tests.features.world import make_world
+
+    world = make_world(n_participants=300, seed=3)
+    snap = world.snapshot()
+    cut = world.as_of - dt.timedelta(days=30)
+    stats = compute_activity_stats(snap, cut)
+    assert len(stats.directions) >= 2
+    cfg = CalibrationConfig(n_iter=8, kind_sample=1_000)
+    r = build_responses(snap.achievements, stats, cut, cfg.responses)
+    grades = snap.participants.set_index(C.PARTICIPANT_ID)[C.GRADE].reindex(
+        r.participant_ids).to_numpy(float, na_value=np.nan)
+    one = fit_calibration(r, stats, grades, cfg)
+    two = fit_calibration(r, stats, grades, cfg.model_copy(update={"n_jobs": 2}))
+    assert [f.direction for f in two.fits] == list(stats.directions)
+    for a, b in zip(one.fits, two.fits, strict=True):
+        np.testing.assert_array_equal(a.difficulty, b.difficulty)
+        np.testing.assert_array_equal(a.kinds.discrimination, b.kinds.discrimination)
+        np.testing.assert_array_equal(a.prior_mean, b.prior_mean)
