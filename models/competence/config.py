@@ -69,7 +69,8 @@ class BoosterConfig(_Strict):
     colsample_bytree: float = Field(0.8, gt=0, le=1)
     reg_lambda: float = Field(1.0, ge=0)
     n_jobs: int = Field(1, ge=1)
-    """Threads per booster; 1 does best on a shared 2-core machine."""
+    """Threads per booster while training and batch predicting (a service's requests of a few
+    rows use one); 1 does best on a shared machine, 2 on this 2-core machine when it is free."""
 
 
 class FlagConfig(_Strict):

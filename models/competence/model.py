@@ -37,6 +37,7 @@ from models.competence.config import Bands, CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 
 log = get_logger(__name__)
+PARALLEL_PREDICT_ROWS = 5_000
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
     KEYS[0], KEYS[1], CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.LEVEL, CC.LEVEL_TITLE,
@@ -213,7 +214,7 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             m = dirs == direction
             if not m.any():
                 continue
-            value[m] = fit.booster.predict(x[m], num_threads=self.config.booster.n_jobs)
+            value[m] = fit.booster.predict(x[m], num_threads=self._threads(int(m.sum())))
             sd[m] = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x[m]), fit.fallback_se,
                                                            se_x[m])
             comp[m] = self.to_scale(direction, value[m])
@@ -246,4 +247,9 @@ class CompetenceModel(Estimator[CompetenceConfig]):
         """:meth:`contributions` for a matrix already in ``features_`` order."""
         self.check_fitted()
         return np.asarray(self.fits_[direction].booster.predict(
-            x, pred_contrib=True, num_threads=self.config.booster.n_jobs))
+            x, pred_contrib=True, num_threads=self._threads(len(x))))
+
+    def _threads(self, rows: int) -> int:
+        """Threads for predicting ``rows`` rows: one for the service's small requests (starting
+        threads costs more than it saves there), ``booster.n_jobs`` for batches."""
+        return self.config.booster.n_jobs if rows >= PARALLEL_PREDICT_ROWS else 1
