@@ -8,15 +8,28 @@ footprint: an erasure deletes footprint rows freely, and what is left here names
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
 VERSION_TABLE = "serving_alembic_version"
 
 # Append-only (database triggers refuse UPDATE and DELETE): every moderation decision with who,
-# when, the state before and after (JSON) and why. ``subject_id`` is an achievement id or, for
-# competence reviews, a review item id; never a participant id.
+# when, the state before and after (JSON) and why. ``subject_id`` is a random key: for
+# achievements the subject key of ``serving_achievement_subjects``, for competence reviews the
+# review item id; never a participant id nor an achievement id (which the footprint derives
+# from the participant id with a public hash).
 audit_log = Table(
     "serving_audit_log",
     metadata,
@@ -33,6 +46,18 @@ audit_log = Table(
     Column("comment", Text, nullable=False),
     Column("request_id", String(36)),
     Index("ix_serving_audit_subject", "subject_type", "subject_id"),
+)
+
+# The random subject key (UUID4) under which the audit files decisions about an achievement,
+# and the achievement it stands for. Deleted when the achievement is erased (with its
+# participant): the audit entries then stay, linked to nobody.
+achievement_subjects = Table(
+    "serving_achievement_subjects",
+    metadata,
+    Column("subject_key", String(36), primary_key=True),
+    Column("achievement_id", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("achievement_id", name="uq_serving_achievement_subjects_achievement"),
 )
 
 # The latest competence estimate per participant and direction: the "previous" estimate against

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "competence.approve": "согласие с оценкой",
     "competence.override": "исправление оценки",
     "competence.send_back": "возврат оценки аналитикам",
+    "audit.rekey": "перевод журнала на случайные ключи",
 }
 REVIEW_STATUS_LABELS = {
     ReviewStatus.OPEN: "на проверке",

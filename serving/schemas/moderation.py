@@ -66,7 +66,15 @@ class AuditEntryOut(BaseModel):
     actor_role: str
     action: str
     subject_type: str
-    subject_id: str
+    subject_id: str = Field(
+        description="a random key: the review item's id, or the achievement's subject key "
+        "(never a participant or achievement id)"
+    )
+    achievement_id: str | None = Field(
+        default=None,
+        description="the achievement an achievement decision is about, while it is stored; "
+        "null once it was erased",
+    )
     before: dict[str, Any]
     after: dict[str, Any]
     comment: str

@@ -3,6 +3,11 @@
 Entries are only ever inserted (the database refuses UPDATE and DELETE on the table), inside the
 same transaction as the change they describe, so a decision and its audit entry exist together or
 not at all.
+
+Subjects are random keys, never participant or achievement ids: a competence decision is filed
+under its review item's id, an achievement decision under the achievement's subject key
+(``serving_achievement_subjects``, see :func:`achievement_subject`). Erasing a participant
+deletes those links (the review items, the subject keys), so the entries that stay name nobody.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from serving.auth import Principal
-from serving.tables import audit_log
+from serving.tables import achievement_subjects, audit_log
+
+SUBJECT_ACHIEVEMENT = "achievement"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,29 @@ class AuditEntry:
     after: dict[str, Any]
     comment: str
     request_id: str | None
+    achievement_id: str | None = None
+    """For an achievement decision whose achievement is still stored: its id (resolved through
+    the subject key when read); None once the achievement was erased."""
+
+
+def achievement_subject(
+    conn: Connection, achievement_id: str, *, create_at: dt.datetime | None = None
+) -> str | None:
+    """The random subject key the audit files ``achievement_id``'s decisions under.
+
+    With ``create_at`` a key is made (UUID4) when the achievement has none yet, inside the
+    caller's transaction; without it, None when there is none.
+    """
+    s = achievement_subjects
+    key = conn.execute(
+        select(s.c.subject_key).where(s.c.achievement_id == achievement_id)
+    ).scalar_one_or_none()
+    if key is None and create_at is not None:
+        key = str(uuid.uuid4())
+        conn.execute(
+            s.insert().values(subject_key=key, achievement_id=achievement_id, created_at=create_at)
+        )
+    return None if key is None else str(key)
 
 
 def append_audit(
@@ -89,8 +119,20 @@ def audit_entries(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[int, list[AuditEntry]]:
-    """Audit entries, newest first, optionally of one subject; returns (total, page)."""
-    query = select(audit_log)
+    """Audit entries, newest first, optionally of one subject; returns (total, page).
+
+    An achievement's entries are found by its achievement id as well as by its subject key
+    (the id is translated through the mapping, which exists while the achievement is stored).
+    """
+    if subject_id is not None and subject_type in (None, SUBJECT_ACHIEVEMENT):
+        subject_id = achievement_subject(conn, subject_id) or subject_id
+    s = achievement_subjects
+    linked = (audit_log.c.subject_type == SUBJECT_ACHIEVEMENT) & (
+        s.c.subject_key == audit_log.c.subject_id
+    )
+    query = select(audit_log, s.c.achievement_id.label("linked_achievement_id")).select_from(
+        audit_log.outerjoin(s, linked)
+    )
     count = select(func.count()).select_from(audit_log)
     if subject_type is not None:
         query = query.where(audit_log.c.subject_type == subject_type)
@@ -113,6 +155,7 @@ def audit_entries(
             after=json.loads(r.after),
             comment=r.comment,
             request_id=r.request_id,
+            achievement_id=r.linked_achievement_id,
         )
         for r in rows
     ]

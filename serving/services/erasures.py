@@ -4,8 +4,11 @@ The API's erasure deletes the service's estimates and review items of the partic
 transaction. Erasures made elsewhere (``talent erase``, an ingested consent withdrawal, another
 worker) only write to the footprint's tables, so this watcher looks at the footprint's
 ``erasure_log`` every ``check_seconds``; when it has grown, it deletes the service's rows of every
-participant no longer in the store (:func:`serving.services.reviews.purge_orphans`). The log
-names no participant, and does not need to: whoever is absent from ``participants`` is gone.
+participant no longer in the store (:func:`serving.services.reviews.purge_orphans`) and the
+audit's subject keys of every achievement no longer in the store
+(:func:`serving.services.moderation.purge_orphan_subjects`). The log names no participant, and
+does not need to: whoever is absent from ``participants`` (and whatever from ``achievements``)
+is gone.
 
 Durable: the first check runs at start-up, before the service answers (erasures made while it
 was down), a failed purge is retried at the next check, and an estimate computed before an
@@ -23,6 +26,7 @@ from footprint import tables as ft
 from footprint.logs import get_logger
 from footprint.store import Store
 from serving.metrics import Metrics
+from serving.services.moderation import purge_orphan_subjects
 from serving.services.reviews import purge_orphans
 
 log = get_logger(__name__)
@@ -62,7 +66,7 @@ class ErasureWatcher:
             size = self._log_size()
             if size == self._seen:
                 return 0
-            deleted = purge_orphans(self._store)
+            deleted = purge_orphans(self._store) + purge_orphan_subjects(self._store)
             self._seen = size  # only after the purge succeeded: a failure is retried
         if deleted:
             self._metrics.erasure_purged_rows.inc(deleted)

@@ -29,6 +29,7 @@ from footprint.logs import get_logger
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError
+from serving.services.moderation import achievement_ids_of, forget_subjects
 from serving.services.reviews import purge_participants
 
 log = get_logger(__name__)
@@ -138,8 +139,10 @@ def erase(
             raise NotFoundError(
                 "no participant with this id is stored (for a source's own id, give `source`)"
             )
+        achievements = achievement_ids_of(conn, [canonical])
         report = erase_participants(
             conn, [canonical], actor=principal.actor[:64], reason_code=reason_code, salt=salt
         )
         purge_participants(conn, [canonical])
+        forget_subjects(conn, achievements)
     return ErasureOutcome("erased", report)

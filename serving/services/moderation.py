@@ -2,9 +2,11 @@
 
 A decision is one transaction: lock the achievement, check the version the moderator saw, append
 the new status to ``achievement_status_history``, update ``achievements.status`` and append an
-audit entry. The version is the sequence number of the achievement's latest status-history entry
-(0 when it has none), so any status change by anyone (a moderator, a source re-sending the record)
-makes a stale decision fail with :class:`~serving.errors.ConflictError` instead of overwriting it.
+audit entry, filed under the achievement's random subject key (never its id, which is derivable
+from the participant id); the key's link to the achievement is deleted when it is erased. The
+version is the sequence number of the achievement's latest status-history entry (0 when it has
+none), so any status change by anyone (a moderator, a source re-sending the record) makes a
+stale decision fail with :class:`~serving.errors.ConflictError` instead of overwriting it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, exists, func, select
 
 from footprint import tables as ft
 from footprint.columns import Columns as C
@@ -22,10 +24,17 @@ from footprint.enums import ModerationStatus
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
-from serving.services.audit import AuditEntry, append_audit, audit_entries
+from serving.services.audit import (
+    SUBJECT_ACHIEVEMENT,
+    AuditEntry,
+    achievement_subject,
+    append_audit,
+    audit_entries,
+)
+from serving.tables import achievement_subjects
 
 HISTORY_SOURCE = "moderation"
-SUBJECT_ACHIEVEMENT = "achievement"
+IN_CHUNK = 500
 
 
 class AchievementDecision(StrEnum):
@@ -173,12 +182,14 @@ def decide_achievement(
                 f"achievement {achievement_id!r} is already {target.value}", current
             )
         version = set_achievement_status(conn, achievement_id, target, changed_at=now)
+        key = achievement_subject(conn, achievement_id, create_at=now)
+        assert key is not None  # made above when missing
         audit = append_audit(
             conn,
             actor=principal,
             action=f"achievement.{decision.value}",
             subject_type=SUBJECT_ACHIEVEMENT,
-            subject_id=achievement_id,
+            subject_id=key,
             before=current,
             after={"status": target.value, "version": version},
             comment=comment,
@@ -304,7 +315,57 @@ def achievement_detail(store: Store, achievement_id: str) -> dict[str, Any]:
                 .order_by(h.c.seq)
             ).all()
         ]
-        item["audit"] = audit_entries(
-            conn, subject_type=SUBJECT_ACHIEVEMENT, subject_id=achievement_id, limit=200
-        )[1]
+        key = achievement_subject(conn, achievement_id)
+        item["audit"] = (
+            audit_entries(conn, subject_type=SUBJECT_ACHIEVEMENT, subject_id=key, limit=200)[1]
+            if key is not None
+            else []
+        )
     return item
+
+
+def achievement_ids_of(conn: Connection, participant_ids: list[str]) -> list[str]:
+    """The stored achievement ids of ``participant_ids`` (read before erasing them)."""
+    a = ft.achievements
+    found: list[str] = []
+    for i in range(0, len(participant_ids), IN_CHUNK):
+        chunk = participant_ids[i : i + IN_CHUNK]
+        query = select(a.c[C.ACHIEVEMENT_ID]).where(a.c[C.PARTICIPANT_ID].in_(chunk))
+        found.extend(str(v) for v in conn.execute(query).scalars())
+    return found
+
+
+def forget_subjects(conn: Connection, achievement_ids: list[str]) -> int:
+    """Delete the subject keys of erased achievements inside the erasure's transaction; their
+    audit entries stay, under keys that no longer lead to anyone. Returns the rows deleted."""
+    s = achievement_subjects
+    n = 0
+    for i in range(0, len(achievement_ids), IN_CHUNK):
+        chunk = achievement_ids[i : i + IN_CHUNK]
+        n += conn.execute(delete(s).where(s.c.achievement_id.in_(chunk))).rowcount or 0
+    return n
+
+
+def _gone() -> Any:
+    a, s = ft.achievements, achievement_subjects
+    return ~exists().where(a.c[C.ACHIEVEMENT_ID] == s.c.achievement_id)
+
+
+def purge_orphan_subjects(store: Store) -> int:
+    """Delete the subject keys of achievements no longer in the store (erased outside the API,
+    or collapsed into another record by an identity merge); returns the rows deleted. A plain
+    read when there are none; the delete checks absence again inside its transaction."""
+    s = achievement_subjects
+    with store.engine.connect() as conn:
+        orphans = [str(v) for v in conn.execute(select(s.c.achievement_id).where(_gone()))
+                   .scalars()]
+    if not orphans:
+        return 0
+    n = 0
+    with store.transaction() as conn:
+        for i in range(0, len(orphans), IN_CHUNK):
+            chunk = orphans[i : i + IN_CHUNK]
+            n += conn.execute(
+                delete(s).where(s.c.achievement_id.in_(chunk), _gone())
+            ).rowcount or 0
+    return n
