@@ -41,6 +41,7 @@ from training.competence import Evaluation, train_competence
 from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
 from training.evaluation import BASELINES, MODEL
 from training.recommend import RecommendReport, build_model, evaluate_simulator
+from training.redaction import redact, redact_text, redact_url
 from training.registry import metric_key, register_bundle, version_provenance
 from training.reports import evaluation_figure, metric_by_records
 
@@ -194,7 +195,8 @@ Recommenders on the simulator split (top {config.recommend.split.k}):
 def _log_dict_artifact(data: Any, name: str) -> None:
     import mlflow
 
-    mlflow.log_text(json.dumps(data, indent=1, ensure_ascii=False, default=str), name)
+    text = json.dumps(data, indent=1, ensure_ascii=False, default=str)
+    mlflow.log_text(redact_text(text), name)
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
@@ -231,10 +233,8 @@ def snapshot_record(source: SnapshotSource, snapshot: Snapshot) -> dict[str, Any
     if source.store is not None:
         data["as_of"] = snapshot.as_of.isoformat()
         if source.store != "default":
-            from sqlalchemy.engine import make_url
-
             # a registry tag is no place for a database password
-            data["store"] = make_url(source.store).render_as_string(hide_password=True)
+            data["store"] = redact_url(source.store)
     for key in ("path", "truth"):
         if key in data:
             data[key] = str(Path(data[key]).resolve())
@@ -312,15 +312,17 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
 
     from training.tracking import competence_run, flatten_params, log_competence_run
 
-    tags = provenance(config) | {"snapshot_id": snapshot.snapshot_id,
-                                 "snapshot_as_of": snapshot.as_of.isoformat(),
-                                 "config_name": config.name}
-    data = config_dict(config)
+    # nothing reaches the tracking store unredacted: a store URL's password becomes *** in the
+    # params, tags, config.toml and model card (training/redaction.py)
+    tags: dict[str, str] = redact(provenance(config) | {
+        "snapshot_id": snapshot.snapshot_id, "snapshot_as_of": snapshot.as_of.isoformat(),
+        "config_name": config.name})
+    data = redact(config_dict(config))
     prefix = "reevaluate " if run_tags else ""
-    with competence_run(config.experiment, run_name=f"{prefix}{config.name} "
-                                                    f"{snapshot.snapshot_id[:12]}") as parent:
+    with competence_run(config.experiment, run_name=redact_text(
+            f"{prefix}{config.name} {snapshot.snapshot_id[:12]}")) as parent:
         result.run_id = parent.info.run_id
-        mlflow.set_tags(tags | run_tags)
+        mlflow.set_tags(redact(tags | run_tags))
         # what a registered version needs to be re-evaluated against: this run (its config.toml)
         # and the snapshot source that rebuilds exactly this snapshot
         recorded = version_provenance(parent.info.run_id, snapshot.as_of,
@@ -392,7 +394,7 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
             if rec is not None:
                 mlflow.log_table(rec.frame().reset_index(names="model"),
                                  "recommenders.json")
-            mlflow.log_text(model_card(config, snapshot, stats, evaluation, rec, tags),
-                            "model_card.md")
-        mlflow.log_text(model_card(config, snapshot, stats, evaluation, rec, tags),
+            mlflow.log_text(redact_text(model_card(config, snapshot, stats, evaluation, rec,
+                                                   tags)), "model_card.md")
+        mlflow.log_text(redact_text(model_card(config, snapshot, stats, evaluation, rec, tags)),
                         "model_card.md")

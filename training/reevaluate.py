@@ -35,6 +35,7 @@ from footprint.frames import Snapshot
 from footprint.logs import get_logger
 from training.config import PipelineConfig, SnapshotSource, parse_pipeline_config
 from training.pipeline import PipelineResult, load_source, run_pipeline
+from training.redaction import is_redacted
 from training.registry import (
     PIPELINE_RUN_TAG,
     SNAPSHOT_SOURCE_TAG,
@@ -136,7 +137,7 @@ def rebuild_snapshot(info: VersionInfo) -> tuple[SnapshotSource, Snapshot, pd.Da
     """
     source = recorded_source(info)
     what = f"the snapshot {info.name} v{info.version} was evaluated on"
-    if source.store is not None and ":***@" in source.store:
+    if source.store is not None and is_redacted(source.store):
         raise SnapshotRebuildError(
             f"{what} cannot be rebuilt: its store URL was recorded without the password; "
             "train on store = \"default\" with the URL in TALENT_DATABASE_URL so a "

@@ -21,6 +21,7 @@ import pandas as pd
 
 from features.schema import KEYS, schema_records
 from footprint.logs import get_logger
+from training.redaction import redact
 
 log = get_logger(__name__)
 DEFAULT_ROOT = Path("mlruns")
@@ -44,9 +45,10 @@ def _flatten(prefix: str, data: Any, out: dict[str, str]) -> None:
 
 
 def flatten_params(config: dict[str, Any]) -> dict[str, str]:
-    """Nested config -> ``{"a.b.c": "value"}`` (MLflow params are flat strings)."""
+    """Nested config -> ``{"a.b.c": "value"}`` (MLflow params are flat strings), with URL
+    passwords and secret-named keys hidden (:func:`training.redaction.redact`)."""
     out: dict[str, str] = {}
-    _flatten("", config, out)
+    _flatten("", redact(config), out)
     return {k: v[:6000] for k, v in out.items()}
 
 
@@ -110,7 +112,7 @@ def log_competence_run(
     finite = {k.replace("+", "plus"): float(v) for k, v in metrics.items()
               if v is not None and np.isfinite(v)}
     mlflow.log_metrics(finite)
-    mlflow.set_tags(tags)
+    mlflow.set_tags(redact(tags))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         schema = folder / "feature_schema.json"
