@@ -131,8 +131,8 @@ class LiveFootprint:
             built = _Built(
                 generation,
                 snapshot,
-                _row_index(snapshot.achievements),
-                _row_index(snapshot.participants),
+                participant_rows(snapshot.achievements),
+                participant_rows(snapshot.participants),
             )
             with self._lock:
                 if self._generation == generation:
@@ -174,9 +174,9 @@ class LiveFootprint:
         )
 
 
-def _row_index(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Row positions of each participant in ``frame``, built once per snapshot so one
-    participant's rows are found without scanning the whole frame."""
+def participant_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions of each participant in ``frame``, built once per snapshot (or per frame
+    derived from it) so one participant's rows are found without scanning the whole frame."""
     if frame.empty:
         return {}
     groups = frame.groupby(frame[C.PARTICIPANT_ID].astype(object), sort=False).indices
