@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.cutoff import snapshot_at
 from footprint.frames import Snapshot
@@ -54,6 +54,9 @@ SIM_MODELS: tuple[str, ...] = ("popular", "popular_direction", "coldstart", "als
                                "content", "rerank")
 LOG_MODELS: tuple[str, ...] = ("popular", "als", "ease", "ease_recency")
 
+SEASON_CUTOFF_MONTHS: tuple[int, ...] = (10, 12, 2, 4)
+"""Default cut-offs of the simulator split: 1 Oct, 1 Dec, 1 Feb and 1 Apr."""
+
 
 class SimSplitConfig(BaseModel):
     """The simulator split: cut-offs, decision points of the re-ranker, sample sizes."""
@@ -64,6 +67,10 @@ class SimSplitConfig(BaseModel):
     """Evaluation cut-offs; when None, 1 October, 1 December, 1 February and 1 April of the
     latest season whose cut-offs all lie at least 60 days before the snapshot (so the choices
     made after each cut-off are recorded by then)."""
+    cutoff_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = Field(
+        default=SEASON_CUTOFF_MONTHS, min_length=1)
+    """Months whose first day is a cut-off in the latest complete season (when ``cutoffs`` is
+    not given); fewer months make the split faster, the served model is the same."""
     decision_offsets_days: tuple[int, ...] = (426, 365, 304)
     """Re-ranker training points, days before each cut-off (about 14, 12 and 10 months: their
     open activities have ended, so the choices are fully recorded by the cut-off)."""
@@ -76,6 +83,13 @@ class SimSplitConfig(BaseModel):
     als: ALSConfig = ALSConfig()
     ease: EASEConfig = EASEConfig()
     rerank: RerankConfig = RerankConfig()
+
+    @field_validator("cutoff_months")
+    @classmethod
+    def _distinct_months(cls, months: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(months)) != len(months):
+            raise ValueError(f"each month at most once, got {list(months)}")
+        return months
 
 
 class LogSplitConfig(BaseModel):
@@ -140,14 +154,19 @@ def build_model(name: str, sim: SimSplitConfig | LogSplitConfig) -> Recommender:
     raise ValueError(f"unknown model {name!r}; known: {', '.join(SIM_MODELS)}")
 
 
-def default_cutoffs(snapshot: Snapshot) -> tuple[dt.datetime, ...]:
-    """1 Oct, 1 Dec, 1 Feb, 1 Apr of the latest season ending 60+ days before the snapshot."""
+def default_cutoffs(snapshot: Snapshot, months: tuple[int, ...] = SEASON_CUTOFF_MONTHS
+                    ) -> tuple[dt.datetime, ...]:
+    """The first day of each of ``months`` (default 1 Oct, 1 Dec, 1 Feb, 1 Apr) in the latest
+    season (September to August) whose last such day is 60+ days before the snapshot."""
     margin = dt.timedelta(days=60)
+
+    def season(year: int) -> tuple[dt.datetime, ...]:
+        return tuple(sorted(dt.datetime(year if m >= 9 else year + 1, m, 1) for m in months))
+
     year = snapshot.as_of.year
-    while dt.datetime(year + 1, 4, 1) + margin > snapshot.as_of:
+    while season(year)[-1] + margin > snapshot.as_of:
         year -= 1
-    return (dt.datetime(year, 10, 1), dt.datetime(year, 12, 1), dt.datetime(year + 1, 2, 1),
-            dt.datetime(year + 1, 4, 1))
+    return season(year)
 
 
 def _lists(recs: pd.DataFrame, pids: list[str]) -> list[list[str]]:
@@ -179,7 +198,7 @@ def _activity_popularity(dataset: RecommendDataset) -> dict[str, float]:
 def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None) -> RecommendReport:
     """Every model and baseline on the footprint's temporal split (see module docstring)."""
     cfg = config or SimSplitConfig()
-    cutoffs = cfg.cutoffs or default_cutoffs(snapshot)
+    cutoffs = cfg.cutoffs or default_cutoffs(snapshot, cfg.cutoff_months)
     rng = np.random.default_rng(cfg.seed)
     ranked: dict[str, list[list[str]]] = {m: [] for m in cfg.models}
     relevant: list[set[str]] = []

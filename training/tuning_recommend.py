@@ -96,7 +96,7 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig) -> PreparedSplit:
     seeded query sample, the same decision points), so a trial's last rung is the re-ranker's
     row of that evaluation; ``tests/training/test_tuning.py`` checks it through the pipeline.
     """
-    cutoffs = cfg.cutoffs or default_cutoffs(snapshot)
+    cutoffs = cfg.cutoffs or default_cutoffs(snapshot, cfg.cutoff_months)
     rng = np.random.default_rng(cfg.seed)
     cache: dict[dt.datetime, RecommendDataset] = {}
 

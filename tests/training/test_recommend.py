@@ -66,3 +66,23 @@ def test_report_is_logged_to_mlflow(tmp_path: object, monkeypatch: object) -> No
     run = mlflow.get_run(run_id)
     assert run.data.metrics["ease.ndcg_at_10"] == 0.15
     assert run.data.params["k"] == "10"
+
+
+def test_default_cutoffs_follow_the_configured_months() -> None:
+    from types import SimpleNamespace
+
+    import pydantic
+    import pytest
+
+    from training.recommend import SimSplitConfig, default_cutoffs
+
+    snap = SimpleNamespace(as_of=dt.datetime(2026, 6, 1))
+    assert default_cutoffs(snap) == (dt.datetime(2025, 10, 1), dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
+                                     dt.datetime(2026, 2, 1), dt.datetime(2026, 4, 1))
+    assert default_cutoffs(snap, (4, 12)) == (dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
+                                              dt.datetime(2026, 4, 1))
+    # 1 April 2026 is less than 60 days before 15 May: the season before
+    early = SimpleNamespace(as_of=dt.datetime(2026, 5, 15))
+    assert default_cutoffs(early, (12, 4))[-1] == dt.datetime(2025, 4, 1)  # type: ignore[arg-type]
+    with pytest.raises(pydantic.ValidationError, match="each month at most once"):
+        SimSplitConfig(cutoff_months=(12, 12))
