@@ -50,6 +50,7 @@ local next_us = 0
 local intended_us = 0
 local sent_us = 0
 statuses = {}
+responses = 0
 intended_lat = {} -- rate mode: microseconds from the intended send instant to the answer
 service_lat = {}  -- rate mode: microseconds from the write to the answer
 
@@ -111,6 +112,7 @@ function request()
 end
 
 function response(status, headers, body)
+  responses = responses + 1
   statuses[status] = (statuses[status] or 0) + 1
   if mode == "rate" then
     local t = now_us()
@@ -155,7 +157,10 @@ end
 function done(summary, latency, requests_stats)
   local status_total = {}
   local intended, service = {}, {}
+  local fewest = nil
   for _, t in ipairs(threads) do
+    local n = t:get("responses")
+    if fewest == nil or n < fewest then fewest = n end
     for code, n in pairs(t:get("statuses")) do
       status_total[tostring(code)] = (status_total[tostring(code)] or 0) + n
     end
@@ -173,6 +178,7 @@ function done(summary, latency, requests_stats)
     errors = summary.errors,
     statuses = status_total,
     wrk_latency_us = wrk_latency,
+    fewest_thread_responses = fewest or 0,
   }
   if #intended > 0 then
     out.intended_latency_us = percentiles(intended)

@@ -83,6 +83,7 @@ class WrkRun:
             "socket_errors": {k: v for k, v in errors.items() if k != "status"},
             "latency_ms": _ms(f["wrk_latency_us"]),
             "wrk_cpu_share": round(f.get("wrk_cpu_s", 0.0) / seconds, 2),
+            "fewest_thread_responses": int(f.get("fewest_thread_responses", 0)),
         }
         if "intended_latency_us" in f:
             out["intended_latency_ms"] = _ms(f["intended_latency_us"])
@@ -109,6 +110,7 @@ def run_wrk(
     rate (one connection per thread, each on its own schedule; see bench/load.lua)."""
     if rate is not None:
         threads = connections
+    threads = min(threads, connections)
     mode = ["rate", str(rate)] if rate is not None else ["closed", "0"]
     command = [
         require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
