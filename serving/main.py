@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -116,6 +117,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # sync handlers run in anyio's thread pool of this event loop: bound it (see the setting)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         state = build_state(settings, metrics)
         app.state.talent = state
         state.recorder.start()

@@ -78,3 +78,23 @@ def test_the_store_url_resolves_like_the_footprints(monkeypatch: pytest.MonkeyPa
     assert ServingSettings().resolved_database_url() == "sqlite:////srv/talent/talent.db"
     monkeypatch.setenv("TALENT_DATABASE_URL", "postgresql+psycopg://u@h/db")
     assert ServingSettings().resolved_database_url() == "postgresql+psycopg://u@h/db"
+
+
+def test_handler_threads_bound_the_pool_that_runs_sync_handlers(tmp_path: object) -> None:
+    """The plain ``def`` routes run in anyio's thread pool; the setting bounds it per worker."""
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from serving.main import create_app
+    from tests.serving.conftest import settings_for
+
+    app = create_app(settings_for(f"sqlite:///{tmp_path}/talent.db", handler_threads=3))
+    with TestClient(app) as client:
+        assert client.portal is not None
+        tokens = client.portal.call(
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens
+        )
+        assert tokens == 3
+        assert client.get("/healthz").status_code == 200
+    with pytest.raises(ValidationError):
+        ServingSettings(handler_threads=0)
