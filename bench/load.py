@@ -417,6 +417,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if "switch" in sections and len(bundle_names) > 1:
                 print(f"model switch every {args.switch_every:.0f} s under {args.rate:.0f}/s",
                       flush=True)
+                runner.warm_up(files["recommendations"], args.warmup, args.connections)
                 report["switch"] = switching(runner, files["recommendations"], folder,
                                              bundle_names, mode, args)
                 _point(folder, bundle_names[0])
