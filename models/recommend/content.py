@@ -24,7 +24,12 @@ from pydantic import Field
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import ReasonCode
 from models.recommend.dataset import RecommendDataset
-from models.recommend.profile import direction_profile, item_directions, item_popularity
+from models.recommend.profile import (
+    direction_profile,
+    item_directions,
+    item_popularity,
+    per_dataset,
+)
 from models.recommend.reasons import Reason, direction_title, main_direction, reason
 
 
@@ -48,7 +53,8 @@ def success_matrix(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray
     if unknown.any():
         # unknown participants: the middle of the scale
         theta[unknown] = 0.0
-    s_act = scale.activity_ids.get_indexer(dataset.catalog.activity_ids[acts])
+    s_act = per_dataset(dataset, "scale_activity",
+                        lambda: scale.activity_ids.get_indexer(dataset.catalog.activity_ids))[acts]
     w = dataset.catalog.weights[acts]
     n, m = len(rows), len(acts)
     out = np.full((n, m), np.nan)
@@ -96,8 +102,11 @@ class ContentRecommender(Recommender[ContentConfig]):
                 "popularity": np.tile(np.log1p(pop), (len(rows), 1))}
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        return self.score_parts(self.parts(dataset, rows, acts))
+
+    def score_parts(self, p: dict[str, np.ndarray]) -> np.ndarray:
+        """The score from :meth:`parts` (for callers that need both)."""
         cfg = self.config
-        p = self.parts(dataset, rows, acts)
         score = np.log(p["affinity"] + cfg.interest_floor)
         stretch = np.exp(-((p["success"] - cfg.target_success) ** 2) / (2 * cfg.width**2))
         score += cfg.stretch_weight * np.where(np.isnan(stretch), 0.0, np.log(stretch + 1e-3))

@@ -33,6 +33,7 @@ from footprint.enums import Level
 from models.recommend.dataset import QUALIFYING_RESULTS, RESULT_VALUE, RecommendDataset
 
 _QUALIFYING_VALUES = np.array(sorted(RESULT_VALUE[r] for r in QUALIFYING_RESULTS))
+_QUALIFYING_LIST: tuple[int, ...] = tuple(int(v) for v in _QUALIFYING_VALUES)
 
 
 class Violation(StrEnum):
@@ -153,10 +154,11 @@ def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
     ok &= dense[:, [col_of[int(a)] for a in acts.tolist()]] <= 0
     conditional = np.zeros((n, m), bool)
     memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    open_ids = set(open_set.tolist()) if feeders else set()
     for j, a in enumerate(acts.tolist()):
         if a in feeders:
             qual, maybe = _selection_state(dataset, dense, col_of, a, feeders, as_of, rules,
-                                           open_set, memo, 0)
+                                           open_ids, memo, 0)
             cond = maybe & ~qual
             ok[:, j] &= qual | (cond if rules.include_conditional else False)
             conditional[:, j] = cond & ok[:, j]
@@ -175,7 +177,7 @@ def _upstream(act: int, feeders: dict[int, np.ndarray], depth: int = 0) -> list[
 def _selection_state(
     dataset: RecommendDataset, dense: np.ndarray, col_of: dict[int, int], act: int,
     feeders: dict[int, np.ndarray], as_of: dt.datetime | None, rules: FeasibilityRules,
-    open_set: np.ndarray, memo: dict[int, tuple[np.ndarray, np.ndarray]], depth: int,
+    open_set: set[int], memo: dict[int, tuple[np.ndarray, np.ndarray]], depth: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(qualified, may still qualify) for entering ``act``, per participant row."""
     if act in memo:
@@ -188,7 +190,8 @@ def _selection_state(
     lag = np.timedelta64(rules.result_lag_days, "D")
     for f in feeders.get(act, np.zeros(0, np.int64)).tolist():
         value = dense[:, col_of[int(f)]]
-        qualified |= np.isin(value, _QUALIFYING_VALUES)
+        for q in _QUALIFYING_LIST:  # np.isin on a few values, without its per-call overhead
+            qualified |= value == q
         has_result = value > 0
         end = cat.end[f]
         pending = t is None or np.isnat(end) or t <= end + lag
@@ -199,7 +202,7 @@ def _selection_state(
             enter_f = q2 | m2
         else:
             enter_f = np.ones(n, bool)
-        still_open = bool(np.isin(f, open_set))
+        still_open = int(f) in open_set
         maybe |= ~has_result & enter_f & (still_open | pending)
     memo[act] = (qualified, maybe)
     return qualified, maybe

@@ -5,6 +5,10 @@ Kept apart so popular, content, cold-start and the re-ranker compute them the sa
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from models.recommend.dataset import RecommendDataset
@@ -15,8 +19,38 @@ DECLARED_WEIGHT = 1.0
 """Pseudo-records per declared interest."""
 
 
+_DERIVED: dict[tuple[int, str], tuple[weakref.ref[Any], Any]] = {}
+
+
+def per_dataset(dataset: RecommendDataset, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per dataset object and ``key`` (datasets are frozen).
+
+    Held by a weak reference to the dataset, never pickled with a model: a loaded bundle
+    rebuilds it on first use, and a new dataset (a refit, another catalogue) gets its own.
+    Arrays are returned read-only, since every caller shares them.
+    """
+    slot = (id(dataset), key)
+    hit = _DERIVED.get(slot)
+    if hit is not None and hit[0]() is dataset:
+        return hit[1]
+    value = compute()
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    if len(_DERIVED) > 256:
+        for k in [k for k, (ref, _) in _DERIVED.items() if ref() is None]:
+            del _DERIVED[k]
+    _DERIVED[slot] = (weakref.ref(dataset), value)
+    return value
+
+
 def item_directions(dataset: RecommendDataset) -> np.ndarray:
-    """Direction weights of each item (items x directions): the mean over its editions."""
+    """Direction weights of each item (items x directions): the mean over its editions.
+
+    Computed once per dataset (read-only; see :func:`per_dataset`)."""
+    return per_dataset(dataset, "item_directions", lambda: _item_directions(dataset))  # type: ignore[no-any-return]
+
+
+def _item_directions(dataset: RecommendDataset) -> np.ndarray:
     cat = dataset.catalog
     n_dir = len(dataset.directions)
     out = np.zeros((dataset.n_items, n_dir))

@@ -98,15 +98,17 @@ def candidate_features(
     feats = np.full((n, m, len(FEATURES)), np.nan, dtype=np.float32)
     cand = np.zeros((n, m), bool)
     nb = len(BASE_NAMES)
+    content = bases["content"]
+    assert isinstance(content, ContentRecommender)
+    parts = content.parts(dataset, rows, acts)
     for b, name in enumerate(BASE_NAMES):
-        s = bases[name].score(dataset, rows, acts)
+        # the content model's score is a function of its parts, needed below anyway
+        s = content.score_parts(parts) if name == "content" else \
+            bases[name].score(dataset, rows, acts)
         r = _ranks(s, ok)
         feats[:, :, b] = s
         feats[:, :, nb + b] = r
         cand |= ok & (r <= per_model)
-    content = bases["content"]
-    assert isinstance(content, ContentRecommender)
-    parts = content.parts(dataset, rows, acts)
     cat = dataset.catalog
     t = as_micros(as_of).astype(np.int64) if as_of is not None else None
     col = 2 * nb

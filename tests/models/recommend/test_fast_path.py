@@ -1,0 +1,154 @@
+"""The re-ranker's per-request fast path gives exactly the answers of the straightforward code.
+
+The reference is the old code path, computed in the same test: the helpers the fast path
+replaced (frame built column by column and reordered, item directions recomputed per call, the
+ability-scale activity map looked up per call, ``np.isin`` in the selection rule) are patched
+back in, and both answers are compared frame for frame (same values, dtypes and arrow types).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import models.recommend.base as base
+import models.recommend.content as content
+import models.recommend.feasibility as feas
+import models.recommend.popular as popular
+import models.recommend.profile as profile
+from features.cutoff import as_micros
+from footprint.columns import Columns as C
+from models.recommend.als import ALSConfig
+from models.recommend.columns import RECOMMENDATION_COLUMNS
+from models.recommend.columns import RecColumns as R
+from models.recommend.dataset import RecommendDataset
+from models.recommend.rerank import RerankConfig, RerankRecommender
+
+
+def _old_frame(pids: list[str], acts: list[str], score: np.ndarray, rank: np.ndarray,
+               model: str, conditional: np.ndarray, codes: list[tuple[str, ...]],
+               texts: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        C.PARTICIPANT_ID: pd.array(pids, dtype="string"),
+        C.ACTIVITY_ID: pd.array(acts, dtype="string"),
+        R.SCORE: np.asarray(score, np.float64),
+        R.RANK: np.asarray(rank, np.int64),
+        R.MODEL: pd.array([model] * len(pids), dtype="string"),
+        R.CONDITIONAL: np.asarray(conditional, bool),
+        R.REASON_CODES: pd.Series(codes, dtype=object),
+        R.REASON_TEXT_RU: pd.array(texts, dtype="string"),
+    })
+    return frame.loc[:, list(RECOMMENDATION_COLUMNS)]
+
+
+_CALLS: list[int] = []
+
+
+def _old_selection_state(dataset: RecommendDataset, dense: np.ndarray, col_of: dict[int, int],
+                         act: int, feeders: dict[int, np.ndarray], as_of: dt.datetime | None,
+                         rules: feas.FeasibilityRules, open_set: Any,
+                         memo: dict[int, tuple[np.ndarray, np.ndarray]],
+                         depth: int) -> tuple[np.ndarray, np.ndarray]:
+    _CALLS.append(act)
+    if act in memo:
+        return memo[act]
+    open_arr = np.array(sorted(open_set), dtype=np.int64)
+    cat = dataset.catalog
+    n = dense.shape[0]
+    qualified = np.zeros(n, bool)
+    maybe = np.zeros(n, bool)
+    t = as_micros(as_of) if as_of is not None else None
+    lag = np.timedelta64(rules.result_lag_days, "D")
+    for f in feeders.get(act, np.zeros(0, np.int64)).tolist():
+        value = dense[:, col_of[int(f)]]
+        qualified |= np.isin(value, feas._QUALIFYING_VALUES)
+        has_result = value > 0
+        end = cat.end[f]
+        pending = t is None or np.isnat(end) or t <= end + lag
+        if f in feeders and depth < 5:
+            q2, m2 = _old_selection_state(dataset, dense, col_of, f, feeders, as_of, rules,
+                                          open_set, memo, depth + 1)
+            enter_f = q2 | m2
+        else:
+            enter_f = np.ones(n, bool)
+        still_open = bool(np.isin(f, open_arr))
+        maybe |= ~has_result & enter_f & (still_open | pending)
+    memo[act] = (qualified, maybe)
+    return qualified, maybe
+
+
+@pytest.fixture(scope="module")
+def model(sim_dataset: RecommendDataset) -> RerankRecommender:
+    return RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
+                                          als=ALSConfig(factors=8, iterations=5))
+                             ).fit(sim_dataset)
+
+
+def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,
+               calls: list[dict[str, Any]]) -> list[pd.DataFrame]:
+    with monkeypatch.context() as m:
+        m.setattr(base, "_frame", _old_frame)
+        m.setattr(content, "item_directions", profile._item_directions)
+        m.setattr(popular, "item_directions", profile._item_directions)
+        m.setattr(content, "per_dataset", lambda dataset, key, compute: compute())
+        m.setattr(feas, "_selection_state", _old_selection_state)
+        m.setattr(feas, "_LAST", {})
+        return [model.recommend(**c) for c in calls]
+
+
+def _same(fast: pd.DataFrame, ref: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(fast, ref, check_exact=True)
+    assert list(fast.columns) == list(RECOMMENDATION_COLUMNS)
+    for col in fast.columns:
+        a, b = fast[col].array, ref[col].array
+        assert type(a) is type(b), col
+        if hasattr(a, "_pa_array"):
+            assert a._pa_array.type == b._pa_array.type, col
+    assert [type(v) for v in fast[R.REASON_CODES]] == [type(v) for v in ref[R.REASON_CODES]]
+
+
+def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: RecommendDataset,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pids = list(sim_dataset.participant_ids[::97][:12])
+    calls: list[dict[str, Any]] = []
+    for as_of in (None, dt.datetime(2024, 10, 15), dt.datetime(2025, 3, 1)):
+        for k in (1, 5, 10):
+            for reasons in (True, False):
+                # single participants (the request path), a small batch, unknown ids
+                calls += [dict(participants=[p], k=k, as_of=as_of, reasons=reasons)
+                          for p in pids[:4]]
+                calls.append(dict(participants=[*pids, "nobody"], k=k, as_of=as_of,
+                                  reasons=reasons))
+    fast = [model.recommend(**c) for c in calls]
+    again = [model.recommend(**c) for c in calls]  # warm caches give the same answers
+    ref = _reference(model, monkeypatch, calls)
+    assert sum(len(f) for f in fast) > 0
+    assert _CALLS, "the reference did not run the old selection rule"
+    assert any(f[R.CONDITIONAL].any() for f in fast), "no conditional stage was recommended"
+    assert any(f[R.REASON_TEXT_RU].str.len().gt(0).any() for f in fast)
+    for f, a, r in zip(fast, again, ref, strict=True):
+        _same(f, r)
+        _same(a, r)
+
+
+def test_caches_follow_the_dataset(model: RerankRecommender,
+                                   sim_dataset: RecommendDataset) -> None:
+    # per-dataset values are rebuilt for another dataset object and never pickled
+    from dataclasses import replace
+
+    dirs = profile.item_directions(sim_dataset)
+    assert dirs is profile.item_directions(sim_dataset)
+    assert not dirs.flags.writeable
+    twin = replace(sim_dataset)
+    assert profile.item_directions(twin) is not dirs
+    np.testing.assert_array_equal(profile.item_directions(twin),
+                                  profile._item_directions(sim_dataset))
+    import pickle
+
+    size = len(pickle.dumps(sim_dataset))
+    profile._DERIVED.clear()
+    assert len(pickle.dumps(sim_dataset)) == size
