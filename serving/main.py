@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(settings)`` builds one service instance.
 
 Start-up (the lifespan) opens and migrates the store, migrates the service's own tables, builds
-the authenticator, the rating cache and the model registry, and loads the configured bundles. The
+the authenticator, the rating cache and the model registry, loads the configured bundles and builds
+the live snapshot, all before the first request is accepted. The
 routes reach all of it through :mod:`serving.api.deps`; nothing lives in module globals, so tests
 can build as many apps as they like.
 """
@@ -121,6 +122,12 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         state = build_state(settings, metrics)
         app.state.talent = state
+        # the live snapshot is built before the first request is accepted, so /readyz never says
+        # ready while the first requests would each wait for it (about 25 s at 250,000)
+        try:
+            await anyio.to_thread.run_sync(state.live.snapshot)
+        except (StoreError, OperationalError) as exc:
+            log.warning("live_snapshot_not_built_at_start", error=type(exc).__name__)
         state.recorder.start()
         state.erasures.start()  # purges erasures made while the service was down, then watches
         if settings.model_watch_seconds > 0:

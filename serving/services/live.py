@@ -79,6 +79,12 @@ class LiveFootprint:
         """Increases every time the store is known to have changed."""
         return self._generation
 
+    @property
+    def is_built(self) -> bool:
+        """Whether a snapshot of the current generation is in memory (no request would wait)."""
+        built = self._built
+        return built is not None and built.generation == self._generation
+
     def now(self) -> dt.datetime:
         """The instant the store is read as of (fixed, or now)."""
         return self.fixed_as_of or utc_now()

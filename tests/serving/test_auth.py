@@ -228,3 +228,13 @@ def test_session_cookies_expire_and_cannot_be_forged() -> None:
     assert other.session_principal(cookie, now=1030.0) is None
     assert auth.check_csrf(cookie, auth.csrf_token(cookie))
     assert not auth.check_csrf(cookie, "0" * 32)
+
+
+def test_the_live_snapshot_is_built_before_the_first_request(world: TestClient) -> None:
+    """Start-up builds the live snapshot, so the first requests do not each wait for it."""
+    # a second service on the same (non-empty) store: its start-up alone must build it
+    settings = world.app.state.talent.settings
+    with TestClient(create_app(settings)) as fresh:
+        live = fresh.app.state.talent.live
+        assert live.is_built
+        assert live.has_participant(world_records()["participants"][0]["participant_id"])
