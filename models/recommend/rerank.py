@@ -292,6 +292,10 @@ class RerankRecommender(Recommender[RerankConfig]):
                  positives=int(inputs.y.sum()))
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
+        if not feasible(dataset, rows, acts, dataset.as_of).feasible.any():
+            # no candidate anywhere (every activity closed at the dataset's cut-off): no opinion
+            # on any row, whatever the features (the mask is the one candidate_features reuses)
+            return np.full((len(rows), len(acts)), np.nan)
         feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, dataset.as_of,
                                             self.config.candidates_per_model)
         n, m = cand.shape

@@ -9,6 +9,7 @@ back in, and both answers are compared frame for frame (same values, dtypes and 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,14 @@ def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: Reco
                           for p in pids[:4]]
                 calls.append(dict(participants=[*pids, "nobody"], k=k, as_of=as_of,
                                   reasons=reasons))
+    # both branches of the re-ranker's score: candidates, and none at the dataset's cut-off
+    later = replace(sim_dataset, as_of=dt.datetime(2025, 9, 1))
+    for as_of in (None, dt.datetime(2024, 10, 15)):
+        calls.append(dict(participants=pids[:3], k=10, as_of=as_of, dataset=later))
+    rows = sim_dataset.rows(pids)
+    acts = sim_dataset.catalog.open_at(dt.datetime(2024, 10, 15))
+    assert not np.isnan(model.score(sim_dataset, rows, acts)).all()
+    assert np.isnan(model.score(later, rows, acts)).all()
     fast = [model.recommend(**c) for c in calls]
     again = [model.recommend(**c) for c in calls]  # warm caches give the same answers
     ref = _reference(model, monkeypatch, calls)
@@ -138,8 +147,6 @@ def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: Reco
 def test_caches_follow_the_dataset(model: RerankRecommender,
                                    sim_dataset: RecommendDataset) -> None:
     # per-dataset values are rebuilt for another dataset object and never pickled
-    from dataclasses import replace
-
     dirs = profile.item_directions(sim_dataset)
     assert dirs is profile.item_directions(sim_dataset)
     assert not dirs.flags.writeable
