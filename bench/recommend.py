@@ -6,6 +6,7 @@ Usage::
         --world /work/bench-data/sim250k                       # everything
     uv run python bench/recommend.py --section movielens        # real data only (~2 min)
     uv run python bench/recommend.py --world DIR --section trajectories --participants 1000
+    uv run python bench/recommend.py --section single --as-of 2026-03-01 --calls 2000
 
 Sections:
 
@@ -15,6 +16,11 @@ Sections:
   time), all ratings as interactions, seen items excluded;
 * ``speed``: top-10 for one participant (median over a sample, feasibility included), a
   trajectory (median), and all participants in batch;
+* ``single``: the request path alone on a saved bundle (``--bundle``, default the 250k
+  re-ranker in ``/work/bench-data/models/recommend``): ``recommend([pid], k=10, as_of=...)`` for
+  ``--calls`` random participants, median and p99, with and without reasons; also with the
+  bundle's dataset moved to the request instant (the re-ranker's own candidates are then scored;
+  at the bundle's cut-off they are all closed and it falls back to cold start);
 * ``oracle``: NDCG@10 of the simulator's own choice probabilities on the same split (a ceiling
   for any model; needs ``--world``);
 * ``trajectories``: plan audit (violations) and goal reached when following the plan vs the
@@ -271,16 +277,53 @@ def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
     return out
 
 
+def single(args: argparse.Namespace) -> dict[str, float]:
+    from dataclasses import replace
+
+    from models.recommend.base import Recommender
+
+    path = Path(args.bundle)
+    if path.is_dir():
+        path = path / (path / "latest.txt").read_text("utf-8").strip()
+    model = Recommender.load(path)
+    data = model.dataset_  # type: ignore[attr-defined]
+    as_of = dt.datetime.fromisoformat(args.as_of)
+    rng = np.random.default_rng(0)
+    pids = rng.choice(data.participant_ids.to_numpy(), args.calls, replace=True)
+    out: dict[str, float] = {}
+    print(f"\n== single-participant requests ({path.name}, dataset as of {data.as_of}, "
+          f"as_of {as_of}, {args.calls} calls, load average {os.getloadavg()[0]:.1f})")
+    for label, ds in (("", None), ("shifted_", replace(data, as_of=as_of))):
+        for reasons in (True, False):
+            for p in pids[:50]:  # warm-up: per-dataset values, code paths
+                model.recommend([p], k=10, as_of=as_of, dataset=ds, reasons=reasons)
+            times = np.empty(len(pids))
+            for i, p in enumerate(pids):
+                t0 = time.perf_counter()
+                model.recommend([p], k=10, as_of=as_of, dataset=ds, reasons=reasons)
+                times[i] = 1000 * (time.perf_counter() - t0)
+            key = f"{label}top10_{'reasons' if reasons else 'no_reasons'}_ms"
+            out[key + "_median"] = float(np.median(times))
+            out[key + "_p99"] = float(np.percentile(times, 99))
+    for k, v in out.items():
+        print(f"{k:<44}{v:>8.2f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", help="snapshot folder (from talent snapshot)")
     parser.add_argument("--world", help="simulator output folder (manifest.json)")
     parser.add_argument("--section", action="append",
-                        choices=["split", "movielens", "speed", "trajectories", "oracle"])
+                        choices=["split", "movielens", "speed", "single", "trajectories", "oracle"])
     parser.add_argument("--max-queries", type=int, default=20_000)
     parser.add_argument("--participants", type=int, default=1_000)
     parser.add_argument("--batch-reasons", action="store_true",
                         help="build reason codes and texts in the batch timing")
+    parser.add_argument("--bundle", default="/work/bench-data/models/recommend",
+                        help="single: a saved recommender, or a folder with latest.txt")
+    parser.add_argument("--as-of", default="2026-03-01", help="single: the request instant")
+    parser.add_argument("--calls", type=int, default=2_000, help="single: timed requests")
     parser.add_argument("--output", help="write all figures as JSON here")
     args = parser.parse_args()
     sections = args.section or ["split", "movielens", "speed", "oracle", "trajectories"]
@@ -291,6 +334,8 @@ def main() -> None:
         results["movielens"] = movielens(args)
     if snapshot is not None and "split" in sections:
         results["split"] = split(snapshot, args)
+    if "single" in sections:
+        results["single"] = single(args)
     if snapshot is not None and "speed" in sections:
         results["speed"] = speed(snapshot, args)
     if sim is not None and "oracle" in sections:
