@@ -24,6 +24,7 @@ from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import ReasonCode
 from models.recommend.dataset import RecommendDataset
 from models.recommend.mapping import model_items
+from models.recommend.profile import per_dataset
 from models.recommend.reasons import Reason, reason
 
 ENTRY_KINDS = (ActivityKind.ONLINE_COURSE, ActivityKind.TEST,
@@ -40,10 +41,15 @@ class ColdStartConfig(RecommenderConfig):
 
 def entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
     """Whether each activity is a sensible first step (no selection, modest level)."""
+    return per_dataset(dataset, "entry_level",  # type: ignore[no-any-return]
+                       lambda: _entry_level(dataset))[acts]
+
+
+def _entry_level(dataset: RecommendDataset) -> np.ndarray:
     cat = dataset.catalog
     kinds = [KINDS.index(k.value) for k in ENTRY_KINDS]
     levels = [LEVELS.index(lv.value) for lv in ENTRY_LEVELS]
-    return np.isin(cat.kind[acts], kinds) | np.isin(cat.level[acts], levels)
+    return np.isin(cat.kind, kinds) | np.isin(cat.level, levels)
 
 
 class ColdStartRecommender(Recommender[ColdStartConfig]):

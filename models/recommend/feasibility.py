@@ -124,7 +124,12 @@ def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
     cat = dataset.catalog
     n, m = len(rows), len(acts)
     open_set = cat.open_at(as_of)
-    ok = np.broadcast_to(np.isin(acts, open_set)[None, :], (n, m)).copy()
+    is_open = np.isin(acts, open_set)
+    if not is_open.any():
+        # nothing open (e.g. a cut-off after the season's deadlines): every later rule only
+        # narrows the mask further
+        return Feasibility(np.zeros((n, m), bool), np.zeros((n, m), bool))
+    ok = np.broadcast_to(is_open[None, :], (n, m)).copy()
     known = rows >= 0
     safe = np.where(known, rows, 0)
     grade = np.where(known, dataset.grade[safe], np.nan)

@@ -1,9 +1,10 @@
 """The re-ranker's per-request fast path gives exactly the answers of the straightforward code.
 
 The reference is the old code path, computed in the same test: the helpers the fast path
-replaced (frame built column by column and reordered, item directions recomputed per call, the
-ability-scale activity map looked up per call, ``np.isin`` in the selection rule) are patched
-back in, and both answers are compared frame for frame (same values, dtypes and arrow types).
+replaced (frame built column by column and reordered, item directions, entry levels and the
+ability-scale activity map recomputed per call, the whole feasibility filter as it was, with
+``np.isin`` in the selection rule) are patched back in, and both answers are compared frame for
+frame (same values, dtypes and arrow types).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import pandas as pd
 import pytest
 
 import models.recommend.base as base
+import models.recommend.coldstart as coldstart
 import models.recommend.content as content
 import models.recommend.feasibility as feas
 import models.recommend.popular as popular
 import models.recommend.profile as profile
+from features.activity_stats import KINDS, LEVELS
 from features.cutoff import as_micros
 from footprint.columns import Columns as C
 from models.recommend.als import ALSConfig
@@ -82,6 +85,58 @@ def _old_selection_state(dataset: RecommendDataset, dense: np.ndarray, col_of: d
     return qualified, maybe
 
 
+def _old_feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+                  as_of: dt.datetime | None, rules: feas.FeasibilityRules) -> feas.Feasibility:
+    cat = dataset.catalog
+    n, m = len(rows), len(acts)
+    open_set = cat.open_at(as_of)
+    ok = np.broadcast_to(np.isin(acts, open_set)[None, :], (n, m)).copy()
+    known = rows >= 0
+    safe = np.where(known, rows, 0)
+    grade = np.where(known, dataset.grade[safe], np.nan)
+    g = grade[:, None]
+    in_grade = (cat.grade_min[acts][None, :] <= g) & (g <= cat.grade_max[acts][None, :])
+    ok &= in_grade | np.isnan(g)
+    offline = cat.offline[acts]
+    if offline.any():
+        region = np.where(known, dataset.region[safe], None)  # type: ignore[call-overload]
+        act_region = cat.region[acts]
+        same = (region[:, None] == act_region[None, :]) & (region[:, None] != None)  # noqa: E711
+        travel = feas._travel_mask(dataset, acts, rules)[None, :]
+        allowed = same | travel
+        if rules.regions is not None:
+            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :],
+                                      same.shape)
+        if rules.online_only:
+            allowed = np.zeros_like(allowed)
+        ok &= ~offline[None, :] | allowed
+    feeders = cat.feeders()
+    chain = sorted({int(f) for a in acts.tolist() if a in feeders
+                    for f in feas._upstream(a, feeders)})
+    cols = np.unique(np.r_[acts, np.array(chain, dtype=np.int64)]).astype(np.int64)
+    dense = dataset.taken[safe][:, cols].toarray()
+    dense[~known] = 0
+    col_of = {int(c): j for j, c in enumerate(cols.tolist())}
+    ok &= dense[:, [col_of[int(a)] for a in acts.tolist()]] <= 0
+    conditional = np.zeros((n, m), bool)
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for j, a in enumerate(acts.tolist()):
+        if a in feeders:
+            qual, maybe = _old_selection_state(dataset, dense, col_of, a, feeders, as_of, rules,
+                                               set(open_set.tolist()), memo, 0)
+            cond = maybe & ~qual
+            ok[:, j] &= qual | (cond if rules.include_conditional else False)
+            conditional[:, j] = cond & ok[:, j]
+    return feas.Feasibility(ok, conditional)
+
+
+def _old_entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
+    cat = dataset.catalog
+    kinds = [KINDS.index(k.value) for k in coldstart.ENTRY_KINDS]
+    levels = [LEVELS.index(lv.value) for lv in coldstart.ENTRY_LEVELS]
+    return np.isin(cat.kind[acts], kinds) | np.isin(cat.level[acts], levels)
+
+
 @pytest.fixture(scope="module")
 def model(sim_dataset: RecommendDataset) -> RerankRecommender:
     return RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
@@ -96,7 +151,8 @@ def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,
         m.setattr(content, "item_directions", profile._item_directions)
         m.setattr(popular, "item_directions", profile._item_directions)
         m.setattr(content, "per_dataset", lambda dataset, key, compute: compute())
-        m.setattr(feas, "_selection_state", _old_selection_state)
+        m.setattr(feas, "_feasible", _old_feasible)
+        m.setattr(coldstart, "entry_level", _old_entry_level)
         m.setattr(feas, "_LAST", {})
         return [model.recommend(**c) for c in calls]
 
