@@ -37,8 +37,10 @@ def per_dataset(dataset: RecommendDataset, key: str, compute: Callable[[], Any])
     if isinstance(value, np.ndarray):
         value.setflags(write=False)
     if len(_DERIVED) > 256:
-        for k in [k for k, (ref, _) in _DERIVED.items() if ref() is None]:
-            del _DERIVED[k]
+        # drop the entries of collected datasets (list(): serving threads may insert meanwhile)
+        for k, (ref, _) in list(_DERIVED.items()):
+            if ref() is None:
+                _DERIVED.pop(k, None)
     _DERIVED[slot] = (weakref.ref(dataset), value)
     return value
 
