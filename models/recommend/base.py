@@ -129,6 +129,14 @@ class Recommender(ABC, Generic[ConfigT]):
         """Scores of participants ``rows`` (-1 = unknown) for activities ``acts``: higher is
         better, NaN where the model has no opinion (the row then falls back to cold start)."""
 
+    def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+                 as_of: dt.datetime) -> np.ndarray:
+        """:meth:`score` for a request at ``as_of``. Models whose scores do not depend on the
+        instant (all but the re-ranker, whose features include the time to deadlines and what is
+        open) answer :meth:`score`."""
+        del as_of
+        return self.score(dataset, rows, acts)
+
     def primary_reasons(
         self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
     ) -> list[list[Reason]]:
@@ -189,11 +197,14 @@ class Recommender(ABC, Generic[ConfigT]):
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def scores_with_fallback(
-        self, data: RecommendDataset, rows: np.ndarray, acts: np.ndarray
+        self, data: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+        as_of: dt.datetime | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Model scores, with rows the model cannot score filled by the cold-start model
-        (returned mask marks those rows)."""
-        scores = self.score(data, rows, acts) if len(acts) else np.zeros((len(rows), 0))
+        """Model scores at ``as_of`` (default: the dataset's cut-off), with rows the model cannot
+        score filled by the cold-start model (returned mask marks those rows)."""
+        at = as_of if as_of is not None else data.as_of
+        scores = self.score_at(data, rows, acts, at) if len(acts) else \
+            np.zeros((len(rows), 0))
         cold = np.isnan(scores).all(axis=1) if scores.shape[1] else np.zeros(len(rows), bool)
         if cold.any() and "fallback_" in vars(self):
             scores[cold] = self.fallback_.score(data, rows[cold], acts)
@@ -207,7 +218,7 @@ class Recommender(ABC, Generic[ConfigT]):
         if len(acts) == 0 or n == 0:
             return empty_recommendations()
         mask = feasible(data, rows, acts, as_of, rules)
-        scores, cold = self.scores_with_fallback(data, rows, acts)
+        scores, cold = self.scores_with_fallback(data, rows, acts, as_of)
         # NaN scores rank below every real score, above infeasible cells
         key = np.where(np.isnan(scores), -1e300, scores)
         key = np.where(mask.feasible, key, -np.inf)

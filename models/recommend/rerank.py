@@ -292,11 +292,19 @@ class RerankRecommender(Recommender[RerankConfig]):
                  positives=int(inputs.y.sum()))
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
-        if not feasible(dataset, rows, acts, dataset.as_of).feasible.any():
-            # no candidate anywhere (every activity closed at the dataset's cut-off): no opinion
-            # on any row, whatever the features (the mask is the one candidate_features reuses)
+        return self.score_at(dataset, rows, acts, dataset.as_of)
+
+    def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+                 as_of: dt.datetime) -> np.ndarray:
+        """Scores with the candidates' features and feasibility taken at the request's instant:
+        a bundle fitted last week must rank what opened since, and a replay at an earlier date
+        what was open then (the training groups were built the same way, at each decision
+        point)."""
+        if not feasible(dataset, rows, acts, as_of).feasible.any():
+            # no candidate anywhere (every activity closed at that instant): no opinion on any
+            # row, whatever the features (the mask is the one candidate_features reuses)
             return np.full((len(rows), len(acts)), np.nan)
-        feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, dataset.as_of,
+        feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, as_of,
                                             self.config.candidates_per_model)
         n, m = cand.shape
         out = np.full((n, m), NOT_CANDIDATE)

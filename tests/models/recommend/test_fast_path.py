@@ -215,3 +215,23 @@ def test_caches_follow_the_dataset(model: RerankRecommender,
     size = len(pickle.dumps(sim_dataset))
     profile._DERIVED.clear()
     assert len(pickle.dumps(sim_dataset)) == size
+
+
+def test_the_reranker_scores_at_the_request_instant(model: RerankRecommender,
+                                                    sim_dataset: RecommendDataset) -> None:
+    """A bundle whose cut-off is later (or earlier) than the request ranks what is open at the
+    request: the same data labelled with another cut-off gives the same scores at the same
+    instant, and the re-ranker (not the cold-start fallback) has an opinion."""
+    pids = list(sim_dataset.participant_ids[::97][:12])
+    rows = sim_dataset.rows(pids)
+    at = dt.datetime(2024, 10, 15)
+    acts = sim_dataset.catalog.open_at(at)
+    later = replace(sim_dataset, as_of=dt.datetime(2025, 9, 1))
+    assert np.isnan(model.score(later, rows, acts)).all()  # nothing open at that cut-off
+    here = model.score_at(sim_dataset, rows, acts, at)
+    there = model.score_at(later, rows, acts, at)
+    assert not np.isnan(there).all()
+    np.testing.assert_array_equal(here, there)
+    a = model.recommend(pids[:3], k=10, as_of=at, dataset=sim_dataset, reasons=False)
+    b = model.recommend(pids[:3], k=10, as_of=at, dataset=later, reasons=False)
+    pd.testing.assert_frame_equal(a, b)
