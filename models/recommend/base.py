@@ -130,7 +130,7 @@ class Recommender(ABC, Generic[ConfigT]):
         better, NaN where the model has no opinion (the row then falls back to cold start)."""
 
     def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-                 as_of: dt.datetime) -> np.ndarray:
+                 as_of: dt.datetime | None) -> np.ndarray:
         """:meth:`score` for a request at ``as_of``. Models whose scores do not depend on the
         instant (all but the re-ranker, whose features include the time to deadlines and what is
         open) answer :meth:`score`."""

@@ -295,7 +295,7 @@ class RerankRecommender(Recommender[RerankConfig]):
         return self.score_at(dataset, rows, acts, dataset.as_of)
 
     def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-                 as_of: dt.datetime) -> np.ndarray:
+                 as_of: dt.datetime | None) -> np.ndarray:
         """Scores with the candidates' features and feasibility taken at the request's instant:
         a bundle fitted last week must rank what opened since, and a replay at an earlier date
         what was open then (the training groups were built the same way, at each decision
