@@ -21,6 +21,7 @@ Every rule is vectorised over participants x candidate activities.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,7 +84,7 @@ def _travel_mask(
     return np.isin(dataset.catalog.level[acts], codes)
 
 
-_LAST: dict[str, tuple[tuple[object, ...], Feasibility]] = {}
+_LAST: dict[str, tuple[weakref.ref[RecommendDataset], tuple[object, ...], Feasibility]] = {}
 
 
 def feasible(
@@ -110,12 +111,13 @@ def feasible(
     """
     rules = rules or FeasibilityRules()
     # the pipeline and a re-ranker's features ask for the same batch in a row: keep the last one
-    key = (id(dataset), rows.tobytes(), acts.tobytes(), as_of, rules)
+    # (the dataset by a weak reference, not its id: an id can be reused once it is collected)
+    key = (rows.tobytes(), acts.tobytes(), as_of, rules)
     last = _LAST.get("batch")
-    if last is not None and last[0] == key:
-        return last[1]
+    if last is not None and last[0]() is dataset and last[1] == key:
+        return last[2]
     out = _feasible(dataset, rows, acts, as_of, rules)
-    _LAST["batch"] = (key, out)
+    _LAST["batch"] = (weakref.ref(dataset), key, out)
     return out
 
 
