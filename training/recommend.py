@@ -195,20 +195,40 @@ def _activity_popularity(dataset: RecommendDataset) -> dict[str, float]:
     return dict(zip(cat.activity_ids, share, strict=True))
 
 
-def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None) -> RecommendReport:
-    """Every model and baseline on the footprint's temporal split (see module docstring)."""
-    cfg = config or SimSplitConfig()
+@dataclass(frozen=True)
+class SplitCutoff:
+    """One cut-off of the simulator split: its dataset (with the re-ranker's decision points when
+    asked), the sampled queries and what each of them took among the open activities."""
+
+    cutoff: dt.datetime
+    dataset: RecommendDataset
+    participants: list[str]
+    relevant: list[set[str]]
+
+
+@dataclass(frozen=True)
+class PreparedSplit:
+    """The simulator split's data: everything but the models (see :func:`prepare_split`)."""
+
+    snapshot_id: str
+    cutoffs: tuple[SplitCutoff, ...]
+    n_catalog: int
+    popularity: dict[str, float]
+    k: int
+
+    @property
+    def relevant(self) -> list[set[str]]:
+        return [r for c in self.cutoffs for r in c.relevant]
+
+
+def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool = True
+                  ) -> PreparedSplit:
+    """The cut-offs, datasets (with decision points when ``decisions``), seeded query samples
+    and relevant sets of the simulator split; :func:`evaluate_simulator` and the re-ranker's
+    tuning both start from it, so their queries are the same draw for draw."""
     cutoffs = cfg.cutoffs or default_cutoffs(snapshot, cfg.cutoff_months)
     rng = np.random.default_rng(cfg.seed)
-    ranked: dict[str, list[list[str]]] = {m: [] for m in cfg.models}
-    relevant: list[set[str]] = []
-    popularity: dict[str, float] = {}
-    n_catalog = 0
-    timings: dict[str, float] = {m: 0.0 for m in cfg.models}
     cache: dict[dt.datetime, RecommendDataset] = {}
-    history: list[np.ndarray] = []
-    query_cutoff: list[str] = []
-    scored: dict[str, list[pd.DataFrame]] = {m: [] for m in cfg.models}
 
     def at(t: dt.datetime) -> RecommendDataset:
         # datasets are shared between cut-offs and decision points that fall on the same day
@@ -217,10 +237,13 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
                                              ability_sample=cfg.ability_sample, seed=cfg.seed)
         return cache[t]
 
+    parts: list[SplitCutoff] = []
+    n_catalog = 0
+    popularity: dict[str, float] = {}
     for cutoff in cutoffs:
         started = time.perf_counter()
         dataset = at(cutoff)
-        if "rerank" in cfg.models:
+        if decisions:
             points = []
             for days in cfg.decision_offsets_days:
                 past = at(cutoff - dt.timedelta(days=days))
@@ -232,14 +255,31 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
         if len(pids) > cfg.max_queries:
             pids = sorted(rng.choice(np.array(pids, dtype=object), cfg.max_queries,
                                      replace=False).tolist())
-        relevant += [choices[p] for p in pids]
-        history.append(dataset.history_counts()[dataset.rows(pids)])
-        query_cutoff += [str(cutoff.date())] * len(pids)
+        parts.append(SplitCutoff(cutoff, dataset, pids, [choices[p] for p in pids]))
         n_catalog += len(dataset.catalog.open_at(cutoff))
         popularity.update(_activity_popularity(dataset))
         log.info("simulator split cut-off", cutoff=str(cutoff.date()), queries=len(pids),
                  open=len(dataset.catalog.open_at(cutoff)),
                  seconds=round(time.perf_counter() - started, 1))
+    return PreparedSplit(snapshot.snapshot_id, tuple(parts), n_catalog, popularity, cfg.k)
+
+
+def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None) -> RecommendReport:
+    """Every model and baseline on the footprint's temporal split (see module docstring)."""
+    cfg = config or SimSplitConfig()
+    split = prepare_split(snapshot, cfg, decisions="rerank" in cfg.models)
+    ranked: dict[str, list[list[str]]] = {m: [] for m in cfg.models}
+    relevant = split.relevant
+    timings: dict[str, float] = {m: 0.0 for m in cfg.models}
+    history: list[np.ndarray] = []
+    query_cutoff: list[str] = []
+    scored: dict[str, list[pd.DataFrame]] = {m: [] for m in cfg.models}
+
+    for cut in split.cutoffs:
+        cutoff, dataset, pids = cut.cutoff, cut.dataset, cut.participants
+        choices = dict(zip(pids, cut.relevant, strict=True))
+        history.append(dataset.history_counts()[dataset.rows(pids)])
+        query_cutoff += [str(cutoff.date())] * len(pids)
         for name in cfg.models:
             t0 = time.perf_counter()
             model = build_model(name, cfg).fit(dataset)
@@ -252,7 +292,7 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
                                               "chosen": np.array(chosen, dtype=bool)}))
             timings[name] += time.perf_counter() - t0
             log.info("model evaluated", model=name, seconds=round(time.perf_counter() - t0, 1))
-    table = {m: _score_lists(ranked[m], relevant, cfg.k, n_catalog, popularity)
+    table = {m: _score_lists(ranked[m], relevant, cfg.k, split.n_catalog, split.popularity)
              for m in cfg.models}
     for m in cfg.models:
         table[m]["seconds"] = round(timings[m], 2)
@@ -262,7 +302,8 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
         queries[m] = ndcg_per_query(ranked[m], relevant, cfg.k)
     return RecommendReport(
         table=table, params=cfg.model_dump(mode="json"),
-        info={"snapshot_id": snapshot.snapshot_id, "cutoffs": [str(c) for c in cutoffs],
+        info={"snapshot_id": snapshot.snapshot_id,
+              "cutoffs": [str(c.cutoff) for c in split.cutoffs],
               "queries": len(relevant)},
         queries=queries,
         scores={m: pd.concat(v, ignore_index=True) for m, v in scored.items() if v},

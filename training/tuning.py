@@ -45,8 +45,9 @@ from training.config import (
 from training.cutoffs import CutoffData, prepare_cutoff
 from training.evaluation import prediction_report
 from training.pipeline import load_source
+from training.recommend import prepare_split
 from training.registry import metric_key
-from training.tuning_recommend import RerankObjective, prepare_split
+from training.tuning_recommend import RerankObjective
 
 log = get_logger(__name__)
 STORAGE_FILE = "optuna.db"
