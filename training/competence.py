@@ -30,6 +30,7 @@ from models.competence.config import CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
 from models.competence.rating_features import rating_frame
+from training.bundles import publish
 from training.cutoffs import CutoffData, auto_cutoffs, fit_at, prepare_cutoff
 from training.evaluation import prediction_report, truth_report
 
@@ -180,8 +181,7 @@ def train_competence(
     }
     bundle = CompetenceBundle(stats, calibration, model, meta)
     path = bundle.save(out / f"{version}.joblib")
-    latest = out / "latest.txt"
-    latest.write_text(path.name + "\n")
+    publish(path)  # the .sha256 sidecar, then latest.txt (atomically): what serving watches
     evaluation.report["seconds.final_fit"] = final_seconds
     if track:
         params: dict[str, Any] = cfg.model_dump(mode="json") | {
