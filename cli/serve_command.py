@@ -7,16 +7,18 @@ production mode) ends with one clear line and exit code 2 instead of a traceback
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
-import socket
 from typing import Annotated
 
 import typer
 import uvicorn
 from pydantic import ValidationError
+from uvicorn.config import STARTUP_FAILURE
 
+from cli.workers import PortInUseError, WorkerPool
 from serving.auth import Role
 from serving.core.config import ServingSettings, TokenEntry, token_sha256
 
@@ -50,7 +52,7 @@ def serve_command(
         f"serving on http://{host}:{port} ({settings.mode.value}); "
         f"API docs http://{host}:{port}/docs, moderation http://{host}:{port}/moderation/"
     )
-    config = TcpConfig(
+    config = uvicorn.Config(
         "serving.main:create_app",
         factory=True,
         host=host,
@@ -60,37 +62,22 @@ def serve_command(
         access_log=False,  # the service writes its own access log, without ids or tokens
         proxy_headers=False,
     )
+    if workers > 1:
+        # a listening socket per worker (SO_REUSEPORT), so the kernel spreads the connections
+        # over the workers (cli/workers.py)
+        try:
+            code = WorkerPool(config, workers).run()
+        except PortInUseError as exc:
+            typer.echo(f"error: {exc.strerror}", err=True)
+            raise typer.Exit(code=STARTUP_FAILURE) from exc
+        if code:
+            raise typer.Exit(code=code)
+        return
     server = uvicorn.Server(config)
-    try:
-        if workers > 1:
-            from uvicorn.supervisors import Multiprocess
-
-            # what uvicorn.run does for several workers, with the listener of TcpConfig
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
-        else:
-            server.run()
-    except KeyboardInterrupt:
-        pass
-    if workers == 1 and not server.started:
-        raise typer.Exit(code=3)  # uvicorn's exit code for a failed start-up
-
-
-class TcpConfig(uvicorn.Config):
-    """uvicorn's config, with a listening socket that says it is TCP.
-
-    With several workers uvicorn (0.54) binds the listener itself with ``proto`` 0; accepted
-    connections inherit it, and asyncio turns Nagle's algorithm off (``TCP_NODELAY``) only on
-    sockets whose ``proto`` is ``IPPROTO_TCP``. Every keep-alive answer after the first then
-    waits for the client's delayed ACK: about 43 ms each on Linux (Kludex/uvicorn#3149, found by
-    bench/load.py: 45 ms per request with ``--workers 2`` on an endpoint that takes 2 ms). A
-    single worker is not affected (asyncio binds from ``getaddrinfo``, which sets the proto).
-    """
-
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-            return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, sock.detach())
-        return sock
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(code=STARTUP_FAILURE)  # uvicorn's exit code for a failed start-up
 
 
 def token_command(

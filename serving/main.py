@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse, Response
@@ -100,6 +101,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         erasures=ErasureWatcher(
             store, check_seconds=settings.erasure_check_seconds, metrics=metrics
         ),
+        model_limiter=anyio.CapacityLimiter(settings.model_threads),
     )
 
 
@@ -118,7 +120,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # sync handlers run in anyio's thread pool of this event loop: bound it (see the setting)
+        # plain-def handlers run in anyio's thread pool of this event loop: bound it (see the
+        # setting); the CPU-bound routes have their own, smaller one (state.model_limiter)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         state = build_state(settings, metrics)
         app.state.talent = state

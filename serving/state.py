@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
+
 from footprint.store import Store
 from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
@@ -39,3 +41,6 @@ class ServiceState:
     recorder: EstimateRecorder
     refresh: RefreshJob
     erasures: ErasureWatcher
+    model_limiter: anyio.CapacityLimiter
+    """Threads running the CPU-bound routes (``TALENT_MODEL_THREADS``, see
+    :func:`serving.api.deps.model_work`)."""

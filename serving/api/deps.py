@@ -2,12 +2,20 @@
 
 Routes take what they need through the ``Annotated`` aliases below, so each route's signature says
 which roles it admits and what it uses, and the route bodies stay thin.
+
+The dependencies are ``async def``: none of them waits on anything, and FastAPI runs a plain
+``def`` dependency in the thread pool, one thread hop (and a turn on the GIL) per dependency per
+request. Route bodies stay plain ``def``; the CPU-bound ones are wrapped by :func:`model_work`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -25,7 +33,7 @@ ALL_ROLES: frozenset[Role] = frozenset(Role)
 _bearer = HTTPBearer(auto_error=False, description="A token configured in TALENT_API_TOKENS")
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The running service's state (set by the lifespan)."""
     state: ServiceState | None = getattr(request.app.state, "talent", None)
     if state is None:
@@ -36,27 +44,27 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> ServingSettings:
+async def get_settings(state: StateDep) -> ServingSettings:
     return state.settings
 
 
-def get_store(state: StateDep) -> Store:
+async def get_store(state: StateDep) -> Store:
     return state.store
 
 
-def get_rating(state: StateDep) -> RatingService:
+async def get_rating(state: StateDep) -> RatingService:
     return state.rating
 
 
-def get_metrics(state: StateDep) -> Metrics:
+async def get_metrics(state: StateDep) -> Metrics:
     return state.metrics
 
 
-def get_models(state: StateDep) -> ModelRegistry:
+async def get_models(state: StateDep) -> ModelRegistry:
     return state.models
 
 
-def get_request_id(request: Request) -> str | None:
+async def get_request_id(request: Request) -> str | None:
     """The id the access-log middleware gave this request (also sent as ``X-Request-ID``)."""
     return getattr(request.state, "request_id", None)
 
@@ -77,7 +85,7 @@ class RoleGuard:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         state: StateDep,
@@ -119,7 +127,7 @@ class PageGuard:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         state: StateDep,
@@ -147,3 +155,31 @@ ModeratorDep = Annotated[Principal, Depends(RoleGuard(Role.MODERATOR, Role.ADMIN
 OperatorDep = Annotated[Principal, Depends(RoleGuard(Role.DATA_SCIENTIST, Role.ADMIN))]
 AdminDep = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
 ModeratorPageDep = Annotated[Principal, Depends(PageGuard(Role.MODERATOR, Role.ADMIN))]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def model_work(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Run a plain ``def`` route on the worker's model-work threads (``state.model_limiter``,
+    ``TALENT_MODEL_THREADS``) instead of the general handler pool.
+
+    For routes whose work is CPU-bound library code holding the GIL (competence, recommendations,
+    trajectories, the rating): more threads than cores per process only take turns on the GIL
+    with each other and with the event loop. Routes that mostly wait on the store stay on the
+    general pool, so a slow write never queues behind model work and vice versa. The route must
+    take ``state: StateDep``; its signature (and so its OpenAPI description) is unchanged.
+    """
+    if "state" not in inspect.signature(endpoint).parameters:
+        raise TypeError(f"{endpoint.__name__} must take `state: StateDep` to use model_work")
+
+    @functools.wraps(endpoint)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        state = kwargs["state"]
+        assert isinstance(state, ServiceState)
+        call = functools.partial(endpoint, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=state.model_limiter)
+
+    run.model_work = True  # type: ignore[attr-defined]  # read by the route tests
+    return run

@@ -106,11 +106,14 @@ class ServingSettings(BaseSettings):
     recommend_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)
     model_watch_seconds: Annotated[float, Field(ge=0)] = 0.0
-    # threads per worker that run the (plain ``def``) handlers; the work is CPU-bound Python that
-    # holds the GIL, so more threads only take turns (bench/load.py, 250k world, 16 connections:
-    # 76 recommendations/s with 4 threads against 67/s with anyio's default 40, competence p99
-    # 1.2 s against 1.9 s; one connection does 98/s)
+    # threads per worker that run the plain ``def`` handlers which mostly wait on the store
+    # (pushes, moderation, pages, admin); anyio's default is 40
     handler_threads: Annotated[int, Field(ge=1, le=64)] = 4
+    # threads per worker that run the CPU-bound routes (competence, recommendations,
+    # trajectories, rating): their work holds the GIL, so a second thread only takes turns with
+    # the first and with the event loop (bench/load.py, 250k world, 2 workers, 16 connections:
+    # 330 recommendations/s with 1 thread against 239/s with 2; docs/benchmarks.md)
+    model_threads: Annotated[int, Field(ge=1, le=16)] = 1
     log_json: bool = False
     cookie_secure: bool | None = None
 

@@ -29,36 +29,3 @@ def test_serve_refuses_development_secrets_in_production(monkeypatch: pytest.Mon
     assert result.exit_code == 2
     assert "refusing to start in production mode" in result.output
 
-
-def test_the_listener_of_several_workers_gives_connections_tcp_nodelay() -> None:
-    """Regression (Kludex/uvicorn#3149): with --workers N uvicorn bound its listener with proto 0,
-    so asyncio left Nagle's algorithm on and every keep-alive answer waited ~43 ms for the
-    client's delayed ACK."""
-    import asyncio
-    import socket
-
-    from cli.serve_command import TcpConfig
-
-    listener = TcpConfig("serving.main:create_app", host="127.0.0.1", port=0).bind_socket()
-    assert listener.proto == socket.IPPROTO_TCP
-    nodelay: list[int] = []
-
-    class Probe(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            sock = transport.get_extra_info("socket")
-            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            transport.close()
-
-    async def accept_one() -> None:
-        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
-        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
-        for _ in range(100):
-            if nodelay:
-                break
-            await asyncio.sleep(0.01)
-        writer.close()
-        server.close()
-        await server.wait_closed()
-
-    asyncio.run(accept_one())
-    assert nodelay and nodelay[0] != 0

@@ -22,6 +22,7 @@ from serving.api.deps import (
     RequestIdDep,
     StateDep,
     StoreDep,
+    model_work,
 )
 from serving.api.errors import http_error
 from serving.errors import ConflictError, ServingError
@@ -85,6 +86,7 @@ def _latest_decisions(store: Any, participant_id: str) -> dict[str, Moderation]:
     summary="A participant's competence per direction: value, interval, level, evidence, flags",
     responses={404: {"model": Message}, **NOT_READY},
 )
+@model_work
 def competence(
     participant_id: IdPath,
     _: ReaderDep,

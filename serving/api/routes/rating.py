@@ -13,7 +13,7 @@ from footprint.errors import ConfigError
 from models.rating import RatingResult, UnknownParticipantError, what_if
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma, View
 from models.rating.columns import RatingColumns as RC
-from serving.api.deps import RatingDep, ReaderDep
+from serving.api.deps import ReaderDep, StateDep, model_work
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
     ID_PATTERN,
@@ -54,15 +54,17 @@ def _float_or_none(value: object) -> float | None:
 
 
 @router.get("/{direction}", summary="A direction's rating table, paged, in place order")
+@model_work
 def rating_table(
     direction: Direction,
     _: ReaderDep,
-    rating: RatingDep,
+    state: StateDep,
     season: SeasonQuery = None,
     view: ViewQuery = View.OFFICIAL,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> RatingPage:
+    rating = state.rating
     result = _result(rating, season, view)
     table = rating.direction_table(result.season, view, direction.value)
     thr = result.thresholds[result.thresholds[C.DIRECTION] == direction.value]
@@ -104,14 +106,16 @@ def rating_table(
     summary="One participant's standing: the full explanation and the gaps to the diplomas",
     responses=NOT_FOUND,
 )
+@model_work
 def standing(
     direction: Direction,
     participant_id: ParticipantPath,
     _: ReaderDep,
-    rating: RatingDep,
+    state: StateDep,
     season: SeasonQuery = None,
     view: ViewQuery = View.OFFICIAL,
 ) -> Standing:
+    rating = state.rating
     result = _result(rating, season, view)
     try:
         explanation = result.explain(participant_id, direction.value)
@@ -126,15 +130,17 @@ def standing(
     summary="What hypothetical achievements would add, after caps and best-N",
     responses=NOT_FOUND,
 )
+@model_work
 def hypothetical(
     direction: Direction,
     participant_id: ParticipantPath,
     body: WhatIfRequest,
     _: ReaderDep,
-    rating: RatingDep,
+    state: StateDep,
     season: SeasonQuery = None,
     view: ViewQuery = View.OFFICIAL,
 ) -> Standing:
+    rating = state.rating
     result = _result(rating, season, view)
     try:
         explanation = result.explain(participant_id, direction.value)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from footprint.columns import Columns as C
 from models.recommend.columns import RecColumns as RC
 from models.recommend.planner import PlanConstraints
-from serving.api.deps import ReaderDep, StateDep
+from serving.api.deps import ReaderDep, StateDep, model_work
 from serving.api.errors import http_error
 from serving.errors import ServingError
 from serving.schemas.common import ID_PATTERN, Direction, Message
@@ -45,6 +45,7 @@ def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     summary="The next feasible events and courses, best first, with reasons",
     responses=ERRORS,
 )
+@model_work
 def recommendations(
     participant_id: IdPath,
     _: ReaderDep,
@@ -97,6 +98,7 @@ def recommendations(
     summary="A dated season trajectory toward a goal, with reasons, points and competence gain",
     responses=ERRORS,
 )
+@model_work
 def trajectory(
     participant_id: IdPath, body: TrajectoryRequest, _: ReaderDep, state: StateDep
 ) -> TrajectoryResponse:
