@@ -7,6 +7,10 @@ worker woke first and stays there: bench/load.py measured two workers doing no b
 With a socket per worker bound with ``SO_REUSEPORT`` the kernel spreads connections over the
 workers by a hash of the connection's addresses, as nginx's ``reuseport`` does.
 
+The hash spreads many connections evenly but a few long-lived ones unevenly (11/5 of 16 in the
+load test); :mod:`cli.balance` evens them out by closing, after a complete answer, connections of
+a worker that holds more than its share.
+
 Each worker binds its socket before start-up but listens only once its application has started
 (uvicorn listens after the lifespan start-up), so the kernel gives no connection to a worker that
 is still loading its models and snapshot, and a restarted worker joins when it is ready.
@@ -25,7 +29,9 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
+from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
 from types import FrameType
@@ -33,6 +39,7 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from cli.balance import NOT_SERVING, ConnectionBalance, ShedWhenCrowded
 from footprint.logs import get_logger
 
 log = get_logger(__name__)
@@ -88,16 +95,31 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling the pool once it has started (and so listens)."""
+    """uvicorn's server, telling the pool once it has started (and so listens) and publishing its
+    connection count for the balance (:mod:`cli.balance`)."""
 
-    def __init__(self, config: uvicorn.Config, started: EventType) -> None:
+    def __init__(self, config: uvicorn.Config, started: EventType, counts: MutableSequence[int],
+                 slot: int) -> None:
         super().__init__(config)
         self._started_event = started
+        self._counts = counts
+        self._slot = slot
+        self.balance = ConnectionBalance(counts, slot, lambda: len(self.server_state.connections))
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            self.balance.publish()
             self._started_event.set()
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.started and not self.should_exit:
+            self.balance.publish()  # every 0.1 s, also while no request comes
+        return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._counts[self._slot] = NOT_SERVING
+        await super().shutdown(sockets)
 
 
 def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the worker
@@ -109,12 +131,16 @@ def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the wo
 
 
 def _worker_main(  # pragma: no cover - runs in the worker
-    config: uvicorn.Config, started: EventType, parent: int
+    config: uvicorn.Config, started: EventType, parent: int, counts: MutableSequence[int],
+    slot: int,
 ) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     config.configure_logging()
     sock = reuse_port_socket(config.host, config.port)
-    _Server(config, started).run(sockets=[sock])
+    server = _Server(config, started, counts, slot)
+    config.load()
+    config.loaded_app = ShedWhenCrowded(config.loaded_app, server.balance)
+    server.run(sockets=[sock])
 
 
 @dataclass(frozen=True)
@@ -132,16 +158,24 @@ class WorkerPool:
     workers: int
     stop_seconds: float = STOP_SECONDS
     _processes: list[_Worker] = field(default_factory=list)
+    _context: SpawnContext = field(default_factory=lambda: multiprocessing.get_context("spawn"))
+    _counts: MutableSequence[int] = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _signals: list[int] = field(default_factory=list)
 
-    def _start_one(self) -> _Worker:
-        context = multiprocessing.get_context("spawn")
-        started = context.Event()
-        process = context.Process(target=_worker_main, args=(self.config, started, os.getpid()),
-                                  name="talent-worker", daemon=False)
+    def __post_init__(self) -> None:
+        # open connections per worker slot, read and written by the workers (cli/balance.py)
+        self._counts = self._context.Array("i", [NOT_SERVING] * self.workers, lock=False)
+
+    def _start_one(self, slot: int) -> _Worker:
+        self._counts[slot] = NOT_SERVING
+        started = self._context.Event()
+        process = self._context.Process(
+            target=_worker_main, args=(self.config, started, os.getpid(), self._counts, slot),
+            name="talent-worker", daemon=False,
+        )
         process.start()
-        log.info("worker_starting", pid=process.pid)
+        log.info("worker_starting", pid=process.pid, slot=slot)
         return _Worker(process, started)
 
     def stop(self, *_: object) -> None:
@@ -156,7 +190,7 @@ class WorkerPool:
                     for sig in (signal.SIGINT, signal.SIGTERM)}
         code = 0
         try:
-            self._processes = [self._start_one() for _ in range(self.workers)]
+            self._processes = [self._start_one(slot) for slot in range(self.workers)]
             while not self._stop.wait(POLL_SECONDS):
                 code = self._replace_dead()
                 if code:
@@ -188,7 +222,7 @@ class WorkerPool:
                 log.error("worker_failed_to_start", pid=process.pid, exitcode=process.exitcode)
                 return STARTUP_FAILURE
             log.warning("worker_died", pid=process.pid, exitcode=process.exitcode)
-            self._processes[i] = self._start_one()
+            self._processes[i] = self._start_one(i)
         return 0
 
     def _stop_all(self) -> None:

@@ -66,7 +66,9 @@ def verify_checksum(path: Path, expected: str) -> None:
 
 
 def load_verified(path: Path, expected: str) -> Any:
-    """Verify the checksum, then ``joblib.load`` the file (never the other way round)."""
+    """Verify the checksum, then ``joblib.load`` the file (never the other way round). For a
+    recommender use :func:`verify_checksum`, then :meth:`Recommender.load
+    <models.recommend.base.Recommender.load>` (its files are not joblib's since session 3)."""
     verify_checksum(path, expected)
     log.info("bundle verified", path=str(path), sha256=expected[:16])
     return joblib.load(path)

@@ -175,3 +175,30 @@ def test_accepted_connections_get_tcp_nodelay() -> None:
 
     asyncio.run(accept_one())
     assert nodelay and nodelay[0] != 0
+
+
+def test_few_keep_alive_connections_end_evenly_spread(
+    pool: tuple[subprocess.Popen[str], int],
+) -> None:
+    """16 persistent connections, each reconnecting when told to close: however the kernel
+    hashed them first, the workers end with 8 each (give or take one), and no request fails."""
+    _, port = pool
+    assert len(_pids_seen(port, 2)) == 2
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(16)]
+    owner: list[int] = [0] * len(conns)
+    closes = 0
+    for _ in range(60):
+        for i, conn in enumerate(conns):
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            owner[i] = int(response.read())
+            assert response.status == 200
+            if response.will_close:
+                closes += 1
+                conn.close()
+                conns[i] = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        time.sleep(0.05)
+    for conn in conns:
+        conn.close()
+    per_worker = sorted(owner.count(p) for p in set(owner))
+    assert len(per_worker) == 2 and per_worker[1] - per_worker[0] <= 2, (per_worker, closes)

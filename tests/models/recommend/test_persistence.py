@@ -1,0 +1,58 @@
+"""The recommender file: a header and a zlib-compressed pickle; files joblib wrote before still
+load; a damaged or foreign file is a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import pandas as pd
+import pytest
+
+from footprint.errors import TalentError
+from models.recommend.base import BUNDLE_HEADER, Recommender
+from models.recommend.dataset import RecommendDataset
+from models.recommend.popular import PopularRecommender
+
+
+@pytest.fixture
+def model(tiny: RecommendDataset) -> PopularRecommender:
+    return PopularRecommender().fit(tiny)
+
+
+def _answers(model: Recommender, dataset: RecommendDataset) -> pd.DataFrame:
+    return model.recommend(list(dataset.participant_ids[:5]), k=3)
+
+
+def test_save_writes_the_header_and_load_reads_it_back(
+    model: PopularRecommender, tiny: RecommendDataset, tmp_path: Path,
+) -> None:
+    path = model.save(tmp_path / "popular.joblib")
+    assert path.read_bytes().startswith(BUNDLE_HEADER)
+    pd.testing.assert_frame_equal(_answers(Recommender.load(path), tiny), _answers(model, tiny))
+
+
+def test_a_file_joblib_wrote_still_loads(
+    model: PopularRecommender, tiny: RecommendDataset, tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.joblib"
+    joblib.dump({"class": "PopularRecommender", "model": model}, path, compress=3)
+    pd.testing.assert_frame_equal(_answers(PopularRecommender.load(path), tiny),
+                                  _answers(model, tiny))
+
+
+def test_a_truncated_file_is_refused_as_damaged(
+    model: PopularRecommender, tmp_path: Path,
+) -> None:
+    path = model.save(tmp_path / "popular.joblib")
+    path.write_bytes(path.read_bytes()[: len(BUNDLE_HEADER) + 100])
+    with pytest.raises(TalentError, match="is damaged"):
+        Recommender.load(path)
+
+
+def test_a_file_of_another_class_is_refused(model: PopularRecommender, tmp_path: Path) -> None:
+    from models.recommend.ease import EASERecommender
+
+    path = model.save(tmp_path / "popular.joblib")
+    with pytest.raises(TalentError, match="does not hold a EASERecommender"):
+        EASERecommender.load(path)
