@@ -404,7 +404,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     base = f"http://127.0.0.1:{args.port}"
     report["serve_command"] = shlex.join(serve)
     if sections & {"endpoints", "rate", "switch"}:
-        with server(serve, env, f"{base}/readyz", args.workdir / "serve.log") as proc:
+        ready_line = "pool_ready" if args.workers > 1 else None
+        with server(serve, env, f"{base}/readyz", args.workdir / "serve.log",
+                    ready_line=ready_line) as proc:
             runner = Runner(base, proc.pid, args.connections)
             if "endpoints" in sections:
                 print("endpoints (closed loop)", flush=True)

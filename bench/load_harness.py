@@ -169,19 +169,42 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Pat
     raise RuntimeError(f"{url} not ready after {timeout:.0f} s; see {log}")
 
 
+def wait_for_line(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float,
+                  offset: int = 0) -> float:
+    """Wait until ``text`` appears in ``log`` after byte ``offset``; returns the seconds it
+    took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            if text.encode() in fh.read():
+                return time.monotonic() - started
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
+        time.sleep(0.5)
+    raise RuntimeError(f"no '{text}' in {log} after {timeout:.0f} s")
+
+
 @contextmanager
 def server(command: list[str], env: dict[str, str], ready_url: str, log: Path,
-           timeout: float = 600.0) -> Iterator[subprocess.Popen[bytes]]:
+           timeout: float = 600.0,
+           ready_line: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command`` in its own process group until the block ends (then SIGTERM, SIGKILL
-    after 30 s), once ``ready_url`` answers 200. Output goes to ``log``."""
+    after 30 s), once ``ready_url`` answers 200 and, when given, ``ready_line`` appears in the
+    output (``talent serve --workers N`` logs ``pool_ready`` once every worker listens: the
+    first worker ready answers ``/readyz`` while the others still load). Output goes to
+    ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         out.write(f"$ {shlex.join(command)}\n".encode())
         out.flush()
+        offset = out.tell()
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         seconds = wait_ready(ready_url, proc, timeout, log)
+        if ready_line is not None:
+            seconds += wait_for_line(log, ready_line, proc, timeout, offset)
         print(f"  ready in {seconds:.0f} s: {shlex.join(command[:6])} ...", flush=True)
         yield proc
     finally:

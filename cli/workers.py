@@ -48,6 +48,8 @@ STOP_SECONDS = 30.0
 """How long a stopping worker may finish the requests in flight before it is killed."""
 POLL_SECONDS = 0.5
 ORPHAN_CHECK_SECONDS = 1.0
+POOL_READY = "pool_ready"
+"""Logged by the pool each time all its workers have started (again)."""
 
 
 class PortInUseError(OSError):
@@ -191,10 +193,16 @@ class WorkerPool:
         code = 0
         try:
             self._processes = [self._start_one(slot) for slot in range(self.workers)]
+            all_ready = False
             while not self._stop.wait(POLL_SECONDS):
                 code = self._replace_dead()
                 if code:
                     break
+                ready = all(w.started.is_set() for w in self._processes)
+                if ready and not all_ready:
+                    # every worker listens: what a client waiting for the whole pool looks for
+                    log.info(POOL_READY, workers=len(self._processes))
+                all_ready = ready
         finally:
             if self._signals:
                 log.info("pool_stopping", signal=signal.Signals(self._signals[0]).name)

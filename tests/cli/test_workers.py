@@ -50,6 +50,18 @@ def _pool(port: int, app: str, factory: bool = False) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def _wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    """The pool's output up to the first line holding ``text`` (from where the last call
+    stopped)."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    raise AssertionError(f"the pool ended without {text!r}: {''.join(lines)}")
+
+
 def _pids_seen(port: int, want: int, seconds: float = 60.0) -> set[int]:
     """Worker pids answering new connections, until ``want`` distinct ones answered."""
     seen: set[int] = set()
@@ -88,6 +100,7 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_the_pool(
     pool: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = pool
+    _wait_for_line(process, "pool_ready")
     first = _pids_seen(port, 2)
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
@@ -97,6 +110,7 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_the_pool(
         assert time.monotonic() < deadline, f"no replacement for {victim}: {now}"
         now = _pids_seen(port, 2) - {victim}
     assert victim not in now and len(now) == 2
+    assert "worker_died" in _wait_for_line(process, "pool_ready")  # again, once it joined
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     for pid in now:  # the workers went with it

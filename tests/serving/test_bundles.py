@@ -131,3 +131,38 @@ def test_a_configured_but_missing_competence_bundle_keeps_the_service_unready(
     with TestClient(create_app(settings)) as client:
         body = client.get("/readyz").json()
     assert body == {"ready": False, "store": True, "models_missing": ["competence"]}
+
+
+def _niceness() -> int:
+    import os
+
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(threading, "get_native_id"), reason="needs native thread ids")
+def test_a_reload_while_serving_runs_at_lower_cpu_priority_than_the_start_up_load(
+    tmp_path: Path,
+) -> None:
+    """A switch under load must not take the cores from the requests in flight; the caller's
+    own thread keeps its priority."""
+    from serving.bundles import BACKGROUND_NICENESS
+
+    seen: list[int] = []
+
+    def loader(path: Path) -> dict[str, Any]:
+        seen.append(_niceness())
+        return _load(path)
+
+    registry = ModelRegistry()
+    bundle = _write(tmp_path / "fake.json", "v1")
+    registry.add(BundleHolder("fake", loader, _smoke, lambda b: str(b["version"])),
+                 FileSource(bundle))
+    before = _niceness()
+    assert registry.load_all() == {}
+    _write(bundle, "v2")
+    assert registry.reload("fake").version == "v2"
+    assert seen == [before, min(before + BACKGROUND_NICENESS, 19)]
+    assert _niceness() == before
+    _write(bundle, "v3", ok=False)  # a refusal comes back to the caller's thread
+    with pytest.raises(BundleRefusedError, match="smoke check failed"):
+        registry.reload("fake")
