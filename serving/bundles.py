@@ -24,6 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from footprint.logs import get_logger
 from serving.errors import ServingError
+from serving.memory import settle_heap
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -271,9 +272,14 @@ class ModelRegistry:
         slot = self._slots[kind]
         ref = slot.source.resolve()
         self._seen[kind] = _ref_key(ref)
-        if background:
-            return in_background(lambda: slot.holder.load(ref))
-        return slot.holder.load(ref)
+        if not background:
+            return slot.holder.load(ref)
+        before = slot.holder.current
+        loaded = in_background(lambda: slot.holder.load(ref))
+        if loaded is not before:
+            del before  # the old bundle goes with this reference (and the requests still on it)
+            in_background(lambda: settle_heap(f"{kind}_bundle_switched"))
+        return loaded
 
     def poll(self) -> None:
         """Reload every kind whose source changed since the last attempt (a refused bundle is

@@ -37,6 +37,7 @@ from serving.api.templating import forbidden_page, login_redirect
 from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
+from serving.memory import settle_heap
 from serving.metrics import Metrics
 from serving.middleware import AccessLogMiddleware
 from serving.migrate import upgrade
@@ -135,6 +136,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         state.erasures.start()  # purges erasures made while the service was down, then watches
         if settings.model_watch_seconds > 0:
             state.models.watch(settings.model_watch_seconds)
+        settle_heap("service_started")
         log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
         try:
             yield

@@ -29,6 +29,7 @@ from footprint.frames import Snapshot
 from footprint.logs import get_logger
 from footprint.snapshot import read_frames
 from footprint.store import Store
+from serving.memory import settle_heap
 from serving.tables import audit_log
 
 log = get_logger(__name__)
@@ -150,6 +151,7 @@ class LiveFootprint:
                 achievements=len(snapshot.achievements),
                 seconds=round(time.perf_counter() - started, 3),
             )
+            settle_heap("live_snapshot_built")  # the new snapshot stays; the old one is gone
             return built
 
     def snapshot(self) -> tuple[int, Snapshot]:
