@@ -92,7 +92,6 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(sockaddr)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -162,7 +161,6 @@ class WorkerPool:
     _processes: list[_Worker] = field(default_factory=list)
     _context: SpawnContext = field(default_factory=lambda: multiprocessing.get_context("spawn"))
     _counts: MutableSequence[int] = field(init=False)
-    _stop: threading.Event = field(default_factory=threading.Event)
     _signals: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -180,10 +178,6 @@ class WorkerPool:
         log.info("worker_starting", pid=process.pid, slot=slot)
         return _Worker(process, started)
 
-    def stop(self, *_: object) -> None:
-        """Ask the pool to stop (safe from a signal handler)."""
-        self._stop.set()
-
     def run(self) -> int:
         """Serve until SIGINT/SIGTERM or a failed start-up; returns the exit code (0, or
         uvicorn's start-up failure code 3)."""
@@ -194,7 +188,10 @@ class WorkerPool:
         try:
             self._processes = [self._start_one(slot) for slot in range(self.workers)]
             all_ready = False
-            while not self._stop.wait(POLL_SECONDS):
+            while not self._signals:
+                time.sleep(POLL_SECONDS)
+                if self._signals:
+                    break  # the workers got the same Ctrl-C: stopping, not dead
                 code = self._replace_dead()
                 if code:
                     break
@@ -212,11 +209,11 @@ class WorkerPool:
         return code
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        # nothing but the flag here: a handler that logs can re-enter the logger's lock when a
-        # second signal (``uv run`` forwards its own) arrives during the first one's line
+        # no lock may be taken here (no logging, no threading.Event): the handler runs between
+        # two bytecodes of the main thread, which may hold that very lock, and a second signal
+        # (``uv run`` forwards its own) arrives while the first is handled
         del frame
         self._signals.append(signum)
-        self._stop.set()
 
     def _replace_dead(self) -> int:
         for i, worker in enumerate(self._processes):
