@@ -238,7 +238,8 @@ class ModelRegistry:
     kind's source names another file or the file changes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, settle: bool = True) -> None:
+        self._settle = settle
         self._slots: dict[str, _Slot] = {}
         self._seen: dict[str, tuple[object, ...]] = {}
         self._stop = threading.Event()
@@ -276,7 +277,7 @@ class ModelRegistry:
             return slot.holder.load(ref)
         before = slot.holder.current
         loaded = in_background(lambda: slot.holder.load(ref))
-        if loaded is not before:
+        if loaded is not before and self._settle:
             del before  # the old bundle goes with this reference (and the requests still on it)
             in_background(lambda: settle_heap(f"{kind}_bundle_switched"))
         return loaded

@@ -80,10 +80,11 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     upgrade(store)
     auth = Authenticator(settings.tokens(), settings.session_secret, settings.session_hours * 3600)
     live = LiveFootprint(
-        store, as_of=settings.live_as_of, check_seconds=settings.live_check_seconds
+        store, as_of=settings.live_as_of, check_seconds=settings.live_check_seconds,
+        settle=settings.gc_freeze,
     )
     rating_service = RatingService(live, rules_path=settings.rating_rules, metrics=metrics)
-    models = ModelRegistry()
+    models = ModelRegistry(settle=settings.gc_freeze)
     configure_models(models, settings, metrics)
     models.load_all()
     competence = CompetenceService(live, lambda: competence_bundle(models))
@@ -136,7 +137,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         state.erasures.start()  # purges erasures made while the service was down, then watches
         if settings.model_watch_seconds > 0:
             state.models.watch(settings.model_watch_seconds)
-        settle_heap("service_started")
+        if settings.gc_freeze:
+            settle_heap("service_started")
         log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
         try:
             yield

@@ -63,9 +63,11 @@ class LiveFootprint:
     """
 
     def __init__(
-        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 5.0
+        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 5.0,
+        settle: bool = True,
     ) -> None:
         self.store = store
+        self._settle = settle
         self.fixed_as_of = as_of
         self._check_seconds = check_seconds
         self._generation = 0
@@ -151,7 +153,8 @@ class LiveFootprint:
                 achievements=len(snapshot.achievements),
                 seconds=round(time.perf_counter() - started, 3),
             )
-            settle_heap("live_snapshot_built")  # the new snapshot stays; the old one is gone
+            if self._settle:
+                settle_heap("live_snapshot_built")  # the new snapshot stays; the old one is gone
             return built
 
     def snapshot(self) -> tuple[int, Snapshot]:

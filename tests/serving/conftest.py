@@ -37,6 +37,7 @@ def settings_for(url: str, **over: Any) -> ServingSettings:
         "live_check_seconds": 0,
         "competence_bundle": None,
         "recommend_bundle": None,
+        "gc_freeze": False,  # a full collection of the test process at every start is slow
     }
     return ServingSettings(**(values | over))
 

@@ -44,7 +44,8 @@ def test_the_service_settles_after_start_up_and_after_a_bundle_switch(tmp_path: 
     from tests.serving.conftest import settings_for
 
     gc.unfreeze()
-    with TestClient(create_app(settings_for(f"sqlite:///{tmp_path}/t.db"))) as client:
+    settings = settings_for(f"sqlite:///{tmp_path}/t.db", gc_freeze=True)
+    with TestClient(create_app(settings)) as client:
         assert gc.get_freeze_count() > 0
         registry: ModelRegistry = client.app.state.talent.models  # type: ignore[attr-defined]
         bundle = tmp_path / "fake.txt"
@@ -60,3 +61,14 @@ def test_the_service_settles_after_start_up_and_after_a_bundle_switch(tmp_path: 
         bundle.write_text("v2")
         registry.reload("fake")
         assert ref() is None
+
+
+def test_the_setting_turns_it_off(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from serving.main import create_app
+    from tests.serving.conftest import settings_for
+
+    gc.unfreeze()
+    with TestClient(create_app(settings_for(f"sqlite:///{tmp_path}/t.db", gc_freeze=False))):
+        assert gc.get_freeze_count() == 0
