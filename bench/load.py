@@ -46,7 +46,6 @@ from typing import Any
 import numpy as np
 from load_harness import (
     Request,
-    file_sha256,
     group_cpu_seconds,
     http,
     machine,
@@ -55,6 +54,8 @@ from load_harness import (
     server,
     write_requests,
 )
+
+from serving.bundles import file_sha256
 
 PLATFORM = "dev-platform-token"  # development mode only
 ADMIN = "dev-admin-token"

@@ -6,7 +6,6 @@ starts processes, writes request lists and parses what ``bench/load.lua`` prints
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -231,16 +230,6 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # field 5 of stat: the process group
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def machine() -> dict[str, Any]:
     """What the figures were measured on, and how busy it was at the start."""
     mem = Path("/proc/meminfo").read_text()
