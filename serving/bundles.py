@@ -24,7 +24,6 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from footprint.logs import get_logger
 from serving.errors import ServingError
-from serving.memory import settle_heap
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -238,8 +237,7 @@ class ModelRegistry:
     kind's source names another file or the file changes.
     """
 
-    def __init__(self, *, settle: bool = True) -> None:
-        self._settle = settle
+    def __init__(self) -> None:
         self._slots: dict[str, _Slot] = {}
         self._seen: dict[str, tuple[object, ...]] = {}
         self._stop = threading.Event()
@@ -275,12 +273,7 @@ class ModelRegistry:
         self._seen[kind] = _ref_key(ref)
         if not background:
             return slot.holder.load(ref)
-        before = slot.holder.current
-        loaded = in_background(lambda: slot.holder.load(ref))
-        if loaded is not before and self._settle:
-            del before  # the old bundle goes with this reference (and the requests still on it)
-            in_background(lambda: settle_heap(f"{kind}_bundle_switched"))
-        return loaded
+        return in_background(lambda: slot.holder.load(ref))
 
     def poll(self) -> None:
         """Reload every kind whose source changed since the last attempt (a refused bundle is

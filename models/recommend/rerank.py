@@ -31,7 +31,7 @@ from models.recommend.dataset import RecommendDataset
 from models.recommend.ease import EASEConfig, EASERecommender
 from models.recommend.feasibility import FeasibilityRules, feasible
 from models.recommend.popular import PopularConfig, PopularRecommender
-from models.recommend.profile import last_edition_size
+from models.recommend.profile import last_edition_size, per_dataset
 from models.recommend.reasons import Reason, reason
 
 log = get_logger(__name__)
@@ -155,18 +155,11 @@ def candidate_features(
     return feats, cand, ok
 
 
-_SIZES: dict[int, tuple[RecommendDataset, np.ndarray]] = {}
-
-
 def _edition_sizes(dataset: RecommendDataset) -> np.ndarray:
-    """:func:`last_edition_size`, computed once per dataset (it scans every record)."""
-    hit = _SIZES.get(id(dataset))
-    if hit is None or hit[0] is not dataset:
-        if len(_SIZES) > 16:
-            _SIZES.clear()
-        hit = (dataset, last_edition_size(dataset))
-        _SIZES[id(dataset)] = hit
-    return hit[1]
+    """:func:`last_edition_size`, computed once per dataset (it scans every record). Held by a
+    weak reference (:func:`per_dataset`): a strong one kept up to 16 replaced bundles' datasets
+    alive in a serving worker."""
+    return per_dataset(dataset, "edition_size", lambda: last_edition_size(dataset))  # type: ignore[no-any-return]
 
 
 def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,

@@ -114,8 +114,8 @@ class ServingSettings(BaseSettings):
     # the first and with the event loop (bench/load.py, 250k world, 2 workers, 16 connections:
     # 330 recommendations/s with 1 thread against 239/s with 2; docs/benchmarks.md)
     model_threads: Annotated[int, Field(ge=1, le=16)] = 1
-    # after start-up, a snapshot rebuild and a bundle switch: collect, then freeze the long-lived
-    # objects so the collector's full passes skip them (serving/memory.py); off in the tests,
+    # after start-up and a snapshot rebuild: collect, then freeze the long-lived objects so
+    # the collector's full passes skip them (serving/memory.py); off in the tests,
     # whose process holds far more objects than a worker and would pay for it at every start
     gc_freeze: bool = True
     log_json: bool = False

@@ -1,5 +1,5 @@
 """settle_heap: a full collection, then the survivors frozen; garbage frozen earlier is reclaimed
-at the next settle; the service settles after start-up and after a bundle switch."""
+at the next settle; the service settles after start-up and after a snapshot rebuild."""
 
 from __future__ import annotations
 
@@ -36,10 +36,9 @@ def test_survivors_are_frozen_and_frozen_garbage_is_reclaimed_at_the_next_settle
     assert ref() is None  # unfrozen, collected
 
 
-def test_the_service_settles_after_start_up_and_after_a_bundle_switch(tmp_path: Path) -> None:
+def test_the_service_settles_after_start_up_and_after_a_snapshot_rebuild(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from serving.bundles import BundleHolder, FileSource, ModelRegistry
     from serving.main import create_app
     from tests.serving.conftest import settings_for
 
@@ -47,19 +46,13 @@ def test_the_service_settles_after_start_up_and_after_a_bundle_switch(tmp_path: 
     settings = settings_for(f"sqlite:///{tmp_path}/t.db", gc_freeze=True)
     with TestClient(create_app(settings)) as client:
         assert gc.get_freeze_count() > 0
-        registry: ModelRegistry = client.app.state.talent.models  # type: ignore[attr-defined]
-        bundle = tmp_path / "fake.txt"
-        bundle.write_text("v1")
-        registry.add(BundleHolder("fake", lambda p: p.read_text(), lambda b: None, str),
-                     FileSource(bundle))
-        registry.reload("fake")
-        old = registry.holder("fake").current  # type: ignore[union-attr]
+        live = client.app.state.talent.live  # type: ignore[attr-defined]
         cycle = Node()
         ref = weakref.ref(cycle)
-        gc.freeze()  # as if it had been frozen with the old bundle
-        del cycle, old
-        bundle.write_text("v2")
-        registry.reload("fake")
+        gc.freeze()  # as if it had been frozen with the old snapshot
+        del cycle
+        live.invalidate()
+        live.snapshot()  # the rebuild settles
         assert ref() is None
 
 

@@ -56,3 +56,28 @@ def test_a_file_of_another_class_is_refused(model: PopularRecommender, tmp_path:
     path = model.save(tmp_path / "popular.joblib")
     with pytest.raises(TalentError, match="does not hold a EASERecommender"):
         EASERecommender.load(path)
+
+
+def test_a_loaded_re_ranker_is_freed_with_its_dataset_by_reference_counting(
+    sim_dataset: RecommendDataset, tmp_path: Path,
+) -> None:
+    """A serving worker switching bundles drops the old one: nothing (no cache, no reference
+    cycle) may keep it or its dataset alive. The re-ranker's edition-size cache held datasets
+    strongly before."""
+    import gc
+    import weakref
+
+    from models.recommend.als import ALSConfig
+    from models.recommend.rerank import RerankConfig, RerankRecommender
+
+    config = RerankConfig(n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3))
+    path = RerankRecommender(config).fit(sim_dataset).save(tmp_path / "rerank.joblib")
+    loaded = Recommender.load(path)
+    assert len(_answers(loaded, loaded.dataset_)) > 0  # every cache filled
+    model_ref, dataset_ref = weakref.ref(loaded), weakref.ref(loaded.dataset_)
+    gc.disable()  # reference counting alone
+    try:
+        del loaded
+        assert model_ref() is None and dataset_ref() is None
+    finally:
+        gc.enable()
