@@ -75,14 +75,18 @@ def _pids_seen(port: int, want: int, seconds: float = 60.0) -> set[int]:
     return seen
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 @pytest.fixture
 def pool() -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = _free_port()
     process = _pool(port, "tests.cli.pid_app:app")
     yield process, port
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=60)
+    _stop(process)
 
 
 def test_connections_are_spread_over_both_workers(
@@ -126,9 +130,7 @@ def test_a_worker_that_fails_its_start_up_stops_the_pool_with_uvicorns_code() ->
     try:
         assert process.wait(timeout=120) == 3
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=60)
+        _stop(process)
 
 
 def test_workers_of_a_killed_pool_stop_and_free_the_port(
