@@ -102,9 +102,13 @@ class AbilityScale:
 
     def ability_for(self, participant_ids: pd.Index) -> np.ndarray:
         """Abilities of the given participants (NaN rows for unknown ones)."""
-        pos = self.participant_ids.get_indexer(pd.Index(participant_ids, dtype=object))
-        out = np.full((len(pos), len(self.directions)), np.nan)
-        out[pos >= 0] = self.ability[pos[pos >= 0]]
+        return self.ability_at(self.participant_ids.get_indexer(pd.Index(participant_ids,
+                                                                         dtype=object)))
+
+    def ability_at(self, positions: np.ndarray) -> np.ndarray:
+        """Abilities of the scale's rows ``positions`` (NaN rows where a position is -1)."""
+        out = np.full((len(positions), len(self.directions)), np.nan)
+        out[positions >= 0] = self.ability[positions[positions >= 0]]
         return out
 
 

@@ -47,8 +47,10 @@ def success_matrix(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray
     scale = dataset.ability
     if scale is None or not dataset.directions:
         return np.full((len(rows), len(acts)), np.nan)
-    pids = dataset.participant_ids[np.maximum(rows, 0)]
-    theta = scale.ability_for(pids)
+    # the scale's row of each dataset row, once per dataset (a request then indexes two arrays)
+    scale_row = per_dataset(dataset, "scale_participant",
+                            lambda: scale.participant_ids.get_indexer(dataset.participant_ids))
+    theta = scale.ability_at(np.where(rows >= 0, scale_row[np.maximum(rows, 0)], -1))
     unknown = (rows < 0) | np.isnan(theta).any(axis=1)
     if unknown.any():
         # unknown participants: the middle of the scale

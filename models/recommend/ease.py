@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.dataset import RecommendDataset
 from models.recommend.mapping import model_items
+from models.recommend.rows import take_rows
 
 
 class EASEConfig(RecommenderConfig):
@@ -64,7 +65,7 @@ class EASERecommender(Recommender[EASEConfig]):
         items = model_items(dataset, acts, self.item_ids_)
         cols = np.where(items >= 0, self.column_[np.maximum(items, 0)], -1)
         safe = np.maximum(rows, 0)
-        x = dataset.interactions[safe].astype(np.float32)
+        x = take_rows(dataset.interactions, safe).astype(np.float32)
         if self.config.binary and not self.config.weighted_scoring:
             x.data[:] = 1.0
         # query items -> model columns (a later dataset may have more series): remap the few

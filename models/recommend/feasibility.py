@@ -32,6 +32,7 @@ from features.activity_stats import LEVELS
 from features.cutoff import as_micros
 from footprint.enums import Level
 from models.recommend.dataset import QUALIFYING_RESULTS, RESULT_VALUE, RecommendDataset
+from models.recommend.rows import dense_block
 
 _QUALIFYING_VALUES = np.array(sorted(RESULT_VALUE[r] for r in QUALIFYING_RESULTS))
 _QUALIFYING_LIST: tuple[int, ...] = tuple(int(v) for v in _QUALIFYING_VALUES)
@@ -154,8 +155,7 @@ def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
     feeders = cat.feeders()
     chain = sorted({int(f) for a in acts.tolist() if a in feeders for f in _upstream(a, feeders)})
     cols = np.unique(np.r_[acts, np.array(chain, dtype=np.int64)]).astype(np.int64)
-    taken_rows = dataset.taken[safe]
-    dense = taken_rows[:, cols].toarray()
+    dense = dense_block(dataset.taken, safe, cols)
     dense[~known] = 0
     col_of = {int(c): j for j, c in enumerate(cols.tolist())}
     ok &= dense[:, [col_of[int(a)] for a in acts.tolist()]] <= 0

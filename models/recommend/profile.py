@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from models.recommend.dataset import RecommendDataset
+from models.recommend.rows import take_rows
 
 PRIOR_WEIGHT = 0.5
 """Pseudo-records spread evenly over directions, so one record does not mean 100% interest."""
@@ -76,7 +77,7 @@ def direction_profile(dataset: RecommendDataset, rows: np.ndarray,
         return np.zeros((len(rows), 0))
     known = rows >= 0
     safe = np.where(known, rows, 0)
-    binary = dataset.interactions[safe].copy()
+    binary = take_rows(dataset.interactions, safe).copy()
     binary.data[:] = 1.0
     hist = np.asarray(binary @ item_dirs)
     hist[~known] = 0

@@ -33,6 +33,7 @@ from models.recommend.feasibility import FeasibilityRules, feasible
 from models.recommend.popular import PopularConfig, PopularRecommender
 from models.recommend.profile import last_edition_size, per_dataset
 from models.recommend.reasons import Reason, reason
+from models.recommend.rows import dense_block
 
 log = get_logger(__name__)
 
@@ -131,13 +132,13 @@ def candidate_features(
     dur = (cat.end[acts] - cat.start[acts]).astype("timedelta64[D]").astype(np.float64)
     put(np.where(np.isnat(cat.start[acts]), np.nan, dur)[None, :])
     safe = np.maximum(rows, 0)
-    inter = dataset.interactions[safe]
     items = cat.item[acts]
-    took = inter[:, np.maximum(items, 0)].toarray() > 0
+    took = dense_block(dataset.interactions, safe, np.maximum(items, 0)) > 0
     took &= (items >= 0)[None, :]
     took[rows < 0] = False
     put(took.astype(float))
-    hist = np.where(rows >= 0, np.diff(inter.indptr), 0).astype(float)
+    counts = dataset.interactions.indptr[safe + 1] - dataset.interactions.indptr[safe]
+    hist = np.where(rows >= 0, counts, 0).astype(float)
     put(hist[:, None])
     put(np.where(rows >= 0, dataset.grade[safe], np.nan)[:, None])
     put(mask.conditional.astype(float))

@@ -1,7 +1,8 @@
 """Recommendations and season trajectories with the served recommender bundle.
 
 The bundle is a fitted :class:`models.recommend.base.Recommender` saved with the dataset it
-recommends from (``talent train recommend``); serving calls its ``recommend`` and
+recommends from (``talent train recommend``); serving calls its ``recommend_records`` (the
+rows of ``recommend`` without the frame) and
 :func:`models.recommend.planner.plan` exactly as ``talent recommend`` and ``talent plan`` do, with
 the rating of the live store for the planner's what-ifs and diploma thresholds. Nothing is fitted
 here: the dataset's abilities come with the bundle.
@@ -23,7 +24,6 @@ from footprint.calendar import season_name, season_start_year
 from footprint.columns import Columns as C
 from footprint.errors import ConfigError
 from models.rating.codes import View
-from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as RC
 from models.recommend.feasibility import FeasibilityRules
 from models.recommend.planner import Goal, Plan, PlanConstraints, Planner, plan
@@ -127,8 +127,9 @@ class RecommendService:
         library's columns plus the activity's title, kind, level, format and dates from the live
         store, as plain values (missing ones None).
 
-        One participant's answer is a handful of rows: they are joined in plain Python, which
-        costs microseconds where building frame columns cost milliseconds per request.
+        One participant's answer is a handful of rows: the library's
+        :meth:`~models.recommend.base.Recommender.recommend_records` gives them as dicts (no
+        frame) and they are joined in plain Python.
         """
         loaded = self.loaded()
         self._require_known(participant_id)
@@ -136,21 +137,17 @@ class RecommendService:
         instant = as_of or self.live.now()
         rules = FeasibilityRules(online_only=online_only, regions=regions)
         fetch = k * DIRECTION_FETCH_FACTOR if direction else k
-        frame = model.recommend([participant_id], k=fetch, as_of=instant, rules=rules)
+        found = model.recommend_records([participant_id], k=fetch, as_of=instant, rules=rules)
         catalogue = self._catalogue()
-        columns = {col: frame[col].tolist() for col in RECOMMENDATION_COLUMNS}
-        activity_ids = [str(a) for a in columns[C.ACTIVITY_ID]]
-        keep = list(range(len(activity_ids)))
         if direction is not None:
             weight = catalogue.weights.get(direction, {})
-            keep = [i for i in keep if weight.get(activity_ids[i], 0.0) >= MIN_DIRECTION_WEIGHT]
-            keep = keep[:k]
+            found = [r for r in found
+                     if weight.get(str(r[C.ACTIVITY_ID]), 0.0) >= MIN_DIRECTION_WEIGHT][:k]
         rows = []
-        for rank, i in enumerate(keep, start=1):
-            row = {col: values[i] for col, values in columns.items()}
+        for rank, row in enumerate(found, start=1):
             if direction is not None:
                 row[RC.RANK] = rank
-            row.update(catalogue.details.get(activity_ids[i], _NO_DETAILS))
+            row.update(catalogue.details.get(str(row[C.ACTIVITY_ID]), _NO_DETAILS))
             rows.append(row)
         return loaded, instant, rows
 

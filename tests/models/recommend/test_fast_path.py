@@ -2,9 +2,11 @@
 
 The reference is the old code path, computed in the same test: the helpers the fast path
 replaced (frame built column by column and reordered, item directions, entry levels and the
-ability-scale activity map recomputed per call, the whole feasibility filter as it was, with
-``np.isin`` in the selection rule) are patched back in, and both answers are compared frame for
-frame (same values, dtypes and arrow types).
+ability-scale activity and participant maps recomputed per call, scipy's sparse row indexing,
+the whole feasibility filter as it was, with ``np.isin`` in the selection rule) are patched back
+in, and both answers are compared frame for frame (same values, dtypes and arrow types). The
+service's :meth:`~models.recommend.base.Recommender.recommend_records` must give the reference
+frame's records.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import models.recommend.content as content
 import models.recommend.feasibility as feas
 import models.recommend.popular as popular
 import models.recommend.profile as profile
+import models.recommend.rows as rows_module
 from features.activity_stats import KINDS, LEVELS
 from features.cutoff import as_micros
 from footprint.columns import Columns as C
@@ -147,7 +150,8 @@ def model(sim_dataset: RecommendDataset) -> RerankRecommender:
 def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,
                calls: list[dict[str, Any]]) -> list[pd.DataFrame]:
     with monkeypatch.context() as m:
-        m.setattr(base, "_frame", _old_frame)
+        m.setattr(base._Batch, "frame", lambda batch: _old_frame(*batch))
+        m.setattr(rows_module, "SMALL_BATCH", 0)  # scipy's own row indexing throughout
         m.setattr(content, "item_directions", profile._item_directions)
         m.setattr(popular, "item_directions", profile._item_directions)
         m.setattr(content, "per_dataset", lambda dataset, key, compute: compute())
@@ -198,6 +202,10 @@ def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: Reco
     for f, a, r in zip(fast, again, ref, strict=True):
         _same(f, r)
         _same(a, r)
+    for c, r in zip(calls, ref, strict=True):
+        records = model.recommend_records(**c)
+        assert records == r.astype(object).to_dict("records")
+        assert all(type(v) in (str, float, int, bool, tuple) for x in records for v in x.values())
 
 
 def test_caches_follow_the_dataset(model: RerankRecommender,
