@@ -12,11 +12,13 @@ participants the model knows nothing about, top-k, reason codes, one fixed frame
 from __future__ import annotations
 
 import datetime as dt
+import io
 import pickle
 import zlib
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, Self, TypeVar
+from typing import Any, BinaryIO, ClassVar, Generic, Literal, NamedTuple, Self, TypeVar
 
 import joblib
 import numpy as np
@@ -95,6 +97,64 @@ _EMPTY = _Batch([], [], np.zeros(0), np.zeros(0, np.int64), "", np.zeros(0, bool
 def empty_recommendations() -> pd.DataFrame:
     """A frame with the fixed columns and no rows."""
     return _EMPTY.frame()
+
+
+READ_PIECE = 1 << 20
+"""Bytes inflated (and copied) per step when loading: the GIL is held for one step at a time."""
+
+
+class _Inflating(io.RawIOBase):
+    """The decompressed bytes of a zlib stream, inflated a piece at a time as they are read.
+
+    Unpickling from it instead of ``pickle.loads(zlib.decompress(data))``: the decompressor
+    releases the GIL, but its 330 MB result was then joined into one bytes object with the GIL
+    held (about 100 ms in which no request of the worker could run)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj()
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def check_end(self) -> None:
+        """Inflate what is left, so the stream's own checksum is checked (raises
+        ``zlib.error`` on a truncated or corrupted file)."""
+        while not self._inflate.eof:
+            data = self._inflate.unconsumed_tail or self._raw.read(READ_PIECE)
+            if not data:
+                raise zlib.error("the compressed stream ends early (a truncated file)")
+            self._inflate.decompress(data, READ_PIECE)
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(target):
+            if not self._out:
+                if self._inflate.eof:
+                    break
+                data = self._inflate.unconsumed_tail or self._raw.read(READ_PIECE)
+                if not data:
+                    raise zlib.error("the compressed stream ends early (a truncated file)")
+                self._out = memoryview(self._inflate.decompress(data, READ_PIECE))
+                continue
+            n = min(len(self._out), len(target) - done)
+            target[done:done + n] = self._out[:n]
+            self._out = self._out[n:]
+            done += n
+        return done
+
+
+class _WithoutDecisions(pickle.Pickler):
+    """Pickles every :class:`RecommendDataset` without its decision points. The pickler's memo
+    is keyed by the original object, so a dataset shared by several models (the re-ranker and
+    its base models) is still written once and read back as one object."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, RecommendDataset) and obj.decisions:
+            return replace(obj, decisions=()).__reduce_ex__(5)
+        return NotImplemented
 
 
 class Recommender(ABC, Generic[ConfigT]):
@@ -314,13 +374,21 @@ class Recommender(ABC, Generic[ConfigT]):
 
         Not joblib: joblib unpickles with the pure-Python unpickler, and a dataset of 250,000
         participants holds millions of id strings: loading took 4.4 s of the GIL, which a
-        serving worker switching bundles takes from the requests in flight. The C unpickler
-        needs 0.3 s, and the decompression (1.1 s) releases the GIL (docs/benchmarks.md).
+        serving worker switching bundles takes from the requests in flight. :meth:`load` reads
+        it with the C unpickler from a stream inflated a megabyte at a time, so no step holds
+        the GIL for long (docs/benchmarks.md, "Model switches").
+
+        The dataset is written without its decision points (:attr:`RecommendDataset.decisions`):
+        they are the re-ranker's training groups' source, unused once it is fitted, and were 70%
+        of a 250k bundle. A loaded model recommends and plans as before; refitting needs a
+        dataset built with decision points again.
         """
         self.check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = pickle.dumps({"class": type(self).__name__, "model": self}, protocol=5)
+        buffer = io.BytesIO()
+        _WithoutDecisions(buffer, protocol=5).dump({"class": type(self).__name__, "model": self})
+        payload = buffer.getvalue()
         with path.open("wb") as f:
             f.write(BUNDLE_HEADER)
             f.write(zlib.compress(payload, BUNDLE_ZLIB_LEVEL))
@@ -338,7 +406,9 @@ class Recommender(ABC, Generic[ConfigT]):
             header = f.read(len(BUNDLE_HEADER))
             if header == BUNDLE_HEADER:
                 try:
-                    payload = pickle.loads(zlib.decompress(f.read()))
+                    stream = _Inflating(f)
+                    payload = pickle.load(io.BufferedReader(stream, READ_PIECE))
+                    stream.check_end()
                 except (zlib.error, pickle.UnpicklingError, EOFError) as exc:
                     raise TalentError(f"model file {path} is damaged: {exc}") from exc
             else:
