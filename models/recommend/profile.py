@@ -77,7 +77,7 @@ def direction_profile(dataset: RecommendDataset, rows: np.ndarray,
         return np.zeros((len(rows), 0))
     known = rows >= 0
     safe = np.where(known, rows, 0)
-    binary = take_rows(dataset.interactions, safe).copy()
+    binary = take_rows(dataset.interactions, safe)
     binary.data[:] = 1.0
     hist = np.asarray(binary @ item_dirs)
     hist[~known] = 0

@@ -2,7 +2,7 @@
 
 scipy's fancy indexing (``matrix[rows]``, ``matrix[rows][:, cols].toarray()``) validates and
 allocates through several layers and costs tens of microseconds per call whatever the size; a
-single participant's request made about a dozen such calls. For up to :data:`SMALL_BATCH` rows
+single participant's request to the re-ranker made five or six of them. For up to :data:`SMALL_BATCH` rows
 these functions slice ``indptr`` directly; larger batches (evaluation, training) keep scipy's
 path. Both give the same matrices (``tests/models/recommend/test_rows.py``).
 """
@@ -33,7 +33,8 @@ def _spans(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def take_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    """``matrix[rows]`` (rows: non-negative row indices, repeats allowed)."""
+    """``matrix[rows]`` (rows: non-negative row indices, repeats allowed), as a new matrix: its
+    arrays are never shared with ``matrix``, so callers may overwrite them."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) > SMALL_BATCH or len(rows) == 0:
         return sp.csr_matrix(matrix[rows])
