@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import MutableSequence
@@ -35,7 +34,6 @@ from dataclasses import dataclass, field
 from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -43,12 +41,8 @@ from uvicorn.config import STARTUP_FAILURE
 
 from cli.balance import NOT_SERVING, ConnectionBalance, ShedWhenCrowded
 from footprint.logs import get_logger
-from serving.core.config import ServingSettings
 
 log = get_logger(__name__)
-# the setting (serving.core.config.ServingSettings.bundle_load_lock) each worker gets, pointing to
-# a file of this pool's own
-LOAD_LOCK_VARIABLE = f"{ServingSettings.model_config['env_prefix']}BUNDLE_LOAD_LOCK"
 
 STOP_SECONDS = 30.0
 """How long a stopping worker may finish the requests in flight before it is killed."""
@@ -139,11 +133,9 @@ def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the wo
 
 def _worker_main(  # pragma: no cover - runs in the worker
     config: uvicorn.Config, started: EventType, parent: int, counts: MutableSequence[int],
-    slot: int, load_lock: str,
+    slot: int,
 ) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    # the workers switch to a new bundle one after another (serving.bundles.one_process_at_a_time)
-    os.environ[LOAD_LOCK_VARIABLE] = load_lock
     config.configure_logging()
     sock = reuse_port_socket(config.host, config.port)
     server = _Server(config, started, counts, slot)
@@ -169,22 +161,17 @@ class WorkerPool:
     _processes: list[_Worker] = field(default_factory=list)
     _context: SpawnContext = field(default_factory=lambda: multiprocessing.get_context("spawn"))
     _counts: MutableSequence[int] = field(init=False)
-    _load_lock: Path = field(init=False)
     _signals: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # open connections per worker slot, read and written by the workers (cli/balance.py)
         self._counts = self._context.Array("i", [NOT_SERVING] * self.workers, lock=False)
-        # the file the workers lock to load a new bundle one after another
-        name = f"talent-serve-{os.getpid()}-{id(self)}.lock"
-        self._load_lock = Path(tempfile.gettempdir()) / name
 
     def _start_one(self, slot: int) -> _Worker:
         self._counts[slot] = NOT_SERVING
         started = self._context.Event()
         process = self._context.Process(
-            target=_worker_main,
-            args=(self.config, started, os.getpid(), self._counts, slot, str(self._load_lock)),
+            target=_worker_main, args=(self.config, started, os.getpid(), self._counts, slot),
             name="talent-worker", daemon=False,
         )
         process.start()
@@ -217,7 +204,6 @@ class WorkerPool:
             if self._signals:
                 log.info("pool_stopping", signal=signal.Signals(self._signals[0]).name)
             self._stop_all()
-            self._load_lock.unlink(missing_ok=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return code

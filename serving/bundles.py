@@ -13,13 +13,11 @@ registry's ``champion`` alias once the registry exists.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -123,26 +121,6 @@ def in_background(work: Callable[[], R]) -> R:
     if not ok:
         raise value
     return cast(R, value)
-
-
-@contextlib.contextmanager
-def one_process_at_a_time(lock: Path | None) -> Iterator[None]:
-    """Hold an exclusive lock on the file ``lock`` (waiting for it), or nothing when None.
-
-    The workers of one service share such a file (:attr:`ServingSettings.bundle_load_lock`), so
-    a newly promoted bundle is loaded by one worker after another: two loads at once on a busy
-    machine took their CPU and GIL time from the requests of every worker in the same seconds.
-    The lock is the kernel's (``flock``): it is released if its holder dies.
-    """
-    if lock is None:
-        yield
-        return
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def file_sha256(path: Path) -> str:
@@ -256,16 +234,14 @@ class ModelRegistry:
     """The configured bundle kinds of a service, each with its holder and its source.
 
     Switching happens on an admin call (:meth:`reload`) or, with :meth:`watch`, whenever a
-    kind's source names another file or the file changes. With ``load_lock`` a switch waits for
-    the other processes sharing that file to finish theirs (:func:`one_process_at_a_time`).
+    kind's source names another file or the file changes.
     """
 
-    def __init__(self, load_lock: Path | None = None) -> None:
+    def __init__(self) -> None:
         self._slots: dict[str, _Slot] = {}
         self._seen: dict[str, tuple[object, ...]] = {}
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
-        self._load_lock = load_lock
 
     def add(self, holder: BundleHolder[Any], source: BundleSource) -> None:
         self._slots[holder.kind] = _Slot(holder, source)
@@ -297,8 +273,7 @@ class ModelRegistry:
         self._seen[kind] = _ref_key(ref)
         if not background:
             return slot.holder.load(ref)
-        with one_process_at_a_time(self._load_lock):
-            return in_background(lambda: slot.holder.load(ref))
+        return in_background(lambda: slot.holder.load(ref))
 
     def poll(self) -> None:
         """Reload every kind whose source changed since the last attempt (a refused bundle is

@@ -84,7 +84,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         settle=settings.gc_freeze,
     )
     rating_service = RatingService(live, rules_path=settings.rating_rules, metrics=metrics)
-    models = ModelRegistry(load_lock=settings.bundle_load_lock)
+    models = ModelRegistry()
     configure_models(models, settings, metrics)
     models.load_all()
     competence = CompetenceService(live, lambda: competence_bundle(models))

@@ -106,9 +106,6 @@ class ServingSettings(BaseSettings):
     recommend_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)
     model_watch_seconds: Annotated[float, Field(ge=0)] = 0.0
-    # a file the worker processes of one service lock while loading a new bundle, so they switch
-    # one after another instead of all at once (`talent serve --workers N` sets it)
-    bundle_load_lock: Path | None = None
     # threads per worker that run the plain ``def`` handlers which mostly wait on the store
     # (pushes, moderation, pages, admin); anyio's default is 40
     handler_threads: Annotated[int, Field(ge=1, le=64)] = 4

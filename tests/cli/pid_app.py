@@ -1,13 +1,10 @@
-"""A minimal ASGI app for the worker-pool tests: answers its worker's process id (on ``/lock``:
-the bundle-load lock file the pool gave it); the factory ``broken`` fails at start-up like an
-app with a broken configuration."""
+"""A minimal ASGI app for the worker-pool tests: answers its worker's process id; the factory
+``broken`` fails at start-up like an app with a broken configuration."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
-
-from cli.workers import LOAD_LOCK_VARIABLE
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -16,10 +13,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
         return
-    if scope["path"] == "/lock":
-        body = os.environ.get(LOAD_LOCK_VARIABLE, "").encode()
-    else:
-        body = str(os.getpid()).encode()
+    body = str(os.getpid()).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": body})

@@ -13,11 +13,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from cli.workers import LOAD_LOCK_VARIABLE, PortInUseError, check_port_free, reuse_port_socket
+from cli.workers import PortInUseError, check_port_free, reuse_port_socket
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 
@@ -99,48 +98,6 @@ def test_connections_are_spread_over_both_workers(
     pids = [_pid_of_new_connection(port) for _ in range(40)]
     counts = {p: pids.count(p) for p in set(pids)}
     assert None not in counts and len(counts) == 2, counts
-
-
-def _get(port: int, path: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().read().decode()
-    finally:
-        conn.close()
-
-
-def test_the_workers_share_one_bundle_load_lock_of_their_pool(
-    pool: tuple[subprocess.Popen[str], int], monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Every worker gets the same lock file (they switch bundles one after another), the pool's
-    own; the setting reads that variable; the file goes with the pool."""
-    from serving.core.config import ServingSettings
-
-    process, port = pool
-    _wait_for_line(process, "pool_ready")
-    by_worker: dict[int, str] = {}
-    deadline = time.monotonic() + 60
-    while len(by_worker) < 2 and time.monotonic() < deadline:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", "/")
-            pid = int(conn.getresponse().read())
-            conn.request("GET", "/lock")  # the same connection: the same worker
-            by_worker[pid] = conn.getresponse().read().decode()
-        finally:
-            conn.close()
-    assert len(by_worker) == 2, by_worker
-    paths = set(by_worker.values())
-    assert len(paths) == 1 and "" not in paths, by_worker
-    lock = Path(paths.pop())
-    assert lock.name.startswith("talent-serve-")
-    monkeypatch.setenv(LOAD_LOCK_VARIABLE, str(lock))
-    assert ServingSettings().bundle_load_lock == lock
-    lock.touch()  # as a worker's first switch would have created it
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 0
-    assert not lock.exists()
 
 
 def test_a_dead_worker_is_replaced_and_sigterm_stops_the_pool(

@@ -3,7 +3,6 @@ old one serving. A tiny fake bundle (a JSON file) stands in for a real model."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import threading
 import time
@@ -167,50 +166,3 @@ def test_a_reload_while_serving_runs_at_lower_cpu_priority_than_the_start_up_loa
     _write(bundle, "v3", ok=False)  # a refusal comes back to the caller's thread
     with pytest.raises(BundleRefusedError, match="smoke check failed"):
         registry.reload("fake")
-
-
-def test_registries_sharing_a_load_lock_switch_one_after_another(tmp_path: Path) -> None:
-    """Two workers' registries with one lock file: the second switch waits until the first has
-    loaded (an flock: two open files conflict even within one process); the start-up load does
-    not wait for anyone."""
-    lock = tmp_path / "load.lock"
-    release = threading.Event()
-    first_loading = threading.Event()
-    events: list[str] = []
-
-    def slow_loader(path: Path) -> dict[str, Any]:
-        if _load(path)["version"] == "v2":
-            events.append("first starts")
-            first_loading.set()
-            assert release.wait(10)
-            events.append("first done")
-        return _load(path)
-
-    def quick_loader(path: Path) -> dict[str, Any]:
-        if _load(path)["version"] == "v2":
-            events.append("second loads")
-        return _load(path)
-
-    bundle = _write(tmp_path / "fake.json", "v1")
-    registries = []
-    for loader in (slow_loader, quick_loader):
-        registry = ModelRegistry(load_lock=lock)
-        registry.add(BundleHolder("fake", loader, _smoke, lambda b: str(b["version"])),
-                     FileSource(bundle))
-        registries.append(registry)
-    with lock.open("a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # another worker is switching meanwhile
-        assert all(r.load_all() == {} for r in registries)  # start-up: no waiting
-    _write(bundle, "v2")
-    first = threading.Thread(target=registries[0].reload, args=("fake",))
-    first.start()
-    assert first_loading.wait(10)
-    second = threading.Thread(target=registries[1].reload, args=("fake",))
-    second.start()
-    time.sleep(0.3)
-    assert events == ["first starts"]  # the second waits for the lock
-    release.set()
-    first.join(10)
-    second.join(10)
-    assert events == ["first starts", "first done", "second loads"]
-    assert all(r.holder("fake").current.version == "v2" for r in registries)  # type: ignore[union-attr]
