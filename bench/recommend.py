@@ -20,7 +20,8 @@ Sections:
   re-ranker in ``/work/bench-data/models/recommend``): ``recommend([pid], k=10, as_of=...)`` for
   ``--calls`` random participants, median and p99, with and without reasons; also with the
   bundle's dataset moved to the request instant (the re-ranker's own candidates are then scored;
-  at the bundle's cut-off they are all closed and it falls back to cold start);
+  at the bundle's cut-off they are all closed and it falls back to cold start), and the service's
+  ``recommend_records`` (the same rows without the frame);
 * ``oracle``: NDCG@10 of the simulator's own choice probabilities on the same split (a ceiling
   for any model; needs ``--world``);
 * ``trajectories``: plan audit (violations) and goal reached when following the plan vs the
@@ -305,6 +306,15 @@ def single(args: argparse.Namespace) -> dict[str, float]:
             key = f"{label}top10_{'reasons' if reasons else 'no_reasons'}_ms"
             out[key + "_median"] = float(np.median(times))
             out[key + "_p99"] = float(np.percentile(times, 99))
+    if hasattr(model, "recommend_records"):
+        # the service's call: the same rows as dicts, no frame
+        times = np.empty(len(pids))
+        for i, p in enumerate(pids):
+            t0 = time.perf_counter()
+            model.recommend_records([p], k=10, as_of=as_of)
+            times[i] = 1000 * (time.perf_counter() - t0)
+        out["records_top10_reasons_ms_median"] = float(np.median(times))
+        out["records_top10_reasons_ms_p99"] = float(np.percentile(times, 99))
     for k, v in out.items():
         print(f"{k:<44}{v:>8.2f}")
     return out
