@@ -161,6 +161,7 @@ class BundleHolder(Generic[T]):
         self._on_switch = on_switch
         self._current: LoadedBundle[T] | None = None
         self._loading = threading.Lock()
+        self._retired: list[LoadedBundle[T]] = []
 
     @property
     def current(self) -> LoadedBundle[T] | None:
@@ -176,6 +177,7 @@ class BundleHolder(Generic[T]):
             Checksum mismatch, unreadable bundle or failed smoke check; nothing changes.
         """
         with self._loading:
+            self.release_retired()  # left by a caller that did not release them
             if not ref.path.is_file():
                 raise BundleRefusedError(f"{self.kind} bundle {ref.path} does not exist")
             digest = file_sha256(ref.path)
@@ -212,7 +214,19 @@ class BundleHolder(Generic[T]):
         )
         if self._on_switch is not None:
             self._on_switch(loaded, previous)
+        if previous is not None:
+            # freed by release_retired() in the caller's thread, not in a low-priority loading
+            # thread: freeing a 250k re-ranker holds the GIL ~30 ms, and a thread at nice +10
+            # preempted meanwhile kept every request of the worker waiting up to 150 ms
+            self._retired.append(previous)
         return loaded
+
+    def release_retired(self) -> None:
+        """Drop this holder's references to the bundles it replaced (requests still using one
+        keep it until they finish). :meth:`ModelRegistry.reload` calls it after each load, in
+        its own thread."""
+        while self._retired:
+            self._retired.pop()
 
 
 @dataclass
@@ -271,9 +285,12 @@ class ModelRegistry:
         slot = self._slots[kind]
         ref = slot.source.resolve()
         self._seen[kind] = _ref_key(ref)
-        if not background:
-            return slot.holder.load(ref)
-        return in_background(lambda: slot.holder.load(ref))
+        try:
+            if not background:
+                return slot.holder.load(ref)
+            return in_background(lambda: slot.holder.load(ref))
+        finally:
+            slot.holder.release_retired()
 
     def poll(self) -> None:
         """Reload every kind whose source changed since the last attempt (a refused bundle is

@@ -166,3 +166,29 @@ def test_a_reload_while_serving_runs_at_lower_cpu_priority_than_the_start_up_loa
     _write(bundle, "v3", ok=False)  # a refusal comes back to the caller's thread
     with pytest.raises(BundleRefusedError, match="smoke check failed"):
         registry.reload("fake")
+
+
+def test_a_replaced_bundle_is_freed_in_the_callers_thread_not_the_loading_one(
+    tmp_path: Path,
+) -> None:
+    """Freeing a big bundle holds the GIL for a while: it must not happen in the low-priority
+    loading thread, which the kernel may preempt while every request waits for the GIL."""
+    freed: list[tuple[str, int]] = []
+
+    class Bundle(dict[str, Any]):
+        def __del__(self) -> None:
+            freed.append((threading.current_thread().name, _niceness()))
+
+    registry = ModelRegistry()
+    path = _write(tmp_path / "fake.json", "v1")
+    registry.add(BundleHolder("fake", lambda p: Bundle(_load(p)), _smoke,
+                              lambda b: str(b["version"])), FileSource(path))
+    assert registry.load_all() == {}
+    _write(path, "v2")
+    caller = threading.current_thread().name
+    before = _niceness()
+    assert registry.reload("fake").version == "v2"
+    assert freed == [(caller, before)]  # v1, right after the switch, at the caller's priority
+    _write(path, "v3")
+    assert registry.reload("fake").version == "v3"
+    assert freed == [(caller, before)] * 2
