@@ -325,7 +325,7 @@ class Recommender(ABC, Generic[ConfigT]):
     def _recommend_batch(
         self, data: RecommendDataset, pids: pd.Index, rows: np.ndarray, acts: np.ndarray,
         k: int, as_of: dt.datetime | None, rules: FeasibilityRules | None, with_reasons: bool,
-    ) -> pd.DataFrame:
+    ) -> _Batch:
         n = len(rows)
         if len(acts) == 0 or n == 0:
             return _EMPTY
