@@ -118,14 +118,18 @@ class _Inflating(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _inflate_piece(self) -> bytes:
+        """Up to :data:`READ_PIECE` more decompressed bytes (call only before the end)."""
+        data = self._inflate.unconsumed_tail or self._raw.read(READ_PIECE)
+        if not data:
+            raise zlib.error("the compressed stream ends early (a truncated file)")
+        return self._inflate.decompress(data, READ_PIECE)
+
     def check_end(self) -> None:
         """Inflate what is left, so the stream's own checksum is checked (raises
         ``zlib.error`` on a truncated or corrupted file)."""
         while not self._inflate.eof:
-            data = self._inflate.unconsumed_tail or self._raw.read(READ_PIECE)
-            if not data:
-                raise zlib.error("the compressed stream ends early (a truncated file)")
-            self._inflate.decompress(data, READ_PIECE)
+            self._inflate_piece()
 
     def readinto(self, buffer: Any) -> int:
         target = memoryview(buffer).cast("B")
@@ -134,10 +138,7 @@ class _Inflating(io.RawIOBase):
             if not self._out:
                 if self._inflate.eof:
                     break
-                data = self._inflate.unconsumed_tail or self._raw.read(READ_PIECE)
-                if not data:
-                    raise zlib.error("the compressed stream ends early (a truncated file)")
-                self._out = memoryview(self._inflate.decompress(data, READ_PIECE))
+                self._out = memoryview(self._inflate_piece())
                 continue
             n = min(len(self._out), len(target) - done)
             target[done:done + n] = self._out[:n]

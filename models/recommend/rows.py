@@ -2,9 +2,9 @@
 
 scipy's fancy indexing (``matrix[rows]``, ``matrix[rows][:, cols].toarray()``) validates and
 allocates through several layers and costs tens of microseconds per call whatever the size; a
-single participant's request to the re-ranker made five or six of them. For up to :data:`SMALL_BATCH` rows
-these functions slice ``indptr`` directly; larger batches (evaluation, training) keep scipy's
-path. Both give the same matrices (``tests/models/recommend/test_rows.py``).
+single participant's request to the re-ranker made five or six of them. For up to
+:data:`SMALL_BATCH` rows these functions slice ``indptr`` directly; larger batches (evaluation,
+training) keep scipy's path. Both give the same matrices (``tests/models/recommend/test_rows.py``).
 """
 
 from __future__ import annotations
