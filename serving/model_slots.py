@@ -47,7 +47,7 @@ def _recommender_smoke(instant: Callable[[], dt.datetime]) -> Callable[[Any], No
     It then answers one known participant as a request would (at the service's instant), still
     in the loading thread: the per-dataset lookups the request path builds on first use (edition
     sizes, ability maps) are ready before the first request reaches the new bundle, which
-    otherwise paid for them (36 ms on the 250k re-ranker).
+    otherwise paid for them (70 ms on the 250k re-ranker, bench/bundle_load.py).
     """
 
     def smoke(model: Any) -> None:

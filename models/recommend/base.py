@@ -108,7 +108,7 @@ class _Inflating(io.RawIOBase):
 
     Unpickling from it instead of ``pickle.loads(zlib.decompress(data))``: the decompressor
     releases the GIL, but its 330 MB result was then joined into one bytes object with the GIL
-    held (about 100 ms in which no request of the worker could run)."""
+    held (~100 ms in which no request of the worker could run; bench/bundle_load.py)."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
