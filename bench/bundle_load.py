@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                           *(argv if argv is not None else sys.argv[1:])])
     print(f"$ {command}\n{path.name}: {path.stat().st_size / 1e6:.0f} MB, load average "
           f"{os.getloadavg()[0]:.1f}")
-    warm = Recommender.load(path)  # imports and the page cache, not measured
+    warm: Any = Recommender.load(path)  # imports and the page cache, not measured
     del warm
     out: dict[str, object] = {"command": command, "bundle": str(path)}
     with Ticker() as ticker:
