@@ -314,6 +314,9 @@ def fit_calibration(
     jobs = []
     for d, name in enumerate(stats.directions):
         r = responses.take(responses.direction == d)
+        if len(r) == 0:
+            log.warning("direction has no responses at this cut-off: its abilities are the grade "
+                        "prior and the model skips it", direction=name)
         # drawn here, in direction order, so the fit is the same however many processes run it
         jobs.append((name, r, _kind_sample(len(r), cfg, rng)))
     if cfg.n_jobs > 1 and len(jobs) > 1:

@@ -12,13 +12,16 @@ DEFAULT_DATA_DIR = Path("data")
 class FootprintSettings(BaseSettings):
     """``TALENT_DATABASE_URL`` selects the store (SQLite file by default, PostgreSQL by URL such as
     ``postgresql+psycopg://user:pass@127.0.0.1/talent``); ``TALENT_DATA_DIR`` holds the default
-    SQLite file and snapshots; ``TALENT_ERASURE_SALT`` keys the hashes kept in tombstones."""
+    SQLite file and snapshots; ``TALENT_ERASURE_SALT`` keys the hashes kept in tombstones;
+    ``TALENT_DIRECTIONS_FILE`` names the deployment's list of directions (TOML or CSV, see
+    :mod:`footprint.directions`; the packaged three when unset)."""
 
     model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
     erasure_salt: str = "development-only-salt"
+    directions_file: Path | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.calibration import CalibrationConfig
-from features.schema import SCHEMA_VERSION, schema_hash
+from features.schema import KEYS, SCHEMA_VERSION, schema_hash
 from footprint.errors import ConfigError, TalentError
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
@@ -92,6 +92,23 @@ def _dataset(parts: list[CutoffData], snapshot_id: str) -> CompetenceDataset:
     return CompetenceDataset(feats, labels, snapshot_id)
 
 
+def covered_rows(
+    features: pd.DataFrame, labels: pd.DataFrame, model: CompetenceModel
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The feature and label rows of the directions the model was fitted on, and the directions
+    left out (each logged with its reason): a direction with no labelled rows at the training
+    cut-offs (a new direction, one with no data yet) has no model, and every report and plot
+    lines features and predictions up row for row."""
+    dirs = features[KEYS[1]].astype("object")
+    keep = dirs.isin(model.directions_).to_numpy()
+    skipped = [str(d) for d in pd.unique(dirs[~keep])]
+    for direction in skipped:
+        log.warning("direction left out of the evaluation: no model was fitted for it (too few "
+                    "labelled rows at the training cut-offs)", direction=direction)
+    return (features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True),
+            skipped)
+
+
 def plan_cutoffs(snapshot: Snapshot, cfg: TrainConfig) -> tuple[list[dt.datetime], dt.datetime]:
     """Training cut-offs and the evaluation cut-off (the last one).
 
@@ -128,14 +145,16 @@ def evaluate_competence(
     fit_seconds = time.perf_counter() - t
     held = _prepare(snapshot, eval_cut, cfg, labels=True)
     assert held.labels is not None
-    predictions = model.predict(held.features)
-    report = prediction_report(held.features, held.labels, predictions)
+    features, labels, skipped = covered_rows(held.features, held.labels, model)
+    predictions = model.predict(features)
+    report = prediction_report(features, labels, predictions)
+    report |= {f"{d}.skipped": 1.0 for d in skipped}
     if truth is not None:
         at = truth
         if CC.CUTOFF not in at.columns and "as_of" in at.columns:
             stamps = pd.to_datetime(at["as_of"]).to_numpy("datetime64[us]")
             at = at[stamps == np.datetime64(eval_cut, "us")]
-        report |= truth_report(held.features, predictions, at)
+        report |= truth_report(features, predictions, at)
     every = [*parts, held]
     seconds = {
         "calibration_per_cutoff": float(np.mean([p.seconds["calibration"] for p in every])),
@@ -144,9 +163,9 @@ def evaluate_competence(
         "total": time.perf_counter() - started,
     }
     report |= {f"seconds.{k}": v for k, v in seconds.items()}
-    report["rows.eval"] = float(len(held.features))
+    report["rows.eval"] = float(len(features))
     report["rows.train"] = float(sum(len(p.features) for p in parts))
-    evaluation = Evaluation(report, tuple(train_cuts), eval_cut, held.features, held.labels,
+    evaluation = Evaluation(report, tuple(train_cuts), eval_cut, features, labels,
                             predictions, model, seconds)
     return evaluation, [*parts, held]
 

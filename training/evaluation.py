@@ -22,7 +22,10 @@ from scipy.stats import spearmanr
 
 from features.schema import KEYS, Feat
 from footprint.columns import Columns as C
+from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
+
+log = get_logger(__name__)
 
 MODEL = "model"
 BASELINES: dict[str, str] = {
@@ -54,15 +57,52 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(spearmanr(x[ok], y[ok]).statistic)
 
 
+def align_predictions(features: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` reordered to the rows of ``features`` by (participant, direction); NaN
+    rows where the model has no estimate (a direction it was not fitted on: no labelled rows at
+    the training cut-offs). Reports index features and predictions with one mask, so they must
+    line up row for row."""
+    key = pd.MultiIndex.from_arrays([predictions[k].astype("object") for k in KEYS])
+    want = pd.MultiIndex.from_arrays([features[k].astype("object") for k in KEYS])
+    cols = [c for c in (CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.VALUE, CC.VALUE_SD)
+            if c in predictions.columns]
+    body = predictions[cols].set_axis(key)
+    return body[~body.index.duplicated(keep="last")].reindex(want).reset_index(drop=True)
+
+
+def predicted_directions(features: pd.DataFrame, aligned: pd.DataFrame) -> list[str]:
+    """Directions of ``features`` that have estimates; the others are logged with the reason."""
+    dirs = features[KEYS[1]].astype("object").to_numpy()
+    has = np.isfinite(aligned[CC.COMPETENCE].to_numpy(float))
+    out = []
+    for direction in pd.unique(dirs):
+        if has[dirs == direction].any():
+            out.append(str(direction))
+        else:
+            log.warning("direction skipped in the report: the model has no estimate for it "
+                        "(no labelled rows at the training cut-offs)", direction=str(direction))
+    return out
+
+
 def prediction_report(
     features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame
 ) -> dict[str, float]:
-    """Spearman of the model and each baseline with both targets, per direction and ``all``."""
+    """Spearman of the model and each baseline with both targets, per direction and ``all``.
+
+    ``features`` and ``labels`` line up row for row; ``predictions`` may cover fewer rows (a
+    direction without labelled training rows has no fitted model): it is aligned by key, and a
+    direction without estimates is skipped with a logged reason (``<direction>.skipped`` = 1).
+    """
     out: dict[str, float] = {}
-    scores = baseline_scores(features) | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)}
+    aligned = align_predictions(features, predictions)
+    scores = baseline_scores(features) | {MODEL: aligned[CC.COMPETENCE].to_numpy(float)}
     dirs = features[KEYS[1]].astype("object").to_numpy()
     per_dir: dict[str, list[float]] = {}
+    done = predicted_directions(features, aligned)
     for direction in pd.unique(dirs):
+        if direction not in done:
+            out[f"{direction}.skipped"] = 1.0
+            continue
         m = dirs == direction
         for target in (CC.LABEL, CC.NEXT_PERFORMANCE):
             y = labels[target].to_numpy(float)[m]
@@ -72,7 +112,7 @@ def prediction_report(
                 per_dir.setdefault(f"all.spearman_{target}.{name}", []).append(value)
         out[f"{direction}.n_labelled"] = float(
             np.isfinite(labels[CC.LABEL].to_numpy(float)[m]).sum())
-        width = predictions[CC.UPPER].to_numpy(float) - predictions[CC.LOWER].to_numpy(float)
+        width = aligned[CC.UPPER].to_numpy(float) - aligned[CC.LOWER].to_numpy(float)
         out[f"{direction}.interval_width_mean"] = float(np.mean(width[m]))
     out |= {k: float(np.nanmean(v)) for k, v in per_dir.items()}
     return out
@@ -100,14 +140,20 @@ def truth_percentiles(truth: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
 def truth_report(
     features: pd.DataFrame, predictions: pd.DataFrame, truth: pd.DataFrame
 ) -> dict[str, float]:
-    """Recovery of the true competence by number of records, and interval coverage."""
+    """Recovery of the true competence by number of records, and interval coverage, over the
+    directions the model has estimates for (others skipped, as in :func:`prediction_report`)."""
     out: dict[str, float] = {}
-    true_pct = truth_percentiles(truth, predictions)
-    comp = predictions[CC.COMPETENCE].to_numpy(float)
-    lower = predictions[CC.LOWER].to_numpy(float)
-    upper = predictions[CC.UPPER].to_numpy(float)
+    aligned = align_predictions(features, predictions)
+    done = predicted_directions(features, aligned)
+    keep = features[KEYS[1]].astype("object").isin(done).to_numpy()
+    features = features[keep].reset_index(drop=True)
+    aligned = aligned[keep].reset_index(drop=True)
+    true_pct = truth_percentiles(truth, features)
+    comp = aligned[CC.COMPETENCE].to_numpy(float)
+    lower = aligned[CC.LOWER].to_numpy(float)
+    upper = aligned[CC.UPPER].to_numpy(float)
     n_rec = features[Feat.N_RECORDS].to_numpy(float)
-    dirs = predictions[KEYS[1]].astype("object").to_numpy()
+    dirs = features[KEYS[1]].astype("object").to_numpy()
     scores = baseline_scores(features) | {MODEL: comp}
     for direction in [*pd.unique(dirs), "all"]:
         dm = np.ones(len(dirs), bool) if direction == "all" else dirs == direction

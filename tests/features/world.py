@@ -53,10 +53,12 @@ def make_world(
     per_season: float = 3.0,
     seed: int = 7,
     editions_per_kind: int = 2,
+    codes: tuple[str, ...] = DIRECTIONS,
 ) -> World:
-    """Build a world whose snapshot ends on 31 August after the last season."""
+    """Build a world whose snapshot ends on 31 August after the last season; activities rotate
+    over ``codes`` (the configured directions must include them)."""
     rng = np.random.default_rng(seed)
-    n_dir = len(DIRECTIONS)
+    n_dir = len(codes)
     pid = np.array([f"p{i:06d}" for i in range(n_participants)], dtype=object)
     grade = rng.integers(5, 12, n_participants)
     common = rng.normal(size=n_participants)
@@ -91,11 +93,11 @@ def make_world(
                     C.CAPACITY: None, C.MAX_SCORE: 100.0 if scored else None, C.IS_TEAM: team,
                     C.OLYMPIAD_LIST_LEVEL: None, C.PUBLISHED_AT: dt.datetime(season, 6, 1),
                 })
-                dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: DIRECTIONS[d], C.WEIGHT: w_main})
+                dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[d], C.WEIGHT: w_main})
                 if w_main < 1:
-                    dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: DIRECTIONS[second],
+                    dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[second],
                                  C.WEIGHT: 1 - w_main})
-                diff_rows.append({C.ACTIVITY_ID: aid, C.DIRECTION: DIRECTIONS[d], "difficulty": b})
+                diff_rows.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[d], "difficulty": b})
                 # entrants: more able (in d) participants enter harder events more often
                 theta = ability[:, d] * w_main + ability[:, second] * (1 - w_main)
                 rate = per_season / (len(KIND_PLAN) * editions_per_kind)
@@ -136,7 +138,7 @@ def make_world(
     }
     truth = pd.DataFrame({
         C.PARTICIPANT_ID: np.repeat(pid, n_dir),
-        C.DIRECTION: np.tile(DIRECTIONS, n_participants),
+        C.DIRECTION: np.tile(codes, n_participants),
         C.TRUE_ABILITY: ability.ravel(),
     })
     return World(frames, truth, pd.DataFrame(diff_rows), dt.datetime(seasons[-1] + 1, 8, 31))

@@ -12,6 +12,7 @@ import pytest
 from models.competence.bundle import CompetenceBundle
 from models.competence.config import BoosterConfig, CompetenceConfig
 from tests.features.world import make_world
+from tests.footprint.test_directions import four_directions
 from training.competence import TrainConfig, evaluate_competence, train_competence
 
 
@@ -58,3 +59,43 @@ def test_training_saves_a_bundle_and_logs_a_run(world, tmp_path: Path,  # type: 
     client = mlflow.MlflowClient()
     names = {a.path for a in client.list_artifacts(run["run_id"])}
     assert {"feature_schema.json", "report.json", "plots", "bundle"} <= names
+
+
+def _fast() -> TrainConfig:
+    return TrainConfig(calibration={"n_iter": 8},
+                       model=CompetenceConfig(booster=BoosterConfig(n_estimators=30)))
+
+
+def test_configured_direction_without_data_is_skipped_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (issue 15): ``prediction_report`` raised IndexError when a configured direction
+    had no labelled rows (a mask over all directions applied to fewer predictions)."""
+    four_directions(tmp_path, monkeypatch)  # drones configured, no activity counts for it
+    world = make_world(n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=2)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    path, evaluation = train_competence(world.snapshot(), _fast(), tmp_path / "b", world.truth)
+    r = evaluation.report
+    assert r["drones.skipped"] == 1.0 and "drones.n_labelled" not in r
+    assert set(evaluation.predictions["direction"]) == {"python", "robotics", "engineering"}
+    assert len(evaluation.features) == len(evaluation.predictions) == 3 * 500
+    assert r["all.spearman_label.model"] > 0.3
+    bundle = CompetenceBundle.load(path)
+    snap = world.snapshot()
+    est = bundle.estimate(snap.achievements, snap.participants, world.as_of)
+    assert set(est["direction"]) == {"python", "robotics", "engineering"}
+
+
+def test_fourth_direction_with_data_is_trained_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    four_directions(tmp_path, monkeypatch)
+    codes = ("python", "robotics", "engineering", "drones")
+    world = make_world(n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=2, codes=codes)
+    evaluation, _ = evaluate_competence(world.snapshot(), _fast(), world.truth)
+    r = evaluation.report
+    assert not any(k.endswith(".skipped") for k in r)
+    assert r["drones.n_labelled"] > 100
+    assert r["drones.spearman_label.model"] > 0.3
+    assert set(evaluation.model.directions_) == set(codes)
