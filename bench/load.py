@@ -55,6 +55,7 @@ from load_harness import (
     write_requests,
 )
 
+from footprint.signing import SigningSettings, signature_line
 from serving.bundles import file_sha256
 
 PLATFORM = "dev-platform-token"  # development mode only
@@ -139,7 +140,8 @@ def request_files(folder: Path, ids: list[str], as_of: str) -> dict[str, Path]:
 
 
 def switch_folder(folder: Path, bundles: list[Path]) -> tuple[Path, list[str]]:
-    """A watch folder holding links to the bundles (with ``.sha256`` sidecars), latest.txt on the
+    """A watch folder holding links to the bundles (with ``.sha256`` and ``.sig`` sidecars, signed
+    with ``TALENT_BUNDLE_KEY``), latest.txt on the
     first: the layout a promotion exports (docs/serving.md)."""
     folder.mkdir(parents=True, exist_ok=True)
     names = []
@@ -149,7 +151,10 @@ def switch_folder(folder: Path, bundles: list[Path]) -> tuple[Path, list[str]]:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(bundle.resolve())
-        (folder / f"{name}.sha256").write_text(f"{file_sha256(bundle)}  {name}\n")
+        digest = file_sha256(bundle)
+        (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n")
+        (folder / f"{name}.sig").write_text(
+            signature_line(SigningSettings().bundle_key, digest, name))
         names.append(name)
     _point(folder, names[0])
     return folder, names

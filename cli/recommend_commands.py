@@ -194,6 +194,9 @@ def train_recommend(
                                      decision_points=points)
         fitted = build_model(model, SimSplitConfig()).fit(data)
         path = fitted.save(out)
+        from training.bundles import record_checksum, sign
+
+        sign(path, record_checksum(path))  # servable as is: serving refuses unsigned files
     except (TalentError, ValueError) as exc:
         raise _fail(exc) from exc
     console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")

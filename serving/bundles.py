@@ -1,8 +1,10 @@
-"""Model bundles served without downtime: checksum, smoke check, atomic swap.
+"""Model bundles served without downtime: signature, checksum, smoke check, atomic swap.
 
 A :class:`BundleHolder` keeps the bundle being served. Loading a new one happens beside it: the
-file's SHA-256 is compared with the expected one, the bundle is loaded and a smoke check runs on
-it; only when all three pass is the holder's reference replaced, in one assignment. A request
+file's SHA-256 is compared with the expected one and its signature (``<bundle>.sig``, an HMAC
+under ``TALENT_BUNDLE_KEY``, :mod:`footprint.signing`) is checked before a byte of it is
+unpickled; then the bundle is loaded and a smoke check runs on it; only when all pass is the
+holder's reference replaced, in one assignment. A request
 reads ``holder.current`` once and keeps that object to its end, so requests in flight finish on the
 bundle they started with and none waits for a load. A refused bundle raises
 :class:`BundleRefusedError` and the old bundle keeps serving.
@@ -14,7 +16,6 @@ registry's ``champion`` alias once the registry exists.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from footprint.logs import get_logger
+from footprint.signing import file_sha256, read_signature, signature_matches
 from serving.errors import ServingError
 
 log = get_logger(__name__)
@@ -31,15 +33,18 @@ R = TypeVar("R")
 
 
 class BundleRefusedError(ServingError):
-    """A bundle failed its checksum, could not be loaded, or failed its smoke check."""
+    """A bundle failed its checksum or signature, could not be loaded, or failed its smoke
+    check."""
 
 
 @dataclass(frozen=True)
 class BundleRef:
-    """Where a bundle is and what its file's SHA-256 must be (None: not checked)."""
+    """Where a bundle is, what its file's SHA-256 must be (None: not checked) and the signature
+    published with it (None: none found, which a holder with a key refuses)."""
 
     path: Path
     sha256: str | None = None
+    signature: str | None = None
 
 
 class BundleSource(Protocol):
@@ -71,7 +76,7 @@ class FileSource:
         sidecar = path.with_name(path.name + ".sha256")
         if expected is None and sidecar.is_file():
             expected = sidecar.read_text().split()[0].strip().lower()
-        return BundleRef(path, expected)
+        return BundleRef(path, expected, read_signature(path))
 
 
 @dataclass(frozen=True)
@@ -123,14 +128,6 @@ def in_background(work: Callable[[], R]) -> R:
     return cast(R, value)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class BundleHolder(Generic[T]):
     """Holds the served bundle of one kind and switches it atomically.
 
@@ -144,6 +141,11 @@ class BundleHolder(Generic[T]):
         Raises when a loaded bundle cannot answer a typical request.
     version_of
         The version string of a loaded bundle.
+    signing_key
+        The key bundles must be signed with (``TALENT_BUNDLE_KEY``); a file without a matching
+        signature is refused before it is read. None turns the check off: only for tests of the
+        switching itself, never in a service (:func:`serving.model_slots.configure_models`
+        always passes the settings' key).
     """
 
     def __init__(
@@ -153,8 +155,11 @@ class BundleHolder(Generic[T]):
         smoke: Callable[[T], None],
         version_of: Callable[[T], str],
         on_switch: Callable[[LoadedBundle[T], LoadedBundle[T] | None], None] | None = None,
+        *,
+        signing_key: str | None,
     ) -> None:
         self.kind = kind
+        self._key = signing_key
         self._loader = loader
         self._smoke = smoke
         self._version_of = version_of
@@ -174,7 +179,8 @@ class BundleHolder(Generic[T]):
         Raises
         ------
         BundleRefusedError
-            Checksum mismatch, unreadable bundle or failed smoke check; nothing changes.
+            Checksum mismatch, missing or wrong signature, unreadable bundle or failed smoke
+            check; nothing changes.
         """
         with self._loading:
             self.release_retired()  # left by a caller that did not release them
@@ -185,6 +191,14 @@ class BundleHolder(Generic[T]):
                 raise BundleRefusedError(
                     f"{self.kind} bundle {ref.path} has SHA-256 {digest}, expected {ref.sha256}; "
                     "refused (a partial copy or the wrong file)"
+                )
+            if self._key is not None and not signature_matches(self._key, digest, ref.signature):
+                # before the loader: unpickling a file runs code, and a matching checksum only
+                # proves the file is whole, not who wrote it
+                raise BundleRefusedError(
+                    f"{self.kind} bundle {ref.path} has no valid signature "
+                    f"({'missing' if ref.signature is None else 'wrong'}); refused unread "
+                    "(publish it with TALENT_BUNDLE_KEY set to the service's key)"
                 )
             if self._current is not None and self._current.sha256 == digest:
                 return self._current
@@ -240,8 +254,8 @@ def _ref_key(ref: BundleRef) -> tuple[object, ...]:
     try:
         stat = ref.path.stat()
     except OSError:
-        return (str(ref.path), None, None, ref.sha256)
-    return (str(ref.path), stat.st_mtime_ns, stat.st_size, ref.sha256)
+        return (str(ref.path), None, None, ref.sha256, ref.signature)
+    return (str(ref.path), stat.st_mtime_ns, stat.st_size, ref.sha256, ref.signature)
 
 
 class ModelRegistry:

@@ -128,6 +128,7 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 smoke=_competence_smoke,
                 version_of=lambda b: str(b.version),
                 on_switch=_switch_metric(metrics),
+                signing_key=settings.bundle_key,
             ),
             FileSource(settings.competence_bundle, settings.competence_bundle_sha256),
         )
@@ -139,6 +140,7 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 smoke=_recommender_smoke(lambda: settings.live_as_of or utc_now()),
                 version_of=_recommender_version,
                 on_switch=_switch_metric(metrics),
+                signing_key=settings.bundle_key,
             ),
             FileSource(settings.recommend_bundle, settings.recommend_bundle_sha256),
         )

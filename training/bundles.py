@@ -6,11 +6,14 @@ training wrote (a partial copy, a truncated upload, an edited file) must never r
 serving's file source also reads) and returns the digest, which the registry stores with the
 model version; :func:`verify_checksum` and :func:`load_verified` refuse any mismatch with
 :class:`BundleIntegrityError` before a byte is unpickled.
+
+A checksum proves integrity, not origin, so :func:`publish` (the only way a bundle reaches a folder
+serving reads) also signs it: ``<bundle>.sig`` holds an HMAC of the digest under
+``TALENT_BUNDLE_KEY`` (:mod:`footprint.signing`), which serving checks before unpickling.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import joblib
 
 from footprint.errors import TalentError
 from footprint.logs import get_logger
+from footprint.signing import SigningSettings, file_sha256, signature_line, signature_path
 
 log = get_logger(__name__)
 SIDECAR_SUFFIX = ".sha256"
@@ -30,13 +34,8 @@ class BundleIntegrityError(TalentError):
     """A bundle file is missing or its SHA-256 differs from the recorded one."""
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks (bundles can be hundreds of megabytes)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["BundleIntegrityError", "file_sha256", "load_verified", "publish", "record_checksum",
+           "sidecar", "sign", "verify_checksum"]
 
 
 def sidecar(path: Path) -> Path:
@@ -74,12 +73,26 @@ def load_verified(path: Path, expected: str) -> Any:
     return joblib.load(path)
 
 
-def publish(path: Path) -> str:
-    """Make ``path`` the bundle its folder serves: write ``<bundle>.sha256``, then replace the
-    folder's ``latest.txt`` atomically. The pointer moves last, so a watcher never sees a name
-    whose file or checksum is incomplete. Returns the digest."""
+def sign(path: Path, digest: str, key: str | None = None) -> Path:
+    """Write ``<bundle>.sig``: the HMAC of ``digest`` under ``key`` (default:
+    ``TALENT_BUNDLE_KEY``, the development key when unset). Returns the signature's path."""
+    path = Path(path)
+    key = key if key is not None else SigningSettings().bundle_key
+    target = signature_path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(signature_line(key, digest, path.name), "utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def publish(path: Path, key: str | None = None) -> str:
+    """Make ``path`` the bundle its folder serves: write ``<bundle>.sha256`` and ``<bundle>.sig``
+    (signed with ``key``, default ``TALENT_BUNDLE_KEY``), then replace the folder's
+    ``latest.txt`` atomically. The pointer moves last, so a watcher never sees a name whose file,
+    checksum or signature is incomplete. Returns the digest."""
     path = Path(path)
     digest = record_checksum(path)
+    sign(path, digest, key)
     pointer = path.with_name(LATEST + ".tmp")
     pointer.write_text(path.name + "\n", "utf-8")
     os.replace(pointer, path.with_name(LATEST))

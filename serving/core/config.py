@@ -2,14 +2,17 @@
 start-up.
 
 One :class:`ServingSettings` holds everything the service needs. Outside ``development`` mode it
-refuses the development defaults (tokens, session secret, erasure salt), so a production service
-never starts with a secret that is printed in this repository.
+refuses the development defaults (tokens, session secret, erasure salt, bundle key) and secrets of
+little entropy, so a production service never starts with a secret that is printed in this
+repository or that can be guessed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -18,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from footprint.settings import FootprintSettings
+from footprint.signing import DEV_BUNDLE_KEY
 from serving.auth import Role
 
 DEV_SESSION_SECRET = "development-only-session-secret-change-me"
@@ -30,6 +34,22 @@ DEV_TOKENS: dict[Role, str] = {
     Role.ADMIN: "dev-admin-token",
 }
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 96
+"""The least estimated entropy a production secret may have. The estimate is the string's length
+times the Shannon entropy of its own character frequencies: 40 identical characters score 0,
+``abab...`` of 40 scores 40, while ``secrets.token_hex(16)`` (32 hex digits, 128 real bits) scores
+about 120 and ``secrets.token_urlsafe(32)`` (what ``talent token`` makes) about 200. It is an
+upper bound for patterned strings, not a proof of randomness: it catches the careless, not the
+clever (``0123456789`` four times scores 133 and passes)."""
+
+
+def estimated_bits(secret: str) -> float:
+    """Length times the per-character Shannon entropy of ``secret`` (see
+    :data:`MIN_SECRET_BITS`)."""
+    if not secret:
+        return 0.0
+    n = len(secret)
+    return n * sum(c / n * math.log2(n / c) for c in Counter(secret).values())
 
 
 class Mode(StrEnum):
@@ -120,6 +140,12 @@ class ServingSettings(BaseSettings):
     gc_freeze: bool = True
     log_json: bool = False
     cookie_secure: bool | None = None
+    # the key bundles are signed with when published (``TALENT_BUNDLE_KEY``, the same variable
+    # the training CLI signs with); a bundle without its signature is refused before it is read
+    bundle_key: str = DEV_BUNDLE_KEY
+    # development tokens are served only on a loopback address unless this says otherwise
+    # (``talent serve --allow-dev-tokens-on-network``; a warning is logged at every start)
+    allow_dev_tokens_on_network: bool = False
 
     @model_validator(mode="after")
     def _no_default_secrets(self) -> Self:
@@ -134,11 +160,18 @@ class ServingSettings(BaseSettings):
         for name, value, default in (
             ("TALENT_SESSION_SECRET", self.session_secret, DEV_SESSION_SECRET),
             ("TALENT_ERASURE_SALT", self.erasure_salt, DEV_ERASURE_SALT),
+            ("TALENT_BUNDLE_KEY", self.bundle_key, DEV_BUNDLE_KEY),
         ):
             if value == default or len(value) < MIN_SECRET_LENGTH:
                 problems.append(
                     f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} "
                     "characters"
+                )
+            elif estimated_bits(value) < MIN_SECRET_BITS:
+                problems.append(
+                    f"{name} has too little entropy (about {estimated_bits(value):.0f} bits, at "
+                    f"least {MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; "
+                    "print(secrets.token_urlsafe(32))\"`"
                 )
         if problems:
             raise ValueError(

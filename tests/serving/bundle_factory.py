@@ -19,6 +19,7 @@ from models.competence.config import BoosterConfig, CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
 from tests.features.world import make_world
+from training.bundles import file_sha256, sign
 from training.cutoffs import fit_at
 
 CUT = dt.datetime(2025, 12, 1)
@@ -43,13 +44,19 @@ def tiny_bundle(version: str = "tiny-1") -> CompetenceBundle:
     return CompetenceBundle(stats, cal, model, meta)
 
 
+def signed(path: Path) -> Path:
+    """``path`` with its ``.sig`` under the development key (what serving's tests verify with)."""
+    sign(path, file_sha256(path))
+    return path
+
+
 def save_versions(bundle: CompetenceBundle, folder: Path, versions: list[str]) -> list[Path]:
-    """The same fitted bundle saved under several versions (for switching tests)."""
+    """The same fitted bundle saved (and signed) under several versions (for switching tests)."""
     paths = []
     for version in versions:
         copy = CompetenceBundle(bundle.stats, bundle.calibration, bundle.model,
                                 bundle.meta | {"model_version": version})
-        paths.append(copy.save(folder / f"{version}.joblib"))
+        paths.append(signed(copy.save(folder / f"{version}.joblib")))
     return paths
 
 
@@ -68,7 +75,7 @@ def tiny_recommender(path: Path, as_of: dt.datetime) -> Path:
     frames["activities"] = acts
     snap = snapshot_at(Snapshot.from_frames(world.as_of, frames), as_of)
     model = ContentRecommender().fit(dataset_from_snapshot(snap, as_of, ability=True))
-    return model.save(path)
+    return signed(model.save(path))
 
 
 def _iso(value: object) -> object:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from footprint.signing import DEV_BUNDLE_KEY, signature_line
 from serving.auth import Role
 from serving.bundles import (
     BundleHolder,
@@ -23,6 +24,7 @@ from serving.bundles import (
 )
 from serving.main import create_app
 from tests.serving.conftest import bearer, settings_for
+from training.bundles import sign
 
 
 def _write(path: Path, version: str, ok: bool = True) -> Path:
@@ -40,7 +42,7 @@ def _smoke(bundle: dict[str, Any]) -> None:
 
 
 def _holder() -> BundleHolder[dict[str, Any]]:
-    return BundleHolder("fake", _load, _smoke, lambda b: str(b["version"]))
+    return BundleHolder("fake", _load, _smoke, lambda b: str(b["version"]), signing_key=None)
 
 
 def test_load_verifies_the_checksum(tmp_path: Path) -> None:
@@ -155,8 +157,8 @@ def test_a_reload_while_serving_runs_at_lower_cpu_priority_than_the_start_up_loa
 
     registry = ModelRegistry()
     bundle = _write(tmp_path / "fake.json", "v1")
-    registry.add(BundleHolder("fake", loader, _smoke, lambda b: str(b["version"])),
-                 FileSource(bundle))
+    registry.add(BundleHolder("fake", loader, _smoke, lambda b: str(b["version"]),
+                              signing_key=None), FileSource(bundle))
     before = _niceness()
     assert registry.load_all() == {}
     _write(bundle, "v2")
@@ -182,7 +184,7 @@ def test_a_replaced_bundle_is_freed_in_the_callers_thread_not_the_loading_one(
     registry = ModelRegistry()
     path = _write(tmp_path / "fake.json", "v1")
     registry.add(BundleHolder("fake", lambda p: Bundle(_load(p)), _smoke,
-                              lambda b: str(b["version"])), FileSource(path))
+                              lambda b: str(b["version"]), signing_key=None), FileSource(path))
     assert registry.load_all() == {}
     _write(path, "v2")
     caller = threading.current_thread().name
@@ -192,3 +194,93 @@ def test_a_replaced_bundle_is_freed_in_the_callers_thread_not_the_loading_one(
     _write(path, "v3")
     assert registry.reload("fake").version == "v3"
     assert freed == [(caller, before)] * 2
+
+
+class _Payload:
+    """A pickle that writes ``marker`` when it is unpickled: what a hostile bundle does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def _hostile_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """A bundle folder as a promotion leaves it, but the bundle is a payload with a matching
+    ``.sha256``: the checksum is right, only the signature is missing."""
+    import joblib
+
+    folder = tmp_path / "competence"
+    folder.mkdir()
+    marker = tmp_path / "payload-ran"
+    bundle = folder / "evil.joblib"
+    joblib.dump(_Payload(marker), bundle)
+    (folder / "evil.joblib.sha256").write_text(f"{file_sha256(bundle)}  evil.joblib\n")
+    (folder / "latest.txt").write_text("evil.joblib\n")
+    return folder, marker
+
+
+def test_a_payload_with_a_matching_checksum_never_runs_on_reload_or_watch(
+    tmp_path: Path, bundles: list[Path]
+) -> None:
+    """Issue 16 item 4: the file is refused on its signature before a byte is unpickled, on the
+    start-up load, on an admin reload and through the folder watcher."""
+    folder, marker = _hostile_folder(tmp_path)
+    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}", competence_bundle=folder,
+                            model_watch_seconds=0.05)
+    admin = bearer(Role.ADMIN)
+    with TestClient(create_app(settings)) as client:
+        refused = client.post("/v1/admin/models/competence/reload", headers=admin)
+        assert refused.status_code == 409
+        assert "signature" in refused.text
+        # a new payload (the watcher sees a changed file) and a forged signature
+        import joblib
+
+        joblib.dump(_Payload(marker), folder / "evil.joblib")
+        digest = file_sha256(folder / "evil.joblib")
+        (folder / "evil.joblib.sha256").write_text(f"{digest}  evil.joblib\n")
+        (folder / "evil.joblib.sig").write_text(
+            signature_line("an attacker's guess of the key, long enough", digest, "evil.joblib"))
+        time.sleep(0.5)  # ten watcher rounds
+        assert client.get("/readyz").json()["models_missing"] == ["competence"]
+        # a properly signed bundle published into the same folder is taken
+        good = folder / bundles[0].name
+        good.write_bytes(bundles[0].read_bytes())
+        (folder / "latest.txt").write_text(f"{good.name}\n")
+        sign(good, file_sha256(good), DEV_BUNDLE_KEY)
+        for _ in range(100):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.05)
+        assert client.get("/readyz").status_code == 200
+    assert not marker.exists()
+
+
+def test_the_payload_would_run_without_the_signature_check(tmp_path: Path) -> None:
+    """The control for the test above: the same file loaded with the check off does run its
+    payload, so the marker is a real witness."""
+    import joblib
+
+    folder, marker = _hostile_folder(tmp_path)
+    holder: BundleHolder[Any] = BundleHolder("competence", joblib.load, lambda b: None,
+                                             lambda b: "x", signing_key=None)
+    holder.load(FileSource(folder).resolve())
+    assert marker.exists()
+
+
+def test_signatures_are_checked_against_the_key(tmp_path: Path) -> None:
+    path = _write(tmp_path / "b.json", "v1")
+    holder: BundleHolder[dict[str, Any]] = BundleHolder(
+        "fake", _load, _smoke, lambda b: str(b["version"]), signing_key="k" * 40)
+    with pytest.raises(BundleRefusedError, match="no valid signature \\(missing\\)"):
+        holder.load(FileSource(path).resolve())
+    sign(path, file_sha256(path), "another key" * 4)
+    with pytest.raises(BundleRefusedError, match="no valid signature \\(wrong\\)"):
+        holder.load(FileSource(path).resolve())
+    sign(path, file_sha256(path), "k" * 40)
+    assert holder.load(FileSource(path).resolve()).version == "v1"
+    _write(path, "v2")  # the file changed after signing: its digest no longer matches
+    with pytest.raises(BundleRefusedError, match="wrong"):
+        holder.load(FileSource(path).resolve())
+    assert holder.current is not None and holder.current.version == "v1"

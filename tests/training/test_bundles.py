@@ -47,3 +47,18 @@ def test_truncated_bundle_is_refused(tmp_path: Path) -> None:
 def test_missing_bundle_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BundleIntegrityError, match="does not exist"):
         load_verified(tmp_path / "nope.joblib", "0" * 64)
+
+
+def test_publish_signs_with_the_key_and_the_signature_binds_the_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from footprint.signing import read_signature, signature_matches
+    from training.bundles import publish
+
+    path, sha = _bundle(tmp_path)
+    monkeypatch.setenv("TALENT_BUNDLE_KEY", "the-publishers-key-" + "7Qz" * 8)
+    assert publish(path) == sha
+    assert (tmp_path / "latest.txt").read_text().strip() == path.name
+    mac = read_signature(path)
+    assert signature_matches("the-publishers-key-" + "7Qz" * 8, sha, mac)
+    assert not signature_matches("another key entirely, just as long", sha, mac)
+    assert not signature_matches("the-publishers-key-" + "7Qz" * 8, "0" * 64, mac)

@@ -7,10 +7,18 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from footprint.signing import DEV_BUNDLE_KEY
 from serving.auth import Role
-from serving.core.config import DEV_TOKENS, Mode, ServingSettings, token_sha256
+from serving.core.config import (
+    DEV_TOKENS,
+    MIN_SECRET_BITS,
+    Mode,
+    ServingSettings,
+    estimated_bits,
+    token_sha256,
+)
 
-STRONG = "x" * 40
+STRONG = "q7Vd2pLx9TzR4mWc8NbY1sKf6HgJ3eUa"  # 32 characters of 32 kinds: 160 estimated bits
 
 
 def _tokens(token: str = "a-long-random-production-token") -> str:
@@ -20,7 +28,8 @@ def _tokens(token: str = "a-long-random-production-token") -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MODE", "API_TOKENS", "SESSION_SECRET", "ERASURE_SALT", "DATABASE_URL"):
+    for name in ("MODE", "API_TOKENS", "SESSION_SECRET", "ERASURE_SALT", "DATABASE_URL",
+                 "BUNDLE_KEY"):
         monkeypatch.delenv(f"TALENT_{name}", raising=False)
 
 
@@ -40,12 +49,20 @@ def test_development_defaults_work_and_give_dev_tokens() -> None:
          "development token"),
         ({"TALENT_SESSION_SECRET": "short"}, "TALENT_SESSION_SECRET"),
         ({"TALENT_ERASURE_SALT": "development-only-salt"}, "TALENT_ERASURE_SALT"),
+        # issue 16 item 4: no signing key, no production service
+        ({"TALENT_BUNDLE_KEY": ""}, "TALENT_BUNDLE_KEY is the development default"),
+        ({"TALENT_BUNDLE_KEY": DEV_BUNDLE_KEY}, "TALENT_BUNDLE_KEY is the development default"),
+        # issue 16 item 11: long enough, but guessable
+        ({"TALENT_SESSION_SECRET": "x" * 40}, "TALENT_SESSION_SECRET has too little entropy"),
+        ({"TALENT_ERASURE_SALT": "ab" * 20}, "TALENT_ERASURE_SALT has too little entropy"),
+        ({"TALENT_BUNDLE_KEY": "abc" * 14}, "TALENT_BUNDLE_KEY has too little entropy"),
     ],
 )
 def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
                                             env: dict[str, str], complaint: str) -> None:
     base = {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
-            "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG}
+            "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
+            "TALENT_BUNDLE_KEY": STRONG}
     if not env:
         base.pop("TALENT_API_TOKENS")
     for key, value in (base | env).items():
@@ -57,7 +74,7 @@ def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
 def test_production_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
                        "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
-                       "TALENT_MAX_REQUEST_BYTES": "2048"}.items():
+                       "TALENT_BUNDLE_KEY": STRONG, "TALENT_MAX_REQUEST_BYTES": "2048"}.items():
         monkeypatch.setenv(key, value)
     settings = ServingSettings()
     assert [t.name for t in settings.tokens()] == ["platform-main"]  # no dev tokens
@@ -98,3 +115,12 @@ def test_handler_threads_bound_the_pool_that_runs_sync_handlers(tmp_path: object
         assert client.get("/healthz").status_code == 200
     with pytest.raises(ValidationError):
         ServingSettings(handler_threads=0)
+
+
+def test_secret_entropy_estimate_separates_random_from_patterned() -> None:
+    import secrets
+
+    assert estimated_bits("x" * 40) == 0
+    assert estimated_bits("ab" * 20) == pytest.approx(40)
+    assert estimated_bits(STRONG) == pytest.approx(160)
+    assert estimated_bits(secrets.token_urlsafe(32)) > MIN_SECRET_BITS

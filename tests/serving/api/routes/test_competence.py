@@ -212,7 +212,12 @@ def test_switching_bundles_during_requests(world: TestClient, bundles: list[Path
     import threading
 
     served = tmp_path / "served.joblib"
-    shutil.copy(bundles[0], served)
+
+    def publish(source: Path) -> None:  # the bundle with its signature
+        shutil.copy(source, served)
+        shutil.copy(source.with_name(source.name + ".sig"), served.with_name(served.name + ".sig"))
+
+    publish(bundles[0])
     state = world.app.state.talent  # type: ignore[attr-defined]
     slot = state.models._slots["competence"]
     slot.source = type(slot.source)(served)
@@ -233,7 +238,7 @@ def test_switching_bundles_during_requests(world: TestClient, bundles: list[Path
         t.start()
     try:
         for source in (bundles[1], bundles[0], bundles[1]):
-            shutil.copy(source, served)
+            publish(source)
             r = world.post("/v1/admin/models/competence/reload", headers=ADMIN)
             assert r.status_code == 200, r.text
         served.write_bytes(b"not a bundle")
@@ -264,6 +269,7 @@ def test_a_watched_folder_switches_to_the_newly_promoted_bundle(
     for b in bundles:
         (folder / b.name).write_bytes(b.read_bytes())
         (folder / f"{b.name}.sha256").write_text(f"{file_sha256(b)}  {b.name}\n")
+        (folder / f"{b.name}.sig").write_bytes(b.with_name(f"{b.name}.sig").read_bytes())
     (folder / "latest.txt").write_text("tiny-1.joblib\n")
     settings = settings_for(f"sqlite:///{tmp_path / 'w.db'}", competence_bundle=folder,
                             model_watch_seconds=0.05)
