@@ -6,6 +6,7 @@ and ``COPY`` on PostgreSQL, which are one to two orders of magnitude faster than
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Boolean, Column, Connection, DateTime, Float, Integer, Table, bindparam, text
 from sqlalchemy.sql import Select
-from tqdm import tqdm
+
+from footprint.progress import progress_bar
 
 CHUNK = 100_000
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
@@ -85,14 +87,11 @@ def insert_frame(
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
-    bar = tqdm(
-        total=len(frame),
-        desc=label,
-        unit="row",
-        disable=label is None or len(frame) < CHUNK,
-        leave=False,
-    )
-    try:
+    with (
+        progress_bar(len(frame), label or "", show=label is not None and len(frame) >= CHUNK,
+                     transient=True) as bar,
+        contextlib.closing(cursor),
+    ):
         for start in range(0, len(frame), CHUNK):
             chunk = [v[start : start + CHUNK] for v in values]
             if conn.dialect.name == "postgresql":
@@ -105,10 +104,7 @@ def insert_frame(
                     f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
                     list(_rows(chunk)),
                 )
-            bar.update(len(chunk[0]))
-    finally:
-        bar.close()
-        cursor.close()
+            bar.advance(len(chunk[0]))
     return len(frame)
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from tqdm import tqdm
 
 from footprint.directions import direction_codes
 from footprint.enums import Entity
 from footprint.errors import ConfigError
 from footprint.logs import get_logger
+from footprint.progress import progress_bar
 from footprint.simulate import clock, export, messy
 from footprint.simulate.catalog import Activities, Catalog
 from footprint.simulate.config import SimulationConfig
@@ -88,10 +87,10 @@ def simulate(config: SimulationConfig, out_dir: Path, progress: bool = True) -> 
     _prepare(out_dir)
     codes = direction_codes()
     steps = config.seasons + 2
-    with tqdm(total=steps, desc="simulate", file=sys.stderr, disable=not progress) as bar:
+    with progress_bar(steps, "simulate", show=progress) as bar:
         pop = draw_population(config, len(codes), _rng(config, _POPULATION))
         world = World(config, pop, Catalog(config, _rng(config, _CATALOG)))
-        bar.update()
+        bar.advance()
         truth_path = out_dir / TRUTH_DIR / TRUTH_FILE
         ids = pa.array(pop.ids, pa.string())
         writer: TruthWriter | None = None
@@ -105,16 +104,16 @@ def simulate(config: SimulationConfig, out_dir: Path, progress: bool = True) -> 
 
         for s in range(config.seasons):
             year = config.first_season + s
-            bar.set_postfix_str(f"season {year}")
+            bar.note(f"season {year}")
             run_season(world, year, _rng(config, _SEASON + s), sink)
-            bar.update()
+            bar.advance()
         assert writer is not None
         writer.close()
-        bar.set_postfix_str("writing")
+        bar.note("writing")
         rows, report = _write_sources(world, codes, out_dir)
         rows[truth_path.relative_to(out_dir).as_posix()] = writer.rows
         (out_dir / TRUTH_DIR / "README.md").write_text(TRUTH_README, encoding="utf-8")
-        bar.update()
+        bar.advance()
     _write_manifest(config, out_dir, rows, report)
     summary = SimulationSummary(
         out_dir=out_dir, rows=rows, messy=report.totals, messy_by_file=report.by_file

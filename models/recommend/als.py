@@ -1,7 +1,9 @@
 """Implicit-feedback ALS (Hu, Koren and Volinsky, 2008) on participants x activity series.
 
 Items are series, so this season's edition of an event scores through the factors its earlier
-editions learned. Uses the ``implicit`` package with one BLAS thread (as it asks).
+editions learned. Uses the ``implicit`` package with one BLAS thread (as it asks). It is imported
+only to fit: a fitted model keeps plain numpy factors, so the service loads and scores it without
+``implicit`` installed (it belongs to the ``train`` extra, see pyproject.toml).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
-from implicit.cpu.als import AlternatingLeastSquares
 from pydantic import Field
 from threadpoolctl import threadpool_limits
 
@@ -35,6 +36,8 @@ class ALSRecommender(Recommender[ALSConfig]):
     config_class = ALSConfig
 
     def _fit(self, dataset: RecommendDataset) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares
+
         cfg = self.config
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             # implicit warns about any multi-threaded BLAS it can see when the model is made,
