@@ -25,6 +25,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # erased rows are overwritten with zeros, not left readable in free pages (152-FZ)
+    cur.execute("PRAGMA secure_delete=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     # bulk ingestion touches several large indexes; a 1 GiB page cache keeps them in memory
     cur.execute("PRAGMA cache_size=-1048576")

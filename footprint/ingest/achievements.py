@@ -114,16 +114,22 @@ def _update_changed(ctx: BatchContext, rows: pd.DataFrame) -> None:
         return
     current = read_in(
         ctx.conn,
-        lambda ids: select(T_ACH.c[C.ACHIEVEMENT_ID], T_ACH.c[C.STATUS]).where(
-            T_ACH.c[C.ACHIEVEMENT_ID].in_(ids)
-        ),
+        lambda ids: select(
+            T_ACH.c[C.ACHIEVEMENT_ID], T_ACH.c[C.STATUS], T_ACH.c[C.RECORDED_AT]
+        ).where(T_ACH.c[C.ACHIEVEMENT_ID].in_(ids)),
         list(rows[C.ACHIEVEMENT_ID]),
+        parse_dates=[C.RECORDED_AT],
     )
-    old_status = rows[C.ACHIEVEMENT_ID].map(
-        pd.Series(current[C.STATUS].to_numpy(), index=current[C.ACHIEVEMENT_ID].to_numpy())
-    )
+    current = current.set_index(C.ACHIEVEMENT_ID)
+    old_status = rows[C.ACHIEVEMENT_ID].map(current[C.STATUS])
     upd = rows[[C.ACHIEVEMENT_ID, CANON, C.ACTIVITY_ID, *PAYLOAD]].rename(
         columns={CANON: C.PARTICIPANT_ID}
+    )
+    # a new version never moves recorded_at back: a snapshot already written as of an earlier
+    # instant lacked the record, and a rewritten one must lack it too (no point-in-time leak)
+    old_recorded = rows[C.ACHIEVEMENT_ID].map(current[C.RECORDED_AT]).astype("datetime64[us]")
+    upd[C.RECORDED_AT] = np.maximum(
+        upd[C.RECORDED_AT].astype("datetime64[us]").to_numpy(), old_recorded.to_numpy()
     )
     update_frame(ctx.conn, T_ACH, upd, [C.ACHIEVEMENT_ID])
     update_frame(ctx.conn, T_SRC, _ref_frame(ctx, rows), [C.SOURCE, C.SOURCE_RECORD_ID])
@@ -145,7 +151,12 @@ def _link_existing(ctx: BatchContext, rows: pd.DataFrame, stored: pd.DataFrame) 
     take = (cur[C.STATUS] == ModerationStatus.PENDING) & (inc[C.STATUS] != ModerationStatus.PENDING)
     new.loc[take, C.STATUS] = inc.loc[take, C.STATUS]
     new.loc[take, C.STATUS_CHANGED_AT] = inc.loc[take, C.STATUS_CHANGED_AT]
-    new[C.RECORDED_AT] = np.minimum(cur[C.RECORDED_AT].to_numpy(), inc[C.RECORDED_AT].to_numpy())
+    # the later of the two: never moves a stored record back in time (a snapshot as of an earlier
+    # instant must stay as it was), and the same whichever source arrives first
+    new[C.RECORDED_AT] = np.maximum(
+        cur[C.RECORDED_AT].astype("datetime64[us]").to_numpy(),
+        inc[C.RECORDED_AT].astype("datetime64[us]").to_numpy(),
+    )
     cols = [*FILLABLE, C.STATUS, C.STATUS_CHANGED_AT, C.RECORDED_AT]
     diff = ~(new[cols].astype(object).fillna("\0") == cur[cols].astype(object).fillna("\0")).all(
         axis=1
@@ -160,7 +171,6 @@ def _link_existing(ctx: BatchContext, rows: pd.DataFrame, stored: pd.DataFrame) 
 def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = ctx.reject_duplicates(rows, [C.SOURCE_RECORD_ID], C.SOURCE_RECORD_ID)
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
-    rows = ctx.reject_erased(rows, C.PARTICIPANT_ID, CANON)
     rows = _check_references(ctx, rows)
     rows = rows.assign(row_hash=row_hashes(rows[[CANON, C.ACTIVITY_ID, *PAYLOAD]]))
 

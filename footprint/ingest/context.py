@@ -80,22 +80,24 @@ class BatchContext:
         )
         return refs.map(mapping).fillna(refs)
 
-    def reject_erased(self, frame: pd.DataFrame, ref_col: str, canon_col: str) -> pd.DataFrame:
-        """Quarantine rows whose participant was erased (tombstoned); return the others."""
+    def erased_rows(self, raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.Index:
+        """Row numbers of ``raw`` (unvalidated values) naming an erased participant in any of
+        ``columns``, directly or through this source's identity map.
+
+        Runs before validation's verdict is used, so such a row is refused as ``erased`` whatever
+        else is wrong with it, and none of its content is kept (152-FZ).
+        """
         tomb = read_frame(self.conn, select(tables.erasure_tombstones.c.subject_hash))
-        if tomb.empty or frame.empty:
-            return frame
+        if tomb.empty or raw.empty:
+            return pd.Index([], name=raw.index.name)
         dead = set(tomb["subject_hash"])
-        ids = pd.concat([frame[ref_col], frame[canon_col]]).dropna().unique()
-        hashes = subject_hashes(self.salt, ids)
-        hit = frame[ref_col].map(hashes).isin(dead) | frame[canon_col].map(hashes).isin(dead)
-        self.reject(
-            frame.index[hit],
-            C.PARTICIPANT_ID,
-            ERASED,
-            "the participant withdrew consent and was erased; their records are not accepted",
-        )
-        return frame.loc[~hit]
+        hit = pd.Series(False, index=raw.index)
+        for col in columns:
+            ids = raw[col].map(lambda v: None if v is None or v != v else str(v).strip())
+            canon = self.resolve(ids.dropna()).reindex(ids.index)
+            hashes = subject_hashes(self.salt, pd.concat([ids, canon]).dropna().unique())
+            hit |= ids.map(hashes).isin(dead) | canon.map(hashes).isin(dead)
+        return raw.index[hit.to_numpy()]
 
     def reject_duplicates(self, frame: pd.DataFrame, keys: list[str], fld: str) -> pd.DataFrame:
         """Quarantine later rows repeating an earlier row's key within this file."""

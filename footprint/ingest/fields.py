@@ -41,6 +41,13 @@ class FieldSpec:
     min_value: float | None = None
     max_value: float | None = None
     max_length: int = 200
+    pattern: str | None = None  # a regular expression the whole value must match
+    pattern_hint: str = ""  # what the pattern means, for the quarantine reason
+
+
+# ISO 3166-2 subdivision codes (RU-MOW); the API checks the same pattern
+REGION_PATTERN: Final = r"^[A-Z]{2}-[A-Z0-9]{1,6}$"
+REGION_HINT: Final = "an ISO 3166-2 code such as RU-MOW"
 
 
 def _enum(e: type[StrEnum]) -> tuple[str, ...]:
@@ -65,7 +72,7 @@ ENTITY_FIELDS: Final[dict[Entity, tuple[FieldSpec, ...]]] = {
         FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
         FieldSpec(C.GRADE, INT, min_value=1, max_value=11),
         FieldSpec(C.GRADE_YEAR, INT, min_value=2000, max_value=2100),
-        FieldSpec(C.REGION, STR, max_length=16),
+        FieldSpec(C.REGION, STR, max_length=16, pattern=REGION_PATTERN, pattern_hint=REGION_HINT),
         FieldSpec(C.SCHOOL_ID, STR, required=False, max_length=64),
         FieldSpec(C.REGISTERED_AT, TS),
         FieldSpec(C.ACCOUNT_VERIFIED_AT, TS, required=False),
@@ -86,7 +93,14 @@ ENTITY_FIELDS: Final[dict[Entity, tuple[FieldSpec, ...]]] = {
         FieldSpec(C.DIRECTIONS, STR),
         FieldSpec(C.LEVEL, STR, choices=_enum(Level)),
         FieldSpec(C.FORMAT, STR, choices=_enum(Format)),
-        FieldSpec(C.REGION, STR, required=False, max_length=16),
+        FieldSpec(
+            C.REGION,
+            STR,
+            required=False,
+            max_length=16,
+            pattern=REGION_PATTERN,
+            pattern_hint=REGION_HINT,
+        ),
         FieldSpec(C.START_AT, TS),
         FieldSpec(C.END_AT, TS),
         FieldSpec(C.REGISTRATION_DEADLINE, TS, required=False),

@@ -51,7 +51,6 @@ def _record_identities(ctx: BatchContext, refs: pd.Series, canon: pd.Series) -> 
 
 def apply_participants(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
-    rows = ctx.reject_erased(rows, C.PARTICIPANT_ID, CANON)
     rows = ctx.reject_duplicates(rows, [CANON], C.PARTICIPANT_ID)
     withdrawn = rows[C.CONSENT_STATUS] == ConsentStatus.WITHDRAWN
     keep = rows.loc[~withdrawn]
@@ -78,7 +77,6 @@ def apply_participants(ctx: BatchContext, rows: pd.DataFrame) -> None:
 
 def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
-    rows = ctx.reject_erased(rows, C.PARTICIPANT_ID, CANON)
     # the latest change per participant wins
     rows = rows.sort_values(C.CHANGED_AT, kind="stable").drop_duplicates(CANON, keep="last")
     known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
@@ -118,7 +116,6 @@ def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
 def apply_identities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     """Store explicit map entries; merge an alias that already exists as a separate participant."""
     t = tables.source_identities
-    rows = ctx.reject_erased(rows, C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID)
     rows = ctx.reject_duplicates(rows, [C.SOURCE, C.SOURCE_PARTICIPANT_ID], C.SOURCE_PARTICIPANT_ID)
     existing = read_frame(
         ctx.conn,

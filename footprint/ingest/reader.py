@@ -66,6 +66,31 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _wide_int(text: str) -> int | str:
+    """JSON integers beyond 64 bits stay text, so validation quarantines the row (out of range)
+    instead of the parser refusing the whole file."""
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else text
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_json(path, lines=True, dtype=False)
+    except ValueError:
+        # pandas' parser refuses integers beyond 64 bits; the standard parser does not
+        pass
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line, parse_int=_wide_int))
+            except ValueError as exc:
+                raise InputFileError(f"{path}: line {number} is not valid JSON: {exc}") from exc
+    return pd.DataFrame.from_records(records)
+
+
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Typed columns (timestamps, numbers, booleans) stay typed, so validation can skip parsing
     them; everything else becomes Python strings or None."""
@@ -103,7 +128,7 @@ def read_raw(path: Path) -> RawFile:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
             frame = frame.astype(object).where(frame != "", None)
         elif fmt == "jsonl":
-            frame = _normalise(pd.read_json(path, lines=True, dtype=False))
+            frame = _normalise(_read_jsonl(path))
         else:
             frame = _normalise(pq.read_table(path).to_pandas())
     except InputFileError:

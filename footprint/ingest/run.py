@@ -22,7 +22,7 @@ from footprint.ingest.activities import apply_activities, apply_edges
 from footprint.ingest.context import ERASED, BatchContext
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
 from footprint.ingest.reader import RawFile, list_input_files, read_raw
-from footprint.ingest.validate import PROBLEM_COLUMNS, validate
+from footprint.ingest.validate import PROBLEM_COLUMNS, DateWindow, Validated, validate
 from footprint.logs import get_logger
 from footprint.settings import FootprintSettings
 from footprint.store import Store
@@ -70,21 +70,46 @@ class BatchResult:
     problems: pd.DataFrame
 
 
+# identity columns a row names a participant by, checked against the tombstones first
+SUBJECT_COLUMNS: dict[Entity, tuple[str, ...]] = {
+    Entity.IDENTITIES: (C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID),
+    Entity.PARTICIPANTS: (C.PARTICIPANT_ID,),
+    Entity.CONSENTS: (C.PARTICIPANT_ID,),
+    Entity.ACHIEVEMENTS: (C.PARTICIPANT_ID,),
+}
+# A quarantined row keeps at most this many characters of each value (a hostile file once stored
+# megabytes per field); every valid value is shorter (the longest field allows 500), so a row
+# waiting for a reference is never cut.
+QUARANTINE_VALUE_CHARS = 1000
+WITHHELD = json.dumps({"withheld": "participant erased"})
+
+
+def _capped(value: object) -> object:
+    if isinstance(value, str) and len(value) > QUARANTINE_VALUE_CHARS:
+        cut = len(value) - QUARANTINE_VALUE_CHARS
+        return f"{value[:QUARANTINE_VALUE_CHARS]}... [{cut} more characters not kept]"
+    return value
+
+
 def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -> pd.DataFrame:
     rows = raw.rows.loc[problems["row_number"]]
+    erased = (problems["reason_code"] == ERASED).to_numpy()
     payload = [
-        json.dumps(
-            {k: v for k, v in r.items() if v is not None and v == v},
+        WITHHELD
+        if gone
+        else json.dumps(
+            {k: _capped(v) for k, v in r.items() if v is not None and v == v},
             ensure_ascii=False,
             sort_keys=True,
             default=str,
         )
-        for r in rows.to_dict("records")
+        for gone, r in zip(erased, rows.to_dict("records"), strict=True)
     ]
     subject_col = C.SOURCE_PARTICIPANT_ID if raw.entity is Entity.IDENTITIES else C.PARTICIPANT_ID
     subjects = (
         rows[subject_col] if subject_col in rows.columns else pd.Series(None, index=rows.index)
     )
+    subjects = subjects.map(lambda v: None if v is None or v != v else str(v).strip())
     hashes = subject_hashes(ctx.salt, subjects.dropna())
     frame = pd.DataFrame(
         {
@@ -102,9 +127,10 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
         }
     )
     frame["quarantine_key"] = row_hashes(frame[[C.SOURCE, "entity", "raw_row", "field"]]).to_numpy()
-    # an erased participant's re-sent rows are refused without keeping their content
-    erased = frame["reason_code"] == ERASED
-    frame.loc[erased, "raw_row"] = json.dumps({"withheld": "participant erased"})
+    # an erased participant's rows are keyed without their content: one entry per row sent
+    frame.loc[erased, "quarantine_key"] = row_hashes(
+        frame.loc[erased, [C.SOURCE, "entity", "subject_hash", "file_name", "row_number"]]
+    ).to_numpy()
     have = read_frame(
         ctx.conn,
         select(tables.quarantine.c.quarantine_key).where(
@@ -115,32 +141,46 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
     return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
 
 
+def _apply(ctx: BatchContext, raw: RawFile, checked: Validated) -> pd.DataFrame:
+    """Refuse rows of erased participants first, apply the valid rest; return all problems."""
+    erased = ctx.erased_rows(raw.rows, SUBJECT_COLUMNS.get(raw.entity, ()))
+    rows, problems = checked.rows, checked.problems
+    if len(erased):
+        rows = rows.loc[~rows.index.isin(erased)]
+        problems = problems[~problems["row_number"].isin(erased)]
+        ctx.reject(
+            erased,
+            C.PARTICIPANT_ID,
+            ERASED,
+            "the participant withdrew consent and was erased; their records are not accepted",
+        )
+    APPLIERS[raw.entity](ctx, rows)
+    found = pd.concat([problems, *ctx.problems], ignore_index=True) if ctx.problems else problems
+    return found.reindex(columns=PROBLEM_COLUMNS).sort_values(
+        ["row_number", "field"], kind="stable"
+    )
+
+
 def ingest_raw(
     store: Store, raw: RawFile, source: str, *, progress: bool = False, salt: str | None = None
 ) -> BatchResult:
     """Validate and apply one batch of raw rows as one transaction; a failure leaves the store as
     it was. Files (:func:`ingest_file`) and API pushes both come through here."""
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    checked = validate(raw.entity, raw.rows)
+    settings = FootprintSettings()
+    window = DateWindow.around(started, settings.plausible_from, settings.plausible_years_ahead)
+    checked = validate(raw.entity, raw.rows, window)
     batch_id = str(uuid.uuid4())
     with store.transaction() as conn:
         ctx = BatchContext(
             conn=conn,
             source=source,
             batch_id=batch_id,
-            salt=salt or FootprintSettings().erasure_salt,
+            salt=salt or settings.erasure_salt,
             now=started,
             progress=progress,
         )
-        APPLIERS[raw.entity](ctx, checked.rows)
-        problems = (
-            pd.concat([checked.problems, *ctx.problems], ignore_index=True)
-            if ctx.problems
-            else checked.problems
-        )
-        problems = problems.reindex(columns=PROBLEM_COLUMNS).sort_values(
-            ["row_number", "field"], kind="stable"
-        )
+        problems = _apply(ctx, raw, checked)
         insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
         counts = ctx.counts
         summary = BatchSummary(

@@ -9,6 +9,7 @@ wrong and why, and quarantine reasons are read by people fixing exports.)
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,24 @@ PROBLEM_COLUMNS = ["row_number", "field", "reason_code", "reason"]
 TRUE_WORDS = {"true", "1", "yes", "t", "y"}
 FALSE_WORDS = {"false", "0", "no", "f", "n"}
 WEIGHT_TOLERANCE = 0.01
+# integer fields are stored as 32-bit INTEGER columns (PostgreSQL's int4); anything wider is
+# quarantined as out of range instead of failing the cast (2**63 used to crash the whole file)
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The plausible dates: anything outside is quarantined as ``implausible_date``."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+
+    @classmethod
+    def around(cls, now: dt.datetime, earliest: dt.date, years_ahead: int) -> DateWindow:
+        return cls(
+            dt.datetime.combine(earliest, dt.time()),
+            now + dt.timedelta(days=round(365.25 * years_ahead)),
+        )
 
 
 @dataclass(frozen=True)
@@ -62,7 +81,34 @@ def _typed_as_text(raw: pd.Series, spec: FieldSpec) -> pd.Series | None:
     return None
 
 
-def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.DataFrame]]:
+def _outside_window(value: pd.Series, spec: FieldSpec, window: DateWindow) -> pd.DataFrame:
+    lo, hi = pd.Timestamp(window.earliest), pd.Timestamp(window.latest)
+    outside = value.notna() & ((value < lo) | (value > hi))
+    idx = value.index[outside.fillna(False).astype(bool)]
+    span = f"{lo.date().isoformat()} .. {hi.date().isoformat()}"
+    return _problems(
+        idx,
+        spec.name,
+        "implausible_date",
+        value.loc[idx].map(
+            lambda v: f"{spec.name} {v.isoformat()} is outside the plausible dates {span}"
+        ),
+    )
+
+
+def _parse_field(
+    raw: pd.Series, spec: FieldSpec, window: DateWindow | None = None
+) -> tuple[pd.Series, list[pd.DataFrame]]:
+    value, out = _parse_value(raw, spec)
+    if spec.type is FieldType.TIMESTAMP and window is not None:
+        found = _outside_window(value, spec, window)
+        if len(found):
+            out.append(found)
+            value = value.where(~value.index.isin(found["row_number"]))
+    return value, out
+
+
+def _parse_value(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.DataFrame]]:
     out: list[pd.DataFrame] = []
     typed = _typed_as_text(raw, spec)
     if typed is not None:
@@ -103,6 +149,20 @@ def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
                     f"{spec.name} is longer than {spec.max_length} characters",
                 )
             )
+        if spec.pattern is not None:
+            unmatched = present & ~text.str.fullmatch(spec.pattern).fillna(False).astype(bool)
+            if unmatched.any():
+                idx = text.index[unmatched]
+                out.append(
+                    _problems(
+                        idx,
+                        spec.name,
+                        "bad_format",
+                        text.loc[idx].map(
+                            lambda v: f"{spec.name} {_quote(v)} is not {spec.pattern_hint}"
+                        ),
+                    )
+                )
     elif spec.type in (FieldType.INTEGER, FieldType.NUMBER):
         value = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = present & (value.isna() | ~np.isfinite(value))
@@ -120,25 +180,35 @@ def _parse_field(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
                 )
             )
         value = value.where(~bad)
-        if spec.min_value is not None or spec.max_value is not None:
-            lo = -np.inf if spec.min_value is None else spec.min_value
-            hi = np.inf if spec.max_value is None else spec.max_value
-            out_of_range = value.notna() & ((value < lo) | (value > hi))
-            if out_of_range.any():
-                idx = value.index[out_of_range]
-                bounds = (
-                    f"at least {spec.min_value:g}"
-                    if spec.max_value is None
-                    else f"between {spec.min_value:g} and {spec.max_value:g}"
+        lo = -np.inf if spec.min_value is None else spec.min_value
+        hi = np.inf if spec.max_value is None else spec.max_value
+        if spec.min_value is None:
+            bounds = f"at most {hi:g}"
+        elif spec.max_value is None:
+            bounds = f"at least {lo:g}"
+        else:
+            bounds = f"between {lo:g} and {hi:g}"
+        wide = pd.Series(False, index=value.index)
+        if spec.type is FieldType.INTEGER:
+            wide = value.notna() & ((value < INT_MIN) | (value > INT_MAX))
+        outside = value.notna() & ((value < lo) | (value > hi))
+        if (outside | wide).any():
+            idx = value.index[outside | wide]
+            out.append(
+                _problems(
+                    idx,
+                    spec.name,
+                    "out_of_range",
+                    value.loc[idx].map(
+                        lambda v: (
+                            f"{spec.name} {v:g} is not {bounds}"
+                            if v < lo or v > hi
+                            else f"{spec.name} {v:.0f} does not fit a 32-bit integer"
+                        )
+                    ),
                 )
-                out.append(
-                    _problems(
-                        idx,
-                        spec.name,
-                        "out_of_range",
-                        value.loc[idx].map(lambda v: f"{spec.name} {v:g} is not {bounds}"),
-                    )
-                )
+            )
+            value = value.where(~(outside | wide))
         if spec.type is FieldType.INTEGER:
             value = value.round().astype("Int64")
         else:
@@ -301,6 +371,15 @@ def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
                 "status_changed_at is required when status is not pending",
             )
         )
+        out.append(
+            _rule(
+                t,
+                t[C.RECORDED_AT] < t[C.ACHIEVED_AT],
+                C.RECORDED_AT,
+                "inconsistent",
+                "recorded_at is before achieved_at: a result cannot be known before it happened",
+            )
+        )
     elif entity is Entity.ACTIVITY_EDGES:
         out.append(
             _rule(
@@ -326,12 +405,13 @@ def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
     return out
 
 
-def validate(entity: Entity, raw: pd.DataFrame) -> Validated:
-    """Parse and check ``raw`` (strings, index = row numbers) as rows of ``entity``."""
+def validate(entity: Entity, raw: pd.DataFrame, window: DateWindow | None = None) -> Validated:
+    """Parse and check ``raw`` (strings, index = row numbers) as rows of ``entity``; with a
+    ``window``, dates outside it are quarantined."""
     typed: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
     for spec in ENTITY_FIELDS[entity]:
-        typed[spec.name], found = _parse_field(raw[spec.name], spec)
+        typed[spec.name], found = _parse_field(raw[spec.name], spec, window)
         problems.extend(found)
     frame = pd.DataFrame(typed, index=raw.index)
     if entity is Entity.ACTIVITIES:

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from footprint.ingest.fields import REGION_PATTERN
 from models.recommend.planner import Plan
 from serving.schemas.common import Strict, UtcDateTime, zulu
 
 MAX_K = 50
 MAX_REGIONS = 20
-REGION = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,6}$", examples=["RU-MOW"])]
+REGION = Annotated[str, Field(pattern=REGION_PATTERN, examples=["RU-MOW"])]
 
 
 class Recommendation(BaseModel):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables as ft
@@ -135,6 +135,13 @@ def erase(
                 )
             ).scalar_one_or_none()
             if gone is not None:
+                # nothing of theirs may linger: ingestion keeps no content of an erased
+                # participant's rows, and this sweeps anything an older version kept
+                conn.execute(
+                    delete(ft.quarantine).where(
+                        ft.quarantine.c.subject_hash == subject_hash(salt, participant_id)
+                    )
+                )
                 return ErasureOutcome("already_erased", None)
             raise NotFoundError(
                 "no participant with this id is stored (for a source's own id, give `source`)"

@@ -151,3 +151,21 @@ def test_erasure_resolves_a_source_id(world: TestClient) -> None:
                    headers=bearer(Role.PLATFORM))
     assert r.status_code == 200 and r.json()["status"] == "erased"
     assert _count(world, "SELECT COUNT(*) FROM participants WHERE participant_id='p2'") == 0
+
+
+def test_a_bad_row_of_an_erased_participant_keeps_no_content(world: TestClient) -> None:
+    """An erased participant's later row that is also wrong for another reason is refused as
+    ``erased`` first, and the quarantine keeps nothing of it (it used to keep the whole row)."""
+    h = bearer(Role.PLATFORM)
+    assert world.post("/v1/participants/p1/erasure", headers=h).json()["status"] == "erased"
+    bad = achievement("zz-secret-77", "p1", "a1", result="champion", score="-1",
+                      evidence="doc:p1-diploma")
+    body = push(world, "achievements", [bad]).json()
+    assert [(p["field"], p["reason_code"]) for p in body["problems"]] == [
+        ("participant_id", "erased")
+    ]
+    assert _count(world, "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%zz-secret-77%' "
+                         "OR raw_row LIKE '%p1%'") == 0
+    again = world.post("/v1/participants/p1/erasure", headers=h).json()
+    assert again["status"] == "already_erased"
+    assert _count(world, "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%p1%'") == 0
