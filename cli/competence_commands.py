@@ -142,22 +142,82 @@ def evaluate_competence_command(
                                                 dir_okay=False)] = None,
     truth: TruthOpt = None,
     window_days: WindowOpt = None,
+    scores: Annotated[Path | None, typer.Option(
+        help="Evaluate on a long table of dated scores (CSV or Parquet) instead of a snapshot: "
+             "each participant's last time point held out", dir_okay=False)] = None,
+    participant_col: Annotated[str, typer.Option(help="--scores: participant column")] =
+        "participant_id",
+    direction_col: Annotated[str, typer.Option(help="--scores: direction (subject) column")] =
+        "direction",
+    time_col: Annotated[str, typer.Option(
+        help="--scores: time column (dates, or numbers such as school years)")] = "time",
+    score_col: Annotated[str, typer.Option(help="--scores: score column")] = "score",
+    max_score_col: Annotated[str | None, typer.Option(
+        help="--scores: maximum score column (scores become shares of it)")] = None,
+    activity_col: Annotated[str | None, typer.Option(
+        help="--scores: activity column (default: one activity per direction and time point)")]
+        = None,
 ) -> None:
     """Train on earlier cut-offs, report on the last cut-off's next window against baselines
-    (rule-based rating points, number of achievements, mean percentile, ability alone)."""
-    from training.competence import evaluate_competence
+    (rule-based rating points, number of achievements, mean percentile, ability alone).
 
-    try:
-        snap = _snapshot(snapshot, as_of, database_url)
-        evaluation, _ = evaluate_competence(snap, _config(config, window_days), _truth(truth))
-    except TalentError as exc:
-        raise _fail(exc) from exc
-    _print_report(evaluation.report)
+    With --scores: hold out each participant's last time point of a table of dated scores and
+    report Spearman (within each held-out time point) by number of earlier records against the
+    last result, the mean of past results, the mean over other directions and the calibrated
+    ability, with the coverage of the 90% predictive intervals."""
+    if scores is not None:
+        report = _evaluate_scores(scores, participant_col, direction_col, time_col, score_col,
+                                  max_score_col, activity_col)
+    else:
+        from training.competence import evaluate_competence
+
+        try:
+            snap = _snapshot(snapshot, as_of, database_url)
+            evaluation, _ = evaluate_competence(snap, _config(config, window_days),
+                                                _truth(truth))
+        except TalentError as exc:
+            raise _fail(exc) from exc
+        _print_report(evaluation.report)
+        report = dict(evaluation.report)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        payload = {k: (None if v != v else v) for k, v in sorted(evaluation.report.items())}
+        payload = {k: (None if v != v else v) for k, v in sorted(report.items())}
         output.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
         console.print(f"report written to {output}")
+
+
+def _evaluate_scores(path: Path, participant: str, direction: str, time: str, score: str,
+                     max_score: str | None, activity: str | None) -> dict[str, float | str]:
+    from training.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
+    from training.score_table import ScoreColumns, read_scores, score_table
+
+    cols = ScoreColumns(participant=participant, direction=direction, time=time, score=score,
+                        max_score=max_score, activity=activity)
+    try:
+        evaluation = evaluate_scores(score_table(read_scores(path), cols))
+    except TalentError as exc:
+        raise _fail(exc) from exc
+    report = evaluation.report
+    names = (ESTIMATE, *BASELINES)
+    table = Table(title="Spearman with the held-out result (within each time point), "
+                        "90% predictive interval coverage")
+    for col in ("direction", "records", "rows", *names, "coverage"):
+        table.add_column(col, justify="left" if col == "direction" else "right")
+    directions = sorted({k.split(".")[0] for k in report if ".n" in k and k.endswith(".count")})
+    for d in [x for x in directions if x != "all"] + ["all"]:
+        for bucket in ("0", "1", "2-4", "5+", "any"):
+            key = f"{d}.n{bucket}"
+            if not report.get(f"{key}.count"):
+                continue
+            cells = [report.get(f"{key}.spearman.{n}", float("nan")) for n in names]
+            table.add_row(d, bucket, f"{report[f'{key}.count']:.0f}",
+                          *(f"{float(c):.3f}" for c in cells),
+                          f"{float(report.get(f'{key}.coverage', float('nan'))):.3f}")
+    console.print(table)
+    console.print(", ".join(f"{k}={v}" for k, v in sorted(report.items())
+                            if k.startswith("settings.") and k.endswith((".kind", ".decay"))))
+    console.print(f"seconds: {float(report['seconds.total']):.1f}")
+    return report
 
 
 def register(app: typer.Typer) -> None:
