@@ -8,6 +8,7 @@ production mode) ends with one clear line and exit code 2 instead of a traceback
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import secrets
@@ -38,13 +39,31 @@ def serve_command(
         int, typer.Option(help="Worker processes (one BLAS thread each).", min=1, max=32)
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's own log level.")] = "warning",
+    allow_dev_tokens_on_network: Annotated[bool, typer.Option(
+        "--allow-dev-tokens-on-network",
+        help="Accept the development tokens (printed in this repository) from other machines "
+             "when --host is not a loopback address. Anyone who can reach the port is then "
+             "admin; for a throwaway demo on a trusted network only.")] = False,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the moderators' pages (/moderation/)."""
+    if allow_dev_tokens_on_network:
+        os.environ["TALENT_ALLOW_DEV_TOKENS_ON_NETWORK"] = "true"  # the workers read it too
     try:
         settings = ServingSettings()
     except ValidationError as exc:
         typer.echo(f"error: invalid settings: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    if not _loopback(host) and settings.serves_dev_tokens():
+        if not settings.allow_dev_tokens_on_network:
+            typer.echo(
+                f"error: refusing to serve the development tokens on {host}, which other "
+                "machines can reach: anyone could use dev-admin-token. Configure "
+                "TALENT_API_TOKENS (`talent token`), bind 127.0.0.1, or pass "
+                "--allow-dev-tokens-on-network for a throwaway demo.", err=True)
+            raise typer.Exit(code=2)
+        typer.echo(
+            "WARNING: the development tokens are accepted from any machine that reaches "
+            f"{host}:{port} (--allow-dev-tokens-on-network): anyone can act as admin.", err=True)
     # one BLAS thread per worker: several workers on two cores must not oversubscribe them
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -78,6 +97,16 @@ def serve_command(
         server.run()
     if not server.started:
         raise typer.Exit(code=STARTUP_FAILURE)  # uvicorn's exit code for a failed start-up
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name that resolves elsewhere, or all interfaces
 
 
 def token_command(

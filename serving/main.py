@@ -78,7 +78,10 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     """Open the store and build everything the routes use."""
     store = open_store(settings.resolved_database_url())
     upgrade(store)
-    auth = Authenticator(settings.tokens(), settings.session_secret, settings.session_hours * 3600)
+    auth = Authenticator(
+        settings.tokens(), settings.session_secret, settings.session_hours * 3600,
+        loopback_only=settings.loopback_only_tokens(),
+    )
     live = LiveFootprint(
         store, as_of=settings.live_as_of, check_seconds=settings.live_check_seconds,
         settle=settings.gc_freeze,
@@ -139,6 +142,12 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             state.models.watch(settings.model_watch_seconds)
         if settings.gc_freeze:
             settle_heap("service_started")
+        if settings.dev_tokens_on_network():
+            log.warning(
+                "development_tokens_on_network",
+                detail="TALENT_ALLOW_DEV_TOKENS_ON_NETWORK is set: the development tokens "
+                "printed in this repository are accepted from any peer",
+            )
         log.info("service_started", mode=settings.mode.value, models=list(state.models.kinds))
         try:
             yield
@@ -193,7 +202,10 @@ def _add_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = getattr(request.state, "request_id", None)
         log.error("unhandled_error", error=type(exc).__name__, request_id=request_id)
+        # this answer leaves through Starlette's outermost error middleware, around the access
+        # log's, which therefore cannot add the header: it is set here
         return JSONResponse(
             {"detail": "internal error", "request_id": request_id},
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            headers={"X-Request-ID": request_id} if request_id else None,
         )

@@ -1,5 +1,5 @@
-"""ASGI middleware: request ids, access logs and metrics (request bodies are bounded by FastAPI's
-own ``max_body_size``, set from the settings).
+"""ASGI middleware: request ids, security headers, access logs and metrics (request bodies are
+bounded by FastAPI's own ``max_body_size``, set from the settings).
 
 Plain ASGI (not ``BaseHTTPMiddleware``) so streaming and background work are untouched and the
 overhead stays in microseconds. Access logs carry the route *template*, the status, the time and
@@ -19,6 +19,31 @@ from footprint.logs import get_logger
 from serving.metrics import Metrics
 
 access_log = get_logger("serving.access")
+
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+"""The moderators' pages (and every JSON answer): no script at all, the one inline style sheet of
+``base.html``, forms only to this origin, never inside a frame."""
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
+)
+"""``/docs`` and ``/redoc``: their assets come from this service (no CDN); the pages start them
+with an inline script."""
+DOCS_PREFIXES = ("/docs", "/redoc")
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """What every answer carries against framing, sniffing and injected content."""
+    policy = DOCS_POLICY if path.startswith(DOCS_PREFIXES) else PAGE_POLICY
+    return [(b"content-security-policy", policy.encode()), *SECURITY_HEADERS]
 
 
 def _route_template(scope: Scope) -> str:
@@ -43,6 +68,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = str(uuid.uuid4())
+        extra = [(b"x-request-id", request_id.encode()), *security_headers(scope.get("path", ""))]
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -53,7 +79,8 @@ class AccessLogMiddleware:
             if message["type"] == "http.response.start":
                 status_code = int(message["status"])
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in extra if h[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

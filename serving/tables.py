@@ -104,3 +104,14 @@ competence_reviews = Table(
     Index("ix_serving_reviews_queue", "status", "priority"),
     Index("ix_serving_reviews_subject", "participant_id", "direction"),
 )
+
+# Moderators' sessions ended by a logout before their cookie expired: the SHA-256 of the cookie
+# (never the cookie) and when it would have expired. The cookie is otherwise stateless, so
+# without this a logged-out cookie kept working until its expiry; rows past their expiry are
+# deleted at the next logout.
+revoked_sessions = Table(
+    "serving_revoked_sessions",
+    metadata,
+    Column("session_sha256", String(64), primary_key=True),
+    Column("expires_at", DateTime, nullable=False),
+)

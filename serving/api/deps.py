@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -25,6 +26,7 @@ from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 from serving.services.rating import RatingService
+from serving.services.sessions import session_revoked
 from serving.state import ServiceState
 
 SESSION_COOKIE = "talent_session"
@@ -77,6 +79,22 @@ ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 
 
+def loopback_peer(request: Request) -> bool:
+    """Whether the caller connected over loopback (or a Unix socket: no address at all).
+
+    A host that is not an IP address is taken as local: servers give TCP peers as addresses
+    (``talent serve`` ignores forwarded headers), and the test client calls itself
+    ``testclient``.
+    """
+    host = request.client.host if request.client else None
+    if not host:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 class RoleGuard:
     """A dependency admitting a bearer token of one of ``roles``: 401 without a known token, 403
     with a token of another role. ``roles`` stays readable, so tests can walk every route's
@@ -92,8 +110,16 @@ class RoleGuard:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         token = credentials.credentials if credentials is not None else None
-        principal = state.auth.principal(token)
+        loopback = loopback_peer(request)
+        principal = state.auth.principal(token, loopback=loopback)
         if principal is None:
+            if not loopback and state.auth.refuses_off_loopback(token):
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "development tokens are accepted only over loopback; configure "
+                    "TALENT_API_TOKENS",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "a valid bearer token is required",
@@ -134,10 +160,16 @@ class PageGuard:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         principal = None
+        loopback = loopback_peer(request)
         if credentials is not None:
-            principal = state.auth.principal(credentials.credentials)
+            principal = state.auth.principal(credentials.credentials, loopback=loopback)
         if principal is None:
-            principal = state.auth.session_principal(request.cookies.get(SESSION_COOKIE))
+            cookie = request.cookies.get(SESSION_COOKIE, "")
+            principal = state.auth.session_principal(cookie, loopback=loopback)
+            if principal is not None and await anyio.to_thread.run_sync(
+                session_revoked, state.store, cookie
+            ):
+                principal = None  # logged out: the cookie is dead though not yet expired
         if principal is None:
             raise LoginRequiredError()
         request.state.principal_role = principal.role.value

@@ -187,6 +187,22 @@ class ServingSettings(BaseSettings):
             database_url=self.database_url, data_dir=self.data_dir, erasure_salt=self.erasure_salt
         ).resolved_database_url()
 
+    def loopback_only_tokens(self) -> set[str]:
+        """Hashes of the tokens accepted only from a loopback peer: the development tokens,
+        unless ``TALENT_ALLOW_DEV_TOKENS_ON_NETWORK`` says otherwise."""
+        if self.allow_dev_tokens_on_network:
+            return set()
+        return {token_sha256(t) for t in DEV_TOKENS.values()}
+
+    def serves_dev_tokens(self) -> bool:
+        """Whether a development token would be accepted at all."""
+        dev = {token_sha256(t) for t in DEV_TOKENS.values()}
+        return any(t.sha256 in dev for t in self.tokens())
+
+    def dev_tokens_on_network(self) -> bool:
+        """Development tokens accepted from any peer: worth a warning at every start."""
+        return self.allow_dev_tokens_on_network and self.serves_dev_tokens()
+
     def tokens(self) -> list[TokenEntry]:
         """Configured tokens; in development mode without any, the development tokens."""
         if not self.api_tokens and self.mode is Mode.DEVELOPMENT:

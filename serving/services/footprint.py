@@ -53,7 +53,8 @@ def push_records(
     Raises
     ------
     InvalidInputError
-        A record has a key that is not a column of ``entity``; ``field`` is its location.
+        A record has a key that is not a column of ``entity``, or an activities batch carries
+        no ``directions`` at all; ``field`` is the location.
     """
     specs = ENTITY_FIELDS[entity]
     known = {f.name for f in specs}
@@ -64,6 +65,14 @@ def push_records(
                     f"{key!r} is not a field of {entity.value}; known fields: {sorted(known)}",
                     ("body", "records", i, key),
                 )
+    if entity is Entity.ACTIVITIES and not any(r.get(C.DIRECTIONS) for r in records):
+        # not one row's problem but the batch's: an activities export without the column (or
+        # with it empty throughout) is the wrong file, and quarantining every row hides that
+        raise InvalidInputError(
+            "no record carries `directions` (e.g. \"python:0.6;robotics:0.4\"); an activity "
+            "without directions cannot be rated or recommended, so nothing was stored",
+            ("body", "records", 0, C.DIRECTIONS),
+        )
     # every column present in the frame, so a key absent from all records is a per-row problem
     rows = [{f.name: record.get(f.name) for f in specs} for record in records]
     raw = raw_from_records(entity, rows, f"api-{entity.value}")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from serving.api.deps import PageGuard, RoleGuard
 from serving.auth import Authenticator, Role
-from serving.core.config import TokenEntry, token_sha256
+from serving.core.config import DEV_TOKENS, ServingSettings, TokenEntry, token_sha256
 from serving.main import create_app
 from tests.serving.conftest import bearer, push, settings_for, world_records
 
@@ -209,23 +209,26 @@ def _auth() -> Authenticator:
 
 def test_tokens_are_compared_by_hash() -> None:
     auth = _auth()
-    principal = auth.principal("s3cret-token")
+    principal = auth.principal("s3cret-token", loopback=True)
     assert principal is not None and principal.actor == "moderator:anna"
-    assert auth.principal("s3cret-token ") is None
-    assert auth.principal(token_sha256("s3cret-token")) is None  # the hash is not a token
-    assert auth.principal(None) is None
+    assert auth.principal("s3cret-token ", loopback=True) is None
+    # the hash is not a token
+    assert auth.principal(token_sha256("s3cret-token"), loopback=True) is None
+    assert auth.principal(None, loopback=True) is None
 
 
 def test_session_cookies_expire_and_cannot_be_forged() -> None:
     auth = _auth()
     cookie = auth.session_cookie("s3cret-token", now=1000.0)
     assert "s3cret-token" not in cookie
-    assert auth.session_principal(cookie, now=1030.0) is not None
-    assert auth.session_principal(cookie, now=1061.0) is None  # expired
-    token_hash, expiry, mac = cookie.split(".")
-    assert auth.session_principal(f"{token_hash}.{int(expiry) + 999}.{mac}", now=1030.0) is None
+    assert auth.session_principal(cookie, now=1030.0, loopback=True) is not None
+    assert auth.session_principal(cookie, now=1061.0, loopback=True) is None  # expired
+    token_hash, expiry, nonce, mac = cookie.split(".")
+    assert auth.session_principal(f"{token_hash}.{int(expiry) + 999}.{nonce}.{mac}", now=1030.0,
+                                  loopback=True) is None
+    assert auth.session_cookie("s3cret-token", now=1000.0) != cookie  # each login its own
     other = Authenticator([], "k" * 40, 60)  # the token was removed: the session is revoked
-    assert other.session_principal(cookie, now=1030.0) is None
+    assert other.session_principal(cookie, now=1030.0, loopback=True) is None
     assert auth.check_csrf(cookie, auth.csrf_token(cookie))
     assert not auth.check_csrf(cookie, "0" * 32)
 
@@ -238,3 +241,46 @@ def test_the_live_snapshot_is_built_before_the_first_request(world: TestClient) 
         live = fresh.app.state.talent.live
         assert live.is_built
         assert live.has_participant(world_records()["participants"][0]["participant_id"])
+
+
+def test_development_tokens_are_refused_from_the_network(settings: ServingSettings) -> None:
+    """Issue 16 item 5: a development service reachable from another machine must not let that
+    machine in with a token printed in this repository."""
+    admin = bearer(A)
+    with TestClient(create_app(settings), client=("192.0.2.7", 40000)) as remote:
+        r = remote.get("/v1/me", headers=admin)
+        assert r.status_code == 401 and "loopback" in r.text
+        login = remote.post("/moderation/login", data={"token": DEV_TOKENS[M]})
+        assert login.status_code == 401
+    with TestClient(create_app(settings), client=("127.0.0.1", 40000)) as local:
+        assert local.get("/v1/me", headers=admin).status_code == 200
+    with TestClient(create_app(settings), client=("::1", 40000)) as local6:
+        assert local6.get("/v1/me", headers=admin).status_code == 200
+
+
+def test_a_session_made_locally_is_refused_from_the_network(settings: ServingSettings) -> None:
+    auth = Authenticator([], "k" * 40, 60,
+                         loopback_only=settings.loopback_only_tokens())
+    dev = Authenticator(settings.tokens(), "k" * 40, 60,
+                        loopback_only=settings.loopback_only_tokens())
+    cookie = dev.session_cookie(DEV_TOKENS[M])
+    assert dev.session_principal(cookie, loopback=True) is not None
+    assert dev.session_principal(cookie, loopback=False) is None
+    assert auth.session_principal(cookie, loopback=True) is None
+
+
+def test_the_explicit_flag_lets_development_tokens_in_from_the_network(
+        settings: ServingSettings) -> None:
+    loud = settings.model_copy(update={"allow_dev_tokens_on_network": True})
+    assert loud.dev_tokens_on_network()
+    with TestClient(create_app(loud), client=("192.0.2.7", 40000)) as remote:
+        assert remote.get("/v1/me", headers=bearer(A)).status_code == 200
+
+
+def test_configured_tokens_work_from_the_network(settings: ServingSettings) -> None:
+    entry = TokenEntry(name="platform-main", role=P, sha256=token_sha256("a-real-token"))
+    real = settings.model_copy(update={"api_tokens": [entry]})
+    assert not real.serves_dev_tokens()
+    with TestClient(create_app(real), client=("192.0.2.7", 40000)) as remote:
+        assert remote.get("/v1/me", headers=bearer(None, "a-real-token")).status_code == 200
+        assert remote.get("/v1/me", headers=bearer(A)).status_code == 401

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from serving import middleware
 from serving.auth import Role
-from serving.core.config import DEV_TOKENS
+from serving.core.config import DEV_TOKENS, ServingSettings
+from serving.main import create_app
 from tests.serving.conftest import bearer
 
 
@@ -49,3 +50,19 @@ def test_metrics_count_requests_by_template(world: TestClient) -> None:
     assert "talent_footprint_pushed_rows_total" in text
     assert "talent_rating_builds_total" in text
     assert "p1" not in text and "nobody" not in text
+
+
+def test_a_500_carries_its_request_id(settings: ServingSettings) -> None:
+    """Issue 16 item 11: the 500 answer leaves through Starlette's outermost error middleware,
+    around the access log's; the id must still reach the caller, to quote it to an operator."""
+    app = create_app(settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500
+    assert len(r.headers["x-request-id"]) == 36
+    assert r.json()["request_id"] == r.headers["x-request-id"]

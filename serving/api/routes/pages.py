@@ -22,6 +22,7 @@ from serving.api.deps import (
     RequestIdDep,
     StateDep,
     StoreDep,
+    loopback_peer,
 )
 from serving.api.templating import (
     PAGE_ROLES,
@@ -41,6 +42,7 @@ from serving.services.moderation import (
     decide_achievement,
     pending_queue,
 )
+from serving.services.sessions import revoke_session
 
 router = APIRouter(prefix="/moderation", include_in_schema=False)
 
@@ -57,7 +59,7 @@ def login(
     token: Annotated[str, Form(max_length=512)],
     next: Annotated[str | None, Form(max_length=512)] = None,
 ) -> Response:
-    principal = state.auth.principal(token.strip())
+    principal = state.auth.principal(token.strip(), loopback=loopback_peer(request))
     target = safe_next(next)
     if principal is None:
         return render(
@@ -90,6 +92,11 @@ def login(
 def logout(request: Request, state: StateDep, csrf: Annotated[str, Form()] = "") -> Response:
     response = RedirectResponse("/moderation/login", status.HTTP_303_SEE_OTHER)
     if csrf_ok(request, state.auth, csrf):
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        expires_at = state.auth.session_expiry(cookie)
+        if expires_at is not None:
+            # the cookie's copies (another tab, a proxy's log) die with it, not at its expiry
+            revoke_session(state.store, cookie, expires_at)
         response.delete_cookie(SESSION_COOKIE, path="/moderation")
     return response
 

@@ -169,3 +169,17 @@ def test_a_bad_row_of_an_erased_participant_keeps_no_content(world: TestClient) 
     again = world.post("/v1/participants/p1/erasure", headers=h).json()
     assert again["status"] == "already_erased"
     assert _count(world, "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%p1%'") == 0
+
+
+def test_an_activities_batch_without_directions_is_refused_whole(world: TestClient) -> None:
+    """Issue 16 item 11, as docs/serving.md says: the wrong file, not a bad row."""
+    from tests.footprint.factory import activity
+
+    bare = {k: v for k, v in activity("a9").items() if k != "directions"}
+    response = push(world, "activities", [bare, activity("a8") | {"directions": ""}])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "records", 0, "directions"]
+    assert _count(world, "SELECT COUNT(*) FROM activities WHERE activity_id IN ('a8','a9')") == 0
+    # one record without them among others is that record's problem
+    mixed = push(world, "activities", [bare, activity("a8")]).json()
+    assert mixed["added"] == 1 and mixed["problems"][0]["field"] == "directions"

@@ -96,3 +96,30 @@ def test_logout_ends_the_session(world: TestClient) -> None:
     r = world.post("/moderation/logout", data={"csrf": hidden["csrf"]}, follow_redirects=False)
     assert r.status_code == 303
     assert world.get("/moderation/", follow_redirects=False).status_code == 303
+
+
+def test_a_copy_of_the_cookie_is_dead_after_logout(world: TestClient) -> None:
+    """Issue 16 item 11: deleting the cookie in the browser is not enough; a copy of it (another
+    tab, a proxy's log) must stop working too, in every worker (the store remembers it)."""
+    _login(world)
+    cookie = world.cookies.get(SESSION_COOKIE, path="/moderation")
+    assert cookie
+    hidden = _form(world.get("/moderation/").text)
+    world.post("/moderation/logout", data={"csrf": hidden["csrf"]}, follow_redirects=False)
+    world.cookies.clear()
+    world.cookies.set(SESSION_COOKIE, cookie, path="/moderation")
+    replay = world.get("/moderation/", follow_redirects=False)
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/moderation/login")
+    world.cookies.clear()
+    _login(world)  # a new session works, even within the same second
+    assert world.get("/moderation/", follow_redirects=False).status_code == 200
+
+
+def test_pages_carry_a_content_security_policy_and_refuse_frames(world: TestClient) -> None:
+    for path in ("/moderation/login", "/v1/me"):
+        r = world.get(path)
+        policy = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert "script-src" not in policy  # no script runs on a page of this service
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
