@@ -25,6 +25,17 @@ class Diploma(StrEnum):
     NONE = "none"
 
 
+class GapCode(StrEnum):
+    """How far a participant is from a diploma (what-if)."""
+
+    HELD = "held"  # the diploma (or a higher one) is already awarded
+    NO_RATED = "no_rated"  # nobody is rated in the direction yet: no thresholds
+    ZERO_QUOTA = "zero_quota"  # the quota rounds to zero at the current number of rated
+    NEEDS_POINTS = "needs_points"  # more raw points put the participant in the band
+    TIED_GROUP = "tied_group"  # the participant's tie group straddles the band's end
+    TIE_BREAKS_ONLY = "tie_breaks_only"  # S is capped: only the tie-breaks can move them ahead
+
+
 class ReasonCode(StrEnum):
     """Why an achievement did not count (or why a participant is not rated).
 
@@ -92,6 +103,26 @@ NOTE_TEXT_RU: Final[dict[NoteCode, str]] = {
     NoteCode.HYPOTHETICAL: "Предполагаемое достижение (расчёт «что если»).",
 }
 
+GAP_TEXT_RU: Final[dict[GapCode, str]] = {
+    GapCode.HELD: "Диплом уровня «{diploma}» уже получен (или выше).",
+    GapCode.NO_RATED: "В направлении пока нет участников рейтинга: порогов ещё нет.",
+    GapCode.ZERO_QUOTA: "При нынешнем числе участников квота «{diploma}» равна нулю.",
+    GapCode.NEEDS_POINTS: (
+        "До диплома «{diploma}» не хватает {needed} балла при нынешних порогах: нужно набрать "
+        "не меньше {threshold}."
+    ),
+    GapCode.TIED_GROUP: (
+        "Вы делите {place}-е место ещё с {others} участниками с такими же показателями; вся "
+        "группа не помещается в квоту «{diploma}», поэтому этот диплом не получил никто из неё. "
+        "Чтобы получить его, нужно опередить остальных участников группы: набрать не меньше "
+        "{threshold} балла (на {needed} больше) или обойти их по дополнительным показателям."
+    ),
+    GapCode.TIE_BREAKS_ONLY: (
+        "Нормированный балл уже равен 100: до диплома «{diploma}» можно подняться только по "
+        "дополнительным показателям (результаты национального и международного уровня, дата)."
+    ),
+}
+
 DIPLOMA_TEXT_RU: Final[dict[Diploma, str]] = {
     Diploma.WINNER: "победитель",
     Diploma.PRIZE_WINNER: "призёр",
@@ -112,3 +143,8 @@ def reason_text(code: ReasonCode, **params: object) -> str:
 def note_text(code: NoteCode, **params: object) -> str:
     """The Russian text of a note with its parameters filled in."""
     return NOTE_TEXT_RU[code].format(**params)
+
+
+def gap_text(code: GapCode, **params: object) -> str:
+    """The Russian text of a what-if gap with its parameters filled in."""
+    return GAP_TEXT_RU[code].format(**params)

@@ -22,6 +22,8 @@ class RatingColumns:
     TIE_RESULTS = "tie_break_results"
     DECIDING_AT = "deciding_at"
     LAST_POSITION = "_last_position"  # private: last position of the participant's tie group
+    RAW_UNITS = "_raw_units"  # private: R in ten-thousandths (int), what places compare
+    SCORE_UNITS = "_score_units"  # private: S in ten-thousandths (int), what places compare
 
     # thresholds (one row per direction)
     N_RATED = "n_rated"
@@ -47,8 +49,8 @@ class RatingColumns:
     QUALITY = "quality"
     LIST_BONUS = "list_bonus"
     POINTS = "points"  # before the direction weight
-    WPOINTS = "weighted_points"  # x direction weight, before the chain floor
-    CREDIT = "credit"  # what the achievement adds to R (after the chain floor); 0 if not counted
+    UNITS = "units"  # points x direction weight in ten-thousandths (int), before the chain floor
+    CREDIT = "credit"  # ten-thousandths the achievement adds to R (after the chain floor); 0 if not
     REASON = "reason"  # 0 = counted, else index into codes.REASONS
     FLOOR_ROW = "floor_row"  # ROW of the earlier stage whose points raised this one, else -1
     TIE_LEVEL = "tie_level"  # the achievement's level counts for the tie-break

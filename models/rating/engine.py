@@ -3,8 +3,10 @@
 ``rate`` is the only entry point; the CLI, the benchmark and (later) the serving layer all call
 it, so they cannot disagree. The work is vectorised over all achievements of the season:
 
-1. pick the season's achievements (the school year: 1 June .. 31 May; June-August ones are kept only
-   to be explained as out of season) and score each one (:mod:`models.rating.points`);
+1. pick the season's achievements (1 September .. 31 May, Moscow time, as
+   :func:`footprint.calendar.season_window` defines it; the summer before it is kept only to be
+   explained as out of season) and score each one (:mod:`models.rating.points`), the score
+   percentile taken among the records that are eligible in the view;
 2. mark the ineligible ones (rejected, out of season, unverified, account unverified, no points);
 3. expand each achievement to its activity's directions, weighted;
 4. select what counts (:mod:`models.rating.selection`): best role, furthest chain stage, caps,
@@ -26,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from footprint.calendar import parse_season, season_bounds
+from footprint.calendar import parse_season, season_window, summer_window
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
 from footprint.enums import ModerationStatus
@@ -37,11 +39,14 @@ from models.rating.chains import selection_chains
 from models.rating.codes import COUNTED, REASON_INDEX, ReasonCode, View
 from models.rating.columns import RatingColumns as RC
 from models.rating.points import (
+    achievement_points,
     activity_factors,
     performance,
     quality_from_performance,
     result_factors,
     score_percentile,
+    scored_activities,
+    weighted_units,
 )
 from models.rating.ranking import rank_directions, totals
 from models.rating.rules import RatingRules
@@ -72,8 +77,8 @@ class UnknownParticipantError(TalentError):
     """The participant is not in the snapshot the rating was computed from."""
 
 
-def _micros(day: dt.date) -> int:
-    return int(np.datetime64(day, "us").astype(np.int64))
+def _micros(instant: dt.datetime) -> int:
+    return int(np.datetime64(instant, "us").astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -194,11 +199,11 @@ def _resolve_directions(directions: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _season_rows(snapshot: Snapshot, year: int) -> pd.DataFrame:
-    """Achievements of the school year (1 June .. 31 May): the season plus the summer before it."""
-    _, last = season_bounds(year)
+    """Achievements of the season and of the summer before it (which belongs to no season and is
+    kept only to be explained as out of season), Moscow time."""
     date = snapshot.achievements[C.ACHIEVED_AT].to_numpy("datetime64[us]")
-    lo = np.datetime64(dt.date(year, 6, 1), "us")
-    hi = np.datetime64(last + dt.timedelta(days=1), "us")
+    lo = np.datetime64(summer_window(year)[0], "us")
+    hi = np.datetime64(season_window(year)[1], "us")
     return snapshot.achievements[(date >= lo) & (date < hi)].reset_index(drop=True)
 
 
@@ -346,11 +351,26 @@ def _score(
     rules: RatingRules,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Factors and points of each achievement, and its eligibility reason (0 = eligible)."""
+    # eligibility first: the score percentile is taken among the records eligible in this view
+    date = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)
+    status = ach[C.STATUS].astype("object").to_numpy()
+    pending = status == ModerationStatus.PENDING.value
+    official = view == View.OFFICIAL
+    checks = [
+        (ReasonCode.REJECTED, ~pending & (status != ModerationStatus.VERIFIED.value)),
+        (ReasonCode.OUT_OF_SEASON, date < _micros(season_window(year)[0])),
+        (ReasonCode.UNVERIFIED, pending & official),
+        (ReasonCode.ACCOUNT_UNVERIFIED, ~verified_account[pid] & official),
+    ]
+    eligible = ~np.logical_or.reduce([mask for _, mask in checks])
+
     kind_code = factors[RC.KIND_CODE].to_numpy()[act]
     score = ach[C.SCORE].to_numpy(np.float64, na_value=np.nan)
-    max_score = activities[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan)[act]
-    percentile = score_percentile(act, pid, score, act, pid, score)
-    p = performance(kind_code, score, max_score, percentile, rules)
+    activity_max = activities[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan)
+    max_score = activity_max[act]
+    percentile = score_percentile(act, pid, score, act[eligible], pid[eligible], score[eligible])
+    has_scores = scored_activities(act, score, eligible, activity_max)[act]
+    p = performance(kind_code, score, max_score, percentile, has_scores, rules)
     scored = pd.DataFrame(
         {
             RC.BASE: factors[RC.BASE].to_numpy()[act],
@@ -360,27 +380,17 @@ def _score(
             RC.LIST_BONUS: factors[RC.LIST_BONUS].to_numpy()[act],
         }
     )
-    points = (
-        scored[RC.BASE].to_numpy()
-        * scored[RC.LEVEL_FACTOR].to_numpy()
-        * scored[RC.RESULT_FACTOR].to_numpy()
-        * scored[RC.QUALITY].to_numpy()
-        * scored[RC.LIST_BONUS].to_numpy()
+    points = achievement_points(
+        scored[RC.BASE].to_numpy(),
+        scored[RC.LEVEL_FACTOR].to_numpy(),
+        scored[RC.RESULT_FACTOR].to_numpy(),
+        scored[RC.QUALITY].to_numpy(),
+        scored[RC.LIST_BONUS].to_numpy(),
     )
     scored[RC.POINTS] = points
 
     # the first reason that applies, in the order of codes.ReasonCode
-    date = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)
-    status = ach[C.STATUS].astype("object").to_numpy()
-    pending = status == ModerationStatus.PENDING.value
-    official = view == View.OFFICIAL
-    checks = [
-        (ReasonCode.REJECTED, ~pending & (status != ModerationStatus.VERIFIED.value)),
-        (ReasonCode.OUT_OF_SEASON, date < _micros(dt.date(year, 9, 1))),
-        (ReasonCode.UNVERIFIED, pending & official),
-        (ReasonCode.ACCOUNT_UNVERIFIED, ~verified_account[pid] & official),
-        (ReasonCode.NO_POINTS, points <= 0),
-    ]
+    checks.append((ReasonCode.NO_POINTS, points <= 0))
     reason = np.select(
         [mask for _, mask in checks], [REASON_INDEX[code] for code, _ in checks], default=COUNTED
     ).astype(np.int16)
@@ -439,7 +449,7 @@ def _expand(
             RC.DATE: ach[C.ACHIEVED_AT].to_numpy("datetime64[us]").astype(np.int64)[row],
             RC.ORDER: order[row],
             C.WEIGHT: weight,
-            RC.WPOINTS: points[row] * weight,
+            RC.UNITS: weighted_units(points[row], weight),
             RC.REASON: reason[row],
             RC.TIE_LEVEL: cat.factors[RC.TIE_LEVEL].to_numpy(bool)[act_row],
         }

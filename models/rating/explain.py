@@ -31,6 +31,7 @@ from models.rating.codes import (
     reason_text,
 )
 from models.rating.columns import RatingColumns as RC
+from models.rating.points import POINT_SCALE
 
 if TYPE_CHECKING:
     from models.rating.engine import RatingResult
@@ -184,7 +185,7 @@ def _presentation_order(rows: pd.DataFrame) -> np.ndarray:
     """By participant and direction; inside, counted first (largest credit first), then the rest by
     date, each tie finally by achievement id."""
     reason = rows[RC.REASON].to_numpy()
-    credit = rows[RC.CREDIT].to_numpy(np.float64)
+    credit = rows[RC.CREDIT].to_numpy(np.int64)
     return np.lexsort(
         (
             rows[RC.ORDER].to_numpy(),
@@ -206,7 +207,7 @@ def _contribution_dicts(result: RatingResult, rows: pd.DataFrame) -> list[dict]:
     acts = result.activities.iloc[act]
     sc = result.scored.iloc[row]
     reason = rows[RC.REASON].to_numpy().tolist()
-    credit = _round(rows[RC.CREDIT].to_numpy())
+    credit = _round(rows[RC.CREDIT].to_numpy(np.int64) / POINT_SCALE)
     floor_row = rows[RC.FLOOR_ROW].to_numpy(np.int64)
     raised = floor_row >= 0
     floor_from: list[str | None] = [None] * len(row)
@@ -239,7 +240,7 @@ def _contribution_dicts(result: RatingResult, rows: pd.DataFrame) -> list[dict]:
         "list_bonus": _round(sc[RC.LIST_BONUS].to_numpy()),
         "direction_weight": _round(rows[C.WEIGHT].to_numpy()),
     }
-    points = _round(rows[RC.WPOINTS].to_numpy())
+    points = _round(rows[RC.UNITS].to_numpy(np.int64) / POINT_SCALE)
     cache: dict[tuple[int, str, str], dict] = {}
     out: list[dict] = []
     for i in range(len(row)):

@@ -80,12 +80,17 @@ class PointRules(_Strict):
 
 
 class QualityRules(_Strict):
-    """``quality = floor + slope x p`` with p a score percentile, a score ratio or a constant."""
+    """``quality = floor + slope x p`` with p a score percentile, a score ratio or a constant.
+
+    ``without_score`` is p in an activity that has no scores at all; ``missing_score`` is p of a
+    record without a score in an activity that has them (a lost score must not earn the most).
+    """
 
     floor: NonNegative
     slope: NonNegative
     ratio_kinds: frozenset[ActivityKind]
     without_score: Share
+    missing_score: Share
 
 
 class ChainRules(_Strict):

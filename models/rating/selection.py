@@ -52,14 +52,15 @@ def select(frame: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
     ----------
     frame
         Contributions with columns ``pid, dir, act, kind_code, chain, depth, date, order, row,
-        weighted_points, reason`` (reason 0 = still counting).
+        units, reason`` (reason 0 = still counting; units = points in ten-thousandths).
     rules
         The rating rules.
 
     Returns
     -------
     pandas.DataFrame
-        ``frame`` with ``reason`` updated and ``credit`` (what each row adds to R) and ``floor_row``
+        ``frame`` with ``reason`` updated and ``credit`` (the ten-thousandths each row adds to R,
+        an integer) and ``floor_row``
         (the earlier stage whose points a counted chain stage took, else -1) added.
     """
     out = frame.copy()
@@ -73,7 +74,7 @@ def select(frame: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
     date = out[RC.DATE].to_numpy(np.int64)
     order = out[RC.ORDER].to_numpy(np.int64)
     row = out[RC.ROW].to_numpy(np.int64)
-    credit = out[RC.WPOINTS].to_numpy(np.float64).copy()
+    credit = out[RC.UNITS].to_numpy(np.int64).copy()
     floor_row = np.full(len(out), -1, dtype=np.int64)
 
     n_pid = int(pid.max(initial=0)) + 1
@@ -122,6 +123,6 @@ def select(frame: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
     reason[live[rank >= rules.selection.best_n]] = REASON_INDEX[ReasonCode.BELOW_BEST_N]
 
     out[RC.REASON] = reason
-    out[RC.CREDIT] = np.where(reason == COUNTED, credit, 0.0)
+    out[RC.CREDIT] = np.where(reason == COUNTED, credit, 0)
     out[RC.FLOOR_ROW] = floor_row
     return out

@@ -22,7 +22,6 @@ from footprint.errors import ConfigError
 from models.rating.chains import NO_CHAIN
 from models.rating.codes import (
     COUNTED,
-    DIPLOMA_TEXT_RU,
     REASON_INDEX,
     REASONS,
     Diploma,
@@ -32,11 +31,16 @@ from models.rating.codes import (
 from models.rating.columns import RatingColumns as RC
 from models.rating.engine import RatingResult
 from models.rating.explain import Reason, contribution_reason
+from models.rating.gaps import Gap, diploma_gap, standing_units
 from models.rating.points import (
+    POINT_SCALE,
+    achievement_points,
     activity_factors,
     quality_from_performance,
     result_factors,
+    weighted_units,
 )
+from models.rating.ranking import score_units
 from models.rating.selection import select
 
 # reasons decided by eligibility stay; the ones decided by selection are recomputed with the
@@ -86,18 +90,6 @@ class HypotheticalAchievement(BaseModel):
         return self
 
 
-class Gap(BaseModel):
-    """Distance to one diploma at the current thresholds."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    diploma: Diploma
-    reachable: bool
-    threshold_raw_points: float | None
-    points_needed: float | None
-    text_ru: str
-
-
 class HypotheticalOutcome(BaseModel):
     """What one hypothetical achievement would add on its own."""
 
@@ -137,67 +129,9 @@ def _r(value: float) -> float:
     return round(float(value), 4)
 
 
-def _gap(
-    result: RatingResult,
-    dir_code: int,
-    raw: float,
-    last: float,
-    diploma: Diploma,
-    target: Diploma,
-) -> Gap:
-    d = result.rules.diplomas
-    direction = result.directions[dir_code]
-    thr = result.thresholds[result.thresholds[C.DIRECTION] == direction]
-    label = DIPLOMA_TEXT_RU[target]
-    already = diploma == Diploma.WINNER or diploma == target
-    if already:
-        return Gap(
-            diploma=target,
-            reachable=True,
-            threshold_raw_points=None,
-            points_needed=0.0,
-            text_ru=f"Диплом уровня «{label}» уже получен (или выше).",
-        )
-    if thr.empty or float(thr[RC.R_REF].iloc[0]) <= 0:
-        return Gap(
-            diploma=target,
-            reachable=False,
-            threshold_raw_points=None,
-            points_needed=None,
-            text_ru="В направлении пока нет участников рейтинга: порогов ещё нет.",
-        )
-    r_ref = float(thr[RC.R_REF].iloc[0])
-    if target == Diploma.WINNER:
-        slots, min_score = int(thr[RC.WINNER_SLOTS].iloc[0]), d.winner_min_score
-        band_end = slots
-    else:
-        slots, min_score = int(thr[RC.PRIZE_WINNER_SLOTS].iloc[0]), d.prize_winner_min_score
-        band_end = int(thr[RC.N_WINNERS].iloc[0]) + slots
-    if slots == 0:
-        return Gap(
-            diploma=target,
-            reachable=False,
-            threshold_raw_points=None,
-            points_needed=None,
-            text_ru=f"При нынешнем числе участников квота «{label}» равна нулю.",
-        )
-    threshold = min_score / 100.0 * r_ref
-    ranked = result.ranked[result.ranked[RC.DIR] == dir_code]
-    if last > band_end and band_end <= len(ranked):
-        # to enter the band one must reach the score of whoever holds its last position now
-        cut_score = float(ranked[RC.SCORE].iloc[band_end - 1])
-        threshold = max(threshold, cut_score / 100.0 * r_ref)
-    needed = max(0.0, threshold - raw)
-    return Gap(
-        diploma=target,
-        reachable=True,
-        threshold_raw_points=_r(threshold),
-        points_needed=_r(needed),
-        text_ru=(
-            f"До диплома «{label}» не хватает {_r(needed)} балла при нынешних порогах "
-            f"(порог {_r(threshold)}; при равенстве решают дополнительные показатели)."
-        ),
-    )
+def _points(units: int) -> float:
+    """Ten-thousandths as the 4-decimal number they are."""
+    return round(units / POINT_SCALE, 4)
 
 
 def _hypothetical_rows(
@@ -260,16 +194,16 @@ def _hypothetical_rows(
         np.array([h.result.value for h in items], dtype=object), kind_code, result.rules
     )
     quality = quality_from_performance(np.array([h.percentile for h in items]), result.rules)
-    points = (
-        factors[RC.BASE].to_numpy()
-        * factors[RC.LEVEL_FACTOR].to_numpy()
-        * factors[RC.LIST_BONUS].to_numpy()
-        * result_factor
-        * quality
-        * frame[C.WEIGHT].to_numpy()
+    points = achievement_points(
+        factors[RC.BASE].to_numpy(),
+        factors[RC.LEVEL_FACTOR].to_numpy(),
+        result_factor,
+        quality,
+        factors[RC.LIST_BONUS].to_numpy(),
     )
+    units = weighted_units(points, frame[C.WEIGHT].to_numpy(np.float64))
     frame[RC.KIND_CODE] = kind_code
-    frame[RC.WPOINTS] = points
+    frame[RC.UNITS] = units
     frame[RC.TIE_LEVEL] = factors[RC.TIE_LEVEL].to_numpy(bool)
     blocked = result.view == View.OFFICIAL and not result.account_verified[pid]
     frame[RC.REASON] = np.where(
@@ -278,7 +212,7 @@ def _hypothetical_rows(
         np.where(points > 0, COUNTED, REASON_INDEX[ReasonCode.NO_POINTS]),
     ).astype(np.int16)
     frame[C.KIND] = [str(k) for k in spec_frame[C.KIND]]
-    return frame, points
+    return frame, units
 
 
 def _activity_weight(result: RatingResult, activity_id: str, direction: str) -> float:
@@ -325,11 +259,11 @@ def what_if(
     pid = result.participant_code(participant_id)
     dir_code = result.direction_code(direction)
     standing = result.standing(pid, dir_code)
+    raw = standing_units(standing)
     if standing is None:
-        raw, score, place, last, diploma = 0.0, 0.0, None, float("inf"), Diploma.NONE
+        score, place, diploma = 0.0, None, Diploma.NONE
     else:
-        raw, score = float(standing[RC.RAW_POINTS]), float(standing[RC.SCORE])
-        place, last = int(standing[RC.PLACE]), float(standing[RC.LAST_POSITION])
+        score, place = float(standing[RC.SCORE]), int(standing[RC.PLACE])
         diploma = Diploma(standing[RC.DIPLOMA])
     thr = result.thresholds[result.thresholds[C.DIRECTION] == direction]
     r_ref = float(thr[RC.R_REF].iloc[0]) if len(thr) else None
@@ -337,13 +271,13 @@ def what_if(
     existing = result.rows_of(pid, dir_code)
     base_cols = [c for c in existing.columns if c not in (RC.CREDIT, RC.FLOOR_ROW)]
     existing = existing[base_cols]
-    base_total = float(_credited(existing, result)[RC.CREDIT].sum())
+    base_total = int(_credited(existing, result)[RC.CREDIT].sum())
     outcomes: list[HypotheticalOutcome] = []
-    combined_added = 0.0
+    combined_added = 0
     if items:
         next_row = len(result.achievements)
         next_order = int(result.contributions[RC.ORDER].to_numpy().max(initial=0)) + 1
-        hyp, points = _hypothetical_rows(result, pid, dir_code, items, next_row, next_order)
+        hyp, units = _hypothetical_rows(result, pid, dir_code, items, next_row, next_order)
         kinds = hyp.pop(C.KIND)
         for i, h in enumerate(items):
             alone = _credited(pd.concat([existing, hyp.iloc[[i]]], ignore_index=True), result)
@@ -353,8 +287,8 @@ def what_if(
             outcomes.append(
                 HypotheticalOutcome(
                     achievement=h,
-                    points=_r(points[i]),
-                    points_added=_r(float(alone[RC.CREDIT].sum()) - base_total),
+                    points=_points(int(units[i])),
+                    points_added=_points(int(alone[RC.CREDIT].sum()) - base_total),
                     counted=code == COUNTED,
                     reason=None
                     if code == COUNTED
@@ -362,24 +296,27 @@ def what_if(
                 )
             )
         together = _credited(pd.concat([existing, hyp], ignore_index=True), result)
-        combined_added = float(together[RC.CREDIT].sum()) - base_total
+        combined_added = int(together[RC.CREDIT].sum()) - base_total
     new_raw = raw + combined_added
-    new_score = 0.0 if not r_ref else 100.0 * min(1.0, new_raw / r_ref)
+    new_score = 0
+    if r_ref:
+        r_ref_units = int(np.rint(r_ref * POINT_SCALE))
+        new_score = int(score_units(np.array([new_raw], dtype=np.int64), r_ref_units)[0])
     return WhatIf(
         participant_id=participant_id,
         direction=direction,
         season=result.season,
         view=result.view,
         rules_version=result.rules.version,
-        raw_points=_r(raw),
+        raw_points=_points(raw),
         score=_r(score),
         place=place,
         diploma=diploma,
         reference_points=None if r_ref is None else _r(r_ref),
-        to_prize_winner=_gap(result, dir_code, raw, last, diploma, Diploma.PRIZE_WINNER),
-        to_winner=_gap(result, dir_code, raw, last, diploma, Diploma.WINNER),
+        to_prize_winner=diploma_gap(result, dir_code, pid, raw, diploma, Diploma.PRIZE_WINNER),
+        to_winner=diploma_gap(result, dir_code, pid, raw, diploma, Diploma.WINNER),
         outcomes=outcomes,
-        points_added=_r(combined_added),
-        new_raw_points=_r(new_raw),
-        new_score_at_current_reference=_r(new_score),
+        points_added=_points(combined_added),
+        new_raw_points=_points(new_raw),
+        new_score_at_current_reference=_points(new_score),
     )

@@ -81,10 +81,11 @@ def test_season_is_1_september_to_31_may(world: World, rules: RatingRules) -> No
     for i in range(5):
         world.activity(f"a{i}", kind="competition")
     world.achievement("p", "a0", at="2025-05-31", ach_id="last_season")
-    world.achievement("p", "a1", at="2025-08-31", ach_id="summer_before")
-    world.achievement("p", "a2", at="2025-09-01", ach_id="first_day")
-    world.achievement("p", "a3", at="2026-05-31T23:00:00", ach_id="last_day")
-    world.achievement("p", "a4", at="2026-06-01", ach_id="next_summer")
+    # the store keeps UTC; the season's edges are midnights in Moscow (UTC+3)
+    world.achievement("p", "a1", at="2025-08-31T20:59:59", ach_id="summer_before")
+    world.achievement("p", "a2", at="2025-08-31T21:00:00", ach_id="first_day")
+    world.achievement("p", "a3", at="2026-05-31T20:59:59", ach_id="last_day")
+    world.achievement("p", "a4", at="2026-05-31T21:00:00", ach_id="next_summer")
     result = rate(world.snapshot(), SEASON, rules)
     assert raw(result, "p") == pytest.approx(40.0)
     assert reasons(result.explain("p", "python")) == {
@@ -285,6 +286,9 @@ def totals_frame(raw_points: list[float], ties: list[int] | None = None) -> pd.D
         {
             RC.PID: np.arange(n),
             RC.DIR: np.zeros(n, dtype=np.int64),
+            RC.RAW_UNITS: np.rint(np.asarray(raw_points, dtype=np.float64) * 10_000).astype(
+                np.int64
+            ),
             RC.RAW_POINTS: raw_points,
             RC.N_COUNTED: np.ones(n, dtype=np.int64),
             RC.TIE_RESULTS: ties or [0] * n,

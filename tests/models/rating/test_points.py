@@ -100,17 +100,23 @@ def test_ties_count_one_half(world: World, rules: RatingRules) -> None:
     assert pts["c"] == pytest.approx(20.0)
 
 
-def test_percentile_ignores_moderation_and_own_other_records(
+def test_percentile_ignores_own_other_records_and_ineligible_ones(
     world: World, rules: RatingRules
 ) -> None:
     world.activity("h", kind="competition")
     world.achievement("a", "h", "participant", score=10, ach_id="a_low")
     world.achievement("a", "h", "winner", score=40, ach_id="a_high")
     world.achievement("b", "h", "winner", score=20, status="rejected", ach_id="b")
+    world.participant("u", verified=False)
+    world.achievement("u", "h", "winner", score=30, ach_id="u")
+    world.achievement("s", "h", "winner", score=35, at="2025-07-10", ach_id="summer")
     pts = points_of(world, rules)
-    # a's records are compared with b only (b's rejected record still shapes the results table)
-    assert pts["a_low"] == pytest.approx(20 * 0.2 * 0.5)
+    # nobody else is eligible (rejected, unverified account, summer): a is alone, p = 1
+    assert pts["a_low"] == pytest.approx(20 * 0.2 * 1.0)
     assert pts["a_high"] == pytest.approx(20 * 1.0 * 1.0)
+    # an ineligible record is scored against the eligible others, for its explanation: b's 20 is
+    # below a's best 40, so p = 0
+    assert pts["b"] == pytest.approx(20 * 1.0 * 0.5)
 
 
 def test_score_over_max_for_tests_and_courses(world: World, rules: RatingRules) -> None:

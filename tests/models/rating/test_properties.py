@@ -150,10 +150,11 @@ def check_invariants(result: RatingResult, rules: RatingRules) -> None:
     chained = counted[counted[RC.CHAIN] >= 0]
     assert not chained.duplicated([RC.PID, RC.DIR, RC.CHAIN]).any()
     assert not counted.duplicated([RC.PID, RC.DIR, RC.ACT]).any()
-    # raw points are the sums of the counted credits
+    # raw points are the exact sums of the counted credits (ten-thousandths)
     sums = counted.groupby([RC.PID, RC.DIR])[RC.CREDIT].sum()
-    ranked = result.ranked.set_index([RC.PID, RC.DIR])[RC.RAW_POINTS]
-    assert np.allclose(sums.reindex(ranked.index).to_numpy(), ranked.to_numpy())
+    ranked = result.ranked.set_index([RC.PID, RC.DIR])
+    assert (sums.reindex(ranked.index).to_numpy() == ranked[RC.RAW_UNITS].to_numpy()).all()
+    assert (ranked[RC.RAW_POINTS].to_numpy() == ranked[RC.RAW_UNITS].to_numpy() / 10_000).all()
     d = rules.diplomas
     for direction, part in result.table.groupby(C.DIRECTION):
         n = len(part)
@@ -191,6 +192,7 @@ def test_quotas_hold_for_any_distribution(points: list[float], ties: int) -> Non
         {
             RC.PID: np.arange(n),
             RC.DIR: np.zeros(n, dtype=np.int64),
+            RC.RAW_UNITS: np.rint(np.asarray(points) * 10_000).astype(np.int64),
             RC.RAW_POINTS: points,
             RC.N_COUNTED: np.ones(n, dtype=np.int64),
             RC.TIE_RESULTS: np.arange(n) % (ties + 1),

@@ -22,6 +22,16 @@ def r_of(i: int) -> float:
 R_REF = r_of(19) + 0.81 * (r_of(20) - r_of(19))
 
 
+def u(points: float) -> int:
+    """Points in the engine's ten-thousandths."""
+    return round(points * 10_000)
+
+
+def ahead_of(points: float, mine: float = 0.0) -> float:
+    """Points needed to pass ``points`` (one ten-thousandth more) from ``mine``."""
+    return (u(points) + 1 - u(mine)) / 10_000
+
+
 @pytest.fixture
 def twenty(world: World, rules: RatingRules) -> RatingResult:
     world.activity("k", kind="competition")
@@ -35,14 +45,17 @@ def twenty(world: World, rules: RatingRules) -> RatingResult:
 
 
 def test_gaps_at_current_thresholds(twenty: RatingResult) -> None:
-    # 1 winner slot (p20), 3 prize slots (p19-p17); p16 must reach p17's points
+    # 1 winner slot (p20), 3 prize slots (p19-p17); p16 must pass p17's points
     w = what_if(twenty, "p16", "python")
     assert w.diploma == "none" and w.place == 5
-    assert w.to_prize_winner.points_needed == pytest.approx(r_of(17) - r_of(16), abs=1e-4)
-    assert w.to_prize_winner.threshold_raw_points == pytest.approx(r_of(17), abs=1e-4)
-    # the winner holds S = 100, so one needs R_ref itself
-    assert w.to_winner.threshold_raw_points == pytest.approx(R_REF, abs=1e-4)
-    assert w.to_winner.points_needed == pytest.approx(R_REF - r_of(16), abs=1e-4)
+    assert w.to_prize_winner.code == "needs_points"
+    assert w.to_prize_winner.points_needed == ahead_of(r_of(17), r_of(16))
+    assert w.to_prize_winner.threshold_raw_points == ahead_of(r_of(17))
+    # the winner holds S = 100 with R above R_ref: reaching R_ref would only tie S, so one must
+    # pass the winner's raw points
+    assert r_of(20) > R_REF
+    assert w.to_winner.threshold_raw_points == ahead_of(r_of(20))
+    assert w.to_winner.points_needed == ahead_of(r_of(20), r_of(16))
     assert "не хватает" in w.to_winner.text_ru
     assert w.outcomes == [] and w.points_added == 0.0
 
@@ -52,7 +65,7 @@ def test_holders_need_nothing(twenty: RatingResult) -> None:
     assert (w.to_winner.points_needed, w.to_prize_winner.points_needed) == (0.0, 0.0)
     p = what_if(twenty, "p17", "python")
     assert p.diploma == "prize_winner" and p.to_prize_winner.points_needed == 0.0
-    assert p.to_winner.points_needed == pytest.approx(R_REF - r_of(17), abs=1e-4)
+    assert p.to_winner.points_needed == ahead_of(r_of(20), r_of(17))
 
 
 def test_unrated_participant_gap_and_hypothetical(twenty: RatingResult) -> None:
@@ -63,7 +76,7 @@ def test_unrated_participant_gap_and_hypothetical(twenty: RatingResult) -> None:
         H(kind="competition", level="national", result="winner", percentile=1.0),
     )
     assert w.place is None and w.raw_points == 0.0
-    assert w.to_prize_winner.points_needed == pytest.approx(r_of(17), abs=1e-4)
+    assert w.to_prize_winner.points_needed == ahead_of(r_of(17))
     (outcome,) = w.outcomes
     assert outcome.points == 20.0 and outcome.points_added == 20.0 and outcome.counted
     assert w.new_raw_points == 20.0
