@@ -14,6 +14,7 @@ from rich.table import Table
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
 from footprint.logs import get_logger
+from footprint.spreadsheet import write_csv
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
 from models.rating.columns import RatingColumns as RC
 from models.rating.engine import RatingResult, rate
@@ -45,14 +46,16 @@ def write_rating(result: RatingResult, out: Path, explanations: bool = True) -> 
     """Write the table (Parquet, CSV), thresholds (CSV) and explanations (JSON Lines) into ``out``.
 
     Each file is written under a temporary name and renamed, so a reader never sees half a file.
+    CSV text cells that a spreadsheet would run as formulas are neutralised
+    (:mod:`footprint.spreadsheet`).
     """
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(result.provisional)
     paths = {key: out / name for key, name in names.items()}
     tmp = {key: path.with_name(f".{path.name}.tmp") for key, path in paths.items()}
     result.table.to_parquet(tmp["parquet"], index=False)
-    result.table.to_csv(tmp["csv"], index=False)
-    result.thresholds.to_csv(tmp["thresholds"], index=False)
+    write_csv(result.table, tmp["csv"])
+    write_csv(result.thresholds, tmp["thresholds"])
     written = ["parquet", "csv", "thresholds"]
     if explanations:
         with tmp["explanations"].open("w", encoding="utf-8") as fh:

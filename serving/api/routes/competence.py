@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from footprint.columns import Columns as C
+from footprint.spreadsheet import write_csv
 from models.competence.columns import CompetenceColumns as CC
 from serving.api.deps import (
     AdminDep,
@@ -217,7 +218,7 @@ def override_labels(
     frame = overrides(store, since)
     if format == "csv":
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        write_csv(frame, buffer)
         return Response(buffer.getvalue(), media_type="text/csv")
     return [OverrideLabel.model_validate(r) for r in frame.to_dict("records")]
 

@@ -89,3 +89,21 @@ def test_errors_are_reported_without_a_traceback(snapshot_dir: Path, tmp_path: P
 
 def test_default_out_folder() -> None:
     assert default_out("2025/26") == Path("data/ratings/2025-26")
+
+
+def test_rating_csv_neutralises_formula_like_cells(world: World, tmp_path: Path) -> None:
+    world.activity("k", kind="competition")
+    hostile = '=HYPERLINK("http://example.invalid","x")'
+    world.achievement(hostile, "k", "winner")
+    world.achievement("-p2", "k", "participant")
+    snap = world.snapshot()
+    snapshot = write_snapshot(world.frames(), snap.as_of, tmp_path / "snapshots")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app, ["rate", "--season", "2025/26", "--snapshot", str(snapshot), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    cells = pd.read_csv(out / "rating.csv", dtype=str)["participant_id"].tolist()
+    assert sorted(cells) == sorted(["'" + hostile, "'-p2"])
+    # the Parquet table keeps the ids as they are
+    assert hostile in pd.read_parquet(out / "rating.parquet")["participant_id"].tolist()

@@ -324,3 +324,18 @@ def test_competence_review_in_the_pages(world: TestClient) -> None:
     labels = world.get("/v1/moderation/competence-overrides", headers=ADMIN).json()
     assert [x["competence"] for x in labels] == [55.5]
     assert "исправление оценки" in world.get("/moderation/audit").text
+
+
+def test_overrides_csv_neutralises_formula_like_cells(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from serving.api.routes import competence as route
+
+    frame = pd.DataFrame(
+        {"participant_id": ["=cmd|' /C calc'!A0", "p1"], "direction": ["python", "@x"],
+         "competence": [-3.0, 72.5]}
+    )
+    monkeypatch.setattr(route, "overrides", lambda store, since: frame)
+    response = route.override_labels(None, None, None, "csv")  # type: ignore[arg-type]
+    lines = response.body.decode().splitlines()
+    assert lines[1:] == ["'=cmd|' /C calc'!A0,python,-3.0", "p1,'@x,72.5"]
