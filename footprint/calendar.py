@@ -89,3 +89,11 @@ def season_of_instant(instant: dt.datetime) -> str | None:
     if day.month in SUMMER_MONTHS:
         return None
     return season_of(day)
+
+
+def latest_season_at(instant: dt.datetime) -> str:
+    """The season running at a naive UTC ``instant`` (Moscow time); in June-August, between
+    seasons, the one that has just ended (the next one has no results yet)."""
+    day = contest_date(instant)
+    year = season_start_year(day)
+    return season_name(year - 1 if day.month in SUMMER_MONTHS else year)

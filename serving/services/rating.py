@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from footprint.calendar import parse_season, season_name, season_start_year
+from footprint.calendar import latest_season_at, parse_season
 from footprint.columns import Columns as C
 from footprint.logs import get_logger
 from models.rating import RatingResult, load_rules, rate
@@ -25,7 +25,6 @@ from serving.metrics import Metrics
 from serving.services.live import LiveFootprint
 
 log = get_logger(__name__)
-SUMMER_MONTHS = frozenset({6, 7, 8})
 
 
 @dataclass
@@ -67,10 +66,8 @@ class RatingService:
 
     def default_season(self) -> str:
         """The season running at the instant the store is read as of; in June-August, between
-        seasons, the one that has just ended (the next one has no results yet)."""
-        day = self.live.now().date()
-        year = season_start_year(day)
-        return season_name(year - 1 if day.month in SUMMER_MONTHS else year)
+        seasons, the one that has just ended (the next one has no results yet); Moscow time."""
+        return latest_season_at(self.live.now())
 
     def result(self, season: str, view: View = View.OFFICIAL) -> RatingResult:
         """The rating of ``season`` in ``view``, from the cache or computed now.

@@ -285,3 +285,12 @@ def test_the_gap_is_exactly_enough(world: World, rules: RatingRules) -> None:
         table, _ = rank_directions(tot.sort_values([RC.PID, RC.DIR]), rules)
         mine = table[table[RC.PID] == pid_code]
         assert mine[RC.DIPLOMA].iloc[0] == expected, units
+
+
+def test_the_latest_season_is_read_on_moscow_time() -> None:
+    from footprint.calendar import latest_season_at
+
+    assert latest_season_at(dt.datetime(2026, 5, 31, 20, 59)) == "2025/26"
+    assert latest_season_at(dt.datetime(2026, 7, 1)) == "2025/26"  # summer: the one just ended
+    assert latest_season_at(dt.datetime(2026, 8, 31, 21, 0)) == "2026/27"  # 1 September, Moscow
+    assert latest_season_at(dt.datetime(2026, 8, 31, 20, 59)) == "2025/26"
