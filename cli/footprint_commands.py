@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
 
-from footprint.errors import TalentError
-from footprint.ingest.run import BatchSummary, ingest_path
+from footprint.errors import ConfigError, TalentError
+from footprint.ingest.run import BatchSummary, FailedFile, ingest_all
 from footprint.settings import FootprintSettings
 from footprint.store import open_store
 
@@ -40,6 +41,27 @@ def parse_instant(value: str) -> dt.datetime:
     return parsed
 
 
+def erasure_salt() -> str:
+    """``TALENT_ERASURE_SALT``, refused in production mode exactly as the server refuses it: a
+    command run with the development salt would key tombstones nobody else can match."""
+    from serving.core.config import DEV_ERASURE_SALT, Mode, secret_problem
+
+    class _ModeSetting(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="TALENT_", extra="ignore")
+
+        mode: Mode = Mode.DEVELOPMENT
+
+    salt = FootprintSettings().erasure_salt
+    if _ModeSetting().mode is not Mode.DEVELOPMENT:
+        problem = secret_problem("TALENT_ERASURE_SALT", salt, DEV_ERASURE_SALT)
+        if problem is not None:
+            raise ConfigError(
+                f"refusing to run in production mode: {problem} (set it, or "
+                "TALENT_MODE=development for a local store)"
+            )
+    return salt
+
+
 def print_summaries(summaries: list[BatchSummary]) -> None:
     table = Table(title="Ingestion summary")
     table.add_column("source")
@@ -51,6 +73,12 @@ def print_summaries(summaries: list[BatchSummary]) -> None:
     console.print(table)
 
 
+def print_failures(failed: list[FailedFile]) -> None:
+    """One line per refused file (a table would cut the error text)."""
+    for f in failed:
+        console.print(f"[bold red]refused[/] {Path(f.file).name}: {f.error}", soft_wrap=True)
+
+
 def ingest(
     path: Annotated[Path, typer.Argument(help="A file (<entity>.csv|jsonl|parquet) or a folder")],
     source: Annotated[str, typer.Option(help="Name of the sending system, e.g. olympiad_org")],
@@ -59,13 +87,25 @@ def ingest(
         typer.Option(envvar="TALENT_DATABASE_URL", help="Store URL (default: SQLite in data/)"),
     ] = None,
 ) -> None:
-    """Validate and store footprint files; bad rows go to the quarantine with their reasons."""
+    """Validate and store footprint files; bad rows go to the quarantine with their reasons.
+
+    Every file of a folder is tried (consent withdrawals first), each in its own transaction; the
+    summary lists what committed and what was refused, and the exit code is 1 if any file was
+    refused.
+    """
     try:
+        salt = erasure_salt()
         store = open_store(database_url)
-        summaries = ingest_path(store, path, source, progress=True)
+        report = ingest_all(store, path, source, progress=True, salt=salt)
     except TalentError as exc:
         raise fail(exc) from exc
-    print_summaries(summaries)
+    print_summaries(report.committed)
+    if report.failed:
+        print_failures(report.failed)
+        console.print(
+            f"[bold red]{len(report.failed)} file(s) refused[/], {len(report.committed)} committed"
+        )
+        raise typer.Exit(code=1)
 
 
 def snapshot(
@@ -103,14 +143,11 @@ def erase(
     from footprint.consent import erase_participants
 
     try:
+        salt = erasure_salt()
         store = open_store(database_url)
         with store.transaction() as conn:
             report = erase_participants(
-                conn,
-                participant_ids,
-                actor=actor,
-                reason_code="consent_withdrawn",
-                salt=FootprintSettings().erasure_salt,
+                conn, participant_ids, actor=actor, reason_code="consent_withdrawn", salt=salt
             )
     except TalentError as exc:
         raise fail(exc) from exc

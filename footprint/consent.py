@@ -9,6 +9,7 @@ participant. ``talent snapshot prune`` (see the CLI) removes older snapshot file
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -20,10 +21,46 @@ from sqlalchemy import Connection, delete, select
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_in
 from footprint.columns import Columns as C
+from footprint.errors import SaltMismatchError
 from footprint.hashing import subject_hashes
 from footprint.logs import get_logger
 
 log = get_logger(__name__)
+
+
+SALT_FINGERPRINT_KEY = "erasure_salt_fingerprint"
+
+
+def salt_fingerprint(salt: str) -> str:
+    """A one-way fingerprint of the salt, safe to keep in the store beside the tombstones."""
+    return hashlib.sha256(f"talent-erasure-salt-fingerprint|{salt}".encode()).hexdigest()
+
+
+def bind_salt(conn: Connection, salt: str) -> None:
+    """Check ``salt`` against the fingerprint the store recorded, recording it on first use.
+
+    Tombstones are keyed hashes of ids: under another salt none of them would match, and an
+    erased participant's rows would be accepted again. So a store, once it has used a salt,
+    refuses every other.
+
+    Raises
+    ------
+    SaltMismatchError
+        The store's tombstones were made with another ``TALENT_ERASURE_SALT``.
+    """
+    meta = tables.store_meta
+    stored = conn.execute(
+        select(meta.c.value).where(meta.c.key == SALT_FINGERPRINT_KEY)
+    ).scalar_one_or_none()
+    fingerprint = salt_fingerprint(salt)
+    if stored is None:
+        conn.execute(meta.insert().values(key=SALT_FINGERPRINT_KEY, value=fingerprint))
+    elif stored != fingerprint:
+        raise SaltMismatchError(
+            "TALENT_ERASURE_SALT is not the salt this store's erasure tombstones were made with; "
+            "under it, erased participants could be ingested again. Run with the salt the store "
+            "was first used with (the store keeps only its fingerprint; see docs/operations.md)"
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +90,7 @@ def erase_participants(
     id
     and every alias) and one ``erasure_log`` row with who, when and how many rows, but no ids.
     """
+    bind_salt(conn, salt)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     ids = sorted(set(participant_ids))
     t_ach, t_src, t_hist = (

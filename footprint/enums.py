@@ -81,13 +81,15 @@ class Entity(StrEnum):
 
 
 # Order in which a folder's files are applied, so references resolve within one ingest call.
+# Consent changes come right after the identity map: a withdrawal erases the participant and all
+# their known aliases before any other file of the folder can store their rows.
 ENTITY_ORDER: tuple[Entity, ...] = (
     Entity.IDENTITIES,
+    Entity.CONSENTS,
     Entity.PARTICIPANTS,
     Entity.ACTIVITIES,
     Entity.ACTIVITY_EDGES,
     Entity.ACHIEVEMENTS,
-    Entity.CONSENTS,
 )
 
 LEVEL_RANK: dict[Level, int] = {lvl: i for i, lvl in enumerate(Level)}

@@ -23,6 +23,10 @@ class ConfigError(TalentError):
     """A configuration or rules file is invalid."""
 
 
+class SaltMismatchError(ConfigError):
+    """``TALENT_ERASURE_SALT`` is not the salt the store's tombstones were made with."""
+
+
 class EmptyInputError(TalentError, ValueError):
     """A report or plot was handed no rows to aggregate (nothing evaluated, or a filter left
     nothing)."""

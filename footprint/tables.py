@@ -174,6 +174,10 @@ quarantine = Table(
     Column("raw_row", Text, nullable=False),
     Column("subject_hash", String(64), index=True),
     Column("quarantined_at", DateTime, nullable=False),
+    # hash of the row's own key (achievements: source_record_id; edges: both ends and type;
+    # consents: participant_id): a newer row of the same key from the same source replaces an
+    # entry still waiting for a missing participant or activity
+    Column("record_key", String(40), index=True),
 )
 
 erasure_tombstones = Table(
@@ -193,4 +197,14 @@ erasure_log = Table(
     Column("reason_code", String(40), nullable=False),
     Column("subjects", Integer, nullable=False),
     Column("rows_deleted", Text, nullable=False),
+)
+
+# Facts about the store itself, one value per key: ``erasure_salt_fingerprint`` binds the store to
+# the salt its tombstones were made with (ingesting under another salt would bring erased
+# participants back).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )

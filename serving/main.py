@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 
+from footprint.consent import bind_salt
 from footprint.errors import StoreError
 from footprint.logs import configure, get_logger
 from footprint.store import open_store
@@ -78,6 +79,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     """Open the store and build everything the routes use."""
     store = open_store(settings.resolved_database_url())
     upgrade(store)
+    with store.transaction() as conn:  # refuses a salt other than the tombstones' own
+        bind_salt(conn, settings.erasure_salt)
     auth = Authenticator(
         settings.tokens(), settings.session_secret, settings.session_hours * 3600,
         loopback_only=settings.loopback_only_tokens(),

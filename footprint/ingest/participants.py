@@ -79,18 +79,19 @@ def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
     # the latest change per participant wins
     rows = rows.sort_values(C.CHANGED_AT, kind="stable").drop_duplicates(CANON, keep="last")
+    withdrawn = rows[C.CONSENT_STATUS] == ConsentStatus.WITHDRAWN
+    # unknown ids are erased too: the tombstone keeps out their rows that arrive later
+    _erase(ctx, sorted(rows.loc[withdrawn, CANON]))
+    rows = rows.loc[~withdrawn]
     known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
     unknown = ~rows[CANON].isin(known)
     ctx.reject(
         rows.index[unknown],
         C.PARTICIPANT_ID,
         "unknown_participant",
-        "no such participant; ingest the participant or its identity map first",
+        "no such participant yet; the change is applied when the participant arrives",
     )
-    rows = rows.loc[~unknown]
-    withdrawn = rows[C.CONSENT_STATUS] == ConsentStatus.WITHDRAWN
-    _erase(ctx, sorted(rows.loc[withdrawn, CANON]))
-    given = rows.loc[~withdrawn]
+    given = rows.loc[~unknown]
     t = tables.participants
     current = read_frame(
         ctx.conn,
@@ -101,6 +102,8 @@ def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
     same = (cur[C.CONSENT_STATUS].to_numpy() == ConsentStatus.GIVEN) & (
         cur[C.CONSENT_CHANGED_AT].to_numpy() == given[C.CHANGED_AT].to_numpy()
     )
+    # an older change arriving late (a retried row) does not undo a newer one
+    same |= (cur[C.CONSENT_CHANGED_AT] > given[C.CHANGED_AT].to_numpy()).fillna(False).to_numpy()
     upd = pd.DataFrame(
         {
             C.PARTICIPANT_ID: given[CANON].to_numpy(),

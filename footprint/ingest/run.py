@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables
 from footprint.bulk import insert_frame, read_frame
 from footprint.columns import Columns as C
+from footprint.consent import bind_salt
 from footprint.enums import Entity
+from footprint.errors import InputFileError, SaltMismatchError, TalentError
 from footprint.hashing import row_hashes, subject_hashes
 from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
@@ -180,6 +183,7 @@ def ingest_raw(
             now=started,
             progress=progress,
         )
+        bind_salt(conn, ctx.salt)
         problems = _apply(ctx, raw, checked)
         insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
         counts = ctx.counts
@@ -237,10 +241,69 @@ def ingest_file(
     return ingest_raw(store, read_raw(path), source, progress=progress, salt=salt).summary
 
 
+@dataclass(frozen=True)
+class FailedFile:
+    """A file refused as a whole (unreadable, unknown columns, the store failing): nothing of it
+    was stored."""
+
+    file: str
+    error: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What a folder ingest did: the committed files' summaries and the refused files."""
+
+    committed: list[BatchSummary]
+    failed: list[FailedFile]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def ingest_all(
+    store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
+) -> IngestReport:
+    """Ingest a file or every entity file of a folder, one transaction each, in dependency order
+    (identity map, then consent changes, so withdrawals apply before anything else).
+
+    A refused file does not stop the others: each file commits or fails on its own, and the report
+    lists both.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` does not exist or holds no input files.
+    SaltMismatchError
+        The salt is not the store's (no file is tried).
+    """
+    committed: list[BatchSummary] = []
+    failed: list[FailedFile] = []
+    for f in list_input_files(path):
+        try:
+            committed.append(ingest_file(store, f, source, progress=progress, salt=salt))
+        except SaltMismatchError:
+            raise
+        except TalentError as exc:
+            failed.append(FailedFile(str(f), str(exc)))
+            log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
+        except SQLAlchemyError as exc:
+            # the transaction was rolled back; the message names no row values
+            failed.append(FailedFile(str(f), f"the store refused the batch: {type(exc).__name__}"))
+            log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
+    return IngestReport(committed=committed, failed=failed)
+
+
 def ingest_path(
     store: Store, path: Path, source: str, *, progress: bool = False, salt: str | None = None
 ) -> list[BatchSummary]:
-    """Ingest a file or every entity file of a folder in dependency order, one transaction each."""
-    return [
-        ingest_file(store, f, source, progress=progress, salt=salt) for f in list_input_files(path)
-    ]
+    """:func:`ingest_all` for callers that want the summaries, or an error if any file failed
+    (after every file was tried)."""
+    report = ingest_all(store, path, source, progress=progress, salt=salt)
+    if report.failed:
+        raise InputFileError(
+            "; ".join(f"{Path(f.file).name}: {f.error}" for f in report.failed)
+            + f" ({len(report.committed)} other file(s) committed)"
+        )
+    return report.committed

@@ -52,6 +52,20 @@ def estimated_bits(secret: str) -> float:
     return n * sum(c / n * math.log2(n / c) for c in Counter(secret).values())
 
 
+def secret_problem(name: str, value: str, default: str) -> str | None:
+    """Why ``value`` of setting ``name`` may not be used in production, or None when it may (the
+    server's check, also applied by the CLI to the erasure salt)."""
+    if value == default or len(value) < MIN_SECRET_LENGTH:
+        return f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} characters"
+    if estimated_bits(value) < MIN_SECRET_BITS:
+        return (
+            f"{name} has too little entropy (about {estimated_bits(value):.0f} bits, at "
+            f"least {MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(32))\"`"
+        )
+    return None
+
+
 class Mode(StrEnum):
     """``development`` accepts the shipped defaults; ``production`` refuses them."""
 
@@ -162,17 +176,9 @@ class ServingSettings(BaseSettings):
             ("TALENT_ERASURE_SALT", self.erasure_salt, DEV_ERASURE_SALT),
             ("TALENT_BUNDLE_KEY", self.bundle_key, DEV_BUNDLE_KEY),
         ):
-            if value == default or len(value) < MIN_SECRET_LENGTH:
-                problems.append(
-                    f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} "
-                    "characters"
-                )
-            elif estimated_bits(value) < MIN_SECRET_BITS:
-                problems.append(
-                    f"{name} has too little entropy (about {estimated_bits(value):.0f} bits, at "
-                    f"least {MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; "
-                    "print(secrets.token_urlsafe(32))\"`"
-                )
+            problem = secret_problem(name, value, default)
+            if problem is not None:
+                problems.append(problem)
         if problems:
             raise ValueError(
                 f"refusing to start in {self.mode.value} mode: "

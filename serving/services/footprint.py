@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables as ft
 from footprint.columns import Columns as C
-from footprint.consent import ErasureReport, erase_participants
+from footprint.consent import ErasureReport, bind_salt, erase_participants
 from footprint.enums import Entity
 from footprint.errors import TalentError
 from footprint.hashing import subject_hash
@@ -135,6 +135,7 @@ def erase(
         ``source``).
     """
     with store.transaction() as conn:
+        bind_salt(conn, salt)
         canonical = _canonical(conn, participant_id, source)
         if canonical is None:
             tomb = ft.erasure_tombstones

@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from footprint.errors import SaltMismatchError
 from serving.auth import Role
 from serving.main import create_app
 from tests.footprint.factory import achievement, participant
@@ -183,3 +185,12 @@ def test_an_activities_batch_without_directions_is_refused_whole(world: TestClie
     # one record without them among others is that record's problem
     mixed = push(world, "activities", [bare, activity("a8")]).json()
     assert mixed["added"] == 1 and mixed["problems"][0]["field"] == "directions"
+
+
+def test_the_service_refuses_a_store_made_with_another_erasure_salt(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with TestClient(create_app(settings_for(url, erasure_salt="salt-one-" + "a1" * 20))) as client:
+        assert push(client, "participants", [participant("p1")]).status_code == 200
+    other = create_app(settings_for(url, erasure_salt="salt-two-" + "b2" * 20))
+    with pytest.raises(SaltMismatchError, match="TALENT_ERASURE_SALT"), TestClient(other):
+        pass
