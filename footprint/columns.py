@@ -69,6 +69,7 @@ class Columns:
 
     # consents
     CHANGED_AT = "changed_at"
+    SCOPE = "scope"
 
     # ground truth written by the simulator (never read by model inputs)
     TRUE_ABILITY = "true_ability"

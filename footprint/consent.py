@@ -126,6 +126,7 @@ def erase_participants(
     _delete("achievement_sources", t_src, C.ACHIEVEMENT_ID, ach_ids)
     _delete("achievements", t_ach, C.ACHIEVEMENT_ID, ach_ids)
     _delete("source_identities", t_ids, C.PARTICIPANT_ID, ids)
+    _delete("consent_scope_changes", tables.consent_scope_changes, C.PARTICIPANT_ID, ids)
     _delete("quarantine", tables.quarantine, "subject_hash", sorted(set(hashes.values())))
     _delete("participants", tables.participants, C.PARTICIPANT_ID, ids)
     erasure_id = str(uuid.uuid4())

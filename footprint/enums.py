@@ -69,12 +69,24 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ConsentScope(StrEnum):
+    """A consent narrower than the general one, given or withdrawn on its own.
+
+    Withdrawing a scope only stops that use (no erasure); withdrawing the general consent
+    (``consents``) erases the participant as before. For minors the platform records their legal
+    representative's consent; the service stores what the platform reports.
+    """
+
+    UNIVERSITY_SEARCH = "university_search"  # may be found by partner universities
+
+
 class Entity(StrEnum):
     """Kinds of ingestible files; a file's stem names its entity (``achievements.csv``)."""
 
     IDENTITIES = "identities"
     PARTICIPANTS = "participants"
     CONSENTS = "consents"
+    CONSENT_SCOPES = "consent_scopes"
     ACTIVITIES = "activities"
     ACTIVITY_EDGES = "activity_edges"
     ACHIEVEMENTS = "achievements"
@@ -90,6 +102,7 @@ ENTITY_ORDER: tuple[Entity, ...] = (
     Entity.ACTIVITIES,
     Entity.ACTIVITY_EDGES,
     Entity.ACHIEVEMENTS,
+    Entity.CONSENT_SCOPES,  # needs the participant: after achievements
 )
 
 LEVEL_RANK: dict[Level, int] = {lvl: i for i, lvl in enumerate(Level)}

@@ -53,7 +53,10 @@ def merge_participant(conn: Connection, alias: str, target: str) -> int:
     conn.execute(
         update(t_a).where(t_a.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target})
     )
-    t_i = tables.source_identities
+    t_i, t_s = tables.source_identities, tables.consent_scope_changes
+    conn.execute(
+        update(t_s).where(t_s.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target})
+    )
     conn.execute(
         update(t_i).where(t_i.c[C.PARTICIPANT_ID] == alias).values({C.PARTICIPANT_ID: target})
     )

@@ -42,6 +42,21 @@ participants = Table(
     Column("row_hash", String(40), nullable=False),
 )
 
+# Append-only changes of narrower consents (``ConsentScope``): the latest change per participant
+# and scope (by ``changed_at``, then ``seq``) is in force. ``seq`` only grows, so readers notice a
+# change with one ``MAX``/``COUNT``. Erasure deletes a participant's rows with everything else.
+consent_scope_changes = Table(
+    "consent_scope_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column(C.PARTICIPANT_ID, ID, nullable=False),
+    Column(C.SCOPE, String(32), nullable=False),
+    Column(C.CONSENT_STATUS, String(16), nullable=False),
+    Column(C.CHANGED_AT, DateTime, nullable=False),
+    Column(C.RECORDED_AT, DateTime, nullable=False),
+    Index("ix_consent_scope_changes_subject", C.PARTICIPANT_ID, C.SCOPE),
+)
+
 source_identities = Table(
     "source_identities",
     metadata,

@@ -14,6 +14,7 @@ from typing import Final
 from footprint.columns import Columns as C
 from footprint.enums import (
     ActivityKind,
+    ConsentScope,
     ConsentStatus,
     EdgeType,
     Entity,
@@ -82,6 +83,12 @@ ENTITY_FIELDS: Final[dict[Entity, tuple[FieldSpec, ...]]] = {
     ),
     Entity.CONSENTS: (
         FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.CONSENT_STATUS, STR, choices=_enum(ConsentStatus)),
+        FieldSpec(C.CHANGED_AT, TS),
+    ),
+    Entity.CONSENT_SCOPES: (
+        FieldSpec(C.PARTICIPANT_ID, STR, max_length=64),
+        FieldSpec(C.SCOPE, STR, choices=_enum(ConsentScope)),
         FieldSpec(C.CONSENT_STATUS, STR, choices=_enum(ConsentStatus)),
         FieldSpec(C.CHANGED_AT, TS),
     ),

@@ -25,6 +25,7 @@ from footprint.ingest.activities import apply_activities, apply_edges
 from footprint.ingest.context import ERASED, BatchContext
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
 from footprint.ingest.reader import RawFile, list_input_files, read_raw
+from footprint.ingest.scopes import apply_consent_scopes
 from footprint.ingest.validate import PROBLEM_COLUMNS, DateWindow, Validated, validate
 from footprint.logs import get_logger
 from footprint.settings import FootprintSettings
@@ -36,6 +37,7 @@ APPLIERS: dict[Entity, Callable[[BatchContext, pd.DataFrame], None]] = {
     Entity.IDENTITIES: apply_identities,
     Entity.PARTICIPANTS: apply_participants,
     Entity.CONSENTS: apply_consents,
+    Entity.CONSENT_SCOPES: apply_consent_scopes,
     Entity.ACTIVITIES: apply_activities,
     Entity.ACTIVITY_EDGES: apply_edges,
     Entity.ACHIEVEMENTS: apply_achievements,
