@@ -33,6 +33,8 @@ class Role(StrEnum):
     MODERATOR = "moderator"
     DATA_SCIENTIST = "data_scientist"
     ADMIN = "admin"
+    # a partner university; the token's name is the university's code (serving_universities)
+    UNIVERSITY = "university"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from serving.api.routes import (
     rating,
     recommend,
     system,
+    talent,
+    universities,
 )
 from serving.api.templating import forbidden_page, login_redirect
 from serving.auth import Authenticator
@@ -50,6 +52,8 @@ from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
+from serving.services.talent import TalentService
+from serving.services.universities import ConsentScopes
 from serving.state import ServiceState
 
 log = get_logger(__name__)
@@ -59,9 +63,9 @@ Competence, recommendations, trajectories and the «Талант 20.35» rating 
 footprint pushes, erasure on withdrawn consent, and the moderators' workspace.
 
 Every `/v1` route takes a bearer token (`Authorization: Bearer <token>`) of a role the route
-admits: **platform**, **moderator**, **data_scientist** or **admin**. A missing or unknown token
-gets 401, a token of another role 403. Bad input gets 422 naming the field. Texts meant for people
-are in Russian and always come with a stable machine-readable code.
+admits: **platform**, **moderator**, **data_scientist**, **admin** or **university**. A missing
+or unknown token gets 401, a token of another role 403. Bad input gets 422 naming the field. Texts
+meant for people are in Russian and always come with a stable machine-readable code.
 """
 
 TAGS = [
@@ -70,6 +74,9 @@ TAGS = [
     {"name": "recommend", "description": "Next events and courses; season trajectories."},
     {"name": "rating", "description": "The rule-based contest rating on the live store."},
     {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
+    {"name": "universities", "description": "Talent search, shortlists and invitations "
+     "(partner universities); universities as data (admin); views and invitations "
+     "(platform)."},
     {"name": "admin", "description": "Caches and model bundles."},
     {"name": "system", "description": "Health, readiness, metrics and identity."},
 ]
@@ -94,6 +101,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     configure_models(models, settings, metrics)
     models.load_all()
     competence = CompetenceService(live, lambda: competence_bundle(models))
+    scopes = ConsentScopes(store)
     return ServiceState(
         settings=settings,
         store=store,
@@ -110,6 +118,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
             store, check_seconds=settings.erasure_check_seconds, metrics=metrics
         ),
         model_limiter=anyio.CapacityLimiter(settings.model_threads),
+        scopes=scopes,
+        talent=TalentService(competence, rating_service, scopes),
     )
 
 
@@ -175,6 +185,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(moderation.router)
     app.include_router(competence.router)
     app.include_router(recommend.router)
+    app.include_router(talent.router)
+    app.include_router(universities.router)
     app.include_router(pages.router)
     app.include_router(competence_pages.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)

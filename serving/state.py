@@ -23,6 +23,8 @@ from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
+from serving.services.talent import TalentService
+from serving.services.universities import ConsentScopes
 
 
 @dataclass
@@ -42,5 +44,7 @@ class ServiceState:
     refresh: RefreshJob
     erasures: ErasureWatcher
     model_limiter: anyio.CapacityLimiter
+    scopes: ConsentScopes
+    talent: TalentService
     """Threads running the CPU-bound routes (``TALENT_MODEL_THREADS``, see
     :func:`serving.api.deps.model_work`)."""

@@ -114,4 +114,87 @@ revoked_sessions = Table(
     metadata,
     Column("session_sha256", String(64), primary_key=True),
     Column("expires_at", DateTime, nullable=False),
+
+# Partner universities (data, managed by an admin). A university token's name is its ``code``.
+# ``directions`` is a ``;``-joined list of direction codes it is interested in.
+universities = Table(
+    "serving_universities",
+    metadata,
+    Column("code", String(48), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("directions", String(300), nullable=False),
+    Column("active", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Append-only: every time a university was shown a participant (a search result, a shortlist, an
+# invitation). Keyed by participant so the participant can ask who viewed them; erasures delete
+# these rows with the participant.
+university_views = Table(
+    "serving_university_views",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("university_code", String(48), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("participant_id", String(64), nullable=False),
+    Column("context", String(20), nullable=False),
+    Column("viewed_at", DateTime, nullable=False),
+    Column("request_id", String(36)),
+    Index("ix_serving_university_views_participant", "participant_id"),
+)
+
+# Saved shortlists of a university, and the participants on them.
+shortlists = Table(
+    "serving_shortlists",
+    metadata,
+    Column("shortlist_id", String(36), primary_key=True),
+    Column("university_code", String(48), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+shortlist_entries = Table(
+    "serving_shortlist_entries",
+    metadata,
+    Column("shortlist_id", String(36), primary_key=True),
+    Column("participant_id", String(64), primary_key=True),
+    Column("added_at", DateTime, nullable=False),
+    Index("ix_serving_shortlist_entries_participant", "participant_id"),
+)
+
+# An invitation: the university's intent to contact a participant. The platform delivers it and
+# reports the answer; the university learns only an acceptance.
+invitations = Table(
+    "serving_invitations",
+    metadata,
+    Column("invitation_id", String(36), primary_key=True),
+    Column("university_code", String(48), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("participant_id", String(64), nullable=False),
+    Column("direction", String(32)),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("answered_at", DateTime),
+    Column("answered_by", String(80)),
+    UniqueConstraint("university_code", "participant_id", name="uq_serving_invitations_pair"),
+    Index("ix_serving_invitations_participant", "participant_id"),
+    Index("ix_serving_invitations_status", "status"),
+)
+
+# Signed portfolio exports: what the verify endpoint knows of a document. ``code_sha256`` is the
+# SHA-256 of the verification code (the code itself is not stored); ``achievement_ids`` (JSON) are
+# the verified items the document showed, checked again at every verification; a rejected one
+# supersedes the document. Keyed by participant: erasures delete these rows (their codes then
+# answer "unknown").
+portfolio_exports = Table(
+    "serving_portfolio_exports",
+    metadata,
+    Column("code_sha256", String(64), primary_key=True),
+    Column("document_sha256", String(64), nullable=False, unique=True),
+    Column("participant_id", String(64), nullable=False, index=True),
+    Column("key_id", String(32), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("achievement_ids", Text, nullable=False),
+    Column("superseded_at", DateTime),
 )

@@ -14,6 +14,7 @@ import functools
 import inspect
 import ipaddress
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -27,6 +28,7 @@ from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 from serving.services.rating import RatingService
 from serving.services.sessions import session_revoked
+from serving.services.universities import University, get_university
 from serving.state import ServiceState
 
 SESSION_COOKIE = "talent_session"
@@ -187,6 +189,30 @@ ModeratorDep = Annotated[Principal, Depends(RoleGuard(Role.MODERATOR, Role.ADMIN
 OperatorDep = Annotated[Principal, Depends(RoleGuard(Role.DATA_SCIENTIST, Role.ADMIN))]
 AdminDep = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]
 ModeratorPageDep = Annotated[Principal, Depends(PageGuard(Role.MODERATOR, Role.ADMIN))]
+
+
+@dataclass(frozen=True)
+class UniversityCaller:
+    """A university's token and the university it belongs to (its name is the code)."""
+
+    principal: Principal
+    university: University
+
+
+async def get_university_caller(
+    principal: Annotated[Principal, Depends(RoleGuard(Role.UNIVERSITY))], state: StateDep
+) -> UniversityCaller:
+    """403 when the token's university is not registered or not active (one indexed read)."""
+    university = await anyio.to_thread.run_sync(get_university, state.store, principal.name)
+    if university is None or not university.active:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "university_unknown: вуз этого токена не зарегистрирован или отключён",
+        )
+    return UniversityCaller(principal, university)
+
+
+UniversityDep = Annotated[UniversityCaller, Depends(get_university_caller)]
 
 
 P = ParamSpec("P")

@@ -32,6 +32,7 @@ DEV_TOKENS: dict[Role, str] = {
     Role.MODERATOR: "dev-moderator-token",
     Role.DATA_SCIENTIST: "dev-data-scientist-token",
     Role.ADMIN: "dev-admin-token",
+    Role.UNIVERSITY: "dev-university-token",
 }
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 96

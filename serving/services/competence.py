@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from features.schema import RATING_COLUMNS
 from footprint.columns import Columns as C
+from footprint.enums import ModerationStatus
 from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
 from serving.bundles import LoadedBundle
@@ -104,9 +105,12 @@ class CompetenceService:
         )
 
     def estimate(
-        self, participant_ids: list[str], *, evidence: bool = True
+        self, participant_ids: list[str], *, evidence: bool = True, verified_only: bool = False
     ) -> tuple[LoadedBundle[Any], pd.DataFrame]:
         """The served bundle and its estimates (one row per participant and direction).
+
+        ``verified_only`` leaves pending achievements out of the inputs (rejected ones never
+        count): what universities and portfolios are shown rests on moderated records only.
 
         Raises
         ------
@@ -122,6 +126,9 @@ class CompetenceService:
         if participants.empty:
             raise NotFoundError("no such participant in the store")
         present = [str(p) for p in participants[C.PARTICIPANT_ID]]
+        if verified_only:
+            status = achievements[C.STATUS].to_numpy(dtype=object)
+            achievements = achievements[status == ModerationStatus.VERIFIED.value]
         frame = bundle.estimate(
             achievements,
             participants,

@@ -6,7 +6,9 @@ worker) only write to the footprint's tables, so this watcher looks at the footp
 ``erasure_log`` every ``check_seconds``; when it has grown, it deletes the service's rows of every
 participant no longer in the store (:func:`serving.services.reviews.purge_orphans`) and the
 audit's subject keys of every achievement no longer in the store
-(:func:`serving.services.moderation.purge_orphan_subjects`). The log names no participant, and
+(:func:`serving.services.moderation.purge_orphan_subjects`), and the universities' views,
+shortlist entries, invitations and portfolio exports of the same participants
+(:func:`serving.services.universities.purge_orphans`). The log names no participant, and
 does not need to: whoever is absent from ``participants`` (and whatever from ``achievements``)
 is gone.
 
@@ -28,6 +30,7 @@ from footprint.store import Store
 from serving.metrics import Metrics
 from serving.services.moderation import purge_orphan_subjects
 from serving.services.reviews import purge_orphans
+from serving.services.universities import purge_orphans as purge_university_orphans
 
 log = get_logger(__name__)
 
@@ -66,7 +69,11 @@ class ErasureWatcher:
             size = self._log_size()
             if size == self._seen:
                 return 0
-            deleted = purge_orphans(self._store) + purge_orphan_subjects(self._store)
+            deleted = (
+                purge_orphans(self._store)
+                + purge_orphan_subjects(self._store)
+                + purge_university_orphans(self._store)
+            )
             self._seen = size  # only after the purge succeeded: a failure is retried
         if deleted:
             self._metrics.erasure_purged_rows.inc(deleted)

@@ -31,6 +31,7 @@ from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError
 from serving.services.moderation import achievement_ids_of, forget_subjects
 from serving.services.reviews import purge_participants
+from serving.services.universities import purge_participants as purge_university_rows
 
 log = get_logger(__name__)
 ERASURE_REASON_CODES = ("consent_withdrawn", "account_deleted", "legal_request")
@@ -161,5 +162,6 @@ def erase(
             conn, [canonical], actor=principal.actor[:64], reason_code=reason_code, salt=salt
         )
         purge_participants(conn, [canonical])
+        purge_university_rows(conn, [canonical])
         forget_subjects(conn, achievements)
     return ErasureOutcome("erased", report)

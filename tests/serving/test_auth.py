@@ -18,7 +18,8 @@ from serving.main import create_app
 from tests.serving.conftest import bearer, push, settings_for, world_records
 
 P, M, D, A = Role.PLATFORM, Role.MODERATOR, Role.DATA_SCIENTIST, Role.ADMIN
-EVERYONE = {P, M, D, A}
+U = Role.UNIVERSITY
+EVERYONE = {P, M, D, A}  # every role but the university's, which reaches only its own routes
 
 # (method, route template) -> the roles it admits. A route missing here fails the test: a new
 # route must be added with its roles on purpose.
@@ -58,6 +59,19 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/moderation/competence/{review_id}"): {M, A},
     ("GET", "/moderation/achievements/{achievement_id}"): {M, A},
     ("POST", "/moderation/achievements/{achievement_id}"): {M, A},
+    ("GET", "/v1/talent"): {U},
+    ("GET", "/v1/talent/shortlists"): {U},
+    ("POST", "/v1/talent/shortlists"): {U},
+    ("GET", "/v1/talent/shortlists/{shortlist_id}"): {U},
+    ("PUT", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {U},
+    ("DELETE", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {U},
+    ("POST", "/v1/talent/invitations"): {U},
+    ("GET", "/v1/talent/invitations"): {U},
+    ("GET", "/v1/admin/universities"): {A},
+    ("PUT", "/v1/admin/universities/{code}"): {A},
+    ("GET", "/v1/participants/{participant_id}/university-views"): {P},
+    ("GET", "/v1/invitations"): {P},
+    ("POST", "/v1/invitations/{invitation_id}/answer"): {P},
 }
 
 # A request per route that an admitted role can make without breaking the world for the others
@@ -107,7 +121,30 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "data": {"decision": "verify", "expected_version": "999"},
     },
 }
+SAMPLES |= {
+    ("POST", "/v1/talent/shortlists"): {"url": "/v1/talent/shortlists", "json": {"title": "x"}},
+    ("GET", "/v1/talent/shortlists/{shortlist_id}"): {"url": "/v1/talent/shortlists/nope"},
+    ("PUT", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {
+        "url": "/v1/talent/shortlists/nope/participants/p1"},
+    ("DELETE", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {
+        "url": "/v1/talent/shortlists/nope/participants/p1"},
+    ("POST", "/v1/talent/invitations"): {
+        "url": "/v1/talent/invitations", "json": {"participant_id": "nobody"}},
+    ("PUT", "/v1/admin/universities/{code}"): {
+        "url": "/v1/admin/universities/dev-university", "json": {"name": "Вуз разработки"}},
+    ("GET", "/v1/participants/{participant_id}/university-views"): {
+        "url": "/v1/participants/p1/university-views"},
+    ("POST", "/v1/invitations/{invitation_id}/answer"): {
+        "url": "/v1/invitations/nope/answer", "json": {"answer": "accepted"}},
+}
 ALLOWED_STATUS = {
+    ("GET", "/v1/talent"): 503,  # no competence bundle in the matrix's service
+    ("GET", "/v1/talent/shortlists/{shortlist_id}"): 404,
+    ("PUT", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): 404,
+    ("DELETE", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): 404,
+    ("POST", "/v1/talent/invitations"): 404,
+    ("POST", "/v1/talent/shortlists"): 201,
+    ("POST", "/v1/invitations/{invitation_id}/answer"): 404,
     ("GET", "/moderation/competence/{review_id}"): 404,
     ("POST", "/moderation/competence/{review_id}"): 404,
     # the matrix's service has no competence bundle: 503 says so after the role check
@@ -161,6 +198,9 @@ def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
     with TestClient(create_app(settings)) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200
+        r = client.put("/v1/admin/universities/dev-university", headers=bearer(A),
+                       json={"name": "Вуз разработки", "directions": ["python"]})
+        assert r.status_code == 201, r.text
         yield client
 
 

@@ -85,6 +85,12 @@ _EXAMPLE_RECORDS: dict[Entity, dict[str, Any]] = {
         "consent_status": "withdrawn",
         "changed_at": "2026-01-10T08:00:00",
     },
+    Entity.CONSENT_SCOPES: {
+        "participant_id": "p0001234",
+        "scope": "university_search",
+        "consent_status": "given",
+        "changed_at": "2026-01-10T08:00:00",
+    },
 }
 
 PUSH_EXAMPLES = {

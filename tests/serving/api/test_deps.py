@@ -26,6 +26,8 @@ MODEL_ROUTES = {
     ("GET", "/v1/rating/{direction}"),
     ("GET", "/v1/rating/{direction}/participants/{participant_id}"),
     ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"),
+    ("GET", "/v1/talent"),
+    ("GET", "/v1/talent/shortlists/{shortlist_id}"),
 }
 
 
