@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
     """Attach ``serve`` and ``token`` to the ``talent`` app."""
     app.command("serve")(serve_command)
     app.command("token")(token_command)
+    app.command("signing-key")(signing_key_command)
 
 
 def serve_command(
@@ -129,3 +130,20 @@ def token_command(
     typer.echo(f"token (give it to {name}, it is not stored): {token}")
     typer.echo("entry for TALENT_API_TOKENS (a JSON list of such entries):")
     typer.echo(json.dumps(entry.model_dump(mode="json")))
+
+
+def signing_key_command() -> None:
+    """Make a new Ed25519 key for signed portfolios: print the TALENT_PORTFOLIO_SIGNING_KEY value
+    and its public key.
+
+    To rotate, set the new key and append the old public key to
+    TALENT_PORTFOLIO_RETIRED_PUBLIC_KEYS (a JSON list): documents signed before stay verifiable.
+    """
+    from serving.services.signing import Signer, new_private_key_b64
+
+    private = new_private_key_b64()
+    signer = Signer(private, [])
+    public = signer.public_keys[signer.key_id].as_dict()
+    typer.echo(f"TALENT_PORTFOLIO_SIGNING_KEY={private}")
+    typer.echo(f"key id {signer.key_id}; public key (base64, for the retired list after a "
+               f"rotation): {public['public_key']}")

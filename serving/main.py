@@ -30,6 +30,7 @@ from serving.api.routes import (
     footprint,
     moderation,
     pages,
+    portfolio,
     rating,
     recommend,
     system,
@@ -45,6 +46,7 @@ from serving.metrics import Metrics
 from serving.middleware import AccessLogMiddleware
 from serving.migrate import upgrade
 from serving.model_slots import competence_bundle, configure_models, recommend_bundle
+from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
@@ -52,6 +54,7 @@ from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
+from serving.services.signing import Signer
 from serving.services.talent import TalentService
 from serving.services.universities import ConsentScopes
 from serving.state import ServiceState
@@ -77,6 +80,8 @@ TAGS = [
     {"name": "universities", "description": "Talent search, shortlists and invitations "
      "(partner universities); universities as data (admin); views and invitations "
      "(platform)."},
+    {"name": "portfolio", "description": "The participant's verified portfolio (platform), "
+     "its signed exports; public keys and verification (no token)."},
     {"name": "admin", "description": "Caches and model bundles."},
     {"name": "system", "description": "Health, readiness, metrics and identity."},
 ]
@@ -120,6 +125,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         model_limiter=anyio.CapacityLimiter(settings.model_threads),
         scopes=scopes,
         talent=TalentService(competence, rating_service, scopes),
+        signer=Signer(settings.portfolio_signing_key, settings.portfolio_retired_public_keys),
+        verify_limiter=RateLimiter(settings.portfolio_verify_per_minute),
     )
 
 
@@ -186,6 +193,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(competence.router)
     app.include_router(recommend.router)
     app.include_router(talent.router)
+    app.include_router(portfolio.router)
     app.include_router(universities.router)
     app.include_router(pages.router)
     app.include_router(competence_pages.router)

@@ -16,6 +16,7 @@ from serving.auth import Authenticator
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
+from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
@@ -23,6 +24,7 @@ from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
 from serving.services.refresh import RefreshJob
+from serving.services.signing import Signer
 from serving.services.talent import TalentService
 from serving.services.universities import ConsentScopes
 
@@ -46,5 +48,7 @@ class ServiceState:
     model_limiter: anyio.CapacityLimiter
     scopes: ConsentScopes
     talent: TalentService
+    signer: Signer
+    verify_limiter: RateLimiter
     """Threads running the CPU-bound routes (``TALENT_MODEL_THREADS``, see
     :func:`serving.api.deps.model_work`)."""

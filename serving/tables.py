@@ -114,6 +114,7 @@ revoked_sessions = Table(
     metadata,
     Column("session_sha256", String(64), primary_key=True),
     Column("expires_at", DateTime, nullable=False),
+)
 
 # Partner universities (data, managed by an admin). A university token's name is its ``code``.
 # ``directions`` is a ``;``-joined list of direction codes it is interested in.

@@ -9,6 +9,7 @@ repository or that can be guessed.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import math
@@ -65,6 +66,13 @@ def secret_problem(name: str, value: str, default: str) -> str | None:
             "print(secrets.token_urlsafe(32))\"`"
         )
     return None
+
+
+# the portfolio signing key of a development service (base64 of a 32-byte Ed25519 seed; printed
+# here, so refused in production): make a real one with `talent signing-key`
+DEV_PORTFOLIO_KEY = base64.b64encode(
+    hashlib.sha256(b"development-only-portfolio-signing-key").digest()
+).decode()
 
 
 class Mode(StrEnum):
@@ -161,6 +169,14 @@ class ServingSettings(BaseSettings):
     # development tokens are served only on a loopback address unless this says otherwise
     # (``talent serve --allow-dev-tokens-on-network``; a warning is logged at every start)
     allow_dev_tokens_on_network: bool = False
+    # signed portfolios: the active Ed25519 key (base64 of its 32-byte seed) and the public keys
+    # of earlier ones (base64 of the raw 32 bytes), which keep verifying the documents they signed
+    portfolio_signing_key: str = DEV_PORTFOLIO_KEY
+    portfolio_retired_public_keys: list[str] = Field(default_factory=list)
+    # the public verify endpoint: requests per minute per client address (per worker), and the
+    # least time an answer takes, so an unknown code answers as fast as a known one
+    portfolio_verify_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 30
+    portfolio_verify_floor_ms: Annotated[float, Field(ge=0, le=2000)] = 60.0
 
     @model_validator(mode="after")
     def _no_default_secrets(self) -> Self:
@@ -180,6 +196,8 @@ class ServingSettings(BaseSettings):
             problem = secret_problem(name, value, default)
             if problem is not None:
                 problems.append(problem)
+        if self.portfolio_signing_key == DEV_PORTFOLIO_KEY:
+            problems.append("TALENT_PORTFOLIO_SIGNING_KEY is the development key")
         if problems:
             raise ValueError(
                 f"refusing to start in {self.mode.value} mode: "

@@ -72,6 +72,10 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/v1/participants/{participant_id}/university-views"): {P},
     ("GET", "/v1/invitations"): {P},
     ("POST", "/v1/invitations/{invitation_id}/answer"): {P},
+    ("GET", "/v1/participants/{participant_id}/portfolio"): {P},
+    ("POST", "/v1/participants/{participant_id}/portfolio/exports"): {P},
+    ("GET", "/v1/portfolio/keys"): None,
+    ("POST", "/v1/portfolio/verify"): None,
 }
 
 # A request per route that an admitted role can make without breaking the world for the others
@@ -136,6 +140,10 @@ SAMPLES |= {
         "url": "/v1/participants/p1/university-views"},
     ("POST", "/v1/invitations/{invitation_id}/answer"): {
         "url": "/v1/invitations/nope/answer", "json": {"answer": "accepted"}},
+    ("GET", "/v1/participants/{participant_id}/portfolio"): {
+        "url": "/v1/participants/p1/portfolio"},
+    ("POST", "/v1/participants/{participant_id}/portfolio/exports"): {
+        "url": "/v1/participants/p1/portfolio/exports"},
 }
 ALLOWED_STATUS = {
     ("GET", "/v1/talent"): 503,  # no competence bundle in the matrix's service
@@ -144,6 +152,7 @@ ALLOWED_STATUS = {
     ("DELETE", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): 404,
     ("POST", "/v1/talent/invitations"): 404,
     ("POST", "/v1/talent/shortlists"): 201,
+    ("POST", "/v1/participants/{participant_id}/portfolio/exports"): 201,
     ("POST", "/v1/invitations/{invitation_id}/answer"): 404,
     ("GET", "/moderation/competence/{review_id}"): 404,
     ("POST", "/moderation/competence/{review_id}"): 404,
@@ -240,6 +249,8 @@ def test_public_routes_need_no_token(client: TestClient) -> None:
     assert client.get("/moderation/login").status_code == 200
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/docs").status_code == 200
+    assert client.get("/v1/portfolio/keys").status_code == 200
+    assert client.post("/v1/portfolio/verify", json={"code": "0" * 20}).status_code == 200
 
 
 def _auth() -> Authenticator:

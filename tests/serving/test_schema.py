@@ -38,6 +38,9 @@ def running(
     with TestClient(app) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200
+        r = client.put("/v1/admin/universities/dev-university", headers=bearer(Role.ADMIN),
+                       json={"name": "Вуз разработки"})
+        assert r.status_code == 201, r.text
         yield client
 
 
@@ -50,6 +53,12 @@ schema = schemathesis.openapi.from_dict(
 
 
 def _role(method: str, path: str) -> Role:
+    if path.startswith("/v1/talent"):
+        return Role.UNIVERSITY
+    if path.startswith("/v1/invitations") or path.endswith(
+        ("/portfolio", "/portfolio/exports", "/university-views")
+    ):
+        return Role.PLATFORM
     if path.startswith("/v1/participants/") and path.endswith("/erasure"):
         return Role.PLATFORM
     if path.startswith("/v1/moderation/competence-overrides"):

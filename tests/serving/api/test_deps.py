@@ -28,6 +28,8 @@ MODEL_ROUTES = {
     ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"),
     ("GET", "/v1/talent"),
     ("GET", "/v1/talent/shortlists/{shortlist_id}"),
+    ("GET", "/v1/participants/{participant_id}/portfolio"),
+    ("POST", "/v1/participants/{participant_id}/portfolio/exports"),
 }
 
 

@@ -1,0 +1,132 @@
+"""The participant's portfolio (platform, on the participant's behalf), its signed exports, and
+the public keys and verify endpoint anyone can use without a token (docs/portfolio.md)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from serving.api.deps import PlatformDep, StateDep, model_work
+from serving.api.errors import http_error
+from serving.api.templating import templates
+from serving.errors import ServingError
+from serving.schemas.common import ID_PATTERN, Message
+from serving.schemas.portfolio import (
+    Portfolio,
+    PublicKeyOut,
+    SignedPortfolio,
+    VerifyIn,
+    VerifyOut,
+)
+from serving.services import portfolio as service
+from serving.services.live import utc_now
+
+router = APIRouter(prefix="/v1", tags=["portfolio"])
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+Format = Literal["json", "html"]
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | None,
+          status_code: int = status.HTTP_200_OK) -> HTMLResponse:
+    return templates.TemplateResponse(request, "portfolio/page.html",
+                                      {"p": content, "signed": signed}, status_code=status_code)
+
+
+@router.get(
+    "/participants/{participant_id}/portfolio",
+    summary="The participant's portfolio (platform)",
+    description=(
+        "Verified achievements by direction and season, contest diplomas, competence with "
+        "intervals and what it rests on (verified records only), pending items listed as "
+        "pending. `format=html` gives the printable Russian page (unsigned)."
+    ),
+    response_model=Portfolio,
+    responses={200: {"content": HTML},
+               404: {"model": Message, "description": "no such participant"}},
+)
+@model_work
+def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
+              format: Format = "json") -> Any:
+    try:
+        content = service.build_portfolio(state.competence, state.rating, participant_id)
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    if format == "html":
+        return _page(request, content, None)
+    return Portfolio.model_validate(content)
+
+
+@router.post(
+    "/participants/{participant_id}/portfolio/exports",
+    summary="A signed export of the portfolio with a verification code (platform)",
+    description=(
+        "The document is signed with Ed25519 over its RFC 8785 canonical JSON; check it offline "
+        "with the key from `/v1/portfolio/keys` or at `/v1/portfolio/verify`. `format=html` "
+        "gives the printable page with the code (the JSON document is what is signed)."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"model": SignedPortfolio, "content": HTML},
+               404: {"model": Message, "description": "no such participant"}},
+)
+@model_work
+def export(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
+           format: Format = "json") -> Response:
+    try:
+        content = service.build_portfolio(state.competence, state.rating, participant_id)
+        signed = service.export(state.store, state.signer, content, utc_now())
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    if format == "html":
+        return _page(request, content, signed, status.HTTP_201_CREATED)
+    return JSONResponse(signed, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("/portfolio/keys", summary="Public keys that verify portfolios (no token)")
+def keys(state: StateDep) -> list[PublicKeyOut]:
+    return [PublicKeyOut.model_validate(k.as_dict()) for k in state.signer.public_keys.values()]
+
+
+@router.post(
+    "/portfolio/verify",
+    summary="Check a verification code or a signed document (no token; rate-limited)",
+    description=(
+        "A code alone yields `genuine`, `superseded` (a moderator rejected an item it showed) "
+        "or `unknown`, and the document's hash; nothing more. A whole document is checked "
+        "against its signature first (`bad_signature`). Every answer takes at least the same "
+        "time, so unknown codes answer as fast as known ones."
+    ),
+    responses={429: {"model": Message, "description": "too many checks from this address"}},
+)
+async def verify(body: VerifyIn, request: Request, state: StateDep) -> VerifyOut:
+    started = time.perf_counter()
+    client = request.client.host if request.client is not None else "unknown"
+    wait = state.verify_limiter.wait_seconds(client)
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too_many_requests: слишком много проверок с этого адреса, повторите позже",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+    def check() -> dict[str, Any]:
+        if body.code is not None:
+            return service.verify_code(state.store, body.code)
+        return service.verify_document(state.store, state.signer,
+                                       {"document": body.document, "signature": body.signature})
+
+    try:
+        result = await anyio.to_thread.run_sync(check)
+    except ServingError as exc:
+        raise http_error(exc) from exc
+    finally:
+        remaining = state.settings.portfolio_verify_floor_ms / 1000 - (
+            time.perf_counter() - started)
+        if remaining > 0:
+            await anyio.sleep(remaining)
+    return VerifyOut.model_validate(result)
