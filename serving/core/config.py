@@ -18,12 +18,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from footprint.settings import FootprintSettings
 from footprint.signing import DEV_BUNDLE_KEY
 from serving.auth import Role
+from serving.services.signing import private_key_from_b64, public_key_from_b64
 
 DEV_SESSION_SECRET = "development-only-session-secret-change-me"
 DEV_ERASURE_SALT = FootprintSettings.model_fields["erasure_salt"].default
@@ -177,6 +178,19 @@ class ServingSettings(BaseSettings):
     # least time an answer takes, so an unknown code answers as fast as a known one
     portfolio_verify_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 30
     portfolio_verify_floor_ms: Annotated[float, Field(ge=0, le=2000)] = 60.0
+
+    @field_validator("portfolio_signing_key")
+    @classmethod
+    def _signing_key(cls, value: str) -> str:
+        private_key_from_b64(value)  # ValueError says what a key looks like
+        return value
+
+    @field_validator("portfolio_retired_public_keys")
+    @classmethod
+    def _retired_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            public_key_from_b64(key)
+        return value
 
     @model_validator(mode="after")
     def _no_default_secrets(self) -> Self:

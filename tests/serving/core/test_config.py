@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from footprint.signing import DEV_BUNDLE_KEY
 from serving.auth import Role
 from serving.core.config import (
+    DEV_PORTFOLIO_KEY,
     DEV_TOKENS,
     MIN_SECRET_BITS,
     Mode,
@@ -17,8 +18,10 @@ from serving.core.config import (
     estimated_bits,
     token_sha256,
 )
+from serving.services.signing import new_private_key_b64
 
 STRONG = "q7Vd2pLx9TzR4mWc8NbY1sKf6HgJ3eUa"  # 32 characters of 32 kinds: 160 estimated bits
+SIGNING_KEY = new_private_key_b64()
 
 
 def _tokens(token: str = "a-long-random-production-token") -> str:
@@ -29,7 +32,7 @@ def _tokens(token: str = "a-long-random-production-token") -> str:
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MODE", "API_TOKENS", "SESSION_SECRET", "ERASURE_SALT", "DATABASE_URL",
-                 "BUNDLE_KEY"):
+                 "BUNDLE_KEY", "PORTFOLIO_SIGNING_KEY"):
         monkeypatch.delenv(f"TALENT_{name}", raising=False)
 
 
@@ -56,13 +59,16 @@ def test_development_defaults_work_and_give_dev_tokens() -> None:
         ({"TALENT_SESSION_SECRET": "x" * 40}, "TALENT_SESSION_SECRET has too little entropy"),
         ({"TALENT_ERASURE_SALT": "ab" * 20}, "TALENT_ERASURE_SALT has too little entropy"),
         ({"TALENT_BUNDLE_KEY": "abc" * 14}, "TALENT_BUNDLE_KEY has too little entropy"),
+        ({"TALENT_PORTFOLIO_SIGNING_KEY": DEV_PORTFOLIO_KEY},
+         "TALENT_PORTFOLIO_SIGNING_KEY is the development key"),
+        ({"TALENT_PORTFOLIO_SIGNING_KEY": "bm90IGEga2V5"}, "32 bytes"),
     ],
 )
 def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
                                             env: dict[str, str], complaint: str) -> None:
     base = {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
             "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
-            "TALENT_BUNDLE_KEY": STRONG}
+            "TALENT_BUNDLE_KEY": STRONG, "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY}
     if not env:
         base.pop("TALENT_API_TOKENS")
     for key, value in (base | env).items():
@@ -74,7 +80,8 @@ def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
 def test_production_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
                        "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
-                       "TALENT_BUNDLE_KEY": STRONG, "TALENT_MAX_REQUEST_BYTES": "2048"}.items():
+                       "TALENT_BUNDLE_KEY": STRONG, "TALENT_MAX_REQUEST_BYTES": "2048",
+                       "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY}.items():
         monkeypatch.setenv(key, value)
     settings = ServingSettings()
     assert [t.name for t in settings.tokens()] == ["platform-main"]  # no dev tokens
