@@ -50,6 +50,7 @@ from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
+from serving.services.portfolio import Diplomas
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
@@ -127,6 +128,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         talent=TalentService(competence, rating_service, scopes),
         signer=Signer(settings.portfolio_signing_key, settings.portfolio_retired_public_keys),
         verify_limiter=RateLimiter(settings.portfolio_verify_per_minute),
+        diplomas=Diplomas(rating_service),
     )
 
 

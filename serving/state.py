@@ -20,6 +20,7 @@ from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
 from serving.services.live import LiveFootprint
+from serving.services.portfolio import Diplomas
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
 from serving.services.recorder import EstimateRecorder
@@ -49,6 +50,7 @@ class ServiceState:
     scopes: ConsentScopes
     talent: TalentService
     signer: Signer
+    diplomas: Diplomas
     verify_limiter: RateLimiter
     """Threads running the CPU-bound routes (``TALENT_MODEL_THREADS``, see
     :func:`serving.api.deps.model_work`)."""

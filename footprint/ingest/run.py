@@ -80,6 +80,7 @@ SUBJECT_COLUMNS: dict[Entity, tuple[str, ...]] = {
     Entity.IDENTITIES: (C.SOURCE_PARTICIPANT_ID, C.PARTICIPANT_ID),
     Entity.PARTICIPANTS: (C.PARTICIPANT_ID,),
     Entity.CONSENTS: (C.PARTICIPANT_ID,),
+    Entity.CONSENT_SCOPES: (C.PARTICIPANT_ID,),
     Entity.ACHIEVEMENTS: (C.PARTICIPANT_ID,),
 }
 # A quarantined row keeps at most this many characters of each value (a hostile file once stored

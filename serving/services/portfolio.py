@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from enum import StrEnum
 from typing import Any
 
@@ -80,7 +81,44 @@ def _items(ach: pd.DataFrame, acts: pd.DataFrame, primary: pd.Series) -> list[di
     return out
 
 
-def build_portfolio(competence: CompetenceService, rating: RatingService,
+class Diplomas:
+    """Contest diplomas per participant, from the official rating, per season and snapshot
+    generation. Few participants hold one, so a portfolio looks its participant up here instead
+    of scanning the season's whole table (about 0.2 s a season at 250,000 participants)."""
+
+    def __init__(self, rating: RatingService) -> None:
+        self.rating = rating
+        self._generation = -1
+        self._by_season: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, participant_id: str, season: str) -> list[dict[str, Any]]:
+        with self._lock:
+            generation = self.rating.live.check()
+            if generation != self._generation:
+                self._generation, self._by_season = generation, {}
+            if season not in self._by_season:
+                self._by_season[season] = self._holders(season)
+            return self._by_season[season].get(participant_id, [])
+
+    def _holders(self, season: str) -> dict[str, list[dict[str, Any]]]:
+        try:
+            table = self.rating.result(season).table
+        except ConfigError:  # no rules for that season: no rating, no diplomas
+            return {}
+        held = table[table["diploma"].astype(object) != Diploma.NONE.value]
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in held.itertuples(index=False):
+            diploma = Diploma(r.diploma)
+            out.setdefault(str(getattr(r, C.PARTICIPANT_ID)), []).append({
+                "season": season, "direction": str(getattr(r, C.DIRECTION)),
+                "diploma": diploma.value, "diploma_ru": DIPLOMA_TEXT_RU[diploma],
+                "place": int(r.place), "points": _num(r.raw_points, 2),
+            })
+        return out
+
+
+def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
                     participant_id: str) -> dict[str, Any]:
     """The portfolio's content (JSON-ready; what an export signs).
 
@@ -89,6 +127,7 @@ def build_portfolio(competence: CompetenceService, rating: RatingService,
     NotFoundError
         The participant is not in the store.
     """
+    rating = diplomas.rating
     live = rating.live
     _, snapshot = live.snapshot()
     _, ach, par = live.participant_frames([participant_id])
@@ -116,22 +155,7 @@ def build_portfolio(competence: CompetenceService, rating: RatingService,
     ]
 
     seasons = sorted({i["season"] for i in verified} | {rating.default_season()})
-    diplomas = []
-    for season in seasons:
-        try:
-            table = rating.result(season).table
-        except ConfigError:
-            continue
-        mine = table[(table[C.PARTICIPANT_ID].astype(object) == participant_id)
-                     & (table["diploma"].astype(object) != Diploma.NONE.value)]
-        for r in mine.itertuples(index=False):
-            diploma = Diploma(r.diploma)
-            diplomas.append({
-                "season": season, "direction": str(getattr(r, C.DIRECTION)),
-                "diploma": diploma.value, "diploma_ru": DIPLOMA_TEXT_RU[diploma],
-                "place": int(r.place),
-                "points": _num(r.raw_points, 2),
-            })
+    held = [d for season in seasons for d in diplomas.of(participant_id, season)]
 
     estimates: list[dict[str, Any]] = []
     model_version = None
@@ -160,7 +184,7 @@ def build_portfolio(competence: CompetenceService, rating: RatingService,
         "as_of": snapshot.as_of.replace(microsecond=0).isoformat() + "Z",
         "achievements": by_direction,
         "pending": pending,
-        "diplomas": diplomas,
+        "diplomas": held,
         "competence": estimates,
         "competence_model": model_version,
     }

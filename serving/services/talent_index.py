@@ -230,17 +230,19 @@ class SearchResult:
 
 def _spread(values: np.ndarray, page: np.ndarray, matching: np.ndarray, population: np.ndarray,
             labels: np.ndarray | None = None) -> list[dict[str, object]]:
+    """Counts and shares per value (non-negative integer codes) of the page, the matches and
+    the population; one ``bincount`` each."""
+    size = int(values.max()) + 1 if len(values) else 0
+    counts = [np.bincount(values[rows], minlength=size) for rows in (page, matching, population)]
+    totals = [len(page), len(matching), len(population)]
     out = []
-    n_page, n_match, n_pop = len(page), len(matching), len(population)
-    for v in np.unique(values[population]) if n_pop else []:
-        a = int(np.count_nonzero(values[page] == v))
-        b = int(np.count_nonzero(values[matching] == v))
-        c = int(np.count_nonzero(values[population] == v))
+    for v in np.flatnonzero(counts[2]):
+        a, b, c = (int(k[v]) for k in counts)
         out.append({
             "value": str(labels[v]) if labels is not None else int(v),
-            "shown": a, "shown_share": round(a / n_page, 4) if n_page else 0.0,
-            "matching": b, "matching_share": round(b / n_match, 4) if n_match else 0.0,
-            "population": c, "population_share": round(c / n_pop, 4),
+            "shown": a, "shown_share": round(a / totals[0], 4) if totals[0] else 0.0,
+            "matching": b, "matching_share": round(b / totals[1], 4) if totals[1] else 0.0,
+            "population": c, "population_share": round(c / totals[2], 4),
         })
     return out
 

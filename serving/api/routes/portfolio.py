@@ -54,7 +54,7 @@ def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | No
 def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
               format: Format = "json") -> Any:
     try:
-        content = service.build_portfolio(state.competence, state.rating, participant_id)
+        content = service.build_portfolio(state.competence, state.diplomas, participant_id)
     except ServingError as exc:
         raise http_error(exc) from exc
     if format == "html":
@@ -78,7 +78,7 @@ def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: S
 def export(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
            format: Format = "json") -> Response:
     try:
-        content = service.build_portfolio(state.competence, state.rating, participant_id)
+        content = service.build_portfolio(state.competence, state.diplomas, participant_id)
         signed = service.export(state.store, state.signer, content, utc_now())
     except ServingError as exc:
         raise http_error(exc) from exc

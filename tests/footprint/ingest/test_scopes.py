@@ -60,3 +60,15 @@ def test_general_withdrawal_erases_the_scope_rows(store: Store, tmp_path: Path) 
                        "changed_at": "2026-01-11"}])
     assert ingest_file(store, consents, "platform").erased == 1
     assert _status(store, "p1") is None
+
+
+def test_an_erased_participants_scope_is_refused(store: Store, tmp_path: Path) -> None:
+    ingest_path(store, small_world(tmp_path / "w"), "platform")
+    consents = write(tmp_path / "c", "consents",
+                     [{"participant_id": "p1", "consent_status": "withdrawn",
+                       "changed_at": "2026-01-11"}])
+    assert ingest_file(store, consents, "platform").erased == 1
+    late = write(tmp_path / "g", "consent_scopes", [_scope("p1", "given", "2026-01-12")])
+    summary = ingest_file(store, late, "platform")
+    assert (summary.added, summary.quarantined) == (0, 1)
+    assert _status(store, "p1") is None
