@@ -125,7 +125,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         ),
         model_limiter=anyio.CapacityLimiter(settings.model_threads),
         scopes=scopes,
-        talent=TalentService(competence, rating_service, scopes),
+        talent=TalentService(competence, rating_service, scopes,
+                             background=settings.talent_index_background),
         signer=Signer(settings.portfolio_signing_key, settings.portfolio_retired_public_keys),
         verify_limiter=RateLimiter(settings.portfolio_verify_per_minute),
         diplomas=Diplomas(rating_service),
@@ -177,6 +178,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             state.models.stop_watching()
             state.erasures.stop()
             state.recorder.stop()
+            state.talent.wait_for_rebuild(timeout=30)
             state.store.dispose()
             app.state.talent = None
 

@@ -178,6 +178,9 @@ class ServingSettings(BaseSettings):
     # least time an answer takes, so an unknown code answers as fast as a known one
     portfolio_verify_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 30
     portfolio_verify_floor_ms: Annotated[float, Field(ge=0, le=2000)] = 60.0
+    # talent search: rebuild a stale index in a thread while the old one answers (withdrawals
+    # still apply at once); false makes the request that finds it stale wait for the rebuild
+    talent_index_background: bool = True
 
     @field_validator("portfolio_signing_key")
     @classmethod

@@ -51,14 +51,17 @@ class TalentService:
     """Searches over the consenting participants, one index per live snapshot."""
 
     def __init__(self, competence: CompetenceService, rating: RatingService,
-                 scopes: ConsentScopes, bands: Bands | None = None) -> None:
+                 scopes: ConsentScopes, bands: Bands | None = None, *,
+                 background: bool = True) -> None:
         self.competence = competence
         self.rating = rating
         self.scopes = scopes
         self.bands = bands or load_bands()
+        self._background = background
         self._index: TalentIndex | None = None
         self._mask: _Mask | None = None
         self._lock = threading.Lock()
+        self._rebuilding: threading.Thread | None = None
 
     def _fresh(self, index: TalentIndex | None, consenting: frozenset[str]) -> bool:
         return (index is not None and index.generation == self.rating.live.check()
@@ -66,6 +69,11 @@ class TalentService:
 
     def index(self, consenting: frozenset[str] | None = None) -> TalentIndex:
         """The index of the current snapshot covering everyone consenting now.
+
+        With ``background`` (the service's default), a stale index keeps answering while a
+        thread builds the new one: withdrawals and erasures still take effect at once (every
+        query masks the index with the scope set of its own request); a store change or a new
+        consent shows once the build ends. Only the first build is waited for.
 
         Raises
         ------
@@ -77,6 +85,9 @@ class TalentService:
         if self._fresh(index, consenting):
             assert index is not None
             return index
+        if index is not None and self._background:
+            self._rebuild_in_background()
+            return index
         with self._lock:
             index = self._index
             if self._fresh(index, consenting):
@@ -85,6 +96,28 @@ class TalentService:
             index = self._build(consenting)
             self._index = index
             return index
+
+    def _rebuild_in_background(self) -> None:
+        with self._lock:
+            if self._rebuilding is not None and self._rebuilding.is_alive():
+                return
+            self._rebuilding = threading.Thread(target=self._rebuild, name="talent-index",
+                                                daemon=True)
+            self._rebuilding.start()
+
+    def _rebuild(self) -> None:
+        try:
+            index = self._build(self.scopes.consenting())
+            with self._lock:
+                self._index = index
+        except Exception as exc:  # retried at the next request that finds the index stale
+            log.error("talent_index_build_failed", error=type(exc).__name__)
+
+    def wait_for_rebuild(self, timeout: float = 60.0) -> None:
+        """Block until a background rebuild in progress has ended (tests, benchmarks)."""
+        thread = self._rebuilding
+        if thread is not None:
+            thread.join(timeout)
 
     def _build(self, consenting: frozenset[str]) -> TalentIndex:
         started = time.perf_counter()

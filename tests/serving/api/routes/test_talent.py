@@ -23,7 +23,9 @@ CODE = "dev-university"  # the development university token's name
 
 @pytest.fixture
 def settings(tmp_path: Path, bundles: list[Path]) -> ServingSettings:
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=bundles[0])
+    # a stale index is rebuilt in the request, so each answer reflects the store at once
+    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=bundles[0],
+                        talent_index_background=False)
 
 
 def _scope(client: TestClient, pid: str, status: str, at: str) -> None:
@@ -235,3 +237,18 @@ def test_erasure_removes_the_universities_rows(uni: TestClient) -> None:
 def test_development_tokens_include_a_university() -> None:
     tokens = {t.name: t.role for t in settings_for("sqlite://").tokens()}
     assert tokens[CODE] is Role.UNIVERSITY
+
+
+def test_a_stale_index_answers_while_the_new_one_is_built(uni: TestClient) -> None:
+    talent = uni.app.state.talent.talent  # type: ignore[attr-defined]
+    talent._background = True  # the service's default
+    assert "p1" in _ids(_search(uni))
+    assert push(uni, "participants", [participant("p6", region="RU-TAT")]).status_code == 200
+    assert push(uni, "achievements",
+                [achievement("r9", "p6", "a1", result="winner")]).status_code == 200
+    _scope(uni, "p6", "given", "2026-01-10")
+    _scope(uni, "p1", "withdrawn", "2026-02-01")
+    page = _search(uni)  # answered at once, from the old index or the new one
+    assert "p1" not in _ids(page)  # a withdrawal applies even to a stale index
+    talent.wait_for_rebuild()
+    assert sorted(_ids(_search(uni))) == ["p2", "p4", "p5", "p6"]
