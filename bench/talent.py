@@ -48,6 +48,7 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import load_bands
 from models.rating.engine import rate
 from models.rating.rules import load_rules
+from serving.auth import Role
 from serving.migrate import upgrade
 from serving.services.competence import CompetenceService
 from serving.services.portfolio import Diplomas, build_portfolio, export
@@ -123,6 +124,53 @@ class _FixedLive:
         return 1, self._snap.achievements.iloc[ach], self._snap.participants.iloc[par]
 
 
+def _http(store: Any, folder: Path, index: Any, n: int, rng: np.random.Generator,
+          dirs: list[str], regions: np.ndarray) -> None:
+    """``GET /v1/talent`` through the whole app in process (no socket): the service's token
+    check, university lookup, model-work thread, search, audit and JSON encoding."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from serving.core.config import DEV_TOKENS, Mode, ServingSettings
+    from serving.main import create_app
+    from serving.services.universities import put_university
+
+    settings = ServingSettings(mode=Mode.DEVELOPMENT, database_url=str(store.engine.url),
+                               api_tokens=[], live_as_of=AS_OF, gc_freeze=False)
+    put_university(store, "dev-university", name="bench", directions=[], active=True,
+                   now=AS_OF)
+    headers = {"Authorization": f"Bearer {DEV_TOKENS[Role.UNIVERSITY]}"}
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state.talent  # type: ignore[attr-defined]
+        # the index built above stands for the service's own (same store, same scope set)
+        state.talent._index = dataclasses.replace(index, generation=state.live.check())
+        import logging
+
+        for name in ("httpx", "httpx2"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        for _ in range(10):  # warm-up: the app's first scope read and consent mask
+            client.get("/v1/talent", params={"limit": 20}, headers=headers)
+        times = []
+        for _ in range(n):
+            params: dict[str, Any] = {"limit": 20}
+            if rng.random() < 0.8:
+                params["direction"] = str(rng.choice(dirs))
+            if rng.random() < 0.6:
+                params["min_level"] = str(rng.choice(["basic", "confident", "advanced"]))
+            if rng.random() < 0.4:
+                params["region"] = str(rng.choice(regions))
+            if rng.random() < 0.3:
+                params["rank_by"] = "within_region"
+            started = time.perf_counter()
+            r = client.get("/v1/talent", params=params, headers=headers)
+            times.append(time.perf_counter() - started)
+            assert r.status_code == 200, r.text[:300]
+    print(f"search through the app in process (after 10 warm-up requests): {n} requests; "
+          f"p50 {_pct(times, 50):.1f} ms, p95 {_pct(times, 95):.1f} ms, "
+          f"p99 {_pct(times, 99):.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--participants", type=int, default=250_000)
@@ -130,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=400)
     ap.add_argument("--portfolios", type=int, default=100)
     ap.add_argument("--seed", type=int, default=20)
+    ap.add_argument("--http", type=int, default=0,
+                    help="also N requests through the app in process (routing, token, JSON)")
     args = ap.parse_args(argv)
     print("command:", shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
     rng = np.random.default_rng(args.seed)
@@ -213,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     if cursor_times:
         print(f"search by cursor: {len(cursor_times)} next pages; p50 "
               f"{_pct(cursor_times, 50):.1f} ms, p99 {_pct(cursor_times, 99):.1f} ms")
+
+    if args.http:
+        _http(store, folder, index, args.http, rng, dirs, regions)
 
     live = _FixedLive(snap, store)
     rating = RatingService(live)  # type: ignore[arg-type]
