@@ -69,7 +69,10 @@ REASON_INDEX: Final[dict[ReasonCode, int]] = {code: i + 1 for i, code in enumera
 
 REASON_TEXT_RU: Final[dict[ReasonCode, str]] = {
     ReasonCode.REJECTED: "Достижение отклонено модератором.",
-    ReasonCode.OUT_OF_SEASON: "Дата достижения вне сезона {season} (1 сентября — 31 мая).",
+    ReasonCode.OUT_OF_SEASON: (
+        "Дата достижения вне сезона {season} (1 сентября — 31 мая по московскому времени); "
+        "июнь — август не входят ни в один сезон."
+    ),
     ReasonCode.UNVERIFIED: "Достижение ещё не подтверждено модератором.",
     ReasonCode.ACCOUNT_UNVERIFIED: (
         "Учётная запись участника не подтверждена: в официальный рейтинг входят только "

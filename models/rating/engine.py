@@ -222,7 +222,7 @@ def rate(
     snapshot
         The footprint as of some instant (only what was known then is rated).
     season
-        Season name, e.g. ``"2025/26"`` (1 September 2025 .. 31 May 2026).
+        Season name, e.g. ``"2025/26"`` (1 September 2025 .. 31 May 2026, Moscow time).
     rules
         Validated rules (:func:`models.rating.rules.load_rules`); they must cover ``season``.
     provisional
