@@ -28,6 +28,7 @@ class FlagCode(StrEnum):
     LARGE_CHANGE = "large_change"
     RATING_DISAGREEMENT = "rating_disagreement"
     MOSTLY_UNVERIFIED = "mostly_unverified"
+    OTHER_DIRECTIONS = "other_directions"
 
 
 EVIDENCE_TEXT_RU: Final[dict[EvidenceCode, str]] = {
@@ -48,4 +49,7 @@ FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
     FlagCode.RATING_DISAGREEMENT:
         "Оценка ({competence:.0f}) сильно расходится с рейтингом «Талант 20.35» ({rating:.0f})",
     FlagCode.MOSTLY_UNVERIFIED: "Подтверждено лишь {share:.0%} достижений в направлении",
+    FlagCode.OTHER_DIRECTIONS:
+        "Достижений в этом направлении нет: оценка опирается на достижения в других "
+        "направлениях ({n_directions})",
 }

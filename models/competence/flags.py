@@ -46,6 +46,7 @@ def review_flags(
     upper = predictions[CC.UPPER].to_numpy(np.float64)
     cold = predictions[CC.COLD_START].to_numpy(bool)
     verified = features[Feat.VERIFIED_SHARE].to_numpy(np.float64)
+    elsewhere = np.nan_to_num(features[Feat.N_DIRECTIONS].to_numpy(np.float64), nan=0.0)
     before = np.full(len(comp), np.nan)
     if previous is not None and not previous.empty:
         prev = previous.set_index([previous[KEYS[0]].astype("object"),
@@ -59,6 +60,8 @@ def review_flags(
         flags: list[Flag] = []
         if cold[i]:
             flags.append(_flag(FlagCode.COLD_START))
+            if elsewhere[i] > 0:  # the estimate moves with the other directions' abilities
+                flags.append(_flag(FlagCode.OTHER_DIRECTIONS, n_directions=int(elsewhere[i])))
         if upper[i] - lower[i] > config.wide_interval:
             flags.append(_flag(FlagCode.WIDE_INTERVAL, lower=float(lower[i]),
                                upper=float(upper[i])))

@@ -19,7 +19,8 @@ def test_each_flag() -> None:
         CC.COMPETENCE: [50.0, 80.0, 30.0, 60.0], CC.LOWER: [10.0, 70.0, 20.0, 50.0],
         CC.UPPER: [90.0, 90.0, 40.0, 70.0], CC.COLD_START: [True, False, False, False],
     })
-    feats = pd.DataFrame({Feat.VERIFIED_SHARE: [np.nan, 1.0, 0.2, 0.9]})
+    feats = pd.DataFrame({Feat.VERIFIED_SHARE: [np.nan, 1.0, 0.2, 0.9],
+                          Feat.N_DIRECTIONS: [0.0, 1.0, 1.0, 1.0]})
     previous = pd.DataFrame({C.PARTICIPANT_ID: ["b", "d"], C.DIRECTION: ["python", "python"],
                              CC.COMPETENCE: [40.0, 55.0]})
     rating = np.array([np.nan, 20.0, 35.0, np.nan])
@@ -31,3 +32,17 @@ def test_each_flag() -> None:
     assert codes[3] == []
     assert "+40" in flags[1][0]["text_ru"] and flags[1][0]["params"]["change"] == 40.0
     assert all(f["text_ru"] for row in flags for f in row)
+
+
+def test_cold_start_resting_on_other_directions_says_so() -> None:
+    pred = pd.DataFrame({
+        C.PARTICIPANT_ID: ["a", "b"], C.DIRECTION: ["robotics"] * 2,
+        CC.COMPETENCE: [50.0, 50.0], CC.LOWER: [40.0, 40.0], CC.UPPER: [60.0, 60.0],
+        CC.COLD_START: [True, True],
+    })
+    feats = pd.DataFrame({Feat.VERIFIED_SHARE: [np.nan, np.nan], Feat.N_DIRECTIONS: [2.0, 0.0]})
+    flags = review_flags(pred, feats, FlagConfig(), np.full(2, np.nan))
+    assert [f["code"] for f in flags[0]] == [FlagCode.COLD_START, FlagCode.OTHER_DIRECTIONS]
+    assert flags[0][1]["params"] == {"n_directions": 2}
+    assert "других направлениях (2)" in flags[0][1]["text_ru"]
+    assert [f["code"] for f in flags[1]] == [FlagCode.COLD_START]
