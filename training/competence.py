@@ -149,6 +149,11 @@ def evaluate_competence(
     predictions = model.predict(features)
     report = prediction_report(features, labels, predictions)
     report |= {f"{d}.skipped": 1.0 for d in skipped}
+    for direction, fit in model.fits_.items():
+        # which estimator the direction serves, and the held-out comparison that decided it
+        report[f"{direction}.serves_ability"] = float(fit.ability_only)
+        report[f"{direction}.holdout_spearman.lightgbm"] = fit.holdout_spearman[0]
+        report[f"{direction}.holdout_spearman.ability"] = fit.holdout_spearman[1]
     if truth is not None:
         at = truth
         if CC.CUTOFF not in at.columns and "as_of" in at.columns:

@@ -153,6 +153,8 @@ def truth_report(
     lower = aligned[CC.LOWER].to_numpy(float)
     upper = aligned[CC.UPPER].to_numpy(float)
     n_rec = features[Feat.N_RECORDS].to_numpy(float)
+    elsewhere = np.nan_to_num(features[Feat.N_DIRECTIONS].to_numpy(float), nan=0.0)
+    other = features[Feat.ABILITY_OTHER].to_numpy(float)
     dirs = features[KEYS[1]].astype("object").to_numpy()
     scores = baseline_scores(features) | {MODEL: comp}
     for direction in [*pd.unique(dirs), "all"]:
@@ -170,6 +172,19 @@ def truth_report(
                     out[f"{direction}.recovery_n{name}.{s_name}"] = spearman(s[m], true_pct[m])
             inside = (true_pct[m] >= lower[m]) & (true_pct[m] <= upper[m])
             out[f"{direction}.coverage_n{name}"] = float(inside.mean()) if m.any() else np.nan
+        # records only in other directions: the estimate against the plain mean ability there
+        m = dm & (n_rec == 0) & (elsewhere > 0) & np.isfinite(true_pct)
+        out[f"{direction}.recovery_other_only.count"] = float(m.sum())
+        if direction != "all":
+            out[f"{direction}.recovery_other_only.{MODEL}"] = spearman(comp[m], true_pct[m])
+            out[f"{direction}.recovery_other_only.mean_other_directions"] = spearman(
+                other[m], true_pct[m])
+        else:
+            for name in (MODEL, "mean_other_directions"):
+                vals = [out.get(f"{d}.recovery_other_only.{name}", np.nan)
+                        for d in pd.unique(dirs)]
+                out[f"all.recovery_other_only.{name}"] = float(np.nanmean(vals)) \
+                    if np.isfinite(vals).any() else float("nan")
         m = dm & np.isfinite(true_pct)
         out[f"{direction}.coverage"] = float(((true_pct[m] >= lower[m])
                                               & (true_pct[m] <= upper[m])).mean())

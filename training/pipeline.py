@@ -175,6 +175,8 @@ the baselines (rule-based rating points, number of achievements, mean percentile
 alone).
 
 {_markdown(side_by_side(evaluation.report))}
+{_served_estimators(evaluation)}
+
 Recommenders on the simulator split (top {config.recommend.split.k}):
 
 {_markdown(rec_frame)}
@@ -190,6 +192,19 @@ Recommenders on the simulator split (top {config.recommend.split.k}):
 - No personal data is stored in this run: metrics are aggregates and bundles hold per-activity
   statistics (the recommender bundle stays outside the tracking store).
 """
+
+
+def _served_estimators(evaluation: Evaluation) -> str:
+    """One line per direction: LightGBM, or the calibrated ability where LightGBM did not beat it
+    on the held-out participants (the evaluated model; the final refit decides again)."""
+    lines = ["Served estimator per direction (held-out Spearman with the label, LightGBM vs "
+             "calibrated ability):"]
+    for direction, fit in evaluation.model.fits_.items():
+        what = ("the calibrated ability (LightGBM did not beat it)" if fit.ability_only
+                else "LightGBM")
+        lgbm, ability = fit.holdout_spearman
+        lines.append(f"- `{direction}`: {what}; {lgbm:.3f} vs {ability:.3f}")
+    return "\n".join(lines)
 
 
 def _log_dict_artifact(data: Any, name: str) -> None:

@@ -94,6 +94,10 @@ class CompetenceConfig(_Strict):
     features: tuple[str, ...] | None = None
     """Feature names to use; every feature of the schema when None."""
     interval_level: float = Field(0.9, gt=0.5, lt=1)
+    ability_fallback: bool = True
+    """Serve the calibrated ability (linearly mapped) in a direction where LightGBM does not beat
+    it by ``min_gain`` Spearman on the held-out participants."""
+    min_gain: float = Field(0.0, ge=0)
     holdout_share: float = Field(0.2, gt=0, lt=0.9)
     """Share of labelled participants held out to calibrate the interval width."""
     reference_draws: int = Field(4, ge=1, le=50)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, spearmanr
 
 from features.schema import FEATURE_NAMES, KEYS, Feat, check_features
 from footprint.logs import get_logger
@@ -59,6 +59,25 @@ class DirectionFit:
     fallback_se: float
     n_train: int
     rating_reference: np.ndarray | None
+    ability_only: bool = False
+    """True when LightGBM did not beat the calibrated ability on the held-out participants: the
+    value is then ``ability_map[0] + ability_map[1] x ability`` (the same scale, intervals and
+    evidence machinery), so a stage that adds nothing is not served."""
+    ability_map: tuple[float, float] = (0.0, 1.0)
+    ability_mean: float = 0.0
+    holdout_spearman: tuple[float, float] = (float("nan"), float("nan"))
+    """(LightGBM, calibrated ability) Spearman with the label on the held-out participants."""
+
+    @property
+    def estimator(self) -> str:
+        return "ability" if self.ability_only else "lightgbm"
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(x[ok], y[ok]).statistic)
 
 
 def band_of(competence: np.ndarray, bands: Bands) -> np.ndarray:
@@ -144,15 +163,30 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                                  self.config.seed) & labelled
             train = labelled & ~hold
             residual_scale = float("nan")
+            theta = part.features[Feat.ABILITY].to_numpy(np.float64)
+            rho = (float("nan"), float("nan"))
             if hold.sum() >= MIN_TRAIN_ROWS and train.sum() >= MIN_TRAIN_ROWS:
                 probe = self._train(x_all[train], y[train], weight[train])
-                resid = y[hold] - probe.predict(x_all[hold],
-                                                num_threads=self.config.booster.n_jobs)
+                pred_hold = probe.predict(x_all[hold], num_threads=self.config.booster.n_jobs)
+                resid = y[hold] - pred_hold
                 excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
                 residual_scale = excess / float(np.mean(se_x[hold] ** 2))
+                rho = (_spearman(pred_hold, y[hold]), _spearman(theta[hold], y[hold]))
+            ability_only = self.config.ability_fallback and Feat.ABILITY in names and \
+                np.isfinite(rho[1]) and not rho[0] > rho[1] + self.config.min_gain
             booster = self._train(x_all[labelled], y[labelled], weight[labelled])
-            value = np.asarray(booster.predict(x_all, num_threads=self.config.booster.n_jobs))
-            theta = part.features[Feat.ABILITY].to_numpy(np.float64)
+            ok_l = labelled & np.isfinite(theta)
+            slope, intercept = np.polyfit(theta[ok_l], y[ok_l], 1, w=np.sqrt(weight[ok_l])) \
+                if ok_l.sum() > 2 else (1.0, 0.0)
+            theta_mean = float(np.nanmean(theta)) if np.isfinite(theta).any() else 0.0
+            if ability_only:
+                value = intercept + slope * np.nan_to_num(theta, nan=theta_mean)
+                log.info("direction serves the calibrated ability: LightGBM did not beat it on "
+                         "the held-out participants", direction=direction,
+                         spearman_lightgbm=round(rho[0], 4), spearman_ability=round(rho[1], 4))
+            else:
+                value = np.asarray(booster.predict(x_all,
+                                                   num_threads=self.config.booster.n_jobs))
             ok = np.isfinite(theta)
             beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
                 if ok.sum() > 2 else 1.0
@@ -163,7 +197,9 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                      * rng.standard_normal((len(value), self.config.reference_draws))).ravel()
             reference = np.quantile(draws, np.linspace(0, 1, REFERENCE_POINTS))
             fits[direction] = DirectionFit(booster, scale, residual_scale, reference, fallback_se,
-                                           int(labelled.sum()), _rating_reference(part.features))
+                                           int(labelled.sum()), _rating_reference(part.features),
+                                           bool(ability_only), (float(intercept), float(slope)),
+                                           theta_mean, rho)
             log.info("competence direction fitted", direction=direction,
                      labelled=int(labelled.sum()), rows=len(value), variance_scale=round(scale, 3),
                      residual_scale=round(residual_scale, 3))
@@ -214,7 +250,7 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             m = dirs == direction
             if not m.any():
                 continue
-            value[m] = fit.booster.predict(x[m], num_threads=self._threads(int(m.sum())))
+            value[m] = self._value(fit, x[m])
             sd[m] = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x[m]), fit.fallback_se,
                                                            se_x[m])
             comp[m] = self.to_scale(direction, value[m])
@@ -244,10 +280,32 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                                      direction)
 
     def contributions_of(self, x: np.ndarray, direction: str) -> np.ndarray:
-        """:meth:`contributions` for a matrix already in ``features_`` order."""
+        """:meth:`contributions` for a matrix already in ``features_`` order (a direction that
+        serves the calibrated ability has one contribution, the ability's, and the bias)."""
         self.check_fitted()
-        return np.asarray(self.fits_[direction].booster.predict(
+        fit = self.fits_[direction]
+        if fit.ability_only:
+            out = np.zeros((len(x), len(self.features_) + 1))
+            j = self.features_.index(Feat.ABILITY)
+            a, b = fit.ability_map
+            out[:, j] = b * (np.nan_to_num(x[:, j], nan=fit.ability_mean) - fit.ability_mean)
+            out[:, -1] = a + b * fit.ability_mean
+            return out
+        return np.asarray(fit.booster.predict(
             x, pred_contrib=True, num_threads=self._threads(len(x))))
+
+    def _value(self, fit: DirectionFit, x: np.ndarray) -> np.ndarray:
+        if fit.ability_only:
+            theta = x[:, self.features_.index(Feat.ABILITY)]
+            a, b = fit.ability_map
+            return a + b * np.nan_to_num(theta, nan=fit.ability_mean)
+        return np.asarray(fit.booster.predict(x, num_threads=self._threads(len(x))))
+
+    @property
+    def estimators(self) -> dict[str, str]:
+        """What each direction serves: ``lightgbm`` or ``ability`` (the calibrated ability)."""
+        self.check_fitted()
+        return {d: f.estimator for d, f in self.fits_.items()}
 
     def _threads(self, rows: int) -> int:
         """Threads for predicting ``rows`` rows: one for the service's small requests (starting
