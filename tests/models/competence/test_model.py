@@ -97,3 +97,25 @@ def test_bands_are_data() -> None:
     with pytest.raises(ConfigError):
         load_bands(__import__("pathlib").Path("/nonexistent/bands.toml"))
     assert list(band_of(np.array([0.0, 24.9, 25.0, 99.0]), bands)) == [0, 0, 1, 4]
+
+
+def test_ability_is_served_where_lightgbm_adds_nothing(setting: Setting) -> None:
+    """Labels that are exactly a line in the calibrated ability: LightGBM cannot beat the ability
+    on the held-out participants, so the direction serves the ability (issue 15, item 6)."""
+    feats = setting.dataset.features
+    labels = setting.dataset.labels.copy()
+    theta = feats[Feat.ABILITY].to_numpy(float)
+    labels[CC.LABEL] = np.where(np.isfinite(labels[CC.LABEL]), 0.5 + 2.0 * theta, np.nan)
+    model = CompetenceModel(small_config()).fit(CompetenceDataset(feats, labels))
+    assert set(model.estimators.values()) == {"ability"}
+    fit = model.fits_["python"]
+    assert fit.ability_map == pytest.approx((0.5, 2.0), abs=1e-6)
+    rows = feats[feats[C.DIRECTION] == "python"].head(20)
+    out = model.predict(rows)
+    np.testing.assert_allclose(out[CC.VALUE], 0.5 + 2.0 * rows[Feat.ABILITY], atol=1e-9)
+    contrib = model.contributions(rows, "python")
+    np.testing.assert_allclose(contrib.sum(axis=1), out[CC.VALUE], atol=1e-9)
+    assert np.count_nonzero(contrib[:, :-1].any(axis=0)) == 1  # only the ability moves it
+    off = CompetenceModel(small_config(ability_fallback=False)).fit(
+        CompetenceDataset(feats, labels))
+    assert set(off.estimators.values()) == {"lightgbm"}
