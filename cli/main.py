@@ -22,6 +22,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"talent {version('talent-trajectories')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """Talent trajectories: footprint store, ratings, competence estimates and recommendations."""
+
+
 footprint_commands.register(app)
 demo_command.register(app)
 simulate_command.register(app)
