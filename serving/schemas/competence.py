@@ -37,8 +37,11 @@ class CompetenceEstimate(BaseModel):
 
     direction: str
     competence: float
-    lower: float
-    upper: float
+    lower: float = Field(description="lower end of the 90% interval of the latent competence on "
+                                     "the 0-100 scale (not a range for the next result; the "
+                                     "predictive interval of the next result is reported by "
+                                     "`talent evaluate competence --scores`)")
+    upper: float = Field(description="upper end of the same latent-competence interval")
     level: str
     level_title_ru: str
     cold_start: bool
@@ -69,8 +72,11 @@ class ReviewItem(BaseModel):
     version: int
     model_version: str
     competence: float
-    lower: float
-    upper: float
+    lower: float = Field(description="lower end of the 90% interval of the latent competence on "
+                                     "the 0-100 scale (not a range for the next result; the "
+                                     "predictive interval of the next result is reported by "
+                                     "`talent evaluate competence --scores`)")
+    upper: float = Field(description="upper end of the same latent-competence interval")
     level: str
     previous_competence: float | None
     flags: list[Coded]
