@@ -155,6 +155,14 @@ def main() -> None:
                    - r["all.spearman_next_performance.rating_points"])
     print(f"model - rating points: {margin:+.3f} (label), {margin_next:+.3f} (next_performance)")
 
+    print("\n[other directions] no record in the direction, records in others: Spearman with "
+          "the truth, model vs mean ability in the other directions")
+    for d in [*dirs, "all"]:
+        print(f"  {d:<12} rows={int(r.get(f'{d}.recovery_other_only.count', 0)):>7,d} "
+              f"model={r.get(f'{d}.recovery_other_only.model', np.nan):.3f} "
+              f"mean_other={r.get(f'{d}.recovery_other_only.mean_other_directions', np.nan):.3f}")
+    served = {d: r.get(f"{d}.serves_ability") for d in dirs}
+    print(f"serves the calibrated ability (1) or LightGBM (0): {served}")
     print("\n[intervals] share of 90% intervals containing the true population percentile")
     for d in [*dirs, "all"]:
         buckets = " ".join(f"n{b}={r[f'{d}.coverage_n{b}']:.3f}" for b, _, _ in RECORD_BUCKETS)
