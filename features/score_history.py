@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 MIN_ACTIVITY_SD = 1e-9
+MIN_ACTIVITY_RECORDS = 10
+"""Records an activity needs to set its own scale."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,8 @@ class ScoreTable:
 def standardized(table: ScoreTable) -> np.ndarray:
     """Each record's score on its activity's scale (mean 0, sd 1 over the activity's records).
 
-    An activity with one record or no spread gets its direction's pooled sd, so a lone result
-    reads as average rather than infinite.
+    An activity without spread gets its direction's pooled sd; one with fewer than
+    ``MIN_ACTIVITY_RECORDS`` records is put on the direction's scale (see below).
     """
     act = table.activity
     n_act = int(act.max()) + 1 if len(act) else 0
@@ -79,6 +81,18 @@ def standardized(table: ScoreTable) -> np.ndarray:
     act_dir = np.zeros(n_act, np.int64)
     act_dir[act] = table.direction
     sd = np.where((cnt > 1) & (sd > MIN_ACTIVITY_SD), sd, pooled[act_dir])
+    # a small activity (e.g. one date of a table with dates) cannot set a scale: its own mean
+    # would erase its results. Its records use one fixed affine map per direction instead,
+    # the direction's mean and sd, the same for every record, so no ordering leaks from them.
+    small = cnt < MIN_ACTIVITY_RECORDS
+    if small.any():
+        d_cnt = np.bincount(table.direction, minlength=len(table.directions))
+        d_mean = np.bincount(table.direction, weights=table.value,
+                             minlength=len(table.directions)) / np.maximum(d_cnt, 1)
+        d_sd = np.array([max(float(np.std(table.value[table.direction == d])), 1e-6)
+                         if d_cnt[d] > 1 else 1.0 for d in range(len(table.directions))])
+        mean = np.where(small, d_mean[act_dir], mean)
+        sd = np.where(small, d_sd[act_dir], sd)
     return (table.value - mean[act]) / sd[act]
 
 
