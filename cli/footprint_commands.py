@@ -19,7 +19,16 @@ from footprint.store import open_store
 # wide enough for the summary tables when output is piped (rich assumes 80 columns then)
 console = Console(width=max(Console().width, 120))
 
-SUMMARY_FIELDS = ("rows", "added", "updated", "unchanged", "merged", "quarantined", "erased")
+SUMMARY_FIELDS = (
+    "rows",
+    "added",
+    "updated",
+    "unchanged",
+    "merged",
+    "quarantined",
+    "erased",
+    "retried",
+)
 
 
 def fail(exc: Exception) -> typer.Exit:
@@ -160,22 +169,44 @@ def erase(
 def quarantine(
     source: Annotated[str | None, typer.Option(help="Only this source")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    waiting: Annotated[
+        bool,
+        typer.Option(
+            "--waiting",
+            help="Show what rows wait for (a participant or activity not yet stored) instead",
+        ),
+    ] = False,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
 ) -> None:
-    """Show quarantined rows with the file, row, field and reason."""
-    from footprint.quarantine import list_quarantine
+    """Show quarantined rows with the file, row, field and reason.
+
+    Rows waiting for a participant or activity the store does not hold yet are retried
+    automatically when a later ingest supplies it; ``--waiting`` lists what is missing.
+    """
+    from footprint.quarantine import list_quarantine, waiting_summary
 
     try:
-        frame = list_quarantine(open_store(database_url), source=source, limit=limit)
+        store = open_store(database_url)
+        if waiting:
+            frame = waiting_summary(store)
+            if source is not None:
+                frame = frame[frame["source"] == source]
+            table = Table(title=f"Rows waiting for a reference ({int(frame['rows'].sum())} rows)")
+            for col in ("source", "entity", "waits_for", "id", "rows"):
+                table.add_column(col, justify="right" if col == "rows" else "left")
+            for row in frame.head(limit).itertuples(index=False):
+                table.add_row(*(str(v) for v in row))
+            console.print(table)
+            return
+        frame = list_quarantine(store, source=source, limit=limit)
     except TalentError as exc:
         raise fail(exc) from exc
     table = Table(title=f"Quarantine (newest {limit})")
-    for col in ("source", "file_name", "row_number", "field", "reason"):
+    for col in ("source", "file_name", "row_number", "field", "reason_code", "reason"):
         table.add_column(col)
     for row in frame.itertuples(index=False):
-        table.add_row(
-            *(str(v) for v in (row.source, row.file_name, row.row_number, row.field, row.reason))
-        )
+        values = (row.source, row.file_name, row.row_number, row.field, row.reason_code, row.reason)
+        table.add_row(*(str(v) for v in values))
     console.print(table)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from footprint import tables
 from footprint.bulk import read_frame
+from footprint.ingest.waiting import waiting_entries, waits_for
 from footprint.store import Store
 
 
@@ -41,3 +42,10 @@ def quarantine_reasons(store: Store) -> pd.DataFrame:
     )
     with store.engine.connect() as conn:
         return read_frame(conn, stmt)
+
+
+def waiting_summary(store: Store) -> pd.DataFrame:
+    """Rows waiting for a participant or activity the store lacks, counted per missing id
+    (source, entity, waits_for, id, rows); they are retried when it arrives."""
+    with store.engine.connect() as conn:
+        return waits_for(waiting_entries(conn))

@@ -44,8 +44,8 @@ def _check_references(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
         "unknown_participant",
         rows.loc[bad, C.PARTICIPANT_ID].map(
             lambda p: (
-                f"participant {p!r} is unknown to this source; ingest the participant "
-                "or an identity map entry for it first"
+                f"participant {p!r} is not in the store (for this source) yet; the row waits "
+                "and is applied when the participant or an identity map entry for it arrives"
             )
         ),
     )
@@ -62,7 +62,7 @@ def _check_references(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
         C.ACTIVITY_ID,
         "unknown_activity",
         rows.loc[bad, C.ACTIVITY_ID].map(
-            lambda a: f"activity {a!r} is not in the catalogue; ingest activities first"
+            lambda a: f"activity {a!r} is not in the catalogue yet; the row waits for it"
         ),
     )
     rows = rows.loc[~bad]

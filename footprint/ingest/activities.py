@@ -56,7 +56,7 @@ def apply_edges(ctx: BatchContext, rows: pd.DataFrame) -> None:
             col,
             "unknown_activity",
             rows.loc[bad, col].map(
-                lambda a: f"activity {a!r} is not in the catalogue; ingest activities first"
+                lambda a: f"activity {a!r} is not in the catalogue yet; the row waits for it"
             ),
         )
         rows = rows.loc[~bad]

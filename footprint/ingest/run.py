@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables
-from footprint.bulk import insert_frame, read_frame
+from footprint.bulk import IN_CHUNK, insert_frame, read_frame
 from footprint.columns import Columns as C
 from footprint.consent import bind_salt
 from footprint.enums import Entity
@@ -24,9 +24,15 @@ from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
 from footprint.ingest.context import ERASED, BatchContext
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
-from footprint.ingest.reader import RawFile, list_input_files, read_raw
+from footprint.ingest.reader import RawFile, list_input_files, raw_from_records, read_raw
 from footprint.ingest.scopes import apply_consent_scopes
 from footprint.ingest.validate import PROBLEM_COLUMNS, DateWindow, Validated, validate
+from footprint.ingest.waiting import (
+    SUPPLIERS,
+    drop_superseded,
+    record_keys,
+    waiting_entries,
+)
 from footprint.logs import get_logger
 from footprint.settings import FootprintSettings
 from footprint.store import Store
@@ -61,6 +67,7 @@ class BatchSummary:
     merged: int
     quarantined: int
     erased: int
+    retried: int = 0  # rows that waited for a reference this batch supplied, now applied
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -90,6 +97,10 @@ QUARANTINE_VALUE_CHARS = 1000
 WITHHELD = json.dumps({"withheld": "participant erased"})
 
 
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
 def _capped(value: object) -> object:
     if isinstance(value, str) and len(value) > QUARANTINE_VALUE_CHARS:
         cut = len(value) - QUARANTINE_VALUE_CHARS
@@ -104,7 +115,7 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
         WITHHELD
         if gone
         else json.dumps(
-            {k: _capped(v) for k, v in r.items() if v is not None and v == v},
+            {k: _capped(v) for k, v in r.items() if not _missing(v)},
             ensure_ascii=False,
             sort_keys=True,
             default=str,
@@ -130,6 +141,7 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
             "raw_row": payload,
             "subject_hash": subjects.map(hashes).to_numpy(),
             "quarantined_at": ctx.now,
+            "record_key": record_keys(raw.entity, rows).to_numpy(),
         }
     )
     frame["quarantine_key"] = row_hashes(frame[[C.SOURCE, "entity", "raw_row", "field"]]).to_numpy()
@@ -167,6 +179,49 @@ def _apply(ctx: BatchContext, raw: RawFile, checked: Validated) -> pd.DataFrame:
     )
 
 
+def _retry_waiting(ctx: BatchContext, window: DateWindow) -> int:
+    """Apply again, in ``ctx``'s transaction, every row waiting for a participant or activity;
+    rows still missing one wait on (under their original file and row), others are stored.
+    Returns the number of rows that stopped waiting."""
+    entries = waiting_entries(ctx.conn)
+    if entries.empty:
+        return 0
+    retried = 0
+    for (source, entity_value), group in entries.groupby([C.SOURCE, "entity"], sort=True):
+        entity = Entity(entity_value)
+        rows = group.drop_duplicates(["batch_id", "file_name", "row_number"]).reset_index(drop=True)
+        # the newest waiting version of a record only
+        rows = rows[~(rows["record_key"].notna() & rows["record_key"].duplicated(keep="last"))]
+        rows = rows.reset_index(drop=True)
+        q = tables.quarantine
+        keys = list(group["quarantine_key"])
+        for i in range(0, len(keys), IN_CHUNK):
+            ctx.conn.execute(delete(q).where(q.c.quarantine_key.in_(keys[i : i + IN_CHUNK])))
+        raw = raw_from_records(
+            entity, [json.loads(r) for r in rows["raw_row"]], f"retry-{entity.value}"
+        )
+        sub = BatchContext(
+            conn=ctx.conn, source=str(source), batch_id=ctx.batch_id, salt=ctx.salt, now=ctx.now
+        )
+        problems = _apply(sub, raw, validate(entity, raw.rows, window))
+        frame = _quarantine_frame(sub, raw, problems)
+        at = frame["row_number"].to_numpy(dtype="int64") - 1
+        for col in ("batch_id", "file_name", "row_number", "quarantined_at"):
+            frame[col] = rows[col].to_numpy()[at]
+        insert_frame(ctx.conn, q, frame)
+        left = int(problems["row_number"].nunique())
+        retried += len(rows) - left
+        log.info(
+            "waiting_rows_retried",
+            source=source,
+            entity=entity.value,
+            rows=len(rows),
+            applied=len(rows) - left,
+            still_waiting_or_bad=left,
+        )
+    return retried
+
+
 def ingest_raw(
     store: Store, raw: RawFile, source: str, *, progress: bool = False, salt: str | None = None
 ) -> BatchResult:
@@ -188,8 +243,12 @@ def ingest_raw(
         )
         bind_salt(conn, ctx.salt)
         problems = _apply(ctx, raw, checked)
+        drop_superseded(conn, source, raw.entity, record_keys(raw.entity, raw.rows))
         insert_frame(conn, tables.quarantine, _quarantine_frame(ctx, raw, problems))
         counts = ctx.counts
+        retried = 0
+        if raw.entity in SUPPLIERS and counts.added + counts.updated + counts.merged:
+            retried = _retry_waiting(ctx, window)
         summary = BatchSummary(
             file=str(raw.path),
             entity=raw.entity.value,
@@ -201,6 +260,7 @@ def ingest_raw(
             merged=counts.merged,
             quarantined=int(problems["row_number"].nunique()),
             erased=counts.erased,
+            retried=retried,
         )
         insert_frame(
             conn,

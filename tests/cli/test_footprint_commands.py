@@ -133,3 +133,21 @@ def test_a_folder_is_ingested_whole_withdrawals_first(tmp_path: Path) -> None:
     assert _scalar(db, "SELECT COUNT(*) FROM achievements WHERE participant_id = 'p2'") == 1
     assert _scalar(db, "SELECT COUNT(*) FROM activity_edges") == 0
     assert _scalar(db, "SELECT COUNT(*) FROM erasure_tombstones") == 1
+
+
+def test_quarantine_shows_what_rows_wait_for_until_it_arrives(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    folder = small_world(tmp_path / "w")
+    code, out = _talent("ingest", str(folder / "achievements.csv"), "--source", "platform",
+                        "--database-url", db)
+    assert code == 0, out
+    code, out = _talent("quarantine", "--waiting", "--database-url", db)
+    assert code == 0, out
+    assert "Rows waiting for a reference (3 rows)" in out
+    assert "participant" in out and "p1" in out and "p2" in out
+    code, out = _talent("ingest", str(folder), "--source", "platform", "--database-url", db)
+    assert code == 0, out
+    assert "retried" in out
+    assert _scalar(db, "SELECT COUNT(*) FROM achievements") == 3
+    code, out = _talent("quarantine", "--waiting", "--database-url", db)
+    assert "(0 rows)" in out
