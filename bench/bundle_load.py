@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--bundle", type=Path, required=True,
                         help="a recommender file, or a folder whose latest.txt names one")
     parser.add_argument("--as-of", default="2026-03-01", help="the requests' instant")
+    parser.add_argument("--snapshot", type=Path, default=None,
+                        help="a footprint snapshot standing for the live store: the requests "
+                             "are answered from its dataset (a bundle holds parameters only); "
+                             "without it only the load is measured")
     args = parser.parse_args(argv)
     from models.recommend.base import Recommender
 
@@ -93,13 +97,19 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         out["load_s"], out["load_longest_gil_waits_ms"] = round(seconds, 3), longest
         holder: list[Any] = [model]
         del model
-        pid = holder[0].dataset_.participant_ids[0]
-        # recommend on code older than recommend_records (a "before" run in an old worktree)
-        method = "recommend_records" if hasattr(holder[0], "recommend_records") else "recommend"
-        for label in ("first_request", "second_request"):
-            _, seconds, _ = _timed(
-                ticker, lambda: getattr(holder[0], method)([pid], k=10, as_of=as_of))
-            out[f"{label}_ms"] = round(1000 * seconds, 1)
+        if args.snapshot is not None:
+            from footprint.snapshot import load_snapshot
+            from models.recommend.dataset import dataset_from_snapshot
+
+            snap = load_snapshot(args.snapshot)
+            # the live dataset is the service's, built once per store generation: not measured
+            data = dataset_from_snapshot(snap, snap.as_of,
+                                         ability=holder[0].ability_model or False)
+            pid = data.participant_ids[0]
+            for label in ("first_request", "second_request"):
+                _, seconds, _ = _timed(ticker, lambda: holder[0].recommend_records(
+                    [pid], k=10, as_of=as_of, dataset=data))
+                out[f"{label}_ms"] = round(1000 * seconds, 1)
         start = time.perf_counter()
         holder.clear()  # the last reference: the model is freed here
         end = time.perf_counter()

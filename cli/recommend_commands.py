@@ -15,6 +15,7 @@ from rich.table import Table
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
 from footprint.errors import TalentError
+from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
 
@@ -169,6 +170,16 @@ def _store_snapshot(database_url: str | None) -> object:
     return load_snapshot(path)
 
 
+def _live_snapshot(database_url: str | None) -> Snapshot:
+    """The store as it is now, read into memory (nothing written)."""
+    from footprint.snapshot import read_frames
+    from footprint.store import open_store
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return Snapshot.from_frames(now, read_frames(open_store(database_url), now),
+                                snapshot_id=f"store@{now.isoformat()}")
+
+
 @train_app.command("recommend")
 def train_recommend(
     snapshot: Annotated[Path, typer.Option(help="Snapshot folder", file_okay=False)],
@@ -211,13 +222,15 @@ def recommend(
     participant_id: Annotated[str, typer.Argument(help="Participant id")],
     snapshot: SnapshotOpt = None,
     model_file: Annotated[Path | None, typer.Option(
-        help="A model saved by `talent train recommend` (its dataset is used)",
+        help="A model saved by `talent train recommend` (parameters only: it scores the "
+             "--snapshot given, else the footprint store as it is now)",
         dir_okay=False)] = None,
     model: Annotated[str, typer.Option(help="Model fitted on the spot without --model-file")] =
         "content",
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
     as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
+    database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
 ) -> None:
     """Top-k feasible next activities for one participant, with reasons."""
     from models.recommend.base import Recommender
@@ -225,8 +238,21 @@ def recommend(
     from training.recommend import SimSplitConfig, build_model
 
     try:
+        data = None
         if model_file is not None:
             fitted = Recommender.load(model_file)
+            if snapshot is not None:
+                from footprint.snapshot import load_snapshot
+
+                snap = load_snapshot(snapshot)
+            else:
+                snap = _live_snapshot(database_url)
+            when = _date(as_of, "--as-of") or snap.as_of
+            if when < snap.as_of:
+                from features.cutoff import snapshot_at
+
+                snap = snapshot_at(snap, when)
+            data = dataset_from_snapshot(snap, when, ability=fitted.ability_model or False)
         elif snapshot is not None:
             from footprint.snapshot import load_snapshot
 
@@ -236,7 +262,8 @@ def recommend(
             fitted = build_model(model, SimSplitConfig()).fit(data)
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
-        recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"))
+        recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"),
+                                dataset=data)
     except (TalentError, ValueError) as exc:
         raise _fail(exc) from exc
     if as_json:

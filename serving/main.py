@@ -49,7 +49,7 @@ from serving.model_slots import competence_bundle, configure_models, recommend_b
 from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
-from serving.services.live import LiveFootprint
+from serving.services.live import LiveDatasets, LiveFootprint
 from serving.services.portfolio import Diplomas
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
@@ -104,7 +104,9 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     )
     rating_service = RatingService(live, rules_path=settings.rating_rules, metrics=metrics)
     models = ModelRegistry()
-    configure_models(models, settings, metrics)
+    datasets = LiveDatasets(live)
+    configure_models(models, settings, metrics,
+                     recommend_dataset=lambda model: datasets.dataset(model.ability_model))
     models.load_all()
     competence = CompetenceService(live, lambda: competence_bundle(models))
     scopes = ConsentScopes(store)
@@ -117,7 +119,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         rating=rating_service,
         models=models,
         competence=competence,
-        recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models)),
+        recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models),
+                                   datasets),
         recorder=EstimateRecorder(store),
         refresh=RefreshJob(competence),
         erasures=ErasureWatcher(

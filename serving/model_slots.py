@@ -40,31 +40,39 @@ def _load_recommender(path: Any) -> Any:
     return Recommender.load(path)
 
 
-def _recommender_smoke(instant: Callable[[], dt.datetime]) -> Callable[[Any], None]:
+def _recommender_smoke(
+    instant: Callable[[], dt.datetime], dataset_for: Callable[[Any], Any] | None,
+) -> Callable[[Any], None]:
     """A recommender must answer a participant it has never seen (the cold-start path) with the
     library's columns before it may serve.
 
-    It then answers one known participant as a request would (at the service's instant), still
-    in the loading thread: the per-dataset lookups the request path builds on first use (edition
-    sizes, ability maps) are ready before the first request reaches the new bundle, which
-    otherwise paid for them (70 ms on the 250k re-ranker, bench/bundle_load.py).
+    The bundle holds parameters only, so it answers from the live store's dataset
+    (``dataset_for(model)``, :class:`serving.services.live.LiveDatasets`), built here in the
+    loading thread with the bundle's ability parameters; it then answers one participant of the
+    store as a request would (at the service's instant), so the per-dataset lookups the request
+    path builds on first use (edition sizes, ability maps) are ready before the first request
+    reaches the new bundle, which otherwise paid for them (70 ms on the 250k re-ranker,
+    bench/bundle_load.py).
     """
 
     def smoke(model: Any) -> None:
         from models.recommend.columns import RECOMMENDATION_COLUMNS
 
-        out = model.recommend(["smoke-check"], k=3)
+        if dataset_for is None:
+            return
+        dataset = dataset_for(model)
+        out = model.recommend(["smoke-check"], k=3, dataset=dataset)
         if tuple(out.columns) != RECOMMENDATION_COLUMNS:
             raise ValueError(f"the recommender answered with columns {list(out.columns)}")
-        known = model.dataset_.participant_ids
+        known = dataset.participant_ids
         if len(known):
-            model.recommend_records([known[0]], k=3, as_of=instant())
+            model.recommend_records([known[0]], k=3, as_of=instant(), dataset=dataset)
 
     return smoke
 
 
 def _recommender_version(model: Any) -> str:
-    as_of = model.dataset_.as_of
+    as_of = model.cutoff_
     return f"{model.name}@{as_of:%Y-%m-%d}" if as_of is not None else str(model.name)
 
 
@@ -118,8 +126,10 @@ def _switch_metric(metrics: Metrics) -> Any:
     return on_switch
 
 
-def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics: Metrics) -> None:
-    """Add a holder for every kind the settings name."""
+def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics: Metrics,
+                     recommend_dataset: Callable[[Any], Any] | None = None) -> None:
+    """Add a holder for every kind the settings name (``recommend_dataset``: the live dataset
+    for a recommender, which its smoke check answers from)."""
     if settings.competence_bundle is not None:
         registry.add(
             BundleHolder(
@@ -137,7 +147,8 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
             BundleHolder(
                 RECOMMEND,
                 loader=_load_recommender,
-                smoke=_recommender_smoke(lambda: settings.live_as_of or utc_now()),
+                smoke=_recommender_smoke(lambda: settings.live_as_of or utc_now(),
+                                         recommend_dataset),
                 version_of=_recommender_version,
                 on_switch=_switch_metric(metrics),
                 signing_key=settings.bundle_key,

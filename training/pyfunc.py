@@ -7,8 +7,14 @@ artifact, :meth:`Recommender.load` reads it, and ``predict`` calls the same
 use this wrapper (it loads bundles without MLflow, see docs/serving.md); ``bench/load.py`` serves it
 with ``mlflow models serve`` to compare the two.
 
+The bundle holds parameters only, so the model needs data to score: the footprint snapshot named
+by the model config's ``snapshot`` (a folder path, given to :func:`log_recommender`; a path, not
+the data: nothing about participants enters MLflow), else the footprint store as it is when the
+model is loaded (``footprint``'s own database setting). The dataset is built once at load by the
+same ``dataset_from_snapshot`` as training and the service.
+
 Request: a frame with one ``participant_id`` per row; ``k`` (default 10) and ``as_of`` (an ISO
-date or instant; empty = the bundle's cut-off) are MLflow *params*, so one call is one question::
+date or instant; empty = the data's instant) are MLflow *params*, so one call is one question::
 
     {"dataframe_records": [{"participant_id": "p0000042"}], "params": {"k": 10}}
 
@@ -27,8 +33,10 @@ from mlflow.pyfunc import PythonModel
 
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
+from footprint.frames import Snapshot
 from models.recommend.base import Recommender
 from models.recommend.columns import RecColumns as RC
+from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 
 ARTIFACT = "recommender"
 """Name of the bundle file among the model's artifacts."""
@@ -54,6 +62,10 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
 
     def load_context(self, context: Any) -> None:
         self.recommender_: Recommender[Any] = Recommender.load(context.artifacts[ARTIFACT])
+        config = getattr(context, "model_config", None) or {}
+        snapshot = _data(config.get("snapshot"))
+        self.dataset_: RecommendDataset = dataset_from_snapshot(
+            snapshot, snapshot.as_of, ability=self.recommender_.ability_model or False)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -81,10 +93,25 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
             raise TalentError(f"the input needs a {C.PARTICIPANT_ID!r} column")
         k = int(params.get("k") or DEFAULT_K)
         out = self.recommender_.recommend(
-            frame[C.PARTICIPANT_ID].astype(str).tolist(), k=k, as_of=_as_of(params.get("as_of"))
+            frame[C.PARTICIPANT_ID].astype(str).tolist(), k=k, as_of=_as_of(params.get("as_of")),
+            dataset=self.dataset_,
         )
         out[RC.REASON_CODES] = out[RC.REASON_CODES].map(list)
         return out
+
+
+def _data(snapshot: str | None) -> Snapshot:
+    """The footprint to score: a snapshot folder, or the store as it is now."""
+    if snapshot:
+        from footprint.snapshot import load_snapshot
+
+        return load_snapshot(Path(snapshot))
+    from footprint.snapshot import read_frames
+    from footprint.store import open_store
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return Snapshot.from_frames(now, read_frames(open_store(None), now),
+                                snapshot_id=f"store@{now.isoformat()}")
 
 
 def _requirements() -> list[str]:
@@ -97,9 +124,12 @@ def _requirements() -> list[str]:
     return pins
 
 
-def log_recommender(bundle: Path, name: str = "recommender") -> str:
+def log_recommender(bundle: Path, name: str = "recommender", snapshot: Path | None = None) -> str:
     """Log ``bundle`` (a file saved by ``talent train recommend``) as a pyfunc model in the active
     MLflow run; returns the model's URI (``models:/...``) for ``mlflow models serve -m``.
+
+    ``snapshot``: the footprint snapshot folder it scores (its path is the model config; the
+    data stays where it is); None scores the footprint store as it is at load time.
 
     The bundle is checked to load as a :class:`Recommender` first, so a wrong file never becomes a
     model. The project's packages are copied into the model (``code_paths``), so it loads in any
@@ -119,5 +149,6 @@ def log_recommender(bundle: Path, name: str = "recommender") -> str:
         signature=signature,
         code_paths=[str(root / p) for p in CODE_PACKAGES],
         pip_requirements=_requirements(),
+        model_config={"snapshot": str(snapshot)} if snapshot is not None else None,
     )
     return str(info.model_uri)

@@ -26,7 +26,7 @@ from scipy.special import expit
 from features.activity_stats import ActivityStats, compute_activity_stats
 from features.calibration import Calibration, CalibrationConfig, fit_calibration
 from features.cutoff import visible_participants
-from features.responses import build_responses
+from features.responses import Responses, build_responses
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
@@ -64,6 +64,9 @@ class AbilityScale:
     reference: tuple[np.ndarray, ...]
     thresholds: np.ndarray | None = None
     """Activities x (categories - 1): every category threshold (for result distributions)."""
+    model: AbilityModel | None = None
+    """The fitted parameters the scale was computed with (what a model keeps; None for a scale
+    made by hand)."""
 
     def at_least(self, theta: np.ndarray, act: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """P(category >= k) for k = 1 .. K-1 (units x K-1), under the same weighting as
@@ -112,15 +115,89 @@ class AbilityScale:
         return out
 
 
-def fit_ability_scale(
+@dataclass(frozen=True)
+class AbilityModel:
+    """The fitted part of the ability scale: the calibration's item-side parameters only.
+
+    It holds no participant: per-direction difficulties of the calibrated activities, the series
+    and (kind, level) means that place an activity the fit never saw (a new edition, a brand-new
+    series), the per-kind discriminations and thresholds and the grade prior. A recommender
+    bundle keeps this; :meth:`apply` turns it into an :class:`AbilityScale` for whoever is in a
+    snapshot at any instant (the live store at request time), with the items fixed: the same
+    step the fit ends with, so training and serving compute abilities with one code path.
+    """
+
+    calibration: Calibration
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        return self.calibration.directions
+
+    def apply(self, snapshot: Snapshot, as_of: dt.datetime,
+              stats: ActivityStats | None = None) -> AbilityScale:
+        """Abilities of every participant of ``snapshot`` visible at ``as_of`` and difficulties
+        of every activity published by then, with the item parameters fixed.
+
+        Parameters
+        ----------
+        snapshot
+            The footprint (a cut-off's snapshot, or the live store's).
+        as_of
+            Only records known by then are read.
+        stats
+            Activity statistics at ``as_of`` (computed when None).
+        """
+        stats, pids, grades, responses = _population(snapshot, as_of, stats)
+        return self._scale(stats, pids, grades, responses)
+
+    def _scale(self, stats: ActivityStats, pids: pd.Index, grades: np.ndarray,
+               responses: Responses) -> AbilityScale:
+        calibration = self.calibration
+        config = calibration.config
+        stats_d = stats.with_difficulty(calibration.item_difficulty(stats))
+        theta, se, _ = calibration.abilities(responses, stats_d, grades)
+        kind = np.where(stats.kind_code < 0, 0, stats.kind_code).astype(np.int64)
+        mid = config.responses.n_categories // 2
+        # one discrimination and "upper half" threshold per activity: the direction-weighted mean
+        # of the per-direction kind parameters
+        w = stats.weights / np.maximum(stats.weights.sum(axis=1, keepdims=True), 1e-12)
+        disc = np.zeros(len(kind))
+        thr_all = np.zeros((len(kind), config.responses.n_categories - 1))
+        for d, fit in enumerate(calibration.fits):
+            disc += w[:, d] * fit.kinds.discrimination[kind]
+            thr_all += w[:, d, None] * fit.kinds.thresholds[kind]
+        thr = thr_all[:, mid - 1]
+        reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
+        return AbilityScale(
+            directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
+            activity_ids=pd.Index(stats.index.to_numpy(dtype=object), dtype=object),
+            difficulty=stats_d.difficulty, discrimination=disc,
+            threshold=thr, reference=reference, thresholds=thr_all, model=self,
+        )
+
+
+def _population(snapshot: Snapshot, as_of: dt.datetime, stats: ActivityStats | None
+                ) -> tuple[ActivityStats, pd.Index, np.ndarray, Responses]:
+    """Activity statistics, participants (sorted ids), their grades and responses at ``as_of``."""
+    stats = stats or compute_activity_stats(snapshot, as_of)
+    parts = visible_participants(snapshot.participants, as_of)
+    # object indexes throughout: a lookup with an index of another dtype converts the whole index
+    pids = pd.Index(np.sort(parts[C.PARTICIPANT_ID].astype("object").to_numpy()), dtype=object)
+    grade_of = parts.set_index(parts[C.PARTICIPANT_ID].astype("object"))[C.GRADE]
+    grades = grade_of.reindex(pids).to_numpy(np.float64, na_value=np.nan)
+    responses = build_responses(snapshot.achievements, stats, as_of, participant_ids=pids)
+    return stats, pids, grades, responses
+
+
+def fit_ability_model(
     snapshot: Snapshot,
     as_of: dt.datetime,
     sample: int = 20_000,
     n_iter: int = 12,
     seed: int = 0,
     stats: ActivityStats | None = None,
-) -> AbilityScale:
-    """Fit the calibration as of ``as_of`` on a sample, then score everyone.
+) -> AbilityModel:
+    """Fit the calibration's item parameters as of ``as_of`` on a sample of participants.
 
     Parameters
     ----------
@@ -138,13 +215,13 @@ def fit_ability_scale(
     stats
         Activity statistics at ``as_of`` (computed when None).
     """
-    stats = stats or compute_activity_stats(snapshot, as_of)
-    parts = visible_participants(snapshot.participants, as_of)
-    # object indexes throughout: a lookup with an index of another dtype converts the whole index
-    pids = pd.Index(np.sort(parts[C.PARTICIPANT_ID].astype("object").to_numpy()), dtype=object)
-    grade_of = parts.set_index(parts[C.PARTICIPANT_ID].astype("object"))[C.GRADE]
-    grades = grade_of.reindex(pids).to_numpy(np.float64, na_value=np.nan)
-    responses = build_responses(snapshot.achievements, stats, as_of, participant_ids=pids)
+    return _fit(snapshot, as_of, sample, n_iter, seed, stats)[0]
+
+
+def _fit(snapshot: Snapshot, as_of: dt.datetime, sample: int, n_iter: int, seed: int,
+         stats: ActivityStats | None
+         ) -> tuple[AbilityModel, ActivityStats, pd.Index, np.ndarray, Responses]:
+    stats, pids, grades, responses = _population(snapshot, as_of, stats)
     rng = np.random.default_rng(seed)
     active = np.unique(responses.person)
     chosen = active if len(active) <= sample else rng.choice(active, sample, replace=False)
@@ -153,25 +230,20 @@ def fit_ability_scale(
     config = CalibrationConfig(n_iter=n_iter, seed=seed)
     calibration: Calibration = fit_calibration(responses.take(keep[responses.person]), stats,
                                                grades, config)
-    stats_d = stats.with_difficulty(calibration.item_difficulty(stats))
-    theta, se, _ = calibration.abilities(responses, stats_d, grades)
-    kind = np.where(stats.kind_code < 0, 0, stats.kind_code).astype(np.int64)
-    mid = config.responses.n_categories // 2
-    # one discrimination and "upper half" threshold per activity: the direction-weighted mean of
-    # the per-direction kind parameters
-    w = stats.weights / np.maximum(stats.weights.sum(axis=1, keepdims=True), 1e-12)
-    disc = np.zeros(len(kind))
-    thr_all = np.zeros((len(kind), config.responses.n_categories - 1))
-    for d, fit in enumerate(calibration.fits):
-        disc += w[:, d] * fit.kinds.discrimination[kind]
-        thr_all += w[:, d, None] * fit.kinds.thresholds[kind]
-    thr = thr_all[:, mid - 1]
-    reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
     log.info("ability scale fitted", participants=len(pids), sampled=len(chosen),
              activities=len(stats.table))
-    return AbilityScale(
-        directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
-        activity_ids=pd.Index(stats.index.to_numpy(dtype=object), dtype=object),
-        difficulty=stats_d.difficulty, discrimination=disc,
-        threshold=thr, reference=reference, thresholds=thr_all,
-    )
+    return AbilityModel(calibration), stats, pids, grades, responses
+
+
+def fit_ability_scale(
+    snapshot: Snapshot,
+    as_of: dt.datetime,
+    sample: int = 20_000,
+    n_iter: int = 12,
+    seed: int = 0,
+    stats: ActivityStats | None = None,
+) -> AbilityScale:
+    """Fit the calibration as of ``as_of`` on a sample (:func:`fit_ability_model`), then score
+    everyone with the items fixed (:meth:`AbilityModel.apply`)."""
+    model, stats, pids, grades, responses = _fit(snapshot, as_of, sample, n_iter, seed, stats)
+    return model._scale(stats, pids, grades, responses)

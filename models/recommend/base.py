@@ -7,6 +7,14 @@ fit and returns ``self``; fitted attributes end in ``_``; ``get_config``/``from_
 no opinion); :meth:`Recommender.recommend` does the rest the same way for every model: candidate
 activities open at ``as_of``, the shared feasibility filter, cold-start fallback for
 participants the model knows nothing about, top-k, reason codes, one fixed frame.
+
+**A model is parameters; the dataset is data.** A fitted model keeps what fitting learned (item
+factors, the item-item matrix, the booster, the ability scale's item parameters, its config),
+never the dataset it was fitted on: ``recommend`` scores whatever dataset it is given (the live
+store's at request time, built by the same ``dataset_from_snapshot`` training uses), and a saved
+file holds no participant id or history. Right after ``fit`` the training dataset is remembered
+in memory only (so evaluation can call ``recommend`` without passing it again); a loaded model
+must be given one.
 """
 
 from __future__ import annotations
@@ -16,17 +24,16 @@ import io
 import pickle
 import zlib
 from abc import ABC, abstractmethod
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Generic, Literal, NamedTuple, Self, TypeVar
 
-import joblib
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from footprint.errors import TalentError
 from models.competence.base import NotFittedError
+from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.dataset import RecommendDataset
@@ -37,8 +44,11 @@ __all__ = ["NotFittedError", "Recommender", "RecommenderConfig"]
 
 BATCH_ROWS = 8_192
 """Participants scored at once in batch mode (bounds memory at rows x candidates)."""
-BUNDLE_HEADER = b"talent-recommender pickle5+zlib\n"
-"""First bytes of a file written by :meth:`Recommender.save`."""
+BUNDLE_HEADER = b"talent-recommender parameters pickle5+zlib\n"
+"""First bytes of a file written by :meth:`Recommender.save` (parameters only)."""
+OLD_BUNDLE_HEADER = b"talent-recommender pickle5+zlib\n"
+"""First bytes of the files written before 2026-12-03, which carried the training dataset (with
+participant ids and histories): refused, retrain them."""
 BUNDLE_ZLIB_LEVEL = 3
 
 
@@ -147,28 +157,21 @@ class _Inflating(io.RawIOBase):
         return done
 
 
-class _WithoutDecisions(pickle.Pickler):
-    """Pickles every :class:`RecommendDataset` without its decision points. The pickler's memo
-    is keyed by the original object, so a dataset shared by several models (the re-ranker and
-    its base models) is still written once and read back as one object."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, RecommendDataset) and obj.decisions:
-            return replace(obj, decisions=()).__reduce_ex__(5)
-        return NotImplemented
-
-
 class Recommender(ABC, Generic[ConfigT]):
     """Config in, ``fit`` returns self, ``recommend`` returns a frame with fixed columns.
 
     Subclasses set ``name`` and ``config_class`` and implement :meth:`_fit` and :meth:`score`;
-    they may override :meth:`primary_reasons` (why a cell is recommended) and set
-    ``handles_cold = True`` when their scores are meaningful for participants without history.
+    they may override :meth:`primary_reasons` (why a cell is recommended) and declare what they
+    need: ``fallback_class`` (the model that scores participants they cannot, e.g. without
+    history; None when their scores are meaningful for everyone), ``needs_ability`` (the
+    dataset's ability scale) and ``needs_decisions`` (the dataset's past decision points).
     """
 
     name: ClassVar[str]
     config_class: ClassVar[type[RecommenderConfig]]
-    handles_cold: ClassVar[bool] = False
+    fallback_class: ClassVar[type[Recommender[Any]] | None] = None
+    needs_ability: ClassVar[bool] = False
+    needs_decisions: ClassVar[bool] = False
 
     def __init__(self, config: ConfigT | None = None) -> None:
         self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]
@@ -185,7 +188,19 @@ class Recommender(ABC, Generic[ConfigT]):
 
     @property
     def is_fitted(self) -> bool:
-        return "dataset_" in vars(self)
+        return "cutoff_" in vars(self)
+
+    @property
+    def ability_model(self) -> AbilityModel | None:
+        """The ability scale's fitted parameters, which the dataset to recommend from must be
+        built with (``dataset_from_snapshot(..., ability=model.ability_model)``); None when the
+        model does not use abilities."""
+        return vars(self).get("ability_")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What is saved: the config and the fitted parameters; never the training dataset or any
+        other private in-memory state (names starting with ``_``: caches rebuilt on use)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     def check_fitted(self) -> None:
         if not self.is_fitted:
@@ -203,12 +218,14 @@ class Recommender(ABC, Generic[ConfigT]):
         return self
 
     def _fitted_on(self, dataset: RecommendDataset) -> None:
-        """The bookkeeping every fit ends with: the cold-start fallback and the dataset."""
-        if not self.handles_cold:
-            from models.recommend.coldstart import ColdStartRecommender
-
-            self.fallback_ = ColdStartRecommender().fit(dataset)
-        self.dataset_ = dataset
+        """The bookkeeping every fit ends with: the fallback model, the cut-off (provenance) and
+        the training dataset, remembered in memory only (never saved)."""
+        if self.fallback_class is not None:
+            self.fallback_ = self.fallback_class().fit(dataset)
+        if self.needs_ability and dataset.ability is not None and dataset.ability.model is not None:
+            self.ability_ = dataset.ability.model
+        self.cutoff_ = dataset.as_of
+        self._fit_data = dataset
 
     @abstractmethod
     def _fit(self, dataset: RecommendDataset) -> None: ...
@@ -256,7 +273,8 @@ class Recommender(ABC, Generic[ConfigT]):
         as_of
             The request instant (the dataset's cut-off when None).
         dataset
-            Current catalogue and histories (the fitted dataset when None).
+            The catalogue and histories to recommend from (the live store's in the service);
+            when None, the dataset the model was just fitted on (a loaded model has none).
         rules
             Feasibility rules.
         reasons
@@ -300,7 +318,7 @@ class Recommender(ABC, Generic[ConfigT]):
         self.check_fitted()
         if k < 1:
             raise TalentError(f"k must be at least 1, got {k}")
-        data = dataset or self.dataset_
+        data = dataset if dataset is not None else self._fit_data_or_fail()
         as_of = as_of if as_of is not None else data.as_of
         pids = pd.Index(np.asarray(participants, dtype=object))
         rows = data.rows(pids)
@@ -308,6 +326,15 @@ class Recommender(ABC, Generic[ConfigT]):
         return [self._recommend_batch(data, pids[lo:lo + BATCH_ROWS], rows[lo:lo + BATCH_ROWS],
                                       acts, k, as_of, rules, reasons)
                 for lo in range(0, len(rows), BATCH_ROWS)]
+
+    def _fit_data_or_fail(self) -> RecommendDataset:
+        data = vars(self).get("_fit_data")
+        if data is None:
+            raise TalentError(
+                "a loaded recommender holds parameters only: pass the dataset to recommend from "
+                "(dataset_from_snapshot(snapshot, as_of, ability=model.ability_model))"
+            )
+        return data  # type: ignore[no-any-return]
 
     def scores_with_fallback(
         self, data: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
@@ -370,26 +397,21 @@ class Recommender(ABC, Generic[ConfigT]):
 
     # --- persistence ---------------------------------------------------------------------------
     def save(self, path: Path | str) -> Path:
-        """Write the fitted model (with the dataset it recommends from) to ``path``: a header
-        line, then a zlib-compressed pickle (protocol 5) of the model.
+        """Write the fitted parameters to ``path``: a header line, then a zlib-compressed pickle
+        (protocol 5) of the model without its training dataset (:meth:`__getstate__`).
 
-        Not joblib: joblib unpickles with the pure-Python unpickler, and a dataset of 250,000
-        participants holds millions of id strings: loading took 4.4 s of the GIL, which a
-        serving worker switching bundles takes from the requests in flight. :meth:`load` reads
-        it with the C unpickler from a stream inflated a megabyte at a time, so no step holds
-        the GIL for long (docs/benchmarks.md, "Model switches").
+        The file holds no participant id and no history (``tests/models/recommend/contract.py``
+        searches the decompressed bytes for every participant of the training data), so an
+        erasure needs no retraining and the file may live in a shared artifact store.
 
-        The dataset is written without its decision points (:attr:`RecommendDataset.decisions`):
-        they are the re-ranker's training groups' source, unused once it is fitted, and were 70%
-        of a 250k bundle. A loaded model recommends and plans as before; refitting needs a
-        dataset built with decision points again.
+        Not joblib: joblib unpickles with the pure-Python unpickler, which holds the GIL for the
+        whole load; :meth:`load` reads with the C unpickler from a stream inflated a megabyte at
+        a time, so no step holds the GIL for long (docs/benchmarks.md, "Model switches").
         """
         self.check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        _WithoutDecisions(buffer, protocol=5).dump({"class": type(self).__name__, "model": self})
-        payload = buffer.getvalue()
+        payload = pickle.dumps({"class": type(self).__name__, "model": self}, protocol=5)
         with path.open("wb") as f:
             f.write(BUNDLE_HEADER)
             f.write(zlib.compress(payload, BUNDLE_ZLIB_LEVEL))
@@ -397,9 +419,10 @@ class Recommender(ABC, Generic[ConfigT]):
 
     @classmethod
     def load(cls, path: Path | str) -> Self:
-        """Read a model written by :meth:`save` (or by joblib, as before); refuses a file holding
-        another class. Unpickling runs code: load only files whose checksum was verified (the
-        service and ``talent promote`` do)."""
+        """Read a model written by :meth:`save`; refuses a file holding another class and the
+        files written before 2026-12-03 (they carried the training dataset: retrain). Unpickling
+        runs code: load only files whose checksum was verified (the service and ``talent
+        promote`` do)."""
         path = Path(path)
         if not path.is_file():
             raise TalentError(f"model file {path} does not exist")
@@ -413,7 +436,11 @@ class Recommender(ABC, Generic[ConfigT]):
                 except (zlib.error, pickle.UnpicklingError, EOFError) as exc:
                     raise TalentError(f"model file {path} is damaged: {exc}") from exc
             else:
-                payload = joblib.load(path)  # recommenders saved before the header existed
+                raise TalentError(
+                    f"{path} is not a parameters-only recommender file (files written before "
+                    "2026-12-03 carried the training dataset with participants' histories); "
+                    "retrain it with `talent train recommend`"
+                )
         obj = payload.get("model") if isinstance(payload, dict) else None
         if not isinstance(obj, cls):
             raise TalentError(f"{path} does not hold a {cls.__name__}")

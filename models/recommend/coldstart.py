@@ -8,11 +8,14 @@ For a participant with no footprint the score of an activity is
 where "entry level" means a school, municipal or regional activity, an online course, a test or
 an olympiad's first stage (no selection needed). Every base model falls back to it for
 participants it knows nothing about.
+
+The peer counts are those of the dataset asked about (the live store's at request time, computed
+once per dataset), so fitting learns nothing and the model holds no participant data.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,7 +26,6 @@ from footprint.enums import ActivityKind, Level
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import ReasonCode
 from models.recommend.dataset import RecommendDataset
-from models.recommend.mapping import model_items
 from models.recommend.profile import per_dataset
 from models.recommend.reasons import Reason, reason
 
@@ -52,44 +54,59 @@ def _entry_level(dataset: RecommendDataset) -> np.ndarray:
     return np.isin(cat.kind, kinds) | np.isin(cat.level, levels)
 
 
+class PeerCounts(NamedTuple):
+    """Participants per item by grade and by region (the last row: unknown region)."""
+
+    by_grade: np.ndarray
+    by_region: np.ndarray
+    regions: pd.Index
+    overall: np.ndarray
+
+
+def peer_counts(dataset: RecommendDataset) -> PeerCounts:
+    """:class:`PeerCounts` of ``dataset``, computed once per dataset."""
+    return per_dataset(dataset, "peer_counts",  # type: ignore[no-any-return]
+                       lambda: _peer_counts(dataset))
+
+
+def _peer_counts(dataset: RecommendDataset) -> PeerCounts:
+    x = dataset.interactions.tocoo()
+    grade = dataset.grade[x.row]
+    g = np.where(np.isnan(grade), 0, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
+    by_grade = np.zeros((N_GRADES, dataset.n_items))
+    np.add.at(by_grade, (g, x.col), 1.0)
+    known = pd.unique(pd.Series(dataset.region, dtype=object).dropna())
+    regions = pd.Index(known, dtype=object)
+    r = regions.get_indexer(pd.Index(dataset.region[x.row], dtype=object))
+    by_region = np.zeros((len(regions) + 1, dataset.n_items))
+    np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
+    return PeerCounts(by_grade, by_region, regions, by_grade.sum(axis=0))
+
+
 class ColdStartRecommender(Recommender[ColdStartConfig]):
     """Popularity among peers of the same grade and region, tilted to interests and entry level."""
 
     name: ClassVar[str] = "coldstart"
     config_class = ColdStartConfig
-    handles_cold: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
-        x = dataset.interactions.tocoo()
-        grade = dataset.grade[x.row]
-        g = np.where(np.isnan(grade), 0, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
-        by_grade = np.zeros((N_GRADES, dataset.n_items))
-        np.add.at(by_grade, (g, x.col), 1.0)
-        known = pd.unique(pd.Series(dataset.region, dtype=object).dropna())
-        regions = pd.Index(known, dtype=object)
-        r = regions.get_indexer(pd.Index(dataset.region[x.row], dtype=object))
-        by_region = np.zeros((len(regions) + 1, dataset.n_items))
-        np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
-        self.by_grade_ = by_grade
-        self.by_region_ = by_region
-        self.regions_ = regions
-        self.overall_ = by_grade.sum(axis=0)
-        self.item_ids_ = dataset.item_ids
+        del dataset  # nothing to learn: the peer counts are read from the dataset asked about
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
         cfg = self.config
-        items = model_items(dataset, acts, self.item_ids_)
+        counts = peer_counts(dataset)
+        items = dataset.catalog.item[acts]
         ok = items >= 0
         safe_i = np.maximum(items, 0)
         known = rows >= 0
         safe = np.maximum(rows, 0)
         grade = np.where(known, dataset.grade[safe], np.nan)
         g = np.where(np.isnan(grade), -1, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
-        peer = np.where(g[:, None] >= 0, self.by_grade_[np.maximum(g, 0)][:, safe_i],
-                        self.overall_[safe_i][None, :] / N_GRADES)
+        peer = np.where(g[:, None] >= 0, counts.by_grade[np.maximum(g, 0)][:, safe_i],
+                        counts.overall[safe_i][None, :] / N_GRADES)
         region = np.where(known, dataset.region[safe], None)
-        r = self.regions_.get_indexer(pd.Index(region, dtype=object))
-        local = np.where(r[:, None] >= 0, self.by_region_[np.maximum(r, 0)][:, safe_i], 0.0)
+        r = counts.regions.get_indexer(pd.Index(region, dtype=object))
+        local = np.where(r[:, None] >= 0, counts.by_region[np.maximum(r, 0)][:, safe_i], 0.0)
         score = np.log1p(peer * ok) + cfg.region_weight * np.log1p(local * ok)
         if dataset.directions:
             declared = np.where(known[:, None], dataset.declared[safe], 0.0)

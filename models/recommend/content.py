@@ -74,12 +74,12 @@ class ContentRecommender(Recommender[ContentConfig]):
 
     name: ClassVar[str] = "content"
     config_class = ContentConfig
-    handles_cold: ClassVar[bool] = True
+    needs_ability: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
-        self.item_ids_ = dataset.item_ids
-        self.popularity_ = item_popularity(dataset)
-        self.uses_ability_ = dataset.ability is not None
+        # what it keeps is the ability scale's item parameters (``ability_``, set by ``fit``);
+        # interests, abilities and popularity are read from the dataset asked about
+        del dataset
 
     def parts(self, dataset: RecommendDataset, rows: np.ndarray,
               acts: np.ndarray) -> dict[str, np.ndarray]:
@@ -94,12 +94,7 @@ class ContentRecommender(Recommender[ContentConfig]):
         local = (cat.offline[acts][None, :] & (region[:, None] == cat.region[acts][None, :])
                  & (region[:, None] != None))  # noqa: E711
         items = cat.item[acts]
-        pop = np.zeros(len(acts))
-        if dataset.item_ids is self.item_ids_:
-            pop = np.where(items >= 0, self.popularity_[np.maximum(items, 0)], 0.0)
-        else:
-            pos = self.item_ids_.get_indexer(dataset.item_ids[np.maximum(items, 0)])
-            pop = np.where((items >= 0) & (pos >= 0), self.popularity_[np.maximum(pos, 0)], 0.0)
+        pop = np.where(items >= 0, item_popularity(dataset)[np.maximum(items, 0)], 0.0)
         return {"affinity": affinity, "success": success, "local": local.astype(float),
                 "popularity": np.tile(np.log1p(pop), (len(rows), 1))}
 

@@ -35,7 +35,7 @@ from footprint.columns import Columns as C
 from footprint.directions import direction_codes
 from footprint.enums import RESULT_RANK, EdgeType, Format, Result
 from footprint.frames import Snapshot
-from models.recommend.ability import AbilityScale, fit_ability_scale
+from models.recommend.ability import AbilityModel, AbilityScale, fit_ability_scale
 from models.recommend.columns import RecColumns as R
 
 NAT = np.datetime64("NaT", "us")
@@ -155,6 +155,10 @@ class RecommendDataset:
     taken: sp.csr_matrix
     ability: AbilityScale | None
     decisions: tuple[DecisionPoint, ...] = ()
+
+    def __getstate__(self) -> dict[str, object]:
+        # values derived on use (models.recommend.profile.per_dataset) are not data
+        return {k: v for k, v in vars(self).items() if k != "_derived"}
 
     @property
     def n_participants(self) -> int:
@@ -337,7 +341,7 @@ def _taken(frame: pd.DataFrame, pids: pd.Index, act_ids: pd.Index) -> sp.csr_mat
 def dataset_from_snapshot(
     snapshot: Snapshot,
     as_of: dt.datetime | None = None,
-    ability: AbilityScale | bool = False,
+    ability: AbilityScale | AbilityModel | bool = False,
     ability_sample: int = 20_000,
     seed: int = 0,
     decision_points: tuple[dt.datetime, ...] = (),
@@ -355,7 +359,9 @@ def dataset_from_snapshot(
     as_of
         The cut-off (the snapshot's own when None); nothing recorded later is read.
     ability
-        An :class:`AbilityScale` to use, True to fit one (:func:`fit_ability_scale`), or False.
+        An :class:`AbilityScale` to use; a fitted :class:`AbilityModel` (a loaded model's
+        parameters) to apply to this snapshot's participants with the items fixed (the live
+        path); True to fit one (:func:`fit_ability_scale`); or False.
     ability_sample, seed
         Sample size and seed of that fit.
     decision_points
@@ -373,6 +379,8 @@ def dataset_from_snapshot(
     scale: AbilityScale | None
     if isinstance(ability, AbilityScale):
         scale = ability
+    elif isinstance(ability, AbilityModel):
+        scale = ability.apply(snapshot, as_of, stats)
     elif ability:
         scale = fit_ability_scale(snapshot, as_of, sample=ability_sample, seed=seed, stats=stats)
     else:

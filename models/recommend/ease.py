@@ -16,8 +16,9 @@ from pydantic import Field
 from threadpoolctl import threadpool_limits
 
 from models.recommend.base import Recommender, RecommenderConfig
+from models.recommend.coldstart import ColdStartRecommender
 from models.recommend.dataset import RecommendDataset
-from models.recommend.mapping import model_items
+from models.recommend.mapping import model_items, model_items_of_matrix
 from models.recommend.rows import take_rows
 
 
@@ -36,6 +37,7 @@ class EASERecommender(Recommender[EASEConfig]):
 
     name: ClassVar[str] = "ease"
     config_class = EASEConfig
+    fallback_class = ColdStartRecommender
 
     def _fit(self, dataset: RecommendDataset) -> None:
         x = dataset.interactions.astype(np.float64).tocsc()
@@ -58,7 +60,6 @@ class EASERecommender(Recommender[EASEConfig]):
         col[keep] = np.arange(len(keep))
         self.weights_ = b.astype(np.float32)
         self.column_ = col
-        self.participant_ids_ = dataset.participant_ids
         self.item_ids_ = dataset.item_ids
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
@@ -83,12 +84,3 @@ class EASERecommender(Recommender[EASEConfig]):
         out[~(has & (rows >= 0))] = np.nan
         out[:, cols < 0] = np.nan
         return out
-
-
-def model_items_of_matrix(dataset: RecommendDataset, fitted_items: object,
-                          column: np.ndarray) -> np.ndarray:
-    """Model column of each column of the query dataset's interaction matrix (-1 if none)."""
-    if dataset.item_ids is fitted_items:
-        return column
-    pos = fitted_items.get_indexer(dataset.item_ids)  # type: ignore[attr-defined]
-    return np.where(pos >= 0, column[np.maximum(pos, 0)], -1)

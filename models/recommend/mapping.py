@@ -13,15 +13,6 @@ import pandas as pd
 from models.recommend.dataset import RecommendDataset
 
 
-def model_rows(dataset: RecommendDataset, rows: np.ndarray, fitted_ids: pd.Index) -> np.ndarray:
-    """Fitted-model row of each query row (-1 when unknown to the model)."""
-    if dataset.participant_ids is fitted_ids:
-        return rows
-    ids = dataset.participant_ids.to_numpy()[np.maximum(rows, 0)]
-    out = fitted_ids.get_indexer(pd.Index(ids, dtype=object))
-    return np.where(rows >= 0, out, -1)
-
-
 def model_items(dataset: RecommendDataset, acts: np.ndarray, fitted_items: pd.Index) -> np.ndarray:
     """Fitted-model item (column) of each query activity (-1 when unknown to the model)."""
     items = dataset.catalog.item[acts]
@@ -30,3 +21,12 @@ def model_items(dataset: RecommendDataset, acts: np.ndarray, fitted_items: pd.In
     ids = dataset.item_ids.to_numpy()[np.maximum(items, 0)]
     out = fitted_items.get_indexer(pd.Index(ids, dtype=object))
     return np.where(items >= 0, out, -1)
+
+
+def model_items_of_matrix(dataset: RecommendDataset, fitted_items: pd.Index,
+                          column: np.ndarray) -> np.ndarray:
+    """Model column of each column of the query dataset's interaction matrix (-1 if none)."""
+    if dataset.item_ids is fitted_items:
+        return column
+    pos = fitted_items.get_indexer(dataset.item_ids)
+    return np.where(pos >= 0, column[np.maximum(pos, 0)], -1)

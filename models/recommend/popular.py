@@ -1,7 +1,9 @@
 """The popularity baseline, overall or within the participant's directions.
 
 ``overall``: an activity scores the number of participants who took its series before (so a new
-season's edition inherits its series' popularity). ``direction``: the same count times the
+season's edition inherits its series' popularity). The counts are those of the dataset asked
+about (the live store's at request time), so they are always current; fitting learns nothing.
+``direction``: the same count times the
 participant's interest in the activity's directions (:func:`direction_profile`), so a robotics
 fan sees the popular robotics events first. Both are meaningful for participants with no history
 (the direction mode then uses declared interests).
@@ -29,19 +31,13 @@ class PopularRecommender(Recommender[PopularConfig]):
 
     name: ClassVar[str] = "popular"
     config_class = PopularConfig
-    handles_cold: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
-        self.popularity_ = item_popularity(dataset)
-        self.item_directions_ = item_directions(dataset)
-        self.item_ids_ = dataset.item_ids
+        del dataset  # nothing to learn: the counts are read from the dataset asked about
 
     def _item_scores(self, dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
         items = dataset.catalog.item[acts]
-        if dataset.item_ids is not self.item_ids_:
-            ids = dataset.item_ids.to_numpy()[np.maximum(items, 0)]
-            items = np.where(items >= 0, self.item_ids_.get_indexer(ids), -1)
-        pop = np.where(items >= 0, self.popularity_[np.maximum(items, 0)], 0.0)
+        pop = np.where(items >= 0, item_popularity(dataset)[np.maximum(items, 0)], 0.0)
         return np.log1p(pop)
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:

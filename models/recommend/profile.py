@@ -5,7 +5,6 @@ Kept apart so popular, content, cold-start and the re-ranker compute them the sa
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -20,30 +19,21 @@ DECLARED_WEIGHT = 1.0
 """Pseudo-records per declared interest."""
 
 
-_DERIVED: dict[tuple[int, str], tuple[weakref.ref[Any], Any]] = {}
-
-
 def per_dataset(dataset: RecommendDataset, key: str, compute: Callable[[], Any]) -> Any:
     """``compute()`` once per dataset object and ``key`` (datasets are frozen).
 
-    Held by a weak reference to the dataset, never pickled with a model: a loaded bundle
-    rebuilds it on first use, and a new dataset (a refit, another catalogue) gets its own.
-    Arrays are returned read-only, since every caller shares them.
+    Kept on the dataset itself (its ``_derived`` slot), so it lives exactly as long as the
+    dataset: a new dataset (the live store's next generation, another cut-off) gets its own, and
+    nothing outlives the data it was computed from. Arrays are returned read-only, since every
+    caller shares them.
     """
-    slot = (id(dataset), key)
-    hit = _DERIVED.get(slot)
-    if hit is not None and hit[0]() is dataset:
-        return hit[1]
+    derived: dict[str, Any] = dataset.__dict__.setdefault("_derived", {})
+    if key in derived:
+        return derived[key]
     value = compute()
     if isinstance(value, np.ndarray):
         value.setflags(write=False)
-    if len(_DERIVED) > 256:
-        # drop the entries of collected datasets (list(): serving threads may insert meanwhile)
-        for k, (ref, _) in list(_DERIVED.items()):
-            if ref() is None:
-                _DERIVED.pop(k, None)
-    _DERIVED[slot] = (weakref.ref(dataset), value)
-    return value
+    return derived.setdefault(key, value)
 
 
 def item_directions(dataset: RecommendDataset) -> np.ndarray:
@@ -87,8 +77,10 @@ def direction_profile(dataset: RecommendDataset, rows: np.ndarray,
 
 
 def item_popularity(dataset: RecommendDataset) -> np.ndarray:
-    """Participants per item (column counts of the interaction matrix)."""
-    return np.diff(dataset.interactions.tocsc().indptr).astype(np.float64)
+    """Participants per item (column counts of the interaction matrix), once per dataset: the
+    counts are the dataset's (the live store's at request time), never a fitted table."""
+    return per_dataset(dataset, "item_popularity",  # type: ignore[no-any-return]
+                       lambda: np.diff(dataset.interactions.tocsc().indptr).astype(np.float64))
 
 
 def last_edition_size(dataset: RecommendDataset) -> np.ndarray:

@@ -246,6 +246,9 @@ class RerankRecommender(Recommender[RerankConfig]):
 
     name: ClassVar[str] = "rerank"
     config_class = RerankConfig
+    fallback_class = ColdStartRecommender
+    needs_ability: ClassVar[bool] = True
+    needs_decisions: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
         self._fit_inputs(rerank_inputs(self.config, dataset))

@@ -29,6 +29,8 @@ from footprint.frames import Snapshot
 from footprint.logs import get_logger
 from footprint.snapshot import read_frames
 from footprint.store import Store
+from models.recommend.ability import AbilityModel
+from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 from serving.memory import settle_heap
 from serving.tables import audit_log
 
@@ -192,3 +194,56 @@ def participant_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         return {}
     groups = frame.groupby(frame[C.PARTICIPANT_ID].astype(object), sort=False).indices
     return {str(k): np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+
+
+@dataclass(frozen=True)
+class _LiveDataset:
+    generation: int
+    ability: AbilityModel | None
+    dataset: RecommendDataset
+
+
+class LiveDatasets:
+    """The recommenders' dataset of the live store: histories, participants and the open
+    catalogue as they are now, built by the same :func:`dataset_from_snapshot` that training
+    uses, with the abilities of a bundle's fitted ability parameters applied to everyone in the
+    store.
+
+    A recommender bundle holds parameters only; every answer is computed from this. One dataset
+    is kept per snapshot generation and ability parameters (two bundles may be live for a moment
+    during a switch); a store change (a push, an erasure, another process's ingest) starts a new
+    generation, so the next answer reflects it and an erased participant is gone from it.
+    """
+
+    def __init__(self, live: LiveFootprint) -> None:
+        self.live = live
+        self._built: list[_LiveDataset] = []
+        self._lock = threading.Lock()
+
+    def dataset(self, ability: AbilityModel | None) -> RecommendDataset:
+        """The live dataset for a model whose :attr:`~models.recommend.base.Recommender.
+        ability_model` is ``ability`` (None: without abilities)."""
+        generation, snapshot = self.live.snapshot()
+        hit = self._find(generation, ability)
+        if hit is not None:
+            return hit
+        with self._lock:
+            hit = self._find(generation, ability)
+            if hit is not None:
+                return hit
+            started = time.perf_counter()
+            dataset = dataset_from_snapshot(snapshot, snapshot.as_of,
+                                            ability=ability if ability is not None else False)
+            kept = [b for b in self._built if b.generation == generation][-1:]
+            self._built = [*kept, _LiveDataset(generation, ability, dataset)]
+            log.info("live_recommend_dataset_built", generation=generation,
+                     participants=dataset.n_participants, activities=len(dataset.catalog),
+                     abilities=ability is not None,
+                     seconds=round(time.perf_counter() - started, 3))
+            return dataset
+
+    def _find(self, generation: int, ability: AbilityModel | None) -> RecommendDataset | None:
+        for built in self._built:
+            if built.generation == generation and built.ability is ability:
+                return built.dataset
+        return None

@@ -1,14 +1,18 @@
 """Recommendations and season trajectories with the served recommender bundle.
 
-The bundle is a fitted :class:`models.recommend.base.Recommender` saved with the dataset it
-recommends from (``talent train recommend``); serving calls its ``recommend_records`` (the
-rows of ``recommend`` without the frame) and
+The bundle is a fitted :class:`models.recommend.base.Recommender` holding parameters only
+(``talent train recommend``). Every answer is computed from the live store: the participant's
+history, the participants' counts and the open catalogue as they are now
+(:class:`~serving.services.live.LiveDatasets`, built by the same ``dataset_from_snapshot`` that
+training uses, with the bundle's ability parameters applied). Serving calls the model's
+``recommend_records`` (the rows of ``recommend`` without the frame) and
 :func:`models.recommend.planner.plan` exactly as ``talent recommend`` and ``talent plan`` do, with
 the rating of the live store for the planner's what-ifs and diploma thresholds. Nothing is fitted
-here: the dataset's abilities come with the bundle.
+here.
 
-Only participants present in the live store are answered: the bundle's dataset was built before
-later erasures, and an erased participant's history must not be used (152-FZ).
+So an achievement pushed a minute ago counts in the next answer, a participant who registered
+after training is scored from their history, an activity published after training is a
+candidate, and an erased participant is gone from every answer at once (152-FZ).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from models.recommend.planner import Goal, Plan, PlanConstraints, Planner, plan
 from serving.bundles import LoadedBundle
 from serving.errors import InvalidInputError, NotFoundError, NotReadyError
 from serving.services.competence import BundleGetter
-from serving.services.live import LiveFootprint
+from serving.services.live import LiveDatasets, LiveFootprint
 from serving.services.rating import RatingService
 
 # an activity counts for a direction from this share of its weight (the planner's default)
@@ -64,8 +68,10 @@ class _Catalogue:
 class RecommendService:
     """Recommendations and plans for participants of the live store."""
 
-    def __init__(self, live: LiveFootprint, rating: RatingService, bundle: BundleGetter) -> None:
+    def __init__(self, live: LiveFootprint, rating: RatingService, bundle: BundleGetter,
+                 datasets: LiveDatasets | None = None) -> None:
         self.live = live
+        self.datasets = datasets or LiveDatasets(live)
         self.rating = rating
         self._bundle = bundle
         self._planners: dict[tuple[str, int, str], Planner] = {}
@@ -137,7 +143,9 @@ class RecommendService:
         instant = as_of or self.live.now()
         rules = FeasibilityRules(online_only=online_only, regions=regions)
         fetch = k * DIRECTION_FETCH_FACTOR if direction else k
-        found = model.recommend_records([participant_id], k=fetch, as_of=instant, rules=rules)
+        dataset = self.datasets.dataset(model.ability_model)
+        found = model.recommend_records([participant_id], k=fetch, as_of=instant, rules=rules,
+                                        dataset=dataset)
         catalogue = self._catalogue()
         if direction is not None:
             weight = catalogue.weights.get(direction, {})
@@ -163,7 +171,8 @@ class RecommendService:
             if planner is None:
                 current = self.rating.result(season_name(year), View.OFFICIAL)
                 reference = self.rating.result(season_name(year - 1), View.OFFICIAL)
-                planner = Planner(loaded.bundle.dataset_, current, reference)
+                dataset = self.datasets.dataset(loaded.bundle.ability_model)
+                planner = Planner(dataset, current, reference)
                 # older generations are never asked again
                 self._planners = {k: v for k, v in self._planners.items() if k[1] == key[1]}
                 self._planners[key] = planner
@@ -192,9 +201,9 @@ class RecommendService:
         """
         loaded = self.loaded()
         self._require_known(participant_id)
-        if loaded.bundle.dataset_.ability is None:
+        if loaded.bundle.ability_model is None:
             raise NotReadyError(
-                "the served recommender's dataset has no abilities; train it with the "
+                "the served recommender has no ability scale; train it with the "
                 "content or rerank model to plan trajectories"
             )
         try:

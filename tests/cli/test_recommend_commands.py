@@ -80,6 +80,8 @@ def test_train_recommend_saves_and_logs(snapshot_dir: tuple[Path, str], tmp_path
                                  "--model", "ease", "--as-of", "2024-10-01"])
     assert result.exit_code == 0, result.output
     assert out.is_file() and "MLflow run" in result.output
-    result = runner.invoke(app, ["recommend", pid, "--model-file", str(out), "--json"])
+    # the file holds parameters only: it scores the footprint it is given
+    result = runner.invoke(app, ["recommend", pid, "--model-file", str(out), "--snapshot",
+                                 str(path), "--as-of", "2024-10-01", "--json"])
     assert result.exit_code == 0, result.output
     assert '"model": "ease"' in result.output

@@ -13,6 +13,7 @@ from features.calibration import CalibrationConfig
 from features.participant import participant_features
 from features.schema import SCHEMA_VERSION, schema_hash
 from footprint.columns import Columns as C
+from footprint.frames import Snapshot
 from models.competence.bundle import CompetenceBundle
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import BoosterConfig, CompetenceConfig
@@ -60,20 +61,25 @@ def save_versions(bundle: CompetenceBundle, folder: Path, versions: list[str]) -
     return paths
 
 
-def tiny_recommender(path: Path, as_of: dt.datetime) -> Path:
-    """The content recommender fitted on the same synthetic world as :func:`world_push_records`
-    (deadlines set), as of ``as_of``, saved to ``path`` (a few seconds: the ability scale)."""
+def tiny_world_snapshot(as_of: dt.datetime) -> Snapshot:
+    """The synthetic world of :func:`world_push_records` (deadlines set) as of ``as_of``."""
     from features.cutoff import snapshot_at
-    from footprint.frames import Snapshot
-    from models.recommend.content import ContentRecommender
-    from models.recommend.dataset import dataset_from_snapshot
 
     world = make_world(n_participants=300, seed=11)
     frames = dict(world.frames)
     acts = frames["activities"].copy()
     acts[C.REGISTRATION_DEADLINE] = acts[C.START_AT] - pd.Timedelta(days=3)
     frames["activities"] = acts
-    snap = snapshot_at(Snapshot.from_frames(world.as_of, frames), as_of)
+    return snapshot_at(Snapshot.from_frames(world.as_of, frames), as_of)
+
+
+def tiny_recommender(path: Path, as_of: dt.datetime) -> Path:
+    """The content recommender fitted on the same synthetic world as :func:`world_push_records`
+    (deadlines set), as of ``as_of``, saved to ``path`` (a few seconds: the ability scale)."""
+    from models.recommend.content import ContentRecommender
+    from models.recommend.dataset import dataset_from_snapshot
+
+    snap = tiny_world_snapshot(as_of)
     model = ContentRecommender().fit(dataset_from_snapshot(snap, as_of, ability=True))
     return signed(model.save(path))
 

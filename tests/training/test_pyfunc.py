@@ -30,13 +30,22 @@ def tracking(tmp_path: Path) -> None:
     mlflow.set_experiment("pyfunc-test")
 
 
-def test_pyfunc_answers_like_the_library(bundle: Path, tracking: None) -> None:
+def test_pyfunc_answers_like_the_library(bundle: Path, tracking: None, tmp_path: Path) -> None:
+    from footprint.snapshot import load_snapshot, write_snapshot
+
+    tiny = tiny_snapshot()
+    frames = {name: getattr(tiny, name) for name in ("participants", "activities",
+                                                     "activity_directions", "activity_edges",
+                                                     "achievements")}
+    folder = write_snapshot(frames, TINY_AS_OF, tmp_path / "snapshots")
     with mlflow.start_run():
-        uri = log_recommender(bundle)
+        uri = log_recommender(bundle, snapshot=folder)
     model = mlflow.pyfunc.load_model(uri)
     ids = [*tiny_snapshot().participants[C.PARTICIPANT_ID].astype(str)[:3], "never-seen"]
     got = model.predict(pd.DataFrame({C.PARTICIPANT_ID: ids}), params={"k": 2})
-    want = PopularRecommender.load(bundle).recommend(ids, k=2)
+    snap = load_snapshot(folder)
+    want = PopularRecommender.load(bundle).recommend(
+        ids, k=2, dataset=dataset_from_snapshot(snap, snap.as_of))
     assert list(got.columns) == list(RECOMMENDATION_COLUMNS)
     assert got[C.ACTIVITY_ID].tolist() == want[C.ACTIVITY_ID].tolist()
     assert got[RC.SCORE].tolist() == pytest.approx(want[RC.SCORE].tolist())

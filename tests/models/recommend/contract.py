@@ -1,10 +1,16 @@
 """The contract every recommender passes (a test class mixes it in with three lines).
 
-A subclass sets ``make`` (a fresh model with a fixed seed) and provides a ``dataset`` fixture.
+A subclass sets ``make`` (a fresh model with a fixed seed) and provides ``dataset`` (the training
+data), ``other`` (another cut-off) and ``live`` (a later state of the same footprint: a snapshot
+and its instant, standing for the live store at request time) fixtures.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +18,42 @@ import pandas as pd
 import pytest
 
 from footprint.columns import Columns as C
-from models.recommend.base import NotFittedError, Recommender
+from footprint.errors import TalentError
+from footprint.frames import Snapshot
+from models.recommend.base import BUNDLE_HEADER, NotFittedError, Recommender
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as R
-from models.recommend.dataset import RecommendDataset
+from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 from models.recommend.feasibility import feasible
+
+
+def ids_in_bytes(blob: bytes, ids: Iterable[str]) -> set[str]:
+    """The ids that occur in ``blob`` as UTF-8 (Python strings in a pickle) or UTF-32-LE (NumPy
+    unicode arrays). Candidates are found by their first character, then looked up in a set, so
+    thousands of ids are checked in one pass per (length, first character)."""
+    found: set[str] = set()
+    wanted = set(ids)
+    shapes = {(len(i), i[0]) for i in wanted if i}
+    for encoding, width in (("utf-8", 1), ("utf-32-le", 4)):
+        for length, first in shapes:
+            head = first.encode(encoding)
+            for m in re.finditer(re.escape(head), blob):
+                piece = blob[m.start():m.start() + length * width]
+                try:
+                    text = piece.decode(encoding)
+                except UnicodeDecodeError:
+                    continue
+                if text in wanted:
+                    found.add(text)
+    return found
+
+
+def training_ids(dataset: RecommendDataset) -> set[str]:
+    """Every participant id of a dataset and of its decision points' datasets."""
+    out = {str(p) for p in dataset.participant_ids}
+    for point in dataset.decisions:
+        out |= training_ids(point.dataset)
+    return out
 
 
 class RecommenderContract:
@@ -80,7 +117,46 @@ class RecommenderContract:
         path = model.save(tmp_path / "model.joblib")
         loaded = type(model).load(path)
         pids = self.participants(dataset)
-        pd.testing.assert_frame_equal(loaded.recommend(pids, k=3), model.recommend(pids, k=3))
+        pd.testing.assert_frame_equal(loaded.recommend(pids, k=3, dataset=dataset),
+                                      model.recommend(pids, k=3))
+
+    def test_a_bundle_holds_parameters_only(self, dataset: RecommendDataset,
+                                            tmp_path: Path) -> None:
+        """No participant id of the training data (nor of its decision points) anywhere in the
+        decompressed file, and a loaded model needs a dataset to recommend from."""
+        model = self.make().fit(dataset)
+        blob = zlib.decompress(model.save(tmp_path / "m.bin").read_bytes()[len(BUNDLE_HEADER):])
+        ids = training_ids(dataset)
+        assert len(ids) >= dataset.n_participants > 0
+        assert ids_in_bytes(blob, ids) == set()
+        # the search finds an id when one is there (the check can fail)
+        assert ids_in_bytes(blob + sorted(ids)[0].encode(), ids) == {sorted(ids)[0]}
+        loaded = type(model).load(tmp_path / "m.bin")
+        with pytest.raises(TalentError, match="parameters only"):
+            loaded.recommend(pids := self.participants(dataset), k=3)
+        assert len(loaded.recommend(pids, k=3, dataset=dataset)) > 0
+
+    def test_scores_a_participant_absent_from_training(
+        self, dataset: RecommendDataset, live: tuple[Snapshot, dt.datetime], tmp_path: Path,
+    ) -> None:
+        """A loaded model scores the live data: a participant who registered after training and
+        has history now is scored by the model itself, not by the cold-start fallback."""
+        model = type(self.make()).load(self.make().fit(dataset).save(tmp_path / "m.bin"))
+        snapshot, at = live
+        now = dataset_from_snapshot(snapshot, at, ability=model.ability_model or False)
+        if model.needs_ability:
+            assert now.ability is not None
+        new = np.setdiff1d(now.participant_ids.to_numpy(), dataset.participant_ids.to_numpy())
+        rows = now.rows(new)
+        new = new[now.history_counts()[rows] > 0][:20]
+        assert len(new) > 0, "the later state must hold participants unseen at training"
+        rows = now.rows(new)
+        acts = now.catalog.open_at(at)
+        scores, cold = model.scores_with_fallback(now, rows, acts, at)
+        assert not cold.any()
+        assert np.isfinite(scores).any(axis=1).all()
+        recs = model.recommend(list(new), k=3, as_of=at, dataset=now)
+        assert set(recs[C.PARTICIPANT_ID]) == set(new)
 
     def test_config_round_trip(self) -> None:
         model = self.make()

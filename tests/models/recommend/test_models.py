@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from features.cutoff import snapshot_at
+from footprint.frames import Snapshot
 from models.recommend.als import ALSConfig, ALSRecommender
 from models.recommend.base import Recommender
 from models.recommend.coldstart import ColdStartRecommender
@@ -31,6 +32,13 @@ def other(sim: SimWorld) -> RecommendDataset:
     t = dt.datetime(2024, 2, 1)
     return dataset_from_snapshot(snapshot_at(sim.snapshot, t), t, ability=True,
                                  ability_sample=1_500)
+
+
+@pytest.fixture(scope="module")
+def live(sim: SimWorld) -> tuple[Snapshot, dt.datetime]:
+    """The same world five months after the training cut-off (the live store's state)."""
+    t = dt.datetime(2025, 3, 1)
+    return snapshot_at(sim.snapshot, t), t
 
 
 class TestPopular(RecommenderContract):

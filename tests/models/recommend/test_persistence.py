@@ -1,5 +1,6 @@
-"""The recommender file: a header and a zlib-compressed pickle; files joblib wrote before still
-load; a damaged or foreign file is a clear error."""
+"""The recommender file: a header and a zlib-compressed pickle of the fitted parameters (no
+dataset); files of the earlier, dataset-carrying shape are refused; a damaged or foreign file is a
+clear error."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def model(tiny: RecommendDataset) -> PopularRecommender:
 
 
 def _answers(model: Recommender, dataset: RecommendDataset) -> pd.DataFrame:
-    return model.recommend(list(dataset.participant_ids[:5]), k=3)
+    return model.recommend(list(dataset.participant_ids[:5]), k=3, dataset=dataset)
 
 
 def test_save_writes_the_header_and_load_reads_it_back(
@@ -46,13 +47,15 @@ def test_the_file_is_read_back_in_pieces(
     pd.testing.assert_frame_equal(_answers(Recommender.load(path), tiny), _answers(model, tiny))
 
 
-@pytest.mark.parametrize("keep", [60, 100, 1000, -1])
+@pytest.mark.parametrize("keep", [0.1, 0.3, 0.7, -1])
 def test_a_truncated_stream_is_refused_as_damaged(
-    model: PopularRecommender, tmp_path: Path, keep: int,
+    model: PopularRecommender, tmp_path: Path, keep: float,
 ) -> None:
+    # a parameters-only popularity model is a few hundred bytes: cut at shares of its length
     path = model.save(tmp_path / "popular.joblib")
     data = path.read_bytes()
-    path.write_bytes(data[:keep] if keep > 0 else data[:-3])
+    path.write_bytes(data[:max(int(keep * len(data)), len(BUNDLE_HEADER) + 1)] if keep > 0
+                     else data[:-3])
     with pytest.raises(TalentError, match="is damaged"):
         Recommender.load(path)
 
@@ -74,20 +77,30 @@ def test_a_wrong_stream_checksum_is_refused_as_damaged(
         Recommender.load(path)
 
 
-def test_a_file_joblib_wrote_still_loads(
-    model: PopularRecommender, tiny: RecommendDataset, tmp_path: Path,
+@pytest.mark.parametrize("shape", ["joblib", "pickle5+zlib"])
+def test_a_file_of_the_dataset_carrying_shape_is_refused(
+    model: PopularRecommender, tmp_path: Path, shape: str,
 ) -> None:
+    """Files written before 2026-12-03 carried the training dataset (participant ids and
+    histories): they are refused with the way out (retrain), never loaded."""
+    import pickle
+    import zlib
+
     path = tmp_path / "old.joblib"
-    joblib.dump({"class": "PopularRecommender", "model": model}, path, compress=3)
-    pd.testing.assert_frame_equal(_answers(PopularRecommender.load(path), tiny),
-                                  _answers(model, tiny))
+    if shape == "joblib":
+        joblib.dump({"class": "PopularRecommender", "model": model}, path, compress=3)
+    else:
+        payload = pickle.dumps({"class": "PopularRecommender", "model": model}, protocol=5)
+        path.write_bytes(b"talent-recommender pickle5+zlib\n" + zlib.compress(payload))
+    with pytest.raises(TalentError, match="retrain"):
+        PopularRecommender.load(path)
 
 
 def test_a_truncated_file_is_refused_as_damaged(
     model: PopularRecommender, tmp_path: Path,
 ) -> None:
     path = model.save(tmp_path / "popular.joblib")
-    path.write_bytes(path.read_bytes()[: len(BUNDLE_HEADER) + 100])
+    path.write_bytes(path.read_bytes()[: len(BUNDLE_HEADER) + 20])
     with pytest.raises(TalentError, match="is damaged"):
         Recommender.load(path)
 
@@ -100,12 +113,12 @@ def test_a_file_of_another_class_is_refused(model: PopularRecommender, tmp_path:
         EASERecommender.load(path)
 
 
-def test_a_loaded_re_ranker_is_freed_with_its_dataset_by_reference_counting(
+def test_a_loaded_re_ranker_is_freed_by_reference_counting(
     sim_dataset: RecommendDataset, tmp_path: Path,
 ) -> None:
     """A serving worker switching bundles drops the old one: nothing (no cache, no reference
-    cycle) may keep it or its dataset alive. The re-ranker's edition-size cache held datasets
-    strongly before."""
+    cycle) may keep it alive, and the values derived from a dataset live on that dataset, not
+    in the model (the re-ranker's edition-size cache held datasets strongly before)."""
     import gc
     import weakref
 
@@ -115,22 +128,25 @@ def test_a_loaded_re_ranker_is_freed_with_its_dataset_by_reference_counting(
     config = RerankConfig(n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3))
     path = RerankRecommender(config).fit(sim_dataset).save(tmp_path / "rerank.joblib")
     loaded = Recommender.load(path)
-    assert len(_answers(loaded, loaded.dataset_)) > 0  # every cache filled
-    model_ref, dataset_ref = weakref.ref(loaded), weakref.ref(loaded.dataset_)
+    assert len(_answers(loaded, sim_dataset)) > 0  # every cache filled
+    model_ref = weakref.ref(loaded)
     gc.disable()  # reference counting alone
     try:
         del loaded
-        assert model_ref() is None and dataset_ref() is None
+        assert model_ref() is None
     finally:
         gc.enable()
 
 
-def test_a_re_ranker_is_saved_without_its_decision_points(
+def test_a_re_ranker_file_holds_no_dataset(
     sim_dataset: RecommendDataset, tmp_path: Path,
 ) -> None:
-    """The decision points only feed the fit; the file leaves them out, the answers (and
-    plans' dataset) stay the same, and the dataset shared by the re-ranker and its base models is
-    still one object after loading."""
+    """The re-ranker and its base models are saved without any dataset (the one they were
+    fitted on, its decision points): the answers on the same data stay the same, and the file is
+    a fraction of the model pickled with its training dataset (the shape before 2026-12-03)."""
+    import pickle
+    import zlib
+
     from models.recommend.als import ALSConfig
     from models.recommend.rerank import RerankConfig, RerankRecommender
 
@@ -140,17 +156,13 @@ def test_a_re_ranker_is_saved_without_its_decision_points(
     path = fitted.save(tmp_path / "rerank.joblib")
     loaded = Recommender.load(path)
     assert isinstance(loaded, RerankRecommender)
-    assert loaded.dataset_.decisions == ()
-    assert fitted.dataset_.decisions, "saving must not change the fitted model"
-    assert all(base.dataset_ is loaded.dataset_ for base in loaded.bases_.values())
-    assert loaded.dataset_.item_ids is loaded.bases_["content"].item_ids_
+    for model in (loaded, *loaded.bases_.values()):
+        assert not any(isinstance(v, RecommendDataset) for v in vars(model).values())
+    assert loaded.ability_model is not None  # the content feature's item parameters
     pids = list(sim_dataset.participant_ids[::50][:20])
     for as_of in (None, sim_dataset.as_of):
-        pd.testing.assert_frame_equal(loaded.recommend(pids, k=5, as_of=as_of),
-                                      fitted.recommend(pids, k=5, as_of=as_of))
-    # smaller than the same model pickled with its decision points
-    import pickle
-    import zlib
-    whole = zlib.compress(pickle.dumps({"class": "RerankRecommender", "model": fitted},
-                                       protocol=5), 3)
-    assert path.stat().st_size < 0.8 * len(whole)
+        pd.testing.assert_frame_equal(
+            loaded.recommend(pids, k=5, as_of=as_of, dataset=sim_dataset),
+            fitted.recommend(pids, k=5, as_of=as_of))
+    with_data = zlib.compress(pickle.dumps({"model": fitted, "data": sim_dataset}, protocol=5), 3)
+    assert path.stat().st_size < 0.5 * len(with_data)

@@ -13,6 +13,7 @@ from footprint.frames import Snapshot
 from footprint.snapshot import read_frames
 from models.rating import load_rules, rate
 from models.recommend.base import Recommender
+from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 from models.recommend.planner import Goal, PlanConstraints, Planner, plan
 from serving.auth import Role
 from serving.core.config import ServingSettings
@@ -43,12 +44,20 @@ def world(client: TestClient, records: dict[str, list[dict[str, Any]]]) -> TestC
     return client
 
 
+def _live_dataset(client: TestClient, model: Recommender) -> RecommendDataset:
+    """The library's dataset of the service's store at its instant (what the service scores)."""
+    store = client.app.state.talent.store  # type: ignore[attr-defined]
+    live = Snapshot.from_frames(AS_OF, read_frames(store, AS_OF))
+    return dataset_from_snapshot(live, AS_OF, ability=model.ability_model or False)
+
+
 def test_recommendations_are_the_library_s(world: TestClient, recommender: Path) -> None:
     r = world.get(f"/v1/participants/{P}/recommendations", params=WHEN | {"k": 5},
                   headers=PLATFORM)
     assert r.status_code == 200, r.text
     body = r.json()
-    lib = Recommender.load(recommender).recommend([P], k=5, as_of=REC_AS_OF)
+    model = Recommender.load(recommender)
+    lib = model.recommend([P], k=5, as_of=REC_AS_OF, dataset=_live_dataset(world, model))
     assert [i["activity_id"] for i in body["items"]] == list(lib["activity_id"])
     assert [i["rank"] for i in body["items"]] == [1, 2, 3, 4, 5]
     assert body["model"] == "content" and body["model_version"] == "content@2025-09-01"
@@ -73,7 +82,7 @@ def test_unknown_erased_and_bad_requests(world: TestClient) -> None:
     url = "/v1/participants/{}/recommendations"
     assert world.get(url.format("nobody"), headers=PLATFORM).status_code == 404
     assert world.post(f"/v1/participants/{P}/erasure", headers=PLATFORM).status_code == 200
-    # still in the bundle's dataset, but erased from the store: not answered
+    # erased from the store: not answered (the bundle never held them)
     assert world.get(url.format(P), params=WHEN, headers=PLATFORM).status_code == 404
     for params, field in (({"k": 0}, "k"), ({"k": 51}, "k"), ({"direction": "x"}, "direction"),
                           ({"region": "moscow"}, "region")):
@@ -89,7 +98,8 @@ def test_trajectory_is_the_planner_s_on_the_live_rating(world: TestClient,
     got = r.json()["plan"]
     store = world.app.state.talent.store  # type: ignore[attr-defined]
     live = Snapshot.from_frames(AS_OF, read_frames(store, AS_OF))
-    planner = Planner(Recommender.load(recommender).dataset_,
+    model = Recommender.load(recommender)
+    planner = Planner(_live_dataset(world, model),
                       rate(live, "2025/26", load_rules(season="2025/26")),
                       rate(live, "2024/25", load_rules(season="2024/25")))
     expected = plan(P, Goal.parse("python:prize_winner"), None, PlanConstraints(), planner,
