@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,10 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
     dataset = dataset_from_snapshot(tiny_snapshot(), TINY_AS_OF)
     als = ALSRecommender(ALSConfig(factors=4, iterations=2)).fit(dataset)
     als_path = als.save(tmp_path / "als.bundle")
+    # the bundle holds parameters only: the data it scores travels separately (the service
+    # builds it from the live store)
+    data_path = tmp_path / "dataset.pickle"
+    data_path.write_bytes(pickle.dumps(dataset))
     competence_path = tiny_bundle().save(tmp_path / "competence.joblib")
 
     env_dir = tmp_path / "serve-env"
@@ -98,8 +103,11 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
         from models.competence.bundle import CompetenceBundle
         from models.recommend.als import ALSRecommender
         bundle = CompetenceBundle.load({str(competence_path)!r})
+        import pickle
         als = ALSRecommender.load({str(als_path)!r})
-        top = als.recommend(list(als.participant_ids_[:3]), k=2)
+        with open({str(data_path)!r}, "rb") as f:
+            data = pickle.load(f)
+        top = als.recommend(list(data.participant_ids[:3]), k=2, dataset=data)
         print(json.dumps({{"missing": missing, "rows": len(top),
                           "version": str(bundle.meta.get("model_version")),
                           "imported": sorted(m for m in ("mlflow", "implicit", "optuna",
