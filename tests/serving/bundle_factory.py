@@ -73,15 +73,20 @@ def tiny_world_snapshot(as_of: dt.datetime) -> Snapshot:
     return snapshot_at(Snapshot.from_frames(world.as_of, frames), as_of)
 
 
-def tiny_recommender(path: Path, as_of: dt.datetime) -> Path:
-    """The content recommender fitted on the same synthetic world as :func:`world_push_records`
-    (deadlines set), as of ``as_of``, saved to ``path`` (a few seconds: the ability scale)."""
+def tiny_recommender(path: Path, as_of: dt.datetime, model: str = "content") -> Path:
+    """A recommender (``content`` by default, or ``ease``) fitted on the same synthetic world as
+    :func:`world_push_records` (deadlines set), as of ``as_of``, saved to ``path`` (a few
+    seconds: the ability scale)."""
+    from models.recommend.base import Recommender
     from models.recommend.content import ContentRecommender
     from models.recommend.dataset import dataset_from_snapshot
+    from models.recommend.ease import EASEConfig, EASERecommender
 
     snap = tiny_world_snapshot(as_of)
-    model = ContentRecommender().fit(dataset_from_snapshot(snap, as_of, ability=True))
-    return signed(model.save(path))
+    fitted: Recommender = (ContentRecommender() if model == "content" else
+                           EASERecommender(EASEConfig(regularization=5.0)))
+    data = dataset_from_snapshot(snap, as_of, ability=model == "content")
+    return signed(fitted.fit(data).save(path))
 
 
 def _iso(value: object) -> object:
