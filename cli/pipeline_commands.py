@@ -92,6 +92,23 @@ def _export_folder(name: str, cfg: PipelineConfig, competence_dir: Path | None,
 
 def _print_result(result: PromotionResult) -> None:
     name = result.model
+    for label in result.refused:
+        console.print(f"[red]refused:[/] {label} lost to a baseline on its own snapshot; the "
+                      "baseline that won, registered by the same run, is gated instead")
+    if result.baselines:
+        base = Table(title=f"{name} v{result.challenger} ({result.candidate or 'model'}) vs "
+                           "the best baseline on the same snapshot")
+        for col in ("metric", "challenger", "best baseline", "value", "margin", "passes"):
+            base.add_column(col)
+        for b in result.baselines:
+            base.add_row(b.metric, "-" if b.challenger is None else f"{b.challenger:.4f}",
+                         b.winner or "none evaluated",
+                         "-" if b.baseline is None else f"{b.baseline:.4f}", f"{b.margin:g}",
+                         "[green]yes[/]" if b.passed else "[red]no[/]")
+        console.print(base)
+        for b in result.baselines:
+            if not b.passed and b.winner:
+                console.print(f"[red]baseline {b.winner} won[/] on {b.metric}")
     table = Table(title=f"{name}: champion v{result.champion or '-'} vs challenger "
                         f"v{result.challenger}")
     for col in ("metric", "champion", "challenger", "better", "passes"):
@@ -112,7 +129,9 @@ def _print_result(result: PromotionResult) -> None:
                       "challenger's snapshot[/]")
     if result.promoted:
         how = " (forced)" if result.forced else ""
-        console.print(f"[green]promoted{how}:[/] {name} v{result.challenger} is the champion")
+        what = f" ({result.candidate})" if result.candidate else ""
+        console.print(f"[green]promoted{how}:[/] {name} v{result.challenger}{what} is the "
+                      "champion")
         if result.exported:
             console.print(f"exported for serving: {result.exported}")
     elif result.champion == result.challenger:
@@ -140,9 +159,12 @@ def promote_command(
         help="Folder serving watches for the recommender (default: config, else "
              "models/recommend under TALENT_DATA_DIR)", file_okay=False)] = None,
 ) -> None:
-    """Move each gated model's `champion` alias to its `challenger` if it is at least as good on
-    every gated metric on the same evaluation snapshot; export it for serving. Prints the
-    comparison per model; exits 1 when any gate refused, 2 on an error."""
+    """Move each gated model's `champion` alias to its `challenger` if it beats the best baseline
+    on its own snapshot by the configured margin and is at least as good as the champion on
+    every gated metric on the same snapshot; export it for serving. A recommender challenger
+    that loses to a baseline its run registered is refused and that baseline is gated instead
+    (promotion.baseline_fallback). Prints the comparisons and which baseline won; exits 1 when
+    a gate refused and nothing was promoted in its place, 2 on an error."""
     from training.config import load_pipeline_config
     from training.reevaluate import Reevaluator
     from training.registry import gated_models, promote
@@ -164,7 +186,8 @@ def promote_command(
             result = promote(name, cfg.promotion.gated, force=force,
                              export_dir=_export_folder(name, cfg, export_dir,
                                                        recommend_export_dir),
-                             reevaluate=reevaluator)
+                             reevaluate=reevaluator,
+                             baseline_fallback=cfg.promotion.baseline_fallback)
         except TalentError as exc:
             console.print(f"[bold red]error:[/] {name}: {exc}")
             failed.append(name)

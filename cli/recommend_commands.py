@@ -41,13 +41,13 @@ def _date(value: str | None, name: str) -> dt.datetime | None:
 
 def _print_table(title: str, table: dict[str, dict[str, float]]) -> None:
     out = Table(title=title)
-    metrics = list(next(iter(table.values())).keys()) if table else []
+    metrics = list(dict.fromkeys(m for row in table.values() for m in row))
     out.add_column("model")
     for m in metrics:
         out.add_column(m, justify="right")
     for model, row in table.items():
-        out.add_row(model, *(f"{row[m]:.4f}" if isinstance(row[m], float) else str(row[m])
-                             for m in metrics))
+        out.add_row(model, *("-" if m not in row else f"{row[m]:.4f}"
+                             if isinstance(row[m], float) else str(row[m]) for m in metrics))
     console.print(out)
 
 
@@ -92,9 +92,20 @@ def evaluate_recommend(
         envvar="TALENT_DATABASE_URL",
         help="Store to snapshot (now) when neither --snapshot nor --world is given")] = None,
     seed: int = 0,
+    select: Annotated[bool, typer.Option(
+        "--select/--no-select",
+        help="--interactions: choose each model's settings on a validation split cut from the "
+             "training part (the test split is scored once, after); --no-select keeps the "
+             "fixed defaults")] = True,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="--interactions: an explicit setting, not searched (repeatable), e.g. "
+                      "ease.lambda=300, recency.half_life=10, als.factors=64, "
+                      "als.regularization=0.1, als.iterations=15, als.alpha=2")] = None,
 ) -> None:
     """Every recommender and baseline in one table: Recall@10, NDCG@10, MAP@10, coverage,
-    novelty (and trajectory metrics with --world --trajectories N)."""
+    novelty (and trajectory metrics with --world --trajectories N). With --interactions each
+    model's settings are chosen on validation first (the chosen settings and validation scores
+    are printed beside the test scores)."""
     from training.recommend import (
         LogSplitConfig,
         SimSplitConfig,
@@ -107,11 +118,28 @@ def evaluate_recommend(
         if interactions is not None:
             if not user_col or not item_col:
                 raise typer.BadParameter("--interactions needs --user-col and --item-col")
+            from training.recommend import LogColumns
+            from training.select_recommend import (
+                evaluate_interactions_selected,
+                parse_overrides,
+                with_overrides,
+            )
+
             frame = _read_log(interactions)
-            report = evaluate_interactions(frame, user_col, item_col, time_col,  # type: ignore[arg-type]
-                                           weight_col, LogSplitConfig(seed=seed))
-            title = f"{interactions.name}: per-user temporal split"
-            result: dict[str, object] = {"table": report.table, "info": report.info}
+            fixed = parse_overrides(set_ or [])
+            if select:
+                report = evaluate_interactions_selected(
+                    frame, LogColumns(user_col, item_col, time_col, weight_col),
+                    LogSplitConfig(seed=seed), fixed=fixed)
+                title = (f"{interactions.name}: per-user temporal split, settings chosen on "
+                         "validation")
+            else:
+                report = evaluate_interactions(
+                    frame, user_col, item_col, time_col, weight_col,
+                    with_overrides(LogSplitConfig(seed=seed), fixed))
+                title = f"{interactions.name}: per-user temporal split, fixed settings"
+            result: dict[str, object] = {"table": report.table, "info": report.info,
+                                         "params": report.params}
         else:
             sim = None
             if world is not None:
@@ -147,6 +175,9 @@ def evaluate_recommend(
     except (TalentError, ValueError) as exc:
         raise _fail(exc) from exc
     _print_table(title, report.table)
+    for name, chosen in report.info.get("selection", {}).items():
+        console.print(f"{name}: chosen on validation "
+                      + ", ".join(f"{k}={v:.4g}" for k, v in chosen.items()))
     if "trajectories" in result:
         console.print({k: round(v, 4) for k, v in result["trajectories"].items()})  # type: ignore[union-attr]
     if output is not None:

@@ -70,19 +70,48 @@ class RecommendStage(_Strict):
     enabled: bool = True
     split: SimSplitConfig = Field(default_factory=SimSplitConfig)
     final_models: tuple[str, ...] = ("rerank",)
-    """Models fitted on the whole snapshot and saved as bundles (the first one is registered)."""
+    """Models fitted on the whole snapshot and saved as bundles; the first one is the
+    challenger."""
+    register_candidates: bool = True
+    """Also fit, save and register every other model the split evaluated (not the
+    ``challenger``), so that a baseline which beats the challenger can be promoted and served."""
+
+
+CANDIDATE = "{candidate}"
+"""In a gated metric's name: the registered version's own candidate (``rerank``,
+``popular_direction``, ...), so one gate reads each version's own row of the report."""
+RECOMMEND_BASELINES: tuple[str, ...] = tuple(
+    f"recommend.{m}.ndcg@10" for m in ("popular", "popular_direction", "ease", "als", "content"))
+"""The recommender's baselines on the same snapshot (those not evaluated are skipped)."""
+
+
+def competence_baselines(target: str) -> tuple[str, ...]:
+    """The competence model's baselines for a target (``label``, ``next_performance``): the
+    calibrated ability alone, the mean result percentile so far, the rating points and the
+    number of records, as the evaluation report names them."""
+    return tuple(f"competence.all.spearman_{target}.{b}"
+                 for b in ("ability", "mean_percentile", "rating_points", "n_achievements"))
 
 
 class GatedMetric(_Strict):
-    """A metric a challenger must match or beat to replace the champion."""
+    """A metric a challenger must match or beat to replace the champion, and its baselines."""
 
     name: str = Field(min_length=1)
-    """Metric key as logged, e.g. ``competence.all.spearman_label.model``."""
+    """Metric key as logged, e.g. ``competence.all.spearman_label.model`` or
+    ``recommend.{candidate}.ndcg@10`` (the version's own candidate)."""
     model: str = "talent-competence"
     """The registered model whose promotion this metric gates."""
     higher_is_better: bool = True
     tolerance: float = Field(default=0.0, ge=0)
-    """Allowed shortfall (absolute), for metrics with known noise."""
+    """Allowed shortfall (absolute) against the champion, for metrics with known noise."""
+    baselines: tuple[str, ...] = ()
+    """Baselines' metric keys on the same snapshot (the challenger's own evaluation report): the
+    challenger must beat the best of those present by :attr:`margin`. A baseline that is the
+    challenger itself is left out; listed baselines that were not evaluated are skipped, and
+    none present at all refuses a challenger that is not a baseline itself (the gate cannot
+    tell)."""
+    margin: float = Field(default=0.0, ge=0)
+    """How much better than the best baseline the challenger must be (0: not worse)."""
 
 
 class PromotionConfig(_Strict):
@@ -91,10 +120,17 @@ class PromotionConfig(_Strict):
     competence_model: str = "talent-competence"
     recommend_model: str = "talent-recommend"
     gated: tuple[GatedMetric, ...] = (
-        GatedMetric(name="competence.all.spearman_label.model"),
-        GatedMetric(name="competence.all.spearman_next_performance.model"),
-        GatedMetric(name="recommend.rerank.ndcg@10", model="talent-recommend"),
+        GatedMetric(name="competence.all.spearman_label.model",
+                    baselines=competence_baselines("label")),
+        GatedMetric(name="competence.all.spearman_next_performance.model",
+                    baselines=competence_baselines("next_performance")),
+        GatedMetric(name="recommend.{candidate}.ndcg@10", model="talent-recommend",
+                    baselines=RECOMMEND_BASELINES),
     )
+    baseline_fallback: bool = True
+    """When a recommender challenger loses to a baseline that the same pipeline run registered,
+    promote that baseline instead (through the same gate): the service then serves the model
+    that won, and says which."""
     export_dir: Path | None = None
     """Folder serving watches (latest.txt + bundle + .sha256); data/models/competence if None."""
     recommend_export_dir: Path | None = None

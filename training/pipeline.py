@@ -42,7 +42,7 @@ from training.config import PipelineConfig, SnapshotSource, config_dict, dump_to
 from training.evaluation import BASELINES, MODEL
 from training.recommend import RecommendReport, build_model, evaluate_simulator
 from training.redaction import redact, redact_text, redact_url
-from training.registry import metric_key, register_bundle, version_provenance
+from training.registry import CANDIDATE_TAG, metric_key, register_bundle, version_provenance
 from training.reports import evaluation_figure, metric_by_records
 
 log = get_logger(__name__)
@@ -59,6 +59,8 @@ class PipelineResult:
     metrics: dict[str, float]
     bundles: dict[str, Path] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    candidates: dict[str, str] = field(default_factory=dict)
+    """Recommender candidate -> its registered version (the first is the challenger)."""
     seconds: float = 0.0
     tracking_seconds: float = 0.0
     """Time spent logging and registering (the MLflow overhead of the run)."""
@@ -219,13 +221,24 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
             if v is not None and np.isfinite(float(v))}
 
 
-def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path) -> Path | None:
-    """Fit the first final recommender on the whole snapshot and save it (None when disabled)."""
-    if not config.recommend.enabled or not config.recommend.final_models:
-        return None
+def _fit_final_recommenders(snapshot: Snapshot, config: PipelineConfig, out: Path
+                            ) -> dict[str, Path]:
+    """Fit the final recommenders on the whole snapshot and save them, the challenger first:
+    ``final_models`` and, with ``register_candidates``, every other model the split evaluated."""
+    stage = config.recommend
+    if not stage.enabled or not stage.final_models:
+        return {}
+    names = list(stage.final_models)
+    if stage.register_candidates:
+        names += [m for m in stage.split.models if m not in names]
+    return {name: _fit_final_recommender(snapshot, config, out, name) for name in names}
+
+
+def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path,
+                           name: str) -> Path:
+    """Fit one final recommender on the whole snapshot and save it."""
     from models.recommend.dataset import dataset_from_snapshot
 
-    name = config.recommend.final_models[0]
     split = config.recommend.split
     cut = snapshot.as_of
     points = tuple(cut - dt.timedelta(days=d) for d in split.decision_offsets_days) \
@@ -293,8 +306,9 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
     rec_report = None
     if config.recommend.enabled:
         rec_report = evaluate_simulator(snapshot, config.recommend.split)
-    rec_bundle = _fit_final_recommender(snapshot, config, out)
-    rec_sha = record_checksum(rec_bundle) if rec_bundle is not None else None
+    rec_bundles = {n: (p, record_checksum(p))
+                   for n, p in _fit_final_recommenders(snapshot, config, out).items()}
+    rec_bundle = next(iter(rec_bundles.values()))[0] if rec_bundles else None
     metrics = {f"competence.{k}": v for k, v in evaluation.report.items()}
     metrics |= {f"data.{k}": v for k, v in stats.items()}
     if rec_report is not None:
@@ -306,7 +320,7 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
     if track:
         t = time.perf_counter()
         _track(config, snapshot, stats, evaluation, rec_report, result,
-               (bundle, competence_sha), (rec_bundle, rec_sha), register, run_tags or {})
+               (bundle, competence_sha), rec_bundles, register, run_tags or {})
         if result.run_id is not None:
             from training.plots import log_pipeline_plots
 
@@ -320,7 +334,7 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
 
 def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
            evaluation: Evaluation, rec: RecommendReport | None, result: PipelineResult,
-           competence: tuple[Path, str], recommend: tuple[Path | None, str | None],
+           competence: tuple[Path, str], recommend: dict[str, tuple[Path, str]],
            register: bool, run_tags: dict[str, str]) -> None:
     """Log the parent run and one child run per stage; register the bundles."""
     import mlflow
@@ -381,22 +395,28 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
             with mlflow.start_run(run_name="reranker", nested=True) as child:
                 if "rerank" in rec.table:
                     mlflow.log_metrics(_finite(rec.table["rerank"]))
-                path, sha = recommend
-                if path is not None and sha is not None:
-                    mlflow.set_tags({"bundle_path": str(path.resolve()), "sha256": sha})
+                for i, (candidate, (path, sha)) in enumerate(recommend.items()):
+                    challenger = i == 0
+                    if challenger:
+                        mlflow.set_tags({"bundle_path": str(path.resolve()), "sha256": sha})
                     # the bundle holds the interaction matrix (participant ids): it is logged
                     # as a checksum and a path, never copied into the tracking store
                     with tempfile.TemporaryDirectory() as tmp:
                         pointer = Path(tmp) / "bundle_location.json"
                         pointer.write_text(json.dumps({"path": str(path.resolve()),
                                                        "sha256": sha}), "utf-8")
-                        mlflow.log_artifact(str(pointer), artifact_path="bundle")
+                        mlflow.log_artifact(str(pointer), artifact_path="bundle" if challenger
+                                            else f"candidates/{candidate}")
                     if register:
-                        result.versions[config.promotion.recommend_model] = register_bundle(
+                        version = register_bundle(
                             config.promotion.recommend_model, child.info.run_id,
                             path.resolve().parent.as_uri(), path, sha, snapshot.snapshot_id,
                             {k: v for k, v in result.metrics.items()
-                             if k.startswith("recommend.")}, recorded)
+                             if k.startswith("recommend.")},
+                            recorded | {CANDIDATE_TAG: candidate}, challenger=challenger)
+                        result.candidates[candidate] = version
+                        if challenger:
+                            result.versions[config.promotion.recommend_model] = version
         with mlflow.start_run(run_name="evaluation", nested=True):
             with tempfile.TemporaryDirectory() as tmp:
                 figure = evaluation_figure(evaluation.features, evaluation.labels,

@@ -107,6 +107,8 @@ class LogSplitConfig(BaseModel):
     recency_half_life: float = Field(default=10.0, gt=0)
     """``ease_recency`` weighs a user's training interactions by 0.5 ** (rank from the latest /
     half-life) when scoring (needs a time column)."""
+    ease_recency: EASEConfig | None = None
+    """``ease_recency``'s own EASE settings when chosen apart from ``ease``'s (else ``ease``)."""
 
 
 @dataclass
@@ -146,7 +148,8 @@ def build_model(name: str, sim: SimSplitConfig | LogSplitConfig) -> Recommender:
     if name == "ease":
         return EASERecommender(sim.ease)
     if name == "ease_recency":
-        return EASERecommender(sim.ease.model_copy(update={"weighted_scoring": True}))
+        own = sim.ease_recency if isinstance(sim, LogSplitConfig) else None
+        return EASERecommender((own or sim.ease).model_copy(update={"weighted_scoring": True}))
     if name == "content":
         return ContentRecommender()
     if name == "rerank" and isinstance(sim, SimSplitConfig):
@@ -328,23 +331,56 @@ def evaluate_interactions(
     if missing:
         raise ValueError(f"columns {missing} are not in the file; it has {list(frame.columns)}")
     train, test = user_temporal_split(frame, user_col, time_col, cfg.test_share, cfg.seed)
-    dataset = dataset_from_interactions(train, user_col, item_col, weight_col)
-    seen = train.groupby(train[user_col].astype(str))[item_col].agg(
+    table, info = score_log_split(train, test, LogColumns(user_col, item_col, time_col,
+                                                           weight_col), cfg)
+    return RecommendReport(table=table, params=cfg.model_dump(mode="json"),
+                           info={"rows": len(frame)} | info)
+
+
+@dataclass(frozen=True)
+class LogColumns:
+    """The columns of an interaction log (time and weight optional)."""
+
+    user: str
+    item: str
+    time: str | None = None
+    weight: str | None = None
+
+
+def recency_weighted(train: pd.DataFrame, cols: LogColumns, half_life: float) -> pd.DataFrame:
+    """``train`` with a ``_recency`` column: 0.5 ** (rank from the user's latest / half-life),
+    from the rows' own timestamps only (the latest interaction weighs 1)."""
+    assert cols.time is not None
+    rank = train.groupby(cols.user)[cols.time].rank(ascending=False, method="first") - 1
+    return train.assign(_recency=0.5 ** (rank.to_numpy() / half_life))
+
+
+def log_relevant(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns
+                 ) -> tuple[list[str], list[set[str]]]:
+    """The users with test items they had not seen in ``train``, and those items."""
+    seen = train.groupby(train[cols.user].astype(str))[cols.item].agg(
         lambda s: set(s.astype(str)))
     rel_by: dict[str, set[str]] = {}
-    for u, i in zip(test[user_col].astype(str), test[item_col].astype(str), strict=True):
+    for u, i in zip(test[cols.user].astype(str), test[cols.item].astype(str), strict=True):
         if i not in seen.get(u, set()):
             rel_by.setdefault(u, set()).add(i)
     users = sorted(rel_by)
-    relevant = [rel_by[u] for u in users]
+    return users, [rel_by[u] for u in users]
+
+
+def score_log_split(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns,
+                    cfg: LogSplitConfig) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Fit every model of ``cfg`` on ``train`` and score its top-k on ``test`` (seen items
+    excluded); the evaluation of a test split and, with a validation split cut from the
+    training part, of one candidate setting (:mod:`training.select_recommend`)."""
+    dataset = dataset_from_interactions(train, cols.user, cols.item, cols.weight)
+    users, relevant = log_relevant(train, test, cols)
     pop = item_popularity(dataset) / max(dataset.n_participants, 1)
     popularity = dict(zip(dataset.item_ids, pop, strict=True))
     recent = None
-    if time_col is not None:
-        # recency weights from the training part only: the latest interaction weighs 1
-        rank = train.groupby(user_col)[time_col].rank(ascending=False, method="first") - 1
-        weighted = train.assign(_recency=0.5 ** (rank.to_numpy() / cfg.recency_half_life))
-        recent = dataset_from_interactions(weighted, user_col, item_col, "_recency")
+    if cols.time is not None:
+        recent = dataset_from_interactions(recency_weighted(train, cols, cfg.recency_half_life),
+                                           cols.user, cols.item, "_recency")
     table: dict[str, dict[str, float]] = {}
     for name in cfg.models:
         if name == "ease_recency" and recent is None:
@@ -358,11 +394,9 @@ def evaluate_interactions(
                                    popularity)
         table[name]["seconds"] = round(time.perf_counter() - t0, 2)
         log.info("model evaluated", model=name, seconds=table[name]["seconds"])
-    return RecommendReport(
-        table=table, params=cfg.model_dump(mode="json"),
-        info={"rows": len(frame), "train_rows": len(train), "test_rows": len(test),
-              "users": len(users), "items": dataset.n_items, "time_col": time_col},
-    )
+    info = {"train_rows": len(train), "test_rows": len(test), "users": len(users),
+            "items": dataset.n_items, "time_col": cols.time}
+    return table, info
 
 
 def log_report(report: RecommendReport, run_name: str, experiment: str = "recommend") -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from footprint.errors import TalentError
 from footprint.logs import get_logger
 from training.bundles import BundleIntegrityError, publish, sidecar, verify_checksum
-from training.config import GatedMetric
+from training.config import CANDIDATE, GatedMetric
 
 log = get_logger(__name__)
 CHAMPION = "champion"
@@ -41,6 +41,8 @@ SNAPSHOT_SOURCE_TAG = "eval_snapshot_source"
 """JSON of the config's ``[snapshot]`` table that rebuilds the snapshot (store instant pinned)."""
 PIPELINE_RUN_TAG = "pipeline_run_id"
 """The parent run of ``talent train --config``; its ``config.toml`` re-runs the version."""
+CANDIDATE_TAG = "candidate"
+"""Which model of the evaluation report a version is (``rerank``, ``popular_direction``...)."""
 
 
 class PromotionError(TalentError):
@@ -78,6 +80,16 @@ class VersionInfo:
     run_id: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def candidate(self) -> str:
+        """The report row this version is (empty for versions registered before the tag)."""
+        return self.tags.get(CANDIDATE_TAG, "")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}" + (f" ({self.candidate})" if self.candidate
+                                                 else "")
+
 
 def version_provenance(pipeline_run: str, as_of: dt.datetime,
                        snapshot_source: dict[str, Any]) -> dict[str, str]:
@@ -90,6 +102,7 @@ def version_provenance(pipeline_run: str, as_of: dt.datetime,
 def register_bundle(
     name: str, run_id: str, artifact_uri: str, bundle_path: Path, sha256: str,
     snapshot_id: str, metrics: dict[str, float], extra_tags: dict[str, str] | None = None,
+    challenger: bool = True,
 ) -> str:
     """Register a logged bundle as a new version of ``name`` and make it the ``challenger``.
 
@@ -108,7 +121,10 @@ def register_bundle(
     metrics
         Evaluation metrics (``metric.<name>`` tags; the gate reads them).
     extra_tags
-        More version tags, e.g. :func:`version_provenance`.
+        More version tags, e.g. :func:`version_provenance` and :data:`CANDIDATE_TAG`.
+    challenger
+        Point the ``challenger`` alias at it (the pipeline's other candidates are registered
+        without it, so a baseline that wins can be promoted; see :func:`promote`).
 
     Returns
     -------
@@ -123,7 +139,8 @@ def register_bundle(
     tags |= {METRIC_TAG + metric_key(k): repr(float(v)) for k, v in metrics.items()
              if v is not None and math.isfinite(float(v))}
     version = mlc.create_model_version(name, source=artifact_uri, run_id=run_id, tags=tags)
-    mlc.set_registered_model_alias(name, CHALLENGER, version.version)
+    if challenger:
+        mlc.set_registered_model_alias(name, CHALLENGER, version.version)
     log.info("bundle registered", model=name, version=version.version, sha256=sha256[:16])
     return str(version.version)
 
@@ -136,11 +153,85 @@ def version_info(name: str, alias: str) -> VersionInfo | None:
         mv = client().get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
+    return _info(name, mv)
+
+
+def _info(name: str, mv: Any) -> VersionInfo:
     tags = dict(mv.tags)
     metrics = {k[len(METRIC_TAG):]: float(v) for k, v in tags.items() if k.startswith(METRIC_TAG)}
     return VersionInfo(name, str(mv.version), tags.get(SHA_TAG, ""), tags.get(SNAPSHOT_TAG, ""),
                        metrics, str(mv.source), tags.get(FILE_TAG, ""), str(mv.run_id or ""),
                        tags)
+
+
+def resolve(metric: str, info: VersionInfo) -> str:
+    """A gated metric's key for one version (``{candidate}`` replaced by its candidate)."""
+    if CANDIDATE in metric:
+        if not info.candidate:
+            raise PromotionError(f"{info.name} v{info.version} records no candidate, so "
+                                 f"{metric!r} cannot be read for it; retrain it with "
+                                 "`talent train --config` or gate on a named metric")
+        return metric.replace(CANDIDATE, info.candidate)
+    return metric
+
+
+def run_candidates(info: VersionInfo) -> dict[str, VersionInfo]:
+    """Every version the same pipeline run registered under ``info.name``, by candidate."""
+    run = info.tags.get(PIPELINE_RUN_TAG)
+    if not run:
+        return {}
+    out = {}
+    for mv in client().search_model_versions(f"name = '{info.name}'"):
+        other = _info(info.name, mv)
+        if other.tags.get(PIPELINE_RUN_TAG) == run and other.candidate:
+            out[other.candidate] = other
+    return out
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """One gated metric against the best baseline on the challenger's own snapshot."""
+
+    metric: str
+    challenger: float | None
+    best_baseline: str | None
+    """The winning baseline's metric key (None when no listed baseline was evaluated)."""
+    baseline: float | None
+    margin: float
+    higher_is_better: bool
+    passed: bool
+
+    @property
+    def winner(self) -> str | None:
+        """The baseline's model name (the report row, e.g. ``popular_direction``)."""
+        if self.best_baseline is None:
+            return None
+        parts = self.best_baseline.split(".")
+        return parts[1] if parts[0] == "recommend" else parts[-1]
+
+
+def baseline_gate(challenger: VersionInfo, gated: tuple[GatedMetric, ...]
+                  ) -> tuple[BaselineRow, ...]:
+    """Each gated metric with baselines: the challenger against the best of them, read from its
+    own tags (the same evaluation report, so the same snapshot by construction)."""
+    rows = []
+    for g in gated:
+        if not g.baselines:
+            continue
+        key = resolve(g.name, challenger)
+        new = challenger.metrics.get(metric_key(key))
+        present = {b: challenger.metrics[metric_key(b)] for b in g.baselines
+                   if b != key and metric_key(b) in challenger.metrics}
+        sign = 1.0 if g.higher_is_better else -1.0
+        best = max(present, key=lambda b: sign * present[b]) if present else None
+        value = present[best] if best is not None else None
+        if value is None:
+            # a baseline itself, with no other baseline evaluated, is the best baseline
+            passed = new is not None and key in g.baselines
+        else:
+            passed = new is not None and sign * (new - value) >= g.margin - 1e-12
+        rows.append(BaselineRow(key, new, best, value, g.margin, g.higher_is_better, passed))
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -168,6 +259,12 @@ class PromotionResult:
     exported: Path | None
     reevaluation_run: str | None = None
     """The run that re-evaluated the champion's config on the challenger's snapshot, if any."""
+    baselines: tuple[BaselineRow, ...] = ()
+    """The challenger against the best baseline on its snapshot, per gated metric."""
+    refused: tuple[str, ...] = ()
+    """Challengers refused on the way (a baseline won), as ``name vN (candidate)`` labels."""
+    candidate: str = ""
+    """The promoted (or refused) version's candidate, e.g. ``popular_direction``."""
 
 
 @dataclass(frozen=True)
@@ -198,9 +295,9 @@ def gate(champion: VersionInfo | None, challenger: VersionInfo,
     """
     rows = []
     for g in gated:
-        key = metric_key(g.name)
+        key = metric_key(resolve(g.name, challenger))
         new = challenger.metrics.get(key)
-        old = champion.metrics.get(key) if champion else None
+        old = champion.metrics.get(metric_key(resolve(g.name, champion))) if champion else None
         if new is None:
             passed = False
         elif old is None:
@@ -209,7 +306,7 @@ def gate(champion: VersionInfo | None, challenger: VersionInfo,
             passed = new >= old - g.tolerance
         else:
             passed = new <= old + g.tolerance
-        rows.append(GateRow(g.name, old, new, g.higher_is_better, passed))
+        rows.append(GateRow(resolve(g.name, challenger), old, new, g.higher_is_better, passed))
     same = champion is None or champion.snapshot_id == challenger.snapshot_id
     return tuple(rows), same
 
@@ -244,10 +341,54 @@ def export_bundle(info: VersionInfo, export_dir: Path) -> Path:
     return target
 
 
+def _fallback(challenger: VersionInfo, baselines: tuple[BaselineRow, ...]
+              ) -> VersionInfo | None:
+    """The winning baseline's version from the challenger's own pipeline run, if registered."""
+    lost = [b.winner for b in baselines if not b.passed and b.winner]
+    if not lost:
+        return None
+    found = run_candidates(challenger).get(lost[0])
+    return found if found is not None and found.version != challenger.version else None
+
+
+def promotion_card(result: PromotionResult) -> str:
+    """Why the served version is the one it is (markdown, beside the exported bundle)."""
+    verdict = "promoted" if result.promoted else "not promoted"
+    lines = [f"# {result.model} v{result.challenger} ({result.candidate or 'model'}): "
+             f"{verdict}", ""]
+    if result.refused:
+        lines += [f"Refused before it: {', '.join(result.refused)} (a baseline beat it on the "
+                  "same snapshot), so the baseline that won is served instead.", ""]
+    lines += ["| metric | this version | best baseline | baseline value | margin |",
+              "|---|---|---|---|---|"]
+    for b in result.baselines:
+        lines.append(f"| {b.metric} | {_fmt(b.challenger)} | {b.best_baseline or 'none'} | "
+                     f"{_fmt(b.baseline)} | {b.margin:g} |")
+    lines += ["", "| metric | previous champion | this version |", "|---|---|---|"]
+    for r in result.rows:
+        lines.append(f"| {r.metric} | {_fmt(r.champion)} | {_fmt(r.challenger)} |")
+    if result.forced:
+        lines += ["", "Promoted with --force: the gate did not pass."]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
             export_dir: Path | None = None,
-            reevaluate: Reevaluate | None = None) -> PromotionResult:
+            reevaluate: Reevaluate | None = None,
+            baseline_fallback: bool = True) -> PromotionResult:
     """Move ``champion`` to the ``challenger`` when the gate passes (or when forced).
+
+    The gate has two parts. Against the baselines: every gated metric with ``baselines`` must
+    beat the best of them on the challenger's own snapshot by the metric's margin (read from the
+    challenger's own evaluation report, so like is compared with like). Against the champion: at
+    least as good on every gated metric on the same snapshot. When the challenger loses to a
+    baseline that its own pipeline run registered too and ``baseline_fallback`` is on, the
+    challenger is refused and that baseline's version goes through the same gate in its place:
+    the service then serves the model that won (and the card beside the bundle says so).
 
     When champion and challenger were evaluated on different snapshots, ``reevaluate`` (if
     given) supplies the champion's metrics on the challenger's snapshot and the gate compares
@@ -264,6 +405,16 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
     relevant = tuple(g for g in gated if g.model == name)
     if not relevant:
         raise PromotionError(f"no gated metric is configured for {name}")
+    baselines = baseline_gate(challenger, relevant)
+    refused: list[str] = []
+    if baseline_fallback and not force:
+        winner = _fallback(challenger, baselines)
+        if winner is not None:
+            log.info("challenger lost to a baseline; gating the baseline instead",
+                     model=name, refused=challenger.label, baseline=winner.label)
+            refused.append(challenger.label)
+            challenger = winner
+            baselines = baseline_gate(challenger, relevant)
     rows, same = gate(champion, challenger, relevant)
     reevaluation = None
     if not same and reevaluate is not None and champion is not None \
@@ -273,30 +424,46 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
             raise PromotionError(f"the re-evaluation of {name} v{champion.version} ran on "
                                  f"snapshot {reevaluation.snapshot_id[:16]}, not the "
                                  f"challenger's {challenger.snapshot_id[:16]}")
-        baseline = replace(champion, snapshot_id=reevaluation.snapshot_id,
-                           metrics=reevaluation.metrics)
-        rows, same = gate(baseline, challenger, relevant)
-    passes = same and all(r.passed for r in rows)
+        # the champion's metrics re-run on the challenger's snapshot are keyed by the
+        # champion's own candidate, which resolve() reads through its tags
+        rerun = replace(champion, snapshot_id=reevaluation.snapshot_id,
+                        metrics=reevaluation.metrics)
+        rows, same = gate(rerun, challenger, relevant)
+    beats_baselines = all(b.passed for b in baselines)
+    passes = same and all(r.passed for r in rows) and beats_baselines
     already = champion is not None and champion.version == challenger.version
     promoted = (passes or force) and not already
+    result = PromotionResult(name, champion.version if champion else None, challenger.version,
+                             rows, same, promoted, force, None,
+                             reevaluation.run_id if reevaluation else None, baselines,
+                             tuple(refused), challenger.candidate)
     mlc = client()
-    exported = None
     if promoted:
         mlc.set_registered_model_alias(name, CHAMPION, challenger.version)
         if force:
             mlc.set_model_version_tag(name, challenger.version, "promoted_by_force", "true")
+        if refused:
+            mlc.set_model_version_tag(name, challenger.version, "promoted_instead_of",
+                                      ", ".join(refused))
         if export_dir is not None:
             exported = export_bundle(challenger, export_dir)
+            card = exported.parent / f"{exported.name}.card.md"
+            card.write_text(promotion_card(result), "utf-8")
+            result = replace(result, exported=exported)
     mlflow.set_experiment("promotion")
     with mlflow.start_run(run_name=f"promote {name} v{challenger.version}"):
         mlflow.log_params({"model": name, "challenger": challenger.version,
+                           "candidate": challenger.candidate or "none",
+                           "refused": ", ".join(refused) or "none",
                            "champion": champion.version if champion else "none",
                            "force": force, "same_snapshot": same,
                            "reevaluation_run": reevaluation.run_id if reevaluation else "none"})
-        mlflow.log_metrics({"promoted": float(promoted), "gate_passed": float(passes)})
-        mlflow.log_dict({"rows": [r.__dict__ for r in rows]}, "comparison.json")
+        mlflow.log_metrics({"promoted": float(promoted), "gate_passed": float(passes),
+                            "beats_baselines": float(beats_baselines)})
+        mlflow.log_dict({"rows": [r.__dict__ for r in rows],
+                         "baselines": [b.__dict__ for b in baselines]}, "comparison.json")
+        mlflow.log_text(promotion_card(result), "promotion_card.md")
     log.info("promotion decided", model=name, challenger=challenger.version,
-             promoted=promoted, forced=force, passed=passes)
-    return PromotionResult(name, champion.version if champion else None, challenger.version,
-                           rows, same, promoted, force, exported,
-                           reevaluation.run_id if reevaluation else None)
+             candidate=challenger.candidate, promoted=promoted, forced=force, passed=passes,
+             beats_baselines=beats_baselines)
+    return result

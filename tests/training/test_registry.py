@@ -257,3 +257,99 @@ def test_recorded_snapshot_source_pins_the_instant_and_hides_a_password(tmp_path
     assert snapshot_record(SnapshotSource(store="default"), snap)["store"] == "default"  # type: ignore[arg-type]
     assert snapshot_record(SnapshotSource(path=Path("rel")), snap)["path"] == str(  # type: ignore[arg-type]
         Path("rel").resolve())
+
+
+REC_BASELINES = ("recommend.popular.ndcg@10", "recommend.popular_direction.ndcg@10",
+                 "recommend.ease.ndcg@10")
+
+
+def _rec_gate(name: str, margin: float = 0.0) -> tuple[GatedMetric, ...]:
+    return (GatedMetric(name="recommend.{candidate}.ndcg@10", model=name,
+                        baselines=REC_BASELINES, margin=margin),)
+
+
+def _run_candidates(tmp_path: Path, name: str, report: dict[str, float],
+                    candidates: tuple[str, ...], run: str) -> dict[str, str]:
+    """One pipeline run's registered candidates: the first is the challenger."""
+    metrics = {f"recommend.{m}.ndcg@10": v for m, v in report.items()}
+    out = {}
+    for i, cand in enumerate(candidates):
+        out[cand] = _register(tmp_path, f"{run}-{cand}", 0.0, name=name, metrics=metrics,
+                              tags={"candidate": cand, "pipeline_run_id": run})
+        if i == 0:
+            challenger = out[cand]
+    import mlflow
+
+    mlflow.MlflowClient().set_registered_model_alias(name, "challenger", challenger)
+    return out
+
+
+def test_a_crippled_challenger_is_refused_and_the_winning_baseline_named(
+        tmp_path: Path) -> None:
+    name = "crippled_challenger_is_refused"
+    # the re-ranker "crippled" to below popular per direction on the same snapshot
+    _run_candidates(tmp_path, name, {"rerank": 0.70, "popular": 0.60,
+                                     "popular_direction": 0.80, "ease": 0.78},
+                    ("rerank",), "run-1")
+    result = promote(name, _rec_gate(name), export_dir=tmp_path / "serve")
+    assert not result.promoted and result.champion is None
+    (row,) = result.baselines
+    assert not row.passed and row.winner == "popular_direction" and row.baseline == 0.80
+    assert not (tmp_path / "serve" / "latest.txt").exists()
+
+
+def test_a_winning_challenger_is_accepted_and_a_margin_is_required(tmp_path: Path) -> None:
+    name = "winning_challenger_is_accepted"
+    report = {"rerank": 0.83, "popular": 0.60, "popular_direction": 0.80}
+    _run_candidates(tmp_path, name, report, ("rerank",), "run-1")
+    assert not promote(name, _rec_gate(name, margin=0.05)).promoted  # 0.03 over, 0.05 asked
+    result = promote(name, _rec_gate(name, margin=0.02))
+    assert result.promoted and result.candidate == "rerank"
+    assert result.baselines[0].winner == "popular_direction"  # the best baseline, beaten
+
+
+def test_no_evaluated_baseline_refuses() -> None:
+    from training.registry import VersionInfo, baseline_gate
+
+    info = VersionInfo("m", "1", "", "s", {"recommend.rerank.ndcg_at_10": 0.9}, "", "",
+                       tags={"candidate": "rerank"})
+    (row,) = baseline_gate(info, _rec_gate("m"))
+    assert not row.passed and row.best_baseline is None
+
+
+def test_a_baseline_that_wins_is_promoted_and_served_with_a_card(tmp_path: Path) -> None:
+    name = "baseline_is_promoted_and_served"
+    report = {"rerank": 0.77, "popular": 0.60, "popular_direction": 0.80, "ease": 0.78}
+    versions = _run_candidates(tmp_path, name, report,
+                               ("rerank", "popular_direction", "popular", "ease"), "run-1")
+    result = promote(name, _rec_gate(name), export_dir=tmp_path / "serve")
+    assert result.promoted and result.candidate == "popular_direction"
+    assert result.challenger == versions["popular_direction"]
+    assert result.refused == (f"{name} v{versions['rerank']} (rerank)",)
+    # against the other baselines: ease is the best of them, and 0.80 beats it
+    assert result.baselines[0].winner == "ease" and result.baselines[0].passed
+    served = tmp_path / "serve" / (tmp_path / "serve" / "latest.txt").read_text().strip()
+    assert served.name == f"competence-run-1-popular_direction.joblib"
+    card = (tmp_path / "serve" / f"{served.name}.card.md").read_text()
+    assert "popular_direction" in card and "rerank" in card
+    champion = version_info(name, CHAMPION)
+    assert champion is not None and champion.candidate == "popular_direction"
+    # without the fallback the same challenger is simply refused
+    name2 = name + "_no_fallback"
+    _run_candidates(tmp_path, name2, report, ("rerank", "popular_direction"), "run-2")
+    assert not promote(name2, _rec_gate(name2), baseline_fallback=False).promoted
+
+
+def test_the_champion_is_read_by_its_own_candidate(tmp_path: Path) -> None:
+    name = "champion_by_its_own_candidate"
+    _run_candidates(tmp_path, name, {"rerank": 0.7, "popular_direction": 0.8},
+                    ("rerank", "popular_direction"), "run-1")
+    first = promote(name, _rec_gate(name))
+    assert first.promoted and first.candidate == "popular_direction"
+    # a later re-ranker beats every baseline but not the served popular-per-direction's 0.80
+    # (champion and challenger rows are read per version: rerank's 0.79 vs the champion's 0.80)
+    _run_candidates(tmp_path, name, {"rerank": 0.79, "popular_direction": 0.78},
+                    ("rerank", "popular_direction"), "run-2")
+    second = promote(name, _rec_gate(name))
+    assert not second.promoted
+    assert second.rows[0].champion == 0.8 and second.rows[0].challenger == 0.79
