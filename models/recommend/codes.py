@@ -35,6 +35,47 @@ class ReasonCode(StrEnum):
     COMPETENCE_GAIN = "competence_gain"
     PROJECTED_DATES = "projected_dates"
     FITS_CALENDAR = "fits_calendar"
+    # the chance of a good result, in bands (see CHANCE_BANDS); stretch_zone is the middle one
+    LONG_SHOT = "long_shot"
+    SAFE_STEP = "safe_step"
+
+
+STRETCH_LOW = 0.40
+"""Below this chance of a good result an activity is a long shot, not an achievable challenge."""
+STRETCH_HIGH = 0.75
+"""Above this chance it is a safe step: likely to go well, little of a challenge."""
+
+CONDITIONS: dict[ReasonCode, str] = {
+    ReasonCode.LONG_SHOT: f"chance of a good result below {STRETCH_LOW:.0%}",
+    ReasonCode.STRETCH_ZONE: f"chance of a good result from {STRETCH_LOW:.0%} to "
+                             f"{STRETCH_HIGH:.0%} (inclusive)",
+    ReasonCode.SAFE_STEP: f"chance of a good result above {STRETCH_HIGH:.0%}",
+    ReasonCode.MATCHES_INTEREST: "the participant's interest in the activity's main direction "
+                                 "lifted it most among the recommended items",
+    ReasonCode.POPULAR_IN_DIRECTION: "its popularity lifted it most among the recommended "
+                                     "items, and it has a main direction",
+    ReasonCode.POPULAR: "its popularity lifted it most among the recommended items (no "
+                        "direction), or the model ranks by popularity alone",
+    ReasonCode.CONTINUES_SERIES: "the participant took an earlier edition of the series",
+    ReasonCode.IN_REGION: "offline, in the participant's region",
+    ReasonCode.ONLINE: "online",
+    ReasonCode.REGISTRATION_CLOSES: "the registration deadline is within 7 days",
+}
+"""The documented condition under which each reason code is given (the tests check each)."""
+
+
+CHANCE_CODES: frozenset[ReasonCode] = frozenset(
+    {ReasonCode.LONG_SHOT, ReasonCode.STRETCH_ZONE, ReasonCode.SAFE_STEP})
+"""The codes that state a chance of a good result (one band each)."""
+
+
+def chance_code(chance: float) -> ReasonCode:
+    """The band of a chance of a good result: long shot, stretch zone or safe step."""
+    if chance < STRETCH_LOW:
+        return ReasonCode.LONG_SHOT
+    if chance > STRETCH_HIGH:
+        return ReasonCode.SAFE_STEP
+    return ReasonCode.STRETCH_ZONE
 
 
 _TEXT_RU: dict[ReasonCode, str] = {
@@ -62,6 +103,10 @@ _TEXT_RU: dict[ReasonCode, str] = {
         "Даты ожидаются по прошлому сезону; мероприятие ещё не опубликовано."
     ),
     ReasonCode.FITS_CALENDAR: "Не пересекается с другими шагами и укладывается в нагрузку месяца.",
+    ReasonCode.LONG_SHOT: (
+        "Смелая попытка: шанс хорошего результата около {chance}%, зато это опыт на уровень выше."
+    ),
+    ReasonCode.SAFE_STEP: "Уверенный шаг: шанс хорошего результата около {chance}%.",
 }
 
 

@@ -30,7 +30,13 @@ from models.recommend.profile import (
     item_popularity,
     per_dataset,
 )
-from models.recommend.reasons import Reason, direction_title, main_direction, reason
+from models.recommend.reasons import (
+    Reason,
+    chance_reason,
+    direction_title,
+    main_direction,
+    reason,
+)
 
 
 class ContentConfig(RecommenderConfig):
@@ -112,18 +118,47 @@ class ContentRecommender(Recommender[ContentConfig]):
 
     def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
                         valid: np.ndarray) -> list[list[Reason]]:
-        flat = sel.ravel()
+        """Per cell, the reason of the score term that lifted the item most above the other
+        recommended items of the row: interest (``matches_interest``), the chance of a good
+        result (its band: ``long_shot``, ``stretch_zone`` or ``safe_step``) or popularity
+        (``popular_in_direction``). The region bonus is left to the shared ``in_region``
+        reason. With one item (nothing to compare), the chance band when known."""
+        cfg = self.config
         out = []
         for i, row in enumerate(rows.tolist()):
-            succ = success_matrix(dataset, np.array([row]), sel[i])[0]
+            acts = sel[i]
+            p = self.parts(dataset, np.array([row]), acts)
+            succ = p["success"][0]
+            stretch = np.exp(-((succ - cfg.target_success) ** 2) / (2 * cfg.width**2))
+            terms = {
+                "interest": np.log(p["affinity"][0] + cfg.interest_floor),
+                "chance": cfg.stretch_weight * np.log(np.where(np.isnan(stretch), np.nan,
+                                                               stretch + 1e-3)),
+                "popularity": cfg.popularity_weight * p["popularity"][0],
+            }
+            ok = valid[i]
+            lift = {}
+            for name, value in terms.items():
+                known = ok & np.isfinite(value)
+                ref = value[known].mean() if known.sum() > 1 else np.nan
+                lift[name] = value - ref
             line = []
             for j in range(sel.shape[1]):
-                if valid[i, j] and not np.isnan(succ[j]):
-                    line.append(reason(ReasonCode.STRETCH_ZONE, chance=round(100 * succ[j])))
-                else:
-                    d = main_direction(dataset, int(flat[i * sel.shape[1] + j]))
-                    line.append(reason(ReasonCode.MATCHES_INTEREST,
+                known_chance = not np.isnan(succ[j])
+                lifts = {n: v[j] for n, v in lift.items() if np.isfinite(v[j])}
+                best = max(lifts, key=lambda n: lifts[n]) if lifts and \
+                    max(lifts.values()) > 1e-9 else ("chance" if known_chance else "interest")
+                d = main_direction(dataset, int(acts[j])) if valid[i, j] else None
+                if best == "chance" and known_chance:
+                    line.append(chance_reason(float(succ[j])))
+                elif best == "popularity":
+                    line.append(reason(ReasonCode.POPULAR_IN_DIRECTION,
                                        direction_title=direction_title(d)) if d else
-                                reason(ReasonCode.RANKED_BY_MODEL))
+                                reason(ReasonCode.POPULAR))
+                elif d:
+                    line.append(reason(ReasonCode.MATCHES_INTEREST,
+                                       direction_title=direction_title(d)))
+                else:
+                    line.append(reason(ReasonCode.RANKED_BY_MODEL))
             out.append(line)
         return out

@@ -37,7 +37,7 @@ from models.recommend.codes import ReasonCode
 from models.recommend.dataset import RecommendDataset
 from models.recommend.feasibility import FeasibilityRules, Violation, feasible
 from models.recommend.projection import PlanCatalog, plan_catalog, source_index
-from models.recommend.reasons import _text, direction_title, reason
+from models.recommend.reasons import _text, chance_reason, direction_title, reason
 
 COMPLETION_KINDS = (ActivityKind.ONLINE_COURSE.value, ActivityKind.TEST.value)
 BANDS: dict[str, float] = {
@@ -587,7 +587,7 @@ def _steps(
                     ReasonCode.CONDITIONAL_ON_QUALIFYING, stage_title=str(cat.title[src[feeder]])
                 )
             )
-        reasons.append(reason(ReasonCode.STRETCH_ZONE, chance=round(100 * success)))
+        reasons.append(chance_reason(success))
         if rating_points[k] > 0:
             reasons.append(reason(ReasonCode.RATING_POINTS, points=f"{rating_points[k]:.1f}"))
         if gain[i] > 0.05:

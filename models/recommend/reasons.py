@@ -16,7 +16,7 @@ import numpy as np
 
 from features.cutoff import as_micros
 from footprint.directions import directions
-from models.recommend.codes import ReasonCode, reason_text
+from models.recommend.codes import ReasonCode, chance_code, reason_text
 from models.recommend.dataset import RecommendDataset
 
 Reason = tuple[ReasonCode, tuple[tuple[str, Any], ...]]
@@ -27,6 +27,13 @@ DEADLINE_SOON_DAYS = 7
 
 def reason(code: ReasonCode, **params: Any) -> Reason:
     return code, tuple(sorted(params.items()))
+
+
+def chance_reason(chance: float) -> Reason:
+    """The reason a chance of a good result gives: ``long_shot`` below 40%, ``stretch_zone``
+    from 40% to 75%, ``safe_step`` above (:data:`~models.recommend.codes.CONDITIONS`), each
+    worded so; the band is decided on the chance itself, the text shows it rounded."""
+    return reason(chance_code(chance), chance=round(100 * chance))
 
 
 @lru_cache(maxsize=4096)

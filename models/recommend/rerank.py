@@ -24,7 +24,7 @@ from footprint.errors import TalentError
 from footprint.logs import get_logger
 from models.recommend.als import ALSConfig, ALSRecommender
 from models.recommend.base import Recommender, RecommenderConfig
-from models.recommend.codes import ReasonCode
+from models.recommend.codes import CHANCE_CODES, ReasonCode
 from models.recommend.coldstart import ColdStartRecommender
 from models.recommend.content import ContentConfig, ContentRecommender
 from models.recommend.dataset import RecommendDataset
@@ -324,5 +324,6 @@ class RerankRecommender(Recommender[RerankConfig]):
         content = self.bases_["content"]
         out = content.primary_reasons(dataset, rows, sel, valid)
         generic = reason(ReasonCode.RANKED_BY_MODEL)
-        return [[r if r[0] == ReasonCode.STRETCH_ZONE else generic for r in line]
-                for line in out]
+        # the content model's reasons explain the content model's ranking, not this one: only
+        # the chance band (a fact about the item, true whatever ranked it) is kept
+        return [[r if r[0] in CHANCE_CODES else generic for r in line] for line in out]

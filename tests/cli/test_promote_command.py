@@ -139,8 +139,10 @@ def test_reevaluation_compares_on_the_challengers_snapshot(
         result_a.metrics["competence.all.spearman_label.model"])  # another snapshot, other figures
     # nothing was registered by the re-evaluation
     client = mlflow.MlflowClient()
-    for name in (COMPETENCE, RECOMMEND):
-        assert len(client.search_model_versions(f"name = '{name}'")) == 2
+    assert len(client.search_model_versions(f"name = '{COMPETENCE}'")) == 2
+    # every evaluated recommender candidate was registered by each of the two runs
+    assert len(client.search_model_versions(f"name = '{RECOMMEND}'")) == \
+        len(result_a.candidates) + len(result_b.candidates) == 4
     # each model moved (or not) on its own gate; the exit code says whether any was refused
     passed = {row["params.model"]: row["metrics.gate_passed"] == 1.0
               for _, row in decisions.iterrows()}

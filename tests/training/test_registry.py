@@ -329,7 +329,7 @@ def test_a_baseline_that_wins_is_promoted_and_served_with_a_card(tmp_path: Path)
     # against the other baselines: ease is the best of them, and 0.80 beats it
     assert result.baselines[0].winner == "ease" and result.baselines[0].passed
     served = tmp_path / "serve" / (tmp_path / "serve" / "latest.txt").read_text().strip()
-    assert served.name == f"competence-run-1-popular_direction.joblib"
+    assert served.name == "competence-run-1-popular_direction.joblib"
     card = (tmp_path / "serve" / f"{served.name}.card.md").read_text()
     assert "popular_direction" in card and "rerank" in card
     champion = version_info(name, CHAMPION)
