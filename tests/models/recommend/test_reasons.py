@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from footprint.columns import Columns as C
 from models.recommend.codes import (
     CHANCE_CODES,
     CONDITIONS,
@@ -16,7 +17,6 @@ from models.recommend.codes import (
     chance_code,
     reason_text,
 )
-from footprint.columns import Columns as C
 from models.recommend.columns import RecColumns as R
 from models.recommend.content import ContentRecommender, success_matrix
 from models.recommend.dataset import RecommendDataset
