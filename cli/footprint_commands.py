@@ -14,7 +14,8 @@ from rich.table import Table
 from footprint.errors import ConfigError, TalentError
 from footprint.ingest.run import BatchSummary, FailedFile, ingest_all
 from footprint.settings import FootprintSettings
-from footprint.store import open_store
+from footprint.store import Store, open_store
+from footprint.sweep import SweepReport, sweep_erased
 
 # wide enough for the summary tables when output is piped (rich assumes 80 columns then)
 console = Console(width=max(Console().width, 120))
@@ -71,6 +72,11 @@ def erasure_salt() -> str:
     return salt
 
 
+def sweep(store: Store, salt: str) -> SweepReport:
+    """Delete or rewrite the files under the data folder that name an erased participant."""
+    return sweep_erased(store, salt, FootprintSettings().data_dir)
+
+
 def print_summaries(summaries: list[BatchSummary]) -> None:
     table = Table(title="Ingestion summary")
     table.add_column("source")
@@ -106,6 +112,8 @@ def ingest(
         salt = erasure_salt()
         store = open_store(database_url)
         report = ingest_all(store, path, source, progress=True, salt=salt)
+        if any(s.erased for s in report.committed):
+            sweep(store, salt)
     except TalentError as exc:
         raise fail(exc) from exc
     print_summaries(report.committed)
@@ -158,8 +166,13 @@ def erase(
             report = erase_participants(
                 conn, participant_ids, actor=actor, reason_code="consent_withdrawn", salt=salt
             )
+        swept = sweep(store, salt)
     except TalentError as exc:
         raise fail(exc) from exc
+    console.print(
+        f"derived files: {swept.snapshots_deleted} snapshot(s) deleted, "
+        f"{swept.files_rewritten} rating file(s) rewritten without {swept.rows_removed} row(s)"
+    )
     console.print(
         f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
         + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items()))

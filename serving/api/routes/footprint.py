@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 
 from footprint.enums import Entity
+from footprint.sweep import sweep_erased
 from serving.api.deps import (
     MetricsDep,
     PlatformDep,
@@ -132,6 +133,8 @@ def push(
     s = result.summary
     if s.added or s.updated or s.merged or s.erased:
         rating.invalidate()
+    if s.erased:
+        sweep_erased(store, settings.erasure_salt, settings.data_dir)
     accepted = s.rows - s.quarantined
     metrics.pushed_rows.labels(entity.value, "accepted").inc(accepted)
     metrics.pushed_rows.labels(entity.value, "quarantined").inc(s.quarantined)
@@ -190,6 +193,8 @@ def erasure(
         )
     except ServingError as exc:
         raise http_error(exc) from exc
+    # snapshots and rating files naming the participant (or anyone erased) go too
+    sweep_erased(store, settings.erasure_salt, settings.data_dir)
     if outcome.report is None:
         return ErasureResponse(status="already_erased", erasure_id=None, rows_deleted={})
     rating.invalidate()
