@@ -154,6 +154,9 @@ def evaluate_competence(
         report[f"{direction}.serves_ability"] = float(fit.ability_only)
         report[f"{direction}.holdout_spearman.lightgbm"] = fit.holdout_spearman[0]
         report[f"{direction}.holdout_spearman.ability"] = fit.holdout_spearman[1]
+        report[f"{direction}.follows_other_directions"] = float(fit.other_map is not None)
+        report[f"{direction}.holdout_other_only.model"] = fit.other_spearman[0]
+        report[f"{direction}.holdout_other_only.mean_other_directions"] = fit.other_spearman[1]
     if truth is not None:
         at = truth
         if CC.CUTOFF not in at.columns and "as_of" in at.columns:

@@ -67,6 +67,11 @@ class DirectionFit:
     ability_mean: float = 0.0
     holdout_spearman: tuple[float, float] = (float("nan"), float("nan"))
     """(LightGBM, calibrated ability) Spearman with the label on the held-out participants."""
+    other_map: tuple[float, float] | None = None
+    """For rows without records in the direction but with records in others: ``a + b x
+    ability_other_mean`` when that beat LightGBM on such held-out participants, else None."""
+    other_spearman: tuple[float, float] = (float("nan"), float("nan"))
+    """(LightGBM, mean ability in the other directions) Spearman on those held-out rows."""
 
     @property
     def estimator(self) -> str:
@@ -187,6 +192,25 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             else:
                 value = np.asarray(booster.predict(x_all,
                                                    num_threads=self.config.booster.n_jobs))
+            other_map, other_rho = None, (float("nan"), float("nan"))
+            elsewhere = self._elsewhere(x_all)
+            if elsewhere is not None and hold.sum() >= MIN_TRAIN_ROWS and \
+                    train.sum() >= MIN_TRAIN_ROWS:
+                other = x_all[:, names.index(Feat.ABILITY_OTHER)]
+                hm = elsewhere[hold] & np.isfinite(other[hold])
+                if hm.sum() >= MIN_TRAIN_ROWS:
+                    src = pred_hold if not ability_only else theta[hold]
+                    other_rho = (_spearman(src[hm], y[hold][hm]),
+                                 _spearman(other[hold][hm], y[hold][hm]))
+                    lab = labelled & elsewhere & np.isfinite(other)
+                    if other_rho[1] > other_rho[0] and lab.sum() > 2:
+                        b, a = np.polyfit(other[lab], y[lab], 1, w=np.sqrt(weight[lab]))
+                        other_map = (float(a), float(b))
+                        value = np.where(elsewhere & np.isfinite(other), a + b * other, value)
+                        log.info("rows without records in the direction follow the other "
+                                 "directions' ability", direction=direction,
+                                 spearman_model=round(other_rho[0], 4),
+                                 spearman_other=round(other_rho[1], 4))
             ok = np.isfinite(theta)
             beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
                 if ok.sum() > 2 else 1.0
@@ -199,7 +223,7 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             fits[direction] = DirectionFit(booster, scale, residual_scale, reference, fallback_se,
                                            int(labelled.sum()), _rating_reference(part.features),
                                            bool(ability_only), (float(intercept), float(slope)),
-                                           theta_mean, rho)
+                                           theta_mean, rho, other_map, other_rho)
             log.info("competence direction fitted", direction=direction,
                      labelled=int(labelled.sum()), rows=len(value), variance_scale=round(scale, 3),
                      residual_scale=round(residual_scale, 3))
@@ -290,16 +314,50 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             a, b = fit.ability_map
             out[:, j] = b * (np.nan_to_num(x[:, j], nan=fit.ability_mean) - fit.ability_mean)
             out[:, -1] = a + b * fit.ability_mean
-            return out
-        return np.asarray(fit.booster.predict(
-            x, pred_contrib=True, num_threads=self._threads(len(x))))
+        else:
+            out = np.asarray(fit.booster.predict(
+                x, pred_contrib=True, num_threads=self._threads(len(x))))
+        rows = self._other_rows(fit, x)
+        if rows.any():  # these rows' value is a line in the other directions' ability
+            assert fit.other_map is not None
+            a, b = fit.other_map
+            out = out.copy()
+            out[rows] = 0.0
+            out[rows, self.features_.index(Feat.ABILITY_OTHER)] = \
+                b * x[rows, self.features_.index(Feat.ABILITY_OTHER)]
+            out[rows, -1] = a
+        return out
+
+    def _elsewhere(self, x: np.ndarray) -> np.ndarray | None:
+        """Rows with no record in the direction and records in another (None when the features
+        needed to tell are not used)."""
+        names = self.feature_names
+        if not {Feat.N_RECORDS, Feat.N_DIRECTIONS, Feat.ABILITY_OTHER} <= set(names):
+            return None
+        n_own = np.nan_to_num(x[:, names.index(Feat.N_RECORDS)], nan=0.0)
+        n_dirs = np.nan_to_num(x[:, names.index(Feat.N_DIRECTIONS)], nan=0.0)
+        return (n_own == 0) & (n_dirs > 0)
+
+    def _other_rows(self, fit: DirectionFit, x: np.ndarray) -> np.ndarray:
+        if fit.other_map is None:
+            return np.zeros(len(x), bool)
+        elsewhere = self._elsewhere(x)
+        other = x[:, self.features_.index(Feat.ABILITY_OTHER)]
+        return np.zeros(len(x), bool) if elsewhere is None else elsewhere & np.isfinite(other)
 
     def _value(self, fit: DirectionFit, x: np.ndarray) -> np.ndarray:
         if fit.ability_only:
             theta = x[:, self.features_.index(Feat.ABILITY)]
             a, b = fit.ability_map
-            return a + b * np.nan_to_num(theta, nan=fit.ability_mean)
-        return np.asarray(fit.booster.predict(x, num_threads=self._threads(len(x))))
+            value = a + b * np.nan_to_num(theta, nan=fit.ability_mean)
+        else:
+            value = np.asarray(fit.booster.predict(x, num_threads=self._threads(len(x))))
+        rows = self._other_rows(fit, x)
+        if rows.any():
+            assert fit.other_map is not None
+            a, b = fit.other_map
+            value = np.where(rows, a + b * x[:, self.features_.index(Feat.ABILITY_OTHER)], value)
+        return value
 
     @property
     def estimators(self) -> dict[str, str]:

@@ -119,3 +119,25 @@ def test_ability_is_served_where_lightgbm_adds_nothing(setting: Setting) -> None
     off = CompetenceModel(small_config(ability_fallback=False)).fit(
         CompetenceDataset(feats, labels))
     assert set(off.estimators.values()) == {"lightgbm"}
+
+
+def test_rows_resting_on_other_directions_follow_them_when_that_validates(
+        setting: Setting) -> None:
+    """Labels of participants with no record in a direction but records in others are a line in
+    their mean ability elsewhere: the model serves that line for them (and says so in the
+    contributions), and keeps LightGBM for everyone else."""
+    feats = setting.dataset.features
+    labels = setting.dataset.labels.copy()
+    other = feats[Feat.ABILITY_OTHER].to_numpy(float)
+    rest = ((feats[Feat.N_RECORDS] == 0) & (feats[Feat.N_DIRECTIONS] > 0)).to_numpy()
+    labels.loc[rest, CC.LABEL] = 0.3 + 1.5 * other[rest]
+    labels.loc[rest, CC.LABEL_SE] = 0.5
+    # half the participants held out: enough of the ~100 such rows a direction to compare on
+    model = CompetenceModel(small_config(holdout_share=0.5)).fit(CompetenceDataset(feats, labels))
+    fit = model.fits_["python"]
+    assert fit.other_map == pytest.approx((0.3, 1.5), abs=1e-6)
+    rows = feats[(feats[C.DIRECTION] == "python").to_numpy() & rest].head(10)
+    out = model.predict(rows)
+    np.testing.assert_allclose(out[CC.VALUE], 0.3 + 1.5 * rows[Feat.ABILITY_OTHER], atol=1e-9)
+    np.testing.assert_allclose(model.contributions(rows, "python").sum(axis=1), out[CC.VALUE],
+                               atol=1e-9)
