@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
+from cli.snapshots import snapshot_path
 from footprint.errors import TalentError
 from footprint.frames import Snapshot
 
@@ -21,8 +22,8 @@ console = Console(width=max(Console().width, 120))
 BUNDLE_SUBDIR = Path("models") / "competence"
 
 SnapshotOpt = Annotated[Path | None, typer.Option(
-    help="Snapshot folder (from `talent snapshot`). Default: a snapshot of the store as of "
-         "--as-of.", file_okay=False)]
+    help="Snapshot id (as `talent snapshot` prints it) or folder. Default: a snapshot of the "
+         "store as of --as-of.", parser=snapshot_path, metavar="ID|DIR")]
 AsOfOpt = Annotated[str | None, typer.Option(
     help="Cut-off of the snapshot made from the store: YYYY-MM-DD or ISO timestamp (default: now)")]
 DbOpt = Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -131,8 +132,13 @@ def snapshot(
         Path | None, typer.Option(help="Snapshot root (default: data/snapshots)")
     ] = None,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only the snapshot id (for scripts)")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Write an immutable, content-addressed Parquet snapshot of what was known as of a date."""
+    """Write an immutable, content-addressed Parquet snapshot of what was known as of a date.
+
+    Other commands' ``--snapshot`` take the printed id (or a unique prefix) or the folder."""
     from footprint.snapshot import create_snapshot, load_manifest
 
     instant = parse_instant(as_of)
@@ -142,6 +148,14 @@ def snapshot(
         manifest = load_manifest(path)
     except TalentError as exc:
         raise fail(exc) from exc
+    if quiet:
+        typer.echo(manifest.snapshot_id)
+        return
+    if json_out:
+        typer.echo(json.dumps({"id": manifest.snapshot_id, "path": str(path),
+                               "as_of": instant.isoformat(),
+                               "rows": {n: m.rows for n, m in manifest.tables.items()}}))
+        return
     table = Table(title=f"Snapshot {manifest.snapshot_id}")
     table.add_column("frame")
     table.add_column("rows", justify="right")

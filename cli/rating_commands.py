@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.snapshots import snapshot_path
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
 from footprint.logs import get_logger
@@ -102,7 +103,8 @@ def register(app: typer.Typer) -> None:
     def rate_command(
         season: Annotated[str, typer.Option(help="Season to rate, e.g. 2025/26.")],
         snapshot: Annotated[
-            Path, typer.Option(help="Snapshot folder (from `talent snapshot`).", file_okay=False)
+            Path, typer.Option(help="Snapshot id (as `talent snapshot` prints it) or folder.",
+                               parser=snapshot_path, metavar="ID|DIR")
         ],
         direction: Annotated[
             list[str] | None,

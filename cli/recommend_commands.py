@@ -14,13 +14,15 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
+from cli.snapshots import snapshot_path
 from footprint.errors import TalentError
 from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
 
 SnapshotOpt = Annotated[Path | None, typer.Option(
-    help="Snapshot folder (from `talent snapshot`).", file_okay=False)]
+    help="Snapshot id (as `talent snapshot` prints it) or folder.", parser=snapshot_path,
+    metavar="ID|DIR")]
 AsOfOpt = Annotated[str | None, typer.Option(
     help="Request instant YYYY-MM-DD (default: the snapshot's cut-off)")]
 
@@ -213,7 +215,8 @@ def _live_snapshot(database_url: str | None) -> Snapshot:
 
 @train_app.command("recommend")
 def train_recommend(
-    snapshot: Annotated[Path, typer.Option(help="Snapshot folder", file_okay=False)],
+    snapshot: Annotated[Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path,
+                                           metavar="ID|DIR")],
     out: Annotated[Path, typer.Option(help="Where to write the model (joblib)", dir_okay=False)],
     model: Annotated[str, typer.Option(help="Model name (rerank, content, ease, als, popular, "
                                             "popular_direction, coldstart)")] = "rerank",
@@ -315,7 +318,8 @@ def plan_command(
     participant_id: Annotated[str, typer.Argument(help="Participant id")],
     goal: Annotated[str, typer.Option(help="DIRECTION:LEVEL, e.g. python:advanced, "
                                            "robotics:prize_winner, engineering:70")],
-    snapshot: Annotated[Path, typer.Option(help="Snapshot folder", file_okay=False)],
+    snapshot: Annotated[Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path,
+                                           metavar="ID|DIR")],
     as_of: AsOfOpt = None,
     horizon: Annotated[str | None, typer.Option(help="Last day (default: 31 May)")] = None,
     monthly_cap: Annotated[int, typer.Option(min=1, max=10)] = 2,

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 01 · The footprint explored
 #
@@ -6,20 +21,20 @@
 # the tests run it on 700 participants). Every table comes from `training.reports`; this
 # notebook only shows them.
 #
-# Open as a notebook with `jupytext --to ipynb` or run top to bottom with `uv run python`.
+# Open with `uv run jupyter lab` (the `.ipynb` beside this file is its pair; jupytext keeps
+# them in step) or run top to bottom with `uv run python notebooks/01_footprint.py`.
 
 # %%
 import os
 
-import matplotlib
+from IPython.display import display
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from footprint.logs import configure as configure_logs
 from footprint.simulate import SimulationConfig
 from training.reports import activity_by_season, funnel, kind_by_grade
 from training.simworld import simulate_world
 
+configure_logs("WARNING")  # results only: the library's info lines stay out of the outputs
 PARTICIPANTS = int(os.environ.get("TALENT_NOTEBOOK_PARTICIPANTS", "20000"))
 world = simulate_world(SimulationConfig(participants=PARTICIPANTS, seasons=4, seed=1))
 snapshot = world.snapshot
@@ -30,23 +45,22 @@ print(f"snapshot {snapshot.snapshot_id} as of {snapshot.as_of:%Y-%m-%d}")
 
 # %%
 steps = funnel(snapshot)
-print(steps.to_string(index=False))
+display(steps)
 assert steps["participants"].is_monotonic_decreasing
 
 # %% [markdown]
 # ## Activity by season and direction
 
-# %%
+# %% tags=["plot"]
 by_season = activity_by_season(snapshot)
 pivot = by_season.pivot(index="season", columns="direction", values="participants").fillna(0)
-print(pivot.to_string())
+display(pivot)
 ax = pivot.plot(kind="bar", stacked=True, figsize=(9, 4), title="Participants per season")
-ax.set_ylabel("distinct participants")
-plt.close("all")
+_ = ax.set_ylabel("distinct participants")
 
 # %% [markdown]
 # ## Who takes what: activity kinds by grade
 
 # %%
 kinds = kind_by_grade(snapshot)
-print(kinds.to_string())
+display(kinds)

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 02 · The competence report
 #
@@ -13,15 +28,16 @@
 # Every number comes from `training.competence`, `training.evaluation`, `training.diagnostics`
 # and `training.reports`; the figures are `training.plots`, the same ones a pipeline run logs.
 # Set `TALENT_NOTEBOOK_PARTICIPANTS` (the tests use 500).
+#
+# Open with `uv run jupyter lab` (the `.ipynb` beside this file is its pair; jupytext keeps
+# them in step) or run top to bottom with `uv run python notebooks/02_competence.py`.
 
 # %%
 import os
 
-import matplotlib
+from IPython.display import display
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from footprint.logs import configure as configure_logs
 from footprint.simulate import SimulationConfig
 from training.competence import TrainConfig, evaluate_competence
 from training.diagnostics import (
@@ -37,6 +53,7 @@ from training.plots import calibration_figure, distributions_figure, records_fig
 from training.reports import competence_slices
 from training.simworld import simulate_world, truth_frame
 
+configure_logs("WARNING")  # results only: the library's info lines stay out of the outputs
 PARTICIPANTS = int(os.environ.get("TALENT_NOTEBOOK_PARTICIPANTS", "20000"))
 ROUNDS = int(os.environ.get("TALENT_NOTEBOOK_ROUNDS", "300"))
 world = simulate_world(SimulationConfig(participants=PARTICIPANTS, seasons=4, seed=1))
@@ -56,20 +73,19 @@ print(f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
 # the large of each bucket; negative = estimated too low). Every baseline is turned into its
 # percentile within the direction for the error and the bias.
 
-# %%
+# %% tags=["plot"]
 scorers = (MODEL, *BASELINES)
 by_records = records_table(features, labels, pred, true_pct, scorers=scorers)
 for column in ("spearman_truth", "mae_truth", "bias_truth"):
-    print(f"\n{column} (rows: records bucket; columns: scorer), mean over directions")
+    print(f"{column} (rows: records bucket; columns: scorer), mean over directions")
     wide = by_records[by_records["direction"] == ALL].pivot(
         index="records", columns="scorer", values=column)
-    print(wide[list(scorers)].round(3).to_string())
+    display(wide[list(scorers)].round(3))
 for column in ("spearman_truth", "bias_truth"):
-    print(f"\n{column} of the model per direction")
-    print(by_records[by_records["scorer"] == MODEL].pivot(
-        index="records", columns="direction", values=column).round(3).to_string())
-records_figure(by_records[by_records["scorer"].isin([MODEL, "rating_points"])])
-plt.close("all")
+    print(f"{column} of the model per direction")
+    display(by_records[by_records["scorer"] == MODEL].pivot(
+        index="records", columns="direction", values=column).round(3))
+fig = records_figure(by_records[by_records["scorer"].isin([MODEL, "rating_points"])])
 
 # %% [markdown]
 # ## Calibration
@@ -77,25 +93,22 @@ plt.close("all")
 # ability shown in the next window. An estimate of 80 should mean "above about 80% of the
 # population".
 
-# %%
+# %% tags=["plot"]
 calibration = calibration_table(pred, labels, true_pct)
-print(calibration.pivot(index="bin", columns="direction", values="mean_truth").round(1)
-      .to_string())
-calibration_figure(calibration)
-plt.close("all")
+display(calibration.pivot(index="bin", columns="direction", values="mean_truth").round(1))
+fig = calibration_figure(calibration)
 
 # %% [markdown]
 # ## Intervals: coverage of the truth and width
 # Nominal coverage is 90%. Coverage is lowest where the model is surest (many records).
 
-# %%
+# %% tags=["plot"]
 coverage = by_records[by_records["scorer"] == MODEL].pivot(
     index="records", columns="direction", values="coverage_truth")
-print(coverage.round(3).to_string())
+display(coverage.round(3))
 for direction in [*sorted(set(pred["direction"].astype(str))), "all"]:
     print(f"{direction:12s} coverage {evaluation.report[f'{direction}.coverage']:.3f}")
-distributions_figure(distribution_table(pred))
-plt.close("all")
+fig = distributions_figure(distribution_table(pred))
 
 # %% [markdown]
 # ## Against the rating and the other baselines
@@ -103,11 +116,11 @@ plt.close("all")
 # measure); the rating baseline is the rule-based points of the current and previous season.
 
 # %%
-print(side_by_side(evaluation.report).round(3).to_string(index=False))
+display(side_by_side(evaluation.report).round(3))
 label_wide = by_records[by_records["direction"] == ALL].pivot(
     index="records", columns="scorer", values="spearman_label")
-print("\nSpearman with the next-window label by number of records")
-print(label_wide[list(scorers)].round(3).to_string())
+print("Spearman with the next-window label by number of records")
+display(label_wide[list(scorers)].round(3))
 
 # %% [markdown]
 # ## Fairness slices by region and grade
@@ -119,7 +132,7 @@ print(label_wide[list(scorers)].round(3).to_string())
 at_cutoff = world.snapshot_at(evaluation.eval_cutoff)  # grades as they were at the cut-off
 for by in ("region", "grade"):
     slices = competence_slices(at_cutoff, pred, labels, by, true_pct=true_pct)
-    print(slices.round(3).to_string(index=False))
+    display(slices.round(3))
     if not slices.empty:
         gap = slices["bias_truth"].max() - slices["bias_truth"].min()
-        print(f"largest bias gap between {by} groups: {gap:.1f} percentile points\n")
+        print(f"largest bias gap between {by} groups: {gap:.1f} percentile points")

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 03 · The recommender report
 #
@@ -7,16 +22,17 @@
 # against a popular baseline; and a few example trajectories as the planner proposes them.
 # All numbers come from `training.recommend*`, `training.diagnostics` and
 # `training.plan_examples`; the figures are `training.plots`, the ones a pipeline run logs.
+#
+# Open with `uv run jupyter lab` (the `.ipynb` beside this file is its pair; jupytext keeps
+# them in step) or run top to bottom with `uv run python notebooks/03_recommender.py`.
 
 # %%
 import datetime as dt
 import os
 
-import matplotlib
+from IPython.display import display
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from footprint.logs import configure as configure_logs
 from footprint.simulate import SimulationConfig
 from models.recommend.dataset import dataset_from_snapshot
 from models.recommend.popular import PopularRecommender
@@ -27,6 +43,7 @@ from training.recommend import SimSplitConfig, default_cutoffs, evaluate_simulat
 from training.recommend_trajectory import TrajectoryEvalConfig, evaluate_trajectories
 from training.simworld import simulate_world
 
+configure_logs("WARNING")  # results only: the library's info lines stay out of the outputs
 PARTICIPANTS = int(os.environ.get("TALENT_NOTEBOOK_PARTICIPANTS", "20000"))
 QUICK = PARTICIPANTS < 5000
 world = simulate_world(SimulationConfig(participants=PARTICIPANTS, seasons=4, seed=1))
@@ -36,42 +53,39 @@ world = simulate_world(SimulationConfig(participants=PARTICIPANTS, seasons=4, se
 # Pooled over the cut-offs; `coverage` is the share of the open catalogue that appears in any
 # top 10. In the chart the baselines are hatched.
 
-# %%
+# %% tags=["plot"]
 split = SimSplitConfig.model_validate(
     {"models": ["popular", "popular_direction", "ease", "content", "rerank"],
      "max_queries": 300, "ability_sample": 200, "decision_offsets_days": [365],
      "cutoffs": [default_cutoffs(world.snapshot)[0]]} if QUICK else {})
 report = evaluate_simulator(world.snapshot, split)
-print(report.frame().round(3).to_string())
+display(report.frame().round(3))
 best, value = report.best_single()
 if "rerank" in report.table:
     gain = report.table["rerank"]["ndcg@10"] / value - 1
-    print(f"\nre-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.3f} against the best single "
+    print(f"re-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.3f} against the best single "
           f"model {best} {value:.3f} ({gain:+.1%})")
-metrics_figure(metrics_table(report.table))
-plt.close("all")
+fig = metrics_figure(metrics_table(report.table))
 
 # %% [markdown]
 # ## NDCG by history length: cold and warm participants
 # Queries grouped by the number of event series the participant had taken before the cut-off.
 
-# %%
+# %% tags=["plot"]
 history = ndcg_by_history(report.queries)
-print(history.pivot(index="history", columns="model", values="ndcg").round(3).to_string())
-history_figure(history)
-plt.close("all")
+display(history.pivot(index="history", columns="model", values="ndcg").round(3))
+fig = history_figure(history)
 
 # %% [markdown]
 # ## The re-ranker's scores
 # Its top-10 scores, split by whether the participant then took the activity: a useful score
 # puts the chosen ones to the right.
 
-# %%
+# %% tags=["plot"]
 if "rerank" in report.scores:
     scores = score_table(report.scores["rerank"])
-    print(scores.drop(columns="width").round(3).to_string(index=False))
-    scores_figure(scores)
-    plt.close("all")
+    display(scores.drop(columns="width").round(3))
+    fig = scores_figure(scores)
 
 # %% [markdown]
 # ## Trajectories followed in a replay
@@ -106,4 +120,4 @@ model = PopularRecommender().fit(data)
 active = world.snapshot_at(cut).achievements["participant_id"].astype("object")
 someone = active.drop_duplicates().tail(3).tolist()
 examples = model.recommend(someone, k=5, as_of=cut)
-print(examples[["participant_id", "activity_id", "rank", "reason_text_ru"]].to_string(index=False))
+display(examples[["participant_id", "activity_id", "rank", "reason_text_ru"]])

@@ -15,6 +15,7 @@ participants) and ``rerank_scores`` (the re-ranker's top-k scores, chosen or not
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,7 +48,10 @@ RERANK = "rerank"
 def _pyplot() -> Any:
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "ipykernel" not in sys.modules:
+        # files only (pipeline runs, servers without a display); in a notebook the kernel's
+        # inline backend stays, so the figures show under their cells
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
