@@ -33,6 +33,8 @@ def snapshot_path(value: str | Path) -> Path:
     if path.is_dir():
         return path
     root = FootprintSettings().snapshot_dir
+    if "/" in text or path.exists():
+        raise typer.BadParameter(f"not a snapshot folder: {text}")
     if not _HEX.fullmatch(text) or len(text) < MIN_PREFIX:
         raise typer.BadParameter(
             f"{text!r} is neither a snapshot folder nor a snapshot id (hex, at least "
