@@ -17,7 +17,7 @@ import json
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -72,13 +72,18 @@ def ach(rid: str, **over: object) -> dict[str, object]:
     return row | over
 
 
-def _jsonl(folder: Path, entity: str, rows: list[dict[str, object]]) -> Path:
+def _jsonl(folder: Path, entity: str, rows: Sequence[Mapping[str, object]]) -> Path:
     path = folder / f"{entity}.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return path
 
 
-def _csv(folder: Path, entity: str, rows: list[dict[str, object]]) -> Path:
+def _raw(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def _csv(folder: Path, entity: str, rows: Sequence[Mapping[str, object]]) -> Path:
     import pandas as pd
 
     path = folder / f"{entity}.csv"
@@ -128,14 +133,8 @@ CASES: dict[str, Callable[[Path], tuple[Path, set[str]]]] = {
         {"v8"},
     ),
     "unknown column": lambda d: (_csv(d, "achievements", [ach("h10") | {"full_name": "x"}]), set()),
-    "not UTF-8": lambda d: (
-        (d / "achievements.csv").write_bytes(b"\xff\xfe\x00bad") and d / "achievements.csv",
-        set(),
-    ),  # type: ignore[func-returns-value]
-    "bad JSON line": lambda d: (
-        (d / "achievements.jsonl").write_text('{"a": 1\n') and d / "achievements.jsonl",
-        set(),
-    ),  # type: ignore[func-returns-value]
+    "not UTF-8": lambda d: (_raw(d / "achievements.csv", b"\xff\xfe\x00bad"), set()),
+    "bad JSON line": lambda d: (_raw(d / "achievements.jsonl", b'{"a": 1\n'), set()),
     "region 'Москва'": lambda d: (
         _csv(
             d,

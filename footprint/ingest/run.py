@@ -98,7 +98,7 @@ WITHHELD = json.dumps({"withheld": "participant erased"})
 
 
 def _missing(value: object) -> bool:
-    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
+    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))  # type: ignore[call-overload]
 
 
 def _capped(value: object) -> object:
@@ -188,7 +188,7 @@ def _retry_waiting(ctx: BatchContext, window: DateWindow) -> int:
         return 0
     retried = 0
     for (source, entity_value), group in entries.groupby([C.SOURCE, "entity"], sort=True):
-        entity = Entity(entity_value)
+        entity = Entity(str(entity_value))
         rows = group.drop_duplicates(["batch_id", "file_name", "row_number"]).reset_index(drop=True)
         # the newest waiting version of a record only
         rows = rows[~(rows["record_key"].notna() & rows["record_key"].duplicated(keep="last"))]
