@@ -62,6 +62,7 @@ def test_concurrent_decisions_one_wins(moderated: tuple[Store, str]) -> None:
 
 def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str]) -> None:
     from footprint.consent import erase_participants
+    from footprint.settings import FootprintSettings
 
     store, aid = moderated
     decide_achievement(store, aid, AchievementDecision.VERIFY, expected_version=0, comment="",
@@ -70,7 +71,7 @@ def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str
         owner = conn.execute(text("SELECT participant_id FROM achievements "
                                   "WHERE achievement_id = :a"), {"a": aid}).scalar_one()
         erase_participants(conn, [owner], actor="test", reason_code="consent_withdrawn",
-                           salt="s")
+                           salt=FootprintSettings().erasure_salt)  # the store's own
     with store.engine.connect() as conn:
         assert achievement_state(conn, aid) is None
         # the audit keeps the decision, and no participant id
