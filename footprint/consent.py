@@ -2,8 +2,8 @@
 leave a tombstone so re-ingestion cannot bring them back, and audit the erasure without
 personal data.
 
-Snapshots written before the erasure are immutable files; every snapshot written after it lacks the
-participant. ``talent snapshot prune`` (see the CLI) removes older snapshot files when required.
+Snapshots written before the erasure and the per-season rating files are swept afterwards by
+:func:`footprint.sweep.sweep_erased` (``talent erase``, ingested withdrawals and the API call it).
 """
 
 from __future__ import annotations
