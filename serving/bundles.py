@@ -71,11 +71,17 @@ class FileSource:
             latest = path / LATEST
             if not latest.is_file():
                 return BundleRef(latest)  # refused on load: "does not exist"
-            path = path / latest.read_text().strip()
+            name = latest.read_bytes()[:256].decode("utf-8", errors="replace").strip()
+            if (not name or name in (".", "..") or "/" in name or "\\" in name
+                    or any(ord(c) < 32 for c in name)):
+                # a bundle lives in its folder: a pointer elsewhere is refused, not followed
+                return BundleRef(path / "latest.txt names no file of this folder")
+            path = path / name
         expected = self.sha256
         sidecar = path.with_name(path.name + ".sha256")
         if expected is None and sidecar.is_file():
-            expected = sidecar.read_text().split()[0].strip().lower()
+            words = sidecar.read_bytes()[:256].decode("utf-8", errors="replace").split()
+            expected = words[0].lower() if words else "empty checksum file"
         return BundleRef(path, expected, read_signature(path))
 
 

@@ -14,8 +14,11 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from fastapi.utils import create_model_field
 from sqlalchemy.exc import OperationalError
 
 from footprint.consent import bind_salt
@@ -23,7 +26,9 @@ from footprint.errors import StoreError
 from footprint.logs import configure, get_logger
 from footprint.store import open_store
 from serving import __version__
-from serving.api.deps import LoginRequiredError, PageForbiddenError
+from serving.api.deps import LoginRequiredError, PageForbiddenError, RoleGuard
+from serving.api.errors import install as install_error_handlers
+from serving.api.errors import responses as problem_responses
 from serving.api.routes import (
     competence,
     competence_pages,
@@ -193,20 +198,46 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_request_bytes,
     )
-    app.include_router(system.router)
-    app.include_router(footprint.router)
-    app.include_router(rating.router)
-    app.include_router(moderation.router)
-    app.include_router(competence.router)
-    app.include_router(recommend.router)
-    app.include_router(talent.router)
-    app.include_router(portfolio.router)
-    app.include_router(universities.router)
-    app.include_router(pages.router)
-    app.include_router(competence_pages.router)
+    for module in (system, footprint, rating, moderation, competence, recommend, talent,
+                   portfolio, universities, pages, competence_pages):
+        _declare_problems(module.router)
+        app.include_router(module.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     _add_handlers(app)
     return app
+
+
+def _guarded(dependant: Dependant) -> bool:
+    return any(isinstance(d.call, RoleGuard) or _guarded(d) for d in dependant.dependencies)
+
+
+def _declare_problems(router: APIRouter) -> None:
+    """Declare in each operation's OpenAPI the problem answers it can give: 401 and 403 behind
+    a role guard, 422 where it takes input, and the 404/409/503 it declares itself, all as
+    ``application/problem+json``."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        statuses = {int(s) for s in route.responses if str(s).isdigit() and int(s) >= 400}
+        if _guarded(route.dependant):
+            statuses |= {401, 403}
+        if route.dependant.path_params or route.dependant.query_params or route.body_field:
+            statuses.add(422)
+        kept = {s: r for s, r in route.responses.items() if not (str(s).isdigit()
+                                                                  and int(s) in statuses)}
+        declared = problem_responses(*sorted(statuses))
+        for status_code, entry in declared.items():
+            old = route.responses.get(status_code, {})
+            if "description" in old:
+                entry["description"] = f"{old['description']}; {entry['description']}"
+        route.responses = kept | declared
+        # FastAPI turned each declared model into a field when the route was built
+        route.response_fields = {
+            status_code: create_model_field(
+                name=f"Response_{status_code}_{route.unique_id}", type_=entry["model"],
+                mode="serialization")
+            for status_code, entry in route.responses.items() if entry.get("model")
+        }
 
 
 def _add_handlers(app: FastAPI) -> None:
@@ -218,24 +249,4 @@ def _add_handlers(app: FastAPI) -> None:
     async def _forbidden(request: Request, _: PageForbiddenError) -> Response:
         return forbidden_page(request)
 
-    @app.exception_handler(StoreError)
-    @app.exception_handler(OperationalError)
-    async def _store_down(request: Request, exc: Exception) -> Response:
-        log.error("store_unavailable", error=type(exc).__name__)
-        return JSONResponse(
-            {"detail": "the store is not reachable; retry later"},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", None)
-        log.error("unhandled_error", error=type(exc).__name__, request_id=request_id)
-        # this answer leaves through Starlette's outermost error middleware, around the access
-        # log's, which therefore cannot add the header: it is set here
-        return JSONResponse(
-            {"detail": "internal error", "request_id": request_id},
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-            headers={"X-Request-ID": request_id} if request_id else None,
-        )
+    install_error_handlers(app)  # every other error: problem+json (serving/api/errors.py)

@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from footprint.store import Store
+from serving.api.errors import ApiError
 from serving.auth import Principal, Role
 from serving.bundles import ModelRegistry
 from serving.core.config import ServingSettings
@@ -116,8 +117,8 @@ class RoleGuard:
         principal = state.auth.principal(token, loopback=loopback)
         if principal is None:
             if not loopback and state.auth.refuses_off_loopback(token):
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
+                raise ApiError(
+                    "dev_token_off_loopback",
                     "development tokens are accepted only over loopback; configure "
                     "TALENT_API_TOKENS",
                     headers={"WWW-Authenticate": "Bearer"},

@@ -25,9 +25,27 @@ ID_PATTERN: Final = r"^[^\s/]{1,64}$"
 Direction = StrEnum("Direction", {code: code for code in direction_codes()})  # type: ignore[misc]
 
 
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2099
+"""Seasons and instants a request may name: the service's data starts this century, and
+arithmetic on year 1 or 9999 (a season's start, a horizon plus a month) overflows."""
+
+
 def _season(value: str) -> str:
     parse_season(value)  # ValueError names the expected form
+    if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+        raise ValueError(f"the season must start between {FIRST_YEAR} and {LAST_YEAR}")
     return value
+
+
+def plausible_instant(value: dt.datetime) -> dt.datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the instant must fall between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Instant = Annotated[dt.datetime, AfterValidator(plausible_instant)]
+"""A timestamp a request sends (years 2000-2099)."""
 
 
 Season = Annotated[
@@ -38,9 +56,10 @@ Season = Annotated[
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a misspelt field is a 422 naming it."""
+    """Request bodies refuse unknown fields, so a misspelt field is a 422 naming it, and
+    non-finite numbers (``NaN``, ``Infinity``, ``1e309``), which Python's JSON parser accepts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PageInfo(BaseModel):
@@ -66,6 +85,12 @@ def utc_iso(value: dt.datetime) -> str:
 
 # A timestamp as the API writes it (the OpenAPI "date-time" format requires an offset).
 UtcDateTime = Annotated[dt.datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
+
+SCORE_DIGITS: Final = 4
+Score = Annotated[float, PlainSerializer(lambda v: round(v, SCORE_DIGITS), return_type=float,
+                                         when_used="json")]
+"""A score or points as the API writes them: four decimals (``29.8025``, not
+``29.802500000000002``); the rating compares points in ten-thousandths, so nothing is lost."""
 
 _NAIVE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict, UtcDateTime
+from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Score, Strict, UtcDateTime
 from serving.schemas.moderation import AuditEntryOut
 from serving.services.reviews import ReviewDecision, ReviewStatus
 
@@ -36,12 +36,12 @@ class CompetenceEstimate(BaseModel):
     """One direction: the model's value on the 0-100 scale, its interval, level and evidence."""
 
     direction: str
-    competence: float
-    lower: float = Field(description="lower end of the 90% interval of the latent competence on "
+    competence: Score
+    lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
                                      "the 0-100 scale (not a range for the next result; the "
                                      "predictive interval of the next result is reported by "
                                      "`talent evaluate competence --scores`)")
-    upper: float = Field(description="upper end of the same latent-competence interval")
+    upper: Score = Field(description="upper end of the same latent-competence interval")
     level: str
     level_title_ru: str
     cold_start: bool
@@ -71,12 +71,12 @@ class ReviewItem(BaseModel):
     priority: float = Field(description="how much a look is worth; the queue's order")
     version: int
     model_version: str
-    competence: float
-    lower: float = Field(description="lower end of the 90% interval of the latent competence on "
+    competence: Score
+    lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
                                      "the 0-100 scale (not a range for the next result; the "
                                      "predictive interval of the next result is reported by "
                                      "`talent evaluate competence --scores`)")
-    upper: float = Field(description="upper end of the same latent-competence interval")
+    upper: Score = Field(description="upper end of the same latent-competence interval")
     level: str
     previous_competence: float | None
     flags: list[Coded]

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 
 from models.rating import HypotheticalAchievement, RatingExplanation, WhatIf
 from models.rating.codes import Diploma, View
-from serving.schemas.common import PageInfo, Strict, UtcDateTime, zulu
+from serving.schemas.common import PageInfo, Score, Strict, UtcDateTime, zulu
 
 MAX_HYPOTHETICAL = 10
 
@@ -19,8 +19,8 @@ class RatingRow(BaseModel):
 
     participant_id: str
     place: int
-    raw_points: float
-    score: float
+    raw_points: Score
+    score: Score
     diploma: Diploma
     diploma_text_ru: str
     n_counted: int
@@ -30,7 +30,7 @@ class Thresholds(BaseModel):
     """The direction's reference points and diploma quotas."""
 
     n_rated: int
-    reference_points: float | None
+    reference_points: Score | None
     winner_slots: int
     prize_winner_slots: int
     n_winners: int

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from footprint.ingest.fields import REGION_PATTERN
 from models.recommend.planner import Plan
-from serving.schemas.common import Strict, UtcDateTime, zulu
+from serving.schemas.common import Score, Strict, UtcDateTime, plausible_instant, zulu
 
 MAX_K = 50
 MAX_REGIONS = 20
@@ -21,7 +27,7 @@ class Recommendation(BaseModel):
 
     activity_id: str
     rank: int
-    score: float
+    score: Score
     conditional: bool = Field(description="open only to those who pass a selection stage")
     reason_codes: list[str]
     reason_text_ru: str
@@ -52,8 +58,10 @@ class TrajectoryRequest(Strict):
             examples=["python:prize_winner", "robotics:advanced", "engineering:70"],
         ),
     ]
-    horizon: UtcDateTime | None = Field(None, description="last instant (default: 31 May)")
-    as_of: UtcDateTime | None = Field(None, description="planning instant (default: now)")
+    horizon: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
+        None, description="last instant (default: 31 May)")
+    as_of: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
+        None, description="planning instant (default: now)")
     monthly_cap: Annotated[int, Field(ge=1, le=10)] = 2
     max_steps: Annotated[int, Field(ge=1, le=20)] = 8
     online_only: bool = False

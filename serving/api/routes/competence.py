@@ -3,7 +3,6 @@ as labels (data_scientist, admin); the batch refresh of the queue (admin)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Annotated, Any, Literal
 
@@ -25,13 +24,14 @@ from serving.api.deps import (
     StoreDep,
     model_work,
 )
-from serving.api.errors import http_error
-from serving.errors import ConflictError, ServingError
+from serving.api.errors import ApiError
+from serving.errors import ConflictError
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
     ID_PATTERN,
     MAX_PAGE_SIZE,
     Direction,
+    Instant,
     Message,
     PageInfo,
 )
@@ -94,10 +94,7 @@ def competence(
     state: StateDep,
     direction: Annotated[Direction | None, Query()] = None,
 ) -> CompetenceResponse:
-    try:
-        loaded, frame = state.competence.estimate([participant_id])
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    loaded, frame = state.competence.estimate([participant_id])
     state.recorder.submit(frame)
     decisions = _latest_decisions(state.store, participant_id)
     if direction is not None:
@@ -155,10 +152,7 @@ def review_queue(
     responses={404: {"model": Message}},
 )
 def review(review_id: IdPath, _: ModeratorDep, store: StoreDep) -> ReviewDetail:
-    try:
-        item = review_detail(store, review_id)
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    item = review_detail(store, review_id)
     item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
     return ReviewDetail.model_validate(item)
 
@@ -189,11 +183,9 @@ def decide(
             principal=principal,
             request_id=request_id,
         )
-    except ConflictError as exc:
+    except ConflictError:
         metrics.decisions.labels(action, "conflict").inc()
-        raise http_error(exc) from exc
-    except ServingError as exc:
-        raise http_error(exc) from exc
+        raise  # answered by the one error handler (serving/api/errors.py)
     metrics.decisions.labels(action, "done").inc()
     return ReviewDecisionResponse(
         review_id=outcome.review_id,
@@ -212,7 +204,7 @@ def decide(
 def override_labels(
     _: OperatorDep,
     store: StoreDep,
-    since: Annotated[dt.datetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     frame = overrides(store, since)
@@ -232,16 +224,8 @@ def override_labels(
 )
 def start_refresh(_: AdminDep, state: StateDep, body: RefreshRequest | None = None) -> Any:
     ids = body.participant_ids if body is not None else None
-    try:
-        started = state.refresh.start(ids)
-    except ServingError as exc:
-        raise http_error(exc) from exc
-    if not started:
-        return Response(
-            '{"detail": "a refresh is already running"}',
-            status_code=status.HTTP_409_CONFLICT,
-            media_type="application/json",
-        )
+    if not state.refresh.start(ids):
+        raise ApiError("busy", "a refresh is already running")
     return RefreshStatusOut.model_validate(state.refresh.status.as_dict())
 
 

@@ -16,8 +16,6 @@ from serving.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from serving.api.errors import http_error
-from serving.errors import ServingError
 from serving.schemas.common import ID_PATTERN, Message
 from serving.schemas.footprint import (
     ErasureRequest,
@@ -124,12 +122,9 @@ def push(
     rating: RatingDep,
     metrics: MetricsDep,
 ) -> PushResponse:
-    try:
-        result = push_records(
-            store, entity, body.records, source=body.source, salt=settings.erasure_salt
-        )
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    result = push_records(
+        store, entity, body.records, source=body.source, salt=settings.erasure_salt
+    )
     s = result.summary
     if s.added or s.updated or s.merged or s.erased:
         rating.invalidate()
@@ -182,17 +177,14 @@ def erasure(
     body: Annotated[ErasureRequest | None, Body()] = None,
 ) -> ErasureResponse:
     request = body or ErasureRequest()
-    try:
-        outcome = erase(
-            store,
-            participant_id,
-            principal=principal,
-            reason_code=request.reason_code,
-            salt=settings.erasure_salt,
-            source=request.source,
-        )
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    outcome = erase(
+        store,
+        participant_id,
+        principal=principal,
+        reason_code=request.reason_code,
+        salt=settings.erasure_salt,
+        source=request.source,
+    )
     # snapshots and rating files naming the participant (or anyone erased) go too
     sweep_erased(store, settings.erasure_salt, settings.data_dir)
     if outcome.report is None:

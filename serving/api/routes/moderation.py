@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from serving.api.deps import MetricsDep, ModeratorDep, RatingDep, RequestIdDep, StoreDep
-from serving.api.errors import http_error
-from serving.errors import ConflictError, ServingError
+from serving.errors import ConflictError
 from serving.schemas.common import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE, Message, PageInfo
 from serving.schemas.moderation import (
     AchievementDetail,
@@ -52,10 +51,7 @@ def queue(
     responses={404: {"model": Message}},
 )
 def detail(achievement_id: AchievementPath, _: ModeratorDep, store: StoreDep) -> AchievementDetail:
-    try:
-        item = achievement_detail(store, achievement_id)
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    item = achievement_detail(store, achievement_id)
     item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
     return AchievementDetail.model_validate(item)
 
@@ -88,11 +84,9 @@ def decide(
             principal=principal,
             request_id=request_id,
         )
-    except ConflictError as exc:
+    except ConflictError:
         metrics.decisions.labels(action, "conflict").inc()
-        raise http_error(exc) from exc
-    except ServingError as exc:
-        raise http_error(exc) from exc
+        raise  # answered by the one error handler (serving/api/errors.py)
     metrics.decisions.labels(action, "done").inc()
     rating.invalidate()
     return DecisionResponse(

@@ -12,9 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from serving.api.deps import PlatformDep, StateDep, model_work
-from serving.api.errors import http_error
 from serving.api.templating import templates
-from serving.errors import ServingError
 from serving.schemas.common import ID_PATTERN, Message
 from serving.schemas.portfolio import (
     Portfolio,
@@ -53,10 +51,7 @@ def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | No
 @model_work
 def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
               format: Format = "json") -> Any:
-    try:
-        content = service.build_portfolio(state.competence, state.diplomas, participant_id)
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    content = service.build_portfolio(state.competence, state.diplomas, participant_id)
     if format == "html":
         return _page(request, content, None)
     return Portfolio.model_validate(content)
@@ -77,11 +72,8 @@ def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: S
 @model_work
 def export(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
            format: Format = "json") -> Response:
-    try:
-        content = service.build_portfolio(state.competence, state.diplomas, participant_id)
-        signed = service.export(state.store, state.signer, content, utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    content = service.build_portfolio(state.competence, state.diplomas, participant_id)
+    signed = service.export(state.store, state.signer, content, utc_now())
     if format == "html":
         return _page(request, content, signed, status.HTTP_201_CREATED)
     return JSONResponse(signed, status_code=status.HTTP_201_CREATED)
@@ -122,8 +114,6 @@ async def verify(body: VerifyIn, request: Request, state: StateDep) -> VerifyOut
 
     try:
         result = await anyio.to_thread.run_sync(check)
-    except ServingError as exc:
-        raise http_error(exc) from exc
     finally:
         remaining = state.settings.portfolio_verify_floor_ms / 1000 - (
             time.perf_counter() - started)

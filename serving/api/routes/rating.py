@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query
 
 from footprint.columns import Columns as C
 from footprint.errors import ConfigError
@@ -14,6 +14,7 @@ from models.rating import RatingResult, UnknownParticipantError, what_if
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma, View
 from models.rating.columns import RatingColumns as RC
 from serving.api.deps import ReaderDep, StateDep, model_work
+from serving.errors import InvalidInputError, NotFoundError
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
     ID_PATTERN,
@@ -42,10 +43,7 @@ def _result(rating: RatingService, season: str | None, view: View) -> RatingResu
     try:
         return rating.result(season or rating.default_season(), view)
     except ConfigError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["query", "season"], "msg": str(exc), "type": "value_error"}],
-        ) from exc
+        raise InvalidInputError(str(exc), ("query", "season")) from exc
 
 
 def _float_or_none(value: object) -> float | None:
@@ -121,7 +119,7 @@ def standing(
         explanation = result.explain(participant_id, direction.value)
         gaps = what_if(result, participant_id, direction.value)
     except UnknownParticipantError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise NotFoundError(str(exc)) from exc
     return Standing(explanation=explanation, what_if=gaps)
 
 
@@ -146,10 +144,7 @@ def hypothetical(
         explanation = result.explain(participant_id, direction.value)
         outcome = what_if(result, participant_id, direction.value, body.hypothetical)
     except UnknownParticipantError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise NotFoundError(str(exc)) from exc
     except ConfigError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", "hypothetical"], "msg": str(exc), "type": "value_error"}],
-        ) from exc
+        raise InvalidInputError(str(exc), ("body", "hypothetical")) from exc
     return Standing(explanation=explanation, what_if=outcome)

@@ -12,9 +12,7 @@ from footprint.columns import Columns as C
 from models.recommend.columns import RecColumns as RC
 from models.recommend.planner import PlanConstraints
 from serving.api.deps import ReaderDep, StateDep, model_work
-from serving.api.errors import http_error
-from serving.errors import ServingError
-from serving.schemas.common import ID_PATTERN, Direction, Message
+from serving.schemas.common import ID_PATTERN, Direction, Instant, Message
 from serving.schemas.recommend import (
     MAX_K,
     MAX_REGIONS,
@@ -52,21 +50,18 @@ def recommendations(
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
     direction: Annotated[Direction | None, Query()] = None,
-    as_of: Annotated[dt.datetime | None, Query(description="request instant (default now)")] = None,
+    as_of: Annotated[Instant | None, Query(description="request instant (default now)")] = None,
     online_only: bool = False,
     region: Annotated[list[REGION] | None, Query(max_length=MAX_REGIONS)] = None,
 ) -> RecommendationsResponse:
-    try:
-        loaded, instant, rows = state.recommend.recommend(
-            participant_id,
-            k=k,
-            direction=direction.value if direction else None,
-            as_of=_naive_utc(as_of),
-            online_only=online_only,
-            regions=tuple(region) if region else None,
-        )
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    loaded, instant, rows = state.recommend.recommend(
+        participant_id,
+        k=k,
+        direction=direction.value if direction else None,
+        as_of=_naive_utc(as_of),
+        online_only=online_only,
+        regions=tuple(region) if region else None,
+    )
     items = [
         Recommendation(
             activity_id=str(r[C.ACTIVITY_ID]),
@@ -108,14 +103,11 @@ def trajectory(
         online_only=body.online_only,
         regions=tuple(body.regions) if body.regions else None,
     )
-    try:
-        loaded, plan = state.recommend.plan(
-            participant_id,
-            body.goal,
-            horizon=_naive_utc(body.horizon),
-            constraints=constraints,
-            as_of=_naive_utc(body.as_of),
-        )
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    loaded, plan = state.recommend.plan(
+        participant_id,
+        body.goal,
+        horizon=_naive_utc(body.horizon),
+        constraints=constraints,
+        as_of=_naive_utc(body.as_of),
+    )
     return TrajectoryResponse(model_version=loaded.version, plan=plan)

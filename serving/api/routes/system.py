@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,7 +15,7 @@ from serving.api.deps import (
     ReaderDep,
     StateDep,
 )
-from serving.bundles import BundleRefusedError
+from serving.errors import NotFoundError
 from serving.schemas.system import Health, Me, ModelStatus, RatingInvalidated, Readiness
 
 router = APIRouter()
@@ -85,9 +85,6 @@ def model_status(_: AdminDep, models: ModelsDep) -> list[ModelStatus]:
 )
 def reload_model(kind: str, _: AdminDep, models: ModelsDep) -> ModelStatus:
     if kind not in models.kinds:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"model kind {kind!r} is not configured")
-    try:
-        models.reload(kind)
-    except BundleRefusedError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        raise NotFoundError(f"model kind {kind!r} is not configured")
+    models.reload(kind)  # a refused bundle: 409 bundle_refused, from the one error handler
     return next(ModelStatus.model_validate(s) for s in models.status() if s["kind"] == kind)

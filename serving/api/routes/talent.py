@@ -12,8 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from serving.api.deps import RequestIdDep, StateDep, UniversityDep, model_work
-from serving.api.errors import http_error
-from serving.errors import ServingError
 from serving.schemas.common import ID_PATTERN, Direction, Message, Season
 from serving.schemas.universities import (
     InvitationIn,
@@ -71,13 +69,10 @@ def talent_search(
         grade_max=grade_max, region=region, online_only=online_only, min_growth=min_growth,
         rank_by=rank_by,
     )
-    try:
-        page = state.talent.search(
-            filters, limit=limit, cursor=cursor, university=caller.university.code,
-            actor=caller.principal.actor, request_id=request_id,
-        )
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    page = state.talent.search(
+        filters, limit=limit, cursor=cursor, university=caller.university.code,
+        actor=caller.principal.actor, request_id=request_id,
+    )
     return TalentPage.model_validate(page)
 
 
@@ -90,10 +85,7 @@ def shortlists(caller: UniversityDep, state: StateDep) -> list[ShortlistOut]:
 @router.post("/shortlists", status_code=status.HTTP_201_CREATED,
              summary="Create a shortlist (university)")
 def create_shortlist(body: ShortlistIn, caller: UniversityDep, state: StateDep) -> ShortlistOut:
-    try:
-        row = outreach.create_shortlist(state.store, caller.university, body.title, utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    row = outreach.create_shortlist(state.store, caller.university, body.title, utc_now())
     return ShortlistOut.model_validate(row)
 
 
@@ -102,11 +94,8 @@ def create_shortlist(body: ShortlistIn, caller: UniversityDep, state: StateDep) 
 @model_work
 def shortlist(shortlist_id: IdPath, caller: UniversityDep, state: StateDep,
               request_id: RequestIdDep) -> ShortlistDetail:
-    try:
-        row = outreach.shortlist(state.store, caller.university, shortlist_id, state.scopes)
-        cards = state.talent.cards(row["participants"]) if row["participants"] else []
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    row = outreach.shortlist(state.store, caller.university, shortlist_id, state.scopes)
+    cards = state.talent.cards(row["participants"]) if row["participants"] else []
     record_views(state.store, university=caller.university.code, actor=caller.principal.actor,
                  participant_ids=[str(c["participant_id"]) for c in cards],
                  context=ViewContext.SHORTLIST, now=utc_now(), request_id=request_id)
@@ -118,11 +107,8 @@ def shortlist(shortlist_id: IdPath, caller: UniversityDep, state: StateDep,
             summary="Add a consenting participant to a shortlist (university)")
 def add_to_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep,
                      state: StateDep) -> Response:
-    try:
-        outreach.add_to_shortlist(state.store, caller.university, shortlist_id, participant_id,
-                                  state.scopes, utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    outreach.add_to_shortlist(state.store, caller.university, shortlist_id, participant_id,
+                              state.scopes, utc_now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,11 +117,8 @@ def add_to_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: Unive
                summary="Remove a participant from a shortlist (university)")
 def remove_from_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep,
                           state: StateDep) -> Response:
-    try:
-        outreach.remove_from_shortlist(state.store, caller.university, shortlist_id,
-                                       participant_id)
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    outreach.remove_from_shortlist(state.store, caller.university, shortlist_id,
+                                   participant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,13 +136,10 @@ def remove_from_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: 
 )
 def invite(body: InvitationIn, caller: UniversityDep, state: StateDep, response: Response,
            request_id: RequestIdDep) -> UniversityInvitation:
-    try:
-        item, new = outreach.invite(
-            state.store, caller.university, caller.principal.actor, body.participant_id,
-            body.direction.value if body.direction is not None else None, state.scopes,
-            utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    item, new = outreach.invite(
+        state.store, caller.university, caller.principal.actor, body.participant_id,
+        body.direction.value if body.direction is not None else None, state.scopes,
+        utc_now())
     if new:
         record_views(state.store, university=caller.university.code,
                      actor=caller.principal.actor, participant_ids=[body.participant_id],

@@ -8,8 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from serving.api.deps import AdminDep, PlatformDep, StateDep
-from serving.api.errors import http_error
-from serving.errors import ServingError
 from serving.schemas.common import ID_PATTERN, Message
 from serving.schemas.universities import (
     AnswerIn,
@@ -55,12 +53,9 @@ def put(
     code: Annotated[str, Path(pattern=CODE_PATTERN)], body: UniversityIn, _: AdminDep,
     state: StateDep, response: Response,
 ) -> UniversityOut:
-    try:
-        university, new = put_university(
-            state.store, code, name=body.name, directions=[d.value for d in body.directions],
-            active=body.active, now=utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    university, new = put_university(
+        state.store, code, name=body.name, directions=[d.value for d in body.directions],
+        active=body.active, now=utc_now())
     if not new:
         response.status_code = status.HTTP_200_OK
     return _out(university)
@@ -73,10 +68,7 @@ def put(
 )
 def university_views(participant_id: IdPath, _: PlatformDep,
                      state: StateDep) -> list[UniversityView]:
-    try:
-        rows = views_of(state.store, participant_id)
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    rows = views_of(state.store, participant_id)
     return [UniversityView.model_validate(r) for r in rows]
 
 
@@ -98,9 +90,6 @@ def invitations(
 )
 def answer(invitation_id: IdPath, body: AnswerIn, principal: PlatformDep,
            state: StateDep) -> PlatformInvitation:
-    try:
-        row = outreach.answer_invitation(state.store, invitation_id, body.answer,
-                                         principal.actor, utc_now())
-    except ServingError as exc:
-        raise http_error(exc) from exc
+    row = outreach.answer_invitation(state.store, invitation_id, body.answer,
+                                     principal.actor, utc_now())
     return PlatformInvitation.model_validate(row | {"university_name": None})

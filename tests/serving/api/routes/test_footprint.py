@@ -79,7 +79,7 @@ def test_unknown_key_refuses_the_batch_naming_the_field(world: TestClient) -> No
     rec = participant("p7") | {"full_name": "Иванов"}
     response = push(world, "participants", [participant("p6"), rec])
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "records", 1, "full_name"]
+    assert response.json()["errors"][0]["loc"] == ["body", "records", 1, "full_name"]
     assert _count(world, "SELECT COUNT(*) FROM participants WHERE participant_id='p6'") == 0
 
 
@@ -92,15 +92,15 @@ def test_malformed_bodies_get_422_with_the_field(client: TestClient) -> None:
     for field, body in cases.items():
         r = client.post("/v1/footprint/participants", json=body, headers=h)
         assert r.status_code == 422
-        assert field in r.json()["detail"][0]["loc"]
+        assert field in r.json()["errors"][0]["loc"]
     r = client.post("/v1/footprint/pets", json={"source": "x", "records": [{}]}, headers=h)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "entity"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["path", "entity"]
     r = client.post("/v1/footprint/participants", content=b"{not json", headers=h
                     | {"content-type": "application/json"})
     assert r.status_code == 422
     r = client.post("/v1/footprint/participants",
                     json={"source": "platform", "records": [{"grade": [1, 2]}]}, headers=h)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:3] == ["body", "records", 0]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][:3] == ["body", "records", 0]
 
 
 def test_request_size_is_bounded(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_an_activities_batch_without_directions_is_refused_whole(world: TestClie
     bare = {k: v for k, v in activity("a9").items() if k != "directions"}
     response = push(world, "activities", [bare, activity("a8") | {"directions": ""}])
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "records", 0, "directions"]
+    assert response.json()["errors"][0]["loc"] == ["body", "records", 0, "directions"]
     assert _count(world, "SELECT COUNT(*) FROM activities WHERE activity_id IN ('a8','a9')") == 0
     # one record without them among others is that record's problem
     mixed = push(world, "activities", [bare, activity("a8")]).json()

@@ -79,7 +79,8 @@ def test_second_moderator_gets_a_conflict(world: TestClient) -> None:
                      headers=admin)
     assert first.status_code == 200
     assert second.status_code == 409
-    detail = second.json()["detail"]
+    detail = second.json()
+    assert detail["code"] == "conflict" and detail["text_ru"]
     assert detail["current"] == {"status": "verified", "version": first.json()["version"]}
     status = world.get(f"/v1/moderation/achievements/{item['achievement_id']}", headers=MOD)
     assert status.json()["status"] == "verified"  # not silently overwritten
@@ -99,14 +100,14 @@ def test_rejection_needs_a_comment_and_decisions_are_validated(world: TestClient
     item = _queue(world)["items"][0]
     aid = item["achievement_id"]
     r = _decide(world, aid, "reject", item["version"], "   ")
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "comment"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "comment"]
     r = _decide(world, aid, "approve", item["version"])
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "decision"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "decision"]
     r = world.post(f"/v1/moderation/achievements/{aid}/decision",
                    json={"decision": "verify"}, headers=MOD)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "expected_version"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "expected_version"]
     r = _decide(world, aid, "verify", item["version"], "x" * 2001)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "comment"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "comment"]
     assert _decide(world, "nope", "verify", 0).status_code == 404
 
 

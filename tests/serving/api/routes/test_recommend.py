@@ -87,7 +87,7 @@ def test_unknown_erased_and_bad_requests(world: TestClient) -> None:
     for params, field in (({"k": 0}, "k"), ({"k": 51}, "k"), ({"direction": "x"}, "direction"),
                           ({"region": "moscow"}, "region")):
         r = world.get(url.format("p000001"), params=params, headers=PLATFORM)
-        assert r.status_code == 422 and field in r.json()["detail"][0]["loc"]
+        assert r.status_code == 422 and field in r.json()["errors"][0]["loc"]
 
 
 def test_trajectory_is_the_planner_s_on_the_live_rating(world: TestClient,
@@ -115,9 +115,9 @@ def test_bad_goals_are_422_naming_the_goal(world: TestClient) -> None:
     for goal in ("python", "cooking:70", "python:genius", "python:170"):
         r = world.post(url, json={"goal": goal}, headers=PLATFORM)
         assert r.status_code == 422, (goal, r.text)
-        assert r.json()["detail"][0]["loc"][-1] == "goal"
+        assert r.json()["errors"][0]["loc"][-1] == "goal"
     r = world.post(url, json={"goal": "python:70", "monthly_cap": 0}, headers=PLATFORM)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "monthly_cap"
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][-1] == "monthly_cap"
 
 
 def test_no_recommender_is_503(tmp_path: Path) -> None:
