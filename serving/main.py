@@ -19,6 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
 from footprint.consent import bind_salt
@@ -190,7 +191,9 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             state.store.dispose()
             app.state.talent = None
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped in the fastapi-offline package, not a CDN: the
+    # service sits inside a closed network, where /docs was a blank page
+    app = FastAPIOffline(
         title="Talent trajectories",
         version=__version__,
         description=DESCRIPTION,

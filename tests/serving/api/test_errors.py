@@ -115,3 +115,17 @@ def test_scores_are_rounded(world: TestClient) -> None:
     for row in rows:
         for key in ("raw_points", "score"):
             assert round(row[key], 4) == row[key]
+
+
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    """Issue 17 item 4: inside a closed network /docs was a blank page (Swagger UI came from a
+    CDN); the assets now come from the service itself."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "cdn" not in html.lower()
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+        assert assets and all(a.startswith("/") for a in assets)
+        for asset in assets:
+            assert client.get(asset).status_code == 200
