@@ -169,6 +169,12 @@ class Recommender(ABC, Generic[ConfigT]):
 
     name: ClassVar[str]
     config_class: ClassVar[type[RecommenderConfig]]
+
+    @property
+    def label(self) -> str:
+        """The name the service and the ``model`` column report: :attr:`name`, or the variant
+        a config makes of it (``popular_direction``), so a served baseline says which it is."""
+        return self.name
     fallback_class: ClassVar[type[Recommender[Any]] | None] = None
     needs_ability: ClassVar[bool] = False
     needs_decisions: ClassVar[bool] = False
@@ -392,7 +398,7 @@ class Recommender(ABC, Generic[ConfigT]):
         return _Batch(
             pids.to_numpy()[r_idx].tolist(),
             data.catalog.activity_ids.to_numpy()[sel[valid]].tolist(),
-            score[valid], ranks, self.name, cond[valid], codes, texts,
+            score[valid], ranks, self.label, cond[valid], codes, texts,
         )
 
     # --- persistence ---------------------------------------------------------------------------

@@ -32,6 +32,10 @@ class PopularRecommender(Recommender[PopularConfig]):
     name: ClassVar[str] = "popular"
     config_class = PopularConfig
 
+    @property
+    def label(self) -> str:
+        return "popular_direction" if self.config.mode == "direction" else self.name
+
     def _fit(self, dataset: RecommendDataset) -> None:
         del dataset  # nothing to learn: the counts are read from the dataset asked about
 

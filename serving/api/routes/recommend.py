@@ -82,7 +82,7 @@ def recommendations(
     return RecommendationsResponse(
         participant_id=participant_id,
         as_of=instant,
-        model=str(loaded.bundle.name),
+        model=str(loaded.bundle.label),
         model_version=loaded.version,
         items=items,
     )

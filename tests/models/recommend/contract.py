@@ -82,7 +82,7 @@ class RecommenderContract:
             recs = model.recommend(pids, k=k)
             assert tuple(recs.columns) == RECOMMENDATION_COLUMNS
             assert recs.groupby(C.PARTICIPANT_ID).size().max() <= k
-            assert (recs[R.MODEL] == model.name).all()
+            assert (recs[R.MODEL] == model.label).all()
             ranks = recs.groupby(C.PARTICIPANT_ID)[R.RANK].apply(list)
             assert all(r == list(range(1, len(r) + 1)) for r in ranks)
             assert recs[R.REASON_CODES].map(len).min() >= 1

@@ -77,3 +77,12 @@ def test_content_reasons_hold_for_their_items(sim_dataset: RecommendDataset) -> 
             assert chance_code(float(p)).value == first, (pid, aid, p, first)
     # the primary reasons come from different signals, not one label for every item
     assert len(seen) >= 2, seen
+
+
+def test_a_popular_per_direction_model_says_so(sim_dataset: RecommendDataset) -> None:
+    from models.recommend.popular import PopularConfig, PopularRecommender
+
+    model = PopularRecommender(PopularConfig(mode="direction")).fit(sim_dataset)
+    assert model.label == "popular_direction" and PopularRecommender().label == "popular"
+    pid = str(sim_dataset.participant_ids[0])
+    assert set(model.recommend([pid], k=3, reasons=False)[R.MODEL]) == {"popular_direction"}

@@ -72,7 +72,7 @@ def _concurrency(tmp_path: object, model_threads: int, calls: int) -> tuple[int,
         release.wait(30)
         with lock:
             running -= 1
-        loaded = SimpleNamespace(bundle=SimpleNamespace(name="fake"), version="v")
+        loaded = SimpleNamespace(bundle=SimpleNamespace(name="fake", label="fake"), version="v")
         return loaded, dt.datetime(2026, 3, 1), []
 
     with TestClient(app) as client:
