@@ -7,6 +7,7 @@ ids of batches and snapshots are the usual context.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -15,10 +16,13 @@ import structlog
 _configured = False
 
 
-def configure(level: str = "INFO", json: bool = False) -> None:
-    """Configure structlog once; logs go to stderr so command output on stdout stays clean."""
+def configure(level: str | None = None, json: bool = False) -> None:
+    """Configure structlog; logs go to stderr so command output on stdout stays clean. The level
+    is ``level``, else ``TALENT_LOG_LEVEL``, else INFO (``talent -q`` / ``-v`` set it)."""
     global _configured
+    level = (level or os.environ.get("TALENT_LOG_LEVEL") or "INFO").upper()
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
+    logging.getLogger().setLevel(level)
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

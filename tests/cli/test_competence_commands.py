@@ -23,7 +23,9 @@ def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_groups_are_registered_once() -> None:
-    names = [g.name for g in app.registered_groups]
+    from cli.main import full_app
+
+    names = [g.name for g in full_app().registered_groups]
     assert names.count("train") == 1 and names.count("evaluate") == 1
     result = CliRunner().invoke(app, ["train", "--help"])
     assert result.exit_code == 0 and "competence" in result.output
