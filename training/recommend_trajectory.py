@@ -69,8 +69,7 @@ from models.recommend.planner import (
     plan,
     plan_candidates,
 )
-from models.recommend.popular import PopularRecommender
-from models.recommend.profile import direction_profile, item_directions
+from models.recommend.profile import direction_profile, item_directions, item_popularity
 from training.simworld import SimWorld
 
 log = get_logger(__name__)
@@ -187,7 +186,7 @@ class _Replay:
         return out
 
 
-def popular_plan(planner: Planner, popular: PopularRecommender, participant_id: str,
+def popular_plan(planner: Planner, participant_id: str,
                  goal: Goal, n_steps: int, constraints: PlanConstraints, horizon: dt.datetime
                  ) -> list[tuple[str, str, bool, str | None]]:
     """The baseline: the most popular feasible editions of the goal direction, placed greedily
@@ -201,7 +200,8 @@ def popular_plan(planner: Planner, popular: PopularRecommender, participant_id: 
                        planner.rules.model_copy(update={"online_only": constraints.online_only,
                                                         "regions": constraints.regions}),
                        constraints)
-    pop = popular.popularity_[np.maximum(pc.item[cand.idx], 0)]
+    # the popularity baseline's counts: those of the dataset planned on (it fits nothing)
+    pop = item_popularity(data)[np.maximum(pc.item[cand.idx], 0)]
     chosen: list[int] = []
     load: dict[int, int] = {}
     for p in np.argsort(-pop, kind="stable").tolist():
@@ -271,7 +271,6 @@ def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = N
     prev_season = season_name(year - 1)
     reference = rate(past, prev_season, load_rules(None, season=prev_season))
     planner = Planner(data, current, reference)
-    popular = PopularRecommender().fit(data)
     pids = _sample(sim, data, plan_at, cfg.participants, rng)
     profile = direction_profile(data, data.rows(pids), item_directions(data))
     goals = [Goal(direction=data.directions[int(np.argmax(profile[i]))], diploma=cfg.diploma)
@@ -288,7 +287,7 @@ def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = N
         violations += len(audit(p, planner, cfg.constraints))
         steps_n.append(len(p.steps))
         expected_reached += p.goal_expected_reached
-        base = popular_plan(planner, popular, pid, goal, max(1, len(p.steps)), cfg.constraints,
+        base = popular_plan(planner, pid, goal, max(1, len(p.steps)), cfg.constraints,
                             horizon)
         for name, steps in (("plan", _steps_of(p)), ("popular", base)):
             hyps = replay.follow(pid, steps)
