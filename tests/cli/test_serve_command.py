@@ -37,8 +37,11 @@ def test_serve_refuses_development_tokens_on_a_network_address(
     dev-admin-token from any machine; it refuses unless told so, and then says so loudly."""
     import cli.serve_command as serve_module
 
-    for name in ("TALENT_MODE", "TALENT_API_TOKENS", "TALENT_ALLOW_DEV_TOKENS_ON_NETWORK"):
+    for name in ("TALENT_MODE", "TALENT_API_TOKENS"):
         monkeypatch.delenv(name, raising=False)
+    # set (not deleted) first: monkeypatch then restores its absence at teardown, although the
+    # command itself writes "true" into os.environ for its workers (it leaked into later tests)
+    monkeypatch.setenv("TALENT_ALLOW_DEV_TOKENS_ON_NETWORK", "false")
     started: list[str] = []
 
     class _Server:
