@@ -34,6 +34,7 @@ import pandas as pd
 
 from features.schema import schema_records
 from footprint.columns import Columns as C
+from footprint.errors import TalentError
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
 from training.bundles import record_checksum
@@ -228,10 +229,18 @@ def _fit_final_recommenders(snapshot: Snapshot, config: PipelineConfig, out: Pat
     stage = config.recommend
     if not stage.enabled or not stage.final_models:
         return {}
-    names = list(stage.final_models)
+    fitted = {name: _fit_final_recommender(snapshot, config, out, name)
+              for name in stage.final_models}
     if stage.register_candidates:
-        names += [m for m in stage.split.models if m not in names]
-    return {name: _fit_final_recommender(snapshot, config, out, name) for name in names}
+        for name in (m for m in stage.split.models if m not in fitted):
+            # a candidate the evaluation scored may still not fit on the whole snapshot (the
+            # re-ranker needs decision points with choices among the candidates): it is then
+            # not registered, and the run says why instead of failing after the evaluation
+            try:
+                fitted[name] = _fit_final_recommender(snapshot, config, out, name)
+            except TalentError as exc:
+                log.warning("candidate_not_registered", model=name, reason=str(exc))
+    return fitted
 
 
 def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path,
