@@ -175,18 +175,20 @@ def test_an_estimate_recorded_after_the_erasure_is_refused(
 
 
 def test_on_postgresql_an_erasure_waits_for_a_recording_in_flight(
-    filled: Store, tmp_path: Path
+    filled: Store, store_url: str, tmp_path: Path, bundles: list[Path]
 ) -> None:
     """The recorder share-locks the participants it records, so an erasure cannot commit between
     its check and its commit (the rows would then outlive the watcher's purge)."""
     if filled.dialect != "postgresql":
         pytest.skip("SQLite serialises write transactions (BEGIN IMMEDIATE)")
     pid, _ = _decided_participant(filled)
+    salt = _settings(store_url, bundles, 3600).erasure_salt  # the store refuses any other
     waiting = text(
         "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
         "AND datname = current_database()"
     )
-    eraser = threading.Thread(target=_erase_with_library, args=(filled, pid, tmp_path, "salt"))
+    eraser = threading.Thread(target=_erase_with_library, args=(filled, pid, tmp_path,
+                                                                  salt))
     with filled.transaction() as conn:  # a recording in flight
         assert _present_locked(conn, [pid]) == {pid}
         eraser.start()
