@@ -29,6 +29,7 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
+from models.competence.predictive import NextResultIntervals, coverage_by_bucket
 from models.competence.rating_features import rating_frame
 from training.bundles import publish
 from training.cutoffs import CutoffData, auto_cutoffs, fit_at, prepare_cutoff
@@ -75,6 +76,9 @@ class Evaluation:
     predictions: pd.DataFrame
     model: CompetenceModel
     seconds: dict[str, float]
+    next_result: NextResultIntervals | None = None
+    """Predictive intervals of the next year's results, fitted on every held-out row (what the
+    bundle carries)."""
 
 
 def _rating(snapshot: Snapshot, cutoff: dt.datetime, cfg: TrainConfig) -> pd.DataFrame | None:
@@ -107,6 +111,44 @@ def covered_rows(
                     "labelled rows at the training cut-offs)", direction=direction)
     return (features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True),
             skipped)
+
+
+def _half(participant_ids: pd.Series, seed: int) -> np.ndarray:
+    """A participant-level halving that depends on the id only (calibration vs check rows)."""
+    hashed = pd.util.hash_pandas_object(participant_ids.astype("object").reset_index(drop=True),
+                                        index=False, hash_key=f"{seed:016d}")
+    return (hashed.to_numpy(np.uint64) % np.uint64(2)) == 0
+
+
+def next_result_intervals(
+    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame, cfg: TrainConfig
+) -> tuple[NextResultIntervals, dict[str, float]]:
+    """Predictive intervals fitted on a held-out year, and their coverage on it.
+
+    The coverage is honest: the intervals are fitted on half of the held-out participants and
+    checked on the other half (the model saw neither; split-conformal needs calibration and
+    checked rows to be exchangeable, which a hash of the participant id gives). The returned
+    intervals are then refitted on every held-out row, for the bundle.
+    """
+    level = cfg.model.interval_level
+    perf = labels[CC.NEXT_PERFORMANCE].to_numpy(np.float64)
+    calib = _half(features[KEYS[0]], cfg.model.seed)
+    check = ~calib
+    half = NextResultIntervals.fit(predictions[calib].reset_index(drop=True), perf[calib], level)
+    rows = predictions[check].reset_index(drop=True)
+    report: dict[str, float] = {}
+    if half.directions:
+        covered = coverage_by_bucket(rows, half.apply(rows), perf[check])
+        report |= {f"next_result.{k}": v for k, v in covered.items()}
+        dirs = rows[KEYS[1]].astype("object").to_numpy()
+        for direction in half.directions:
+            m = dirs == direction
+            sub = rows[m].reset_index(drop=True)
+            per = coverage_by_bucket(sub, half.apply(sub), perf[check][m])
+            report |= {f"{direction}.next_result.{k}": v for k, v in per.items()}
+    else:
+        log.warning("no predictive intervals: too few held-out results in every direction")
+    return NextResultIntervals.fit(predictions, perf, level), report
 
 
 def plan_cutoffs(snapshot: Snapshot, cfg: TrainConfig) -> tuple[list[dt.datetime], dt.datetime]:
@@ -149,6 +191,8 @@ def evaluate_competence(
     predictions = model.predict(features)
     report = prediction_report(features, labels, predictions)
     report |= {f"{d}.skipped": 1.0 for d in skipped}
+    next_result, covered = next_result_intervals(features, labels, predictions, cfg)
+    report |= covered
     for direction, fit in model.fits_.items():
         # which estimator the direction serves, and the held-out comparison that decided it
         report[f"{direction}.serves_ability"] = float(fit.ability_only)
@@ -174,7 +218,7 @@ def evaluate_competence(
     report["rows.eval"] = float(len(features))
     report["rows.train"] = float(sum(len(p.features) for p in parts))
     evaluation = Evaluation(report, tuple(train_cuts), eval_cut, features, labels,
-                            predictions, model, seconds)
+                            predictions, model, seconds, next_result)
     return evaluation, [*parts, held]
 
 
@@ -206,7 +250,7 @@ def train_competence(
         "schema_version": SCHEMA_VERSION, "schema_hash": schema_hash(model.features_),
         "created_at": dt.datetime.now(dt.UTC).isoformat(),
     }
-    bundle = CompetenceBundle(stats, calibration, model, meta)
+    bundle = CompetenceBundle(stats, calibration, model, meta, evaluation.next_result)
     path = bundle.save(out / f"{version}.joblib")
     publish(path)  # the .sha256 sidecar, then latest.txt (atomically): what serving watches
     evaluation.report["seconds.final_fit"] = final_seconds

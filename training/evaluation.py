@@ -24,6 +24,7 @@ from features.schema import KEYS, Feat
 from footprint.columns import Columns as C
 from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
+from models.competence.conformal import RECORD_BUCKETS
 
 log = get_logger(__name__)
 
@@ -34,8 +35,6 @@ BASELINES: dict[str, str] = {
     "mean_percentile": "mean result percentile so far",
     "ability": "calibrated ability alone (no LightGBM)",
 }
-RECORD_BUCKETS: tuple[tuple[str, int, int], ...] = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4),
-                                                     ("5+", 5, 10**9))
 
 
 def baseline_scores(features: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -36,7 +36,7 @@ from features.score_features import ScoreFeat, target_features
 from features.score_history import ScoreTable, Visits, history, standardized, visits
 from footprint.errors import TalentError
 from footprint.logs import get_logger
-from models.competence.conformal import GroupConformal
+from models.competence.conformal import GroupConformal, bucket_of
 from models.competence.score_model import KINDS, ScoreModel, ScoreModelConfig
 from training.evaluation import RECORD_BUCKETS, spearman
 
@@ -75,14 +75,6 @@ class ScoreEvaluation:
 
     report: dict[str, float | str]
     rows: pd.DataFrame
-
-
-def bucket_of(n: np.ndarray) -> np.ndarray:
-    """Records bucket label ("0", "1", "2-4", "5+") of each count."""
-    out = np.empty(len(n), dtype=object)
-    for name, lo, hi in RECORD_BUCKETS:
-        out[(n >= lo) & (n <= hi)] = name
-    return out
 
 
 def grouped_spearman(score: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, int]:

@@ -25,6 +25,7 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.evidence import achievement_evidence, feature_evidence
 from models.competence.flags import review_flags
 from models.competence.model import CompetenceModel
+from models.competence.predictive import NEXT_RESULT_COLUMNS, NextResultIntervals
 
 BUNDLE_FORMAT = 1
 
@@ -49,6 +50,9 @@ class CompetenceBundle:
     calibration: Calibration
     model: CompetenceModel
     meta: dict[str, Any] = field(default_factory=dict)
+    next_result: NextResultIntervals | None = None
+    """Predictive intervals of the next year's result percentile (fitted on a held-out year);
+    None in bundles trained before they existed (the columns are then NaN)."""
 
     @property
     def version(self) -> str:
@@ -89,8 +93,9 @@ class CompetenceBundle:
         Returns
         -------
         pandas.DataFrame
-            The model's prediction columns, ``model_version``, ``flags`` and (with evidence) the
-            two evidence columns.
+            The model's prediction columns, ``model_version``, the predictive interval of the
+            next year's result percentile (``next_result``, ``next_result_lower``,
+            ``next_result_upper``), ``flags`` and (with evidence) the two evidence columns.
         """
         as_of = as_of or self.stats.as_of
         block = participant_block(achievements, participants, self.stats, as_of,
@@ -98,6 +103,11 @@ class CompetenceBundle:
         feats = block.frame
         pred = self.model.predict(feats)
         pred[CC.MODEL_VERSION] = self.version
+        intervals = getattr(self, "next_result", None)  # bundles pickled before the field
+        if intervals is not None:
+            pred[list(NEXT_RESULT_COLUMNS)] = intervals.apply(pred)
+        else:
+            pred[list(NEXT_RESULT_COLUMNS)] = np.nan
         in_model = np.isin(feats[KEYS[1]].to_numpy(dtype=object),
                            np.asarray(self.model.directions_, dtype=object))
         known = feats[in_model].reset_index(drop=True) if not in_model.all() else feats

@@ -23,6 +23,12 @@ class CompetenceColumns:
     COLD_START = "cold_start"
     N_RECORDS = "n_records"
     MODEL_VERSION = "model_version"
+    # the predictive interval of the next year's mean result percentile (0-100), beside the
+    # latent-competence interval above (models.competence.predictive)
+    NEXT_RESULT = "next_result"
+    NEXT_LOWER = "next_result_lower"
+    NEXT_UPPER = "next_result_upper"
+    NEXT_LEVEL = "next_result_level"  # its nominal coverage
 
     # evidence and flags (lists of dicts per row)
     TOP_FEATURES = "top_features"

@@ -16,6 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_GROUP = 30
+RECORD_BUCKETS: tuple[tuple[str, int, int], ...] = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4),
+                                                     ("5+", 5, 10**9))
+"""Groups by the number of earlier records in the direction: (name, lowest, highest)."""
+
+
+def bucket_of(n: np.ndarray) -> np.ndarray:
+    """Records bucket label ("0", "1", "2-4", "5+") of each count."""
+    out = np.empty(len(n), dtype=object)
+    for name, lo, hi in RECORD_BUCKETS:
+        out[(n >= lo) & (n <= hi)] = name
+    return out
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.competence.columns import CompetenceColumns as CC
 from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Score, Strict, UtcDateTime
 from serving.schemas.moderation import AuditEntryOut
 from serving.services.reviews import ReviewDecision, ReviewStatus
@@ -32,16 +34,58 @@ class Moderation(BaseModel):
     decided_at: UtcDateTime | None
 
 
+class LatentInterval(BaseModel):
+    """Where the participant's competence itself lies (population percentile, 0-100)."""
+
+    lower: Score
+    upper: Score
+    level: float = Field(description="nominal coverage (0.9)")
+
+
+class NextResultInterval(BaseModel):
+    """Where the participant's results in this direction over the next twelve months should
+    fall: their mean result percentile (0-100, the share of an event's participants they
+    outperform), a split-conformal predictive interval calibrated on a held-out year. Much wider
+    than the latent interval: a year's results are noisy around the competence."""
+
+    expected: Score = Field(description="expected mean result percentile over the next year")
+    lower: Score
+    upper: Score
+    level: float = Field(description="nominal coverage (0.9)")
+    text_ru: str
+
+
+def next_result_interval(row: Mapping[Any, Any] | None) -> NextResultInterval | None:
+    """The predictive interval of an estimate row or a stored item's ``next_result`` (None when
+    the bundle had none for it)."""
+    if row is None:
+        return None
+    values = [row.get(k) for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER, CC.NEXT_LEVEL)]
+    if any(v is None or v != v for v in values):  # absent or NaN
+        return None
+    expected, lower, upper, level = (float(v) for v in values)  # type: ignore[arg-type]
+    return NextResultInterval(
+        expected=expected, lower=lower, upper=upper, level=level,
+        text_ru=(f"С вероятностью {level:.0%} средний результат за следующий год — между "
+                 f"{lower:.0f} и {upper:.0f} процентилем участников (ожидается около "
+                 f"{expected:.0f})").replace("%", " %"),
+    )
+
+
 class CompetenceEstimate(BaseModel):
     """One direction: the model's value on the 0-100 scale, its interval, level and evidence."""
 
     direction: str
     competence: Score
     lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
-                                     "the 0-100 scale (not a range for the next result; the "
-                                     "predictive interval of the next result is reported by "
-                                     "`talent evaluate competence --scores`)")
+                                     "the 0-100 scale (the same as `latent_interval.lower`; not "
+                                     "a range for the next result: see `next_result_interval`)")
     upper: Score = Field(description="upper end of the same latent-competence interval")
+    latent_interval: LatentInterval = Field(
+        description="the interval of the competence itself (population percentile)")
+    next_result_interval: NextResultInterval | None = Field(
+        None, description="the predictive interval of the next year's results; null when the "
+                          "served model has none for this direction")
     level: str
     level_title_ru: str
     cold_start: bool
@@ -73,10 +117,12 @@ class ReviewItem(BaseModel):
     model_version: str
     competence: Score
     lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
-                                     "the 0-100 scale (not a range for the next result; the "
-                                     "predictive interval of the next result is reported by "
-                                     "`talent evaluate competence --scores`)")
+                                     "the 0-100 scale (not a range for the next result: see "
+                                     "`next_result_interval`)")
     upper: Score = Field(description="upper end of the same latent-competence interval")
+    next_result_interval: NextResultInterval | None = Field(
+        None, description="the predictive interval of the next year's results, as it was when "
+                          "the item was last refreshed")
     level: str
     previous_competence: float | None
     flags: list[Coded]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -37,6 +38,7 @@ from serving.services.audit import AuditEntry, append_audit, audit_entries
 from serving.tables import competence_estimates, competence_reviews
 
 SUBJECT_COMPETENCE = "competence"
+NEXT_RESULT = "next_result"  # key of the predictive interval in an item's stored evidence
 
 
 class ReviewStatus(StrEnum):
@@ -172,6 +174,7 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
                     {
                         CC.TOP_ACHIEVEMENTS: r.get(CC.TOP_ACHIEVEMENTS) or [],
                         CC.TOP_FEATURES: r.get(CC.TOP_FEATURES) or [],
+                        NEXT_RESULT: _next_result(r),
                     }
                 ),
                 "updated_at": now,
@@ -202,6 +205,15 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
                 )
                 refreshed += 1
     return Recorded(len(rows), opened, refreshed)
+
+
+def _next_result(row: Mapping[Any, Any]) -> dict[str, float] | None:
+    """The estimate's predictive interval of the next year's results (None when absent)."""
+    values = {k: row.get(k) for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER,
+                                      CC.NEXT_LEVEL)}
+    if any(v is None or not np.isfinite(float(v)) for v in values.values()):
+        return None
+    return {k: float(v) for k, v in values.items()}  # type: ignore[arg-type]
 
 
 def _present_locked(conn: Connection, participant_ids: list[str]) -> set[str]:
@@ -276,6 +288,7 @@ def _item(row: Any) -> dict[str, Any]:
     evidence = json.loads(item.pop("evidence"))
     item[CC.TOP_ACHIEVEMENTS] = evidence.get(CC.TOP_ACHIEVEMENTS, [])
     item[CC.TOP_FEATURES] = evidence.get(CC.TOP_FEATURES, [])
+    item[NEXT_RESULT] = evidence.get(NEXT_RESULT)
     return item
 
 

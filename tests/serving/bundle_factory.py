@@ -19,6 +19,7 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import BoosterConfig, CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
+from models.competence.predictive import NextResultIntervals
 from tests.features.world import make_world
 from training.bundles import file_sha256, sign
 from training.cutoffs import fit_at
@@ -42,7 +43,11 @@ def tiny_bundle(version: str = "tiny-1") -> CompetenceBundle:
     model = CompetenceModel(config).fit(CompetenceDataset(feats, labels))
     meta = {"model_version": version, "schema_version": SCHEMA_VERSION,
             "schema_hash": schema_hash(model.features_)}
-    return CompetenceBundle(stats, cal, model, meta)
+    # predictive intervals fitted on the same rows against a made-up next percentile (the
+    # serving tests check their plumbing, not their calibration)
+    pred = model.predict(feats)
+    perf = 1.0 / (1.0 + np.exp(-label)) + np.random.default_rng(3).normal(0, 0.1, len(label))
+    return CompetenceBundle(stats, cal, model, meta, NextResultIntervals.fit(pred, perf, 0.9))
 
 
 def signed(path: Path) -> Path:
@@ -56,7 +61,7 @@ def save_versions(bundle: CompetenceBundle, folder: Path, versions: list[str]) -
     paths = []
     for version in versions:
         copy = CompetenceBundle(bundle.stats, bundle.calibration, bundle.model,
-                                bundle.meta | {"model_version": version})
+                                bundle.meta | {"model_version": version}, bundle.next_result)
         paths.append(signed(copy.save(folder / f"{version}.joblib")))
     return paths
 

@@ -38,6 +38,7 @@ from serving.schemas.common import (
 from serving.schemas.competence import (
     CompetenceEstimate,
     CompetenceResponse,
+    LatentInterval,
     Moderation,
     OverrideLabel,
     RefreshRequest,
@@ -47,9 +48,11 @@ from serving.schemas.competence import (
     ReviewDetail,
     ReviewItem,
     ReviewPage,
+    next_result_interval,
 )
 from serving.schemas.moderation import AuditEntryOut, ConflictBody
 from serving.services.reviews import (
+    NEXT_RESULT,
     decide_review,
     open_queue,
     overrides,
@@ -105,6 +108,12 @@ def competence(
             competence=float(r[CC.COMPETENCE]),
             lower=float(r[CC.LOWER]),
             upper=float(r[CC.UPPER]),
+            latent_interval=LatentInterval(
+                lower=float(r[CC.LOWER]),
+                upper=float(r[CC.UPPER]),
+                level=float(loaded.bundle.model.config.interval_level),
+            ),
+            next_result_interval=next_result_interval(r),
             level=str(r[CC.LEVEL]),
             level_title_ru=str(r[CC.LEVEL_TITLE]),
             cold_start=bool(r[CC.COLD_START]),
@@ -124,6 +133,11 @@ def competence(
     )
 
 
+def _with_interval(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored review item with its predictive interval as the API names it."""
+    return item | {"next_result_interval": next_result_interval(item.get(NEXT_RESULT))}
+
+
 @router.get(
     "/moderation/competence",
     tags=["moderation"],
@@ -141,7 +155,7 @@ def review_queue(
     )
     return ReviewPage(
         page=PageInfo(total=total, offset=offset, limit=limit),
-        items=[ReviewItem.model_validate(i) for i in items],
+        items=[ReviewItem.model_validate(_with_interval(i)) for i in items],
     )
 
 
@@ -154,7 +168,7 @@ def review_queue(
 def review(review_id: IdPath, _: ModeratorDep, store: StoreDep) -> ReviewDetail:
     item = review_detail(store, review_id)
     item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
-    return ReviewDetail.model_validate(item)
+    return ReviewDetail.model_validate(_with_interval(item))
 
 
 @router.post(

@@ -83,6 +83,11 @@ def test_estimates_equal_the_bundle_on_the_same_store(world: TestClient,
         assert e["competence"] == pytest.approx(row["competence"], abs=5e-5)  # 4 decimals
         assert (e["lower"], e["upper"]) == pytest.approx((row["lower"], row["upper"]), abs=5e-5)
         assert e["lower"] <= e["competence"] <= e["upper"] and e["level_title_ru"]
+        assert e["latent_interval"] == {"lower": e["lower"], "upper": e["upper"], "level": 0.9}
+        nxt = e["next_result_interval"]  # the predictive one, named apart from the latent one
+        assert nxt["expected"] == pytest.approx(row["next_result"], abs=5e-5)
+        assert 0 <= nxt["lower"] <= nxt["expected"] <= nxt["upper"] <= 100
+        assert nxt["level"] == 0.9 and "следующий год" in nxt["text_ru"]
         assert [f["code"] for f in e["flags"]] == [f["code"] for f in row["flags"]]
     warm = [e for e in got.values() if not e["cold_start"]]
     assert warm and warm[0]["top_achievements"][0]["text_ru"]
@@ -114,6 +119,7 @@ def test_review_queue_is_ordered_by_worth_and_holds_evidence(world: TestClient) 
         assert codes and "cold_start" not in codes
         assert item["version"] == 1 and item["status"] == "open"
         assert item["top_achievements"] or item["top_features"]
+        assert item["next_result_interval"]["lower"] <= item["next_result_interval"]["upper"]
     # a second refresh with the same estimates changes nothing
     again = _refresh(world)
     assert (again["opened"], again["refreshed"]) == (0, 0)
@@ -311,6 +317,9 @@ def test_competence_review_in_the_pages(world: TestClient) -> None:
     assert link is not None
     page = world.get(link.group(1))
     assert "Почему на проверке" in page.text and "Достижения, повлиявшие на оценку" in page.text
+    assert "Интервал компетенции (90 %" in page.text
+    assert re.search(r"Прогноз результатов на следующий год.*?</dt>\s*<dd>\d+–\d+", page.text,
+                     re.S)
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
     r = world.post(link.group(1), data=hidden | {"decision": "override", "value": "55",
                                                  "comment": ""})
