@@ -31,8 +31,10 @@ from serving.api.deps import LoginRequiredError, PageForbiddenError, RoleGuard
 from serving.api.errors import install as install_error_handlers
 from serving.api.errors import responses as problem_responses
 from serving.api.routes import (
+    batch,
     competence,
     competence_pages,
+    feedback,
     footprint,
     moderation,
     pages,
@@ -81,7 +83,10 @@ meant for people are in Russian and always come with a stable machine-readable c
 TAGS = [
     {"name": "footprint", "description": "Pushes of footprint records and erasure (platform)."},
     {"name": "competence", "description": "Competence estimates with the served model bundle."},
-    {"name": "recommend", "description": "Next events and courses; season trajectories."},
+    {"name": "recommend", "description": "Next events and courses (one participant, or many in "
+     "a batch); season trajectories."},
+    {"name": "feedback", "description": "What participants did with recommendations (platform); "
+     "read back for evaluation (data scientists)."},
     {"name": "rating", "description": "The rule-based contest rating on the live store."},
     {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
     {"name": "universities", "description": "Talent search, shortlists and invitations "
@@ -201,8 +206,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_request_bytes,
     )
-    for module in (system, footprint, rating, moderation, competence, recommend, talent,
-                   portfolio, universities, pages, competence_pages):
+    for module in (system, footprint, rating, moderation, competence, recommend, batch, feedback,
+                   talent, portfolio, universities, pages, competence_pages):
         _declare_problems(module.router)
         app.include_router(module.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)

@@ -199,3 +199,22 @@ portfolio_exports = Table(
     Column("achievement_ids", Text, nullable=False),
     Column("superseded_at", DateTime),
 )
+
+# What participants did with the recommendations they were shown (the platform reports it): one
+# row per event, kept for later evaluation of the recommenders (click-through, registrations,
+# dismissals by model version and rank). Keyed by participant: erasures delete these rows.
+recommendation_feedback = Table(
+    "serving_recommendation_feedback",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("participant_id", String(64), nullable=False),
+    Column("activity_id", String(64), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("model_version", String(200)),
+    Column("rank", Integer),
+    Column("actor", String(80), nullable=False),
+    Index("ix_serving_recommendation_feedback_participant", "participant_id"),
+    Index("ix_serving_recommendation_feedback_occurred_at", "occurred_at"),
+)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -13,9 +14,19 @@ from pydantic import (
     model_serializer,
 )
 
+from footprint.columns import Columns as C
 from footprint.ingest.fields import REGION_PATTERN
+from models.recommend.columns import RecColumns as RC
 from models.recommend.planner import Plan
-from serving.schemas.common import Score, Strict, UtcDateTime, plausible_instant, zulu
+from serving.schemas.common import (
+    ID_PATTERN,
+    Direction,
+    Score,
+    Strict,
+    UtcDateTime,
+    plausible_instant,
+    zulu,
+)
 
 MAX_K = 50
 MAX_REGIONS = 20
@@ -37,6 +48,24 @@ class Recommendation(BaseModel):
     format: str | None
     start_at: UtcDateTime | None
     registration_deadline: UtcDateTime | None
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> Recommendation:
+        """One row of :meth:`serving.services.recommend.RecommendService.recommend`."""
+        return cls(
+            activity_id=str(r[C.ACTIVITY_ID]),
+            rank=int(r[RC.RANK]),
+            score=float(r[RC.SCORE]),
+            conditional=bool(r[RC.CONDITIONAL]),
+            reason_codes=[str(c) for c in r[RC.REASON_CODES]],
+            reason_text_ru=str(r[RC.REASON_TEXT_RU]),
+            title=r[C.TITLE],
+            kind=r[C.KIND],
+            level=r[C.LEVEL],
+            format=r[C.FORMAT],
+            start_at=r[C.START_AT],
+            registration_deadline=r[C.REGISTRATION_DEADLINE],
+        )
 
 
 class RecommendationsResponse(BaseModel):
@@ -75,3 +104,51 @@ class TrajectoryResponse(BaseModel):
     @model_serializer(mode="wrap", when_used="json")
     def _utc(self, handler: SerializerFunctionWrapHandler) -> Any:
         return zulu(handler(self))
+
+
+MAX_BATCH = 500
+"""Participants per batch call. A nightly job over 250,000 participants makes 500 calls; one call
+is one pass of the model over its participants (seconds, not minutes, on the model-work
+threads), so other requests are not starved behind it."""
+
+ParticipantId = Annotated[str, Field(pattern=ID_PATTERN, examples=["p000001"])]
+
+
+class BatchRecommendationsRequest(Strict):
+    """Up to :data:`MAX_BATCH` participants and the options of the single-participant route,
+    applied to each."""
+
+    participant_ids: Annotated[list[ParticipantId], Field(min_length=1, max_length=MAX_BATCH)]
+    k: Annotated[int, Field(ge=1, le=MAX_K)] = 10
+    direction: Direction | None = None
+    as_of: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
+        None, description="request instant (default now)")
+    online_only: bool = False
+    regions: Annotated[list[REGION] | None, Field(max_length=MAX_REGIONS)] = None
+
+
+class ParticipantRecommendations(BaseModel):
+    participant_id: str
+    items: list[Recommendation]
+
+
+class ParticipantError(BaseModel):
+    """Why one participant of a batch has no answer: the code, status and texts the
+    single-participant route would have answered with."""
+
+    participant_id: str
+    status: int
+    code: str
+    detail: str
+    text_ru: str
+
+
+class BatchRecommendationsResponse(BaseModel):
+    """Each answered participant's recommendations (in the order asked, a repeated id once) and
+    one error per participant without an answer; the call itself succeeds."""
+
+    as_of: UtcDateTime
+    model: str
+    model_version: str
+    results: list[ParticipantRecommendations]
+    errors: list[ParticipantError]

@@ -8,7 +8,8 @@ participant no longer in the store (:func:`serving.services.reviews.purge_orphan
 audit's subject keys of every achievement no longer in the store
 (:func:`serving.services.moderation.purge_orphan_subjects`), and the universities' views,
 shortlist entries, invitations and portfolio exports of the same participants
-(:func:`serving.services.universities.purge_orphans`). The log names no participant, and
+(:func:`serving.services.universities.purge_orphans`), and their feedback on recommendations
+(:func:`serving.services.feedback.purge_orphans`). The log names no participant, and
 does not need to: whoever is absent from ``participants`` (and whatever from ``achievements``)
 is gone.
 
@@ -28,6 +29,7 @@ from footprint import tables as ft
 from footprint.logs import get_logger
 from footprint.store import Store
 from serving.metrics import Metrics
+from serving.services.feedback import purge_orphans as purge_feedback_orphans
 from serving.services.moderation import purge_orphan_subjects
 from serving.services.reviews import purge_orphans
 from serving.services.universities import purge_orphans as purge_university_orphans
@@ -73,6 +75,7 @@ class ErasureWatcher:
                 purge_orphans(self._store)
                 + purge_orphan_subjects(self._store)
                 + purge_university_orphans(self._store)
+                + purge_feedback_orphans(self._store)
             )
             self._seen = size  # only after the purge succeeded: a failure is retried
         if deleted:

@@ -29,6 +29,7 @@ from footprint.logs import get_logger
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError
+from serving.services.feedback import purge_participants as purge_feedback
 from serving.services.moderation import achievement_ids_of, forget_subjects
 from serving.services.reviews import purge_participants
 from serving.services.universities import purge_participants as purge_university_rows
@@ -163,5 +164,6 @@ def erase(
         )
         purge_participants(conn, [canonical])
         purge_university_rows(conn, [canonical])
+        purge_feedback(conn, [canonical])
         forget_subjects(conn, achievements)
     return ErasureOutcome("erased", report)

@@ -146,6 +146,12 @@ class RecommendService:
         dataset = self.datasets.dataset(model.ability_model)
         found = model.recommend_records([participant_id], k=fetch, as_of=instant, rules=rules,
                                         dataset=dataset)
+        return loaded, instant, self._finish(found, k=k, direction=direction)
+
+    def _finish(self, found: list[dict[str, Any]], *, k: int,
+                direction: str | None) -> list[dict[str, Any]]:
+        """One participant's rows, best first: kept to ``direction`` (re-ranked) and joined
+        with the activity's details from the live catalogue."""
         catalogue = self._catalogue()
         if direction is not None:
             weight = catalogue.weights.get(direction, {})
@@ -157,7 +163,44 @@ class RecommendService:
                 row[RC.RANK] = rank
             row.update(catalogue.details.get(str(row[C.ACTIVITY_ID]), _NO_DETAILS))
             rows.append(row)
-        return loaded, instant, rows
+        return rows
+
+    def recommend_many(
+        self,
+        participant_ids: list[str],
+        *,
+        k: int,
+        direction: str | None = None,
+        as_of: dt.datetime | None = None,
+        online_only: bool = False,
+        regions: tuple[str, ...] | None = None,
+    ) -> tuple[LoadedBundle[Any], dt.datetime, dict[str, list[dict[str, Any]]], list[str]]:
+        """:meth:`recommend` for many participants in one pass of the model (the nightly
+        jobs' path): the bundle, the instant, each known participant's rows (in the order
+        asked, duplicates once) and the ids the live store does not hold (not an error here:
+        the caller reports them per participant).
+
+        The model scores all known participants in one call of
+        :meth:`~models.recommend.base.Recommender.recommend_records` (it batches internally),
+        so a batch costs less than the same requests one by one.
+        """
+        loaded = self.loaded()
+        model = loaded.bundle
+        instant = as_of or self.live.now()
+        wanted = list(dict.fromkeys(participant_ids))
+        known = [p for p in wanted if self.live.has_participant(p)]
+        known_set = set(known)
+        unknown = [p for p in wanted if p not in known_set]
+        rules = FeasibilityRules(online_only=online_only, regions=regions)
+        fetch = k * DIRECTION_FETCH_FACTOR if direction else k
+        grouped: dict[str, list[dict[str, Any]]] = {p: [] for p in known}
+        if known:
+            dataset = self.datasets.dataset(model.ability_model)
+            for row in model.recommend_records(known, k=fetch, as_of=instant, rules=rules,
+                                               dataset=dataset):
+                grouped[str(row[C.PARTICIPANT_ID])].append(row)
+        results = {p: self._finish(rows, k=k, direction=direction) for p, rows in grouped.items()}
+        return loaded, instant, results, unknown
 
     def _planner(self, loaded: LoadedBundle[Any], as_of: dt.datetime) -> Planner:
         """One planner per bundle, store generation and season (its catalogue cache is kept)."""

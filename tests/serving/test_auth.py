@@ -46,6 +46,9 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/v1/participants/{participant_id}/competence"): EVERYONE,
     ("GET", "/v1/participants/{participant_id}/recommendations"): EVERYONE,
     ("POST", "/v1/participants/{participant_id}/trajectory"): EVERYONE,
+    ("POST", "/v1/recommendations/batch"): EVERYONE,
+    ("POST", "/v1/feedback"): {P, A},
+    ("GET", "/v1/feedback"): {D, A},
     ("GET", "/v1/moderation/competence"): {M, A},
     ("GET", "/v1/moderation/competence/{review_id}"): {M, A},
     ("POST", "/v1/moderation/competence/{review_id}/decision"): {M, A},
@@ -114,6 +117,12 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "url": "/v1/participants/p1/recommendations"},
     ("POST", "/v1/participants/{participant_id}/trajectory"): {
         "url": "/v1/participants/p1/trajectory", "json": {"goal": "python:70"}},
+    ("POST", "/v1/recommendations/batch"): {
+        "url": "/v1/recommendations/batch", "json": {"participant_ids": ["p1"]}},
+    ("POST", "/v1/feedback"): {
+        "url": "/v1/feedback", "json": {"events": [{
+            "participant_id": "nobody", "activity_id": "a1", "event": "shown",
+            "occurred_at": "2026-06-01T00:00:00Z"}]}},
     ("GET", "/moderation/competence/{review_id}"): {"url": "/moderation/competence/nope"},
     ("POST", "/moderation/competence/{review_id}"): {
         "url": "/moderation/competence/nope",
@@ -164,6 +173,7 @@ ALLOWED_STATUS = {
     ("POST", "/v1/admin/competence/refresh"): 503,
     ("GET", "/v1/participants/{participant_id}/recommendations"): 503,
     ("POST", "/v1/participants/{participant_id}/trajectory"): 503,
+    ("POST", "/v1/recommendations/batch"): 503,
     ("GET", "/v1/moderation/competence/{review_id}"): 404,
     ("POST", "/v1/moderation/competence/{review_id}/decision"): 404,
     ("POST", "/v1/admin/models/{kind}/reload"): 404,

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from footprint.columns import Columns as C
-from models.recommend.columns import RecColumns as RC
 from models.recommend.planner import PlanConstraints
 from serving.api.deps import ReaderDep, StateDep, model_work
 from serving.schemas.common import ID_PATTERN, Direction, Instant, Message
@@ -32,7 +30,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is None:
         return value
     return value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -58,27 +56,11 @@ def recommendations(
         participant_id,
         k=k,
         direction=direction.value if direction else None,
-        as_of=_naive_utc(as_of),
+        as_of=naive_utc(as_of),
         online_only=online_only,
         regions=tuple(region) if region else None,
     )
-    items = [
-        Recommendation(
-            activity_id=str(r[C.ACTIVITY_ID]),
-            rank=int(r[RC.RANK]),
-            score=float(r[RC.SCORE]),
-            conditional=bool(r[RC.CONDITIONAL]),
-            reason_codes=[str(c) for c in r[RC.REASON_CODES]],
-            reason_text_ru=str(r[RC.REASON_TEXT_RU]),
-            title=r[C.TITLE],
-            kind=r[C.KIND],
-            level=r[C.LEVEL],
-            format=r[C.FORMAT],
-            start_at=r[C.START_AT],
-            registration_deadline=r[C.REGISTRATION_DEADLINE],
-        )
-        for r in rows
-    ]
+    items = [Recommendation.from_row(r) for r in rows]
     return RecommendationsResponse(
         participant_id=participant_id,
         as_of=instant,
@@ -106,8 +88,8 @@ def trajectory(
     loaded, plan = state.recommend.plan(
         participant_id,
         body.goal,
-        horizon=_naive_utc(body.horizon),
+        horizon=naive_utc(body.horizon),
         constraints=constraints,
-        as_of=_naive_utc(body.as_of),
+        as_of=naive_utc(body.as_of),
     )
     return TrajectoryResponse(model_version=loaded.version, plan=plan)

@@ -23,6 +23,7 @@ MODEL_ROUTES = {
     ("GET", "/v1/participants/{participant_id}/competence"),
     ("GET", "/v1/participants/{participant_id}/recommendations"),
     ("POST", "/v1/participants/{participant_id}/trajectory"),
+    ("POST", "/v1/recommendations/batch"),
     ("GET", "/v1/rating/{direction}"),
     ("GET", "/v1/rating/{direction}/participants/{participant_id}"),
     ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"),
