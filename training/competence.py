@@ -33,7 +33,7 @@ from models.competence.predictive import NextResultIntervals, coverage_by_bucket
 from models.competence.rating_features import rating_frame
 from training.bundles import publish
 from training.cutoffs import CutoffData, auto_cutoffs, fit_at, prepare_cutoff
-from training.evaluation import prediction_report, truth_report
+from training.evaluation import last_results, prediction_report, truth_report
 
 log = get_logger(__name__)
 
@@ -189,7 +189,9 @@ def evaluate_competence(
     assert held.labels is not None
     features, labels, skipped = covered_rows(held.features, held.labels, model)
     predictions = model.predict(features)
-    report = prediction_report(features, labels, predictions)
+    last = last_results(snapshot.achievements, held.stats, eval_cut, features,
+                        held.calibration.config.responses)
+    report = prediction_report(features, labels, predictions, {"last_result": last})
     report |= {f"{d}.skipped": 1.0 for d in skipped}
     next_result, covered = next_result_intervals(features, labels, predictions, cfg)
     report |= covered

@@ -87,10 +87,11 @@ RECOMMEND_BASELINES: tuple[str, ...] = tuple(
 
 def competence_baselines(target: str) -> tuple[str, ...]:
     """The competence model's baselines for a target (``label``, ``next_performance``): the
-    calibrated ability alone, the mean result percentile so far, the rating points and the
-    number of records, as the evaluation report names them."""
+    calibrated ability alone, the mean of past results (mean percentile so far), the last result,
+    the rating points and the number of records, as the evaluation report names them."""
     return tuple(f"competence.all.spearman_{target}.{b}"
-                 for b in ("ability", "mean_percentile", "rating_points", "n_achievements"))
+                 for b in ("ability", "mean_percentile", "last_result", "rating_points",
+                           "n_achievements"))
 
 
 class GatedMetric(_Strict):

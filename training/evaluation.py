@@ -7,19 +7,25 @@ in the window, per direction and averaged over directions (``all``), for two tar
 - ``next_performance``: the plain mean score percentile / result mid-rank in the window.
 
 Baselines: the rule-based rating's points (current plus previous season as of the cut-off), the
-number of achievements, the mean percentile so far, and the calibrated ability alone. With the
+number of achievements, the mean of past results (mean percentile so far), the last result (the
+percentile of the record nearest the cut-off) and the calibrated ability alone; the promotion
+gate refuses a competence model that does not beat the best of them. With the
 simulator's truth, ``recovery`` (Spearman with the true competence by number of records) and
 ``coverage`` (share of 90% intervals containing the true population percentile) are added.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from features.activity_stats import ActivityStats
+from features.responses import ResponseConfig, build_responses
 from features.schema import KEYS, Feat
 from footprint.columns import Columns as C
 from footprint.logs import get_logger
@@ -32,7 +38,8 @@ MODEL = "model"
 BASELINES: dict[str, str] = {
     "rating_points": "rule-based rating points (current + previous season)",
     "n_achievements": "number of achievements in the direction",
-    "mean_percentile": "mean result percentile so far",
+    "mean_percentile": "mean result percentile so far (the mean of past results)",
+    "last_result": "percentile of the last result before the cut-off",
     "ability": "calibrated ability alone (no LightGBM)",
 }
 
@@ -46,6 +53,45 @@ def baseline_scores(features: pd.DataFrame) -> dict[str, np.ndarray]:
         "mean_percentile": np.nan_to_num(features[Feat.PERF_MEAN].to_numpy(float), nan=0.0),
         "ability": features[Feat.ABILITY].to_numpy(float),
     }
+
+
+def last_results(
+    achievements: pd.DataFrame,
+    stats: ActivityStats,
+    cutoff: dt.datetime,
+    features: pd.DataFrame,
+    config: ResponseConfig | None = None,
+) -> np.ndarray:
+    """The "last result" baseline per row of ``features``: the performance (score percentile or
+    result mid-rank, as in ``perf_mean``) of the participant's latest record in the direction
+    known at ``cutoff`` (the mean of records on that same day); 0 without records, so that, as
+    for the mean percentile, no record ranks lowest."""
+    pid = features[KEYS[0]].astype("object")
+    pids = pd.Index(pd.unique(pid))
+    dirs = stats.directions
+    n_d = len(dirs)
+    out = np.zeros(len(features))
+    r = build_responses(achievements, stats, cutoff, config, participant_ids=pids)
+    ok = np.isfinite(r.performance) & np.isfinite(r.age_days)
+    if not ok.any():
+        return out
+    key = r.person[ok].astype(np.int64) * n_d + r.direction[ok].astype(np.int64)
+    age, perf = r.age_days[ok], r.performance[ok]
+    size = len(pids) * n_d
+    newest = np.full(size, np.inf)
+    np.minimum.at(newest, key, age)
+    last = age <= newest[key]
+    total = np.bincount(key[last], weights=perf[last], minlength=size)
+    count = np.bincount(key[last], minlength=size)
+    person = np.asarray(pids.get_indexer(pd.Index(pid)), dtype=np.int64)
+    direction = np.asarray(pd.Index(dirs).get_indexer(pd.Index(features[KEYS[1]].astype(
+        "object"))), dtype=np.int64)
+    known = (person >= 0) & (direction >= 0)
+    row = person * n_d + direction
+    have = np.zeros(len(features), bool)
+    have[known] = count[row[known]] > 0
+    out[have] = total[row[have]] / count[row[have]]
+    return out
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -84,9 +130,15 @@ def predicted_directions(features: pd.DataFrame, aligned: pd.DataFrame) -> list[
 
 
 def prediction_report(
-    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    predictions: pd.DataFrame,
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Spearman of the model and each baseline with both targets, per direction and ``all``.
+
+    ``extra`` adds baselines that the feature rows do not carry (``last_result``, from
+    :func:`last_results`), one score per row of ``features``.
 
     ``features`` and ``labels`` line up row for row; ``predictions`` may cover fewer rows (a
     direction without labelled training rows has no fitted model): it is aligned by key, and a
@@ -94,7 +146,8 @@ def prediction_report(
     """
     out: dict[str, float] = {}
     aligned = align_predictions(features, predictions)
-    scores = baseline_scores(features) | {MODEL: aligned[CC.COMPETENCE].to_numpy(float)}
+    scores = baseline_scores(features) | dict(extra or {}) | {
+        MODEL: aligned[CC.COMPETENCE].to_numpy(float)}
     dirs = features[KEYS[1]].astype("object").to_numpy()
     per_dir: dict[str, list[float]] = {}
     done = predicted_directions(features, aligned)

@@ -29,7 +29,8 @@ def config() -> TrainConfig:
 def test_evaluation_report(world) -> None:  # type: ignore[no-untyped-def]
     evaluation, parts = evaluate_competence(world.snapshot(), config(), world.truth)
     r = evaluation.report
-    for name in ("model", "rating_points", "n_achievements", "mean_percentile", "ability"):
+    for name in ("model", "rating_points", "n_achievements", "mean_percentile", "last_result",
+                 "ability"):
         assert -1 <= r[f"all.spearman_label.{name}"] <= 1
         assert -1 <= r[f"all.spearman_next_performance.{name}"] <= 1
     assert r["all.spearman_label.model"] > r["all.spearman_label.n_achievements"]
