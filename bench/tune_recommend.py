@@ -60,7 +60,7 @@ def main() -> None:
     import optuna
 
     snapshot, _ = load_source(cfg.snapshot)
-    default = cfg.recommend.split.rerank
+    default = cfg.recommend.settings_of("rerank")
     name = f"{cfg.name}-recommend-{snapshot.snapshot_id[:12]}"
     storage = f"sqlite:///{args.out / 'optuna.db'}"
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize",
@@ -71,7 +71,7 @@ def main() -> None:
     started = time.perf_counter()
     result = tune(cfg, args.trials, storage_dir=args.out)
     tune_seconds = time.perf_counter() - started
-    best = load_pipeline_config(result.config_path).recommend.split.rerank
+    best = load_pipeline_config(result.config_path).recommend.settings_of("rerank")
 
     started = time.perf_counter()
     held_cuts = default_cutoffs(snapshot)

@@ -218,8 +218,8 @@ def train_recommend(
     snapshot: Annotated[Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path,
                                            metavar="ID|DIR")],
     out: Annotated[Path, typer.Option(help="Where to write the model (joblib)", dir_okay=False)],
-    model: Annotated[str, typer.Option(help="Model name (rerank, content, ease, als, popular, "
-                                            "popular_direction, coldstart)")] = "rerank",
+    model: Annotated[str, typer.Option(help="A registered model (rerank, content, ease, als, "
+                                            "popular, popular_direction, coldstart)")] = "rerank",
     as_of: AsOfOpt = None,
     mlflow: Annotated[bool, typer.Option(help="Log the run (config, provenance, model file) to "
                                               "MLflow")] = True,
@@ -227,17 +227,12 @@ def train_recommend(
     """Fit one recommender on a snapshot and save it (the re-ranker learns from decision points
     10, 12 and 14 months before the cut-off)."""
     from footprint.snapshot import load_snapshot
-    from models.recommend.dataset import dataset_from_snapshot
-    from training.recommend import SimSplitConfig, build_model
+    from training.recommend import fit_recommender
 
     try:
         snap = load_snapshot(snapshot)
         cut = _date(as_of, "--as-of") or snap.as_of
-        points = tuple(cut - dt.timedelta(days=d) for d in SimSplitConfig().decision_offsets_days) \
-            if model == "rerank" else ()
-        data = dataset_from_snapshot(snap, cut, ability=model in ("rerank", "content"),
-                                     decision_points=points)
-        fitted = build_model(model, SimSplitConfig()).fit(data)
+        fitted, data = fit_recommender(snap, cut, model)
         path = fitted.save(out)
         from training.bundles import record_checksum, sign
 
@@ -269,10 +264,11 @@ def recommend(
     """Top-k feasible next activities for one participant, with reasons."""
     from models.recommend.base import Recommender
     from models.recommend.dataset import dataset_from_snapshot
-    from training.recommend import SimSplitConfig, build_model
+    from training.recommend import fit_recommender
 
     try:
         data = None
+        fitted: Recommender
         if model_file is not None:
             fitted = Recommender.load(model_file)
             if snapshot is not None:
@@ -291,9 +287,7 @@ def recommend(
             from footprint.snapshot import load_snapshot
 
             snap = load_snapshot(snapshot)
-            data = dataset_from_snapshot(snap, _date(as_of, "--as-of") or snap.as_of,
-                                         ability=model in ("content", "rerank"))
-            fitted = build_model(model, SimSplitConfig()).fit(data)
+            fitted, data = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of, model)
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
         recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"),

@@ -20,9 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from footprint.errors import ConfigError
 from footprint.simulate import SimulationConfig
+from models.recommend.base import RecommenderConfig
+from models.recommend.registry import spec
 from models.recommend.rerank import RerankConfig
 from training.competence import TrainConfig
-from training.recommend import SimSplitConfig
+from training.recommend import MOVED_TO_MODELS, ModelSettings, SimSplitConfig
 
 
 class _Strict(BaseModel):
@@ -65,16 +67,51 @@ class SnapshotSource(_Strict):
 
 
 class RecommendStage(_Strict):
-    """The recommender stage: evaluation on the simulator split, then the final models."""
+    """The recommender stage: evaluation on the simulator split, then the final models.
+
+    Each model's settings are in their own section, ``[recommend.models.<name>]`` (a registered
+    name, validated against that model's config); the split says only how the evaluation is cut.
+    Configs written before 2026-12-03 kept ``als``, ``ease`` and ``rerank`` inside
+    ``[recommend.split]``; those sections are moved to ``[recommend.models]`` on reading.
+    """
 
     enabled: bool = True
     split: SimSplitConfig = Field(default_factory=SimSplitConfig)
+    models: ModelSettings = Field(default_factory=dict)
+    """Settings by registered model name; a model without a section uses its defaults."""
     final_models: tuple[str, ...] = ("rerank",)
     """Models fitted on the whole snapshot and saved as bundles; the first one is the
     challenger."""
     register_candidates: bool = True
     """Also fit, save and register every other model the split evaluated (not the
     ``challenger``), so that a baseline which beats the challenger can be promoted and served."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_sections(cls, data: Any) -> Any:
+        """Old configs: ``[recommend.split.<model>]`` becomes ``[recommend.models.<model>]``."""
+        if not isinstance(data, dict) or not isinstance(data.get("split"), dict):
+            return data
+        split = dict(data["split"])
+        moved = {k: split.pop(k) for k in MOVED_TO_MODELS if k in split}
+        if not moved:
+            return data
+        models = dict(data.get("models") or {})
+        both = sorted(set(moved) & set(models))
+        if both:
+            raise ValueError(f"{both} set both in [recommend.split] (the old place) and in "
+                             "[recommend.models]; keep the [recommend.models.<name>] sections")
+        return {**data, "split": split, "models": {**models, **moved}}
+
+    @model_validator(mode="after")
+    def _registered(self) -> RecommendStage:
+        for name in self.final_models:
+            spec(name)  # an unknown name fails here, listing the registered ones
+        return self
+
+    def settings_of(self, name: str) -> RecommenderConfig:
+        """Model ``name``'s validated config: its section, else its defaults."""
+        return self.models.get(name) or spec(name).config()
 
 
 CANDIDATE = "{candidate}"
@@ -159,9 +196,11 @@ class SearchDim(_Strict):
 
 COMPETENCE_SPACE = "competence.model."
 """Search-space keys of a competence study start here (the competence model's config)."""
-RECOMMEND_SPACE = "recommend.split.rerank."
+RECOMMEND_SPACE = "recommend.models.rerank."
 """Search-space keys of a recommend study start here: the re-ranker's config, which both the
-simulator split and the final recommender bundle use (``[recommend.split.rerank]``)."""
+simulator split and the final recommender bundle use (``[recommend.models.rerank]``)."""
+OLD_RECOMMEND_SPACE = "recommend.split.rerank."
+"""Where the re-ranker's keys were before 2026-12-03 (read as :data:`RECOMMEND_SPACE`)."""
 RECOMMEND_METRIC = "recommend.rerank."
 """A recommend study's metric: the re-ranker's row of the split, named as the pipeline logs it."""
 TuningTarget = Literal["competence", "recommend"]
@@ -183,12 +222,12 @@ def _missing_field(model: type[BaseModel], path: list[str]) -> str | None:
 
 
 RERANK_SPACE: dict[str, dict[str, Any]] = {
-    "recommend.split.rerank.learning_rate": {"type": "float", "low": 0.01, "high": 0.2,
-                                             "log": True},
-    "recommend.split.rerank.num_leaves": {"type": "int", "low": 7, "high": 63},
-    "recommend.split.rerank.min_child_samples": {"type": "int", "low": 5, "high": 200,
-                                                 "log": True},
-    "recommend.split.rerank.n_estimators": {"type": "int", "low": 50, "high": 400},
+    "recommend.models.rerank.learning_rate": {"type": "float", "low": 0.01, "high": 0.2,
+                                              "log": True},
+    "recommend.models.rerank.num_leaves": {"type": "int", "low": 7, "high": 63},
+    "recommend.models.rerank.min_child_samples": {"type": "int", "low": 5, "high": 200,
+                                                  "log": True},
+    "recommend.models.rerank.n_estimators": {"type": "int", "low": 50, "high": 400},
 }
 """The default space of a re-ranker study: the booster only, so the candidate features are
 built once per study (``candidates_per_model`` or the base models' settings can be added, at the
@@ -228,6 +267,12 @@ class TuningConfig(_Strict):
                 data.get("target") == "recommend"
                 or str(data.get("metric", "")).startswith("recommend.")):
             return {**data, "space": RERANK_SPACE}
+        if isinstance(data, dict) and isinstance(data.get("space"), dict):
+            # configs written before 2026-12-03 name the re-ranker's keys by its old section
+            space = {(RECOMMEND_SPACE + k.removeprefix(OLD_RECOMMEND_SPACE)
+                      if k.startswith(OLD_RECOMMEND_SPACE) else k): v
+                     for k, v in data["space"].items()}
+            return {**data, "space": space}
         return data
 
     @property
@@ -270,12 +315,12 @@ class TuningConfig(_Strict):
                     f"tunes one stage: only {prefix}* keys here (or change tuning.metric)")
             if key.startswith("recommend.rerank."):
                 raise ValueError(f"tuning.space key {key!r}: the re-ranker's parameters live in "
-                                 f"[recommend.split.rerank]; use "
+                                 f"[recommend.models.rerank]; use "
                                  f"{key.replace('recommend.rerank.', RECOMMEND_SPACE, 1)!r}")
             if not key.startswith(prefix):
                 raise ValueError(f"tuning.space key {key!r}: a {self.stage} study tunes only "
                                  f"{prefix}* keys")
-            root = "recommend.split.rerank" if self.stage == "recommend" else "competence"
+            root = "recommend.models.rerank" if self.stage == "recommend" else "competence"
             missing = _missing_field(model, key.removeprefix(root + ".").split("."))
             if missing is not None:
                 raise ValueError(f"tuning.space key {key!r}: {root}.{missing} is not a "

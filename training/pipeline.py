@@ -41,7 +41,7 @@ from training.bundles import record_checksum
 from training.competence import Evaluation, train_competence
 from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
 from training.evaluation import BASELINES, MODEL
-from training.recommend import RecommendReport, build_model, evaluate_simulator
+from training.recommend import RecommendReport, evaluate_simulator, fit_recommender
 from training.redaction import redact, redact_text, redact_url
 from training.registry import CANDIDATE_TAG, metric_key, register_bundle, version_provenance
 from training.reports import evaluation_figure, metric_by_records
@@ -245,17 +245,11 @@ def _fit_final_recommenders(snapshot: Snapshot, config: PipelineConfig, out: Pat
 
 def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path,
                            name: str) -> Path:
-    """Fit one final recommender on the whole snapshot and save it."""
-    from models.recommend.dataset import dataset_from_snapshot
-
-    split = config.recommend.split
-    cut = snapshot.as_of
-    points = tuple(cut - dt.timedelta(days=d) for d in split.decision_offsets_days) \
-        if name == "rerank" else ()
-    data = dataset_from_snapshot(snapshot, cut, ability=name in ("rerank", "content"),
-                                 ability_sample=split.ability_sample, seed=config.seed,
-                                 decision_points=points)
-    model = build_model(name, split).fit(data)
+    """Fit one final recommender on the whole snapshot (:func:`fit_recommender`, with its
+    ``[recommend.models.<name>]`` settings) and save it."""
+    stage = config.recommend
+    model = fit_recommender(snapshot, snapshot.as_of, name, stage.models, stage.split,
+                            seed=config.seed).model
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     stem = f"recommend-{name}-{snapshot.snapshot_id[:12]}-{stamp}"
     # a folder per bundle: the registered version's source is that folder, nothing else
@@ -314,7 +308,8 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
     competence_sha = record_checksum(bundle)
     rec_report = None
     if config.recommend.enabled:
-        rec_report = evaluate_simulator(snapshot, config.recommend.split)
+        rec_report = evaluate_simulator(snapshot, config.recommend.split,
+                                        config.recommend.models)
     rec_bundles = {n: (p, record_checksum(p))
                    for n, p in _fit_final_recommenders(snapshot, config, out).items()}
     rec_bundle = next(iter(rec_bundles.values()))[0] if rec_bundles else None
@@ -397,7 +392,8 @@ def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
         if rec is not None:
             singles = {m: row for m, row in rec.table.items() if m != "rerank"}
             with mlflow.start_run(run_name="recommenders", nested=True):
-                mlflow.log_params(flatten_params({"split": data["recommend"]["split"]}))
+                mlflow.log_params(flatten_params({"split": data["recommend"]["split"],
+                                                  "models": data["recommend"]["models"]}))
                 mlflow.log_metrics(_finite({f"{m}.{k}": v for m, row in singles.items()
                                             for k, v in row.items()}))
                 _log_dict_artifact({"table": singles, "info": rec.info}, "report.json")

@@ -14,21 +14,28 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
 
 from features.cutoff import snapshot_at
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
-from models.recommend.als import ALSConfig, ALSRecommender
-from models.recommend.base import Recommender
-from models.recommend.coldstart import ColdStartRecommender
+from models.recommend.als import ALSConfig
+from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.columns import RecColumns as R
-from models.recommend.content import ContentRecommender
 from models.recommend.dataset import (
     DecisionPoint,
     RecommendDataset,
@@ -36,10 +43,10 @@ from models.recommend.dataset import (
     dataset_from_interactions,
     dataset_from_snapshot,
 )
-from models.recommend.ease import EASEConfig, EASERecommender
-from models.recommend.popular import PopularConfig, PopularRecommender
+from models.recommend.ease import EASEConfig
 from models.recommend.profile import item_popularity
-from models.recommend.rerank import RerankConfig, RerankRecommender
+from models.recommend.registry import MODELS, RegistryError, spec
+from models.recommend.rerank import RerankRecommender
 from training.recommend_metrics import (
     catalog_coverage,
     ndcg_per_query,
@@ -52,7 +59,33 @@ log = get_logger(__name__)
 
 SIM_MODELS: tuple[str, ...] = ("popular", "popular_direction", "coldstart", "als", "ease",
                                "content", "rerank")
-LOG_MODELS: tuple[str, ...] = ("popular", "als", "ease", "ease_recency")
+"""The models the simulator split evaluates by default (every registered one but the log-only
+``ease_recency``)."""
+LOG_MODELS: tuple[str, ...] = tuple(n for n, s in MODELS.items() if s.fits_logs)
+"""The registered models an interaction log can fit: those that need no ability scale, decision
+points or catalogue content."""
+
+
+def _settings(value: Any) -> Any:
+    """``{name: section}`` -> ``{name: validated config}`` (see :meth:`ModelSpec.config`)."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, RecommenderConfig] = {}
+    for name, section in value.items():
+        if name not in MODELS:
+            raise RegistryError(f"[recommend.models.{name}]: no recommender is registered as "
+                                f"{name!r}; registered: {', '.join(MODELS)}")
+        out[name] = spec(name).config(section)
+    return out
+
+
+ModelSettings = Annotated[dict[str, SerializeAsAny[RecommenderConfig]],
+                          BeforeValidator(_settings)]
+"""Each model's settings by registered name (``[recommend.models.<name>]`` sections), validated
+against the model's own config; a model without a section uses its defaults."""
+MOVED_TO_MODELS: tuple[str, ...] = ("als", "ease", "rerank")
+"""Model sections that older configs kept inside ``[recommend.split]``."""
+
 
 SEASON_CUTOFF_MONTHS: tuple[int, ...] = (10, 12, 2, 4)
 """Default cut-offs of the simulator split: 1 Oct, 1 Dec, 1 Feb and 1 Apr."""
@@ -80,9 +113,31 @@ class SimSplitConfig(BaseModel):
     ability_sample: int = Field(default=20_000, ge=100)
     seed: int = 0
     models: tuple[str, ...] = SIM_MODELS
-    als: ALSConfig = ALSConfig()
-    ease: EASEConfig = EASEConfig()
-    rerank: RerankConfig = RerankConfig()
+    """Registered names of the models evaluated; their settings are in
+    ``[recommend.models.<name>]``, not here."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_model_settings(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            moved = [k for k in MOVED_TO_MODELS if k in data]
+            if moved:
+                raise ValueError(
+                    f"model settings are not part of the split: move {moved} to "
+                    + ", ".join(f"[recommend.models.{k}]" for k in moved)
+                    + " (a pipeline config written before 2026-12-03 is moved there on "
+                      "reading; evaluate_simulator takes them as `settings`)")
+        return data
+
+    @field_validator("models")
+    @classmethod
+    def _registered(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        for name in models:
+            s = spec(name)
+            if s.recency_weighted:
+                raise ValueError(f"{name!r} weighs an interaction log's rows by time; the "
+                                 "simulator split has no such log")
+        return models
 
     @field_validator("cutoff_months")
     @classmethod
@@ -110,6 +165,22 @@ class LogSplitConfig(BaseModel):
     ease_recency: EASEConfig | None = None
     """``ease_recency``'s own EASE settings when chosen apart from ``ease``'s (else ``ease``)."""
 
+    @field_validator("models")
+    @classmethod
+    def _fit_logs(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        for name in models:
+            if not spec(name).fits_logs:
+                raise ValueError(f"{name!r} needs what an interaction log lacks (an ability "
+                                 "scale, decision points or the catalogue's content); models "
+                                 f"for a log: {', '.join(LOG_MODELS)}")
+        return models
+
+    def settings(self) -> dict[str, RecommenderConfig]:
+        """The models' settings of this split, by registered name (the log split's own
+        defaults, chosen on MovieLens, and what selection on validation chose)."""
+        return _settings({"als": self.als, "ease": self.ease,
+                          "ease_recency": self.ease_recency or self.ease})  # type: ignore[no-any-return]
+
 
 @dataclass
 class RecommendReport:
@@ -135,26 +206,64 @@ class RecommendReport:
         return name, rows[name]
 
 
-def build_model(name: str, sim: SimSplitConfig | LogSplitConfig) -> Recommender:
-    """A fresh model by its report name."""
-    if name == "popular":
-        return PopularRecommender()
-    if name == "popular_direction":
-        return PopularRecommender(PopularConfig(mode="direction"))
-    if name == "coldstart":
-        return ColdStartRecommender()
-    if name == "als":
-        return ALSRecommender(sim.als)
-    if name == "ease":
-        return EASERecommender(sim.ease)
-    if name == "ease_recency":
-        own = sim.ease_recency if isinstance(sim, LogSplitConfig) else None
-        return EASERecommender((own or sim.ease).model_copy(update={"weighted_scoring": True}))
-    if name == "content":
-        return ContentRecommender()
-    if name == "rerank" and isinstance(sim, SimSplitConfig):
-        return RerankRecommender(sim.rerank)
-    raise ValueError(f"unknown model {name!r}; known: {', '.join(SIM_MODELS)}")
+def build_model(name: str, settings: Mapping[str, Any] | LogSplitConfig | None = None
+                ) -> Recommender:
+    """A fresh model by its registered name, with its section of ``settings`` (by name: configs
+    or plain sections; a log split's :meth:`LogSplitConfig.settings`); defaults without one.
+
+    Raises
+    ------
+    TalentError
+        An unknown name, or invalid settings (naming ``<model>.<field>``).
+    """
+    if isinstance(settings, LogSplitConfig):
+        settings = settings.settings()
+    return spec(name).build((settings or {}).get(name))
+
+
+class FittedRecommender(NamedTuple):
+    """A fitted model and the dataset it was fitted on (its decision points included)."""
+
+    model: Recommender
+    dataset: RecommendDataset
+
+
+def fit_recommender(snapshot: Snapshot, cut_off: dt.datetime, name: str,
+                    settings: Mapping[str, Any] | None = None,
+                    split: SimSplitConfig | None = None,
+                    seed: int | None = None) -> FittedRecommender:
+    """The one fit path of a footprint recommender (the CLI, the pipeline's final models, the
+    benchmarks): the dataset of ``snapshot`` as of ``cut_off``, built with what the model
+    declares it needs (an ability scale; decision points ``split.decision_offsets_days`` before
+    the cut-off), and the registered model ``name`` with its section of ``settings`` fitted on
+    it. The evaluation split and tuning fit the same registered models on datasets they build
+    once for every model (:func:`prepare_split`).
+
+    Parameters
+    ----------
+    snapshot
+        The footprint; nothing recorded after ``cut_off`` is read.
+    cut_off
+        The training cut-off.
+    name
+        A registered model (:data:`models.recommend.registry.MODELS`).
+    settings
+        Models' settings by name (``[recommend.models.<name>]``); defaults when absent.
+    split
+        Decision offsets, the ability scale's sample and seed (defaults when None).
+    seed
+        Overrides ``split.seed`` (the pipeline's seed).
+    """
+    cfg = split or SimSplitConfig()
+    model = build_model(name, settings)
+    entry = spec(name)
+    points = tuple(cut_off - dt.timedelta(days=d) for d in cfg.decision_offsets_days) \
+        if entry.needs_decisions else ()
+    data = dataset_from_snapshot(snapshot, cut_off, ability=entry.needs_ability,
+                                 ability_sample=cfg.ability_sample,
+                                 seed=cfg.seed if seed is None else seed,
+                                 decision_points=points)
+    return FittedRecommender(model.fit(data), data)
 
 
 def default_cutoffs(snapshot: Snapshot, months: tuple[int, ...] = SEASON_CUTOFF_MONTHS
@@ -224,11 +333,19 @@ class PreparedSplit:
         return [r for c in self.cutoffs for r in c.relevant]
 
 
-def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool = True
+def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | None = None
                   ) -> PreparedSplit:
-    """The cut-offs, datasets (with decision points when ``decisions``), seeded query samples
-    and relevant sets of the simulator split; :func:`evaluate_simulator` and the re-ranker's
-    tuning both start from it, so their queries are the same draw for draw."""
+    """The cut-offs, datasets, seeded query samples and relevant sets of the simulator split;
+    :func:`evaluate_simulator` and the re-ranker's tuning both start from it, so their queries
+    are the same draw for draw.
+
+    The datasets carry what the evaluated models declare they need (the registry): an ability
+    scale when one of them needs it, and decision points when ``decisions`` (by default, when
+    one of them needs them)."""
+    needs = [spec(m) for m in cfg.models]
+    if decisions is None:
+        decisions = any(n.needs_decisions for n in needs)
+    ability = any(n.needs_ability for n in needs)
     cutoffs = cfg.cutoffs or default_cutoffs(snapshot, cfg.cutoff_months)
     rng = np.random.default_rng(cfg.seed)
     cache: dict[dt.datetime, RecommendDataset] = {}
@@ -236,7 +353,7 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool = Tru
     def at(t: dt.datetime) -> RecommendDataset:
         # datasets are shared between cut-offs and decision points that fall on the same day
         if t not in cache:
-            cache[t] = dataset_from_snapshot(snapshot_at(snapshot, t), t, ability=True,
+            cache[t] = dataset_from_snapshot(snapshot_at(snapshot, t), t, ability=ability,
                                              ability_sample=cfg.ability_sample, seed=cfg.seed)
         return cache[t]
 
@@ -267,10 +384,13 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool = Tru
     return PreparedSplit(snapshot.snapshot_id, tuple(parts), n_catalog, popularity, cfg.k)
 
 
-def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None) -> RecommendReport:
-    """Every model and baseline on the footprint's temporal split (see module docstring)."""
+def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None,
+                       settings: Mapping[str, Any] | None = None) -> RecommendReport:
+    """Every model and baseline on the footprint's temporal split (see module docstring), each
+    with its section of ``settings`` (by registered name; defaults when absent)."""
     cfg = config or SimSplitConfig()
-    split = prepare_split(snapshot, cfg, decisions="rerank" in cfg.models)
+    own: dict[str, RecommenderConfig] = _settings(settings or {})
+    split = prepare_split(snapshot, cfg)
     ranked: dict[str, list[list[str]]] = {m: [] for m in cfg.models}
     relevant = split.relevant
     timings: dict[str, float] = {m: 0.0 for m in cfg.models}
@@ -285,7 +405,7 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
         query_cutoff += [str(cutoff.date())] * len(pids)
         for name in cfg.models:
             t0 = time.perf_counter()
-            model = build_model(name, cfg).fit(dataset)
+            model = build_model(name, own).fit(dataset)
             recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
             ranked[name] += _lists(recs, pids)
             chosen = [aid in choices.get(pid, ()) for pid, aid in
@@ -304,7 +424,9 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None)
     for m in cfg.models:
         queries[m] = ndcg_per_query(ranked[m], relevant, cfg.k)
     return RecommendReport(
-        table=table, params=cfg.model_dump(mode="json"),
+        table=table, params=cfg.model_dump(mode="json") | {
+            "settings": {m: c.model_dump(mode="json") for m, c in own.items()
+                                if m in cfg.models}},
         info={"snapshot_id": snapshot.snapshot_id,
               "cutoffs": [str(c.cutoff) for c in split.cutoffs],
               "queries": len(relevant)},
@@ -382,13 +504,15 @@ def score_log_split(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns,
         recent = dataset_from_interactions(recency_weighted(train, cols, cfg.recency_half_life),
                                            cols.user, cols.item, "_recency")
     table: dict[str, dict[str, float]] = {}
+    settings = cfg.settings()
     for name in cfg.models:
-        if name == "ease_recency" and recent is None:
+        weighted = spec(name).recency_weighted
+        if weighted and recent is None:
             continue  # no time column: nothing to weigh by
         t0 = time.perf_counter()
-        data = recent if name == "ease_recency" else dataset
+        data = recent if weighted else dataset
         assert data is not None
-        model = build_model(name, cfg).fit(data)
+        model = build_model(name, settings).fit(data)
         recs = model.recommend(users, k=cfg.k, reasons=False)
         table[name] = _score_lists(_lists(recs, users), relevant, cfg.k, dataset.n_items,
                                    popularity)
@@ -442,11 +566,14 @@ def log_training_run(model: Recommender, path: Any, snapshot_id: str, as_of: dt.
 
 
 __all__ = [
+    "FittedRecommender",
     "LogSplitConfig",
+    "ModelSettings",
     "R",
     "RecommendReport",
     "SimSplitConfig",
     "evaluate_interactions",
     "evaluate_simulator",
+    "fit_recommender",
     "log_report",
 ]

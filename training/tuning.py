@@ -3,7 +3,7 @@ resumable and pruned.
 
 One study tunes one stage (``[tuning] target``, or the prefix of its metric): the competence
 model (``competence.model.*`` keys, a key of the competence report as metric) or the
-recommender's re-ranker (``recommend.split.rerank.*`` keys, ``recommend.rerank.<metric>`` as the
+recommender's re-ranker (``recommend.models.rerank.*`` keys, ``recommend.rerank.<metric>`` as the
 pipeline logs it; see :mod:`training.tuning_recommend` for how its trials are made cheap and
 why its rungs are boosting rounds).
 
@@ -33,6 +33,7 @@ from footprint.logs import get_logger
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
 from models.competence.rating_features import rating_frame
+from models.recommend.rerank import RerankConfig
 from training.competence import TrainConfig, plan_cutoffs
 from training.config import (
     PipelineConfig,
@@ -133,7 +134,9 @@ class _RecommendStage:
 
     def rungs(self, config: PipelineConfig,
               shares: Sequence[float]) -> Iterator[tuple[int, float]]:
-        return self.objective.rungs(config.recommend.split.rerank, shares)
+        rerank = config.recommend.settings_of("rerank")
+        assert isinstance(rerank, RerankConfig)
+        return self.objective.rungs(rerank, shares)
 
 
 def _stage(config: PipelineConfig) -> _Stage:

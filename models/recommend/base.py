@@ -164,7 +164,10 @@ class Recommender(ABC, Generic[ConfigT]):
     they may override :meth:`primary_reasons` (why a cell is recommended) and declare what they
     need: ``fallback_class`` (the model that scores participants they cannot, e.g. without
     history; None when their scores are meaningful for everyone), ``needs_ability`` (the
-    dataset's ability scale) and ``needs_decisions`` (the dataset's past decision points).
+    dataset's ability scale), ``needs_decisions`` (the dataset's past decision points) and
+    ``needs_content`` (the catalogue's content: directions, kinds, levels, dates; a plain
+    interaction log has none). Callers read these through :mod:`models.recommend.registry`
+    instead of checking model names.
     """
 
     name: ClassVar[str]
@@ -178,6 +181,7 @@ class Recommender(ABC, Generic[ConfigT]):
     fallback_class: ClassVar[type[Recommender[Any]] | None] = None
     needs_ability: ClassVar[bool] = False
     needs_decisions: ClassVar[bool] = False
+    needs_content: ClassVar[bool] = False
 
     def __init__(self, config: ConfigT | None = None) -> None:
         self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]

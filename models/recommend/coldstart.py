@@ -88,6 +88,7 @@ class ColdStartRecommender(Recommender[ColdStartConfig]):
 
     name: ClassVar[str] = "coldstart"
     config_class = ColdStartConfig
+    needs_content: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
         del dataset  # nothing to learn: the peer counts are read from the dataset asked about

@@ -81,6 +81,7 @@ class ContentRecommender(Recommender[ContentConfig]):
     name: ClassVar[str] = "content"
     config_class = ContentConfig
     needs_ability: ClassVar[bool] = True
+    needs_content: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
         # what it keeps is the ability scale's item parameters (``ability_``, set by ``fit``);

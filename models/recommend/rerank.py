@@ -249,6 +249,7 @@ class RerankRecommender(Recommender[RerankConfig]):
     fallback_class = ColdStartRecommender
     needs_ability: ClassVar[bool] = True
     needs_decisions: ClassVar[bool] = True
+    needs_content: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
         self._fit_inputs(rerank_inputs(self.config, dataset))

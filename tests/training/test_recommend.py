@@ -39,9 +39,9 @@ def test_simulator_split_table(small_world: SimWorld) -> None:  # noqa: F811
     cfg = SimSplitConfig(
         cutoffs=(dt.datetime(2024, 10, 1),), decision_offsets_days=(365, 304), max_queries=300,
         ability_sample=1_000,
-        rerank=RerankConfig(n_estimators=30, max_groups=1_500, als=ALSConfig(iterations=5)),
     )
-    report = evaluate_simulator(small_world.snapshot, cfg)
+    report = evaluate_simulator(small_world.snapshot, cfg, {"rerank": RerankConfig(
+        n_estimators=30, max_groups=1_500, als=ALSConfig(iterations=5))})
     assert set(report.table) == set(cfg.models)
     assert report.info["queries"] > 50
     for row in report.table.values():

@@ -57,11 +57,11 @@ def test_study_resumes_after_interruption(tmp_path: Path, monkeypatch: pytest.Mo
 # --- the re-ranker --------------------------------------------------------------------------
 
 RERANK_SPACE = {
-    "recommend.split.rerank.learning_rate": {"type": "float", "low": 0.03, "high": 0.3,
+    "recommend.models.rerank.learning_rate": {"type": "float", "low": 0.03, "high": 0.3,
                                              "log": True},
-    "recommend.split.rerank.num_leaves": {"type": "int", "low": 3, "high": 15},
+    "recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 15},
     # up to far more than the tiny world's training rows: such a booster cannot split at all
-    "recommend.split.rerank.min_child_samples": {"type": "int", "low": 5, "high": 5_000,
+    "recommend.models.rerank.min_child_samples": {"type": "int", "low": 5, "high": 5_000,
                                                  "log": True},
 }
 
@@ -75,7 +75,7 @@ def rerank_config(bundle_dir: Path) -> PipelineConfig:
     data["snapshot"]["simulate"]["participants"] = 700
     data["competence"]["model"]["booster"]["n_estimators"] = 20
     data["recommend"]["split"]["models"] = ["popular", "rerank"]
-    data["recommend"]["split"]["rerank"] = {"n_estimators": 30}
+    data["recommend"]["models"] = {"rerank": {"n_estimators": 30}}
     data["tuning"] = {"metric": "recommend.rerank.ndcg@10", "seed": 0, "rungs": [0.5, 1.0],
                       "startup_trials": 1, "space": RERANK_SPACE}
     return parse_pipeline_config(data, "rerank study")
@@ -97,7 +97,7 @@ def test_rerank_study_best_config_reproduces_its_metric(
     assert set(result.best_params) == set(RERANK_SPACE)
 
     tuned = load_pipeline_config(result.config_path)
-    rerank = tuned.recommend.split.rerank
+    rerank = tuned.recommend.settings_of("rerank")
     for key, value in result.best_params.items():
         assert getattr(rerank, key.rsplit(".", 1)[1]) == pytest.approx(value)
     assert rerank.n_estimators == 30 and tuned.snapshot == cfg.snapshot
@@ -127,9 +127,9 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
     name = f"{cfg.name}-recommend-{load_source(cfg.snapshot)[0].snapshot_id[:12]}"
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
     # a first trial whose booster learns (a random draw may not, on a world this small)
-    study.enqueue_trial({"recommend.split.rerank.learning_rate": 0.1,
-                         "recommend.split.rerank.num_leaves": 7,
-                         "recommend.split.rerank.min_child_samples": 5})
+    study.enqueue_trial({"recommend.models.rerank.learning_rate": 0.1,
+                         "recommend.models.rerank.num_leaves": 7,
+                         "recommend.models.rerank.min_child_samples": 5})
 
     def stop(study: Any, trial: Any) -> None:
         raise KeyboardInterrupt
@@ -141,9 +141,9 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
     assert len(first) == 1 and first[0].state == optuna.trial.TrialState.COMPLETE
     # the next trial a resumed run draws: a booster that cannot split ranks by activity order,
     # far behind the first trial at the first rung, so the median rule prunes it there
-    study.enqueue_trial({"recommend.split.rerank.learning_rate": 0.1,
-                         "recommend.split.rerank.num_leaves": 7,
-                         "recommend.split.rerank.min_child_samples": 5_000})
+    study.enqueue_trial({"recommend.models.rerank.learning_rate": 0.1,
+                         "recommend.models.rerank.num_leaves": 7,
+                         "recommend.models.rerank.min_child_samples": 5_000})
 
     result = tune(cfg, trials=3, storage_dir=tmp_path, track=False)
     trials = optuna.load_study(study_name=name, storage=storage).trials
@@ -157,8 +157,8 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
 
 
 @pytest.mark.parametrize(("tuning", "message"), [
-    ({"space": {"recommend.split.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
-     r"tuning\.space key 'recommend\.split\.rerank\.num_leaves' tunes the recommend stage, "
+    ({"space": {"recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
+     r"tuning\.space key 'recommend\.models\.rerank\.num_leaves' tunes the recommend stage, "
      r"but tuning\.metric 'all\.spearman_label\.model' makes this a competence study"),
     ({"metric": "recommend.rerank.ndcg@10",
       "space": {"competence.model.booster.num_leaves": {"type": "int", "low": 3, "high": 9}}},
@@ -167,10 +167,10 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
      r"tuning\.target 'recommend' does not match tuning\.metric"),
     ({"metric": "recommend.rerank.ndcg@10",
       "space": {"recommend.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
-     r"use 'recommend\.split\.rerank\.num_leaves'"),
+     r"use 'recommend\.models\.rerank\.num_leaves'"),
     ({"metric": "recommend.rerank.ndcg@10",
-      "space": {"recommend.split.rerank.num_leavez": {"type": "int", "low": 3, "high": 9}}},
-     r"recommend\.split\.rerank\.num_leavez is not a setting"),
+      "space": {"recommend.models.rerank.num_leavez": {"type": "int", "low": 3, "high": 9}}},
+     r"recommend\.models\.rerank\.num_leavez is not a setting"),
     ({"metric": "recommend.rerank.ndcg@5"}, r"tuning\.metric 'recommend\.rerank\.ndcg@5' is "
                                             r"not logged"),
 ])
@@ -188,7 +188,7 @@ def test_rerank_study_needs_the_reranker_evaluated() -> None:
                                  "tuning": {"metric": "recommend.rerank.ndcg@10"}})
     # without a space of its own, a re-ranker study searches the re-ranker's booster
     assert cfg.tuning.stage == "recommend" and cfg.tuning.report_key == "ndcg@10"
-    assert all(k.startswith("recommend.split.rerank.") for k in cfg.tuning.space)
+    assert all(k.startswith("recommend.models.rerank.") for k in cfg.tuning.space)
 
 
 def test_shipped_recommend_study_config() -> None:

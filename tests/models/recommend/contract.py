@@ -60,6 +60,10 @@ class RecommenderContract:
     """Shared checks: fit returns self, refit replaces, fixed columns, k, feasibility,
     save/load, determinism, config round trip, not-fitted error."""
 
+    registered: str = ""
+    """The model's name in :data:`models.recommend.registry.MODELS` (every registered model
+    has a contract class)."""
+
     def make(self) -> Recommender:  # pragma: no cover - overridden
         raise NotImplementedError
 

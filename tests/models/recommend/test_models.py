@@ -9,14 +9,10 @@ import pytest
 
 from features.cutoff import snapshot_at
 from footprint.frames import Snapshot
-from models.recommend.als import ALSConfig, ALSRecommender
 from models.recommend.base import Recommender
-from models.recommend.coldstart import ColdStartRecommender
-from models.recommend.content import ContentRecommender
 from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
-from models.recommend.ease import EASERecommender
-from models.recommend.popular import PopularConfig, PopularRecommender
-from models.recommend.rerank import RerankConfig, RerankRecommender
+from models.recommend.registry import MODELS, spec
+from models.recommend.rerank import RerankRecommender
 from tests.models.recommend.contract import RecommenderContract
 from training.simworld import SimWorld
 
@@ -42,39 +38,63 @@ def live(sim: SimWorld) -> tuple[Snapshot, dt.datetime]:
 
 
 class TestPopular(RecommenderContract):
+    registered = "popular"
+
     def make(self) -> Recommender:
-        return PopularRecommender()
+        return spec("popular").build()
 
 
 class TestPopularDirection(RecommenderContract):
+    registered = "popular_direction"
+
     def make(self) -> Recommender:
-        return PopularRecommender(PopularConfig(mode="direction"))
+        return spec("popular_direction").build()
 
 
 class TestALS(RecommenderContract):
+    registered = "als"
+
     def make(self) -> Recommender:
-        return ALSRecommender(ALSConfig(factors=8, iterations=5, seed=3))
+        return spec("als").build({"factors": 8, "iterations": 5, "seed": 3})
 
 
 class TestEASE(RecommenderContract):
+    registered = "ease"
+
     def make(self) -> Recommender:
-        return EASERecommender()
+        return spec("ease").build()
+
+
+class TestEASERecency(RecommenderContract):
+    """EASE scored with the participant's interaction weights (recency weights on a log; here
+    the footprint's result weights)."""
+
+    registered = "ease_recency"
+
+    def make(self) -> Recommender:
+        return spec("ease_recency").build()
 
 
 class TestContent(RecommenderContract):
+    registered = "content"
+
     def make(self) -> Recommender:
-        return ContentRecommender()
+        return spec("content").build()
 
 
 class TestColdStart(RecommenderContract):
+    registered = "coldstart"
+
     def make(self) -> Recommender:
-        return ColdStartRecommender()
+        return spec("coldstart").build()
 
 
 class TestRerank(RecommenderContract):
+    registered = "rerank"
+
     def make(self) -> Recommender:
-        return RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
-                                              als=ALSConfig(factors=8, iterations=5)))
+        return spec("rerank").build({"n_estimators": 20, "max_groups": 2_000,
+                                     "als": {"factors": 8, "iterations": 5}})
 
     def test_refit_replaces(self, dataset: RecommendDataset, other: RecommendDataset) -> None:
         pytest.skip("the other cut-off has no decision points; covered by test_deterministic")
@@ -96,3 +116,15 @@ class TestRerank(RecommenderContract):
         with pytest.raises(TalentError, match="other feature settings"):
             RerankRecommender(model.config.model_copy(update={"candidates_per_model": 5})
                               ).fit_inputs(dataset, inputs)
+
+
+def test_every_registered_model_passes_the_contract() -> None:
+    """A model added to the registry without a contract class here fails this test."""
+    covered = {cls.registered for cls in RecommenderContract.__subclasses__()
+               if cls.__module__ == __name__}
+    assert covered == set(MODELS)
+    for cls in RecommenderContract.__subclasses__():
+        if cls.__module__ == __name__:
+            model = cls().make()
+            assert type(model) is spec(cls.registered).cls
+            assert model.label in (cls.registered, model.name)
