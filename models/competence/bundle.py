@@ -38,6 +38,18 @@ def _per_row(frame: pd.DataFrame, items: list[Any]) -> pd.Series:
     return column
 
 
+def _diploma_gap(rating: pd.DataFrame | None, pred: pd.DataFrame) -> np.ndarray | None:
+    """The rating frame's places to a diploma boundary for each prediction row (or None)."""
+    if rating is None or CC.DIPLOMA_GAP not in rating.columns:
+        return None
+    gap = rating.set_index([rating[KEYS[0]].astype("object"),
+                            rating[KEYS[1]].astype("object")])[CC.DIPLOMA_GAP]
+    gap = gap[~gap.index.duplicated(keep="last")]
+    key = pd.MultiIndex.from_arrays([pred[KEYS[0]].astype("object"),
+                                     pred[KEYS[1]].astype("object")])
+    return gap.reindex(key).to_numpy(np.float64, na_value=np.nan)
+
+
 @dataclass(frozen=True)
 class CompetenceBundle:
     """Everything needed to estimate competence as of (or after) ``stats.as_of``.
@@ -117,7 +129,8 @@ class CompetenceBundle:
             mask = known_dirs == direction
             if mask.any():
                 rating_pct[mask] = self.model.rating_percentile(direction, known)[mask]
-        flags = review_flags(pred, known, self.model.config.flags, rating_pct, previous)
+        flags = review_flags(pred, known, self.model.config.flags, rating_pct, previous,
+                             _diploma_gap(rating, pred))
         pred[CC.FLAGS] = _per_row(pred, flags)
         if evidence:
             pred[CC.TOP_FEATURES] = _per_row(

@@ -29,6 +29,17 @@ class FlagCode(StrEnum):
     RATING_DISAGREEMENT = "rating_disagreement"
     MOSTLY_UNVERIFIED = "mostly_unverified"
     OTHER_DIRECTIONS = "other_directions"
+    FAR_FROM_RESULTS = "far_from_results"
+    SINGLE_RECORD = "single_record"
+    DIPLOMA_BOUNDARY = "diploma_boundary"
+
+
+ACTIONABLE: Final[frozenset[FlagCode]] = frozenset({
+    FlagCode.LARGE_CHANGE, FlagCode.RATING_DISAGREEMENT, FlagCode.MOSTLY_UNVERIFIED,
+    FlagCode.FAR_FROM_RESULTS, FlagCode.SINGLE_RECORD, FlagCode.DIPLOMA_BOUNDARY,
+})
+"""Flags a moderator can act on (check records, approve or correct the value): only these open a
+review item. A wide interval or a cold start alone is information, not a decision to take."""
 
 
 EVIDENCE_TEXT_RU: Final[dict[EvidenceCode, str]] = {
@@ -45,11 +56,20 @@ EVIDENCE_TEXT_RU: Final[dict[EvidenceCode, str]] = {
 FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
     FlagCode.COLD_START: "Нет достижений в направлении: оценка предварительная",
     FlagCode.WIDE_INTERVAL: "Широкий интервал оценки ({lower:.0f}–{upper:.0f}): мало данных",
-    FlagCode.LARGE_CHANGE: "Оценка изменилась на {change:+.0f} с прошлого раза",
+    FlagCode.LARGE_CHANGE:
+        "Резкий скачок: оценка изменилась на {change:+.0f} из 100 с прошлого раза",
     FlagCode.RATING_DISAGREEMENT:
         "Оценка ({competence:.0f}) сильно расходится с рейтингом «Талант 20.35» ({rating:.0f})",
     FlagCode.MOSTLY_UNVERIFIED: "Подтверждено лишь {share:.0%} достижений в направлении",
     FlagCode.OTHER_DIRECTIONS:
         "Достижений в этом направлении нет: оценка опирается на достижения в других "
         "направлениях ({n_directions})",
+    FlagCode.FAR_FROM_RESULTS:
+        "Оценка ({competence:.0f} из 100) далека от результатов участника: в среднем он опережал "
+        "{results:.0f} % участников своих мероприятий",
+    FlagCode.SINGLE_RECORD:
+        "Оценка опирается на одно достижение: проверьте его",
+    FlagCode.DIPLOMA_BOUNDARY:
+        "До границы диплома в рейтинге текущего сезона — {gap:.0f} мест: решение по достижениям "
+        "может изменить диплом",
 }

@@ -30,6 +30,10 @@ class CompetenceColumns:
     NEXT_UPPER = "next_result_upper"
     NEXT_LEVEL = "next_result_level"  # its nominal coverage
 
+    # rating frame: places between the participant and the nearest diploma boundary of the
+    # current season (0: on the last place of a diploma or the first place after it)
+    DIPLOMA_GAP = "rating_diploma_gap"
+
     # evidence and flags (lists of dicts per row)
     TOP_FEATURES = "top_features"
     TOP_ACHIEVEMENTS = "top_achievements"

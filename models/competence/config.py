@@ -85,6 +85,13 @@ class FlagConfig(_Strict):
     more than this (only for participants with a rating)."""
     unverified_share: float = Field(0.5, ge=0, le=1)
     """Flag when less than this share of the evidence is verified."""
+    results_disagreement: float = Field(40.0, gt=0, le=100)
+    """Flag when the estimate and the participant's mean result percentile so far (0-100)
+    differ by more than this (with at least ``min_records_results`` records)."""
+    min_records_results: int = Field(2, ge=1)
+    diploma_places: int = Field(2, ge=0)
+    """Flag when the current season's rating place is at most this many places from a diploma
+    boundary (:func:`models.competence.rating_features.diploma_gap`)."""
 
 
 class CompetenceConfig(_Strict):

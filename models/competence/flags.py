@@ -25,6 +25,7 @@ def review_flags(
     config: FlagConfig,
     rating_percentile: np.ndarray,
     previous: pd.DataFrame | None = None,
+    diploma_gap: np.ndarray | None = None,
 ) -> list[list[Flag]]:
     """Flags of each prediction row (aligned by position with ``features``).
 
@@ -40,6 +41,8 @@ def review_flags(
         The rule-based rating of each row as a percentile among rated participants (NaN: unrated).
     previous
         Earlier estimates (``participant_id, direction, competence``) to detect large changes.
+    diploma_gap
+        Places to the nearest diploma boundary of the current season's rating (NaN: unrated).
     """
     comp = predictions[CC.COMPETENCE].to_numpy(np.float64)
     lower = predictions[CC.LOWER].to_numpy(np.float64)
@@ -47,6 +50,9 @@ def review_flags(
     cold = predictions[CC.COLD_START].to_numpy(bool)
     verified = features[Feat.VERIFIED_SHARE].to_numpy(np.float64)
     elsewhere = np.nan_to_num(features[Feat.N_DIRECTIONS].to_numpy(np.float64), nan=0.0)
+    n_records = np.nan_to_num(features[Feat.N_RECORDS].to_numpy(np.float64), nan=0.0)
+    results = 100.0 * features[Feat.PERF_MEAN].to_numpy(np.float64)
+    gap = np.full(len(comp), np.nan) if diploma_gap is None else np.asarray(diploma_gap, float)
     before = np.full(len(comp), np.nan)
     if previous is not None and not previous.empty:
         prev = previous.set_index([previous[KEYS[0]].astype("object"),
@@ -73,5 +79,13 @@ def review_flags(
                                rating=float(rating)))
         if not cold[i] and not np.isnan(verified[i]) and verified[i] < config.unverified_share:
             flags.append(_flag(FlagCode.MOSTLY_UNVERIFIED, share=float(verified[i])))
+        if n_records[i] >= config.min_records_results and not np.isnan(results[i]) and \
+                abs(comp[i] - results[i]) > config.results_disagreement:
+            flags.append(_flag(FlagCode.FAR_FROM_RESULTS, competence=float(comp[i]),
+                               results=float(results[i])))
+        if n_records[i] == 1:
+            flags.append(_flag(FlagCode.SINGLE_RECORD))
+        if not np.isnan(gap[i]) and gap[i] <= config.diploma_places:
+            flags.append(_flag(FlagCode.DIPLOMA_BOUNDARY, gap=float(gap[i])))
         out.append(flags)
     return out

@@ -20,6 +20,7 @@ from footprint.calendar import season_name, season_start_year
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
+from models.competence.columns import CompetenceColumns as CC
 from models.rating.columns import RatingColumns as RC
 from models.rating.engine import rate
 from models.rating.rules import RatingRules, load_rules
@@ -27,9 +28,39 @@ from models.rating.rules import RatingRules, load_rules
 log = get_logger(__name__)
 
 
-def _season_table(snapshot: Snapshot, season: str, rules: RatingRules | None) -> pd.DataFrame:
-    table = rate(snapshot, season, rules or load_rules(season=season)).table
-    return table[[C.PARTICIPANT_ID, C.DIRECTION, RC.RAW_POINTS, RC.SCORE]]
+def _season_table(snapshot: Snapshot, season: str, rules: RatingRules | None,
+                  gap: bool = False) -> pd.DataFrame:
+    result = rate(snapshot, season, rules or load_rules(season=season))
+    table = result.table
+    out = table[[C.PARTICIPANT_ID, C.DIRECTION, RC.RAW_POINTS, RC.SCORE]]
+    if gap:
+        out = out.assign(**{CC.DIPLOMA_GAP: diploma_gap(table, result.thresholds)})
+    return out
+
+
+def diploma_gap(table: pd.DataFrame, thresholds: pd.DataFrame) -> np.ndarray:
+    """Places between each rated row and the nearest diploma boundary of its direction.
+
+    The boundaries lie after the last winner slot and after the last prize-winner slot; a row on
+    place ``p`` is ``min(|p - b - 0.5|) - 0.5`` places away (0: the last place with a diploma of
+    that kind, or the first place without it). A moderator's decision on one record moves a
+    participant this close across a boundary. NaN for a direction without diploma slots.
+    """
+    slots = thresholds.set_index(C.DIRECTION)
+    out = np.full(len(table), np.nan)
+    dirs = table[C.DIRECTION].astype("object").to_numpy()
+    place = table[RC.PLACE].to_numpy(np.float64)
+    for direction in pd.unique(dirs):
+        if direction not in slots.index:
+            continue
+        w = float(slots.at[direction, RC.WINNER_SLOTS])
+        bounds = np.array([w, w + float(slots.at[direction, RC.PRIZE_WINNER_SLOTS])])
+        bounds = bounds[bounds > 0]
+        if not len(bounds):
+            continue
+        m = dirs == direction
+        out[m] = np.min(np.abs(place[m][:, None] - bounds[None, :] - 0.5), axis=1) - 0.5
+    return out
 
 
 def rating_frame(
@@ -40,12 +71,13 @@ def rating_frame(
     Returns
     -------
     pandas.DataFrame
-        ``participant_id, direction`` and :data:`features.schema.RATING_COLUMNS`; participants
-        rated in neither season are absent.
+        ``participant_id, direction``, :data:`features.schema.RATING_COLUMNS` and
+        ``rating_diploma_gap`` (:func:`diploma_gap`, current season; a review flag's input, not
+        a feature); participants rated in neither season are absent.
     """
     known = snapshot_at(snapshot, as_of)
     year = season_start_year(as_of.date())
-    current = _season_table(known, season_name(year), rules).rename(columns={
+    current = _season_table(known, season_name(year), rules, gap=True).rename(columns={
         RC.RAW_POINTS: Feat.RATING_POINTS_CURRENT, RC.SCORE: Feat.RATING_SCORE_CURRENT})
     previous = _season_table(known, season_name(year - 1), rules).rename(columns={
         RC.RAW_POINTS: Feat.RATING_POINTS_PREVIOUS, RC.SCORE: Feat.RATING_SCORE_PREVIOUS})

@@ -3,9 +3,11 @@
 Every computed estimate is recorded (:func:`record_estimates`): the latest value per participant
 and direction is kept (it is the "previous" estimate next time), and an estimate with a review flag
 opens a review item, or refreshes the open one. Items are ordered by how much a look is worth
-(:func:`review_priority`): a wide interval, a big jump since the previous estimate, disagreement
-with the rating and unverified evidence each add to the priority. Estimates without records in the
-direction (cold start) open no item: there is no evidence to look at.
+(:func:`review_priority`): what a moderator can act on (a sharp jump since the previous estimate,
+disagreement with the rating or with the participant's own results, unverified or single-record
+evidence, a diploma boundary within reach) opens an item and adds to the priority; a wide interval
+alone is shown but opens nothing. Estimates without records in the direction (cold start) open no
+item: there is no evidence to look at.
 
 A decision (approve, override with a value, send back) is checked against the item's version,
 changes it in one transaction with its audit entry, and an override becomes a label for the next
@@ -30,7 +32,7 @@ from footprint import tables as ft
 from footprint.bulk import IN_CHUNK
 from footprint.columns import Columns as C
 from footprint.store import Store
-from models.competence.codes import FlagCode
+from models.competence.codes import ACTIONABLE, FlagCode
 from models.competence.columns import CompetenceColumns as CC
 from serving.auth import Principal
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
@@ -65,11 +67,14 @@ DECISION_STATUS: Final[dict[ReviewDecision, ReviewStatus]] = {
 
 # How much each flag adds to an item's priority, per unit of its size (0-1): the interval's width,
 # the jump, the distance from the rating percentile (each /100), the unverified share.
+# A wide interval adds nothing: a moderator cannot act on it (it stays among the item's flags).
 PRIORITY_WEIGHTS: Final[dict[FlagCode, float]] = {
-    FlagCode.WIDE_INTERVAL: 1.0,
     FlagCode.LARGE_CHANGE: 1.5,
     FlagCode.RATING_DISAGREEMENT: 1.2,
     FlagCode.MOSTLY_UNVERIFIED: 1.0,
+    FlagCode.FAR_FROM_RESULTS: 1.2,
+    FlagCode.SINGLE_RECORD: 0.3,
+    FlagCode.DIPLOMA_BOUNDARY: 1.0,
 }
 
 
@@ -83,6 +88,12 @@ def _flag_size(flag: dict[str, Any]) -> float:
         return abs(float(params["competence"]) - float(params["rating"])) / 100
     if code == FlagCode.MOSTLY_UNVERIFIED:
         return 1.0 - float(params["share"])
+    if code == FlagCode.FAR_FROM_RESULTS:
+        return abs(float(params["competence"]) - float(params["results"])) / 100
+    if code == FlagCode.SINGLE_RECORD:
+        return 1.0
+    if code == FlagCode.DIPLOMA_BOUNDARY:
+        return 1.0 / (1.0 + float(params["gap"]))
     return 0.0
 
 
@@ -157,8 +168,8 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
         for r in rows:
             key = (str(r[C.PARTICIPANT_ID]), str(r[C.DIRECTION]))
             flags = [f for f in r[CC.FLAGS] if f["code"] != FlagCode.COLD_START]
-            if bool(r[CC.COLD_START]):
-                flags = []
+            if bool(r[CC.COLD_START]) or not any(f["code"] in ACTIONABLE for f in flags):
+                flags = []  # nothing a moderator can decide: no item (an open one is refreshed)
             current = open_items.get(key)
             if not flags and current is None:
                 continue

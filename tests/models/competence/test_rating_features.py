@@ -29,3 +29,18 @@ def test_the_final_after_the_cutoff_adds_nothing() -> None:
     e = early.set_index([C.PARTICIPANT_ID, C.DIRECTION])[Feat.RATING_POINTS_CURRENT]
     later = late.set_index([C.PARTICIPANT_ID, C.DIRECTION])[Feat.RATING_POINTS_CURRENT]
     assert later[("p1", "python")] > e[("p1", "python")]  # the final counts once it is known
+
+
+def test_diploma_gap_counts_places_to_the_nearest_boundary() -> None:
+    import pandas as pd
+
+    from models.competence.rating_features import diploma_gap
+    from models.rating.columns import RatingColumns as RC
+
+    table = pd.DataFrame({C.DIRECTION: ["python"] * 6 + ["robotics"],
+                          RC.PLACE: [1, 2, 3, 4, 5, 9, 1]})
+    # python: winners on places 1-2, prize-winners on 3-5; robotics: no diplomas
+    thresholds = pd.DataFrame({C.DIRECTION: ["python", "robotics"], RC.WINNER_SLOTS: [2, 0],
+                               RC.PRIZE_WINNER_SLOTS: [3, 0]})
+    gap = diploma_gap(table, thresholds)
+    assert gap[:6].tolist() == [1, 0, 0, 1, 0, 3] and np.isnan(gap[6])
