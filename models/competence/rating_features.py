@@ -46,15 +46,18 @@ def diploma_gap(table: pd.DataFrame, thresholds: pd.DataFrame) -> np.ndarray:
     that kind, or the first place without it). A moderator's decision on one record moves a
     participant this close across a boundary. NaN for a direction without diploma slots.
     """
-    slots = thresholds.set_index(C.DIRECTION)
+    dir_of = thresholds[C.DIRECTION].astype("object").tolist()
+    winners = dict(zip(dir_of, thresholds[RC.WINNER_SLOTS].to_numpy(np.float64), strict=True))
+    prizes = dict(zip(dir_of, thresholds[RC.PRIZE_WINNER_SLOTS].to_numpy(np.float64),
+                      strict=True))
     out = np.full(len(table), np.nan)
     dirs = table[C.DIRECTION].astype("object").to_numpy()
     place = table[RC.PLACE].to_numpy(np.float64)
     for direction in pd.unique(dirs):
-        if direction not in slots.index:
+        if direction not in winners:
             continue
-        w = float(slots.at[direction, RC.WINNER_SLOTS])
-        bounds = np.array([w, w + float(slots.at[direction, RC.PRIZE_WINNER_SLOTS])])
+        w = float(winners[direction])
+        bounds = np.array([w, w + float(prizes[direction])])
         bounds = bounds[bounds > 0]
         if not len(bounds):
             continue
