@@ -15,24 +15,16 @@ once per dataset), so fitting learns nothing and the model holds no participant 
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from features.activity_stats import KINDS, LEVELS
-from footprint.enums import ActivityKind, Level
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import ReasonCode
-from models.recommend.dataset import RecommendDataset
-from models.recommend.profile import per_dataset
+from models.recommend.dataset import N_GRADES, PeerCounts, RecommendDataset
 from models.recommend.reasons import Reason, reason
-
-ENTRY_KINDS = (ActivityKind.ONLINE_COURSE, ActivityKind.TEST,
-               ActivityKind.OLYMPIAD_STAGE_INDIVIDUAL)
-ENTRY_LEVELS = (Level.SCHOOL, Level.MUNICIPAL, Level.REGIONAL)
-N_GRADES = 13
 
 
 class ColdStartConfig(RecommenderConfig):
@@ -43,44 +35,13 @@ class ColdStartConfig(RecommenderConfig):
 
 def entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
     """Whether each activity is a sensible first step (no selection, modest level)."""
-    return per_dataset(dataset, "entry_level",  # type: ignore[no-any-return]
-                       lambda: _entry_level(dataset))[acts]
-
-
-def _entry_level(dataset: RecommendDataset) -> np.ndarray:
-    cat = dataset.catalog
-    kinds = [KINDS.index(k.value) for k in ENTRY_KINDS]
-    levels = [LEVELS.index(lv.value) for lv in ENTRY_LEVELS]
-    return np.isin(cat.kind, kinds) | np.isin(cat.level, levels)
-
-
-class PeerCounts(NamedTuple):
-    """Participants per item by grade and by region (the last row: unknown region)."""
-
-    by_grade: np.ndarray
-    by_region: np.ndarray
-    regions: pd.Index
-    overall: np.ndarray
+    return dataset.catalog.entry_level[acts]
 
 
 def peer_counts(dataset: RecommendDataset) -> PeerCounts:
-    """:class:`PeerCounts` of ``dataset``, computed once per dataset."""
-    return per_dataset(dataset, "peer_counts",  # type: ignore[no-any-return]
-                       lambda: _peer_counts(dataset))
-
-
-def _peer_counts(dataset: RecommendDataset) -> PeerCounts:
-    x = dataset.interactions.tocoo()
-    grade = dataset.grade[x.row]
-    g = np.where(np.isnan(grade), 0, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
-    by_grade = np.zeros((N_GRADES, dataset.n_items))
-    np.add.at(by_grade, (g, x.col), 1.0)
-    known = pd.unique(pd.Series(dataset.region, dtype=object).dropna())
-    regions = pd.Index(known, dtype=object)
-    r = regions.get_indexer(pd.Index(dataset.region[x.row], dtype=object))
-    by_region = np.zeros((len(regions) + 1, dataset.n_items))
-    np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
-    return PeerCounts(by_grade, by_region, regions, by_grade.sum(axis=0))
+    """:class:`PeerCounts` of ``dataset``, computed once per dataset
+    (:attr:`RecommendDataset.peer_counts`)."""
+    return dataset.peer_counts
 
 
 class ColdStartRecommender(Recommender[ColdStartConfig]):

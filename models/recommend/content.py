@@ -28,7 +28,6 @@ from models.recommend.profile import (
     direction_profile,
     item_directions,
     item_popularity,
-    per_dataset,
 )
 from models.recommend.reasons import (
     Reason,
@@ -54,15 +53,13 @@ def success_matrix(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray
     if scale is None or not dataset.directions:
         return np.full((len(rows), len(acts)), np.nan)
     # the scale's row of each dataset row, once per dataset (a request then indexes two arrays)
-    scale_row = per_dataset(dataset, "scale_participant",
-                            lambda: scale.participant_ids.get_indexer(dataset.participant_ids))
+    scale_row = dataset.ability_rows
     theta = scale.ability_at(np.where(rows >= 0, scale_row[np.maximum(rows, 0)], -1))
     unknown = (rows < 0) | np.isnan(theta).any(axis=1)
     if unknown.any():
         # unknown participants: the middle of the scale
         theta[unknown] = 0.0
-    s_act = per_dataset(dataset, "scale_activity",
-                        lambda: scale.activity_ids.get_indexer(dataset.catalog.activity_ids))[acts]
+    s_act = dataset.ability_activities[acts]
     w = dataset.catalog.weights[acts]
     n, m = len(rows), len(acts)
     out = np.full((n, m), np.nan)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from features.cutoff import (
 from features.interactions import interaction_matrix
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
-from footprint.enums import RESULT_RANK, EdgeType, Format, Result
+from footprint.enums import RESULT_RANK, ActivityKind, EdgeType, Format, Level, Result
 from footprint.frames import Snapshot
 from models.recommend.ability import AbilityModel, AbilityScale, fit_ability_scale
 from models.recommend.columns import RecColumns as R
@@ -43,6 +44,19 @@ NAT = np.datetime64("NaT", "us")
 RESULT_VALUE: dict[str, int] = {r.value: 6 - RESULT_RANK[r] for r in Result}
 QUALIFYING_RESULTS: frozenset[str] = frozenset({Result.WINNER, Result.PRIZE_WINNER})
 """Results of a selection stage that admit to the next stage."""
+ENTRY_KINDS = (ActivityKind.ONLINE_COURSE, ActivityKind.TEST,
+               ActivityKind.OLYMPIAD_STAGE_INDIVIDUAL)
+ENTRY_LEVELS = (Level.SCHOOL, Level.MUNICIPAL, Level.REGIONAL)
+"""An activity of one of these kinds or levels is a sensible first step (the cold-start model's
+entry level)."""
+N_GRADES = 13
+"""Rows of :attr:`PeerCounts.by_grade` (grades 0-12; unknown counts as 0)."""
+
+
+def _read_only(value: np.ndarray) -> np.ndarray:
+    """Lookups are shared by every caller of one dataset: nobody may write to them."""
+    value.setflags(write=False)
+    return value
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,23 @@ class Catalog:
         """Selection stages feeding each activity (activity -> feeding activity indices)."""
         return self._feeders
 
+    @cached_property
+    def entry_level(self) -> np.ndarray:
+        """Whether each activity is a sensible first step (:data:`ENTRY_KINDS` or
+        :data:`ENTRY_LEVELS`: no selection, a modest level)."""
+        kinds = [KINDS.index(k.value) for k in ENTRY_KINDS]
+        levels = [LEVELS.index(lv.value) for lv in ENTRY_LEVELS]
+        return _read_only(np.isin(self.kind, kinds) | np.isin(self.level, levels))
+
+
+class PeerCounts(NamedTuple):
+    """Participants per item by grade and by region (the last row: unknown region)."""
+
+    by_grade: np.ndarray
+    by_region: np.ndarray
+    regions: pd.Index
+    overall: np.ndarray
+
 
 @dataclass(frozen=True)
 class DecisionPoint:
@@ -157,8 +188,86 @@ class RecommendDataset:
     decisions: tuple[DecisionPoint, ...] = ()
 
     def __getstate__(self) -> dict[str, object]:
-        # values derived on use (models.recommend.profile.per_dataset) are not data
-        return {k: v for k, v in vars(self).items() if k != "_derived"}
+        # lookups derived on use (the cached properties below) are not data
+        return {k: v for k, v in vars(self).items() if k not in _DERIVED}
+
+    # --- lookups derived from the data: computed on first use, once per dataset object, kept on
+    # it (so they live exactly as long as the data they come from: the live store's next
+    # generation or another cut-off is another object with its own), read-only ----------------
+    @cached_property
+    def item_popularity(self) -> np.ndarray:
+        """Participants per item (column counts of the interaction matrix): the counts of this
+        dataset (the live store's at request time), never a fitted table."""
+        return _read_only(np.diff(self.interactions.tocsc().indptr).astype(np.float64))
+
+    @cached_property
+    def item_directions(self) -> np.ndarray:
+        """Direction weights of each item (items x directions): the mean over its editions."""
+        cat = self.catalog
+        n_dir = len(self.directions)
+        out = np.zeros((self.n_items, n_dir))
+        if n_dir:
+            ok = cat.item >= 0
+            np.add.at(out, cat.item[ok], cat.weights[ok])
+            counts = np.bincount(cat.item[ok], minlength=self.n_items)
+            out /= np.maximum(counts, 1)[:, None]
+        return _read_only(out)
+
+    @cached_property
+    def last_edition_size(self) -> np.ndarray:
+        """Entrants of each item's most recent edition that already has records (NaN for an item
+        without one): the best guess of how many will enter its next edition."""
+        entrants = np.diff(self.taken.tocsc().indptr).astype(np.float64)
+        cat = self.catalog
+        out = np.full(self.n_items, np.nan)
+        has = (entrants > 0) & (cat.item >= 0)
+        if has.any():
+            start = cat.start.astype("datetime64[us]").astype(np.int64)
+            idx = np.flatnonzero(has)
+            order = idx[np.lexsort((start[idx], cat.item[idx]))]
+            # the last row of each item in (item, start) order is its latest edition with records
+            items = cat.item[order]
+            last = np.r_[items[1:] != items[:-1], True]
+            out[items[last]] = entrants[order[last]]
+        return _read_only(out)
+
+    @cached_property
+    def peer_counts(self) -> PeerCounts:
+        """Participants per item by grade and by region (the cold-start model's peers)."""
+        x = self.interactions.tocoo()
+        grade = self.grade[x.row]
+        g = np.where(np.isnan(grade), 0, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
+        by_grade = np.zeros((N_GRADES, self.n_items))
+        np.add.at(by_grade, (g, x.col), 1.0)
+        known = pd.unique(pd.Series(self.region, dtype=object).dropna())
+        regions = pd.Index(known, dtype=object)
+        r = regions.get_indexer(pd.Index(self.region[x.row], dtype=object))
+        by_region = np.zeros((len(regions) + 1, self.n_items))
+        np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
+        return PeerCounts(_read_only(by_grade), _read_only(by_region), regions,
+                          _read_only(by_grade.sum(axis=0)))
+
+    @cached_property
+    def ability_rows(self) -> np.ndarray:
+        """The ability scale's row of each participant row (-1: not on the scale; all -1
+        without a scale)."""
+        if self.ability is None:
+            return _read_only(np.full(self.n_participants, -1, np.int64))
+        return _read_only(self.ability.participant_ids.get_indexer(self.participant_ids))
+
+    @cached_property
+    def ability_activities(self) -> np.ndarray:
+        """The ability scale's row of each catalogue activity (-1: not on the scale)."""
+        if self.ability is None:
+            return _read_only(np.full(len(self.catalog), -1, np.int64))
+        return _read_only(self.ability.activity_ids.get_indexer(self.catalog.activity_ids))
+
+    @cached_property
+    def batch_memo(self) -> dict[str, Any]:
+        """The last batch's feasibility masks (:func:`models.recommend.feasibility.feasible`):
+        a request asks for the same batch twice in a row (the recommendation pipeline, then the
+        re-ranker's features)."""
+        return {}
 
     @property
     def n_participants(self) -> int:
@@ -252,6 +361,11 @@ class RecommendDataset:
         return cls(as_of=as_of, directions=tuple(dirs), participant_ids=pids, item_ids=item_ids,
                    interactions=matrix, catalog=cat, grade=grade, region=region,
                    declared=declared, taken=taken_m, ability=ability, decisions=decisions)
+
+
+_DERIVED: frozenset[str] = frozenset(
+    name for name, value in vars(RecommendDataset).items() if isinstance(value, cached_property))
+"""Names of the dataset's derived lookups (left out when it is pickled)."""
 
 
 def _declared(values: pd.Series, dirs: tuple[str, ...]) -> np.ndarray:

@@ -21,7 +21,6 @@ Every rule is vectorised over participants x candidate activities.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,9 +84,6 @@ def _travel_mask(
     return np.isin(dataset.catalog.level[acts], codes)
 
 
-_LAST: dict[str, tuple[weakref.ref[RecommendDataset], tuple[object, ...], Feasibility]] = {}
-
-
 def feasible(
     dataset: RecommendDataset,
     rows: np.ndarray,
@@ -111,14 +107,15 @@ def feasible(
         Filter parameters.
     """
     rules = rules or FeasibilityRules()
-    # the pipeline and a re-ranker's features ask for the same batch in a row: keep the last one
-    # (the dataset by a weak reference, not its id: an id can be reused once it is collected)
+    # the pipeline and a re-ranker's features ask for the same batch in a row: the last one is
+    # kept on the dataset itself (its memo), so it never outlives or confuses datasets
     key = (rows.tobytes(), acts.tobytes(), as_of, rules)
-    last = _LAST.get("batch")
-    if last is not None and last[0]() is dataset and last[1] == key:
-        return last[2]
+    memo = dataset.batch_memo
+    last = memo.get("feasible")
+    if last is not None and last[0] == key:
+        return last[1]  # type: ignore[no-any-return]
     out = _feasible(dataset, rows, acts, as_of, rules)
-    _LAST["batch"] = (weakref.ref(dataset), key, out)
+    memo["feasible"] = (key, out)
     return out
 
 

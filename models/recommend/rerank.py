@@ -31,7 +31,7 @@ from models.recommend.dataset import RecommendDataset
 from models.recommend.ease import EASEConfig, EASERecommender
 from models.recommend.feasibility import FeasibilityRules, feasible
 from models.recommend.popular import PopularConfig, PopularRecommender
-from models.recommend.profile import last_edition_size, per_dataset
+from models.recommend.profile import last_edition_size
 from models.recommend.reasons import Reason, reason
 from models.recommend.rows import dense_block
 
@@ -157,10 +157,9 @@ def candidate_features(
 
 
 def _edition_sizes(dataset: RecommendDataset) -> np.ndarray:
-    """:func:`last_edition_size`, computed once per dataset (it scans every record). Held by a
-    weak reference (:func:`per_dataset`): a strong one kept up to 16 replaced bundles' datasets
-    alive in a serving worker."""
-    return per_dataset(dataset, "edition_size", lambda: last_edition_size(dataset))  # type: ignore[no-any-return]
+    """:func:`last_edition_size`, computed once per dataset (it scans every record) and kept on
+    the dataset (a cached property), so it goes when the dataset goes."""
+    return last_edition_size(dataset)
 
 
 def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,

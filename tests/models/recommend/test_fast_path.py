@@ -21,9 +21,7 @@ import pytest
 
 import models.recommend.base as base
 import models.recommend.coldstart as coldstart
-import models.recommend.content as content
 import models.recommend.feasibility as feas
-import models.recommend.popular as popular
 import models.recommend.profile as profile
 import models.recommend.rows as rows_module
 from features.activity_stats import KINDS, LEVELS
@@ -32,7 +30,7 @@ from footprint.columns import Columns as C
 from models.recommend.als import ALSConfig
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as R
-from models.recommend.dataset import RecommendDataset
+from models.recommend.dataset import ENTRY_KINDS, ENTRY_LEVELS, RecommendDataset
 from models.recommend.rerank import RerankConfig, RerankRecommender
 
 
@@ -135,8 +133,8 @@ def _old_feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
 
 def _old_entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
     cat = dataset.catalog
-    kinds = [KINDS.index(k.value) for k in coldstart.ENTRY_KINDS]
-    levels = [LEVELS.index(lv.value) for lv in coldstart.ENTRY_LEVELS]
+    kinds = [KINDS.index(k.value) for k in ENTRY_KINDS]
+    levels = [LEVELS.index(lv.value) for lv in ENTRY_LEVELS]
     return np.isin(cat.kind[acts], kinds) | np.isin(cat.level[acts], levels)
 
 
@@ -152,12 +150,12 @@ def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,
     with monkeypatch.context() as m:
         m.setattr(base._Batch, "frame", lambda batch: _old_frame(*batch))
         m.setattr(rows_module, "SMALL_BATCH", 0)  # scipy's own row indexing throughout
-        m.setattr(content, "item_directions", profile._item_directions)
-        m.setattr(popular, "item_directions", profile._item_directions)
-        m.setattr(content, "per_dataset", lambda dataset, key, compute: compute())
+        # every per-dataset lookup computed afresh on each use, no memo of the last batch
+        for name in ("item_directions", "ability_rows", "ability_activities"):
+            m.setattr(RecommendDataset, name, property(getattr(RecommendDataset, name).func))
+        m.setattr(RecommendDataset, "batch_memo", property(lambda dataset: {}))
         m.setattr(feas, "_feasible", _old_feasible)
         m.setattr(coldstart, "entry_level", _old_entry_level)
-        m.setattr(feas, "_LAST", {})
         return [model.recommend(**c) for c in calls]
 
 
@@ -217,12 +215,15 @@ def test_caches_follow_the_dataset(model: RerankRecommender,
     twin = replace(sim_dataset)
     assert profile.item_directions(twin) is not dirs
     np.testing.assert_array_equal(profile.item_directions(twin),
-                                  profile._item_directions(sim_dataset))
+                                  RecommendDataset.item_directions.func(sim_dataset))
     import pickle
 
-    assert "_derived" in vars(sim_dataset)  # kept on the dataset, not in a module-level cache
+    from models.recommend.dataset import _DERIVED
+
+    # kept on the dataset (cached properties), not in a module-level cache
+    assert {"item_directions", "batch_memo"} <= set(vars(sim_dataset)) & _DERIVED
     fresh = replace(sim_dataset)
-    assert "_derived" not in vars(fresh)
+    assert not set(vars(fresh)) & _DERIVED
     assert len(pickle.dumps(sim_dataset)) == len(pickle.dumps(fresh))
 
 
