@@ -218,6 +218,11 @@ def build_model(name: str, settings: Mapping[str, Any] | LogSplitConfig | None =
     """
     if isinstance(settings, LogSplitConfig):
         settings = settings.settings()
+    if settings is not None and not isinstance(settings, Mapping):
+        raise TypeError(
+            f"build_model takes the models' settings by registered name (a config's "
+            f"[recommend.models] sections, RecommendStage.models), not a "
+            f"{type(settings).__name__}; since 2026-12-03 the split holds no model settings")
     return spec(name).build((settings or {}).get(name))
 
 

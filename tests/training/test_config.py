@@ -136,3 +136,8 @@ def test_the_split_holds_no_model_settings() -> None:
 
     with pytest.raises(ValueError, match=r"\[recommend\.models\.als\]"):
         SimSplitConfig.model_validate({"als": {"factors": 8}})
+    from training.recommend import build_model
+
+    with pytest.raises(TypeError, match=r"not a SimSplitConfig"):
+        build_model("als", SimSplitConfig())  # type: ignore[arg-type]
+    assert build_model("als", {"als": {"factors": 8}}).config.factors == 8  # type: ignore[attr-defined]
