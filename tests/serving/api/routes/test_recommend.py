@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,7 +15,7 @@ from footprint.snapshot import read_frames
 from models.rating import load_rules, rate
 from models.recommend.base import Recommender
 from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
-from models.recommend.planner import Goal, PlanConstraints, Planner, plan
+from models.recommend.planner import Goal, Plan, PlanConstraints, Planner, audit, plan
 from serving.auth import Role
 from serving.core.config import ServingSettings
 from serving.main import create_app
@@ -127,3 +128,35 @@ def test_no_recommender_is_503(tmp_path: Path) -> None:
         r = client.post("/v1/participants/p1/trajectory", json={"goal": "python:70"},
                         headers=PLATFORM)
         assert r.status_code == 503
+
+
+def test_trajectory_on_a_live_store_without_registration_deadlines(
+        client: TestClient, records: dict[str, list[dict[str, Any]]], recommender: Path) -> None:
+    """Real exports leave some deadlines empty: such activities are open until they start, and
+    the service plans on them from the live store (the steps say they have no deadline)."""
+    acts = [{k: v for k, v in a.items() if k != "registration_deadline"}
+            for a in records["activities"]]
+    for entity, rows in (records | {"activities": acts}).items():
+        assert push(client, entity, rows, source="world").json()["quarantined"] == 0
+    body = {"goal": "python:advanced", "as_of": REC_AS_OF.isoformat()}
+    r = client.post(f"/v1/participants/{P}/trajectory", json=body, headers=PLATFORM)
+    assert r.status_code == 200, r.text
+    steps = r.json()["plan"]["steps"]
+    real = [s for s in steps if not s["projected"]]
+    assert real and all(s["registration_deadline"] is None for s in real)
+    data = _live_dataset(client, Recommender.load(recommender))
+    assert data.catalog.deadline.size and bool(np.isnat(data.catalog.deadline).all())
+    # the served plan passes the library's independent audit on the live data
+    served = Plan.model_validate(_naive(r.json()["plan"]))
+    assert audit(served, Planner(data)) == []
+
+
+def _naive(value: Any) -> Any:
+    """The API's UTC timestamps (``...Z``) as the library's naive UTC ones."""
+    if isinstance(value, dict):
+        return {k: _naive(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_naive(v) for v in value]
+    if isinstance(value, str) and value.endswith("Z") and value[:4].isdigit():
+        return value[:-1]
+    return value

@@ -19,6 +19,7 @@ import pandas as pd
 from features.cutoff import as_micros
 from footprint.calendar import season_start_year
 from models.recommend.dataset import RecommendDataset
+from models.recommend.planner.deadlines import registration_open
 
 PROJECTED_PREFIX = "projected:"
 
@@ -51,8 +52,9 @@ def _season_of(values: np.ndarray) -> np.ndarray:
     return np.where(month >= 6, year, year - 1)
 
 
-def plan_catalog(dataset: RecommendDataset, as_of: dt.datetime, horizon_end: dt.datetime,
-                 project: bool = True) -> PlanCatalog:
+def plan_catalog(
+    dataset: RecommendDataset, as_of: dt.datetime, horizon_end: dt.datetime, project: bool = True
+) -> PlanCatalog:
     """Open editions at ``as_of`` starting by ``horizon_end``, and projected ones.
 
     Parameters
@@ -81,25 +83,27 @@ def plan_catalog(dataset: RecommendDataset, as_of: dt.datetime, horizon_end: dt.
         season_now = season_start_year(as_of.date())
         dated = np.flatnonzero(~np.isnat(cat.start))
         seasons = _season_of(cat.start[dated])
-        frame = pd.DataFrame({"act": dated, "item": cat.item[dated], "start": cat.start[dated],
-                              "season": seasons})
+        frame = pd.DataFrame(
+            {"act": dated, "item": cat.item[dated], "start": cat.start[dated], "season": seasons}
+        )
         upcoming = set(frame.loc[frame["start"] > t, "item"].tolist())
         latest = frame[frame["start"] <= t].sort_values(["item", "start"]).groupby("item").tail(1)
-        for row in latest.itertuples(index=False):
-            if (row.item in upcoming or row.item < 0 or row.season < season_now - 1
-                    or cat.nested[int(row.act)]):
+        acts = latest["act"].to_numpy(np.int64)
+        items = latest["item"].to_numpy(np.int64)
+        ran = latest["season"].to_numpy(np.int64)
+        for a, it, season in zip(acts.tolist(), items.tolist(), ran.tolist(), strict=True):
+            if it in upcoming or it < 0 or season < season_now - 1 or cat.nested[a]:
                 continue
-            shift = np.timedelta64(round(365.25 * (season_now - row.season)), "D")
+            shift = np.timedelta64(round(365.25 * (season_now - season)), "D")
             if shift == np.timedelta64(0, "D"):
                 continue  # it already ran this season
-            a = int(row.act)
             s, e = cat.start[a] + shift, cat.end[a] + shift
-            d = (cat.deadline[a] if not np.isnat(cat.deadline[a]) else cat.start[a]) + shift
-            if d < t or e > stop:
+            d = cat.deadline[a] + shift  # NaT stays NaT: open until the projected start
+            if not registration_open(np.array([d]), np.array([s]), t)[0] or e > stop:
                 continue
             projected_src.append(a)
-            ids.append(f"{PROJECTED_PREFIX}{dataset.item_ids[row.item]}:{season_now}")
-            item.append(int(row.item))
+            ids.append(f"{PROJECTED_PREFIX}{dataset.item_ids[it]}:{season_now}")
+            item.append(it)
             start.append(np.array([s]))
             end.append(np.array([e]))
             deadline.append(np.array([d]))
@@ -110,9 +114,15 @@ def plan_catalog(dataset: RecommendDataset, as_of: dt.datetime, horizon_end: dt.
     start_arr = np.concatenate(start) if start else np.zeros(0, "datetime64[us]")
     feeders = _feeders(dataset, real_idx, item_arr, start_arr)
     return PlanCatalog(
-        as_of=as_of, ids=np.array(ids, dtype=object), real=np.where(is_proj, -1, real_idx),
-        item=item_arr, start=start_arr, end=np.concatenate(end),
-        deadline=np.concatenate(deadline), projected=is_proj, feeders=feeders,
+        as_of=as_of,
+        ids=np.array(ids, dtype=object),
+        real=np.where(is_proj, -1, real_idx),
+        item=item_arr,
+        start=start_arr,
+        end=np.concatenate(end),
+        deadline=np.concatenate(deadline),
+        projected=is_proj,
+        feeders=feeders,
     )
 
 
@@ -129,13 +139,15 @@ def source_index(pc: PlanCatalog, dataset: RecommendDataset) -> np.ndarray:
     return out
 
 
-def _feeders(dataset: RecommendDataset, src: np.ndarray, item: np.ndarray,
-             start: np.ndarray) -> tuple[np.ndarray, ...]:
+def _feeders(
+    dataset: RecommendDataset, src: np.ndarray, item: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """Selection feeders within the plan catalogue, matched by series and season."""
     cat = dataset.catalog
-    series_edges = {(int(cat.item[f]), int(cat.item[t]))
-                    for f, t in zip(cat.selection_from.tolist(), cat.selection_to.tolist(),
-                                    strict=True)}
+    series_edges = {
+        (int(cat.item[f]), int(cat.item[t]))
+        for f, t in zip(cat.selection_from.tolist(), cat.selection_to.tolist(), strict=True)
+    }
     if not series_edges or len(item) == 0:
         return tuple(np.zeros(0, np.int64) for _ in range(len(item)))
     season = _season_of(start)
