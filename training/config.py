@@ -25,6 +25,7 @@ from models.recommend.registry import spec
 from models.recommend.rerank import RerankConfig
 from training.competence import TrainConfig
 from training.recommend import MOVED_TO_MODELS, ModelSettings, SimSplitConfig
+from training.select_simulator import SimSelectionConfig
 
 
 class _Strict(BaseModel):
@@ -85,6 +86,9 @@ class RecommendStage(_Strict):
     register_candidates: bool = True
     """Also fit, save and register every other model the split evaluated (not the
     ``challenger``), so that a baseline which beats the challenger can be promoted and served."""
+    select: SimSelectionConfig = Field(default_factory=SimSelectionConfig)
+    """Settings chosen on a validation cut-off inside the training period before the split is
+    scored (``enabled = true``; :mod:`training.select_simulator`)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -307,6 +307,17 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                                           track=False)
     competence_sha = record_checksum(bundle)
     rec_report = None
+    selected: dict[str, float] = {}
+    if config.recommend.enabled and config.recommend.select.enabled:
+        from training.select_simulator import select_sim_settings
+
+        # settings chosen on a validation cut-off before the first test cut-off; the test
+        # split and the final models then use them (the report records both)
+        selection = select_sim_settings(snapshot, config.recommend.split,
+                                        config.recommend.models, config.recommend.select)
+        selected = selection.metrics()
+        config = config.model_copy(update={"recommend": config.recommend.model_copy(
+            update={"models": selection.settings})})
     if config.recommend.enabled:
         rec_report = evaluate_simulator(snapshot, config.recommend.split,
                                         config.recommend.models)
@@ -318,6 +329,7 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
     if rec_report is not None:
         metrics |= {f"recommend.{m}.{k}": v for m, row in rec_report.table.items()
                     for k, v in row.items()}
+    metrics |= {f"recommend.{k}": v for k, v in selected.items()}
     result = PipelineResult(None, snapshot.snapshot_id, metrics,
                             {"competence": bundle} | ({"recommend": rec_bundle}
                                                       if rec_bundle else {}))

@@ -67,3 +67,18 @@ def test_simulate_refuses_bad_options(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "not empty" in result.output
+
+
+def test_demo_trains_with_the_pipeline_config_on_its_snapshot(tmp_path: Path) -> None:
+    """``talent demo`` trains through the weekly pipeline's config (every candidate registered,
+    then the promotion gate) on its own snapshot with its shorter label window."""
+    from cli.demo_command import DEMO_WINDOW_DAYS, demo_pipeline_config
+
+    cfg = demo_pipeline_config(tmp_path / "snap")
+    assert cfg.snapshot.path == tmp_path / "snap" and cfg.snapshot.store is None
+    assert cfg.competence.window_days == DEMO_WINDOW_DAYS
+    assert cfg.recommend.register_candidates and cfg.promotion.baseline_fallback
+    gated = {g.name: g for g in cfg.promotion.gated}
+    assert "competence.all.spearman_label.last_result" in \
+        gated["competence.all.spearman_label.model"].baselines
+    assert "recommend.popular_direction.ndcg@10" in gated["recommend.{candidate}.ndcg@10"].baselines
