@@ -75,3 +75,19 @@ def test_rerun_reproduces_every_metric(tracked: tuple[PipelineResult, Path]) -> 
     for key in sorted(keys):
         a, b = first.metrics[key], again.metrics[key]
         assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-12), key
+
+
+def test_selection_on_validation_feeds_the_split_and_the_run(tmp_path: Path) -> None:
+    """With [recommend.select], EASE's lambda is chosen on the validation cut-off a year before
+    the first test cut-off, recorded beside the test figures and used by the test split."""
+    cfg = tiny_config(tmp_path / "bundles")
+    data = cfg.recommend.model_dump() | {"select": {
+        "enabled": True, "max_queries": 100, "ease_lambdas": [5.0, 5000.0], "rerank_budget": 0}}
+    data["split"] = cfg.recommend.split.model_dump() | {"models": ["popular", "ease"]}
+    cfg = cfg.model_copy(update={"recommend": cfg.recommend.model_validate(data)})
+    result = run_pipeline(cfg, track=False)
+    m = result.metrics
+    assert m["recommend.selected.ease.lambda"] in (5.0, 5000.0)
+    assert 0 < m["recommend.validation.ease.ndcg@10"] <= 1
+    assert 0 < m["recommend.ease.ndcg@10"] <= 1
+    assert not any(k.startswith("recommend.selected.als") for k in m)
