@@ -73,3 +73,16 @@ FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
         "До границы диплома в рейтинге текущего сезона — {gap:.0f} мест: решение по достижениям "
         "может изменить диплом",
 }
+
+FLAG_NAME_RU: Final[dict[FlagCode, str]] = {
+    FlagCode.COLD_START: "нет достижений в направлении",
+    FlagCode.WIDE_INTERVAL: "широкий интервал",
+    FlagCode.LARGE_CHANGE: "резкий скачок оценки",
+    FlagCode.RATING_DISAGREEMENT: "расхождение с рейтингом",
+    FlagCode.MOSTLY_UNVERIFIED: "мало подтверждённых достижений",
+    FlagCode.OTHER_DIRECTIONS: "оценка по другим направлениям",
+    FlagCode.FAR_FROM_RESULTS: "расхождение с результатами участника",
+    FlagCode.SINGLE_RECORD: "одно достижение",
+    FlagCode.DIPLOMA_BOUNDARY: "рядом граница диплома",
+}
+"""Short names of the flags (the moderators' filter)."""

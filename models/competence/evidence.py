@@ -19,9 +19,9 @@ from features.activity_stats import KINDS, LEVELS, RESULTS, ActivityStats
 from features.calibration import N_KINDS, Calibration
 from features.irt import derivatives
 from features.participant import ParticipantBlock
-from features.schema import BY_NAME, KEYS
+from features.schema import BY_NAME, KEYS, Feat
 from footprint.columns import Columns as C
-from footprint.enums import RU_LABELS
+from footprint.enums import RESULT_RANK, RU_LABELS, Level, Result
 from models.competence.codes import EVIDENCE_TEXT_RU, EvidenceCode
 from models.competence.model import CompetenceModel
 
@@ -32,6 +32,56 @@ def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "нет данных"
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+_PERCENTILES = {Feat.PERF_MEAN, Feat.PERF_MAX, Feat.PERF_RECENT, Feat.PERF_WEIGHTED}
+_SHARES = {Feat.VERIFIED_SHARE, Feat.TEAM_SHARE, Feat.DIRECTION_SHARE}
+_DAYS = {Feat.TENURE_DAYS, Feat.DAYS_SINCE_LAST, Feat.DAYS_SINCE_FIRST}
+_LOGITS = {Feat.ABILITY, Feat.ABILITY_OTHER, Feat.DIFFICULTY_MEAN, Feat.DIFFICULTY_MAX,
+           Feat.DIFFICULTY_PRIZE_MAX}
+_LEVELS = {Feat.BEST_LEVEL_PRIZE, Feat.MAX_LEVEL}
+_RESULT_OF_SCORE = {5 - RESULT_RANK[r]: r for r in Result}
+_LEVEL_OF_INDEX = dict(enumerate(Level))
+
+
+def feature_value_ru(name: str, value: float | None) -> str:
+    """A feature's value as a moderator reads it: with its unit, in plain Russian.
+
+    Percentiles and shares (0-1) become percent, days say «дн.», abilities and difficulties (on
+    the calibration's logit scale) say what 0 means, coded results and levels get their names.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "нет данных"
+    v = float(value)
+    if name in _PERCENTILES:
+        return f"{100 * v:.0f} % участников мероприятия позади"
+    if name == Feat.PERF_TREND:
+        return f"{100 * v:+.0f} п. п. к прежним результатам"
+    if name in _SHARES:
+        return f"{100 * v:.0f} %"
+    if name in _DAYS:
+        return f"{v:.0f} дн."
+    if name == Feat.GRADE:
+        return f"{v:.0f} класс"
+    if name == Feat.DECLARED_INTEREST:
+        return "да" if v > 0 else "нет"
+    if name == Feat.BEST_RESULT:
+        result = _RESULT_OF_SCORE.get(int(round(v)))
+        return f"«{RU_LABELS[result]}»" if result is not None else "нет"
+    if name in _LEVELS:
+        level = _LEVEL_OF_INDEX.get(int(round(v)))
+        return f"«{RU_LABELS[level]}»" if level is not None else "нет"
+    if name in _LOGITS:
+        return f"{v:+.2f} (0 — средний уровень по шкале калибровки)"
+    if name == Feat.ABILITY_SE:
+        return f"±{v:.2f} по шкале калибровки"
+    if name == Feat.ABILITY_Z:
+        return f"{v:+.1f} стандартного отклонения от среднего для класса"
+    if name in (Feat.RATING_SCORE_CURRENT, Feat.RATING_SCORE_PREVIOUS):
+        return f"{v:.0f} из 100"
+    if name in (Feat.RATING_POINTS_CURRENT, Feat.RATING_POINTS_PREVIOUS):
+        return f"{v:.1f} балла"
+    return _fmt(v)
 
 
 def feature_evidence(model: CompetenceModel, features: pd.DataFrame, top: int) -> list[list[Item]]:
@@ -56,7 +106,7 @@ def feature_evidence(model: CompetenceModel, features: pd.DataFrame, top: int) -
                 code = EvidenceCode.FEATURE_RAISES if c > 0 else EvidenceCode.FEATURE_LOWERS
                 spec = BY_NAME[names[j]]
                 params = {"feature": spec.name, "label": spec.label_ru,
-                          "value": _fmt(float(values[r, j]))}
+                          "value": feature_value_ru(spec.name, float(values[r, j]))}
                 items.append({"code": code.value, "feature": spec.name,
                               "value": None if np.isnan(values[r, j]) else float(values[r, j]),
                               "contribution": round(c, 4),

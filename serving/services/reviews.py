@@ -308,14 +308,50 @@ def _known_participant() -> Any:
     return exists().where(p.c[C.PARTICIPANT_ID] == rv.c.participant_id)
 
 
-def open_queue(
-    store: Store, *, offset: int, limit: int, direction: str | None = None
-) -> tuple[int, list[dict[str, Any]]]:
-    """Open review items, the most worth a look first (then the oldest)."""
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which open items a moderator wants: by direction, flag, participant and the instant the
+    item was last refreshed (``updated_from`` inclusive, ``updated_to`` exclusive)."""
+
+    direction: str | None = None
+    flag: str | None = None
+    participant_id: str | None = None
+    updated_from: dt.datetime | None = None
+    updated_to: dt.datetime | None = None
+
+
+def _queue_where(filters: QueueFilter) -> Any:
     rv = competence_reviews
     where = and_(rv.c.status == ReviewStatus.OPEN.value, _known_participant())
+    if filters.direction is not None:
+        where = and_(where, rv.c.direction == filters.direction)
+    if filters.participant_id is not None:
+        where = and_(where, rv.c.participant_id == filters.participant_id)
+    if filters.flag is not None:
+        # flags are stored as JSON with sorted keys (:func:`_json`): '"code": "<flag>"' marks one
+        where = and_(where, rv.c.flags.contains(_json({"code": filters.flag})[1:-1]))
+    if filters.updated_from is not None:
+        where = and_(where, rv.c.updated_at >= filters.updated_from)
+    if filters.updated_to is not None:
+        where = and_(where, rv.c.updated_at < filters.updated_to)
+    return where
+
+
+def open_queue(
+    store: Store,
+    *,
+    offset: int,
+    limit: int,
+    direction: str | None = None,
+    filters: QueueFilter | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Open review items, the most worth a look first (then the oldest), optionally filtered."""
+    rv = competence_reviews
+    filters = filters or QueueFilter()
     if direction is not None:
-        where = and_(where, rv.c.direction == direction)
+        filters = QueueFilter(direction, filters.flag, filters.participant_id,
+                              filters.updated_from, filters.updated_to)
+    where = _queue_where(filters)
     with store.engine.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(rv).where(where)).scalar_one())
         rows = conn.execute(
@@ -326,6 +362,34 @@ def open_queue(
             .limit(limit)
         ).all()
     return total, [_item(r) for r in rows]
+
+
+def next_open(store: Store, filters: QueueFilter, skip: str | None = None) -> str | None:
+    """The id of the first open item of the filtered queue (other than ``skip``), or None: what
+    a moderator sees next after a decision."""
+    _, items = open_queue(store, offset=0, limit=2, filters=filters)
+    for item in items:
+        if item["review_id"] != skip:
+            return str(item["review_id"])
+    return None
+
+
+def activity_titles(store: Store, achievement_ids: list[str]) -> dict[str, str]:
+    """The activity title of each achievement id (absent ids are left out)."""
+    if not achievement_ids:
+        return {}
+    a, act = ft.achievements, ft.activities
+    out: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(achievement_ids), IN_CHUNK):
+            chunk = achievement_ids[i : i + IN_CHUNK]
+            rows = conn.execute(
+                select(a.c[C.ACHIEVEMENT_ID], act.c[C.TITLE])
+                .join(act, act.c[C.ACTIVITY_ID] == a.c[C.ACTIVITY_ID])
+                .where(a.c[C.ACHIEVEMENT_ID].in_(chunk))
+            ).all()
+            out.update({str(k): str(t) for k, t in rows})
+    return out
 
 
 def review_detail(store: Store, review_id: str) -> dict[str, Any]:
@@ -347,6 +411,11 @@ def review_detail(store: Store, review_id: str) -> dict[str, Any]:
         item["audit"] = audit_entries(
             conn, subject_type=SUBJECT_COMPETENCE, subject_id=review_id, limit=200
         )[1]
+    evidence = item[CC.TOP_ACHIEVEMENTS]
+    titles = activity_titles(store, [str(e["achievement_id"]) for e in evidence
+                                     if "achievement_id" in e])
+    for e in evidence:  # readable: which event, not only a hash
+        e["activity_title"] = titles.get(str(e.get("achievement_id")))
     return item
 
 

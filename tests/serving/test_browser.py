@@ -51,7 +51,15 @@ def test_review_flow_with_the_keyboard(server: str, browser: Any) -> None:
     assert first.evaluate("document.activeElement.id") == "decision-verify"  # autofocus
     first.keyboard.press("ArrowDown")  # -> reject
     assert first.evaluate("document.activeElement.id") == "decision-reject"
-    tab_to(first, "#comment")
+    # rejecting without a comment: an error, the choice kept, the comment marked and focused
+    tab_to(first, "button[type='submit']")
+    with first.expect_navigation():
+        first.keyboard.press("Enter")
+    assert "напишите комментарий" in first.locator("[role=alert]").inner_text()
+    assert first.is_checked("#decision-reject")
+    assert first.get_attribute("#comment", "aria-invalid") == "true"
+    assert "form-error" in (first.get_attribute("#comment", "aria-describedby") or "")
+    assert first.evaluate("document.activeElement.id") == "comment"
     first.keyboard.type("Документ не соответствует результату")
     tab_to(first, "button[type='submit']")
     with first.expect_navigation():

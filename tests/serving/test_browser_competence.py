@@ -104,9 +104,16 @@ def _submit(page: Any) -> int:
     return int(response.status) if response is not None else 0
 
 
-def _decided(page: Any, base: str) -> None:
-    assert page.url == f"{base}/moderation/competence?done=1"
-    assert page.locator("[role=status]").inner_text() == "Решение сохранено."
+def _decided(page: Any, base: str, query: str = "") -> str:
+    """After a decision the next item of the same (filtered) queue opens, with a notice and the
+    focus on the first decision; returns its review id."""
+    match = re.fullmatch(rf"{re.escape(base)}/moderation/competence/([^?]+)\?(.*)", page.url)
+    assert match is not None, page.url
+    assert match.group(2) == (f"{query}&done=1" if query else "done=1")
+    assert page.locator("[role=status]").inner_text() == \
+        "Решение сохранено. Это следующая оценка в очереди."
+    page.wait_for_function("document.activeElement.id === 'd-approve'")
+    return match.group(1)
 
 
 def test_competence_review_with_the_keyboard(served: Served, browser: Any) -> None:
@@ -140,10 +147,10 @@ def test_competence_review_with_the_keyboard(served: Served, browser: Any) -> No
     assert focused(anna) == "d-approve"
     anna.keyboard.press("Space")
     assert _submit(anna) == 200
-    _decided(anna, base)
+    overridden = _decided(anna, base)
+    assert overridden == queue[1][0]  # the next item is the queue's next one
 
     # 2. override: first without a comment (an error on the page, nothing saved), then with one
-    overridden = _open_first_item(anna)
     anna.keyboard.press("ArrowDown")  # -> override, checked
     assert focused(anna) == "d-override"
     anna.keyboard.press("Tab")
@@ -162,17 +169,49 @@ def test_competence_review_with_the_keyboard(served: Served, browser: Any) -> No
     assert _submit(anna) == 200
     _decided(anna, base)
 
-    # 3. send back with a comment
-    sent_back = _open_first_item(anna)
+    # 3. filter the queue by a reason (keyboard), then send back an item of it with a comment;
+    # the next item shown is the next of the filtered queue
+    open_items = api.get("/v1/moderation/competence", params={"limit": 200}).json()["items"]
+    flag = next(f["code"] for i in open_items for f in i["flags"] if f["code"] != "wide_interval")
+    anna.goto(f"{base}/moderation/competence")
+    tab_to(anna, "#f-flag")
+    anna.select_option("#f-flag", flag)
+    tab_to(anna, "form[role=search] button[type='submit']")
+    with anna.expect_navigation():
+        anna.keyboard.press("Enter")
+    assert anna.url.startswith(f"{base}/moderation/competence?") and f"&flag={flag}&" in anna.url
+    wanted = api.get("/v1/moderation/competence", params={"flag": flag, "limit": 200}).json()
+    assert wanted["page"]["total"] >= 1
+    assert all(flag in {f["code"] for f in i["flags"]} for i in wanted["items"])
+    hrefs = anna.eval_on_selector_all("tbody a", "els => els.map(a => a.getAttribute('href'))")
+    assert [h.split("/")[-1].split("?")[0] for h in hrefs] == \
+        [i["review_id"] for i in wanted["items"]]
+    assert all(h.endswith(f"?flag={flag}") for h in hrefs)
+    assert unlabelled_controls(anna) == []
+    tab_to(anna, "tbody a[href^='/moderation/competence/']")
+    with anna.expect_navigation():
+        anna.keyboard.press("Enter")
+    sent_back = anna.url.split("/")[-1].split("?")[0]
+    assert sent_back == wanted["items"][0]["review_id"]
+    anna.wait_for_function("document.activeElement.id === 'd-approve'")
     anna.keyboard.press("ArrowDown")
     anna.keyboard.press("ArrowDown")
     assert focused(anna) == "d-send-back"
     tab_to(anna, "#comment")
     anna.keyboard.type(SEND_BACK_WHY)
     assert _submit(anna) == 200
-    _decided(anna, base)
+    if wanted["page"]["total"] > 1:
+        assert _decided(anna, base, f"flag={flag}") == wanted["items"][1]["review_id"]
+    else:  # the filtered queue is done: back to it, empty, with the notice
+        assert anna.url == f"{base}/moderation/competence?flag={flag}&done=1"
+    # a filter value that cannot be used is an error on the field, with the choice kept
+    anna.goto(f"{base}/moderation/competence?flag={flag}&updated_from=01.02.2025")
+    assert anna.get_attribute("#f-from", "aria-invalid") == "true"
+    assert focused(anna) == "f-from" and anna.input_value("#f-flag") == flag
+    assert "ГГГГ-ММ-ДД" in anna.locator("[role=alert]").inner_text()
 
     # 4. anna and boris open the same item; anna approves first, boris gets the conflict
+    anna.goto(f"{base}/moderation/competence")
     contested = _open_first_item(anna)
     boris = browser.new_context().new_page()
     login(boris, base, TOKENS["boris"][1])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from footprint.columns import Columns as C
 from footprint.spreadsheet import write_csv
+from models.competence.codes import FlagCode
 from models.competence.columns import CompetenceColumns as CC
 from serving.api.deps import (
     AdminDep,
@@ -25,6 +26,7 @@ from serving.api.deps import (
     model_work,
 )
 from serving.api.errors import ApiError
+from serving.api.routes.recommend import naive_utc
 from serving.errors import ConflictError
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
@@ -53,6 +55,7 @@ from serving.schemas.competence import (
 from serving.schemas.moderation import AuditEntryOut, ConflictBody
 from serving.services.reviews import (
     NEXT_RESULT,
+    QueueFilter,
     decide_review,
     open_queue,
     overrides,
@@ -149,10 +152,21 @@ def review_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     direction: Annotated[Direction | None, Query()] = None,
+    flag: Annotated[FlagCode | None, Query(description="items carrying this flag")] = None,
+    participant_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    updated_from: Annotated[
+        Instant | None, Query(description="items refreshed at or after this instant")
+    ] = None,
+    updated_to: Annotated[Instant | None, Query(description="... and before this one")] = None,
 ) -> ReviewPage:
-    total, items = open_queue(
-        store, offset=offset, limit=limit, direction=direction.value if direction else None
+    filters = QueueFilter(
+        direction=direction.value if direction else None,
+        flag=flag.value if flag else None,
+        participant_id=participant_id,
+        updated_from=naive_utc(updated_from),
+        updated_to=naive_utc(updated_to),
     )
+    total, items = open_queue(store, offset=offset, limit=limit, filters=filters)
     return ReviewPage(
         page=PageInfo(total=total, offset=offset, limit=limit),
         items=[ReviewItem.model_validate(_with_interval(i)) for i in items],

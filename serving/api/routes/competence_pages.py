@@ -3,22 +3,81 @@ estimate with its flags and evidence, and the decision form (approve, override, 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from footprint.directions import direction_codes
+from models.competence.codes import ACTIONABLE, FLAG_NAME_RU, FlagCode
 from serving.api.deps import MetricsDep, ModeratorPageDep, RequestIdDep, StateDep, StoreDep
 from serving.api.templating import PAGE_SIZE, csrf_ok, message, render
 from serving.auth import Principal
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
-from serving.schemas.common import MAX_COMMENT_LENGTH
+from serving.schemas.common import ID_PATTERN, MAX_COMMENT_LENGTH
 from serving.services.reviews import (
+    QueueFilter,
     ReviewDecision,
     decide_review,
+    next_open,
     open_queue,
     review_detail,
 )
+
+FILTER_KEYS = ("direction", "flag", "participant_id", "updated_from", "updated_to")
+# the flags a filter offers: those that open items, in the order of the codes
+FLAG_CHOICES = [(f.value, FLAG_NAME_RU[f]) for f in FlagCode if f in ACTIONABLE]
+
+
+class FilterError(ValueError):
+    """A filter value a moderator typed that cannot be used; ``field`` names the input."""
+
+    def __init__(self, field: str, text: str) -> None:
+        super().__init__(text)
+        self.field = field
+
+
+def _date(value: str, field: str) -> dt.datetime | None:
+    if not value.strip():
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time())
+    except ValueError:
+        raise FilterError(field, "Дата должна быть в виде ГГГГ-ММ-ДД.") from None
+
+
+def parse_filters(raw: dict[str, str]) -> QueueFilter:
+    """The queue filter from the page's query parameters (strings as typed)."""
+    direction = raw.get("direction", "").strip() or None
+    if direction is not None and direction not in direction_codes():
+        raise FilterError("direction", "Такого направления нет.")
+    flag = raw.get("flag", "").strip() or None
+    if flag is not None and flag not in dict(FLAG_CHOICES):
+        raise FilterError("flag", "Такой причины нет.")
+    participant = raw.get("participant_id", "").strip() or None
+    if participant is not None and not re.fullmatch(ID_PATTERN, participant):
+        raise FilterError("participant_id", "Идентификатор участника: латинские буквы, цифры, "
+                          "«-», «_» и «.», не длиннее 64 знаков.")
+    start = _date(raw.get("updated_from", ""), "updated_from")
+    end = _date(raw.get("updated_to", ""), "updated_to")
+    if end is not None:
+        end += dt.timedelta(days=1)  # "по" a date includes that day
+    if start is not None and end is not None and end <= start:
+        raise FilterError("updated_to", "Дата «по» раньше даты «с».")
+    return QueueFilter(direction, flag, participant, start, end)
+
+
+def _filter_values(request: Request) -> dict[str, str]:
+    return {k: request.query_params.get(k, "")[:64] for k in FILTER_KEYS}
+
+
+def _query(values: dict[str, str], **extra: str) -> str:
+    """The query string that keeps a moderator's filters across pages."""
+    kept = {k: v for k, v in values.items() if v} | extra
+    return f"?{urlencode(kept)}" if kept else ""
 
 router = APIRouter(prefix="/moderation", include_in_schema=False)
 
@@ -31,13 +90,25 @@ def competence_queue_page(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     done: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    total, items = open_queue(store, offset=offset, limit=PAGE_SIZE)
-    notice = "Решение сохранено." if done else None
+    values = _filter_values(request)
+    context: dict[str, Any] = {
+        "filters": values, "query": _query(values), "flag_choices": FLAG_CHOICES,
+        "direction_choices": direction_codes(), "offset": offset, "limit": PAGE_SIZE,
+        "notice": "Решение сохранено. Других оценок с такими фильтрами нет." if done else None,
+    }
+    try:
+        filters = parse_filters(values)
+    except FilterError as exc:
+        return render(
+            request,
+            "competence_queue.html",
+            context | {"items": [], "total": 0, "error": str(exc), "error_field": exc.field},
+            principal,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    total, items = open_queue(store, offset=offset, limit=PAGE_SIZE, filters=filters)
     return render(
-        request,
-        "competence_queue.html",
-        {"items": items, "total": total, "offset": offset, "limit": PAGE_SIZE, "notice": notice},
-        principal,
+        request, "competence_queue.html", context | {"items": items, "total": total}, principal
     )
 
 
@@ -61,10 +132,14 @@ def _review_page(
             status.HTTP_404_NOT_FOUND,
             principal,
         )
+    values = _filter_values(request)
+    notice = "Решение сохранено. Это следующая оценка в очереди." \
+        if request.query_params.get("done") else None
     return render(
         request,
         "competence_item.html",
-        {"item": item, "audit": item["audit"], "error": error, **(form or {})},
+        {"item": item, "audit": item["audit"], "error": error, "notice": notice,
+         "query": _query(values), **(form or {})},
         principal,
         status_code,
     )
@@ -177,4 +252,13 @@ def competence_decide_page(
     except NotFoundError:
         return _review_page(request, principal, store, review_id)
     metrics.decisions.labels(action, "done").inc()
-    return RedirectResponse("/moderation/competence?done=1", status.HTTP_303_SEE_OTHER)
+    values = _filter_values(request)
+    try:
+        following = next_open(store, parse_filters(values), skip=review_id)
+    except FilterError:
+        values, following = {}, next_open(store, QueueFilter(), skip=review_id)
+    if following is not None:  # straight to the next item of the same (filtered) queue
+        return RedirectResponse(f"/moderation/competence/{following}{_query(values, done='1')}",
+                                status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"/moderation/competence{_query(values, done='1')}",
+                            status.HTTP_303_SEE_OTHER)

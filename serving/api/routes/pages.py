@@ -144,6 +144,8 @@ def _detail_page(
     *,
     error: str | None = None,
     comment: str | None = None,
+    decision: str | None = None,
+    error_field: str | None = None,
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
     try:
@@ -159,7 +161,9 @@ def _detail_page(
     return render(
         request,
         "achievement.html",
-        {"item": item, "audit": item["audit"], "error": error, "comment": comment},
+        {"item": item, "audit": item["audit"], "error": error, "comment": comment,
+         # the choice and the text come back with an error; the field in error has the focus
+         "decision": decision, "error_field": error_field},
         principal,
         status_code,
     )
@@ -203,6 +207,7 @@ def decide_page(
             achievement_id,
             error="Выберите решение: подтвердить или отклонить.",
             comment=comment,
+            error_field="decision",
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     action = f"achievement.{decision.value}"
@@ -226,6 +231,7 @@ def decide_page(
             error="Другой модератор уже принял решение по этому достижению. Ниже — текущее "
             "состояние; ваше решение не сохранено.",
             comment=comment,
+            decision=decision.value,
             status_code=status.HTTP_409_CONFLICT,
         )
     except InvalidInputError:
@@ -236,6 +242,8 @@ def decide_page(
             achievement_id,
             error="Чтобы отклонить достижение, напишите комментарий: почему.",
             comment=comment,
+            decision=decision.value,
+            error_field="comment",
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     except NotFoundError:

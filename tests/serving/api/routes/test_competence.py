@@ -120,6 +120,23 @@ def test_review_queue_is_ordered_by_worth_and_holds_evidence(world: TestClient) 
         assert item["version"] == 1 and item["status"] == "open"
         assert item["top_achievements"] or item["top_features"]
         assert item["next_result_interval"]["lower"] <= item["next_result_interval"]["upper"]
+        # only what a moderator can decide opens an item; a wide interval alone does not
+        assert codes - {"wide_interval", "other_directions"}
+    # filters: by flag, participant, direction and the instant of the last refresh
+    flag = items[0]["flags"][0]["code"]
+    by_flag = world.get("/v1/moderation/competence", params={"flag": flag, "limit": 200},
+                        headers=MOD).json()
+    assert by_flag["page"]["total"] == sum(
+        flag in {f["code"] for f in i["flags"]} for i in items)
+    one = items[-1]
+    mine = world.get("/v1/moderation/competence", headers=MOD, params={
+        "participant_id": one["participant_id"], "direction": one["direction"]}).json()["items"]
+    assert [i["review_id"] for i in mine] == [one["review_id"]]
+    later = world.get("/v1/moderation/competence", headers=MOD,
+                      params={"updated_from": "2099-01-01T00:00:00Z"}).json()
+    assert later["page"]["total"] == 0
+    assert world.get("/v1/moderation/competence", params={"flag": "nonsense"},
+                     headers=MOD).status_code == 422
     # a second refresh with the same estimates changes nothing
     again = _refresh(world)
     assert (again["opened"], again["refreshed"]) == (0, 0)
