@@ -66,10 +66,10 @@ def feature_value_ru(name: str, value: float | None) -> str:
     if name == Feat.DECLARED_INTEREST:
         return "да" if v > 0 else "нет"
     if name == Feat.BEST_RESULT:
-        result = _RESULT_OF_SCORE.get(int(round(v)))
+        result = _RESULT_OF_SCORE.get(round(v))
         return f"«{RU_LABELS[result]}»" if result is not None else "нет"
     if name in _LEVELS:
-        level = _LEVEL_OF_INDEX.get(int(round(v)))
+        level = _LEVEL_OF_INDEX.get(round(v))
         return f"«{RU_LABELS[level]}»" if level is not None else "нет"
     if name in _LOGITS:
         return f"{v:+.2f} (0 — средний уровень по шкале калибровки)"
