@@ -50,6 +50,39 @@ class PortfolioCompetence(BaseModel):
     rests_on: list[str] = Field(description="the verified achievements that moved it most")
 
 
+class PlannedStep(BaseModel):
+    activity_id: str
+    title: str
+    kind: str
+    level: str
+    format: str
+    start_at: str | None
+    end_at: str | None
+    registration_deadline: str | None = Field(description="null: open until the start")
+    projected: bool = Field(description="dates expected from the series' last edition")
+    conditional: bool = Field(description="open only on qualifying in an earlier step")
+    success_chance: float
+    expected_competence_gain: float
+    expected_rating_points: float
+    reasons_ru: str
+
+
+class PlannedTrajectory(BaseModel):
+    goal: str
+    goal_ru: str
+    direction: str
+    chosen_by: str = Field(description="participant (the goal was given) or default")
+    as_of: str
+    horizon_end: str | None
+    competence_now: float
+    expected_competence: float
+    expected_rating_points: float
+    goal_expected_reached: bool
+    summary_ru: str
+    model_version: str
+    steps: list[PlannedStep]
+
+
 class Portfolio(BaseModel):
     participant_id: str
     as_of: str
@@ -58,6 +91,9 @@ class Portfolio(BaseModel):
     diplomas: list[PortfolioDiploma]
     competence: list[PortfolioCompetence]
     competence_model: str | None
+    trajectory: PlannedTrajectory | None = Field(
+        default=None, description="the plan toward the participant's goal: a forecast, not "
+                                  "verified; null without a recommender or an estimate")
 
 
 class PortfolioDocument(BaseModel):

@@ -1,6 +1,7 @@
 """A participant's portfolio: verified achievements by direction and season, contest diplomas,
-competence with intervals and what each rests on, pending items listed as pending; its signed
-exports and their verification.
+competence with intervals and what each rests on, pending items listed as pending, the planned
+trajectory toward the participant's goal (a forecast, :mod:`serving.services.portfolio_plan`);
+its signed exports and their verification.
 
 Only moderator-verified achievements count anywhere in it (competence is estimated on them
 alone); pending ones are listed apart, marked pending; rejected ones are left out. An export is
@@ -33,9 +34,12 @@ from footprint.store import Store
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import load_bands
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
+from models.rating.columns import RatingColumns as RC
 from serving.errors import InvalidInputError, NotFoundError, NotReadyError
 from serving.services.competence import CompetenceService
+from serving.services.portfolio_plan import planned_trajectory
 from serving.services.rating import RatingService
+from serving.services.recommend import RecommendService
 from serving.services.signing import Signer, canonical, new_code, normalise_code, sha256_hex
 from serving.tables import portfolio_exports
 
@@ -106,26 +110,32 @@ class Diplomas:
             table = self.rating.result(season).table
         except ConfigError:  # no rules for that season: no rating, no diplomas
             return {}
-        held = table[table["diploma"].astype(object) != Diploma.NONE.value]
+        held = table[table[RC.DIPLOMA].astype(object) != Diploma.NONE.value]
         out: dict[str, list[dict[str, Any]]] = {}
-        for r in held.itertuples(index=False):
-            diploma = Diploma(r.diploma)
-            out.setdefault(str(getattr(r, C.PARTICIPANT_ID)), []).append({
-                "season": season, "direction": str(getattr(r, C.DIRECTION)),
+        for r in held.to_dict("records"):
+            diploma = Diploma(str(r[RC.DIPLOMA]))
+            out.setdefault(str(r[C.PARTICIPANT_ID]), []).append({
+                "season": season, "direction": str(r[C.DIRECTION]),
                 "diploma": diploma.value, "diploma_ru": DIPLOMA_TEXT_RU[diploma],
-                "place": int(r.place), "points": _num(r.raw_points, 2),
+                "place": int(r[RC.PLACE]), "points": _num(r[RC.RAW_POINTS], 2),
             })
         return out
 
 
 def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
-                    participant_id: str) -> dict[str, Any]:
+                    participant_id: str, recommend: RecommendService | None = None,
+                    goal: str | None = None) -> dict[str, Any]:
     """The portfolio's content (JSON-ready; what an export signs).
+
+    With ``recommend``, the content carries the planned trajectory toward ``goal`` (or a default
+    goal, :mod:`serving.services.portfolio_plan`); ``trajectory`` is None otherwise.
 
     Raises
     ------
     NotFoundError
         The participant is not in the store.
+    InvalidInputError
+        ``goal`` is malformed or names an unknown direction.
     """
     rating = diplomas.rating
     live = rating.live
@@ -187,6 +197,8 @@ def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
         "diplomas": held,
         "competence": estimates,
         "competence_model": model_version,
+        "trajectory": (None if recommend is None else
+                       planned_trajectory(recommend, participant_id, goal, estimates)),
     }
 
 

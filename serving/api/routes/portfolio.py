@@ -8,8 +8,8 @@ import time
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Path, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse, Response
 
 from serving.api.deps import PlatformDep, StateDep, model_work
 from serving.api.templating import templates
@@ -23,17 +23,34 @@ from serving.schemas.portfolio import (
 )
 from serving.services import portfolio as service
 from serving.services.live import utc_now
+from serving.services.portfolio_pdf import PDF_MEDIA_TYPE, render_pdf
 
 router = APIRouter(prefix="/v1", tags=["portfolio"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-Format = Literal["json", "html"]
+Format = Literal["json", "html", "pdf"]
+GoalQuery = Annotated[str | None, Query(
+    max_length=64,
+    description=(
+        "The participant's goal for the planned trajectory (`python:advanced`, "
+        "`robotics:prize_winner`, `engineering:70`); without it, the next competence band in "
+        "the strongest verified direction"
+    ),
+)]
 HTML = {"text/html": {"schema": {"type": "string"}}}
+PDF = {PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}
+PAGE = "portfolio/page.html"
 
 
 def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | None,
-          status_code: int = status.HTTP_200_OK) -> HTMLResponse:
-    return templates.TemplateResponse(request, "portfolio/page.html",
-                                      {"p": content, "signed": signed}, status_code=status_code)
+          format: Format, status_code: int = status.HTTP_200_OK) -> Response:
+    if format == "pdf":
+        html = templates.get_template(PAGE).render(p=content, signed=signed)
+        code = signed["document"]["verification_code"] if signed else None
+        name = f"portfolio-{content['participant_id']}{'-' + code if code else ''}.pdf"
+        return Response(render_pdf(html), status_code=status_code, media_type=PDF_MEDIA_TYPE,
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return templates.TemplateResponse(request, PAGE, {"p": content, "signed": signed},
+                                      status_code=status_code)
 
 
 @router.get(
@@ -42,18 +59,22 @@ def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | No
     description=(
         "Verified achievements by direction and season, contest diplomas, competence with "
         "intervals and what it rests on (verified records only), pending items listed as "
-        "pending. `format=html` gives the printable Russian page (unsigned)."
+        "pending, and the planned trajectory toward the participant's goal (a forecast). "
+        "`format=html` gives the printable Russian page, `format=pdf` the same page as PDF "
+        "(both unsigned)."
     ),
     response_model=Portfolio,
-    responses={200: {"content": HTML},
-               404: {"model": Message, "description": "no such participant"}},
+    responses={200: {"content": HTML | PDF},
+               404: {"model": Message, "description": "no such participant"},
+               422: {"model": Message, "description": "a malformed goal"}},
 )
 @model_work
 def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
-              format: Format = "json") -> Any:
-    content = service.build_portfolio(state.competence, state.diplomas, participant_id)
-    if format == "html":
-        return _page(request, content, None)
+              format: Format = "json", goal: GoalQuery = None) -> Any:
+    content = service.build_portfolio(state.competence, state.diplomas, participant_id,
+                                      state.recommend, goal)
+    if format != "json":
+        return _page(request, content, None, format)
     return Portfolio.model_validate(content)
 
 
@@ -63,19 +84,22 @@ def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: S
     description=(
         "The document is signed with Ed25519 over its RFC 8785 canonical JSON; check it offline "
         "with the key from `/v1/portfolio/keys` or at `/v1/portfolio/verify`. `format=html` "
-        "gives the printable page with the code (the JSON document is what is signed)."
+        "gives the printable page with the code, `format=pdf` the same page as PDF (the JSON "
+        "document is what is signed)."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"model": SignedPortfolio, "content": HTML},
-               404: {"model": Message, "description": "no such participant"}},
+    responses={201: {"model": SignedPortfolio, "content": HTML | PDF},
+               404: {"model": Message, "description": "no such participant"},
+               422: {"model": Message, "description": "a malformed goal"}},
 )
 @model_work
 def export(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
-           format: Format = "json") -> Response:
-    content = service.build_portfolio(state.competence, state.diplomas, participant_id)
+           format: Format = "json", goal: GoalQuery = None) -> Response:
+    content = service.build_portfolio(state.competence, state.diplomas, participant_id,
+                                      state.recommend, goal)
     signed = service.export(state.store, state.signer, content, utc_now())
-    if format == "html":
-        return _page(request, content, signed, status.HTTP_201_CREATED)
+    if format != "json":
+        return _page(request, content, signed, format, status.HTTP_201_CREATED)
     return JSONResponse(signed, status_code=status.HTTP_201_CREATED)
 
 
