@@ -57,6 +57,11 @@ class RerankConfig(RecommenderConfig):
     min_child_samples: int = Field(default=50, ge=1)
     max_groups: int = Field(default=40_000, ge=10)
     """Decision-point participants (with a choice among the candidates) sampled for training."""
+    early_stopping_rounds: int | None = Field(default=None, ge=1)
+    """When set, a seeded ``validation_share`` of the training groups (participants at the
+    decision points, all before the fit's cut-off) is held out and boosting stops once NDCG@10
+    there has not improved for this many rounds; ``n_estimators`` is then a ceiling."""
+    validation_share: float = Field(default=0.2, gt=0, lt=0.9)
     seed: int = 0
     als: ALSConfig = ALSConfig()
     ease: EASEConfig = EASEConfig()
@@ -178,7 +183,8 @@ def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
 
 
 BOOSTER_PARAMS: tuple[str, ...] = ("n_estimators", "learning_rate", "num_leaves",
-                                   "min_child_samples")
+                                   "min_child_samples", "early_stopping_rounds",
+                                   "validation_share")
 """The settings of the LightGBM ranker alone; every other setting changes its inputs."""
 
 
@@ -240,6 +246,25 @@ def rerank_inputs(config: RerankConfig, dataset: RecommendDataset) -> RerankInpu
                         _fit_bases(cfg, dataset), dataset, feature_settings(cfg))
 
 
+@dataclass(frozen=True)
+class _Groups:
+    rows: np.ndarray
+    sizes: np.ndarray
+
+
+def _split_groups(sizes: np.ndarray, share: float, seed: int) -> tuple[_Groups, _Groups]:
+    """A seeded split of whole groups (a participant at a decision point never straddles it):
+    the row indices and group sizes of the fitted part and of the held-out part."""
+    rng = np.random.default_rng(seed)
+    n = len(sizes)
+    held = np.zeros(n, bool)
+    held[rng.choice(n, max(1, round(n * share)), replace=False)] = True
+    group_of_row = np.repeat(np.arange(n), sizes)
+    rows_held = held[group_of_row]
+    return (_Groups(np.flatnonzero(~rows_held), sizes[~held]),
+            _Groups(np.flatnonzero(rows_held), sizes[held]))
+
+
 class RerankRecommender(Recommender[RerankConfig]):
     """The re-ranker; its base models are refitted on the dataset it is fitted on."""
 
@@ -280,8 +305,18 @@ class RerankRecommender(Recommender[RerankConfig]):
             min_child_samples=cfg.min_child_samples, random_state=cfg.seed, n_jobs=2,
             verbose=-1, lambdarank_truncation_level=20,
         )
-        ranker.fit(inputs.x, inputs.y, group=inputs.groups, feature_name=list(FEATURES),
-                   categorical_feature=["kind"])
+        if cfg.early_stopping_rounds is None or len(inputs.groups) < 10:
+            ranker.fit(inputs.x, inputs.y, group=inputs.groups, feature_name=list(FEATURES),
+                       categorical_feature=["kind"])
+        else:
+            fit, held = _split_groups(inputs.groups, cfg.validation_share, cfg.seed)
+            ranker.fit(inputs.x[fit.rows], inputs.y[fit.rows], group=fit.sizes,
+                       eval_set=[(inputs.x[held.rows], inputs.y[held.rows])],
+                       eval_group=[held.sizes], eval_at=[10], feature_name=list(FEATURES),
+                       categorical_feature=["kind"],
+                       callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)])
+            log.info("rerank early stopping", best_iteration=ranker.best_iteration_,
+                     ceiling=cfg.n_estimators, validation_groups=len(held.sizes))
         self.booster_ = ranker.booster_
         self.n_train_groups_ = len(inputs.groups)
         self.bases_ = inputs.bases

@@ -117,6 +117,23 @@ class TestRerank(RecommenderContract):
             RerankRecommender(model.config.model_copy(update={"candidates_per_model": 5})
                               ).fit_inputs(dataset, inputs)
 
+    def test_early_stopping_holds_out_whole_groups(self, dataset: RecommendDataset) -> None:
+        from models.recommend.rerank import _split_groups, rerank_inputs
+
+        sizes = np.array([3, 2, 4, 1, 5, 2, 3, 2, 2, 6])
+        fit, held = _split_groups(sizes, 0.3, seed=0)
+        assert len(held.sizes) == 3 and len(fit.sizes) == 7
+        assert sorted([*fit.rows, *held.rows]) == list(range(sizes.sum()))
+        assert fit.sizes.sum() == len(fit.rows) and held.sizes.sum() == len(held.rows)
+        again = _split_groups(sizes, 0.3, seed=0)
+        np.testing.assert_array_equal(again[1].rows, held.rows)
+        # the ranker stops once the held-out groups' NDCG stops improving, within the ceiling
+        model = self.make()
+        assert isinstance(model, RerankRecommender)
+        cfg = model.config.model_copy(update={"n_estimators": 300, "early_stopping_rounds": 5})
+        stopped = RerankRecommender(cfg).fit_inputs(dataset, rerank_inputs(cfg, dataset))
+        assert 1 <= stopped.booster_.num_trees() < 300
+
 
 def test_every_registered_model_passes_the_contract() -> None:
     """A model added to the registry without a contract class here fails this test."""
