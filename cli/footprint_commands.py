@@ -12,7 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
 
-from footprint.errors import ConfigError, TalentError
+from cli.output import EXIT_REFUSED, JsonOpt, emit_json
+from cli.output import fail as report_failure
+from footprint.errors import ConfigError, TalentError, UnknownIdError
 from footprint.ingest.run import BatchSummary, FailedFile, ingest_all
 from footprint.settings import FootprintSettings
 from footprint.store import Store, open_store
@@ -33,10 +35,10 @@ SUMMARY_FIELDS = (
 )
 
 
-def fail(exc: Exception) -> typer.Exit:
-    """Print a project error the way a user should read it, and exit non-zero."""
-    console.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=2)
+def fail(exc: Exception, *, as_json: bool = False) -> typer.Exit:
+    """Print a project error the way a user should read it, and exit non-zero
+    (:func:`cli.output.fail`)."""
+    return report_failure(exc, as_json=as_json)
 
 
 def parse_instant(value: str) -> dt.datetime:
@@ -97,11 +99,17 @@ def print_failures(failed: list[FailedFile]) -> None:
 
 def ingest(
     path: Annotated[Path, typer.Argument(help="A file (<entity>.csv|jsonl|parquet) or a folder")],
-    source: Annotated[str, typer.Option(help="Name of the sending system, e.g. olympiad_org")],
+    source: Annotated[str, typer.Option(
+        help="Name of the sending system, e.g. olympiad_org (one the store knows, or "
+             "--new-source)")],
+    new_source: Annotated[bool, typer.Option(
+        "--new-source", help="Register --source as a new sending system (an unknown name is "
+                             "refused otherwise, so a typo does not start a new source)")] = False,
     database_url: Annotated[
         str | None,
         typer.Option(envvar="TALENT_DATABASE_URL", help="Store URL (default: SQLite in data/)"),
     ] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Validate and store footprint files; bad rows go to the quarantine with their reasons.
 
@@ -109,21 +117,29 @@ def ingest(
     summary lists what committed and what was refused, and the exit code is 1 if any file was
     refused.
     """
+    from footprint.sources import check_source
+
     try:
         salt = erasure_salt()
         store = open_store(database_url)
+        check_source(store, source, new=new_source)
         report = ingest_all(store, path, source, progress=True, salt=salt)
         if any(s.erased for s in report.committed):
             sweep(store, salt)
     except TalentError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
+    if json_out:
+        emit_json({"committed": report.committed, "failed": report.failed})
+        if report.failed:
+            raise typer.Exit(code=EXIT_REFUSED)
+        return
     print_summaries(report.committed)
     if report.failed:
         print_failures(report.failed)
         console.print(
             f"[bold red]{len(report.failed)} file(s) refused[/], {len(report.committed)} committed"
         )
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_REFUSED)
 
 
 def snapshot(
@@ -169,28 +185,48 @@ def erase(
     participant_ids: Annotated[list[str], typer.Argument(help="Canonical participant ids")],
     actor: Annotated[str, typer.Option(help="Who requests the erasure (role or system, no names)")],
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Erase participants who withdrew consent, leaving tombstones and an audit entry."""
-    from footprint.consent import erase_participants
+    """Erase participants who withdrew consent, leaving tombstones and an audit entry.
+
+    Ids erased before are reported as such. An id the store has never held refuses the whole
+    command (nothing is erased) with exit 3 and the code ``not_found``, as the API's 404."""
+    from footprint.consent import erase_participants, erasure_targets
 
     try:
         salt = erasure_salt()
         store = open_store(database_url)
         with store.transaction() as conn:
-            report = erase_participants(
-                conn, participant_ids, actor=actor, reason_code="consent_withdrawn", salt=salt
-            )
+            targets = erasure_targets(conn, participant_ids, salt)
+            if targets.unknown:
+                raise UnknownIdError(
+                    "not in the store and never erased: " + ", ".join(targets.unknown)
+                    + " (nothing was erased)", targets.unknown)
+            report = None
+            if targets.stored:
+                report = erase_participants(
+                    conn, list(targets.stored), actor=actor, reason_code="consent_withdrawn",
+                    salt=salt
+                )
         swept = sweep(store, salt)
     except TalentError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
+    if json_out:
+        emit_json({"erasure_id": report.erasure_id if report else None,
+                   "erased": list(targets.stored), "already_erased": list(targets.already_erased),
+                   "rows_deleted": report.rows_deleted if report else {}, "swept": swept})
+        return
     console.print(
         f"derived files: {swept.snapshots_deleted} snapshot(s) deleted, "
         f"{swept.files_rewritten} rating file(s) rewritten without {swept.rows_removed} row(s)"
     )
-    console.print(
-        f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
-        + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items()))
-    )
+    if targets.already_erased:
+        console.print("already erased: " + ", ".join(targets.already_erased))
+    if report is not None:
+        console.print(
+            f"erasure {report.erasure_id}: {report.subjects} participant(s); rows deleted: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(report.rows_deleted.items()))
+        )
 
 
 def quarantine(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Container
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +15,9 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
+from cli.output import JsonOpt, emit_json, fail
 from cli.snapshots import snapshot_path
-from footprint.errors import TalentError
+from footprint.errors import TalentError, UnknownIdError
 from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
@@ -247,6 +249,14 @@ def train_recommend(
         console.print(f"MLflow run {run}")
 
 
+def _require_participant(known: Container[str], participant_id: str) -> None:
+    """Refuse an id the footprint does not hold (never ingested, or erased): the API answers
+    404 for it, and a cold-start list for a typo would look like an answer."""
+    if participant_id not in known:
+        raise UnknownIdError(f"no participant {participant_id} in the footprint",
+                             (participant_id,))
+
+
 def recommend(
     participant_id: Annotated[str, typer.Argument(help="Participant id")],
     snapshot: SnapshotOpt = None,
@@ -258,10 +268,12 @@ def recommend(
         "content",
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
     as_of: AsOfOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
+    as_json: JsonOpt = False,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
 ) -> None:
-    """Top-k feasible next activities for one participant, with reasons."""
+    """Top-k feasible next activities for one participant, with reasons.
+
+    A participant the footprint does not hold exits 3 (``not_found``, as the API's 404)."""
     from models.recommend.base import Recommender
     from models.recommend.dataset import dataset_from_snapshot
     from training.recommend import fit_recommender
@@ -290,14 +302,15 @@ def recommend(
             fitted, data = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of, model)
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
+        _require_participant(data.participant_ids, participant_id)
         recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"),
                                 dataset=data)
     except (TalentError, ValueError) as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, as_json=as_json) from exc
     if as_json:
-        for row in recs.to_dict(orient="records"):
-            row["reason_codes"] = list(row["reason_codes"])
-            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        emit_json({"participant_id": participant_id, "model": fitted.label,
+                   "as_of": _date(as_of, "--as-of") or data.as_of,
+                   "items": recs.to_dict(orient="records")})
         return
     table = Table(title=f"{fitted.name}: recommendations for {participant_id}")
     for col in ("rank", "activity_id", "score", "conditional", "reason_text_ru"):
@@ -320,10 +333,10 @@ def plan_command(
     online_only: bool = False,
     region: Annotated[list[str] | None, typer.Option(help="Allowed regions for offline steps")]
         = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """A dated season trajectory toward a goal, with reasons, competence gain and rating
-    points."""
+    points. A participant the snapshot does not hold exits 3 (``not_found``)."""
     from footprint.calendar import season_name, season_start_year
     from footprint.snapshot import load_snapshot
     from models.rating.engine import rate
@@ -339,6 +352,7 @@ def plan_command(
 
         past = snapshot_at(snap, cut) if cut < snap.as_of else snap
         data = dataset_from_snapshot(past, cut, ability=True)
+        _require_participant(data.participant_ids, participant_id)
         year = season_start_year(cut.date())
         current = rate(past, season_name(year), load_rules(None, season=season_name(year)))
         reference = rate(past, season_name(year - 1),
@@ -348,9 +362,9 @@ def plan_command(
                                       regions=tuple(region) if region else None),
                       Planner(data, current, reference))
     except (TalentError, ValueError) as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, as_json=as_json) from exc
     if as_json:
-        typer.echo(result.model_dump_json(indent=1))
+        emit_json(result)
         return
     table = Table(title=result.summary_ru)
     for col in ("start", "activity", "points", "gain", "reasons"):

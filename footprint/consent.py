@@ -164,3 +164,34 @@ def erase_participants(
         "erasure", erasure_id=erasure_id, subjects=len(ids), reason_code=reason_code, **deleted
     )
     return ErasureReport(erasure_id=erasure_id, subjects=len(ids), rows_deleted=deleted)
+
+
+@dataclass(frozen=True)
+class ErasureTargets:
+    """Requested ids sorted by what an erasure can do with them."""
+
+    stored: tuple[str, ...]
+    already_erased: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def erasure_targets(conn: Connection, participant_ids: Sequence[str], salt: str) -> ErasureTargets:
+    """Which of ``participant_ids`` the store holds, which were erased before (a tombstone under
+    ``salt``) and which it has never seen: the API refuses the last with 404, and so does
+    ``talent erase`` (a typo must not pass for an erasure)."""
+    ids = sorted(set(participant_ids))
+    p = tables.participants
+    found = read_in(conn, lambda chunk: select(p.c[C.PARTICIPANT_ID]).where(
+        p.c[C.PARTICIPANT_ID].in_(chunk)), ids)
+    stored = set(found[C.PARTICIPANT_ID].astype(str)) if not found.empty else set()
+    rest = [i for i in ids if i not in stored]
+    hashes = subject_hashes(salt, rest)
+    t = tables.erasure_tombstones
+    tomb = read_in(conn, lambda chunk: select(t.c.subject_hash).where(
+        t.c.subject_hash.in_(chunk)), sorted(set(hashes.values())))
+    buried = set(tomb["subject_hash"]) if not tomb.empty else set()
+    return ErasureTargets(
+        stored=tuple(i for i in ids if i in stored),
+        already_erased=tuple(i for i in rest if hashes[i] in buried),
+        unknown=tuple(i for i in rest if hashes[i] not in buried),
+    )

@@ -30,3 +30,12 @@ class SaltMismatchError(ConfigError):
 class EmptyInputError(TalentError, ValueError):
     """A report or plot was handed no rows to aggregate (nothing evaluated, or a filter left
     nothing)."""
+
+
+class UnknownIdError(TalentError):
+    """Ids the store does not hold (a participant never ingested, or erased). The command line
+    exits 3 with the code ``not_found``, the API's 404 code for the same request."""
+
+    def __init__(self, message: str, ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.ids = ids

@@ -16,6 +16,18 @@ import structlog
 _configured = False
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured: a
+    command run under a test runner (or a redirect) that later closes its stream would
+    otherwise leave every later log line writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str | None = None, json: bool = False) -> None:
     """Configure structlog; logs go to stderr so command output on stdout stays clean. The level
     is ``level``, else ``TALENT_LOG_LEVEL``, else INFO (``talent -q`` / ``-v`` set it)."""
@@ -34,7 +46,7 @@ def configure(level: str | None = None, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     _configured = True

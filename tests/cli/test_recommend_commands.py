@@ -59,14 +59,21 @@ def test_recommend_and_plan(snapshot_dir: tuple[Path, str]) -> None:
                                  "2024-10-01", "--k", "3", "--model", "popular_direction",
                                  "--json"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
-    assert 1 <= len(rows) <= 3
-    assert rows[0]["participant_id"] == pid and rows[0]["reason_codes"]
+    body = json.loads(result.stdout)  # one JSON document on stdout
+    assert body["participant_id"] == pid and body["model"] == "popular_direction"
+    assert 1 <= len(body["items"]) <= 3 and body["items"][0]["reason_codes"]
     result = runner.invoke(app, ["plan", pid, "--goal", "python:prize_winner", "--snapshot",
                                  str(path), "--as-of", "2024-09-01", "--json"])
     assert result.exit_code == 0, result.output
-    plan = json.loads(result.output[result.output.index("{"):])
+    plan = json.loads(result.stdout)
     assert plan["participant_id"] == pid and plan["goal"]["diploma"] == "prize_winner"
+    # an id the footprint does not hold: exit 3 with the API's code, not a cold-start answer
+    for args in (["recommend", "nobody", "--model", "popular_direction"],
+                 ["plan", "nobody", "--goal", "python:prize_winner"]):
+        result = runner.invoke(app, [*args, "--snapshot", str(path), "--as-of", "2024-09-01",
+                                     "--json"])
+        assert result.exit_code == 3, result.output
+        assert json.loads(result.stdout)["error"]["code"] == "not_found"
     result = runner.invoke(app, ["plan", pid, "--goal", "python", "--snapshot", str(path)])
     assert result.exit_code == 2
 

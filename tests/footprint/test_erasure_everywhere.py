@@ -47,8 +47,8 @@ def test_an_erased_participant_is_in_no_file(
         "achievements",
         [achievement("b1", GONE, "a1", result="x"), achievement("b2", KEPT, "a1", result="x")],
     )
-    _talent("ingest", str(folder), "--source", "platform")
-    _talent("ingest", str(folder / "bad"), "--source", "platform")
+    _talent("ingest", str(folder), "--source", "platform", "--new-source")
+    _talent("ingest", str(folder / "bad"), "--source", "platform", "--new-source")
     out = _talent("snapshot", "--as-of", "2026-06-01")
     snapshot = Path(out.split("-> ")[-1].split()[0].strip())
     _talent("rate", "--season", "2025/26", "--snapshot", str(snapshot), "--explanations")
