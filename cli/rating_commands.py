@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.output import JsonOpt, emit_json, fail
 from cli.snapshots import snapshot_path
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
 from footprint.logs import get_logger
+from footprint.settings import FootprintSettings
 from footprint.spreadsheet import write_csv
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
 from models.rating.columns import RatingColumns as RC
@@ -23,12 +25,10 @@ from models.rating.rules import load_rules
 
 log = get_logger(__name__)
 
-DEFAULT_OUT_ROOT = Path("data/ratings")
-
-
 def default_out(season: str) -> Path:
-    """``data/ratings/2025-26`` for season ``2025/26`` (no slash inside a folder name)."""
-    return DEFAULT_OUT_ROOT / season.replace("/", "-")
+    """``$TALENT_DATA_DIR/ratings/2025-26`` (``data/ratings/2025-26`` by default) for season
+    ``2025/26`` (no slash inside a folder name): where the erasure sweep looks for them."""
+    return FootprintSettings().rating_dir / season.replace("/", "-")
 
 
 def output_names(provisional: bool) -> dict[str, str]:
@@ -114,7 +114,8 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Rules TOML (default: the shipped rules of the season).")
         ] = None,
         out: Annotated[
-            Path | None, typer.Option(help="Output folder (default: data/ratings/<YYYY-YY>).")
+            Path | None, typer.Option(
+            help="Output folder (default: $TALENT_DATA_DIR/ratings/<YYYY-YY>, data/ by default).")
         ] = None,
         provisional: Annotated[
             bool,
@@ -124,6 +125,7 @@ def register(app: typer.Typer) -> None:
         explanations: Annotated[
             bool, typer.Option(help="Also write explanations.jsonl (one line per participant).")
         ] = True,
+        json_out: JsonOpt = False,
     ) -> None:
         """Compute the «Талант 20.35» rating of a season; write Parquet, CSV and explanations."""
         from footprint.snapshot import load_snapshot
@@ -135,8 +137,11 @@ def register(app: typer.Typer) -> None:
             result = rate(snap, season, loaded_rules, provisional=provisional, directions=direction)
             paths = write_rating(result, out or default_out(season), explanations=explanations)
         except TalentError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=2) from exc
+            raise fail(exc, as_json=json_out) from exc
+        if json_out:
+            emit_json({"season": season, "provisional": provisional, "files": paths,
+                       "top": {d: result.top(d, top) for d in result.directions}})
+            return
         print_top(result, top, console)
         for path in paths.values():
             console.print(f"wrote {path}")

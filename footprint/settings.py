@@ -36,3 +36,8 @@ class FootprintSettings(BaseSettings):
     @property
     def snapshot_dir(self) -> Path:
         return self.data_dir / "snapshots"
+
+    @property
+    def rating_dir(self) -> Path:
+        """``talent rate``'s default output root (swept after every erasure)."""
+        return self.data_dir / "ratings"

@@ -74,6 +74,12 @@ def test_provisional_is_written_apart(snapshot_dir: Path, tmp_path: Path) -> Non
     assert not official["provisional"].any() and provisional["provisional"].all()
     assert set(provisional["participant_id"]) == {"p19", "p20"}  # p19's pending final counts
     assert not (out / "explanations-provisional.jsonl").exists()
+    res = CliRunner().invoke(app, [*args, "--json", "--top", "2", "--direction", "robotics"])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert body["files"]["parquet"] == str(out / "rating.parquet")
+    assert [r["participant_id"] for r in body["top"]["robotics"]] == list(
+        official[official["direction"] == "robotics"].sort_values("place")["participant_id"][:2])
 
 
 def test_errors_are_reported_without_a_traceback(snapshot_dir: Path, tmp_path: Path) -> None:
@@ -87,8 +93,11 @@ def test_errors_are_reported_without_a_traceback(snapshot_dir: Path, tmp_path: P
     assert res.exit_code == 2 and "not a snapshot" in res.output
 
 
-def test_default_out_folder() -> None:
+def test_default_out_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TALENT_DATA_DIR", raising=False)
     assert default_out("2025/26") == Path("data/ratings/2025-26")
+    monkeypatch.setenv("TALENT_DATA_DIR", str(tmp_path))  # where the erasure sweep looks
+    assert default_out("2025/26") == tmp_path / "ratings" / "2025-26"
 
 
 def test_rating_csv_neutralises_formula_like_cells(world: World, tmp_path: Path) -> None:
