@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -150,7 +149,7 @@ def snapshot(
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Print only the snapshot id (for scripts)")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write an immutable, content-addressed Parquet snapshot of what was known as of a date.
 
@@ -163,14 +162,13 @@ def snapshot(
         path = create_snapshot(store, instant, out or FootprintSettings().snapshot_dir)
         manifest = load_manifest(path)
     except TalentError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
     if quiet:
         typer.echo(manifest.snapshot_id)
         return
     if json_out:
-        typer.echo(json.dumps({"id": manifest.snapshot_id, "path": str(path),
-                               "as_of": instant.isoformat(),
-                               "rows": {n: m.rows for n, m in manifest.tables.items()}}))
+        emit_json({"id": manifest.snapshot_id, "path": path, "as_of": instant,
+                   "rows": {n: m.rows for n, m in manifest.tables.items()}})
         return
     table = Table(title=f"Snapshot {manifest.snapshot_id}")
     table.add_column("frame")
@@ -240,6 +238,7 @@ def quarantine(
         ),
     ] = False,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Show quarantined rows with the file, row, field and reason.
 
@@ -254,6 +253,9 @@ def quarantine(
             frame = waiting_summary(store)
             if source is not None:
                 frame = frame[frame["source"] == source]
+            if json_out:
+                emit_json({"waiting": frame.head(limit)})
+                return
             table = Table(title=f"Rows waiting for a reference ({int(frame['rows'].sum())} rows)")
             for col in ("source", "entity", "waits_for", "id", "rows"):
                 table.add_column(col, justify="right" if col == "rows" else "left")
@@ -263,7 +265,10 @@ def quarantine(
             return
         frame = list_quarantine(store, source=source, limit=limit)
     except TalentError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
+    if json_out:
+        emit_json({"quarantine": frame})
+        return
     table = Table(title=f"Quarantine (newest {limit})")
     for col in ("source", "file_name", "row_number", "field", "reason_code", "reason"):
         table.add_column(col)

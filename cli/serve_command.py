@@ -19,7 +19,9 @@ import uvicorn
 from pydantic import ValidationError
 from uvicorn.config import STARTUP_FAILURE
 
+from cli.output import JsonOpt, emit_json, fail
 from cli.workers import PortInUseError, WorkerPool
+from footprint.errors import TalentError
 from serving.auth import Role
 from serving.core.config import ServingSettings, TokenEntry, token_sha256
 
@@ -115,6 +117,7 @@ def token_command(
     name: Annotated[
         str, typer.Option(help="Who holds it (appears in logs and the audit trail).")
     ],
+    json_out: JsonOpt = False,
 ) -> None:
     """Make a random API token: print it once, with the entry for TALENT_API_TOKENS.
 
@@ -125,14 +128,16 @@ def token_command(
     try:
         entry = TokenEntry(name=name, role=role, sha256=token_sha256(token))
     except ValidationError as exc:
-        typer.echo(f"error: {exc.errors()[0]['msg']} (name)", err=True)
-        raise typer.Exit(code=2) from exc
+        raise fail(TalentError(f"{exc.errors()[0]['msg']} (name)"), as_json=json_out) from exc
+    if json_out:
+        emit_json({"token": token, "entry": entry.model_dump(mode="json")})
+        return
     typer.echo(f"token (give it to {name}, it is not stored): {token}")
     typer.echo("entry for TALENT_API_TOKENS (a JSON list of such entries):")
     typer.echo(json.dumps(entry.model_dump(mode="json")))
 
 
-def signing_key_command() -> None:
+def signing_key_command(json_out: JsonOpt = False) -> None:
     """Make a new Ed25519 key for signed portfolios: print the TALENT_PORTFOLIO_SIGNING_KEY value
     and its public key.
 
@@ -144,6 +149,10 @@ def signing_key_command() -> None:
     private = new_private_key_b64()
     signer = Signer(private, [])
     public = signer.public_keys[signer.key_id].as_dict()
+    if json_out:
+        emit_json({"TALENT_PORTFOLIO_SIGNING_KEY": private, "key_id": signer.key_id,
+                   "public_key": public["public_key"]})
+        return
     typer.echo(f"TALENT_PORTFOLIO_SIGNING_KEY={private}")
     typer.echo(f"key id {signer.key_id}; public key (base64, for the retired list after a "
                f"rotation): {public['public_key']}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from cli.output import JsonOpt, emit_json, fail
 from footprint.errors import TalentError
 from footprint.simulate import SimulationConfig, SimulationSummary, simulate
 
@@ -46,6 +47,7 @@ def simulate_command(
         int, typer.Option(help="Start year of the first season (2022 = 2022/23).")
     ] = 2022,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Simulate NTI Kruzhok seasons; write the sources' export files, the truth and a manifest."""
     try:
@@ -62,8 +64,10 @@ def simulate_command(
     try:
         summary = simulate(config, out, progress=progress)
     except TalentError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+        raise fail(exc, as_json=json_out) from None
+    if json_out:
+        emit_json(summary)
+        return
     typer.echo(render_summary(summary))
 
 

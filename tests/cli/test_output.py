@@ -101,3 +101,22 @@ def test_a_refused_file_exits_1_with_json(tmp_path: Path) -> None:
                            "--database-url", db, "--json")
     assert code == EXIT_REFUSED
     assert "unknown columns" in json.loads(out)["failed"][0]["error"]
+
+
+def test_quarantine_and_snapshot_print_json(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'talent.db'}"
+    folder = small_world(tmp_path / "w")
+    assert _talent("ingest", str(folder / "achievements.csv"), "--source", "platform",
+                   "--new-source", "--database-url", db)[0] == 0
+    code, out, err = _talent("quarantine", "--waiting", "--json", "--database-url", db)
+    assert code == 0, err
+    waiting = json.loads(out)["waiting"]
+    assert {w["id"] for w in waiting if w["waits_for"] == "participant"} >= {"p1", "p2"}
+    code, out, err = _talent("quarantine", "--json", "--database-url", db)
+    assert code == 0 and {r["reason_code"] for r in json.loads(out)["quarantine"]} == {
+        "unknown_participant"}
+    code, out, err = _talent("snapshot", "--as-of", "2026-06-01", "--out", str(tmp_path / "s"),
+                             "--database-url", db, "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert len(body["id"]) == 64 and body["rows"]["achievements"] == 0

@@ -20,6 +20,11 @@ def test_token_prints_the_token_once_and_its_hashed_entry() -> None:
     entry = TokenEntry.model_validate(json.loads(lines[-1]))
     assert entry.role == "moderator" and entry.name == "anna"
     assert entry.sha256 == token_sha256(token) and token not in lines[-1]
+    result = CliRunner().invoke(app, ["token", "--role", "platform", "--name", "jobs", "--json"])
+    body = json.loads(result.stdout)
+    assert TokenEntry.model_validate(body["entry"]).sha256 == token_sha256(body["token"])
+    result = CliRunner().invoke(app, ["signing-key", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["key_id"]
 
 
 def test_serve_refuses_development_secrets_in_production(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -63,10 +63,12 @@ def test_simulate_refuses_bad_options(tmp_path: Path) -> None:
             "--seasons",
             "1",
             "--no-progress",
+            "--json",
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an error (cli/output.py's exit codes)
     assert "not empty" in result.output
+    assert json.loads(result.stdout)["error"]["code"] == "error"
 
 
 def test_demo_trains_with_the_pipeline_config_on_its_snapshot(tmp_path: Path) -> None:
