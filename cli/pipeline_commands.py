@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli.groups import register as register_groups
 from cli.groups import train_app
+from cli.output import JsonOpt, emit_json, fail
 from footprint.errors import TalentError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def train_pipeline(
         dir_okay=False)] = None,
     register: Annotated[bool, typer.Option(
         help="Register the bundles as model versions (alias challenger)")] = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Train models on snapshots (logged to MLflow). With --config: the whole pipeline."""
     if ctx.invoked_subcommand is not None:
@@ -58,7 +60,10 @@ def train_pipeline(
     try:
         result = run_pipeline(load_pipeline_config(config), register=register)
     except TalentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
+    if json_out:
+        emit_json(result)
+        return
     table = Table(title=f"Pipeline run {result.run_id} on snapshot {result.snapshot_id[:16]}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -158,6 +163,7 @@ def promote_command(
     recommend_export_dir: Annotated[Path | None, typer.Option(
         help="Folder serving watches for the recommender (default: config, else "
              "models/recommend under TALENT_DATA_DIR)", file_okay=False)] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Move each gated model's `champion` alias to its `challenger` if it beats the best baseline
     on its own snapshot by the configured margin and is at least as good as the champion on
@@ -172,15 +178,16 @@ def promote_command(
     try:
         cfg = load_pipeline_config(config)
     except TalentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
     names = gated_models(cfg.promotion.gated)
     if model is not None:
         if model not in names:
-            raise _fail(TalentError(f"no gated metric of {config} names {model}; gated models: "
-                                    f"{', '.join(names) or 'none'}"))
+            raise fail(TalentError(f"no gated metric of {config} names {model}; gated models: "
+                                   f"{', '.join(names) or 'none'}"), as_json=json_out)
         names = (model,)
     reevaluator = Reevaluator() if reevaluate else None
     refused, failed = [], []
+    outcomes: dict[str, object] = {}
     for name in names:
         try:
             result = promote(name, cfg.promotion.gated, force=force,
@@ -189,12 +196,17 @@ def promote_command(
                              reevaluate=reevaluator,
                              baseline_fallback=cfg.promotion.baseline_fallback)
         except TalentError as exc:
-            console.print(f"[bold red]error:[/] {name}: {exc}")
+            typer.secho(f"error: {name}: {exc}", err=True, fg=typer.colors.RED)
+            outcomes[name] = {"error": {"code": "error", "detail": str(exc)}}
             failed.append(name)
             continue
-        _print_result(result)
+        outcomes[name] = result
+        if not json_out:
+            _print_result(result)
         if not result.promoted and result.champion != result.challenger:
             refused.append(name)
+    if json_out:
+        emit_json(outcomes)
     if failed:
         raise typer.Exit(code=2)
     if refused:
@@ -209,6 +221,7 @@ def tune_command(
         help="Folder of optuna.db (the study storage)", file_okay=False)] = Path("mlruns"),
     output: Annotated[Path | None, typer.Option(
         help="Best config TOML (default: <storage-dir>/<study>-best.toml)", dir_okay=False)] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Tune the competence model or the re-ranker ([tuning] target / metric) with Optuna (seeded
     TPE, median pruning on boosting rounds); resumes a killed study; writes the best parameters
@@ -219,7 +232,10 @@ def tune_command(
     try:
         result = tune(load_pipeline_config(config), trials, storage_dir, output)
     except TalentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, as_json=json_out) from exc
+    if json_out:
+        emit_json(result)
+        return
     console.print(f"study {result.study_name} in {result.storage}: {result.finished} finished "
                   f"({result.pruned} pruned); best {result.best_value:.4f}")
     for key, value in sorted(result.best_params.items()):
