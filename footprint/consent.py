@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, select
 
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_in
+from footprint.changes import ChangeKind, forget_participants, record_changes
 from footprint.columns import Columns as C
 from footprint.errors import SaltMismatchError
 from footprint.hashing import subject_hashes
@@ -129,6 +130,8 @@ def erase_participants(
     _delete("consent_scope_changes", tables.consent_scope_changes, C.PARTICIPANT_ID, ids)
     _delete("quarantine", tables.quarantine, "subject_hash", sorted(set(hashes.values())))
     _delete("participants", tables.participants, C.PARTICIPANT_ID, ids)
+    forget_participants(conn, [*ids, *alias_ids])
+    record_changes(conn, now, kinds=[ChangeKind.ERASURE])
     erasure_id = str(uuid.uuid4())
     existing = read_in(
         conn,

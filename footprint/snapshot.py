@@ -17,12 +17,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Connection
 
 from footprint.bulk import read_sql_frame
 from footprint.calendar import season_start_year
@@ -49,33 +52,36 @@ def _ts_cols(name: str) -> list[str]:
     return [c for c, t in FRAME_DTYPES[name].items() if t.startswith("datetime")]
 
 
-def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
-    """The snapshot frames as of ``as_of``, read from the store in one transaction."""
-    p = {"as_of": as_of}
+def read_frames(
+    store: Store,
+    as_of: dt.datetime,
+    participant_ids: Sequence[str] | None = None,
+    activities: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The snapshot frames as of ``as_of``, read from the store in one transaction.
+
+    With ``participant_ids``, only those participants and their achievements are read, and the
+    catalogue frames are not read: ``activities`` (the caller's, already read) decides which
+    achievements are kept. A serving process applies a committed change this way
+    (``serving.services.live``) with the same code as a whole read.
+    """
+    p: dict[str, Any] = {"as_of": as_of}
+    only = ""
+    if participant_ids is not None:
+        names = [f"p{i}" for i in range(len(participant_ids))]
+        p.update(zip(names, [str(i) for i in participant_ids], strict=True))
+        only = f" AND participant_id IN ({', '.join(':' + n for n in names) or 'NULL'})"
     with store.engine.connect() as conn, conn.begin():
         parts = read_sql_frame(
             conn,
             "SELECT participant_id, grade, grade_year, region, school_id, registered_at, "
             "account_verified_at, declared_interests FROM participants "
-            "WHERE registered_at <= :as_of",
+            "WHERE registered_at <= :as_of" + only,
             p,
             [C.REGISTERED_AT, C.ACCOUNT_VERIFIED_AT],
         )
-        acts = read_sql_frame(
-            conn,
-            "SELECT * FROM activities WHERE published_at <= :as_of",
-            p,
-            [c for c in _ts_cols("activities")],
-        )
-        dirs = read_sql_frame(
-            conn,
-            "SELECT d.activity_id, d.direction, d.weight FROM activity_directions d "
-            "JOIN activities a ON a.activity_id = d.activity_id WHERE a.published_at <= :as_of",
-            p,
-        )
-        edges = read_sql_frame(
-            conn, "SELECT from_activity_id, to_activity_id, edge_type FROM activity_edges", {}
-        )
+        if participant_ids is None:
+            catalogue = _read_catalogue(conn, as_of)
         ach = read_sql_frame(
             conn,
             "SELECT a.achievement_id, a.participant_id, a.activity_id, a.team_id, a.result,"
@@ -83,17 +89,25 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
             " a.rank, a.evidence, a.achieved_at, a.recorded_at,"
             " (SELECT COUNT(*) FROM achievement_sources s"
             "   WHERE s.achievement_id = a.achievement_id) AS n_sources"
-            " FROM achievements a WHERE a.recorded_at <= :as_of",
+            " FROM achievements a WHERE a.recorded_at <= :as_of" + only.replace(
+                "participant_id", "a.participant_id"),
             p,
             [C.ACHIEVED_AT, C.RECORDED_AT],
         )
         hist = read_sql_frame(
             conn,
-            "SELECT achievement_id, status, changed_at, seq FROM achievement_status_history "
-            "WHERE changed_at <= :as_of",
+            "SELECT h.achievement_id, h.status, h.changed_at, h.seq"
+            " FROM achievement_status_history h"
+            + (" JOIN achievements a ON a.achievement_id = h.achievement_id" if only else "")
+            + " WHERE h.changed_at <= :as_of" + only.replace("participant_id", "a.participant_id"),
             p,
             [C.CHANGED_AT],
         )
+    if participant_ids is not None:
+        assert activities is not None, "a partial read keeps the caller's catalogue"
+        acts = activities
+    else:
+        acts = catalogue["activities"]
     # participants: grade and verification as of the cut-off
     start = season_start_year(as_of.date())
     parts[C.GRADE] = parts[C.GRADE].astype("int64") + start - parts[C.GRADE_YEAR].astype("int64")
@@ -101,11 +115,6 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
         parts[C.ACCOUNT_VERIFIED_AT] <= as_of
     )
     parts[C.GRADE_YEAR] = start
-    acts[C.IS_TEAM] = acts[C.IS_TEAM].astype(bool)
-    edges = edges[
-        edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
-        & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
-    ]
     # status as of the cut-off: the latest history entry at or before it, else pending
     last = (
         hist.sort_values([C.CHANGED_AT, "seq"], kind="stable")
@@ -119,13 +128,36 @@ def read_frames(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
         ach[C.PARTICIPANT_ID].isin(parts[C.PARTICIPANT_ID])
         & ach[C.ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
     ]
-    frames = {
-        "participants": parts,
-        "activities": acts,
-        "activity_directions": dirs,
-        "activity_edges": edges,
-        "achievements": ach,
-    }
+    frames = {"participants": parts, "achievements": ach}
+    if participant_ids is None:
+        frames.update(catalogue)
+    return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
+
+
+def _read_catalogue(conn: Connection, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
+    p = {"as_of": as_of}
+    acts = read_sql_frame(conn, "SELECT * FROM activities WHERE published_at <= :as_of", p,
+                          [c for c in _ts_cols("activities")])
+    dirs = read_sql_frame(
+        conn,
+        "SELECT d.activity_id, d.direction, d.weight FROM activity_directions d "
+        "JOIN activities a ON a.activity_id = d.activity_id WHERE a.published_at <= :as_of",
+        p,
+    )
+    edges = read_sql_frame(
+        conn, "SELECT from_activity_id, to_activity_id, edge_type FROM activity_edges", {}
+    )
+    acts[C.IS_TEAM] = acts[C.IS_TEAM].astype(bool)
+    edges = edges[edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+                  & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
+    return {"activities": acts, "activity_directions": dirs, "activity_edges": edges}
+
+
+def read_catalogue(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
+    """The catalogue frames (activities, their directions and edges) as of ``as_of``: what a
+    ``catalogue`` change makes a serving process read again."""
+    with store.engine.connect() as conn, conn.begin():
+        frames = _read_catalogue(conn, as_of)
     return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
 
 

@@ -214,6 +214,19 @@ erasure_log = Table(
     Column("rows_deleted", Text, nullable=False),
 )
 
+# What each committed change touched, in commit order, so a serving process can apply it to its
+# in-memory copy of the store instead of reading the store again (footprint.changes). ``ref`` is
+# a pseudonymous participant id for ``participant`` rows and empty otherwise; an erasure deletes
+# the erased ids' rows here too. Rows are pruned after a while (footprint.changes.KEEP_SECONDS).
+live_changes = Table(
+    "live_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref", ID),
+    Column(C.RECORDED_AT, DateTime, nullable=False, index=True),
+)
+
 # Facts about the store itself, one value per key: ``erasure_salt_fingerprint`` binds the store to
 # the salt its tombstones were made with (ingesting under another salt would bring erased
 # participants back).

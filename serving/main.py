@@ -57,7 +57,8 @@ from serving.model_slots import competence_bundle, configure_models, recommend_b
 from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
-from serving.services.live import LiveDatasets, LiveFootprint
+from serving.services.jobs import AdminFollower, ReloadBoard
+from serving.services.live import LiveDatasets, LiveFootprint, LivePoller
 from serving.services.portfolio import Diplomas
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
@@ -132,6 +133,8 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         competence=competence,
         recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models),
                                    datasets),
+        poller=LivePoller(live, datasets, settings.live_check_seconds),
+        follower=AdminFollower(ReloadBoard(store), models.reload, settings.admin_check_seconds),
         recorder=EstimateRecorder(store),
         refresh=RefreshJob(competence),
         erasures=ErasureWatcher(
@@ -174,6 +177,10 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         except (StoreError, OperationalError) as exc:
             log.warning("live_snapshot_not_built_at_start", error=type(exc).__name__)
         state.recorder.start()
+        if state.poller is not None:
+            state.poller.start()
+        if state.follower is not None:
+            state.follower.start()
         state.erasures.start()  # purges erasures made while the service was down, then watches
         if settings.model_watch_seconds > 0:
             state.models.watch(settings.model_watch_seconds)
@@ -190,6 +197,10 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             yield
         finally:
             state.models.stop_watching()
+            if state.poller is not None:
+                state.poller.stop()
+            if state.follower is not None:
+                state.follower.stop()
             state.erasures.stop()
             state.recorder.stop()
             state.talent.wait_for_rebuild(timeout=30)

@@ -19,7 +19,8 @@ from serving.metrics import Metrics
 from serving.ratelimit import RateLimiter
 from serving.services.competence import CompetenceService
 from serving.services.erasures import ErasureWatcher
-from serving.services.live import LiveFootprint
+from serving.services.jobs import AdminFollower
+from serving.services.live import LiveFootprint, LivePoller
 from serving.services.portfolio import Diplomas
 from serving.services.rating import RatingService
 from serving.services.recommend import RecommendService
@@ -54,3 +55,7 @@ class ServiceState:
     verify_limiter: RateLimiter
     """Threads running the CPU-bound routes (``TALENT_MODEL_THREADS``, see
     :func:`serving.api.deps.model_work`)."""
+    follower: AdminFollower | None = None
+    """Follows the model reloads other workers took (started by the lifespan)."""
+    poller: LivePoller | None = None
+    """Applies the store's change log to ``live`` on a timer (started by the lifespan)."""

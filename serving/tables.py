@@ -218,3 +218,33 @@ recommendation_feedback = Table(
     Index("ix_serving_recommendation_feedback_participant", "participant_id"),
     Index("ix_serving_recommendation_feedback_occurred_at", "occurred_at"),
 )
+
+# Admin jobs shared by every worker (one row per job kind): the state and progress of the latest
+# run, which worker runs it and when it last reported (a run whose worker stopped reporting is
+# stale and may be started again). Every worker answers the status from here.
+admin_jobs = Table(
+    "serving_admin_jobs",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("opened", Integer, nullable=False),
+    Column("refreshed", Integer, nullable=False),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("heartbeat_at", DateTime),
+    Column("error", Text),
+    Column("model_version", String(120)),
+    Column("worker", String(80)),
+)
+
+# Model reloads asked of the service (an admin call): every worker follows each row once, so a
+# reload or a promotion switches every worker, not only the one that took the call.
+model_reloads = Table(
+    "serving_model_reloads",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("requested_at", DateTime, nullable=False),
+)

@@ -38,6 +38,9 @@ class BatchContext:
     progress: bool = False
     counts: Counts = field(default_factory=Counts)
     problems: list[pd.DataFrame] = field(default_factory=list)
+    applied: pd.DataFrame | None = None
+    """The rows handed to the applier (valid, not refused as erased): what the change log
+    records as touched."""
 
     def bar(self, label: str) -> str | None:
         """The progress-bar label for a bulk write, or None when this batch shows no progress."""

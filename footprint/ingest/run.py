@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_frame
+from footprint.changes import ChangeKind, record_changes
 from footprint.columns import Columns as C
 from footprint.consent import bind_salt
 from footprint.enums import Entity
@@ -172,6 +173,7 @@ def _apply(ctx: BatchContext, raw: RawFile, checked: Validated) -> pd.DataFrame:
             ERASED,
             "the participant withdrew consent and was erased; their records are not accepted",
         )
+    ctx.applied = rows
     APPLIERS[raw.entity](ctx, rows)
     found = pd.concat([problems, *ctx.problems], ignore_index=True) if ctx.problems else problems
     return found.reindex(columns=PROBLEM_COLUMNS).sort_values(
@@ -220,6 +222,35 @@ def _retry_waiting(ctx: BatchContext, window: DateWindow) -> int:
             still_waiting_or_bad=left,
         )
     return retried
+
+
+def _record_changes(ctx: BatchContext, entity: Entity, retried: int) -> None:
+    """Tell serving processes what this batch touched (:mod:`footprint.changes`), in its
+    transaction. Every valid row's participant is recorded, changed or not: re-reading an
+    unchanged participant costs little, missing a changed one would serve stale answers."""
+    counts = ctx.counts
+    if not (counts.added + counts.updated + counts.merged + counts.erased + retried):
+        return
+    kinds: list[ChangeKind] = []
+    if counts.erased:
+        kinds.append(ChangeKind.ERASURE)
+    if retried:
+        kinds.append(ChangeKind.FULL)
+    if entity in (Entity.ACTIVITIES, Entity.ACTIVITY_EDGES):
+        kinds.append(ChangeKind.CATALOGUE)
+    ids: set[str] = set()
+    rows = ctx.applied
+    if rows is not None and not rows.empty:
+        for col in SUBJECT_COLUMNS.get(entity, ()):
+            if col in rows.columns:
+                raw_ids = rows[col].dropna().astype(str)
+                ids.update(raw_ids)
+                ids.update(ctx.resolve(raw_ids).astype(str))
+    if ids and counts.erased:
+        # an erasing batch (a consent withdrawal) must not name the erased; the erasure kind
+        # makes readers drop whoever is gone
+        ids.clear()
+    record_changes(ctx.conn, ctx.now, participants=ids, kinds=kinds)
 
 
 def ingest_raw(
@@ -286,6 +317,7 @@ def ingest_raw(
                 ]
             ),
         )
+        _record_changes(ctx, raw.entity, retried)
         if _before_commit is not None:
             _before_commit(ctx)
     log.info(

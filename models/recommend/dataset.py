@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from features.activity_stats import KINDS, LEVELS, compute_activity_stats
+from features.activity_stats import KINDS, LEVELS, ActivityStats, compute_activity_stats
 from features.cutoff import (
     as_micros,
     snapshot_at,
@@ -459,6 +459,7 @@ def dataset_from_snapshot(
     ability_sample: int = 20_000,
     seed: int = 0,
     decision_points: tuple[dt.datetime, ...] = (),
+    stats: ActivityStats | None = None,
 ) -> RecommendDataset:
     """The dataset of a footprint snapshot as of ``as_of`` (point in time).
 
@@ -481,9 +482,12 @@ def dataset_from_snapshot(
     decision_points
         Earlier instants to record as :class:`DecisionPoint` (each with its own point-in-time
         dataset, ability fitted the same way, and the choices known at ``as_of``).
+    stats
+        Activity statistics to use instead of computing them from ``snapshot`` (the live
+        service computes a few participants' rows with the statistics of the whole store).
     """
     as_of = as_of or snapshot.as_of
-    stats = compute_activity_stats(snapshot, as_of)
+    stats = stats or compute_activity_stats(snapshot, as_of)
     inter = interaction_matrix(snapshot.achievements, stats, as_of)
     frame = inter.to_frame().rename(columns={C.SERIES_ID: R.ITEM_ID, "value": R.WEIGHT})
     parts = visible_participants(snapshot.participants, as_of)

@@ -134,8 +134,12 @@ class ServingSettings(BaseSettings):
     # store is read as of (default: the moment of each rebuild)
     rating_rules: Path | None = None
     live_as_of: dt.datetime | None = None
-    # how often (seconds) a cached rating checks whether another process changed the store
-    live_check_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # how often (seconds) a worker applies the store's change log (footprint.changes) to its
+    # in-memory state, on requests and on a timer; a push is visible in every worker's answers
+    # within this (0: on every request, no timer)
+    live_check_seconds: Annotated[float, Field(ge=0)] = 0.25
+    # how often (seconds) a worker follows the model reloads other workers took (0: never)
+    admin_check_seconds: Annotated[float, Field(ge=0)] = 1.0
     # how often (seconds) the footprint's erasure log is checked for erasures made outside the
     # API, whose participants' rows in the service's own tables are then deleted
     erasure_check_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0

@@ -1,40 +1,63 @@
-"""The live store as an in-memory snapshot, rebuilt when the store changes.
+"""The live store as an in-memory snapshot, read whole at start-up and updated piecewise after.
 
-Ratings and competence estimates are computed from snapshot frames, with the same library code as
-the CLI. Reading the whole store costs seconds on a large world, so one snapshot is kept until the
-store changes:
+Ratings, competence estimates and recommendations are computed from snapshot frames, with the
+same library code as the CLI. Reading the whole store costs about 25 s on the 250k world, so it
+is read whole only at start-up and for recovery; every committed change after that is applied
+piecewise from the store's change log (:mod:`footprint.changes`), in every process:
 
-- this process invalidates it explicitly after a push, an erasure or a moderation decision;
-- changes made by other processes (another worker, ``talent ingest``) are noticed through a cheap
-  fingerprint of the store, checked at most every ``check_seconds``.
+- each process polls the log (one indexed query) at most every ``check_seconds`` on the request
+  path, and on a timer (:class:`LivePoller`) so that a quiet worker is current too;
+- a ``participant`` change re-reads that participant's rows only (the same ``read_frames``, with
+  a participant filter) and keeps them beside the snapshot read at start-up (the *overlay*);
+- a ``catalogue`` change re-reads the activities, their directions and edges (small frames);
+- an ``erasure`` drops every participant no longer in the store (one id query);
+- a ``full`` change, a log pruned past this process's position, or :meth:`LiveFootprint.
+  invalidate` reads everything again.
 
-Everything cached downstream (rating results, rating features) is keyed by :attr:`generation`, so
-nothing built from an older snapshot is served after a change.
+Every change starts a new :attr:`~LiveFootprint.generation`; everything cached downstream (rating
+results, rating features, the recommenders' dataset) is keyed by it, so nothing built from an
+older state is served after a change. Per-participant readers (:meth:`LiveFootprint.
+participant_frames`, :meth:`~LiveFootprint.has_participant`, :meth:`~LiveFootprint.catalogue`)
+read the overlay directly; whole-population readers (:meth:`~LiveFootprint.snapshot`) get the
+overlay merged into the frames, in memory, once per generation. The recommenders' dataset is
+patched the same way (:class:`LiveDatasets`).
+
+PostgreSQL's LISTEN/NOTIFY would save the polling query but works on one dialect only and needs a
+connection held per process; a poll every quarter second costs well under a millisecond, so one
+code path serves SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from features.activity_stats import ActivityStats, compute_activity_stats
 from footprint import tables as ft
+from footprint.changes import Change, ChangeCursor, ChangeKind, changes_after, latest_seq
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
-from footprint.snapshot import read_frames
+from footprint.snapshot import read_catalogue, read_frames
 from footprint.store import Store
 from models.recommend.ability import AbilityModel
 from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 from serving.memory import settle_heap
-from serving.tables import audit_log
+from serving.services.live_splice import splice_participants
 
 log = get_logger(__name__)
+
+MAX_PIECEWISE = 2_000
+"""More changed participants than this in one poll are read whole (one big ingest): a filtered
+read of that many ids costs about what a whole read does."""
+KEEP_DELTAS = 256
 
 
 def utc_now() -> dt.datetime:
@@ -43,15 +66,32 @@ def utc_now() -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class Delta:
+    """What one generation changed against the one before it."""
+
+    generation: int
+    as_of: dt.datetime
+    participants: frozenset[str]
+    catalogue: bool
+
+
+@dataclass
 class _Built:
     generation: int
-    snapshot: Snapshot
+    base: Snapshot
+    """The frames read whole (catalogue frames replaced on catalogue changes)."""
     achievement_rows: dict[str, np.ndarray]
     participant_rows: dict[str, np.ndarray]
+    as_of: dt.datetime
+    """The instant of the latest change applied."""
+    overlay: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
+    """Participants changed since ``base`` was read: their achievements and participant rows
+    (no participant row: erased)."""
+    merged: Snapshot | None = None
 
 
 class LiveFootprint:
-    """One cached snapshot of the live store.
+    """One in-memory snapshot of the live store, kept current from the change log.
 
     Parameters
     ----------
@@ -59,13 +99,13 @@ class LiveFootprint:
         The footprint store.
     as_of
         A fixed instant to read the store as of (a replayed or simulated world), or None for the
-        moment of each rebuild.
+        moment of each read.
     check_seconds
         How often to look for changes made by other processes; 0 checks on every request.
     """
 
     def __init__(
-        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 5.0,
+        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 0.25,
         settle: bool = True,
     ) -> None:
         self.store = store
@@ -74,10 +114,15 @@ class LiveFootprint:
         self._check_seconds = check_seconds
         self._generation = 0
         self._built: _Built | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._build_lock = threading.Lock()
-        self._fingerprint: tuple[int, ...] | None = None
+        self._cursor: ChangeCursor | None = None
         self._checked_at = 0.0
+        self._deltas: list[Delta] = []
+        self.rebuilds = 0
+        """Whole reads of the store so far (start-up, recovery)."""
+        self.patches = 0
+        """Changes applied piecewise so far."""
 
     @property
     def generation(self) -> int:
@@ -95,40 +140,125 @@ class LiveFootprint:
         return self.fixed_as_of or utc_now()
 
     def invalidate(self) -> None:
-        """Forget the snapshot and everything built on it; the next request rebuilds."""
+        """Forget the snapshot and everything built on it; the next request reads the store
+        whole (recovery; changes of the store are applied with :meth:`refresh`)."""
         with self._lock:
             self._generation += 1
             self._built = None
+            self._cursor = None
+            self._deltas = []
         log.info("live_snapshot_invalidated", generation=self._generation)
 
-    def _store_fingerprint(self) -> tuple[int, ...]:
-        b, h = ft.ingest_batches, ft.achievement_status_history
-        changed = (b.c.added + b.c.updated + b.c.merged + b.c.erased) > 0
-        with self.store.engine.connect() as conn:
-            return (
-                int(conn.execute(select(func.count()).select_from(b).where(changed)).scalar_one()),
-                int(conn.execute(select(func.coalesce(func.max(h.c.seq), 0))).scalar_one()),
-                int(conn.execute(select(func.count()).select_from(ft.erasure_log)).scalar_one()),
-                int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one()),
-            )
+    def refresh(self) -> int:
+        """Apply every change committed so far now (after this process's own write)."""
+        self._checked_at = 0.0
+        return self.check(force=True)
 
-    def check(self) -> int:
-        """Look for changes by other processes (at most every ``check_seconds``); returns the
-        current generation."""
+    def check(self, force: bool = False) -> int:
+        """Apply changes committed by any process since the last look (at most every
+        ``check_seconds`` unless ``force``); returns the current generation."""
         now = time.monotonic()
-        if self._fingerprint is not None and now - self._checked_at < self._check_seconds:
+        if not force and now - self._checked_at < self._check_seconds:
             return self._generation
-        fingerprint = self._store_fingerprint()
-        self._checked_at = now
-        if self._fingerprint is not None and fingerprint != self._fingerprint:
+        with self._lock:
+            if not force and now - self._checked_at < self._check_seconds:
+                return self._generation
+            self._checked_at = now
+            built, cursor = self._built, self._cursor
+            if built is None or cursor is None or built.generation != self._generation:
+                return self._generation
+            with self.store.engine.connect() as conn:
+                changes, pruned = changes_after(conn, cursor.horizon)
+            if pruned:
+                log.warning("live_changes_pruned", horizon=cursor.horizon)
+                self.invalidate()
+                return self._generation
+            new = cursor.advance(changes, now)
+            if new:
+                self._apply(built, new)
+            return self._generation
+
+    def _apply(self, built: _Built, changes: list[Change]) -> None:
+        kinds = {c.kind for c in changes}
+        pids = {str(c.ref) for c in changes if c.kind is ChangeKind.PARTICIPANT and c.ref}
+        if ChangeKind.FULL in kinds or len(pids) > MAX_PIECEWISE:
+            log.info("live_change_needs_full_read", changes=len(changes),
+                     participants=len(pids))
             self.invalidate()
-        self._fingerprint = fingerprint
-        return self._generation
+            return
+        started = time.perf_counter()
+        as_of = self.now()
+        base = built.base
+        if ChangeKind.CATALOGUE in kinds:
+            catalogue = read_catalogue(self.store, as_of)
+            base = dataclasses.replace(
+                base, activities=catalogue["activities"],
+                activity_directions=catalogue["activity_directions"],
+                activity_edges=catalogue["activity_edges"])
+        if ChangeKind.ERASURE in kinds:
+            with self.store.engine.connect() as conn:
+                present = {str(p) for p in conn.execute(
+                    select(ft.participants.c[C.PARTICIPANT_ID])).scalars()}
+            known = set(built.participant_rows) | {
+                p for p, (_, par) in built.overlay.items() if len(par)}
+            pids |= known - present
+        overlay = dict(built.overlay)
+        if pids:
+            frames = read_frames(self.store, as_of, participant_ids=sorted(pids),
+                                 activities=base.activities)
+            ach, par = frames["achievements"], frames["participants"]
+            ach_rows, par_rows = participant_rows(ach), participant_rows(par)
+            empty_a, empty_p = ach.iloc[:0], par.iloc[:0]
+            for p in pids:
+                a, r = ach_rows.get(p), par_rows.get(p)
+                overlay[p] = (ach.iloc[a] if a is not None else empty_a,
+                              par.iloc[r] if r is not None else empty_p)
+        generation = self._generation + 1
+        self._built = _Built(generation, base, built.achievement_rows, built.participant_rows,
+                             max(as_of, built.as_of), overlay)
+        self._generation = generation
+        self._deltas = [*self._deltas[-KEEP_DELTAS + 1:],
+                        Delta(generation, max(as_of, built.as_of), frozenset(pids),
+                              ChangeKind.CATALOGUE in kinds)]
+        self.patches += 1
+        log.info("live_changes_applied", generation=generation, changes=len(changes),
+                 participants=len(pids), catalogue=ChangeKind.CATALOGUE in kinds,
+                 seconds=round(time.perf_counter() - started, 4))
+
+    def deltas_since(self, generation: int) -> list[Delta] | None:
+        """The changes from ``generation`` to the current one, or None when the store was read
+        whole since (or too long ago to tell): the caller rebuilds what it keeps."""
+        with self._lock:
+            deltas = [d for d in self._deltas if d.generation > generation]
+            if generation == self._generation:
+                return []
+            if not deltas or deltas[0].generation != generation + 1:
+                return None
+            return deltas
+
+    def participant_update(
+        self, generation: int
+    ) -> tuple[int, frozenset[str], Snapshot | None] | None:
+        """What a dataset of ``generation`` needs to become current, taken at one instant: the
+        current generation, the participants changed since, and a snapshot of just them (None
+        when none changed). None when only a whole build will do (the store was read whole
+        since, or the catalogue changed)."""
+        with self._lock:
+            built = self._built
+            if built is None or built.generation != self._generation:
+                return None
+            deltas = self.deltas_since(generation)
+            if deltas is None or any(d.catalogue for d in deltas):
+                return None
+            changed = frozenset().union(*(d.participants for d in deltas))
+            if not changed:
+                return built.generation, changed, None
+            return built.generation, changed, self._participant_snapshot(built, sorted(changed))
 
     def _build(self) -> _Built:
+        self.check()
         built = self._built
-        generation = self.check()
-        if built is not None and built.generation == generation:
+        if built is not None and built.generation == self._generation:
             return built
         with self._build_lock:
             built = self._built
@@ -137,6 +267,8 @@ class LiveFootprint:
                 return built
             started = time.perf_counter()
             as_of = self.now()
+            with self.store.engine.connect() as conn:
+                horizon = latest_seq(conn)  # changes after this are applied on top (again)
             frames = read_frames(self.store, as_of)
             snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"live@{as_of.isoformat()}")
             built = _Built(
@@ -144,10 +276,14 @@ class LiveFootprint:
                 snapshot,
                 participant_rows(snapshot.achievements),
                 participant_rows(snapshot.participants),
+                as_of,
             )
             with self._lock:
                 if self._generation == generation:
                     self._built = built
+                    self._cursor = ChangeCursor(horizon)
+                    self._deltas = []
+                    self.rebuilds += 1
             log.info(
                 "live_snapshot_built",
                 generation=generation,
@@ -160,31 +296,87 @@ class LiveFootprint:
             return built
 
     def snapshot(self) -> tuple[int, Snapshot]:
-        """The current generation and its snapshot."""
+        """The current generation and its whole snapshot (the overlay merged in, once per
+        generation)."""
         built = self._build()
-        return built.generation, built.snapshot
+        merged = built.merged
+        if merged is None:
+            merged = _merge(built)
+            built.merged = merged
+        return built.generation, merged
+
+    def catalogue(self) -> tuple[int, Snapshot]:
+        """The current generation and a snapshot whose catalogue frames are current (its
+        participant frames may predate changes: for catalogue lookups only)."""
+        built = self._build()
+        return built.generation, built.merged or dataclasses.replace(built.base, as_of=built.as_of)
+
+    def participant_snapshot(self, participant_ids: list[str]) -> tuple[int, Snapshot]:
+        """The current generation and a snapshot of some whole participants with the whole
+        catalogue (what a piecewise update of a dataset reads)."""
+        built = self._build()
+        return built.generation, self._participant_snapshot(built, participant_ids)
+
+    def _participant_snapshot(self, built: _Built, participant_ids: list[str]) -> Snapshot:
+        _, ach, par = self._frames(built, participant_ids)
+        return dataclasses.replace(built.base, as_of=built.as_of, achievements=ach,
+                                   participants=par, snapshot_id=f"live-part@{built.generation}")
 
     def has_participant(self, participant_id: str) -> bool:
         """Whether the live snapshot holds the participant: a dictionary lookup, so a request
         that only needs to know does not pay for slicing the frames."""
-        return participant_id in self._build().participant_rows
+        built = self._build()
+        patched = built.overlay.get(participant_id)
+        if patched is not None:
+            return len(patched[1]) > 0
+        return participant_id in built.participant_rows
 
     def participant_frames(
         self, participant_ids: list[str]
     ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
         """The generation and the snapshot rows (achievements, participants) of some whole
         participants; ids not in the snapshot are left out."""
-        built = self._build()
-        snap = built.snapshot
-        ach = [built.achievement_rows.get(p) for p in participant_ids]
-        par = [built.participant_rows.get(p) for p in participant_ids]
+        return self._frames(self._build(), participant_ids)
+
+    @staticmethod
+    def _frames(built: _Built, participant_ids: list[str]
+                ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+        snap = built.base
+        base_ids = [p for p in participant_ids if p not in built.overlay]
+        ach = [built.achievement_rows.get(p) for p in base_ids]
+        par = [built.participant_rows.get(p) for p in base_ids]
         ach_rows = np.concatenate([a for a in ach if a is not None] or [np.empty(0, np.int64)])
         par_rows = np.concatenate([a for a in par if a is not None] or [np.empty(0, np.int64)])
-        return (
-            built.generation,
-            snap.achievements.iloc[np.sort(ach_rows)],
-            snap.participants.iloc[np.sort(par_rows)],
-        )
+        achievements = snap.achievements.iloc[np.sort(ach_rows)]
+        participants = snap.participants.iloc[np.sort(par_rows)]
+        patched = [built.overlay[p] for p in participant_ids if p in built.overlay]
+        if patched:
+            achievements = _sorted(pd.concat([achievements, *(a for a, _ in patched)]),
+                                   C.ACHIEVEMENT_ID)
+            participants = _sorted(pd.concat([participants, *(p for _, p in patched)]),
+                                   C.PARTICIPANT_ID)
+        return built.generation, achievements, participants
+
+
+def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _merge(built: _Built) -> Snapshot:
+    """The base frames with the overlay's participants replaced: concatenations in memory,
+    no store read."""
+    base = built.base
+    if not built.overlay:
+        return dataclasses.replace(base, as_of=built.as_of)
+    changed = pd.Index(list(built.overlay), dtype=object)
+    merged = []
+    for frame, at in ((base.achievements, 0), (base.participants, 1)):
+        keep = ~frame[C.PARTICIPANT_ID].astype(object).isin(changed).to_numpy()
+        parts = [frame[keep], *(v[at] for v in built.overlay.values() if len(v[at]))]
+        # appended, not sorted: sorting millions of string ids would cost seconds
+        merged.append(pd.concat(parts, ignore_index=True))
+    return dataclasses.replace(base, as_of=built.as_of, snapshot_id=f"live@{built.as_of}",
+                               achievements=merged[0], participants=merged[1])
 
 
 def participant_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -201,6 +393,8 @@ class _LiveDataset:
     generation: int
     ability: AbilityModel | None
     dataset: RecommendDataset
+    stats: ActivityStats
+    """The activity statistics of the last whole build (kept through piecewise updates)."""
 
 
 class LiveDatasets:
@@ -211,39 +405,121 @@ class LiveDatasets:
 
     A recommender bundle holds parameters only; every answer is computed from this. One dataset
     is kept per snapshot generation and ability parameters (two bundles may be live for a moment
-    during a switch); a store change (a push, an erasure, another process's ingest) starts a new
-    generation, so the next answer reflects it and an erased participant is gone from it.
+    during a switch). A store change starts a new generation; the dataset follows it
+    piecewise when only participants changed (their rows are computed alone and spliced in,
+    :func:`~serving.services.live_splice.splice_participants`), and is built again from the
+    in-memory snapshot when the catalogue changed or the store was read whole. The activity
+    statistics (counts, difficulties) are those of the last whole build: they move slowly, and
+    a catalogue change or a restart brings them up to date.
     """
 
     def __init__(self, live: LiveFootprint) -> None:
         self.live = live
         self._built: list[_LiveDataset] = []
         self._lock = threading.Lock()
+        self.builds = 0
+        """Whole builds of a dataset so far."""
+        self.splices = 0
+        """Piecewise updates so far."""
 
     def dataset(self, ability: AbilityModel | None) -> RecommendDataset:
         """The live dataset for a model whose :attr:`~models.recommend.base.Recommender.
         ability_model` is ``ability`` (None: without abilities)."""
-        generation, snapshot = self.live.snapshot()
+        generation = self.live.check()
         hit = self._find(generation, ability)
         if hit is not None:
-            return hit
+            return hit.dataset
         with self._lock:
+            generation = self.live.check()
             hit = self._find(generation, ability)
             if hit is not None:
-                return hit
-            started = time.perf_counter()
-            dataset = dataset_from_snapshot(snapshot, snapshot.as_of,
-                                            ability=ability if ability is not None else False)
-            kept = [b for b in self._built if b.generation == generation][-1:]
-            self._built = [*kept, _LiveDataset(generation, ability, dataset)]
-            log.info("live_recommend_dataset_built", generation=generation,
-                     participants=dataset.n_participants, activities=len(dataset.catalog),
-                     abilities=ability is not None,
-                     seconds=round(time.perf_counter() - started, 3))
-            return dataset
+                return hit.dataset
+            built = self._patched(ability) or self._whole(ability)
+            kept = [b for b in self._built if b.generation == built.generation
+                    and b.ability is not ability][-1:]
+            self._built = [*kept, built]
+            return built.dataset
 
-    def _find(self, generation: int, ability: AbilityModel | None) -> RecommendDataset | None:
+    def refresh(self) -> None:
+        """Bring every kept dataset to the current generation (off the request path)."""
+        for ability in list(dict.fromkeys(b.ability for b in self._built)):
+            self.dataset(ability)
+
+    def _patched(self, ability: AbilityModel | None) -> _LiveDataset | None:
+        previous = [b for b in self._built if b.ability is ability]
+        if not previous:
+            return None
+        prev = previous[-1]
+        step = self.live.participant_update(prev.generation)
+        if step is None:
+            return None
+        generation, changed, snapshot = step
+        started = time.perf_counter()
+        if snapshot is None:
+            return dataclasses.replace(prev, generation=generation)
+        part = dataset_from_snapshot(snapshot, snapshot.as_of,
+                                     ability=ability if ability is not None else False,
+                                     stats=prev.stats)
+        dataset = splice_participants(prev.dataset, part, changed)
+        self.splices += 1
+        log.info("live_recommend_dataset_patched", generation=generation,
+                 participants=len(changed), seconds=round(time.perf_counter() - started, 4))
+        return _LiveDataset(generation, ability, dataset, prev.stats)
+
+    def _whole(self, ability: AbilityModel | None) -> _LiveDataset:
+        generation, snapshot = self.live.snapshot()
+        started = time.perf_counter()
+        stats = compute_activity_stats(snapshot, snapshot.as_of)
+        dataset = dataset_from_snapshot(snapshot, snapshot.as_of,
+                                        ability=ability if ability is not None else False,
+                                        stats=stats)
+        self.builds += 1
+        log.info("live_recommend_dataset_built", generation=generation,
+                 participants=dataset.n_participants, activities=len(dataset.catalog),
+                 abilities=ability is not None,
+                 seconds=round(time.perf_counter() - started, 3))
+        return _LiveDataset(generation, ability, dataset, stats)
+
+    def _find(self, generation: int, ability: AbilityModel | None) -> _LiveDataset | None:
         for built in self._built:
             if built.generation == generation and built.ability is ability:
-                return built.dataset
+                return built
         return None
+
+
+class LivePoller:
+    """Applies the store's changes on a timer, off the request path, so a worker that gets no
+    request for a while is current when one comes, and requests rarely pay for a change.
+
+    ``check`` is :meth:`LiveFootprint.check`, ``after`` what to bring up to date next (the
+    recommenders' dataset). Errors are logged and the next tick tries again.
+    """
+
+    def __init__(self, live: LiveFootprint, datasets: LiveDatasets, seconds: float) -> None:
+        self.live = live
+        self.datasets = datasets
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.seconds <= 0 or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="live-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                if self.live.is_built:
+                    self.live.check()
+                    self.datasets.refresh()
+            except Exception as exc:  # a poll must never kill the thread
+                log.warning("live_poll_failed", error=type(exc).__name__, detail=str(exc)[:200])

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, func, select
 
 from footprint import tables as ft
+from footprint.changes import record_changes
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
 from footprint.store import Store
@@ -127,6 +128,12 @@ def set_achievement_status(
         .where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
         .values({C.STATUS: status.value, C.STATUS_CHANGED_AT: changed_at})
     )
+    owner = conn.execute(
+        select(t.c[C.PARTICIPANT_ID]).where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
+    ).scalar_one_or_none()
+    if owner is not None:  # serving processes apply the participant's new rows
+        record_changes(conn, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                       participants=[str(owner)])
     key = inserted.inserted_primary_key
     if key is not None and key[0] is not None:
         return int(key[0])

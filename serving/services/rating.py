@@ -61,8 +61,14 @@ class RatingService:
         return self.live.generation
 
     def invalidate(self) -> None:
-        """Forget every cached result (and the live snapshot); the next request rebuilds."""
+        """Forget every cached result (and the live snapshot); the next request reads the
+        store whole (recovery)."""
         self.live.invalidate()
+
+    def refresh(self) -> None:
+        """Apply this process's own change now (a push, an erasure, a decision): the next
+        answer reflects it, without reading the store whole."""
+        self.live.refresh()
 
     def default_season(self) -> str:
         """The season running at the instant the store is read as of; in June-August, between

@@ -99,7 +99,7 @@ class RecommendService:
 
     def _catalogue(self) -> _Catalogue:
         """The live catalogue's lookups, built once per snapshot generation (not per request)."""
-        generation, snapshot = self.live.snapshot()
+        generation, snapshot = self.live.catalogue()
         cached = self._catalogue_cache
         if cached is not None and cached.generation == generation:
             return cached

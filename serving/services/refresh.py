@@ -3,19 +3,19 @@
 The platform's requests record the estimates of the participants it asks about; this job fills
 the queue for everyone else (after a new model is switched in, or nightly). It runs in one
 background thread, in chunks, with the same ``estimate`` as a single request, and can be asked
-for its progress. One job at a time.
+for its progress from any worker (the status is a row in the database). One job at a time
+across all workers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-from dataclasses import asdict, dataclass
 
 from footprint.columns import Columns as C
 from footprint.logs import get_logger
 from serving.errors import NotFoundError
 from serving.services.competence import CompetenceService
+from serving.services.jobs import JobBoard, JobStatus
 from serving.services.live import utc_now
 from serving.services.reviews import purge_orphans, record_estimates
 
@@ -23,59 +23,55 @@ log = get_logger(__name__)
 CHUNK = 2000
 
 
-@dataclass
-class RefreshStatus:
-    """Progress of the latest refresh job."""
-
-    state: str = "idle"  # idle, running, done, failed
-    participants: int = 0
-    done: int = 0
-    opened: int = 0
-    refreshed: int = 0
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
-    error: str | None = None
-    model_version: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+RefreshStatus = JobStatus
+"""Progress of the latest refresh (the shared row of :class:`~serving.services.jobs.JobBoard`)."""
+JOB = "competence_refresh"
 
 
 class RefreshJob:
-    """Runs refreshes one at a time."""
+    """Runs refreshes one at a time across every worker: the state lives in the database
+    (:class:`~serving.services.jobs.JobBoard`), so every worker answers the same status and a
+    second start anywhere is refused while a run is going."""
 
     def __init__(self, competence: CompetenceService) -> None:
         self._competence = competence
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.status = RefreshStatus()
+        self.board = JobBoard(competence.live.store, JOB)
+
+    @property
+    def status(self) -> RefreshStatus:
+        """The latest run's status, as every worker sees it."""
+        return self.board.read()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.status.state == "running"
 
     def start(self, participant_ids: list[str] | None = None, *, wait: bool = False) -> bool:
         """Start a refresh of ``participant_ids`` (default: everyone with a record in the live
-        store). Returns False when one is already running. ``wait`` runs it in the caller's
-        thread."""
+        store). Returns False when one is already running (in any worker). ``wait`` runs it in
+        the caller's thread."""
         with self._lock:
-            if self.running:
+            if self._thread is not None and self._thread.is_alive():
                 return False
             loaded = self._competence.loaded()  # NotReadyError before any thread starts
-            self.status = RefreshStatus(
+            status = RefreshStatus(
                 state="running", started_at=utc_now(), model_version=loaded.version
             )
+            if not self.board.claim(status):
+                return False
             if wait:
-                self._run(participant_ids)
+                self._run(status, participant_ids)
                 return True
             self._thread = threading.Thread(
-                target=self._run, args=(participant_ids,), name="competence-refresh", daemon=True
+                target=self._run, args=(status, participant_ids), name="competence-refresh",
+                daemon=True,
             )
             self._thread.start()
             return True
 
-    def _run(self, participant_ids: list[str] | None) -> None:
-        status = self.status
+    def _run(self, status: RefreshStatus, participant_ids: list[str] | None) -> None:
         try:
             purge_orphans(self._competence.live.store)
             if participant_ids is None:
@@ -84,6 +80,7 @@ class RefreshJob:
                     snapshot.achievements[C.PARTICIPANT_ID].astype(object).unique()
                 )
             status.participants = len(participant_ids)
+            self.board.report(status)
             for i in range(0, len(participant_ids), CHUNK):
                 chunk = list(participant_ids[i : i + CHUNK])
                 try:
@@ -95,6 +92,7 @@ class RefreshJob:
                 status.done += len(chunk)
                 status.opened += done.opened
                 status.refreshed += done.refreshed
+                self.board.report(status)
             status.state = "done"
         except Exception as exc:  # the job reports its failure through its status
             status.state = "failed"
@@ -102,6 +100,10 @@ class RefreshJob:
             log.error("competence_refresh_failed", error=status.error)
         finally:
             status.finished_at = utc_now()
+            try:
+                self.board.report(status)
+            except Exception as exc:  # the store is away; the row goes stale
+                log.error("competence_refresh_not_reported", error=type(exc).__name__)
             log.info(
                 "competence_refresh",
                 **{

@@ -127,7 +127,7 @@ def push(
     )
     s = result.summary
     if s.added or s.updated or s.merged or s.erased:
-        rating.invalidate()
+        rating.refresh()
     if s.erased:
         sweep_erased(store, settings.erasure_salt, settings.data_dir)
     accepted = s.rows - s.quarantined
@@ -189,7 +189,7 @@ def erasure(
     sweep_erased(store, settings.erasure_salt, settings.data_dir)
     if outcome.report is None:
         return ErasureResponse(status="already_erased", erasure_id=None, rows_deleted={})
-    rating.invalidate()
+    rating.refresh()
     metrics.erasures.inc()
     return ErasureResponse(
         status="erased",

@@ -88,7 +88,7 @@ def decide(
         metrics.decisions.labels(action, "conflict").inc()
         raise  # answered by the one error handler (serving/api/errors.py)
     metrics.decisions.labels(action, "done").inc()
-    rating.invalidate()
+    rating.refresh()
     return DecisionResponse(
         achievement_id=outcome.achievement_id,
         status=outcome.status,

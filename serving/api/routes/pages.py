@@ -249,7 +249,7 @@ def decide_page(
     except NotFoundError:
         return _detail_page(request, principal, store, achievement_id)
     metrics.decisions.labels(action, "done").inc()
-    rating.invalidate()
+    rating.refresh()
     return RedirectResponse(
         f"/moderation/?done={quote(achievement_id, safe='')}", status.HTTP_303_SEE_OTHER
     )

@@ -83,8 +83,10 @@ def model_status(_: AdminDep, models: ModelsDep) -> list[ModelStatus]:
     summary="Switch to the bundle the source names now; a refused one leaves the old serving",
     responses={404: {"description": "kind not configured"}, 409: {"description": "refused"}},
 )
-def reload_model(kind: str, _: AdminDep, models: ModelsDep) -> ModelStatus:
+def reload_model(kind: str, _: AdminDep, models: ModelsDep, state: StateDep) -> ModelStatus:
     if kind not in models.kinds:
         raise NotFoundError(f"model kind {kind!r} is not configured")
     models.reload(kind)  # a refused bundle: 409 bundle_refused, from the one error handler
+    if state.follower is not None:  # every other worker follows (serving.services.jobs)
+        state.follower.mark(state.follower.board.request(kind))
     return next(ModelStatus.model_validate(s) for s in models.status() if s["kind"] == kind)
