@@ -9,8 +9,10 @@ why its rungs are boosting rounds).
 
 For the competence model the cut-offs are prepared once per study (calibration and features are
 the expensive part and do not depend on the booster's parameters); each trial then fits the
-model at increasing shares of its boosting rounds (the config's ``rungs``), reports the held-out
-metric at each and is pruned by a median rule when it is behind earlier trials, so a poor region
+model at increasing shares of its boosting rounds (the config's ``rungs``), reports the validation
+metric at each (a seeded fifth of the participants of the training cut-offs, held out of the fit
+and scored at the last training cut-off; the evaluation cut-off the pipeline reports as its test
+is never read) and is pruned by a median rule when it is behind earlier trials, so a poor region
 costs a quarter of a fit. The study lives in SQLite next to the tracking store
 (``mlruns/optuna.db``) under a name made of the config name (plus ``-recommend`` for a
 re-ranker study) and the snapshot id, so a killed run resumes where it stopped: ``--trials N`` is
@@ -23,12 +25,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
+from features.schema import KEYS
 from footprint.logs import get_logger
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
@@ -75,10 +78,22 @@ class _Prepared:
     held: CutoffData
 
 
+VALIDATION_SHARE = 0.2
+"""Participants of the training cut-offs held out as the competence study's validation set."""
+
+
 def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
+    """Training rows and the validation rows of a competence study, both from the training
+    cut-offs only (whose label windows end by the evaluation cut-off): a seeded
+    :data:`VALIDATION_SHARE` of the participants is held out, their rows at the last training
+    cut-off are the validation set and none of their rows is fitted on. The evaluation cut-off,
+    which the pipeline reports as its test, is never read, so a study's best value is not the
+    test's figure and the tuned config's test figure is honest."""
+    import numpy as np
+
     snapshot, _ = load_source(config.snapshot)
     comp: TrainConfig = config.competence
-    train_cuts, eval_cut = plan_cutoffs(snapshot, comp)
+    train_cuts, _ = plan_cutoffs(snapshot, comp)
 
     def at(cutoff: Any) -> CutoffData:
         rating = rating_frame(snapshot, cutoff) if comp.use_rating else None
@@ -86,11 +101,24 @@ def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
                               comp.label_prior_sd)
 
     parts = [at(c) for c in train_cuts]
-    held = at(eval_cut)
     feats = pd.concat([p.features for p in parts], ignore_index=True)
     labels = pd.concat([p.labels for p in parts if p.labels is not None], ignore_index=True)
-    return snapshot.snapshot_id, _Prepared(CompetenceDataset(feats, labels, snapshot.snapshot_id),
-                                           held)
+    pid = KEYS[0]
+    people = np.unique(feats[pid].astype("object").to_numpy())
+    rng = np.random.default_rng(config.tuning.seed)
+    held_ids = set(rng.choice(people, max(1, round(len(people) * VALIDATION_SHARE)),
+                              replace=False).tolist())
+    fit = ~feats[pid].astype("object").isin(held_ids).to_numpy()
+    last = parts[-1]
+    assert last.labels is not None
+    keep = last.features[pid].astype("object").isin(held_ids).to_numpy()
+    held = replace(last, features=last.features[keep].reset_index(drop=True),
+                   labels=last.labels[keep].reset_index(drop=True))
+    log.info("competence study validation", cutoff=str(last.cutoff), participants=len(held_ids),
+             rows=int(keep.sum()), fit_rows=int(fit.sum()))
+    return snapshot.snapshot_id, _Prepared(
+        CompetenceDataset(feats[fit].reset_index(drop=True), labels[fit].reset_index(drop=True),
+                          snapshot.snapshot_id), held)
 
 
 class _Stage(Protocol):
