@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
+from cli.output import JsonOpt, emit_json, fail, results_only
 from cli.snapshots import snapshot_path
 from footprint.errors import TalentError
 from footprint.frames import Snapshot
@@ -36,9 +37,8 @@ TruthOpt = Annotated[Path | None, typer.Option(
 WindowOpt = Annotated[int | None, typer.Option(help="Label window in days (default from config)")]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=2)
+def _fail(exc: Exception, as_json: bool = False) -> typer.Exit:
+    return fail(exc, as_json=as_json)
 
 
 def _snapshot(snapshot: Path | None, as_of: str | None, database_url: str | None) -> Snapshot:
@@ -116,6 +116,7 @@ def train_competence_command(
     truth: TruthOpt = None,
     window_days: WindowOpt = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Fit calibration and LightGBM per direction on temporal cut-offs, evaluate on the last one,
     save a bundle for serving and log the run to MLflow."""
@@ -124,11 +125,15 @@ def train_competence_command(
 
     folder = out or FootprintSettings().data_dir / BUNDLE_SUBDIR
     try:
-        snap = _snapshot(snapshot, as_of, database_url)
-        path, evaluation = train_competence(snap, _config(config, window_days), folder,
-                                            truth=_truth(truth), track=track)
+        with results_only(console, json_out):
+            snap = _snapshot(snapshot, as_of, database_url)
+            path, evaluation = train_competence(snap, _config(config, window_days), folder,
+                                                truth=_truth(truth), track=track)
     except TalentError as exc:
-        raise _fail(exc) from exc
+        raise _fail(exc, json_out) from exc
+    if json_out:
+        emit_json({"bundle": path, "report": evaluation.report})
+        return
     _print_report(evaluation.report)
     console.print(f"bundle: {path}")
 
@@ -158,6 +163,7 @@ def evaluate_competence_command(
     activity_col: Annotated[str | None, typer.Option(
         help="--scores: activity column (default: one activity per direction and time point)")]
         = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Train on earlier cut-offs, report on the last cut-off's next window against baselines
     (rule-based rating points, number of achievements, mean percentile, ability alone).
@@ -166,29 +172,33 @@ def evaluate_competence_command(
     report Spearman (within each held-out time point) by number of earlier records against the
     last result, the mean of past results, the mean over other directions and the calibrated
     ability, with the coverage of the 90% predictive intervals."""
-    if scores is not None:
-        report = _evaluate_scores(scores, participant_col, direction_col, time_col, score_col,
-                                  max_score_col, activity_col)
-    else:
-        from training.competence import evaluate_competence
+    with results_only(console, json_out):
+        if scores is not None:
+            report = _evaluate_scores(scores, participant_col, direction_col, time_col,
+                                      score_col, max_score_col, activity_col, json_out)
+        else:
+            from training.competence import evaluate_competence
 
-        try:
-            snap = _snapshot(snapshot, as_of, database_url)
-            evaluation, _ = evaluate_competence(snap, _config(config, window_days),
-                                                _truth(truth))
-        except TalentError as exc:
-            raise _fail(exc) from exc
-        _print_report(evaluation.report)
-        report = dict(evaluation.report)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                snap = _snapshot(snapshot, as_of, database_url)
+                evaluation, _ = evaluate_competence(snap, _config(config, window_days),
+                                                    _truth(truth))
+            except TalentError as exc:
+                raise _fail(exc, json_out) from exc
+            _print_report(evaluation.report)
+            report = dict(evaluation.report)
         payload = {k: (None if v != v else v) for k, v in sorted(report.items())}
-        output.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
-        console.print(f"report written to {output}")
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
+            console.print(f"report written to {output}")
+    if json_out:
+        emit_json(payload)
 
 
 def _evaluate_scores(path: Path, participant: str, direction: str, time: str, score: str,
-                     max_score: str | None, activity: str | None) -> dict[str, float | str]:
+                     max_score: str | None, activity: str | None,
+                     as_json: bool = False) -> dict[str, float | str]:
     from training.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
     from training.score_table import ScoreColumns, read_scores, score_table
 
@@ -197,7 +207,7 @@ def _evaluate_scores(path: Path, participant: str, direction: str, time: str, sc
     try:
         evaluation = evaluate_scores(score_table(read_scores(path), cols))
     except TalentError as exc:
-        raise _fail(exc) from exc
+        raise _fail(exc, as_json) from exc
     report = evaluation.report
     names = (ESTIMATE, *BASELINES)
     table = Table(title="Spearman with the held-out result (within each time point), "

@@ -9,16 +9,18 @@ script reads the same codes from the CLI and the service.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
+from rich.console import Console
 
 from footprint.errors import TalentError, UnknownIdError
 
@@ -109,4 +111,17 @@ __all__ = [
     "error_code",
     "fail",
     "plain",
+    "results_only",
 ]
+
+
+@contextlib.contextmanager
+def results_only(console: Console, on: bool) -> Iterator[None]:
+    """Silence a command's human output (its rich tables) while ``on``, so that with ``--json``
+    only the JSON document reaches stdout; errors still go to stderr through :func:`fail`."""
+    previous = console.quiet
+    console.quiet = previous or on
+    try:
+        yield
+    finally:
+        console.quiet = previous

@@ -29,9 +29,8 @@ AsOfOpt = Annotated[str | None, typer.Option(
     help="Request instant YYYY-MM-DD (default: the snapshot's cut-off)")]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=2)
+def _fail(exc: Exception, as_json: bool = False) -> typer.Exit:
+    return fail(exc, as_json=as_json)
 
 
 def _date(value: str | None, name: str) -> dt.datetime | None:
@@ -105,11 +104,13 @@ def evaluate_recommend(
         "--set", help="--interactions: an explicit setting, not searched (repeatable), e.g. "
                       "ease.lambda=300, recency.half_life=10, als.factors=64, "
                       "als.regularization=0.1, als.iterations=15, als.alpha=2")] = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Every recommender and baseline in one table: Recall@10, NDCG@10, MAP@10, coverage,
     novelty (and trajectory metrics with --world --trajectories N). With --interactions each
     model's settings are chosen on validation first (the chosen settings and validation scores
     are printed beside the test scores)."""
+    console.quiet = json_out  # only the JSON document on stdout; errors go to stderr
     from training.recommend import (
         LogSplitConfig,
         SimSplitConfig,
@@ -177,7 +178,7 @@ def evaluate_recommend(
                 result["trajectories"] = traj.table
                 report.info["trajectories"] = traj.table
     except (TalentError, ValueError) as exc:
-        raise _fail(exc) from exc
+        raise _fail(exc, json_out) from exc
     _print_table(title, report.table)
     for name, chosen in report.info.get("selection", {}).items():
         console.print(f"{name}: chosen on validation "
@@ -188,9 +189,11 @@ def evaluate_recommend(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str), "utf-8")
         console.print(f"written to {output}")
-    if mlflow:
-        run = log_report(report, run_name=title[:100])
+    run = log_report(report, run_name=title[:100]) if mlflow else None
+    if run:
         console.print(f"MLflow run {run}")
+    if json_out:
+        emit_json(result | {"title": title, "mlflow_run": run})
 
 
 def _store_snapshot(database_url: str | None) -> object:
@@ -225,9 +228,11 @@ def train_recommend(
     as_of: AsOfOpt = None,
     mlflow: Annotated[bool, typer.Option(help="Log the run (config, provenance, model file) to "
                                               "MLflow")] = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Fit one recommender on a snapshot and save it (the re-ranker learns from decision points
     10, 12 and 14 months before the cut-off)."""
+    console.quiet = json_out  # only the JSON document on stdout; errors go to stderr
     from footprint.snapshot import load_snapshot
     from training.recommend import fit_recommender
 
@@ -240,13 +245,17 @@ def train_recommend(
 
         sign(path, record_checksum(path))  # servable as is: serving refuses unsigned files
     except (TalentError, ValueError) as exc:
-        raise _fail(exc) from exc
+        raise _fail(exc, json_out) from exc
     console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
+    run = None
     if mlflow:
         from training.recommend import log_training_run
 
         run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
         console.print(f"MLflow run {run}")
+    if json_out:
+        emit_json({"model": fitted.label, "path": path, "snapshot_id": snap.snapshot_id,
+                   "as_of": cut, "mlflow_run": run})
 
 
 def _require_participant(known: Container[str], participant_id: str) -> None:
@@ -274,6 +283,7 @@ def recommend(
     """Top-k feasible next activities for one participant, with reasons.
 
     A participant the footprint does not hold exits 3 (``not_found``, as the API's 404)."""
+    console.quiet = False
     from models.recommend.base import Recommender
     from models.recommend.dataset import dataset_from_snapshot
     from training.recommend import fit_recommender
@@ -337,6 +347,7 @@ def plan_command(
 ) -> None:
     """A dated season trajectory toward a goal, with reasons, competence gain and rating
     points. A participant the snapshot does not hold exits 3 (``not_found``)."""
+    console.quiet = False
     from footprint.calendar import season_name, season_start_year
     from footprint.snapshot import load_snapshot
     from models.rating.engine import rate

@@ -34,11 +34,11 @@ def test_groups_are_registered_once() -> None:
 def test_evaluate_writes_a_json_report(snapshot_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     result = CliRunner().invoke(app, ["evaluate", "competence", "--snapshot", str(snapshot_dir),
-                                      "--output", str(out)])
+                                      "--output", str(out), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert "all.spearman_label.model" in report and "all.spearman_label.rating_points" in report
-    assert "rating_points" in result.output
+    assert json.loads(result.stdout) == report  # --json: the report alone on stdout
 
 
 def test_a_missing_snapshot_is_a_clear_error(tmp_path: Path) -> None:

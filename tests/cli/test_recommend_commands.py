@@ -42,6 +42,12 @@ def test_evaluate_any_interaction_log(tmp_path: Path) -> None:
     data = json.loads(out.read_text("utf-8"))
     assert set(data["table"]) == {"popular", "als", "ease", "ease_recency"}
     assert "ndcg@10" in data["table"]["ease"]
+    result = runner.invoke(app, ["evaluate", "recommend", "--interactions", str(path),
+                                 "--user-col", "user", "--item-col", "item", "--time-col", "ts",
+                                 "--no-mlflow", "--json", "--no-select"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)  # the table only: no rich output on stdout
+    assert set(body["table"]) == set(data["table"]) and body["mlflow_run"] is None
 
 
 def test_evaluate_refuses_a_missing_column(tmp_path: Path) -> None:
