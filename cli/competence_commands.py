@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
 from cli.output import JsonOpt, emit_json, fail, results_only
 from cli.snapshots import snapshot_path
+from core.instants import parse_instant, utc_now
 from footprint.errors import TalentError
 from footprint.frames import Snapshot
 
@@ -48,14 +48,12 @@ def _snapshot(snapshot: Path | None, as_of: str | None, database_url: str | None
 
     if snapshot is not None:
         return load_snapshot(snapshot)
-    instant = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    instant = utc_now(seconds=True)
     if as_of is not None:
         try:
-            instant = dt.datetime.fromisoformat(as_of)
-        except ValueError:
-            raise typer.BadParameter(f"{as_of!r} is not an ISO date or timestamp") from None
-        if instant.tzinfo is not None:
-            instant = instant.astimezone(dt.UTC).replace(tzinfo=None)
+            instant = parse_instant(as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
     store = open_store(database_url)
     path = create_snapshot(store, instant, FootprintSettings().snapshot_dir)
     console.print(f"snapshot of the store as of {instant.isoformat()}: {path}")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cli.output import EXIT_REFUSED, JsonOpt, emit_json
 from cli.output import fail as report_failure
+from core import instants
 from footprint.errors import ConfigError, TalentError, UnknownIdError
 from footprint.ingest.run import BatchSummary, FailedFile, ingest_all
 from footprint.settings import FootprintSettings
@@ -41,16 +42,12 @@ def fail(exc: Exception, *, as_json: bool = False) -> typer.Exit:
 
 
 def parse_instant(value: str) -> dt.datetime:
-    """``2026-01-31`` (midnight UTC, that day excluded) or a full ISO timestamp."""
+    """``2026-01-31`` (midnight UTC, that day excluded) or a full ISO timestamp, as naive UTC; a
+    bad value is the command line's error (exit 2), not a traceback."""
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO date (YYYY-MM-DD) or timestamp"
-        ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed
+        return instants.parse_instant(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def erasure_salt() -> str:

@@ -17,6 +17,7 @@ from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
 from cli.output import JsonOpt, emit_json, fail
 from cli.snapshots import snapshot_path
+from core.instants import utc_now
 from footprint.errors import TalentError, UnknownIdError
 from footprint.frames import Snapshot
 
@@ -202,7 +203,7 @@ def _store_snapshot(database_url: str | None) -> object:
     from footprint.snapshot import create_snapshot, load_snapshot
     from footprint.store import open_store
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    now = utc_now(seconds=True)
     path = create_snapshot(open_store(database_url), now, FootprintSettings().snapshot_dir)
     console.print(f"snapshot of the store as of {now.isoformat()}: {path}")
     return load_snapshot(path)
@@ -213,7 +214,7 @@ def _live_snapshot(database_url: str | None) -> Snapshot:
     from footprint.snapshot import read_frames
     from footprint.store import open_store
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    now = utc_now(seconds=True)
     return Snapshot.from_frames(now, read_frames(open_store(database_url), now),
                                 snapshot_id=f"store@{now.isoformat()}")
 

@@ -13,6 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from core.instants import to_naive_utc
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
@@ -21,9 +22,7 @@ from footprint.frames import Snapshot
 
 def as_micros(instant: dt.datetime) -> np.datetime64:
     """``instant`` as ``datetime64[us]`` (naive UTC), comparable with snapshot timestamps."""
-    if instant.tzinfo is not None:
-        instant = instant.astimezone(dt.UTC).replace(tzinfo=None)
-    return np.datetime64(instant, "us")
+    return np.datetime64(to_naive_utc(instant), "us")
 
 
 def _before(values: pd.Series, cut: np.datetime64) -> np.ndarray:

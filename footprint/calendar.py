@@ -12,6 +12,8 @@ import datetime as dt
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from core.instants import to_naive_utc
+
 SEASON_START_MONTH = 9
 SEASON_END_MONTH = 5
 SUMMER_MONTHS: Final = frozenset({6, 7, 8})
@@ -59,7 +61,7 @@ def grade_at(grade: int, grade_year: int, day: dt.date) -> int:
 def contest_midnight(day: dt.date) -> dt.datetime:
     """00:00 Moscow time of ``day`` as a naive UTC instant (how the store keeps time)."""
     local = dt.datetime.combine(day, dt.time(), tzinfo=CONTEST_TIMEZONE)
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+    return to_naive_utc(local)
 
 
 def contest_date(instant: dt.datetime) -> dt.date:

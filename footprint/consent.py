@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
+from core.instants import utc_now
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_in
 from footprint.changes import ChangeKind, forget_participants, record_changes
@@ -92,7 +93,7 @@ def erase_participants(
     and every alias) and one ``erasure_log`` row with who, when and how many rows, but no ids.
     """
     bind_salt(conn, salt)
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utc_now()
     ids = sorted(set(participant_ids))
     t_ach, t_src, t_hist = (
         tables.achievements,

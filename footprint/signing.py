@@ -36,15 +36,6 @@ class SigningSettings(BaseSettings):
     bundle_key: str = DEV_BUNDLE_KEY
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks (bundles can be hundreds of megabytes)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def signature_path(path: Path) -> Path:
     """The signature file beside a bundle: ``<name>.sig``."""
     path = Path(path)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection
 
+from core.hashing import file_sha256
 from footprint.bulk import read_sql_frame
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
@@ -161,14 +162,6 @@ def read_catalogue(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
     return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     # drop pandas' schema metadata: it would tie the content hash to the pandas version
@@ -185,7 +178,9 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
         for name in FRAME_DTYPES:
             path = tmp / f"{name}.parquet"
             _write_parquet(frames[name], path)
-            files[name] = {"file": path.name, "rows": len(frames[name]), "sha256": _sha256(path)}
+            files[name] = {
+                "file": path.name, "rows": len(frames[name]), "sha256": file_sha256(path)
+            }
         identity = json.dumps(
             {
                 "as_of": as_of.isoformat(),
@@ -277,7 +272,7 @@ def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
         file = path / meta.file
         if not file.exists():
             raise SnapshotError(f"{path}: {file.name} is missing; the snapshot is incomplete")
-        if verify and _sha256(file) != meta.sha256:
+        if verify and file_sha256(file) != meta.sha256:
             raise SnapshotError(
                 f"{path}: {file.name} does not match its hash in {MANIFEST}; "
                 "the snapshot was modified or truncated, recreate it"

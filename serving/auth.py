@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from core.instants import to_naive_utc
+
 
 class Role(StrEnum):
     """What a token may do. Every route declares the roles it admits."""
@@ -133,7 +135,7 @@ class Authenticator:
         parts = cookie.split(".")
         if len(parts) != 4 or not parts[1].isdigit() or len(parts[1]) > 12:
             return None
-        return dt.datetime.fromtimestamp(int(parts[1]), dt.UTC).replace(tzinfo=None)
+        return to_naive_utc(dt.datetime.fromtimestamp(int(parts[1]), dt.UTC))
 
     def csrf_token(self, cookie: str) -> str:
         """A form token bound to the session cookie (double protection next to SameSite)."""

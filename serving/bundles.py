@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from core.hashing import file_sha256
+from core.instants import utc_now
 from footprint.logs import get_logger
-from footprint.signing import file_sha256, read_signature, signature_matches
+from footprint.signing import read_signature, signature_matches
 from serving.errors import ServingError
 
 log = get_logger(__name__)
@@ -222,7 +224,7 @@ class BundleHolder(Generic[T]):
                 sha256=digest,
                 path=ref.path,
                 bundle=bundle,
-                loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                loaded_at=utc_now(),
             )
             previous, self._current = self._current, loaded
         log.info(

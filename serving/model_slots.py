@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from core.instants import utc_now
 from footprint.frames import ACHIEVEMENT_DTYPES
 from serving.bundles import BundleHolder, FileSource, LoadedBundle, ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
-from serving.services.live import utc_now
 
 COMPETENCE = "competence"
 RECOMMEND = "recommend"

@@ -20,9 +20,10 @@ from typing import Any
 
 import joblib
 
+from core.hashing import file_sha256
 from footprint.errors import TalentError
 from footprint.logs import get_logger
-from footprint.signing import SigningSettings, file_sha256, signature_line, signature_path
+from footprint.signing import SigningSettings, signature_line, signature_path
 
 log = get_logger(__name__)
 SIDECAR_SUFFIX = ".sha256"

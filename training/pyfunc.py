@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from core.instants import to_naive_utc, utc_now
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
 from footprint.frames import Snapshot
@@ -51,10 +52,7 @@ REQUIREMENTS = ("mlflow", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn",
 def _as_of(value: Any) -> dt.datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is not None:  # the library keeps naive UTC
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()
+    return to_naive_utc(pd.Timestamp(value).to_pydatetime())
 
 
 class RecommenderModel(PythonModel):  # type: ignore[misc]
@@ -109,7 +107,7 @@ def _data(snapshot: str | None) -> Snapshot:
     from footprint.snapshot import read_frames
     from footprint.store import open_store
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    now = utc_now(seconds=True)
     return Snapshot.from_frames(now, read_frames(open_store(None), now),
                                 snapshot_id=f"store@{now.isoformat()}")
 

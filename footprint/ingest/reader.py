@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from core.hashing import file_sha256
 from footprint.enums import ENTITY_ORDER, Entity
 from footprint.errors import InputFileError
 from footprint.ingest.fields import ENTITY_FIELDS
@@ -56,14 +57,6 @@ def list_input_files(path: Path) -> list[Path]:
             raise InputFileError(f"{path}: the folder holds no .csv, .jsonl or .parquet files")
     order = {e: i for i, e in enumerate(ENTITY_ORDER)}
     return sorted(files, key=lambda p: (order[entity_of(p)], p.name))
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _wide_int(text: str) -> int | str:
@@ -138,7 +131,7 @@ def read_raw(path: Path) -> RawFile:
     return RawFile(
         path=path,
         entity=entity,
-        sha256=_file_sha256(path),
+        sha256=file_sha256(path),
         rows=_conform_columns(frame, entity, str(path)),
     )
 

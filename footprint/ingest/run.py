@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.instants import utc_now
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_frame
 from footprint.changes import ChangeKind, record_changes
@@ -258,7 +258,7 @@ def ingest_raw(
 ) -> BatchResult:
     """Validate and apply one batch of raw rows as one transaction; a failure leaves the store as
     it was. Files (:func:`ingest_file`) and API pushes both come through here."""
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    started = utc_now()
     settings = FootprintSettings()
     window = DateWindow.around(started, settings.plausible_from, settings.plausible_years_ahead)
     checked = validate(raw.entity, raw.rows, window)
@@ -312,7 +312,7 @@ def ingest_raw(
                         "quarantined": summary.quarantined,
                         "erased": summary.erased,
                         "started_at": started,
-                        "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                        "finished_at": utc_now(),
                     }
                 ]
             ),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from core.hashing import file_sha256
 from footprint.directions import direction_codes
 from footprint.enums import Entity
 from footprint.errors import ConfigError
@@ -21,7 +22,7 @@ from footprint.simulate.config import SimulationConfig
 from footprint.simulate.kinds import Source
 from footprint.simulate.population import draw_population
 from footprint.simulate.season import World, run_season
-from footprint.simulate.write import TruthWriter, all_strings, sha256_of, write_table
+from footprint.simulate.write import TruthWriter, all_strings, write_table
 
 log = get_logger(__name__)
 
@@ -218,7 +219,7 @@ def _write_manifest(
     config: SimulationConfig, out_dir: Path, rows: dict[str, int], report: messy.MessReport
 ) -> None:
     files = {
-        rel: {"rows": n, "sha256": sha256_of(out_dir / rel)} for rel, n in sorted(rows.items())
+        rel: {"rows": n, "sha256": file_sha256(out_dir / rel)} for rel, n in sorted(rows.items())
     }
     manifest = {
         "config": config.model_dump(mode="json"),

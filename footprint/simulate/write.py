@@ -6,7 +6,6 @@ fixed row-group sizes and compression, timestamps spelled ``YYYY-MM-DDTHH:MM:SS`
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -92,12 +91,6 @@ def _json_values(col: pa.ChunkedArray, key: str) -> pa.Array:
     return pc.binary_join_element_wise(key, text, "")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class TruthWriter:

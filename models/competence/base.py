@@ -14,13 +14,9 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import joblib
 from pydantic import BaseModel
 
-from footprint.errors import TalentError
+from core.errors import NotFittedError, TalentError
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
-
-
-class NotFittedError(TalentError):
-    """A model was used before ``fit`` (or ``load``)."""
 
 
 class Estimator(ABC, Generic[ConfigT]):

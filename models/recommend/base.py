@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from core.errors import NotFittedError
 from footprint.errors import TalentError
-from models.competence.base import NotFittedError
 from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS

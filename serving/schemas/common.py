@@ -9,6 +9,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from core.instants import to_naive_utc
 from footprint.calendar import parse_season
 from footprint.directions import direction_codes
 
@@ -78,9 +79,7 @@ class Message(BaseModel):
 
 def utc_iso(value: dt.datetime) -> str:
     """RFC 3339 in UTC with ``Z``: the store keeps naive UTC; the API says so explicitly."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat() + "Z"
+    return to_naive_utc(value).isoformat() + "Z"
 
 
 # A timestamp as the API writes it (the OpenAPI "date-time" format requires an offset).

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from core.instants import utc_now
 from features.activity_stats import ActivityStats, compute_activity_stats
 from footprint import tables as ft
 from footprint.changes import Change, ChangeCursor, ChangeKind, changes_after, latest_seq
@@ -58,11 +59,6 @@ MAX_PIECEWISE = 2_000
 """More changed participants than this in one poll are read whole (one big ingest): a filtered
 read of that many ids costs about what a whole read does."""
 KEEP_DELTAS = 256
-
-
-def utc_now() -> dt.datetime:
-    """Naive UTC, as the store keeps every timestamp."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, func, select
 
+from core.instants import utc_now
 from footprint import tables as ft
 from footprint.changes import record_changes
 from footprint.columns import Columns as C
@@ -68,11 +69,6 @@ class DecisionOutcome:
     status: ModerationStatus
     version: int
     audit: AuditEntry
-
-
-def utc_now() -> dt.datetime:
-    """Naive UTC, as the store keeps every timestamp."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def achievement_state(

@@ -12,9 +12,9 @@ import threading
 
 import pandas as pd
 
+from core.instants import utc_now
 from footprint.logs import get_logger
 from footprint.store import Store
-from serving.services.live import utc_now
 from serving.services.reviews import Recorded, record_estimates
 
 log = get_logger(__name__)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import threading
 
+from core.instants import utc_now
 from footprint.columns import Columns as C
 from footprint.logs import get_logger
 from serving.errors import NotFoundError
 from serving.services.competence import CompetenceService
 from serving.services.jobs import JobBoard, JobStatus
-from serving.services.live import utc_now
 from serving.services.reviews import purge_orphans, record_estimates
 
 log = get_logger(__name__)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, exists, func, select
 
+from core.instants import utc_now
 from footprint import tables as ft
 from footprint.bulk import IN_CHUNK
 from footprint.columns import Columns as C
@@ -460,7 +461,7 @@ def decide_review(
         raise InvalidInputError("only an override takes a value", ("body", "value"))
     if decision is not ReviewDecision.APPROVE and not comment:
         raise InvalidInputError(f"{decision.value} needs a comment saying why", ("body", "comment"))
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utc_now()
     rv = competence_reviews
     target = DECISION_STATUS[decision]
     with store.transaction() as conn:

@@ -14,6 +14,7 @@ import hashlib
 
 from sqlalchemy import delete, insert, select
 
+from core.instants import utc_now
 from footprint.store import Store
 from serving.tables import revoked_sessions
 
@@ -24,7 +25,7 @@ def _key(cookie: str) -> str:
 
 def revoke_session(store: Store, cookie: str, expires_at: dt.datetime) -> None:
     """Record ``cookie`` as ended until ``expires_at`` (naive UTC); forget expired records."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     key = _key(cookie)
     with store.engine.begin() as conn:
         conn.execute(delete(revoked_sessions).where(revoked_sessions.c.expires_at < now))

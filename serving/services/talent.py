@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.instants import utc_now
 from footprint.calendar import parse_season, season_name
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
@@ -25,7 +26,6 @@ from footprint.errors import ConfigError
 from footprint.logs import get_logger
 from models.competence.config import Bands, load_bands
 from serving.services.competence import CompetenceService
-from serving.services.live import utc_now
 from serving.services.rating import RatingService
 from serving.services.talent_index import (
     TalentFilters,

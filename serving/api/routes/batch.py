@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from core.instants import to_naive_utc
 from serving.api.deps import ReaderDep, StateDep, model_work
 from serving.api.errors import CODES
-from serving.api.routes.recommend import naive_utc
 from serving.schemas.common import Message
 from serving.schemas.recommend import (
     BatchRecommendationsRequest,
@@ -46,7 +46,7 @@ def batch_recommendations(
         body.participant_ids,
         k=body.k,
         direction=body.direction.value if body.direction else None,
-        as_of=naive_utc(body.as_of),
+        as_of=to_naive_utc(body.as_of),
         online_only=body.online_only,
         regions=tuple(body.regions) if body.regions else None,
     )

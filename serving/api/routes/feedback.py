@@ -14,9 +14,9 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
+from core.instants import to_naive_utc
 from serving.api.deps import OperatorDep, PusherDep, StoreDep
 from serving.api.errors import CODES
-from serving.api.routes.recommend import naive_utc
 from serving.schemas.common import Instant
 from serving.schemas.feedback import (
     MAX_FEEDBACK_PAGE,
@@ -39,7 +39,7 @@ async def post_feedback(body: FeedbackRequest, principal: PusherDep,
             participant_id=e.participant_id,
             activity_id=e.activity_id,
             event=e.event,
-            occurred_at=naive_utc(e.occurred_at) or e.occurred_at,
+            occurred_at=to_naive_utc(e.occurred_at) or e.occurred_at,
             model_version=e.model_version,
             rank=e.rank,
         )
@@ -70,8 +70,8 @@ async def get_feedback(
     until: Annotated[Instant | None, Query(description="occurred before")] = None,
 ) -> FeedbackPage:
     rows = await anyio.to_thread.run_sync(
-        lambda: list_feedback(store, after=after, limit=limit, since=naive_utc(since),
-                              until=naive_utc(until)))
+        lambda: list_feedback(store, after=after, limit=limit, since=to_naive_utc(since),
+                              until=to_naive_utc(until)))
     items = [
         StoredFeedbackItem(
             seq=r.seq, participant_id=r.feedback.participant_id,

@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
+from core.instants import utc_now
 from serving.api.deps import PlatformDep, StateDep, model_work
 from serving.api.templating import templates
 from serving.schemas.common import ID_PATTERN, Message
@@ -22,7 +23,6 @@ from serving.schemas.portfolio import (
     VerifyOut,
 )
 from serving.services import portfolio as service
-from serving.services.live import utc_now
 from serving.services.portfolio_pdf import PDF_MEDIA_TYPE, render_pdf
 
 router = APIRouter(prefix="/v1", tags=["portfolio"])

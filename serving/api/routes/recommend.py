@@ -3,11 +3,11 @@ role; the platform's main use)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from core.instants import to_naive_utc
 from models.recommend.planner import PlanConstraints
 from serving.api.deps import ReaderDep, StateDep, model_work
 from serving.schemas.common import ID_PATTERN, Direction, Instant, Message
@@ -30,12 +30,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 @router.get(
     "/{participant_id}/recommendations",
     summary="The next feasible events and courses, best first, with reasons",
@@ -56,7 +50,7 @@ def recommendations(
         participant_id,
         k=k,
         direction=direction.value if direction else None,
-        as_of=naive_utc(as_of),
+        as_of=to_naive_utc(as_of),
         online_only=online_only,
         regions=tuple(region) if region else None,
     )
@@ -88,8 +82,8 @@ def trajectory(
     loaded, plan = state.recommend.plan(
         participant_id,
         body.goal,
-        horizon=naive_utc(body.horizon),
+        horizon=to_naive_utc(body.horizon),
         constraints=constraints,
-        as_of=naive_utc(body.as_of),
+        as_of=to_naive_utc(body.as_of),
     )
     return TrajectoryResponse(model_version=loaded.version, plan=plan)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from core.instants import utc_now
 from serving.api.deps import RequestIdDep, StateDep, UniversityDep, model_work
 from serving.schemas.common import ID_PATTERN, Direction, Message, Season
 from serving.schemas.universities import (
@@ -22,7 +23,6 @@ from serving.schemas.universities import (
     UniversityInvitation,
 )
 from serving.services import outreach
-from serving.services.live import utc_now
 from serving.services.talent_index import RankBy, TalentFilters
 from serving.services.universities import ViewContext, record_views
 

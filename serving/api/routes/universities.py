@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from core.instants import utc_now
 from serving.api.deps import AdminDep, PlatformDep, StateDep
 from serving.schemas.common import ID_PATTERN, Message
 from serving.schemas.universities import (
@@ -17,7 +18,6 @@ from serving.schemas.universities import (
     UniversityView,
 )
 from serving.services import outreach
-from serving.services.live import utc_now
 from serving.services.universities import (
     CODE_PATTERN,
     University,

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from models.competence.base import Estimator, NotFittedError
+from core.errors import NotFittedError
+from models.competence.base import Estimator
 
 
 class EstimatorContract:

@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from core.instants import utc_now
 from footprint.consent import erase_participants
 from footprint.ingest.run import ingest_file
 from footprint.store import Store, open_store
 from serving.auth import Role
 from serving.core.config import ServingSettings
 from serving.main import create_app
-from serving.services.live import utc_now
 from serving.services.reviews import _present_locked, purge_orphans, record_estimates
 from serving.tables import audit_log, competence_estimates, competence_reviews
 from tests.serving.bundle_factory import world_push_records
