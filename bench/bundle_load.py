@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.artifacts import read_latest
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     path = args.bundle
     if path.is_dir():
-        path = path / (path / "latest.txt").read_text("utf-8").strip()
+        path = read_latest(path)
     as_of = dt.datetime.fromisoformat(args.as_of)
     command = shlex.join(["uv", "run", "python", "bench/bundle_load.py",
                           *(argv if argv is not None else sys.argv[1:])])

@@ -55,8 +55,8 @@ from load_harness import (
     write_requests,
 )
 
-from footprint.signing import SigningSettings, signature_line
-from serving.bundles import file_sha256
+from core.artifacts import point_latest, read_latest, write_checksum, write_signature
+from core.hashing import file_sha256
 
 PLATFORM = "dev-platform-token"  # development mode only
 ADMIN = "dev-admin-token"
@@ -151,26 +151,15 @@ def switch_folder(folder: Path, bundles: list[Path]) -> tuple[Path, list[str]]:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(bundle.resolve())
-        digest = file_sha256(bundle)
-        (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n")
-        (folder / f"{name}.sig").write_text(
-            signature_line(SigningSettings().bundle_key, digest, name))
+        write_signature(link, write_checksum(link, file_sha256(bundle)))
         names.append(name)
-    _point(folder, names[0])
+    point_latest(folder, names[0])
     return folder, names
-
-
-def _point(folder: Path, name: str) -> None:
-    tmp = folder / "latest.txt.tmp"
-    tmp.write_text(name + "\n")
-    os.replace(tmp, folder / "latest.txt")  # atomic: a poller never reads half a name
 
 
 def resolve_bundle(path: Path) -> Path:
     """A bundle file, or the file a folder's latest.txt names."""
-    if path.is_dir():
-        return path / (path / "latest.txt").read_text().strip()
-    return path
+    return read_latest(path) if path.is_dir() else path
 
 
 # --- phases -------------------------------------------------------------------------------------
@@ -258,7 +247,7 @@ def _switch_loop(stop: threading.Event, base: str, folder: Path, names: list[str
     while not stop.wait(every):
         i += 1
         target = i % len(names)
-        _point(folder, names[target])
+        point_latest(folder, names[target])
         started = time.perf_counter()
         event: dict[str, Any] = {"to": names[target], "at_s": round(time.monotonic() - t0, 1)}
         if mode == "reload":
@@ -428,7 +417,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 runner.warm_up(files["recommendations"], args.warmup, args.connections)
                 report["switch"] = switching(runner, files["recommendations"], folder,
                                              bundle_names, mode, args)
-                _point(folder, bundle_names[0])
+                point_latest(folder, bundle_names[0])
     if "mlflow" in sections:
         print("mlflow models serve of the same recommender", flush=True)
         report["mlflow"] = mlflow_side(recommend, files["mlflow"], args)

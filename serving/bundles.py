@@ -2,7 +2,7 @@
 
 A :class:`BundleHolder` keeps the bundle being served. Loading a new one happens beside it: the
 file's SHA-256 is compared with the expected one and its signature (``<bundle>.sig``, an HMAC
-under ``TALENT_BUNDLE_KEY``, :mod:`footprint.signing`) is checked before a byte of it is
+under ``TALENT_BUNDLE_KEY``, :mod:`core.artifacts`) is checked before a byte of it is
 unpickled; then the bundle is loaded and a smoke check runs on it; only when all pass is the
 holder's reference replaced, in one assignment. A request
 reads ``holder.current`` once and keeps that object to its end, so requests in flight finish on the
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from core.artifacts import read_checksum, read_latest, read_signature, signature_matches
 from core.hashing import file_sha256
 from core.instants import utc_now
 from footprint.logs import get_logger
-from footprint.signing import read_signature, signature_matches
 from serving.errors import ServingError
 
 log = get_logger(__name__)
@@ -55,9 +55,6 @@ class BundleSource(Protocol):
     def resolve(self) -> BundleRef: ...
 
 
-LATEST = "latest.txt"
-
-
 @dataclass(frozen=True)
 class FileSource:
     """A bundle named in the settings: a file, or a folder whose ``latest.txt`` names the file
@@ -68,22 +65,8 @@ class FileSource:
     sha256: str | None = None
 
     def resolve(self) -> BundleRef:
-        path = self.path
-        if path.is_dir():
-            latest = path / LATEST
-            if not latest.is_file():
-                return BundleRef(latest)  # refused on load: "does not exist"
-            name = latest.read_bytes()[:256].decode("utf-8", errors="replace").strip()
-            if (not name or name in (".", "..") or "/" in name or "\\" in name
-                    or any(ord(c) < 32 for c in name)):
-                # a bundle lives in its folder: a pointer elsewhere is refused, not followed
-                return BundleRef(path / "latest.txt names no file of this folder")
-            path = path / name
-        expected = self.sha256
-        sidecar = path.with_name(path.name + ".sha256")
-        if expected is None and sidecar.is_file():
-            words = sidecar.read_bytes()[:256].decode("utf-8", errors="replace").split()
-            expected = words[0].lower() if words else "empty checksum file"
+        path = read_latest(self.path) if self.path.is_dir() else self.path
+        expected = self.sha256 if self.sha256 is not None else read_checksum(path)
         return BundleRef(path, expected, read_signature(path))
 
 

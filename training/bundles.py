@@ -9,26 +9,26 @@ model version; :func:`verify_checksum` and :func:`load_verified` refuse any mism
 
 A checksum proves integrity, not origin, so :func:`publish` (the only way a bundle reaches a folder
 serving reads) also signs it: ``<bundle>.sig`` holds an HMAC of the digest under
-``TALENT_BUNDLE_KEY`` (:mod:`footprint.signing`), which serving checks before unpickling.
+``TALENT_BUNDLE_KEY``, which serving checks before unpickling. The folder's format (checksum,
+signature, ``latest.txt``) is :mod:`core.artifacts`; this module adds the training side's checks.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import joblib
 
+from core.artifacts import checksum_path as sidecar
+from core.artifacts import publish
+from core.artifacts import write_checksum as record_checksum
+from core.artifacts import write_signature as sign
 from core.hashing import file_sha256
 from footprint.errors import TalentError
 from footprint.logs import get_logger
-from footprint.signing import SigningSettings, signature_line, signature_path
 
 log = get_logger(__name__)
-SIDECAR_SUFFIX = ".sha256"
-LATEST = "latest.txt"
-"""The file in a bundle folder naming the bundle to serve (serving's ``FileSource`` reads it)."""
 
 
 class BundleIntegrityError(TalentError):
@@ -37,19 +37,6 @@ class BundleIntegrityError(TalentError):
 
 __all__ = ["BundleIntegrityError", "file_sha256", "load_verified", "publish", "record_checksum",
            "sidecar", "sign", "verify_checksum"]
-
-
-def sidecar(path: Path) -> Path:
-    """The checksum file beside a bundle: ``<name>.sha256``."""
-    return path.with_name(path.name + SIDECAR_SUFFIX)
-
-
-def record_checksum(path: Path) -> str:
-    """Write ``<bundle>.sha256`` (``sha256sum`` format) and return the digest."""
-    path = Path(path)
-    digest = file_sha256(path)
-    sidecar(path).write_text(f"{digest}  {path.name}\n", "utf-8")
-    return digest
 
 
 def verify_checksum(path: Path, expected: str) -> None:
@@ -72,29 +59,3 @@ def load_verified(path: Path, expected: str) -> Any:
     verify_checksum(path, expected)
     log.info("bundle verified", path=str(path), sha256=expected[:16])
     return joblib.load(path)
-
-
-def sign(path: Path, digest: str, key: str | None = None) -> Path:
-    """Write ``<bundle>.sig``: the HMAC of ``digest`` under ``key`` (default:
-    ``TALENT_BUNDLE_KEY``, the development key when unset). Returns the signature's path."""
-    path = Path(path)
-    key = key if key is not None else SigningSettings().bundle_key
-    target = signature_path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(signature_line(key, digest, path.name), "utf-8")
-    os.replace(tmp, target)
-    return target
-
-
-def publish(path: Path, key: str | None = None) -> str:
-    """Make ``path`` the bundle its folder serves: write ``<bundle>.sha256`` and ``<bundle>.sig``
-    (signed with ``key``, default ``TALENT_BUNDLE_KEY``), then replace the folder's
-    ``latest.txt`` atomically. The pointer moves last, so a watcher never sees a name whose file,
-    checksum or signature is incomplete. Returns the digest."""
-    path = Path(path)
-    digest = record_checksum(path)
-    sign(path, digest, key)
-    pointer = path.with_name(LATEST + ".tmp")
-    pointer.write_text(path.name + "\n", "utf-8")
-    os.replace(pointer, path.with_name(LATEST))
-    return digest

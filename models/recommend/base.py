@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from core.artifacts import BUNDLE_HEADER
 from core.errors import NotFittedError
 from footprint.errors import TalentError
 from models.recommend.ability import AbilityModel
@@ -44,11 +45,6 @@ __all__ = ["NotFittedError", "Recommender", "RecommenderConfig"]
 
 BATCH_ROWS = 8_192
 """Participants scored at once in batch mode (bounds memory at rows x candidates)."""
-BUNDLE_HEADER = b"talent-recommender parameters pickle5+zlib\n"
-"""First bytes of a file written by :meth:`Recommender.save` (parameters only)."""
-OLD_BUNDLE_HEADER = b"talent-recommender pickle5+zlib\n"
-"""First bytes of the files written before 2026-12-03, which carried the training dataset (with
-participant ids and histories): refused, retrain them."""
 BUNDLE_ZLIB_LEVEL = 3
 
 

@@ -21,8 +21,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.artifacts import DEV_BUNDLE_KEY
 from footprint.settings import FootprintSettings
-from footprint.signing import DEV_BUNDLE_KEY
 from serving.auth import Role
 from serving.services.signing import private_key_from_b64, public_key_from_b64
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from core.artifacts import DEV_BUNDLE_KEY, signature_line
 from core.hashing import file_sha256
-from footprint.signing import DEV_BUNDLE_KEY, signature_line
 from serving.auth import Role
 from serving.bundles import BundleHolder, BundleRefusedError, FileSource
 from tests.serving.conftest import bearer, world_records

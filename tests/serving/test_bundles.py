@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from footprint.signing import DEV_BUNDLE_KEY, signature_line
+from core.artifacts import DEV_BUNDLE_KEY, signature_line
 from serving.auth import Role
 from serving.bundles import (
     BundleHolder,

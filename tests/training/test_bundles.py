@@ -51,7 +51,7 @@ def test_missing_bundle_is_refused(tmp_path: Path) -> None:
 
 def test_publish_signs_with_the_key_and_the_signature_binds_the_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from footprint.signing import read_signature, signature_matches
+    from core.artifacts import read_signature, signature_matches
     from training.bundles import publish
 
     path, sha = _bundle(tmp_path)

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from footprint.signing import DEV_BUNDLE_KEY
+from core.artifacts import DEV_BUNDLE_KEY
 from serving.auth import Role
 from serving.core.config import (
     DEV_PORTFOLIO_KEY,
