@@ -20,8 +20,6 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,12 +30,13 @@ from footprint.calendar import parse_season, season_window, summer_window
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
 from footprint.enums import ModerationStatus
-from footprint.errors import ConfigError, TalentError
+from footprint.errors import ConfigError
 from footprint.frames import Snapshot
 from footprint.logs import get_logger
 from models.rating.chains import selection_chains
 from models.rating.codes import COUNTED, REASON_INDEX, ReasonCode, View
 from models.rating.columns import RatingColumns as RC
+from models.rating.explain import RatingExplanation, build_explanation, explanation_dicts
 from models.rating.points import (
     achievement_points,
     activity_factors,
@@ -49,13 +48,13 @@ from models.rating.points import (
     weighted_units,
 )
 from models.rating.ranking import rank_directions, totals
+from models.rating.result import RatedSeason, UnknownParticipantError
 from models.rating.rules import RatingRules
 from models.rating.selection import select
 
-if TYPE_CHECKING:
-    from models.rating.explain import RatingExplanation
-
 log = get_logger(__name__)
+
+__all__ = ["TABLE_COLUMNS", "RatingResult", "UnknownParticipantError", "rate"]
 
 TABLE_COLUMNS: tuple[str, ...] = (
     C.PARTICIPANT_ID,
@@ -73,97 +72,16 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 
 
-class UnknownParticipantError(TalentError):
-    """The participant is not in the snapshot the rating was computed from."""
-
-
 def _micros(instant: dt.datetime) -> int:
     return int(np.datetime64(instant, "us").astype(np.int64))
 
 
-@dataclass(frozen=True)
-class RatingResult:
-    """One season's rating in one view, with everything needed to explain it.
-
-    Attributes
-    ----------
-    table
-        One row per rated participant and direction: ``participant_id, direction, season,
-        raw_points, score, place, diploma, provisional, n_counted, tie_break_results, deciding_at,
-        rules_version``; sorted by direction, place, participant_id.
-    thresholds
-        One row per direction: ``direction, n_rated, r_ref, winner_slots, prize_winner_slots,
-        n_winners, n_prize_winners``.
-    contributions
-        Integer-coded rows (achievement x direction) with their points, credit and reason code,
-        sorted by participant and direction. Explanations are built from it on demand.
-    """
-
-    season: str
-    view: View
-    rules: RatingRules
-    snapshot_id: str
-    as_of: dt.datetime
-    directions: tuple[str, ...]
-    table: pd.DataFrame
-    thresholds: pd.DataFrame
-    contributions: pd.DataFrame
-    achievements: pd.DataFrame
-    scored: pd.DataFrame
-    activities: pd.DataFrame
-    activity_directions: pd.DataFrame
-    participant_ids: pd.Index
-    account_verified: np.ndarray
-    ranked: pd.DataFrame
-
-    @property
-    def provisional(self) -> bool:
-        return self.view == View.PROVISIONAL
-
-    def participant_code(self, participant_id: str) -> int:
-        """Engine code of ``participant_id``; raises :class:`UnknownParticipantError`."""
-        code = self.participant_ids.get_indexer(pd.Index([participant_id]))[0]
-        if code < 0:
-            raise UnknownParticipantError(
-                f"participant {participant_id!r} is not in snapshot {self.snapshot_id}"
-            )
-        return int(code)
-
-    def direction_code(self, direction: str) -> int:
-        """Engine code of ``direction``; raises :class:`ConfigError` for a direction not rated."""
-        if direction not in self.directions:
-            raise ConfigError(
-                f"direction {direction!r} is not in this rating; "
-                f"rated: {', '.join(self.directions)}"
-            )
-        return self.directions.index(direction)
-
-    @cached_property
-    def _row_keys(self) -> np.ndarray:
-        # contributions are sorted by (pid, dir), so these keys are sorted too
-        pid = self.contributions[RC.PID].to_numpy(np.int64)
-        return pid * len(self.directions) + self.contributions[RC.DIR].to_numpy(np.int64)
-
-    def rows_of(self, pid: int, dir_code: int) -> pd.DataFrame:
-        """Contribution rows of one participant (code) in one direction (code)."""
-        key = self._row_keys
-        target = pid * len(self.directions) + dir_code
-        lo, hi = np.searchsorted(key, target, "left"), np.searchsorted(key, target, "right")
-        return self.contributions.iloc[lo:hi]
-
-    @cached_property
-    def _standing_index(self) -> pd.Index:
-        return pd.MultiIndex.from_arrays([self.ranked[RC.PID], self.ranked[RC.DIR]])
-
-    def standing(self, pid: int, dir_code: int) -> pd.Series | None:
-        """The ranked row (codes, raw points, score, place, diploma, ...) or None if not rated."""
-        pos = self._standing_index.get_indexer(pd.MultiIndex.from_tuples([(pid, dir_code)]))[0]
-        return None if pos < 0 else self.ranked.iloc[pos]
+class RatingResult(RatedSeason):
+    """One season's rating in one view, with everything needed to explain it (the tables and
+    lookups of :class:`~models.rating.result.RatedSeason`, and the explanations)."""
 
     def explain(self, participant_id: str, direction: str) -> RatingExplanation:
         """The stable explanation of one participant's standing in one direction."""
-        from models.rating.explain import build_explanation
-
         return build_explanation(
             self, self.participant_code(participant_id), self.direction_code(direction)
         )
@@ -171,21 +89,12 @@ class RatingResult:
     def explanations(self, direction: str | None = None) -> Iterator[RatingExplanation]:
         """Validated explanations of every participant with an achievement in the season (lazy),
         ordered by participant and direction."""
-        from models.rating.explain import RatingExplanation, explanation_dicts
-
         for data in explanation_dicts(self, direction):
             yield RatingExplanation.model_validate(data)
 
     def explanation_dicts(self, direction: str | None = None) -> Iterator[dict]:
         """The same explanations as JSON-ready dicts, built column-wise (fast, for bulk export)."""
-        from models.rating.explain import explanation_dicts
-
         return explanation_dicts(self, direction)
-
-    def top(self, direction: str, n: int = 10) -> pd.DataFrame:
-        """The first ``n`` rows of one direction's table."""
-        part = self.table[self.table[C.DIRECTION] == direction]
-        return part.head(n)
 
 
 def _resolve_directions(directions: Sequence[str] | None) -> tuple[str, ...]:

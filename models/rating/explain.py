@@ -34,7 +34,7 @@ from models.rating.columns import RatingColumns as RC
 from models.rating.points import POINT_SCALE
 
 if TYPE_CHECKING:
-    from models.rating.engine import RatingResult
+    from models.rating.result import RatedSeason
 
 SCHEMA_VERSION: Final = "1"
 DIGITS = 4
@@ -152,7 +152,7 @@ def reason_model(code: ReasonCode, **params: Param) -> Reason:
 
 
 def _reason_params(
-    result: RatingResult, code: ReasonCode, kind: str, result_value: str
+    result: RatedSeason, code: ReasonCode, kind: str, result_value: str
 ) -> dict[str, Param]:
     if code == ReasonCode.OUT_OF_SEASON:
         return {"season": result.season}
@@ -168,14 +168,14 @@ def _reason_params(
 
 
 def contribution_reason(
-    result: RatingResult, code: ReasonCode, kind: str, result_value: str
+    result: RatedSeason, code: ReasonCode, kind: str, result_value: str
 ) -> Reason:
     """The reason for a non-counted contribution, with the parameters its text needs."""
     return reason_model(code, **_reason_params(result, code, kind, result_value))
 
 
 def _reason_dict(
-    result: RatingResult, code: ReasonCode, kind: str = "", result_value: str = ""
+    result: RatedSeason, code: ReasonCode, kind: str = "", result_value: str = ""
 ) -> dict:
     params = _reason_params(result, code, kind, result_value)
     return {"code": code.value, "text_ru": reason_text(code, **params), "params": params}
@@ -198,7 +198,7 @@ def _presentation_order(rows: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _contribution_dicts(result: RatingResult, rows: pd.DataFrame) -> list[dict]:
+def _contribution_dicts(result: RatedSeason, rows: pd.DataFrame) -> list[dict]:
     """One JSON-ready dict per row (in the order of ``rows``), built column-wise."""
     row = rows[RC.ROW].to_numpy(np.int64)
     act = rows[RC.ACT].to_numpy(np.int64)
@@ -291,7 +291,7 @@ def _summary(
 class _Context:
     """Per-rating lookups shared by every explanation (standings, thresholds, titles)."""
 
-    def __init__(self, result: RatingResult, bulk: bool = False) -> None:
+    def __init__(self, result: RatedSeason, bulk: bool = False) -> None:
         self.result = result
         n_dir = len(result.directions)
         self.n_dir = n_dir
@@ -382,7 +382,7 @@ class _Context:
 
 
 def explanation_dicts(
-    result: RatingResult, direction: str | None = None, chunk_groups: int = 20_000
+    result: RatedSeason, direction: str | None = None, chunk_groups: int = 20_000
 ) -> Iterator[dict]:
     """JSON-ready explanations of every participant with achievements in the season.
 
@@ -412,7 +412,7 @@ def explanation_dicts(
         chunk_start = chunk_end
 
 
-def build_explanation(result: RatingResult, pid: int, dir_code: int) -> RatingExplanation:
+def build_explanation(result: RatedSeason, pid: int, dir_code: int) -> RatingExplanation:
     """The validated explanation of participant ``pid`` in direction ``dir_code`` (engine codes)."""
     rows = result.rows_of(pid, dir_code)
     rows = rows.iloc[_presentation_order(rows)]

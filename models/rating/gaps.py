@@ -27,7 +27,7 @@ from models.rating.points import POINT_SCALE
 from models.rating.ranking import FULL_SCORE, min_score_units, score_units
 
 if TYPE_CHECKING:
-    from models.rating.engine import RatingResult
+    from models.rating.result import RatedSeason
 
 
 class Gap(BaseModel):
@@ -67,7 +67,7 @@ def _points(units: int) -> float:
 
 
 def diploma_gap(
-    result: RatingResult, dir_code: int, pid: int, raw_units: int, diploma: Diploma, target: Diploma
+    result: RatedSeason, dir_code: int, pid: int, raw_units: int, diploma: Diploma, target: Diploma
 ) -> Gap:
     """The gap of participant ``pid`` (engine code) with ``raw_units`` to the ``target`` diploma."""
     label = DIPLOMA_TEXT_RU[target]
