@@ -8,13 +8,12 @@ transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from core.instants import to_naive_utc
+from core.instants import to_naive_utc, utc_now
 from serving.api.deps import OperatorDep, PusherDep, StoreDep
 from serving.api.errors import CODES
 from serving.schemas.common import Instant
@@ -45,7 +44,7 @@ async def post_feedback(body: FeedbackRequest, principal: PusherDep,
         )
         for e in body.events
     ]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     refused = await anyio.to_thread.run_sync(
         lambda: record_feedback(store, events, actor=principal.actor, now=now))
     missing = CODES["not_found"]
