@@ -82,6 +82,10 @@ class LoadedBundle(Generic[T]):
     loaded_at: dt.datetime
 
 
+BundleGetter = Callable[[], LoadedBundle[T] | None]
+"""What a service asks for the bundle of its kind being served (None: none loaded)."""
+
+
 BACKGROUND_NICENESS = 10
 """How much lower the CPU priority of a bundle load is than the requests' (Linux ``nice``
 steps): a load under load otherwise takes its cores from the requests (bench/load.py, 250k

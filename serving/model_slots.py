@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from core.instants import utc_now
 from footprint.frames import ACHIEVEMENT_DTYPES
@@ -17,24 +18,30 @@ from serving.bundles import BundleHolder, FileSource, LoadedBundle, ModelRegistr
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 
+if TYPE_CHECKING:  # loaded on first use: a service without a recommender never imports it
+    from models.competence.bundle import CompetenceBundle
+    from models.recommend.base import Recommender
+
 COMPETENCE = "competence"
 RECOMMEND = "recommend"
 ACHIEVEMENT_COLUMNS = tuple(ACHIEVEMENT_DTYPES)
 
 
-def competence_bundle(registry: ModelRegistry) -> LoadedBundle[Any] | None:
+def competence_bundle(registry: ModelRegistry) -> LoadedBundle[CompetenceBundle] | None:
     """The competence bundle being served, if any."""
     holder = registry.holder(COMPETENCE)
-    return holder.current if holder is not None else None
+    # the holder of this kind is made by configure_models with _load_competence
+    return cast("LoadedBundle[CompetenceBundle] | None", holder.current if holder else None)
 
 
-def recommend_bundle(registry: ModelRegistry) -> LoadedBundle[Any] | None:
+def recommend_bundle(registry: ModelRegistry) -> LoadedBundle[Recommender] | None:
     """The recommender being served, if any."""
     holder = registry.holder(RECOMMEND)
-    return holder.current if holder is not None else None
+    # the holder of this kind is made by configure_models with _load_recommender
+    return cast("LoadedBundle[Recommender] | None", holder.current if holder else None)
 
 
-def _load_recommender(path: Any) -> Any:
+def _load_recommender(path: Path) -> Recommender:
     from models.recommend.base import Recommender
 
     return Recommender.load(path)
@@ -111,7 +118,7 @@ def _competence_smoke(bundle: Any) -> None:
         raise ValueError("the bundle's estimates leave the 0-100 scale")
 
 
-def _load_competence(path: Any) -> Any:
+def _load_competence(path: Path) -> CompetenceBundle:
     from models.competence.bundle import CompetenceBundle
 
     return CompetenceBundle.load(path)

@@ -11,9 +11,8 @@ Serving never fits anything: it only calls ``estimate``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,15 +23,15 @@ from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
 from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
-from serving.bundles import LoadedBundle
+from serving.bundles import BundleGetter, LoadedBundle
 from serving.errors import NotFoundError, NotReadyError
 from serving.services.live import LiveFootprint, participant_rows
 from serving.tables import competence_estimates
 
+if TYPE_CHECKING:  # the bundle's class is imported by the loader that reads it
+    from models.competence.bundle import CompetenceBundle
+
 log = get_logger(__name__)
-
-BundleGetter = Callable[[], LoadedBundle[Any] | None]
-
 
 @dataclass(frozen=True)
 class _RatingRows:
@@ -46,13 +45,13 @@ class _RatingRows:
 class CompetenceService:
     """Estimates for some whole participants, as of the live snapshot's instant."""
 
-    def __init__(self, live: LiveFootprint, bundle: BundleGetter) -> None:
+    def __init__(self, live: LiveFootprint, bundle: BundleGetter[CompetenceBundle]) -> None:
         self.live = live
         self._bundle = bundle
         self._rating: _RatingRows | None = None
         self._rating_lock = threading.Lock()
 
-    def loaded(self) -> LoadedBundle[Any]:
+    def loaded(self) -> LoadedBundle[CompetenceBundle]:
         """The bundle to use for one whole request.
 
         Raises
@@ -106,7 +105,7 @@ class CompetenceService:
 
     def estimate(
         self, participant_ids: list[str], *, evidence: bool = True, verified_only: bool = False
-    ) -> tuple[LoadedBundle[Any], pd.DataFrame]:
+    ) -> tuple[LoadedBundle[CompetenceBundle], pd.DataFrame]:
         """The served bundle and its estimates (one row per participant and direction).
 
         ``verified_only`` leaves pending achievements out of the inputs (rejected ones never

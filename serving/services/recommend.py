@@ -28,12 +28,12 @@ from footprint.calendar import season_name, season_start_year
 from footprint.columns import Columns as C
 from footprint.errors import ConfigError
 from models.rating.codes import View
+from models.recommend.base import Recommender
 from models.recommend.columns import RecColumns as RC
 from models.recommend.feasibility import FeasibilityRules
 from models.recommend.planner import Goal, Plan, PlanConstraints, Planner, plan
-from serving.bundles import LoadedBundle
+from serving.bundles import BundleGetter, LoadedBundle
 from serving.errors import InvalidInputError, NotFoundError, NotReadyError
-from serving.services.competence import BundleGetter
 from serving.services.live import LiveDatasets, LiveFootprint
 from serving.services.rating import RatingService
 
@@ -68,8 +68,8 @@ class _Catalogue:
 class RecommendService:
     """Recommendations and plans for participants of the live store."""
 
-    def __init__(self, live: LiveFootprint, rating: RatingService, bundle: BundleGetter,
-                 datasets: LiveDatasets | None = None) -> None:
+    def __init__(self, live: LiveFootprint, rating: RatingService,
+                 bundle: BundleGetter[Recommender], datasets: LiveDatasets | None = None) -> None:
         self.live = live
         self.datasets = datasets or LiveDatasets(live)
         self.rating = rating
@@ -78,7 +78,7 @@ class RecommendService:
         self._catalogue_cache: _Catalogue | None = None
         self._lock = threading.Lock()
 
-    def loaded(self) -> LoadedBundle[Any]:
+    def loaded(self) -> LoadedBundle[Recommender]:
         """The bundle to use for one whole request.
 
         Raises
@@ -128,7 +128,7 @@ class RecommendService:
         as_of: dt.datetime | None = None,
         online_only: bool = False,
         regions: tuple[str, ...] | None = None,
-    ) -> tuple[LoadedBundle[Any], dt.datetime, list[dict[str, Any]]]:
+    ) -> tuple[LoadedBundle[Recommender], dt.datetime, list[dict[str, Any]]]:
         """The served bundle, the request instant and the top-``k`` rows, best first: the
         library's columns plus the activity's title, kind, level, format and dates from the live
         store, as plain values (missing ones None).
@@ -174,7 +174,7 @@ class RecommendService:
         as_of: dt.datetime | None = None,
         online_only: bool = False,
         regions: tuple[str, ...] | None = None,
-    ) -> tuple[LoadedBundle[Any], dt.datetime, dict[str, list[dict[str, Any]]], list[str]]:
+    ) -> tuple[LoadedBundle[Recommender], dt.datetime, dict[str, list[dict[str, Any]]], list[str]]:
         """:meth:`recommend` for many participants in one pass of the model (the nightly
         jobs' path): the bundle, the instant, each known participant's rows (in the order
         asked, duplicates once) and the ids the live store does not hold (not an error here:
@@ -202,7 +202,7 @@ class RecommendService:
         results = {p: self._finish(rows, k=k, direction=direction) for p, rows in grouped.items()}
         return loaded, instant, results, unknown
 
-    def _planner(self, loaded: LoadedBundle[Any], as_of: dt.datetime) -> Planner:
+    def _planner(self, loaded: LoadedBundle[Recommender], as_of: dt.datetime) -> Planner:
         """One planner per bundle, store generation and season (its catalogue cache is kept)."""
         year = season_start_year(as_of.date())
         key = (loaded.sha256, self.rating.generation, season_name(year))
@@ -229,7 +229,7 @@ class RecommendService:
         horizon: dt.datetime | None,
         constraints: PlanConstraints,
         as_of: dt.datetime | None = None,
-    ) -> tuple[LoadedBundle[Any], Plan]:
+    ) -> tuple[LoadedBundle[Recommender], Plan]:
         """A dated trajectory toward ``goal`` (``python:advanced``, ``robotics:prize_winner``,
         ``engineering:70``).
 
