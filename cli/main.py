@@ -13,6 +13,7 @@ import os
 
 import click
 import typer
+from typer import _click as tclick  # typer carries its own click; its groups take its types
 from typer.core import TyperGroup
 
 HELP = "Talent trajectories: footprint store, ratings, competence estimates and recommendations."
@@ -75,17 +76,19 @@ def full_app(modules: tuple[str, ...] | None = None) -> typer.Typer:
 class LazyGroup(TyperGroup):
     """Lists commands from :data:`COMMANDS`; imports a command's module(s) when it is run."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: tclick.Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: tclick.Context, cmd_name: str) -> tclick.Command | None:
         if cmd_name not in COMMANDS:
             # a command a module registers but the table does not list yet still runs
             # (tests/cli/test_main.py fails until the table lists it)
             return typer.main.get_group(full_app()).get_command(ctx, cmd_name)
         modules, short = COMMANDS[cmd_name]
         if ctx.resilient_parsing or getattr(ctx, "_talent_listing", False):
-            return click.Command(cmd_name, short_help=short, help=short)
+            # a plain click command carries the short help for the listing; typer's own Command
+            # is abstract, and the listing reads only the name and help
+            return click.Command(cmd_name, short_help=short, help=short)  # type: ignore[return-value]
         try:
             group = typer.main.get_group(full_app(modules))
         except ModuleNotFoundError as exc:
@@ -97,7 +100,7 @@ class LazyGroup(TyperGroup):
             raise
         return group.get_command(ctx, cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: tclick.Context, formatter: tclick.HelpFormatter) -> None:
         ctx._talent_listing = True  # type: ignore[attr-defined]
         try:
             super().format_help(ctx, formatter)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 MAX_KEYS = 10_000
 WINDOW_SECONDS = 60.0
@@ -18,7 +19,7 @@ WINDOW_SECONDS = 60.0
 class RateLimiter:
     """At most ``per_minute`` calls per key in any 60-second window."""
 
-    def __init__(self, per_minute: int, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] | None = None) -> None:
         self._limit = per_minute
         self._calls: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()

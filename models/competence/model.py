@@ -176,7 +176,8 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                 resid = y[hold] - pred_hold
                 excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
                 residual_scale = excess / float(np.mean(se_x[hold] ** 2))
-                rho = (_spearman(pred_hold, y[hold]), _spearman(theta[hold], y[hold]))
+                rho = (_spearman(np.asarray(pred_hold, np.float64), y[hold]),
+                       _spearman(theta[hold], y[hold]))
             ability_only = self.config.ability_fallback and Feat.ABILITY in names and \
                 np.isfinite(rho[1]) and not rho[0] > rho[1] + self.config.min_gain
             booster = self._train(x_all[labelled], y[labelled], weight[labelled])

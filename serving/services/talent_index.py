@@ -235,7 +235,7 @@ def _spread(values: np.ndarray, page: np.ndarray, matching: np.ndarray, populati
     size = int(values.max()) + 1 if len(values) else 0
     counts = [np.bincount(values[rows], minlength=size) for rows in (page, matching, population)]
     totals = [len(page), len(matching), len(population)]
-    out = []
+    out: list[dict[str, object]] = []
     for v in np.flatnonzero(counts[2]):
         a, b, c = (int(k[v]) for k in counts)
         out.append({
