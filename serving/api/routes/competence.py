@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from core.instants import to_naive_utc
 from footprint.columns import Columns as C
 from footprint.spreadsheet import write_csv
 from models.competence.codes import FlagCode
@@ -26,7 +27,6 @@ from serving.api.deps import (
     model_work,
 )
 from serving.api.errors import ApiError
-from serving.api.routes.recommend import naive_utc
 from serving.errors import ConflictError
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
@@ -163,8 +163,8 @@ def review_queue(
         direction=direction.value if direction else None,
         flag=flag.value if flag else None,
         participant_id=participant_id,
-        updated_from=naive_utc(updated_from),
-        updated_to=naive_utc(updated_to),
+        updated_from=to_naive_utc(updated_from),
+        updated_to=to_naive_utc(updated_to),
     )
     total, items = open_queue(store, offset=offset, limit=limit, filters=filters)
     return ReviewPage(
