@@ -59,6 +59,10 @@ MAX_PIECEWISE = 2_000
 """More changed participants than this in one poll are read whole (one big ingest): a filtered
 read of that many ids costs about what a whole read does."""
 KEEP_DELTAS = 256
+COMPACT_AT = 20_000
+"""Participants in the overlay above which the timer merges it into the frames (off the lock):
+the overlay holds a few small frames per participant, so a day of pushes would otherwise grow
+without bound; a merge costs a few seconds at 250k, once per this many changed participants."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,27 @@ class LiveFootprint:
         log.info("live_changes_applied", generation=generation, changes=len(changes),
                  participants=len(pids), catalogue=ChangeKind.CATALOGUE in kinds,
                  seconds=round(time.perf_counter() - started, 4))
+
+    def compact(self) -> bool:
+        """Merge the overlay into the frames when it holds more than :data:`COMPACT_AT`
+        participants (the timer calls this). The merge runs outside the lock; participants
+        changed meanwhile stay in the overlay. Returns whether it merged."""
+        built = self._built
+        if built is None or len(built.overlay) <= COMPACT_AT:
+            return False
+        started = time.perf_counter()
+        merged = _merge(built)
+        rows = (participant_rows(merged.achievements), participant_rows(merged.participants))
+        with self._lock:
+            current = self._built
+            if current is None or current.generation < built.generation:
+                return False
+            left = {p: v for p, v in current.overlay.items() if built.overlay.get(p) is not v}
+            self._built = _Built(current.generation, merged, rows[0], rows[1], current.as_of,
+                                 left)
+        log.info("live_overlay_merged", participants=len(built.overlay) - len(left),
+                 seconds=round(time.perf_counter() - started, 3))
+        return True
 
     def deltas_since(self, generation: int) -> list[Delta] | None:
         """The changes from ``generation`` to the current one, or None when the store was read
@@ -517,5 +542,6 @@ class LivePoller:
                 if self.live.is_built:
                     self.live.check()
                     self.datasets.refresh()
+                    self.live.compact()
             except Exception as exc:  # a poll must never kill the thread
                 log.warning("live_poll_failed", error=type(exc).__name__, detail=str(exc)[:200])

@@ -182,3 +182,21 @@ def test_the_cursor_waits_for_a_number_committed_late() -> None:
     assert cursor.advance([c5], clock=3.0) == [c5]
     assert cursor.advance([], clock=100.0) == []
     assert cursor.horizon == 5
+
+
+def test_the_overlay_merges_into_the_frames_and_answers_stay(
+    workers: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = workers
+    _newcomer(a, "p-live-7", ["a-2025-0-0"])
+    live = _state(b).live
+    live.refresh()
+    before = _items(b, "p-live-7")
+    _, ach, _ = live.participant_frames(["p-live-7"])
+    monkeypatch.setattr("serving.services.live.COMPACT_AT", 0)
+    assert live.compact()
+    assert live._built is not None and not live._built.overlay
+    _, merged, _ = live.participant_frames(["p-live-7"])
+    assert list(merged["activity_id"]) == list(ach["activity_id"]) == ["a-2025-0-0"]
+    assert live.has_participant("p-live-7") and not live.has_participant("nobody")
+    assert _items(b, "p-live-7") == before
