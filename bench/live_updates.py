@@ -69,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     store = open_store(args.database_url)
-    live = LiveFootprint(store, as_of=args.as_of, check_seconds=0, settle=False)
+    live = LiveFootprint(store, as_of=args.as_of, check_seconds=0.25, settle=False)
     datasets = LiveDatasets(live)
     out: dict[str, Any] = {"command": shlex.join([sys.executable, *sys.argv]),
                            "load_1min": os.getloadavg()[0], "model": args.model}
