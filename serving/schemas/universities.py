@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from serving.schemas.common import Direction, Strict, UtcDateTime
+from serving.schemas.common import Direction, Score, Strict, UtcDateTime
 from serving.services.outreach import Answer, InvitationStatus
 from serving.services.talent_index import RankBy
 
@@ -28,16 +28,16 @@ class UniversityOut(BaseModel):
 
 class DirectionEvidence(BaseModel):
     direction: str
-    competence: float | None = Field(description="0-100, on verified achievements only")
-    lower: float | None = Field(description="lower end of the interval (the ranking score)")
-    upper: float | None
+    competence: Score | None = Field(description="0-100, on verified achievements only")
+    lower: Score | None = Field(description="lower end of the interval (the ranking score)")
+    upper: Score | None
     level: str | None
     level_title_ru: str | None
     verified_by_level: dict[str, int] = Field(
         description="verified achievements by activity level (school ... international)")
-    points_current: float = Field(description="official rating points, current season")
-    points_previous: float = Field(description="official rating points, previous season")
-    trend: float = Field(description="points_current - points_previous")
+    points_current: Score = Field(description="official rating points, current season")
+    points_previous: Score = Field(description="official rating points, previous season")
+    trend: Score = Field(description="points_current - points_previous")
 
 
 class DiplomaOut(BaseModel):
@@ -50,7 +50,7 @@ class Candidate(BaseModel):
     participant_id: str = Field(description="pseudonymous id")
     grade: int
     region: str
-    score: float | None = Field(
+    score: Score | None = Field(
         description="conservative score: the lower end of the competence interval (in the "
                     "filtered direction, else the best direction); null without an estimate")
     region_rank: int | None = Field(description="place within the region among the matches")
@@ -64,11 +64,11 @@ class Candidate(BaseModel):
 class SpreadRow(BaseModel):
     value: str | int
     shown: int
-    shown_share: float
+    shown_share: Score
     matching: int
-    matching_share: float
+    matching_share: Score
     population: int
-    population_share: float
+    population_share: Score
 
 
 class Spread(BaseModel):

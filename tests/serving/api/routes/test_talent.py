@@ -252,3 +252,16 @@ def test_a_stale_index_answers_while_the_new_one_is_built(uni: TestClient) -> No
     assert "p1" not in _ids(page)  # a withdrawal applies even to a stale index
     talent.wait_for_rebuild()
     assert sorted(_ids(_search(uni))) == ["p2", "p4", "p5", "p6"]
+
+
+def test_scores_and_points_are_written_to_four_decimals() -> None:
+    from serving.schemas.universities import DirectionEvidence
+
+    long = 29.802500000000002
+    evidence = DirectionEvidence(
+        direction="python", competence=long, lower=long, upper=None, level=None,
+        level_title_ru=None, verified_by_level={}, points_current=long, points_previous=0.1 + 0.2,
+        trend=long)
+    dumped = evidence.model_dump(mode="json")
+    assert dumped["competence"] == dumped["lower"] == dumped["trend"] == 29.8025
+    assert dumped["points_previous"] == 0.3 and dumped["upper"] is None
