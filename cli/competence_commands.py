@@ -13,7 +13,7 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
-from cli.output import JsonOpt, emit_json, fail, results_only
+from cli.output import JsonOpt, emit_json, fail, results_only, working
 from cli.snapshots import snapshot_path
 from core.instants import parse_instant, utc_now
 from footprint.errors import TalentError
@@ -125,8 +125,9 @@ def train_competence_command(
     try:
         with results_only(console, json_out):
             snap = _snapshot(snapshot, as_of, database_url)
-            path, evaluation = train_competence(snap, _config(config, window_days), folder,
-                                                truth=_truth(truth), track=track)
+            with working("talent train competence"):
+                path, evaluation = train_competence(snap, _config(config, window_days),
+                                                    folder, truth=_truth(truth), track=track)
     except TalentError as exc:
         raise _fail(exc, json_out) from exc
     if json_out:
@@ -179,8 +180,9 @@ def evaluate_competence_command(
 
             try:
                 snap = _snapshot(snapshot, as_of, database_url)
-                evaluation, _ = evaluate_competence(snap, _config(config, window_days),
-                                                    _truth(truth))
+                with working("talent evaluate competence"):
+                    evaluation, _ = evaluate_competence(snap, _config(config, window_days),
+                                                        _truth(truth))
             except TalentError as exc:
                 raise _fail(exc, json_out) from exc
             _print_report(evaluation.report)

@@ -112,6 +112,7 @@ __all__ = [
     "fail",
     "plain",
     "results_only",
+    "working",
 ]
 
 
@@ -125,3 +126,14 @@ def results_only(console: Console, on: bool) -> Iterator[None]:
         yield
     finally:
         console.quiet = previous
+
+
+@contextlib.contextmanager
+def working(description: str) -> Iterator[None]:
+    """An indeterminate bar with the elapsed time on stderr while a long step runs (training,
+    evaluation, tuning, a rating): only on a terminal, off under ``--quiet``
+    (:func:`footprint.progress.progress_bar`). Steps that know their size draw their own bar."""
+    from footprint.progress import progress_bar
+
+    with progress_bar(None, description, transient=True):
+        yield

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cli.groups import register as register_groups
 from cli.groups import train_app
-from cli.output import JsonOpt, emit_json, fail
+from cli.output import JsonOpt, emit_json, fail, working
 from footprint.errors import TalentError
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ def train_pipeline(
     from training.pipeline import run_pipeline
 
     try:
-        result = run_pipeline(load_pipeline_config(config), register=register)
+        with working("talent train"):
+            result = run_pipeline(load_pipeline_config(config), register=register)
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc
     if json_out:
@@ -230,7 +231,8 @@ def tune_command(
     from training.tuning import tune
 
     try:
-        result = tune(load_pipeline_config(config), trials, storage_dir, output)
+        with working("talent tune"):
+            result = tune(load_pipeline_config(config), trials, storage_dir, output)
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc
     if json_out:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import JsonOpt, emit_json, fail
+from cli.output import JsonOpt, emit_json, fail, working
 from cli.snapshots import snapshot_path
 from footprint.columns import Columns as C
 from footprint.errors import TalentError
@@ -134,7 +134,9 @@ def register(app: typer.Typer) -> None:
         try:
             loaded_rules = load_rules(rules, season=season)
             snap = load_snapshot(snapshot)
-            result = rate(snap, season, loaded_rules, provisional=provisional, directions=direction)
+            with working("talent rate"):
+                result = rate(snap, season, loaded_rules, provisional=provisional,
+                              directions=direction)
             paths = write_rating(result, out or default_out(season), explanations=explanations)
         except TalentError as exc:
             raise fail(exc, as_json=json_out) from exc

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
-from cli.output import JsonOpt, emit_json, fail
+from cli.output import JsonOpt, emit_json, fail, working
 from cli.snapshots import snapshot_path
 from core.instants import utc_now
 from footprint.errors import TalentError, UnknownIdError
@@ -165,7 +165,8 @@ def evaluate_recommend(
                 snap = _store_snapshot(database_url)
             cutoffs = tuple(c for c in (_date(v, "--cutoff") for v in cutoff or []) if c)
             cfg = SimSplitConfig(cutoffs=cutoffs or None, max_queries=max_queries, seed=seed)
-            report = evaluate_simulator(snap, cfg)
+            with working("talent evaluate recommend"):
+                report = evaluate_simulator(snap, cfg)
             title = f"snapshot {snap.snapshot_id[:16]}: temporal split at {report.info['cutoffs']}"
             result = {"table": report.table, "info": report.info}
             if trajectories and sim is not None:
@@ -240,7 +241,8 @@ def train_recommend(
     try:
         snap = load_snapshot(snapshot)
         cut = _date(as_of, "--as-of") or snap.as_of
-        fitted, data = fit_recommender(snap, cut, model)
+        with working(f"fitting {model}"):
+            fitted, data = fit_recommender(snap, cut, model)
         path = fitted.save(out)
         from training.bundles import record_checksum, sign
 
@@ -310,7 +312,9 @@ def recommend(
             from footprint.snapshot import load_snapshot
 
             snap = load_snapshot(snapshot)
-            fitted, data = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of, model)
+            with working(f"fitting {model}"):
+                fitted, data = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of,
+                                               model)
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
         _require_participant(data.participant_ids, participant_id)
