@@ -68,9 +68,9 @@ FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
         "Оценка ({competence:.0f} из 100) далека от результатов участника: в среднем он опережал "
         "{results:.0f} % участников своих мероприятий",
     FlagCode.SINGLE_RECORD:
-        "Оценка опирается на одно достижение: проверьте его",
+        "Высокая оценка ({competence:.0f} из 100) опирается на одно достижение: проверьте его",
     FlagCode.DIPLOMA_BOUNDARY:
-        "До границы диплома в рейтинге текущего сезона — {gap:.0f} мест: решение по достижениям "
+        "До границы диплома в рейтинге сезона — {gap:.0f} мест: решение по достижениям "
         "может изменить диплом",
 }
 
@@ -82,7 +82,7 @@ FLAG_NAME_RU: Final[dict[FlagCode, str]] = {
     FlagCode.MOSTLY_UNVERIFIED: "мало подтверждённых достижений",
     FlagCode.OTHER_DIRECTIONS: "оценка по другим направлениям",
     FlagCode.FAR_FROM_RESULTS: "расхождение с результатами участника",
-    FlagCode.SINGLE_RECORD: "одно достижение",
+    FlagCode.SINGLE_RECORD: "высокая оценка по одному достижению",
     FlagCode.DIPLOMA_BOUNDARY: "рядом граница диплома",
 }
 """Short names of the flags (the moderators' filter)."""

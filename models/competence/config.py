@@ -89,8 +89,12 @@ class FlagConfig(_Strict):
     """Flag when the estimate and the participant's mean result percentile so far (0-100)
     differ by more than this (with at least ``min_records_results`` records)."""
     min_records_results: int = Field(2, ge=1)
+    single_record_from: float = Field(75.0, ge=0, le=100)
+    """Flag an estimate at or above this resting on one record (below it, one record is the usual
+    start of a footprint, not a decision: on the demo-sized world flagging every single-record
+    estimate opened 547 items per 1,000 participants)."""
     diploma_places: int = Field(2, ge=0)
-    """Flag when the current season's rating place is at most this many places from a diploma
+    """Flag when the season's rating place is at most this many places from a diploma
     boundary (:func:`models.competence.rating_features.diploma_gap`)."""
 
 

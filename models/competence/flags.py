@@ -83,8 +83,8 @@ def review_flags(
                 abs(comp[i] - results[i]) > config.results_disagreement:
             flags.append(_flag(FlagCode.FAR_FROM_RESULTS, competence=float(comp[i]),
                                results=float(results[i])))
-        if n_records[i] == 1:
-            flags.append(_flag(FlagCode.SINGLE_RECORD))
+        if n_records[i] == 1 and comp[i] >= config.single_record_from:
+            flags.append(_flag(FlagCode.SINGLE_RECORD, competence=float(comp[i])))
         if not np.isnan(gap[i]) and gap[i] <= config.diploma_places:
             flags.append(_flag(FlagCode.DIPLOMA_BOUNDARY, gap=float(gap[i])))
         out.append(flags)

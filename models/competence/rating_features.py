@@ -75,15 +75,21 @@ def rating_frame(
     -------
     pandas.DataFrame
         ``participant_id, direction``, :data:`features.schema.RATING_COLUMNS` and
-        ``rating_diploma_gap`` (:func:`diploma_gap`, current season; a review flag's input, not
-        a feature); participants rated in neither season are absent.
+        ``rating_diploma_gap`` (:func:`diploma_gap` in the current season, or in the one just
+        ended while the current has no rated records; a review flag's input, not a feature);
+        participants rated in neither season are absent.
     """
     known = snapshot_at(snapshot, as_of)
     year = season_start_year(as_of.date())
     current = _season_table(known, season_name(year), rules, gap=True).rename(columns={
         RC.RAW_POINTS: Feat.RATING_POINTS_CURRENT, RC.SCORE: Feat.RATING_SCORE_CURRENT})
-    previous = _season_table(known, season_name(year - 1), rules).rename(columns={
+    # the season whose diplomas are at stake: the current one, or the one just ended while the
+    # current has no rated records yet (between 1 June and the first results of the new season)
+    previous = _season_table(known, season_name(year - 1), rules,
+                             gap=current.empty).rename(columns={
         RC.RAW_POINTS: Feat.RATING_POINTS_PREVIOUS, RC.SCORE: Feat.RATING_SCORE_PREVIOUS})
+    if current.empty:
+        current = current.drop(columns=[CC.DIPLOMA_GAP])
     both = current.merge(previous, on=list(KEYS), how="outer")
     for col in (Feat.RATING_POINTS_CURRENT, Feat.RATING_SCORE_CURRENT,
                 Feat.RATING_POINTS_PREVIOUS, Feat.RATING_SCORE_PREVIOUS):
