@@ -115,7 +115,8 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
     past = snapshot_at(snapshot, cutoff)
     t = time.perf_counter()
     # the one fit path: the dataset with what the re-ranker needs (abilities, decision points)
-    model, data = fit_recommender(past, cutoff, "rerank")
+    trained = fit_recommender(past, cutoff, "rerank")
+    model, data = trained.model, trained.dataset
     fit_s = time.perf_counter() - t
     rng = np.random.default_rng(0)
     pids = rng.choice(data.participant_ids.to_numpy(), 200, replace=False)

@@ -242,7 +242,8 @@ def train_recommend(
         snap = load_snapshot(snapshot)
         cut = _date(as_of, "--as-of") or snap.as_of
         with working(f"fitting {model}"):
-            fitted, data = fit_recommender(snap, cut, model)
+            trained = fit_recommender(snap, cut, model)
+        fitted, data = trained.model, trained.dataset
         path = fitted.save(out)
         from training.bundles import record_checksum, sign
 
@@ -313,8 +314,9 @@ def recommend(
 
             snap = load_snapshot(snapshot)
             with working(f"fitting {model}"):
-                fitted, data = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of,
-                                               model)
+                trained = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of,
+                                          model)
+            fitted, data = trained.model, trained.dataset
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
         _require_participant(data.participant_ids, participant_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Annotated, Any, NamedTuple
 
 import numpy as np
@@ -42,6 +42,7 @@ from models.recommend.dataset import (
     chosen_matrix,
     dataset_from_interactions,
     dataset_from_snapshot,
+    decision_points,
 )
 from models.recommend.ease import EASEConfig
 from models.recommend.profile import item_popularity
@@ -227,10 +228,12 @@ def build_model(name: str, settings: Mapping[str, Any] | LogSplitConfig | None =
 
 
 class FittedRecommender(NamedTuple):
-    """A fitted model and the dataset it was fitted on (its decision points included)."""
+    """A fitted model, the dataset it was fitted on and its decision points (when it needs
+    them)."""
 
     model: Recommender
     dataset: RecommendDataset
+    decisions: tuple[DecisionPoint, ...] = ()
 
 
 def fit_recommender(snapshot: Snapshot, cut_off: dt.datetime, name: str,
@@ -262,13 +265,14 @@ def fit_recommender(snapshot: Snapshot, cut_off: dt.datetime, name: str,
     cfg = split or SimSplitConfig()
     model = build_model(name, settings)
     entry = spec(name)
-    points = tuple(cut_off - dt.timedelta(days=d) for d in cfg.decision_offsets_days) \
-        if entry.needs_decisions else ()
+    seed = cfg.seed if seed is None else seed
     data = dataset_from_snapshot(snapshot, cut_off, ability=entry.needs_ability,
-                                 ability_sample=cfg.ability_sample,
-                                 seed=cfg.seed if seed is None else seed,
-                                 decision_points=points)
-    return FittedRecommender(model.fit(data), data)
+                                 ability_sample=cfg.ability_sample, seed=seed)
+    points = decision_points(
+        snapshot, cut_off, tuple(cut_off - dt.timedelta(days=d) for d in cfg.decision_offsets_days),
+        ability=entry.needs_ability, ability_sample=cfg.ability_sample, seed=seed,
+    ) if entry.needs_decisions else ()
+    return FittedRecommender(model.fit(data, points), data, points)
 
 
 def default_cutoffs(snapshot: Snapshot, months: tuple[int, ...] = SEASON_CUTOFF_MONTHS
@@ -314,13 +318,15 @@ def _activity_popularity(dataset: RecommendDataset) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class SplitCutoff:
-    """One cut-off of the simulator split: its dataset (with the re-ranker's decision points when
-    asked), the sampled queries and what each of them took among the open activities."""
+    """One cut-off of the simulator split: its dataset, the decision points before it (when a
+    model needs them), the sampled queries and what each of them took among the open
+    activities."""
 
     cutoff: dt.datetime
     dataset: RecommendDataset
     participants: list[str]
     relevant: list[set[str]]
+    decisions: tuple[DecisionPoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -368,19 +374,19 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | Non
     for cutoff in cutoffs:
         started = time.perf_counter()
         dataset = at(cutoff)
+        points: list[DecisionPoint] = []
         if decisions:
-            points = []
             for days in cfg.decision_offsets_days:
                 past = at(cutoff - dt.timedelta(days=days))
                 chosen = chosen_matrix(snapshot, cutoff, past, past.catalog.open_at(past.as_of))
                 points.append(DecisionPoint(past, chosen))
-            dataset = replace(dataset, decisions=tuple(points))
         choices = open_choices(snapshot, cutoff, dataset)
         pids = sorted(p for p in choices if dataset.rows([p])[0] >= 0)
         if len(pids) > cfg.max_queries:
             pids = sorted(rng.choice(np.array(pids, dtype=object), cfg.max_queries,
                                      replace=False).tolist())
-        parts.append(SplitCutoff(cutoff, dataset, pids, [choices[p] for p in pids]))
+        parts.append(SplitCutoff(cutoff, dataset, pids, [choices[p] for p in pids],
+                                 tuple(points)))
         n_catalog += len(dataset.catalog.open_at(cutoff))
         popularity.update(_activity_popularity(dataset))
         log.info("simulator split cut-off", cutoff=str(cutoff.date()), queries=len(pids),
@@ -410,7 +416,8 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None,
         query_cutoff += [str(cutoff.date())] * len(pids)
         for name in cfg.models:
             t0 = time.perf_counter()
-            model = build_model(name, own).fit(dataset)
+            model = build_model(name, own).fit(
+                dataset, cut.decisions if spec(name).needs_decisions else ())
             recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
             ranked[name] += _lists(recs, pids)
             chosen = [aid in choices.get(pid, ()) for pid, aid in

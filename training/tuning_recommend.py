@@ -70,7 +70,7 @@ class RerankObjective:
         if key in self._inputs:
             self._inputs.move_to_end(key)
             return self._inputs[key]
-        built = tuple(rerank_inputs(config, c.dataset) for c in self.split.cutoffs)
+        built = tuple(rerank_inputs(config, c.dataset, c.decisions) for c in self.split.cutoffs)
         self._inputs[key] = built
         while len(self._inputs) > INPUT_CACHE:
             self._inputs.popitem(last=False)

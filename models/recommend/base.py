@@ -37,7 +37,7 @@ from footprint.errors import TalentError
 from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS
-from models.recommend.dataset import RecommendDataset
+from models.recommend.dataset import DecisionPoint, RecommendDataset
 from models.recommend.feasibility import FeasibilityRules, feasible
 from models.recommend.reasons import Reason, describe, reason
 
@@ -160,7 +160,7 @@ class Recommender(ABC, Generic[ConfigT]):
     they may override :meth:`primary_reasons` (why a cell is recommended) and declare what they
     need: ``fallback_class`` (the model that scores participants they cannot, e.g. without
     history; None when their scores are meaningful for everyone), ``needs_ability`` (the
-    dataset's ability scale), ``needs_decisions`` (the dataset's past decision points) and
+    dataset's ability scale), ``needs_decisions`` (past decision points, given to ``fit``) and
     ``needs_content`` (the catalogue's content: directions, kinds, levels, dates; a plain
     interaction log has none). Callers read these through :mod:`models.recommend.registry`
     instead of checking model names.
@@ -216,12 +216,29 @@ class Recommender(ABC, Generic[ConfigT]):
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, key)
 
-    def fit(self, dataset: RecommendDataset) -> Self:
-        """Fit on ``dataset``, replacing any earlier fit; returns ``self``."""
+    def fit(self, dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...] = ()) -> Self:
+        """Fit on ``dataset``, replacing any earlier fit; returns ``self``.
+
+        ``decisions`` are past decision points (:func:`~models.recommend.dataset.
+        decision_points`), the training input of a model that declares ``needs_decisions`` and
+        of no other."""
+        if self.needs_decisions and not decisions:
+            raise TalentError(f"{self.label} learns from past decision points: "
+                              "fit(dataset, decision_points(snapshot, as_of, instants))")
+        if decisions and not self.needs_decisions:
+            raise TalentError(f"{self.label} does not learn from decision points")
         self._reset()
-        self._fit(dataset)
+        if self.needs_decisions:
+            self._fit_decisions(dataset, decisions)
+        else:
+            self._fit(dataset)
         self._fitted_on(dataset)
         return self
+
+    def _fit_decisions(self, dataset: RecommendDataset,
+                       decisions: tuple[DecisionPoint, ...]) -> None:
+        """The fit of a model that declares ``needs_decisions`` (it overrides this)."""
+        raise NotImplementedError
 
     def _fitted_on(self, dataset: RecommendDataset) -> None:
         """The bookkeeping every fit ends with: the fallback model, the cut-off (provenance) and

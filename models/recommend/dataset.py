@@ -143,7 +143,11 @@ class PeerCounts(NamedTuple):
 class DecisionPoint:
     """A past moment of choice: the dataset as it was at ``dataset.as_of`` and, per participant
     row of it, the open activities they went on to take (``chosen``: rows x activities, 1 =
-    chosen), as known at the outer dataset's cut-off."""
+    chosen), as known at the training cut-off.
+
+    Training input of the models that declare ``needs_decisions`` (the re-ranker), given to
+    ``fit`` beside the dataset (:func:`decision_points` builds them); a dataset does not carry
+    them."""
 
     dataset: RecommendDataset
     chosen: sp.csr_matrix
@@ -185,7 +189,6 @@ class RecommendDataset:
     declared: np.ndarray
     taken: sp.csr_matrix
     ability: AbilityScale | None
-    decisions: tuple[DecisionPoint, ...] = ()
 
     def __getstate__(self) -> dict[str, object]:
         # lookups derived on use (the cached properties below) are not data
@@ -297,7 +300,6 @@ class RecommendDataset:
         as_of: dt.datetime | None = None,
         ability: AbilityScale | None = None,
         directions: tuple[str, ...] | None = None,
-        decisions: tuple[DecisionPoint, ...] = (),
     ) -> RecommendDataset:
         """Build the dataset from long frames with external ids (the one constructor).
 
@@ -360,7 +362,7 @@ class RecommendDataset:
             taken_m = _taken(taken, pids, cat.activity_ids)
         return cls(as_of=as_of, directions=tuple(dirs), participant_ids=pids, item_ids=item_ids,
                    interactions=matrix, catalog=cat, grade=grade, region=region,
-                   declared=declared, taken=taken_m, ability=ability, decisions=decisions)
+                   declared=declared, taken=taken_m, ability=ability)
 
 
 _DERIVED: frozenset[str] = frozenset(
@@ -458,7 +460,6 @@ def dataset_from_snapshot(
     ability: AbilityScale | AbilityModel | bool = False,
     ability_sample: int = 20_000,
     seed: int = 0,
-    decision_points: tuple[dt.datetime, ...] = (),
     stats: ActivityStats | None = None,
 ) -> RecommendDataset:
     """The dataset of a footprint snapshot as of ``as_of`` (point in time).
@@ -479,9 +480,6 @@ def dataset_from_snapshot(
         path); True to fit one (:func:`fit_ability_scale`); or False.
     ability_sample, seed
         Sample size and seed of that fit.
-    decision_points
-        Earlier instants to record as :class:`DecisionPoint` (each with its own point-in-time
-        dataset, ability fitted the same way, and the choices known at ``as_of``).
     stats
         Activity statistics to use instead of computing them from ``snapshot`` (the live
         service computes a few participants' rows with the statistics of the whole store).
@@ -503,13 +501,28 @@ def dataset_from_snapshot(
         scale = fit_ability_scale(snapshot, as_of, sample=ability_sample, seed=seed, stats=stats)
     else:
         scale = None
-    decisions = tuple(_decision_point(snapshot, as_of, t, ability is not False,
-                                      ability_sample, seed) for t in decision_points)
     return RecommendDataset.construct(
         frame, catalog=acts, activity_directions=snapshot.activity_directions,
         edges=snapshot.activity_edges, participants=parts, taken=taken, as_of=as_of,
-        ability=scale, directions=stats.directions, decisions=decisions,
+        ability=scale, directions=stats.directions,
     )
+
+
+def decision_points(snapshot: Snapshot, as_of: dt.datetime, instants: tuple[dt.datetime, ...],
+                    ability: bool = False, ability_sample: int = 20_000, seed: int = 0
+                    ) -> tuple[DecisionPoint, ...]:
+    """Past moments of choice before the cut-off ``as_of``, the training input of the models
+    that declare ``needs_decisions``: for each of ``instants``, the point-in-time dataset then
+    (with an ability scale fitted the same way when ``ability``) and the open activities each
+    participant went on to take, as known at ``as_of``.
+
+    Raises
+    ------
+    ValueError
+        An instant not before ``as_of``.
+    """
+    return tuple(_decision_point(snapshot, as_of, t, ability, ability_sample, seed)
+                 for t in instants)
 
 
 def chosen_matrix(snapshot: Snapshot, known_at: dt.datetime, dataset: RecommendDataset,

@@ -27,7 +27,7 @@ from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import CHANCE_CODES, ReasonCode
 from models.recommend.coldstart import ColdStartRecommender
 from models.recommend.content import ContentConfig, ContentRecommender
-from models.recommend.dataset import RecommendDataset
+from models.recommend.dataset import DecisionPoint, RecommendDataset
 from models.recommend.ease import EASEConfig, EASERecommender
 from models.recommend.feasibility import FeasibilityRules, feasible
 from models.recommend.popular import PopularConfig, PopularRecommender
@@ -206,8 +206,10 @@ class RerankInputs:
     settings: dict[str, object]
 
 
-def rerank_inputs(config: RerankConfig, dataset: RecommendDataset) -> RerankInputs:
-    """Training groups from the dataset's decision points, and the base models on ``dataset``.
+def rerank_inputs(config: RerankConfig, dataset: RecommendDataset,
+                  decisions: tuple[DecisionPoint, ...]) -> RerankInputs:
+    """Training groups from the decision points before ``dataset``'s cut-off, and the base
+    models on ``dataset``.
 
     At each decision point the base models are fitted on the data known then, each proposes its
     top ``candidates_per_model`` feasible open activities, and every sampled participant who
@@ -215,13 +217,13 @@ def rerank_inputs(config: RerankConfig, dataset: RecommendDataset) -> RerankInpu
     fit and does not depend on :data:`BOOSTER_PARAMS`.
     """
     cfg = config
-    if not dataset.decisions:
-        raise TalentError("the re-ranker learns from past decision points; build the dataset "
-                          "with dataset_from_snapshot(..., decision_points=(...))")
+    if not decisions:
+        raise TalentError("the re-ranker learns from past decision points; build them with "
+                          "decision_points(snapshot, as_of, instants)")
     rng = np.random.default_rng(cfg.seed)
     xs, ys, groups = [], [], []
-    per_point = max(1, cfg.max_groups // len(dataset.decisions))
-    for point in dataset.decisions:
+    per_point = max(1, cfg.max_groups // len(decisions))
+    for point in decisions:
         past = point.dataset
         acts = past.catalog.open_at(past.as_of)
         chosen_rows = np.flatnonzero(np.diff(point.chosen[:, acts].tocsr().indptr) > 0)
@@ -276,7 +278,12 @@ class RerankRecommender(Recommender[RerankConfig]):
     needs_content: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
-        self._fit_inputs(rerank_inputs(self.config, dataset))
+        raise TalentError("the re-ranker learns from past decision points: fit(dataset, "
+                          "decisions)")
+
+    def _fit_decisions(self, dataset: RecommendDataset,
+                       decisions: tuple[DecisionPoint, ...]) -> None:
+        self._fit_inputs(rerank_inputs(self.config, dataset, decisions))
 
     def fit_inputs(self, dataset: RecommendDataset, inputs: RerankInputs) -> Self:
         """Fit on ``dataset`` from inputs built earlier by :func:`rerank_inputs` (the same as

@@ -16,8 +16,8 @@ from models.recommend.columns import RecColumns as R
 from models.recommend.dataset import (
     DecisionPoint,
     RecommendDataset,
-    chosen_matrix,
     dataset_from_snapshot,
+    decision_points,
 )
 from training.simworld import SimWorld, simulate_world
 
@@ -33,18 +33,15 @@ def sim() -> SimWorld:
 
 @pytest.fixture(scope="session")
 def sim_dataset(sim: SimWorld) -> RecommendDataset:
-    """The world as of 1 October 2024 with abilities and two past decision points."""
-    base = dataset_from_snapshot(snapshot_at(sim.snapshot, CUTOFF), CUTOFF, ability=True,
+    """The world as of 1 October 2024 with abilities."""
+    return dataset_from_snapshot(snapshot_at(sim.snapshot, CUTOFF), CUTOFF, ability=True,
                                  ability_sample=1_500)
-    points = []
-    for t in POINTS:
-        past = dataset_from_snapshot(snapshot_at(sim.snapshot, t), t, ability=True,
-                                     ability_sample=1_500)
-        points.append(DecisionPoint(past, chosen_matrix(sim.snapshot, CUTOFF, past,
-                                                        past.catalog.open_at(t))))
-    from dataclasses import replace
 
-    return replace(base, decisions=tuple(points))
+
+@pytest.fixture(scope="session")
+def sim_decisions(sim: SimWorld) -> tuple[DecisionPoint, ...]:
+    """Two past decision points before :data:`CUTOFF` (the re-ranker's training input)."""
+    return decision_points(sim.snapshot, CUTOFF, POINTS, ability=True, ability_sample=1_500)
 
 
 def _activity(aid: str, series: str, kind: str = "hackathon", level: str = "regional",

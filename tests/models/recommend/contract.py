@@ -23,7 +23,7 @@ from footprint.frames import Snapshot
 from models.recommend.base import BUNDLE_HEADER, NotFittedError, Recommender
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as R
-from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
+from models.recommend.dataset import DecisionPoint, RecommendDataset, dataset_from_snapshot
 from models.recommend.feasibility import feasible
 
 
@@ -48,10 +48,11 @@ def ids_in_bytes(blob: bytes, ids: Iterable[str]) -> set[str]:
     return found
 
 
-def training_ids(dataset: RecommendDataset) -> set[str]:
-    """Every participant id of a dataset and of its decision points' datasets."""
+def training_ids(dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...] = ()
+                 ) -> set[str]:
+    """Every participant id of a dataset and of the decision points' datasets."""
     out = {str(p) for p in dataset.participant_ids}
-    for point in dataset.decisions:
+    for point in decisions:
         out |= training_ids(point.dataset)
     return out
 
@@ -64,15 +65,29 @@ class RecommenderContract:
     """The model's name in :data:`models.recommend.registry.MODELS` (every registered model
     has a contract class)."""
 
+    decisions: tuple[DecisionPoint, ...] = ()
+    """The training decision points of ``dataset``, for a model that needs them (set from the
+    ``decisions`` fixture)."""
+
     def make(self) -> Recommender:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    @pytest.fixture(autouse=True)
+    def _training_decisions(self, request: pytest.FixtureRequest) -> None:
+        if type(self.make()).needs_decisions:
+            self.decisions = request.getfixturevalue("decisions")
+
+    def fitted(self, dataset: RecommendDataset) -> Recommender:
+        """A fresh model fitted on ``dataset`` (with the decision points when it needs them)."""
+        model = self.make()
+        return model.fit(dataset, self.decisions if model.needs_decisions else ())
 
     def participants(self, dataset: RecommendDataset) -> list[str]:
         return list(dataset.participant_ids[:: max(1, dataset.n_participants // 40)])
 
     def test_fit_returns_self(self, dataset: RecommendDataset) -> None:
         model = self.make()
-        assert model.fit(dataset) is model
+        assert model.fit(dataset, self.decisions if model.needs_decisions else ()) is model
         assert model.is_fitted
 
     def test_not_fitted_raises(self, dataset: RecommendDataset) -> None:
@@ -80,7 +95,7 @@ class RecommenderContract:
             self.make().recommend(self.participants(dataset), k=3)
 
     def test_fixed_columns_and_k(self, dataset: RecommendDataset) -> None:
-        model = self.make().fit(dataset)
+        model = self.fitted(dataset)
         pids = self.participants(dataset)
         for k in (1, 3):
             recs = model.recommend(pids, k=k)
@@ -93,7 +108,7 @@ class RecommenderContract:
             assert (recs[R.REASON_TEXT_RU].str.len() > 0).all()
 
     def test_no_infeasible_items(self, dataset: RecommendDataset) -> None:
-        model = self.make().fit(dataset)
+        model = self.fitted(dataset)
         pids = self.participants(dataset)
         recs = model.recommend(pids, k=5)
         rows = dataset.rows(recs[C.PARTICIPANT_ID].astype("object").to_numpy())
@@ -106,18 +121,18 @@ class RecommenderContract:
 
     def test_refit_replaces(self, dataset: RecommendDataset, other: RecommendDataset) -> None:
         pids = self.participants(dataset)
-        twice = self.make().fit(other).fit(dataset).recommend(pids, k=3)
-        once = self.make().fit(dataset).recommend(pids, k=3)
+        twice = self.make().fit(other).fit(dataset, self.decisions).recommend(pids, k=3)
+        once = self.fitted(dataset).recommend(pids, k=3)
         pd.testing.assert_frame_equal(twice, once)
 
     def test_deterministic(self, dataset: RecommendDataset) -> None:
         pids = self.participants(dataset)
-        a = self.make().fit(dataset).recommend(pids, k=3)
-        b = self.make().fit(dataset).recommend(pids, k=3)
+        a = self.fitted(dataset).recommend(pids, k=3)
+        b = self.fitted(dataset).recommend(pids, k=3)
         pd.testing.assert_frame_equal(a, b)
 
     def test_save_load_round_trip(self, dataset: RecommendDataset, tmp_path: Path) -> None:
-        model = self.make().fit(dataset)
+        model = self.fitted(dataset)
         path = model.save(tmp_path / "model.joblib")
         loaded = type(model).load(path)
         pids = self.participants(dataset)
@@ -128,9 +143,9 @@ class RecommenderContract:
                                             tmp_path: Path) -> None:
         """No participant id of the training data (nor of its decision points) anywhere in the
         decompressed file, and a loaded model needs a dataset to recommend from."""
-        model = self.make().fit(dataset)
+        model = self.fitted(dataset)
         blob = zlib.decompress(model.save(tmp_path / "m.bin").read_bytes()[len(BUNDLE_HEADER):])
-        ids = training_ids(dataset)
+        ids = training_ids(dataset, self.decisions)
         assert len(ids) >= dataset.n_participants > 0
         assert ids_in_bytes(blob, ids) == set()
         # the search finds an id when one is there (the check can fail)
@@ -145,7 +160,7 @@ class RecommenderContract:
     ) -> None:
         """A loaded model scores the live data: a participant who registered after training and
         has history now is scored by the model itself, not by the cold-start fallback."""
-        model = type(self.make()).load(self.make().fit(dataset).save(tmp_path / "m.bin"))
+        model = type(self.make()).load(self.fitted(dataset).save(tmp_path / "m.bin"))
         snapshot, at = live
         now = dataset_from_snapshot(snapshot, at, ability=model.ability_model or False)
         if model.needs_ability:
@@ -168,6 +183,6 @@ class RecommenderContract:
         assert again.get_config() == model.get_config()
 
     def test_unknown_participant_gets_cold_start(self, dataset: RecommendDataset) -> None:
-        recs = self.make().fit(dataset).recommend(["nobody-at-all"], k=3)
+        recs = self.fitted(dataset).recommend(["nobody-at-all"], k=3)
         assert len(recs) >= 1
         assert (recs[C.PARTICIPANT_ID] == "nobody-at-all").all()

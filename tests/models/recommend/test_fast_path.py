@@ -30,7 +30,7 @@ from footprint.columns import Columns as C
 from models.recommend.als import ALSConfig
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as R
-from models.recommend.dataset import ENTRY_KINDS, ENTRY_LEVELS, RecommendDataset
+from models.recommend.dataset import ENTRY_KINDS, ENTRY_LEVELS, DecisionPoint, RecommendDataset
 from models.recommend.rerank import RerankConfig, RerankRecommender
 
 
@@ -139,10 +139,11 @@ def _old_entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def model(sim_dataset: RecommendDataset) -> RerankRecommender:
+def model(sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...]
+          ) -> RerankRecommender:
     return RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
                                           als=ALSConfig(factors=8, iterations=5))
-                             ).fit(sim_dataset)
+                             ).fit(sim_dataset, sim_decisions)
 
 
 def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,

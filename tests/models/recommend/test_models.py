@@ -10,7 +10,7 @@ import pytest
 from features.cutoff import snapshot_at
 from footprint.frames import Snapshot
 from models.recommend.base import Recommender
-from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
+from models.recommend.dataset import DecisionPoint, RecommendDataset, dataset_from_snapshot
 from models.recommend.registry import MODELS, spec
 from models.recommend.rerank import RerankRecommender
 from tests.models.recommend.contract import RecommenderContract
@@ -20,6 +20,11 @@ from training.simworld import SimWorld
 @pytest.fixture(scope="module")
 def dataset(sim_dataset: RecommendDataset) -> RecommendDataset:
     return sim_dataset
+
+
+@pytest.fixture(scope="module")
+def decisions(sim_decisions: tuple[DecisionPoint, ...]) -> tuple[DecisionPoint, ...]:
+    return sim_decisions
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +111,14 @@ class TestRerank(RecommenderContract):
 
         model = self.make()
         assert isinstance(model, RerankRecommender)
-        inputs = rerank_inputs(model.config, dataset)
+        inputs = rerank_inputs(model.config, dataset, self.decisions)
         other = RerankRecommender(model.config.model_copy(update={"num_leaves": 7}))
         rows = dataset.rows(dataset.participant_ids[:50])
         acts = dataset.catalog.open_at(dataset.as_of)
         np.testing.assert_array_equal(
             other.fit_inputs(dataset, inputs).score(dataset, rows, acts),
-            RerankRecommender(other.config).fit(dataset).score(dataset, rows, acts))
+            RerankRecommender(other.config).fit(dataset, self.decisions).score(dataset, rows,
+                                                                              acts))
         with pytest.raises(TalentError, match="other feature settings"):
             RerankRecommender(model.config.model_copy(update={"candidates_per_model": 5})
                               ).fit_inputs(dataset, inputs)
@@ -145,3 +151,15 @@ def test_every_registered_model_passes_the_contract() -> None:
             model = cls().make()
             assert type(model) is spec(cls.registered).cls
             assert model.label in (cls.registered, model.name)
+
+
+def test_decision_points_are_the_training_input_of_the_models_that_need_them(
+        dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]) -> None:
+    from footprint.errors import TalentError
+
+    with pytest.raises(TalentError, match="learns from past decision points"):
+        spec("rerank").build().fit(dataset)
+    with pytest.raises(TalentError, match="does not learn from decision points"):
+        spec("ease").build().fit(dataset, decisions)
+    # the dataset carries no decision points (they are not data the service reads)
+    assert "decisions" not in vars(dataset)

@@ -17,7 +17,7 @@ from footprint.columns import Columns as C
 from footprint.frames import Snapshot
 from models.recommend.als import ALSConfig
 from models.recommend.base import Recommender
-from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
+from models.recommend.dataset import DecisionPoint, RecommendDataset, dataset_from_snapshot
 from models.recommend.rerank import FEATURES, RerankConfig, RerankRecommender, candidate_features
 from tests.models.recommend.conftest import CUTOFF
 from training.simworld import SimWorld
@@ -27,11 +27,11 @@ EDITION, SERIES = "a-next-edition", "a-new-series"
 
 
 @pytest.fixture(scope="module")
-def model(sim_dataset: RecommendDataset, tmp_path_factory: pytest.TempPathFactory
-          ) -> RerankRecommender:
+def model(sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...],
+          tmp_path_factory: pytest.TempPathFactory) -> RerankRecommender:
     fitted = RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
                                             als=ALSConfig(factors=8, iterations=5)))
-    path = fitted.fit(sim_dataset).save(tmp_path_factory.mktemp("rr") / "rerank.bin")
+    path = fitted.fit(sim_dataset, sim_decisions).save(tmp_path_factory.mktemp("rr") / "rerank.bin")
     loaded = Recommender.load(path)
     assert isinstance(loaded, RerankRecommender)
     return loaded

@@ -12,7 +12,7 @@ import pytest
 
 from footprint.errors import TalentError
 from models.recommend.base import BUNDLE_HEADER, Recommender
-from models.recommend.dataset import RecommendDataset
+from models.recommend.dataset import DecisionPoint, RecommendDataset
 from models.recommend.popular import PopularRecommender
 
 
@@ -114,7 +114,7 @@ def test_a_file_of_another_class_is_refused(model: PopularRecommender, tmp_path:
 
 
 def test_a_loaded_re_ranker_is_freed_by_reference_counting(
-    sim_dataset: RecommendDataset, tmp_path: Path,
+    sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...], tmp_path: Path,
 ) -> None:
     """A serving worker switching bundles drops the old one: nothing (no cache, no reference
     cycle) may keep it alive, and the values derived from a dataset live on that dataset, not
@@ -126,7 +126,8 @@ def test_a_loaded_re_ranker_is_freed_by_reference_counting(
     from models.recommend.rerank import RerankConfig, RerankRecommender
 
     config = RerankConfig(n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3))
-    path = RerankRecommender(config).fit(sim_dataset).save(tmp_path / "rerank.joblib")
+    path = RerankRecommender(config).fit(sim_dataset, sim_decisions).save(
+        tmp_path / "rerank.joblib")
     loaded = Recommender.load(path)
     assert len(_answers(loaded, sim_dataset)) > 0  # every cache filled
     model_ref = weakref.ref(loaded)
@@ -139,7 +140,7 @@ def test_a_loaded_re_ranker_is_freed_by_reference_counting(
 
 
 def test_a_re_ranker_file_holds_no_dataset(
-    sim_dataset: RecommendDataset, tmp_path: Path,
+    sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...], tmp_path: Path,
 ) -> None:
     """The re-ranker and its base models are saved without any dataset (the one they were
     fitted on, its decision points): the answers on the same data stay the same, and the file is
@@ -150,9 +151,8 @@ def test_a_re_ranker_file_holds_no_dataset(
     from models.recommend.als import ALSConfig
     from models.recommend.rerank import RerankConfig, RerankRecommender
 
-    assert sim_dataset.decisions
     config = RerankConfig(n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3))
-    fitted = RerankRecommender(config).fit(sim_dataset)
+    fitted = RerankRecommender(config).fit(sim_dataset, sim_decisions)
     path = fitted.save(tmp_path / "rerank.joblib")
     loaded = Recommender.load(path)
     assert isinstance(loaded, RerankRecommender)
@@ -164,5 +164,6 @@ def test_a_re_ranker_file_holds_no_dataset(
         pd.testing.assert_frame_equal(
             loaded.recommend(pids, k=5, as_of=as_of, dataset=sim_dataset),
             fitted.recommend(pids, k=5, as_of=as_of))
-    with_data = zlib.compress(pickle.dumps({"model": fitted, "data": sim_dataset}, protocol=5), 3)
+    with_data = zlib.compress(pickle.dumps({"model": fitted, "data": sim_dataset,
+                                       "decisions": sim_decisions}, protocol=5), 3)
     assert path.stat().st_size < 0.5 * len(with_data)
