@@ -39,7 +39,7 @@ def main() -> None:
     from training.recommend import (
         SimSplitConfig,
         _lists,
-        build_model,
+        fit_on_cutoff,
         prepare_split,
     )
     from training.recommend_metrics import ranking_metrics
@@ -60,7 +60,7 @@ def main() -> None:
     for cut in split.cutoffs:
         pids, relevant = cut.participants, cut.relevant
         for name in cfg.models:
-            model = build_model(name).fit(cut.dataset)
+            model = fit_on_cutoff(cut, name)
             recs = model.recommend(pids, k=cfg.k, as_of=cut.cutoff, reasons=False)
             ranked.setdefault(name, []).extend(_lists(recs, pids))
             if isinstance(model, RerankRecommender):

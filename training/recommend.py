@@ -329,6 +329,15 @@ class SplitCutoff:
     decisions: tuple[DecisionPoint, ...] = ()
 
 
+def fit_on_cutoff(cut: SplitCutoff, name: str, settings: Mapping[str, Any] | None = None
+                  ) -> Recommender:
+    """The registered model ``name`` (with its section of ``settings``) fitted on a prepared
+    cut-off: its dataset, and its decision points when the model declares it needs them (the
+    evaluation, selection on validation and the benchmarks fit through here)."""
+    model = build_model(name, settings)
+    return model.fit(cut.dataset, cut.decisions if model.needs_decisions else ())
+
+
 @dataclass(frozen=True)
 class PreparedSplit:
     """The simulator split's data: everything but the models (see :func:`prepare_split`)."""
@@ -416,8 +425,7 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None,
         query_cutoff += [str(cutoff.date())] * len(pids)
         for name in cfg.models:
             t0 = time.perf_counter()
-            model = build_model(name, own).fit(
-                dataset, cut.decisions if spec(name).needs_decisions else ())
+            model = fit_on_cutoff(cut, name, own)
             recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
             ranked[name] += _lists(recs, pids)
             chosen = [aid in choices.get(pid, ()) for pid, aid in
@@ -586,6 +594,7 @@ __all__ = [
     "SimSplitConfig",
     "evaluate_interactions",
     "evaluate_simulator",
+    "fit_on_cutoff",
     "fit_recommender",
     "log_report",
 ]

@@ -42,8 +42,8 @@ from training.recommend import (
     PreparedSplit,
     SimSplitConfig,
     _lists,
-    build_model,
     default_cutoffs,
+    fit_on_cutoff,
     prepare_split,
 )
 from training.recommend_metrics import ranking_metrics
@@ -113,7 +113,7 @@ def _ndcg(split: PreparedSplit, name: str, settings: Mapping[str, RecommenderCon
           k: int) -> float:
     ranked: list[list[str]] = []
     for cut in split.cutoffs:
-        model = build_model(name, settings).fit(cut.dataset)
+        model = fit_on_cutoff(cut, name, settings)
         recs = model.recommend(cut.participants, k=k, as_of=cut.cutoff, reasons=False)
         ranked += _lists(recs, cut.participants)
     relevant: list[set[object]] = [set(r) for r in split.relevant]
@@ -179,7 +179,7 @@ def select_sim_settings(snapshot: Snapshot, cfg: SimSplitConfig,
         current = rerank_bases(als((f, r, i)))
         out.chosen |= {"als.factors": f, "als.regularization": r, "als.iterations": i}
     if tune_rerank:
-        if any(c.dataset.decisions for c in split.cutoffs):
+        if any(c.decisions for c in split.cutoffs):
             grid = _sample(list(itertools.product(sel.rerank_n_estimators,
                                                   sel.rerank_num_leaves)),
                            sel.rerank_budget, cfg.seed)

@@ -137,7 +137,8 @@ class TestRerank(RecommenderContract):
         model = self.make()
         assert isinstance(model, RerankRecommender)
         cfg = model.config.model_copy(update={"n_estimators": 300, "early_stopping_rounds": 5})
-        stopped = RerankRecommender(cfg).fit_inputs(dataset, rerank_inputs(cfg, dataset))
+        stopped = RerankRecommender(cfg).fit_inputs(dataset, rerank_inputs(cfg, dataset,
+                                                                           self.decisions))
         assert 1 <= stopped.booster_.num_trees() < 300
 
 
