@@ -108,6 +108,11 @@ class SimulationConfig(BaseModel):
     """Mean time from registration to dropping out (exponential), in years."""
     verified_account_share: float = Field(default=0.85, ge=0, le=1)
     declared_interest_share: float = Field(default=0.6, ge=0, le=1)
+    university_consent_share: float = Field(default=0.3, ge=0, le=1)
+    """Share of participants who consent to be found by partner universities (the
+    ``university_search`` scope; for a minor, the legal representative's consent as the platform
+    records it), given some time between registration and the export; the more active a
+    participant, the likelier (they have something to show)."""
 
     # latent ability and interest
     ability_correlation: float = Field(default=0.4, ge=0, lt=1)

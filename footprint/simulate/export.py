@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from footprint.columns import Columns as C
-from footprint.enums import ConsentStatus, Format, ModerationStatus
+from footprint.enums import ConsentScope, ConsentStatus, Format, ModerationStatus
 from footprint.simulate import clock
 from footprint.simulate.catalog import Activities, Edges
 from footprint.simulate.kinds import KIND_SPECS, KINDS, LEVELS, Source
@@ -65,6 +65,29 @@ def participants_table(pop: Population, codes: tuple[str, ...]) -> pa.Table:
             C.DECLARED_INTERESTS: pa.array(labels, pa.string()).take(pa.array(pop.declared)),
             C.CONSENT_STATUS: pa.array(np.full(n, ConsentStatus.GIVEN.value), pa.string()),
             C.CONSENT_CHANGED_AT: timestamps(pop.registered_at),
+        }
+    )
+
+
+def consent_scopes_table(
+    pop: Population, share: float, active: np.ndarray, export_at: np.datetime64,
+    rng: np.random.Generator,
+) -> pa.Table:
+    """Consents to be found by partner universities: about ``share`` of participants, those with
+    records (``active``) twice as likely as those without, given between registration and the
+    export (the platform's ``consent_scopes`` export)."""
+    n = pop.size
+    odds = np.where(active, 2.0, 1.0)
+    chance = np.minimum(1.0, share * odds * n / max(float(odds.sum()), 1.0))
+    who = np.flatnonzero(rng.random(n) < chance)
+    span = (export_at - pop.registered_at[who]).astype("timedelta64[s]").astype(np.int64) / 86_400
+    when = clock.add_days(pop.registered_at[who], rng.random(len(who)) * np.maximum(span, 0))
+    return pa.table(
+        {
+            C.PARTICIPANT_ID: pa.array(pop.ids[who], pa.string()),
+            C.SCOPE: pa.array([ConsentScope.UNIVERSITY_SEARCH.value] * len(who), pa.string()),
+            C.CONSENT_STATUS: pa.array([ConsentStatus.GIVEN.value] * len(who), pa.string()),
+            C.CHANGED_AT: timestamps(when),
         }
     )
 

@@ -40,7 +40,7 @@ or service may read it; everything a model sees comes from `../sources/` through
 """
 
 # independent random streams, so changing one part of the simulator leaves the others' draws alone
-_POPULATION, _CATALOG, _RECORDS, _MESSY, _SEASON = 1, 2, 3, 4, 100
+_POPULATION, _CATALOG, _RECORDS, _MESSY, _SCOPES, _SEASON = 1, 2, 3, 4, 5, 100
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,11 @@ def _write_sources(
     achievements = export.achievements_tables(records, acts, pop, export_at, _rng(cfg, _RECORDS))
     for src, table in achievements.items():
         tables[(src, Entity.ACHIEVEMENTS)] = table
+    active = np.zeros(pop.size, bool)
+    active[records.pid] = True
+    tables[(Source.PLATFORM, Entity.CONSENT_SCOPES)] = export.consent_scopes_table(
+        pop, cfg.university_consent_share, active, export_at, _rng(cfg, _SCOPES)
+    )
     report = messy.MessReport()
     if cfg.messy:
         tables = _make_messy(tables, acts, world, export_at, report)
