@@ -14,7 +14,9 @@ ranking) and follow-up pages by cursor.
 
 Portfolio: ``build_portfolio`` and ``export`` (sign + store) on the same world for sampled
 participants, without a competence bundle (its one-participant estimate is measured by
-``bench/competence.py``).
+``bench/competence.py``) nor a recommender (the planned trajectory's plan is measured by
+``bench/load.py``'s trajectory figures); then ``--pdfs`` of them exported as PDF (the printable
+page rendered by WeasyPrint).
 """
 
 from __future__ import annotations
@@ -177,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--consenting", type=float, default=0.4, help="share with the scope")
     ap.add_argument("--queries", type=int, default=400)
     ap.add_argument("--portfolios", type=int, default=100)
+    ap.add_argument("--pdfs", type=int, default=20,
+                    help="of the sampled portfolios, how many exports are also rendered as PDF")
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--http", type=int, default=0,
                     help="also N requests through the app in process (routing, token, JSON)")
@@ -286,8 +290,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"portfolio (no competence model): build p50 {_pct(build_t, 50):.1f} ms, p99 "
           f"{_pct(build_t, 99):.1f} ms; build + sign + store p50 {_pct(export_t, 50):.1f} ms, "
           f"p99 {_pct(export_t, 99):.1f} ms ({args.portfolios} participants)")
+    if args.pdfs:
+        _pdfs(competence, diplomas, store, signer, sample[: args.pdfs])
     store.dispose()
     return 0
+
+
+def _pdfs(competence: CompetenceService, diplomas: Diplomas, store: Any, signer: Signer,
+          sample: np.ndarray) -> None:
+    """The export as the printable page rendered to PDF (WeasyPrint): build, sign, store, page,
+    PDF; the first one also pays WeasyPrint's import."""
+    from serving.api.templating import templates
+    from serving.services.portfolio_pdf import render_pdf
+
+    page = templates.get_template("portfolio/page.html")
+    times, sizes, first = [], [], 0.0
+    for k, p in enumerate(sample):
+        started = time.perf_counter()
+        content = build_portfolio(competence, diplomas, str(p))
+        signed = export(store, signer, content, AS_OF)
+        pdf = render_pdf(page.render(p=content, signed=signed))
+        elapsed = time.perf_counter() - started
+        if k == 0:
+            first = elapsed
+        else:
+            times.append(elapsed)
+        sizes.append(len(pdf))
+    if times:
+        print(f"portfolio PDF export (build + sign + store + page + PDF): p50 "
+              f"{_pct(times, 50):.0f} ms, p99 {_pct(times, 99):.0f} ms, max "
+              f"{max(times) * 1000:.0f} ms ({len(times)} participants; the first, with "
+              f"WeasyPrint's import, {first:.1f} s); PDF size median "
+              f"{int(np.median(sizes)) // 1024} KiB")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,15 @@ the PDF prints its verification code, key id and hash so a reader can check it.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from serving.errors import NotReadyError
 
 PDF_MEDIA_TYPE = "application/pdf"
+# WeasyPrint logs every layout step at INFO and each CSS rule it ignores (the page's screen-only
+# focus styles) as a warning: neither says anything about a document the service made
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 @functools.cache
