@@ -87,5 +87,7 @@ def planned_trajectory(recommend: RecommendService, participant_id: str, goal: s
     except NotReadyError:
         return None
     except InvalidInputError as exc:
+        if not goal:  # a default goal the recommender cannot plan (a direction it lacks)
+            return None
         raise InvalidInputError(str(exc), ("query", "goal")) from exc
     return trajectory_section(plan, target, chosen_by, loaded.version)

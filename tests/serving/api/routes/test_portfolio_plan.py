@@ -75,6 +75,9 @@ def test_the_portfolio_carries_the_participant_s_plan(rec_world: TestClient) -> 
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = _text(pdf.content)
     assert "Планируемая траектория" in text and trajectory["steps"][0]["title"][:20] in text
+    # no goal given and no competence model to choose one from: no plan, and no error
+    plain = rec_world.get(f"/v1/participants/{P}/portfolio", headers=PLATFORM)
+    assert plain.status_code == 200 and plain.json()["trajectory"] is None
     bad = rec_world.get(f"/v1/participants/{P}/portfolio", params={"goal": "python:genius"},
                         headers=PLATFORM)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "goal"]
