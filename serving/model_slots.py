@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from core.instants import utc_now
 from footprint.frames import ACHIEVEMENT_DTYPES
-from serving.bundles import BundleHolder, FileSource, LoadedBundle, ModelRegistry
+from serving.bundles import BundleHolder, BundleSource, FileSource, LoadedBundle, ModelRegistry
 from serving.core.config import ServingSettings
 from serving.metrics import Metrics
 
@@ -137,7 +137,7 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                      recommend_dataset: Callable[[Any], Any] | None = None) -> None:
     """Add a holder for every kind the settings name (``recommend_dataset``: the live dataset
     for a recommender, which its smoke check answers from)."""
-    if settings.competence_bundle is not None:
+    if settings.competence_bundle is not None or settings.competence_model_uri is not None:
         registry.add(
             BundleHolder(
                 COMPETENCE,
@@ -147,9 +147,10 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 on_switch=_switch_metric(metrics),
                 signing_key=settings.bundle_key,
             ),
-            FileSource(settings.competence_bundle, settings.competence_bundle_sha256),
+            _source(settings, settings.competence_model_uri, settings.competence_bundle,
+                    settings.competence_bundle_sha256),
         )
-    if settings.recommend_bundle is not None:
+    if settings.recommend_bundle is not None or settings.recommend_model_uri is not None:
         registry.add(
             BundleHolder(
                 RECOMMEND,
@@ -160,5 +161,17 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 on_switch=_switch_metric(metrics),
                 signing_key=settings.bundle_key,
             ),
-            FileSource(settings.recommend_bundle, settings.recommend_bundle_sha256),
+            _source(settings, settings.recommend_model_uri, settings.recommend_bundle,
+                    settings.recommend_bundle_sha256),
         )
+
+
+def _source(settings: ServingSettings, uri: str | None, path: Path | None,
+            sha256: str | None) -> BundleSource:
+    """A registry alias when one is configured, else the exported file or folder."""
+    if uri is not None:
+        from serving.registry_source import RegistrySource
+
+        return RegistrySource(uri, settings.data_dir / "models" / "registry")
+    assert path is not None
+    return FileSource(path, sha256)

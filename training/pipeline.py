@@ -9,10 +9,12 @@ parent holds the config, provenance (git commit, package versions, seeds) and ev
 its stage as prefix, which is what the promotion gate reads. Trained bundles are registered as
 model versions and become the ``challenger``.
 
+Every registered version is an MLflow pyfunc model (:mod:`training.pyfunc`) with the bundle, its
+checksum and signature among its artifacts, and the model card as its description.
+
 Nothing per participant is logged: statistics and metrics are aggregates, plots are binned, the
-competence bundle holds per-activity statistics. The recommender bundle contains the interaction
-matrix it recommends from, so it stays in ``bundle_dir`` and only its checksum and path are
-recorded.
+snapshot is logged as a dataset input by its id, schema and source (no rows), the competence
+bundle holds per-activity statistics and the recommender bundles hold parameters only.
 """
 
 from __future__ import annotations
@@ -43,8 +45,16 @@ from training.config import PipelineConfig, SnapshotSource, config_dict, dump_to
 from training.evaluation import BASELINES, MODEL
 from training.recommend import RecommendReport, evaluate_simulator, fit_recommender
 from training.redaction import redact, redact_text, redact_url
-from training.registry import CANDIDATE_TAG, metric_key, register_bundle, version_provenance
+from training.registry import (
+    CANDIDATE_TAG,
+    describe_versions,
+    metric_key,
+    register_model,
+    version_provenance,
+)
 from training.reports import evaluation_figure, metric_by_records
+from training.stage_runs import StageRuns
+from training.tracking import flatten_params
 
 log = get_logger(__name__)
 PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "lightgbm", "implicit", "mlflow",
@@ -277,6 +287,10 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                  run_tags: dict[str, str] | None = None) -> PipelineResult:
     """Run every stage of ``config``; log them to MLflow and register the bundles when asked.
 
+    The parent run opens first and every stage runs inside its own child run
+    (:class:`training.stage_runs.StageRuns`): a stage's metrics appear as soon as it has them, and
+    a stage that raises leaves its run and the parent ``FAILED``.
+
     Parameters
     ----------
     config
@@ -299,154 +313,229 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
     """
     started = time.perf_counter()
     config = config.seeded()
-    snapshot, truth = loaded if loaded is not None else load_source(config.snapshot)
-    stats = data_statistics(snapshot)
+    runs = StageRuns(track)
+    register = register and track
     out = config.bundle_dir
     out.mkdir(parents=True, exist_ok=True)
-    bundle, evaluation = train_competence(snapshot, config.competence, out, truth=truth,
-                                          track=False)
-    competence_sha = record_checksum(bundle)
-    rec_report = None
-    selected: dict[str, float] = {}
-    if config.recommend.enabled and config.recommend.select.enabled:
-        from training.select_simulator import select_sim_settings
+    prefix = "reevaluate " if run_tags else ""
+    data = redact(config_dict(config))
+    with runs.parent(config.experiment, redact_text(f"{prefix}{config.name}")) as parent_id:
+        if parent_id is not None:
+            with runs.timed():
+                _log_config(config, data, run_tags or {})
+        with runs.stage("data"):
+            snapshot, truth = loaded if loaded is not None else load_source(config.snapshot)
+            stats = data_statistics(snapshot)
+            # nothing reaches the tracking store unredacted: a store URL's password becomes ***
+            # in the params, tags, config.toml and model card (training/redaction.py)
+            tags: dict[str, str] = redact(provenance(config) | {
+                "snapshot_id": snapshot.snapshot_id,
+                "snapshot_as_of": snapshot.as_of.isoformat(), "config_name": config.name})
+            record = snapshot_record(config.snapshot, snapshot)
+            if parent_id is not None:
+                with runs.timed():
+                    _log_snapshot(snapshot, record, config.snapshot.path, tags, parent_id,
+                                  f"{prefix}{config.name} {snapshot.snapshot_id[:12]}")
+            runs.tags(tags)
+            runs.metrics(stats, parent_prefix="data.")
+        # what a registered version needs to be re-evaluated against: this run (its config.toml)
+        # and the snapshot source that rebuilds exactly this snapshot
+        recorded = version_provenance(parent_id or "", snapshot.as_of, record)
+        # the data a registered model scores when MLflow loads it (a folder, not the rows)
+        folder = _snapshot_folder(config.snapshot, snapshot) if register else None
+        versions: dict[str, str] = {}
+        candidates: dict[str, str] = {}
+        # features are built per cut-off inside the competence evaluation; this stage records
+        # their schema and, once the evaluation has run, their timings (see the competence run)
+        with runs.stage("features"):
+            if track:
+                with runs.timed():
+                    _log_dict_artifact(schema_records(), "feature_schema.json")
+        with runs.stage("competence") as child:
+            bundle, evaluation = train_competence(snapshot, config.competence, out, truth=truth,
+                                                  track=False)
+            competence_sha = record_checksum(bundle)
+            runs.metrics(evaluation.report, parent_prefix="competence.")
+            if child is not None:
+                with runs.timed():
+                    _log_competence(data, tags, evaluation, truth, bundle, competence_sha, child)
+                if register:
+                    versions[config.promotion.competence_model] = register_model(
+                        "competence", config.promotion.competence_model, child, bundle,
+                        competence_sha, snapshot.snapshot_id,
+                        {f"competence.{k}": v for k, v in evaluation.report.items()}, folder,
+                        recorded)
+        rec_report = None
+        selected: dict[str, float] = {}
+        if config.recommend.enabled:
+            with runs.stage("recommenders") as child:
+                if config.recommend.select.enabled:
+                    from training.select_simulator import select_sim_settings
 
-        # settings chosen on a validation cut-off before the first test cut-off; the test
-        # split and the final models then use them (the report records both)
-        selection = select_sim_settings(snapshot, config.recommend.split,
-                                        config.recommend.models, config.recommend.select)
-        selected = selection.metrics()
-        config = config.model_copy(update={"recommend": config.recommend.model_copy(
-            update={"models": selection.settings})})
-    if config.recommend.enabled:
-        rec_report = evaluate_simulator(snapshot, config.recommend.split,
-                                        config.recommend.models)
-    rec_bundles = {n: (p, record_checksum(p))
-                   for n, p in _fit_final_recommenders(snapshot, config, out).items()}
-    rec_bundle = next(iter(rec_bundles.values()))[0] if rec_bundles else None
-    metrics = {f"competence.{k}": v for k, v in evaluation.report.items()}
-    metrics |= {f"data.{k}": v for k, v in stats.items()}
-    if rec_report is not None:
-        metrics |= {f"recommend.{m}.{k}": v for m, row in rec_report.table.items()
-                    for k, v in row.items()}
-    metrics |= {f"recommend.{k}": v for k, v in selected.items()}
-    result = PipelineResult(None, snapshot.snapshot_id, metrics,
-                            {"competence": bundle} | ({"recommend": rec_bundle}
-                                                      if rec_bundle else {}))
-    if track:
-        t = time.perf_counter()
-        _track(config, snapshot, stats, evaluation, rec_report, result,
-               (bundle, competence_sha), rec_bundles, register, run_tags or {})
-        if result.run_id is not None:
-            from training.plots import log_pipeline_plots
+                    # settings chosen on a validation cut-off before the first test cut-off;
+                    # the test split and the final models then use them (the report records
+                    # both)
+                    selection = select_sim_settings(snapshot, config.recommend.split,
+                                                    config.recommend.models,
+                                                    config.recommend.select)
+                    selected = selection.metrics()
+                    runs.metrics(selected, parent_prefix="recommend.")
+                    config = config.model_copy(update={"recommend": config.recommend.model_copy(
+                        update={"models": selection.settings})})
+                rec_report = evaluate_simulator(snapshot, config.recommend.split,
+                                                config.recommend.models)
+                singles = {m: row for m, row in rec_report.table.items() if m != "rerank"}
+                runs.metrics({f"{m}.{k}": v for m, row in singles.items()
+                              for k, v in row.items()})
+                runs.metrics({f"{m}.{k}": v for m, row in rec_report.table.items()
+                              for k, v in row.items()}, parent_prefix="recommend.")
+                if child is not None:
+                    import mlflow
 
-            log_pipeline_plots(result.run_id, evaluation, rec_report, truth)
-        result.tracking_seconds = time.perf_counter() - t
+                    from training.plots import log_recommender_plots
+
+                    t = time.perf_counter()
+                    chosen = redact(config_dict(config))["recommend"]
+                    mlflow.log_params(flatten_params({"split": chosen["split"],
+                                                      "models": chosen["models"]}))
+                    _log_dict_artifact({"table": singles, "info": rec_report.info},
+                                       "report.json")
+                    log_recommender_plots(child, rec_report)
+                    runs.seconds += time.perf_counter() - t
+        rec_metrics = ({f"recommend.{m}.{k}": v for m, row in rec_report.table.items()
+                        for k, v in row.items()} if rec_report is not None else {})
+        rec_bundles: dict[str, tuple[Path, str]] = {}
+        with runs.stage("reranker") as child:
+            if rec_report is not None and "rerank" in rec_report.table:
+                runs.metrics(rec_report.table["rerank"])
+                if child is not None:
+                    from training.plots import log_rerank_plots
+
+                    log_rerank_plots(child, rec_report)
+            for i, (candidate, path) in enumerate(
+                    _fit_final_recommenders(snapshot, config, out).items()):
+                sha = record_checksum(path)
+                rec_bundles[candidate] = (path, sha)
+                if child is None:
+                    continue
+                challenger = i == 0
+                if challenger:
+                    runs.tags({"bundle_path": str(path.resolve()), "sha256": sha})
+                if register:
+                    version = register_model(
+                        "recommend", config.promotion.recommend_model, child, path, sha,
+                        snapshot.snapshot_id, rec_metrics, folder,
+                        recorded | {CANDIDATE_TAG: candidate}, challenger=challenger)
+                    candidates[candidate] = version
+                    if challenger:
+                        versions[config.promotion.recommend_model] = version
+        metrics = {f"competence.{k}": v for k, v in evaluation.report.items()}
+        metrics |= {f"data.{k}": v for k, v in stats.items()} | rec_metrics
+        metrics |= {f"recommend.{k}": v for k, v in selected.items()}
+        rec_bundle = next(iter(rec_bundles.values()))[0] if rec_bundles else None
+        result = PipelineResult(parent_id, snapshot.snapshot_id, metrics,
+                                {"competence": bundle} | ({"recommend": rec_bundle}
+                                                          if rec_bundle else {}),
+                                versions, candidates)
+        with runs.stage("evaluation"):
+            if track:
+                t = time.perf_counter()
+                card = redact_text(model_card(config, snapshot, stats, evaluation, rec_report,
+                                              tags))
+                _log_evaluation(evaluation, rec_report, card, parent_id)
+                if register:
+                    describe_versions(config.promotion.competence_model,
+                                      list(versions.values())[:1], card)
+                    describe_versions(config.promotion.recommend_model,
+                                      list(candidates.values()), card)
+                runs.seconds += time.perf_counter() - t
     result.seconds = time.perf_counter() - started
+    result.tracking_seconds = runs.seconds
     log.info("pipeline finished", run=result.run_id, seconds=round(result.seconds, 1),
              tracking_seconds=round(result.tracking_seconds, 1), versions=result.versions)
     return result
 
 
-def _track(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
-           evaluation: Evaluation, rec: RecommendReport | None, result: PipelineResult,
-           competence: tuple[Path, str], recommend: dict[str, tuple[Path, str]],
-           register: bool, run_tags: dict[str, str]) -> None:
-    """Log the parent run and one child run per stage; register the bundles."""
+def _log_config(config: PipelineConfig, data: dict[str, Any], run_tags: dict[str, str]) -> None:
+    """The parent's params, extra tags and re-runnable ``config.toml``."""
     import mlflow
 
-    from training.tracking import competence_run, flatten_params, log_competence_run
+    if run_tags:
+        mlflow.set_tags(redact(run_tags))
+    mlflow.log_params(flatten_params({"seed": config.seed, "name": config.name,
+                                      "competence": data["competence"],
+                                      "recommend": data["recommend"]}))
+    mlflow.log_text(dump_toml(data), "config.toml")
 
-    # nothing reaches the tracking store unredacted: a store URL's password becomes *** in the
-    # params, tags, config.toml and model card (training/redaction.py)
-    tags: dict[str, str] = redact(provenance(config) | {
-        "snapshot_id": snapshot.snapshot_id, "snapshot_as_of": snapshot.as_of.isoformat(),
-        "config_name": config.name})
-    data = redact(config_dict(config))
-    prefix = "reevaluate " if run_tags else ""
-    with competence_run(config.experiment, run_name=redact_text(
-            f"{prefix}{config.name} {snapshot.snapshot_id[:12]}")) as parent:
-        result.run_id = parent.info.run_id
-        mlflow.set_tags(redact(tags | run_tags))
-        # what a registered version needs to be re-evaluated against: this run (its config.toml)
-        # and the snapshot source that rebuilds exactly this snapshot
-        recorded = version_provenance(parent.info.run_id, snapshot.as_of,
-                                      snapshot_record(config.snapshot, snapshot))
-        mlflow.log_params(flatten_params({"seed": config.seed, "name": config.name,
-                                          "competence": data["competence"],
-                                          "recommend": data["recommend"]}))
-        mlflow.log_text(dump_toml(data), "config.toml")
-        mlflow.log_metrics(_finite(result.metrics))
 
-        with mlflow.start_run(run_name="data", nested=True):
-            mlflow.set_tags(tags)
-            mlflow.log_metrics(_finite(stats))
-        with mlflow.start_run(run_name="features", nested=True):
-            mlflow.log_metrics(_finite({f"seconds.{k}": v for k, v in evaluation.seconds.items()
-                                        if k != "model_fit"}
-                                       | {"rows.train": evaluation.report["rows.train"],
-                                          "rows.eval": evaluation.report["rows.eval"]}))
-            _log_dict_artifact(schema_records(), "feature_schema.json")
-        with mlflow.start_run(run_name="competence", nested=True) as child:
-            params: dict[str, Any] = data["competence"] | {
-                "eval_cutoff": evaluation.eval_cutoff.isoformat(),
-                "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
-            log_competence_run(params, evaluation.report, tags | {"sha256": competence[1]},
-                               competence[0], (evaluation.features, evaluation.labels,
-                                               evaluation.predictions))
-            if register:
-                uri = mlflow.get_artifact_uri("bundle")
-                result.versions[config.promotion.competence_model] = register_bundle(
-                    config.promotion.competence_model, child.info.run_id, uri, competence[0],
-                    competence[1], snapshot.snapshot_id,
-                    {k: v for k, v in result.metrics.items() if k.startswith("competence.")},
-                    recorded)
-        if rec is not None:
-            singles = {m: row for m, row in rec.table.items() if m != "rerank"}
-            with mlflow.start_run(run_name="recommenders", nested=True):
-                mlflow.log_params(flatten_params({"split": data["recommend"]["split"],
-                                                  "models": data["recommend"]["models"]}))
-                mlflow.log_metrics(_finite({f"{m}.{k}": v for m, row in singles.items()
-                                            for k, v in row.items()}))
-                _log_dict_artifact({"table": singles, "info": rec.info}, "report.json")
-            with mlflow.start_run(run_name="reranker", nested=True) as child:
-                if "rerank" in rec.table:
-                    mlflow.log_metrics(_finite(rec.table["rerank"]))
-                for i, (candidate, (path, sha)) in enumerate(recommend.items()):
-                    challenger = i == 0
-                    if challenger:
-                        mlflow.set_tags({"bundle_path": str(path.resolve()), "sha256": sha})
-                    # the bundle holds the interaction matrix (participant ids): it is logged
-                    # as a checksum and a path, never copied into the tracking store
-                    with tempfile.TemporaryDirectory() as tmp:
-                        pointer = Path(tmp) / "bundle_location.json"
-                        pointer.write_text(json.dumps({"path": str(path.resolve()),
-                                                       "sha256": sha}), "utf-8")
-                        mlflow.log_artifact(str(pointer), artifact_path="bundle" if challenger
-                                            else f"candidates/{candidate}")
-                    if register:
-                        version = register_bundle(
-                            config.promotion.recommend_model, child.info.run_id,
-                            path.resolve().parent.as_uri(), path, sha, snapshot.snapshot_id,
-                            {k: v for k, v in result.metrics.items()
-                             if k.startswith("recommend.")},
-                            recorded | {CANDIDATE_TAG: candidate}, challenger=challenger)
-                        result.candidates[candidate] = version
-                        if challenger:
-                            result.versions[config.promotion.recommend_model] = version
-        with mlflow.start_run(run_name="evaluation", nested=True):
-            with tempfile.TemporaryDirectory() as tmp:
-                figure = evaluation_figure(evaluation.features, evaluation.labels,
-                                           evaluation.predictions, Path(tmp) / "by_records.png")
-                mlflow.log_artifact(str(figure), artifact_path="plots")
-            mlflow.log_table(metric_by_records(evaluation.features, evaluation.labels,
-                                               evaluation.predictions), "metric_by_records.json")
-            table = side_by_side(evaluation.report)
-            mlflow.log_table(table, "competence_vs_baselines.json")
-            if rec is not None:
-                mlflow.log_table(rec.frame().reset_index(names="model"),
-                                 "recommenders.json")
-            mlflow.log_text(redact_text(model_card(config, snapshot, stats, evaluation, rec,
-                                                   tags)), "model_card.md")
-        mlflow.log_text(redact_text(model_card(config, snapshot, stats, evaluation, rec, tags)),
-                        "model_card.md")
+def _log_snapshot(snapshot: Snapshot, record: dict[str, Any], path: Path | None,
+                  tags: dict[str, str], parent_id: str, run_name: str) -> None:
+    """The snapshot as the runs' dataset input (metadata only), and the parent's tags and name
+    now that the snapshot is known."""
+    import mlflow
+
+    from training.tracking import log_dataset, snapshot_dataset
+
+    dataset = snapshot_dataset(snapshot.snapshot_id, record, path)
+    mlflow.log_input(dataset, context="training")  # the data stage
+    client = mlflow.MlflowClient()
+    for key, value in (tags | {"mlflow.runName": redact_text(run_name)}).items():
+        client.set_tag(parent_id, key, value)
+    log_dataset(dataset, parent_id)
+
+
+def _log_competence(data: dict[str, Any], tags: dict[str, str], evaluation: Evaluation,
+                    truth: pd.DataFrame | None, bundle: Path, sha: str, run_id: str) -> None:
+    """The competence stage's params, tags, report, plots and bundle (into the open run)."""
+    import mlflow
+
+    from training.plots import log_competence_plots, truth_at, truth_percentiles
+    from training.tracking import log_competence_run
+
+    params: dict[str, Any] = data["competence"] | {
+        "eval_cutoff": evaluation.eval_cutoff.isoformat(),
+        "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
+    log_competence_run(params, evaluation.report, tags | {"sha256": sha}, bundle,
+                       (evaluation.features, evaluation.labels, evaluation.predictions))
+    true_pct = None
+    if truth is not None:
+        true_pct = truth_percentiles(truth_at(truth, evaluation.eval_cutoff),
+                                     evaluation.predictions)
+    log_competence_plots(run_id, evaluation.features, evaluation.labels,
+                         evaluation.predictions, true_pct)
+    mlflow.log_metrics(_finite({f"seconds.{k}": v for k, v in evaluation.seconds.items()}))
+
+
+def _snapshot_folder(source: SnapshotSource, snapshot: Snapshot) -> Path:
+    """The snapshot as a folder a registered model can score: the configured folder, else the
+    snapshot written under the footprint's snapshot folder (content-addressed, so a store
+    snapshot is the folder ``create_snapshot`` already wrote, and a simulated world is written
+    once). Snapshots are data, kept where erasures reach them, never in the tracking store."""
+    if source.path is not None:
+        return source.path
+    from footprint.settings import FootprintSettings
+    from footprint.snapshot import write_snapshot
+
+    frames = {name: getattr(snapshot, name) for name in
+              ("participants", "activities", "activity_directions", "activity_edges",
+               "achievements")}
+    return write_snapshot(frames, snapshot.as_of, FootprintSettings().snapshot_dir)
+
+
+def _log_evaluation(evaluation: Evaluation, rec: RecommendReport | None, card: str,
+                    parent_id: str | None) -> None:
+    """The evaluation stage's figures and tables, and the model card (also on the parent)."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        figure = evaluation_figure(evaluation.features, evaluation.labels,
+                                   evaluation.predictions, Path(tmp) / "by_records.png")
+        mlflow.log_artifact(str(figure), artifact_path="plots")
+    mlflow.log_table(metric_by_records(evaluation.features, evaluation.labels,
+                                       evaluation.predictions), "metric_by_records.json")
+    mlflow.log_table(side_by_side(evaluation.report), "competence_vs_baselines.json")
+    if rec is not None:
+        mlflow.log_table(rec.frame().reset_index(names="model"), "recommenders.json")
+    mlflow.log_text(card, "model_card.md")
+    if parent_id:
+        mlflow.MlflowClient().log_text(parent_id, card, "model_card.md")

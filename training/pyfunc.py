@@ -1,4 +1,4 @@
-"""A recommender bundle as an MLflow ``python_function`` model.
+"""Bundles as MLflow ``python_function`` models: the recommender and the competence model.
 
 MLflow's own tooling (``mlflow models serve``, ``mlflow.pyfunc.load_model``, batch scoring) can
 then run a bundle written by ``talent train recommend``: the bundle file travels as the model's
@@ -19,6 +19,15 @@ date or instant; empty = the data's instant) are MLflow *params*, so one call is
     {"dataframe_records": [{"participant_id": "p0000042"}], "params": {"k": 10}}
 
 Answer: the library's recommendation frame (``RECOMMENDATION_COLUMNS``), reason codes as lists.
+
+The competence model (:class:`CompetencePyfunc`) takes the same request and answers one row per
+participant and direction: the estimate, its 90% interval, the model version and the review flags
+(what ``GET /v1/competence`` returns without the evidence), from the same data source.
+
+:func:`log_bundle_model` is what the training pipeline registers: the bundle, its ``.sha256`` and
+its ``.sig`` travel as the model's artifacts (so serving can load the champion straight from the
+registry, checksum and signature checked, without this package), with a signature and an input
+example whose id names nobody.
 """
 
 from __future__ import annotations
@@ -41,6 +50,11 @@ from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 
 ARTIFACT = "recommender"
 """Name of the bundle file among the model's artifacts."""
+BUNDLE = "bundle"
+"""Name of the bundle among a registered model's artifacts (its ``.sha256``/``.sig`` beside)."""
+EXAMPLE_ID = "example-participant"
+"""The input example's participant: an id no store issues (ids are ``p`` and digits or hashes),
+so a logged example never names anyone."""
 DEFAULT_K = 10
 # the project's own packages the model needs at load time, copied beside it (MLflow code_paths)
 CODE_PACKAGES = ("footprint", "features", "models", "training")
@@ -59,7 +73,9 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
     """``python_function`` flavour of a saved :class:`Recommender` (its file is an artifact)."""
 
     def load_context(self, context: Any) -> None:
-        self.recommender_: Recommender[Any] = Recommender.load(context.artifacts[ARTIFACT])
+        artifacts = context.artifacts
+        self.recommender_: Recommender[Any] = Recommender.load(
+            artifacts[BUNDLE] if BUNDLE in artifacts else artifacts[ARTIFACT])
         config = getattr(context, "model_config", None) or {}
         snapshot = _data(config.get("snapshot"))
         self.dataset_: RecommendDataset = dataset_from_snapshot(
@@ -96,6 +112,108 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
         )
         out[RC.REASON_CODES] = out[RC.REASON_CODES].map(list)
         return out
+
+
+class CompetencePyfunc(PythonModel):  # type: ignore[misc]
+    """``python_function`` flavour of a saved :class:`CompetenceBundle` (its file is an
+    artifact); the data to estimate from as for :class:`RecommenderModel`."""
+
+    def load_context(self, context: Any) -> None:
+        from features.schema import RATING_COLUMNS
+        from models.competence.bundle import CompetenceBundle
+        from models.competence.rating_features import rating_frame
+
+        self.bundle_ = CompetenceBundle.load(context.artifacts[BUNDLE])
+        config = getattr(context, "model_config", None) or {}
+        self.snapshot_ = _data(config.get("snapshot"))
+        # a rating is relative to everyone rated: computed once, on the whole snapshot
+        self.rating_ = (rating_frame(self.snapshot_, self.snapshot_.as_of)
+                        if set(RATING_COLUMNS) & set(self.bundle_.model.features_) else None)
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Estimates (0-100, with the 90% interval) per participant and direction.
+
+        Parameters
+        ----------
+        context
+            MLflow's model context (unused once loaded).
+        model_input
+            A frame with a ``participant_id`` column.
+        params
+            ``as_of`` (an ISO instant; empty: the data's instant).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``participant_id``, ``direction``, ``competence``, ``lower``, ``upper``,
+            ``model_version`` and ``flags`` (codes, as lists); no rows for unknown ids.
+        """
+        del context
+        from models.competence.columns import CompetenceColumns as CC
+
+        params = params or {}
+        frame = pd.DataFrame(model_input)
+        if C.PARTICIPANT_ID not in frame.columns:
+            raise TalentError(f"the input needs a {C.PARTICIPANT_ID!r} column")
+        ids = set(frame[C.PARTICIPANT_ID].astype(str))
+        snap = self.snapshot_
+        people = snap.participants[snap.participants[C.PARTICIPANT_ID].astype(str).isin(ids)]
+        records = snap.achievements[snap.achievements[C.PARTICIPANT_ID].astype(str).isin(ids)]
+        columns = [C.PARTICIPANT_ID, C.DIRECTION, CC.COMPETENCE, CC.LOWER, CC.UPPER,
+                   CC.MODEL_VERSION, CC.FLAGS]
+        if people.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        rating = None
+        if self.rating_ is not None:
+            rating = self.rating_[self.rating_[C.PARTICIPANT_ID].astype(str).isin(ids)]
+        out = self.bundle_.estimate(records, people, as_of=_as_of(params.get("as_of")) or
+                                    snap.as_of, rating=rating, evidence=False)
+        out = out[columns].copy()
+        out[CC.FLAGS] = out[CC.FLAGS].map(list)
+        return out.reset_index(drop=True)
+
+
+KINDS: dict[str, type[PythonModel]] = {"recommend": RecommenderModel,
+                                       "competence": CompetencePyfunc}
+"""The model class of each bundle kind."""
+
+
+def log_bundle_model(kind: str, bundle: Path, snapshot: Path | None,
+                     name: str = "model") -> Any:
+    """Log a published bundle (``.sha256`` and ``.sig`` beside it) as a pyfunc model of the
+    active run, with a signature and an input example; returns MLflow's ``ModelInfo`` (its
+    ``model_uri`` and ``model_id`` are what a model version is registered from).
+
+    ``snapshot``: the snapshot folder the model scores (its path is the model config and can be
+    replaced at load, ``mlflow.pyfunc.load_model(uri, model_config={"snapshot": ...})``); None
+    scores the footprint store as it is at load time. The project's packages are not copied into
+    the model: it loads where this project is installed (``mlflow models serve --env-manager
+    local`` from the project's environment).
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from footprint.signing import signature_path
+    from training.bundles import sidecar
+
+    model = KINDS[kind]()
+    example = pd.DataFrame({C.PARTICIPANT_ID: [EXAMPLE_ID]})
+    params: dict[str, Any] = {"as_of": ""} | ({"k": DEFAULT_K} if kind == "recommend" else {})
+    signature = infer_signature(example, params=params)
+    artifacts = {BUNDLE: str(bundle), "sha256": str(sidecar(bundle))}
+    if signature_path(bundle).is_file():
+        artifacts["signature"] = str(signature_path(bundle))
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=model,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=(example, params),
+        pip_requirements=_requirements(),
+        model_config={"snapshot": str(snapshot.resolve())} if snapshot is not None else None,
+    )
 
 
 def _data(snapshot: str | None) -> Snapshot:

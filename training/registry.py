@@ -102,7 +102,7 @@ def version_provenance(pipeline_run: str, as_of: dt.datetime,
 def register_bundle(
     name: str, run_id: str, artifact_uri: str, bundle_path: Path, sha256: str,
     snapshot_id: str, metrics: dict[str, float], extra_tags: dict[str, str] | None = None,
-    challenger: bool = True,
+    challenger: bool = True, model_id: str | None = None,
 ) -> str:
     """Register a logged bundle as a new version of ``name`` and make it the ``challenger``.
 
@@ -111,7 +111,9 @@ def register_bundle(
     name
         Registered model name.
     run_id, artifact_uri
-        The run that logged the bundle and the artifact folder holding it.
+        The run that logged the bundle and where it is: an artifact folder, or the URI of the
+        MLflow model the bundle travels in (``models:/<model id>``, with ``model_id``; see
+        :func:`register_model`).
     bundle_path
         The local bundle file (its name is recorded; its checksum must be ``sha256``).
     sha256
@@ -125,6 +127,8 @@ def register_bundle(
     challenger
         Point the ``challenger`` alias at it (the pipeline's other candidates are registered
         without it, so a baseline that wins can be promoted; see :func:`promote`).
+    model_id
+        The logged MLflow model the version is (``mlflow.pyfunc.log_model``'s ``model_id``).
 
     Returns
     -------
@@ -138,11 +142,45 @@ def register_bundle(
                                  SNAPSHOT_TAG: snapshot_id}
     tags |= {METRIC_TAG + metric_key(k): repr(float(v)) for k, v in metrics.items()
              if v is not None and math.isfinite(float(v))}
-    version = mlc.create_model_version(name, source=artifact_uri, run_id=run_id, tags=tags)
+    version = mlc.create_model_version(name, source=artifact_uri, run_id=run_id, tags=tags,
+                                       model_id=model_id)
     if challenger:
         mlc.set_registered_model_alias(name, CHALLENGER, version.version)
     log.info("bundle registered", model=name, version=version.version, sha256=sha256[:16])
     return str(version.version)
+
+
+def register_model(
+    kind: str, name: str, run_id: str, bundle_path: Path, sha256: str, snapshot_id: str,
+    metrics: dict[str, float], snapshot_folder: Path | None,
+    extra_tags: dict[str, str] | None = None, challenger: bool = True,
+) -> str:
+    """Log a published bundle as an MLflow pyfunc model of the active run
+    (:func:`training.pyfunc.log_bundle_model`) and register that model as a new version of
+    ``name``: ``mlflow.pyfunc.load_model("models:/<name>@<alias>")`` and ``mlflow models serve``
+    then work on it, and :func:`fetch_bundle` finds the bundle among its artifacts.
+
+    ``kind`` is ``recommend`` or ``competence``; ``snapshot_folder`` is the data the model scores
+    when loaded by MLflow (None: the footprint store as it is then). The rest as for
+    :func:`register_bundle`.
+    """
+    from footprint.signing import signature_path
+    from training.bundles import sign
+    from training.pyfunc import log_bundle_model
+
+    if not signature_path(bundle_path).is_file():
+        sign(bundle_path, sha256)  # what serving checks before unpickling a registry download
+    info = log_bundle_model(kind, bundle_path, snapshot_folder, name="model")
+    return register_bundle(name, run_id, str(info.model_uri), bundle_path, sha256, snapshot_id,
+                           metrics, extra_tags, challenger, model_id=str(info.model_id))
+
+
+def describe_versions(name: str, versions: list[str], card: str) -> None:
+    """Put the model card (markdown) in each version's description, where the registry's UI
+    shows it."""
+    mlc = client()
+    for version in versions:
+        mlc.update_model_version(name, version, description=card)
 
 
 def version_info(name: str, alias: str) -> VersionInfo | None:
@@ -318,6 +356,9 @@ def fetch_bundle(info: VersionInfo, folder: Path) -> Path:
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.source,
                                                      dst_path=str(folder)))
     path = local / info.bundle_file if local.is_dir() else local
+    if local.is_dir() and not path.is_file():
+        # a version that is an MLflow model holds the bundle among the model's artifacts
+        path = next(iter(sorted(local.rglob(info.bundle_file))), path)
     if not info.sha256:
         raise BundleIntegrityError(f"{info.name} version {info.version} has no recorded SHA-256")
     verify_checksum(path, info.sha256)

@@ -25,6 +25,11 @@ from training.redaction import redact
 
 log = get_logger(__name__)
 DEFAULT_ROOT = Path("mlruns")
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+"""The experiment tag MLflow 3's UI reads to choose its view (its ``ExperimentKind`` values)."""
+CLASSIC_ML = "custom_model_development"
+"""Classic machine learning: runs, metrics, models (not the GenAI view of traces and prompts,
+which MLflow 3 opens for an experiment without the tag)."""
 
 
 def tracking_uri(root: Path = DEFAULT_ROOT) -> str:
@@ -86,16 +91,74 @@ def _plots(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFra
     return paths
 
 
+def use_experiment(name: str) -> str:
+    """Make ``name`` the active experiment (created on first use) and mark it classic ML.
+
+    MLflow 3 opens an experiment without :data:`EXPERIMENT_KIND_TAG` in its GenAI view (traces,
+    prompts); every experiment of this project holds training runs and models, so the tag says
+    so. Returns the experiment id.
+    """
+    import mlflow
+
+    experiment = mlflow.set_experiment(name)  # artifacts go next to the store
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, CLASSIC_ML)
+    return str(experiment.experiment_id)
+
+
 @contextmanager
 def competence_run(experiment: str, run_name: str | None = None) -> Iterator[Any]:
-    """An active MLflow run in ``experiment`` on the configured tracking store."""
+    """An active MLflow run in ``experiment`` on the configured tracking store.
+
+    MLflow's own context manager ends the run ``FAILED`` when the block raises, ``FINISHED``
+    otherwise."""
     import mlflow
 
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment)  # created on first use; artifacts go next to the store
+    use_experiment(experiment)
     with mlflow.start_run(run_name=run_name) as run:
         yield run
+
+
+_MLFLOW_TYPES = {"string": "string", "Int16": "long", "Int64": "long", "Float64": "double",
+                 "float64": "double", "bool": "boolean"}
+
+
+def snapshot_schema() -> Any:
+    """The snapshot's columns as an MLflow schema (``<frame>.<column>``), from the one place
+    their dtypes are spelled (:data:`footprint.frames.FRAME_DTYPES`)."""
+    from mlflow.types import ColSpec, Schema
+
+    from footprint.frames import FRAME_DTYPES
+
+    return Schema([ColSpec(_MLFLOW_TYPES.get(dtype, "datetime"), f"{frame}.{column}")
+                   for frame, dtypes in FRAME_DTYPES.items() for column, dtype in dtypes.items()])
+
+
+def snapshot_dataset(snapshot_id: str, record: dict[str, Any], path: Path | None) -> Any:
+    """The snapshot as an MLflow dataset holding metadata only: its id as the digest, the
+    columns as the schema, its folder (or, for a simulated world or a store instant, the source
+    record that rebuilds it) as the source. No row enters the tracking store."""
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    source = (resolve_dataset_source(str(path.resolve())) if path is not None
+              else CodeDatasetSource({k: json.dumps(v, default=str) if not isinstance(v, str)
+                                      else v for k, v in redact(record).items()}))
+    return MetaDataset(source, name=f"snapshot-{snapshot_id[:24]}",  # type: ignore[abstract]
+                       digest=snapshot_id[:36], schema=snapshot_schema())
+
+
+def log_dataset(dataset: Any, run_id: str, context: str = "training") -> None:
+    """Record ``dataset`` as an input of run ``run_id`` (open or not)."""
+    import mlflow
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+    mlflow.MlflowClient().log_inputs(run_id, datasets=[DatasetInput(
+        dataset._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])])
 
 
 def log_competence_run(

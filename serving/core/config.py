@@ -110,6 +110,10 @@ def development_tokens() -> list[TokenEntry]:
     ]
 
 
+MODEL_URI = r"^models:/[A-Za-z0-9_.-]+@[A-Za-z0-9_-]+$"
+"""A registered model's alias (``models:/<name>@<alias>``), the form serving loads."""
+
+
 class ServingSettings(BaseSettings):
     """Settings of the serving API (environment variables ``TALENT_<FIELD>``).
 
@@ -152,6 +156,11 @@ class ServingSettings(BaseSettings):
     # latest.txt names one; checksum as for the competence bundle
     recommend_bundle: Path | None = None
     recommend_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+    # or either model from an MLflow model registry instead of the folder: an alias URI such as
+    # `models:/talent-recommend@champion` (downloaded under <data_dir>/models/registry; the
+    # registry's store is MLFLOW_TRACKING_URI, else training's sqlite:///mlruns/mlflow.db)
+    competence_model_uri: Annotated[str | None, Field(pattern=MODEL_URI)] = None
+    recommend_model_uri: Annotated[str | None, Field(pattern=MODEL_URI)] = None
     # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)
     model_watch_seconds: Annotated[float, Field(ge=0)] = 0.0
     # threads per worker that run the plain ``def`` handlers which mostly wait on the store

@@ -91,3 +91,79 @@ def test_selection_on_validation_feeds_the_split_and_the_run(tmp_path: Path) -> 
     assert 0 < m["recommend.validation.ease.ndcg@10"] <= 1
     assert 0 < m["recommend.ease.ndcg@10"] <= 1
     assert not any(k.startswith("recommend.selected.als") for k in m)
+
+
+def test_snapshot_is_the_runs_dataset_input_and_the_experiment_is_classic_ml(
+        tracked: tuple[PipelineResult, Path]) -> None:
+    import mlflow
+
+    from training.tracking import CLASSIC_ML, EXPERIMENT_KIND_TAG
+
+    result, _ = tracked
+    client = mlflow.MlflowClient()
+    parent = client.get_run(result.run_id)
+    experiment = client.get_experiment(parent.info.experiment_id)
+    assert experiment.tags[EXPERIMENT_KIND_TAG] == CLASSIC_ML
+    inputs = parent.inputs.dataset_inputs
+    assert len(inputs) == 1
+    dataset = inputs[0].dataset
+    assert dataset.digest == result.snapshot_id[:36]
+    assert "achievements.participant_id" in dataset.schema  # columns, not rows
+    assert dataset.source_type == "code" and "simulate" in dataset.source
+    assert {t.key: t.value for t in inputs[0].tags}["mlflow.data.context"] == "training"
+    assert parent.info.status == "FINISHED"
+
+
+def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
+        tracked: tuple[PipelineResult, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the module's tracking store (a new store takes seconds to create)."""
+    import mlflow
+
+    import training.pipeline as pipeline
+    from tests.models.recommend.conftest import tiny_snapshot
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the competence stage broke")
+
+    monkeypatch.setattr(pipeline, "train_competence", crash)
+    config = tiny_config(tmp_path / "bundles", experiment="failing")
+    with pytest.raises(RuntimeError, match="broke"):
+        run_pipeline(config, loaded=(tiny_snapshot(), None))
+    runs = mlflow.search_runs(experiment_names=["failing"])
+    status = dict(zip(runs["tags.mlflow.runName"].str.split().str[0], runs["status"],
+                      strict=True))
+    assert status == {config.name: "FAILED", "data": "FINISHED", "features": "FINISHED",
+                      "competence": "FAILED"}
+    # the data stage's metrics were logged while it ran, before the crash
+    data = runs[runs["tags.mlflow.runName"] == "data"].iloc[0]
+    assert data["metrics.participants"] == len(tiny_snapshot().participants)
+    parent = runs[runs["status"] == "FAILED"]
+    assert parent["metrics.data.participants"].notna().any()
+
+
+def test_registered_versions_are_mlflow_models_with_the_card(
+        tracked: tuple[PipelineResult, Path]) -> None:
+    import mlflow
+    import pandas as pd
+
+    from footprint.columns import Columns as C
+    from training.pyfunc import EXAMPLE_ID
+
+    result, root = tracked
+    client = mlflow.MlflowClient()
+    snapshot = next((root / "data" / "snapshots").iterdir())  # the world the models score
+    someone = pd.read_parquet(snapshot / "achievements.parquet")[C.PARTICIPANT_ID].iloc[0]
+    request = pd.DataFrame({C.PARTICIPANT_ID: [str(someone), EXAMPLE_ID]})
+    for name in ("talent-recommend", "talent-competence"):
+        version = client.get_model_version(name, result.versions[name])
+        assert "## Purpose" in version.description and "## Limits" in version.description
+        model = mlflow.pyfunc.load_model(f"models:/{name}@challenger")
+        assert model.metadata.signature.inputs.input_names() == [C.PARTICIPANT_ID]
+        assert model.metadata.saved_input_example_info is not None
+        answer = model.predict(request)
+        # the known participant gets rows, the example's id names nobody and gets none
+        assert set(answer[C.PARTICIPANT_ID]) == {str(someone)}, name
+    competence = mlflow.pyfunc.load_model("models:/talent-competence@challenger").predict(request)
+    assert ((competence["lower"] <= competence["competence"])
+            & (competence["competence"] <= competence["upper"])).all()
