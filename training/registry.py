@@ -491,7 +491,9 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
             card = exported.parent / f"{exported.name}.card.md"
             card.write_text(promotion_card(result), "utf-8")
             result = replace(result, exported=exported)
-    mlflow.set_experiment("promotion")
+    from training.tracking import use_experiment
+
+    use_experiment("promotion")
     with mlflow.start_run(run_name=f"promote {name} v{challenger.version}"):
         mlflow.log_params({"model": name, "challenger": challenger.version,
                            "candidate": challenger.candidate or "none",

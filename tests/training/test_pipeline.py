@@ -148,22 +148,29 @@ def test_registered_versions_are_mlflow_models_with_the_card(
     import pandas as pd
 
     from footprint.columns import Columns as C
+    from footprint.settings import FootprintSettings
     from training.pyfunc import EXAMPLE_ID
 
-    result, root = tracked
+    result, _ = tracked
     client = mlflow.MlflowClient()
-    snapshot = next((root / "data" / "snapshots").iterdir())  # the world the models score
-    someone = pd.read_parquet(snapshot / "achievements.parquet")[C.PARTICIPANT_ID].iloc[0]
-    request = pd.DataFrame({C.PARTICIPANT_ID: [str(someone), EXAMPLE_ID]})
+
+    snapshot = next(FootprintSettings().snapshot_dir.iterdir())  # the world the models score
+    active = pd.read_parquet(snapshot / "achievements.parquet")[C.PARTICIPANT_ID]
+    people = sorted(set(active.astype(str)))[:40]
+    request = pd.DataFrame({C.PARTICIPANT_ID: [*people, EXAMPLE_ID]})
     for name in ("talent-recommend", "talent-competence"):
         version = client.get_model_version(name, result.versions[name])
         assert "## Purpose" in version.description and "## Limits" in version.description
         model = mlflow.pyfunc.load_model(f"models:/{name}@challenger")
         assert model.metadata.signature.inputs.input_names() == [C.PARTICIPANT_ID]
         assert model.metadata.saved_input_example_info is not None
-        answer = model.predict(request)
-        # the known participant gets rows, the example's id names nobody and gets none
-        assert set(answer[C.PARTICIPANT_ID]) == {str(someone)}, name
+        # the simulated world ends after its last season's deadlines: ask as of mid-season
+        params = {"as_of": "2026-01-15"}
+        answer = model.predict(request, params=params)
+        # known participants get rows (an unknown id only the recommender's cold start)
+        assert set(answer[C.PARTICIPANT_ID]) & set(people), name
+        assert set(answer[C.PARTICIPANT_ID]) <= {*people, EXAMPLE_ID}, name
     competence = mlflow.pyfunc.load_model("models:/talent-competence@challenger").predict(request)
+    assert EXAMPLE_ID not in set(competence[C.PARTICIPANT_ID])  # no data, no estimate
     assert ((competence["lower"] <= competence["competence"])
             & (competence["competence"] <= competence["upper"])).all()
