@@ -25,8 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.artifacts import read_signature
 from footprint.logs import get_logger
-from footprint.signing import read_signature
 from serving.bundles import BundleRef
 
 log = get_logger(__name__)

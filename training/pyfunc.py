@@ -195,7 +195,7 @@ def log_bundle_model(kind: str, bundle: Path, snapshot: Path | None,
     import mlflow
     from mlflow.models import infer_signature
 
-    from footprint.signing import signature_path
+    from core.artifacts import signature_path
     from training.bundles import sidecar
 
     model = KINDS[kind]()

@@ -164,7 +164,7 @@ def register_model(
     when loaded by MLflow (None: the footprint store as it is then). The rest as for
     :func:`register_bundle`.
     """
-    from footprint.signing import signature_path
+    from core.artifacts import signature_path
     from training.bundles import sign
     from training.pyfunc import log_bundle_model
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from core.artifacts import DEV_BUNDLE_KEY
 from footprint.columns import Columns as C
-from footprint.signing import DEV_BUNDLE_KEY
 from models.recommend.base import Recommender
 from models.recommend.dataset import dataset_from_snapshot
 from models.recommend.popular import PopularRecommender
