@@ -75,7 +75,8 @@ print(f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
 
 # %% tags=["plot"]
 scorers = (MODEL, *BASELINES)
-by_records = records_table(features, labels, pred, true_pct, scorers=scorers)
+by_records = records_table(features, labels, pred, true_pct, scorers=scorers,
+                           extra_scores=evaluation.extra_scores)
 for column in ("spearman_truth", "mae_truth", "bias_truth"):
     print(f"{column} (rows: records bucket; columns: scorer), mean over directions")
     wide = by_records[by_records["direction"] == ALL].pivot(

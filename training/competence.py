@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ class Evaluation:
     next_result: NextResultIntervals | None = None
     """Predictive intervals of the next year's results, fitted on every held-out row (what the
     bundle carries)."""
+    extra_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    """Baselines that need more than the feature rows (the last result), per row of ``features``;
+    the report and the diagnostics score them beside the model."""
 
 
 def _rating(snapshot: Snapshot, cutoff: dt.datetime, cfg: TrainConfig) -> pd.DataFrame | None:
@@ -191,7 +194,8 @@ def evaluate_competence(
     predictions = model.predict(features)
     last = last_results(snapshot.achievements, held.stats, eval_cut, features,
                         held.calibration.config.responses)
-    report = prediction_report(features, labels, predictions, {"last_result": last})
+    extra_scores = {"last_result": last}
+    report = prediction_report(features, labels, predictions, extra_scores)
     report |= {f"{d}.skipped": 1.0 for d in skipped}
     next_result, covered = next_result_intervals(features, labels, predictions, cfg)
     report |= covered
@@ -220,7 +224,7 @@ def evaluate_competence(
     report["rows.eval"] = float(len(features))
     report["rows.train"] = float(sum(len(p.features) for p in parts))
     evaluation = Evaluation(report, tuple(train_cuts), eval_cut, features, labels,
-                            predictions, model, seconds, next_result)
+                            predictions, model, seconds, next_result, extra_scores)
     return evaluation, [*parts, held]
 
 

@@ -98,7 +98,8 @@ def calibration_table(predictions: pd.DataFrame, labels: pd.DataFrame,
 
 def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame,
                   true_pct: np.ndarray | None = None,
-                  scorers: tuple[str, ...] = (MODEL, "rating_points")) -> pd.DataFrame:
+                  scorers: tuple[str, ...] = (MODEL, "rating_points"),
+                  extra_scores: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The model against baselines by bucket of records before the cut-off (0, 1, 2-4, 5+).
 
     Per direction (and ``all``, the mean of the directions' values, as in the evaluation report)
@@ -107,10 +108,12 @@ def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.
     population percentile; the model's estimate is such a percentile already, a baseline is
     turned into its percentile within the direction), ``bias_truth`` (mean of the same
     differences: calibration in the large of the bucket; negative = estimated too low) and
-    ``coverage_truth`` (the model's 90% intervals containing the truth).
+    ``coverage_truth`` (the model's 90% intervals containing the truth). ``extra_scores`` adds
+    baselines that need more than the feature rows (``Evaluation.extra_scores``: the last result).
     """
     require_rows(predictions, "predictions")
-    scores = baseline_scores(features) | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)}
+    scores = (baseline_scores(features) | dict(extra_scores or {})
+              | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)})
     unknown = [s for s in scorers if s not in scores]
     if unknown:
         raise ValueError(f"unknown scorers {unknown}; known: {sorted(scores)}")
