@@ -46,7 +46,7 @@ def _features_job(snapshot_path: str, cutoff: str, queue: mp.Queue) -> None:
     from features.activity_stats import compute_activity_stats
     from features.calibration import CalibrationConfig
     from features.participant import participant_features
-    from training.cutoffs import fit_at
+    from training.competence.cutoffs import fit_at
 
     snap = load_snapshot(Path(snapshot_path))
     cut = dt.datetime.fromisoformat(cutoff)
@@ -99,8 +99,8 @@ def main() -> None:
 
     from models.competence.bundle import CompetenceBundle
     from models.competence.model import CompetenceModel
-    from training.competence import TrainConfig, _dataset, evaluate_competence, plan_cutoffs
-    from training.evaluation import BASELINES, MODEL, RECORD_BUCKETS
+    from training.competence.evaluation import BASELINES, MODEL, RECORD_BUCKETS
+    from training.competence.train import TrainConfig, _dataset, evaluate_competence, plan_cutoffs
 
     snap = load_snapshot(args.snapshot)
     truth = pd.read_parquet(args.truth)

@@ -23,8 +23,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from sqlalchemy import text
 
+from core.errors import TalentError
 from footprint.consent import erase_participants
-from footprint.errors import TalentError
 from footprint.ingest.run import ingest_file, ingest_path
 from footprint.snapshot import create_snapshot
 from footprint.store import Store, open_store

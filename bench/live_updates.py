@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from core.settings import FootprintSettings
 from footprint.columns import Columns as C
 from footprint.enums import Entity
-from footprint.settings import FootprintSettings
 from footprint.store import open_store
 from models.recommend.base import Recommender
 from serving.services.footprint import push_records

@@ -47,7 +47,7 @@ KIND_SHARE = {
 def synthetic_snapshot(n_participants: int, seed: int = 20) -> Snapshot:
     """A seeded stand-in footprint: N participants, 4 seasons, chains of olympiad stages.
 
-    Not the project's simulator (footprint.simulate): only shaped enough to load the engine with
+    Not the project's simulator (simulator): only shaped enough to load the engine with
     realistic volumes, skew (most take few events, some many), statuses, teams and chains.
     """
     rng = np.random.default_rng(seed)

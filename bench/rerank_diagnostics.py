@@ -34,15 +34,15 @@ def main() -> None:
     args = parser.parse_args()
     import numpy as np
 
-    from footprint.simulate import SimulationConfig
     from models.recommend.rerank import BASE_NAMES, RerankRecommender, candidate_features
-    from training.recommend import (
+    from simulator import SimulationConfig
+    from training.recommend.evaluate import (
         SimSplitConfig,
         _lists,
         fit_on_cutoff,
         prepare_split,
     )
-    from training.recommend_metrics import ranking_metrics
+    from training.recommend.metrics import ranking_metrics
     from training.simworld import simulate_world
 
     started = time.perf_counter()

@@ -36,12 +36,12 @@ def main() -> None:
     parser.add_argument("--first-season", type=int, default=2024)
     args = parser.parse_args()
 
-    from footprint.logs import configure
-    from footprint.simulate.config import SimulationConfig
+    from core.logs import configure
     from models.competence.codes import ACTIONABLE, FlagCode
     from models.competence.columns import CompetenceColumns as CC
     from models.competence.rating_features import rating_frame
-    from training.competence import TrainConfig, train_competence
+    from simulator.config import SimulationConfig
+    from training.competence.train import TrainConfig, train_competence
     from training.simworld import simulate_world
 
     configure("WARNING")

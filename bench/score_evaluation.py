@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from training.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
-from training.score_table import ScoreColumns, score_table
+from training.competence.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
+from training.competence.score_table import ScoreColumns, score_table
 
 COLS = ScoreColumns(participant="pid", direction="subject", time="year", score="score")
 

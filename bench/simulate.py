@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from footprint.simulate import SimulationConfig, simulate
-from footprint.simulate.stats import world_stats
+from simulator import SimulationConfig, simulate
+from simulator.stats import world_stats
 
 
 def _peak_rss_gib() -> float:

@@ -71,7 +71,7 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_DEFAULT_ARTIFACT_ROOT", str(args.tracking_dir / "artifacts"))
 
     import training.pipeline as pipeline
-    from footprint.simulate import SimulationConfig
+    from simulator import SimulationConfig
     from training.config import load_pipeline_config
 
     config = load_pipeline_config(args.config)

@@ -41,9 +41,9 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{args.out / 'mlflow.db'}")
     from training.config import load_pipeline_config, parse_pipeline_config
     from training.pipeline import load_source
-    from training.recommend import default_cutoffs, prepare_split
+    from training.recommend.evaluate import default_cutoffs, prepare_split
+    from training.recommend.tuning import RerankObjective
     from training.tuning import tune
-    from training.tuning_recommend import RerankObjective
 
     args.out.mkdir(parents=True, exist_ok=True)
     data = tomllib.loads(CONFIG.read_text("utf-8"))

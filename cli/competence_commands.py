@@ -15,8 +15,8 @@ from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
 from cli.output import JsonOpt, emit_json, fail, results_only, working
 from cli.snapshots import snapshot_path
+from core.errors import TalentError
 from core.instants import parse_instant, utc_now
-from footprint.errors import TalentError
 from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
@@ -42,7 +42,7 @@ def _fail(exc: Exception, as_json: bool = False) -> typer.Exit:
 
 
 def _snapshot(snapshot: Path | None, as_of: str | None, database_url: str | None) -> Snapshot:
-    from footprint.settings import FootprintSettings
+    from core.settings import FootprintSettings
     from footprint.snapshot import create_snapshot, load_snapshot
     from footprint.store import open_store
 
@@ -69,14 +69,14 @@ def _truth(path: Path | None) -> pd.DataFrame | None:
 
 
 def _config(path: Path | None, window_days: int | None):  # type: ignore[no-untyped-def]
-    from training.competence import load_train_config
+    from training.competence.train import load_train_config
 
     cfg = load_train_config(path)
     return cfg.model_copy(update={"window_days": window_days}) if window_days else cfg
 
 
 def _print_report(report: dict[str, float]) -> None:
-    from training.evaluation import BASELINES, MODEL
+    from training.competence.evaluation import BASELINES, MODEL
 
     table = Table(title="Spearman with the next window (rows with records there)")
     table.add_column("direction")
@@ -118,8 +118,8 @@ def train_competence_command(
 ) -> None:
     """Fit calibration and LightGBM per direction on temporal cut-offs, evaluate on the last one,
     save a bundle for serving and log the run to MLflow."""
-    from footprint.settings import FootprintSettings
-    from training.competence import train_competence
+    from core.settings import FootprintSettings
+    from training.competence.train import train_competence
 
     folder = out or FootprintSettings().data_dir / BUNDLE_SUBDIR
     try:
@@ -176,7 +176,7 @@ def evaluate_competence_command(
             report = _evaluate_scores(scores, participant_col, direction_col, time_col,
                                       score_col, max_score_col, activity_col, json_out)
         else:
-            from training.competence import evaluate_competence
+            from training.competence.train import evaluate_competence
 
             try:
                 snap = _snapshot(snapshot, as_of, database_url)
@@ -199,8 +199,8 @@ def evaluate_competence_command(
 def _evaluate_scores(path: Path, participant: str, direction: str, time: str, score: str,
                      max_score: str | None, activity: str | None,
                      as_json: bool = False) -> dict[str, float | str]:
-    from training.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
-    from training.score_table import ScoreColumns, read_scores, score_table
+    from training.competence.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
+    from training.competence.score_table import ScoreColumns, read_scores, score_table
 
     cols = ScoreColumns(participant=participant, direction=direction, time=time, score=score,
                         max_score=max_score, activity=activity)

@@ -17,11 +17,11 @@ from rich.table import Table
 
 from cli.footprint_commands import console, fail, print_summaries
 from cli.rating_commands import print_top, write_rating
+from core.errors import TalentError
+from core.settings import FootprintSettings
 from footprint.calendar import season_name, season_start_year
-from footprint.errors import TalentError
 from footprint.ingest.run import ingest_path
 from footprint.quarantine import quarantine_reasons
-from footprint.settings import FootprintSettings
 from footprint.snapshot import create_snapshot, load_manifest, load_snapshot
 from footprint.store import open_store
 from models.rating.engine import rate
@@ -53,7 +53,7 @@ def demo(
 ) -> None:
     """Simulate a small movement up to today, ingest it through the real path, snapshot it, rate
     the last complete season and train the competence and recommender bundles."""
-    from footprint.simulate import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
 
     settings = FootprintSettings()
     world = out or settings.data_dir / "demo-world"

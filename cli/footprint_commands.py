@@ -14,9 +14,9 @@ from rich.table import Table
 from cli.output import EXIT_REFUSED, JsonOpt, emit_json
 from cli.output import fail as report_failure
 from core import instants
-from footprint.errors import ConfigError, TalentError, UnknownIdError
+from core.errors import ConfigError, TalentError, UnknownIdError
+from core.settings import FootprintSettings
 from footprint.ingest.run import BatchSummary, FailedFile, ingest_all
-from footprint.settings import FootprintSettings
 from footprint.store import Store, open_store
 from footprint.sweep import SweepReport, sweep_erased
 

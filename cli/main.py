@@ -133,7 +133,7 @@ def _main(
     """Talent trajectories: footprint store, ratings, competence estimates and recommendations.
 
     Logs go to stderr at TALENT_LOG_LEVEL (INFO by default); results go to stdout."""
-    from footprint.logs import configure
+    from core.logs import configure
     from footprint.progress import set_enabled
 
     if quiet and verbose:

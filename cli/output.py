@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final
 import typer
 from rich.console import Console
 
-from footprint.errors import TalentError, UnknownIdError
+from core.errors import TalentError, UnknownIdError
 
 EXIT_OK: Final = 0
 EXIT_REFUSED: Final = 1

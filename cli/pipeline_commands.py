@@ -16,7 +16,7 @@ from rich.table import Table
 from cli.groups import register as register_groups
 from cli.groups import train_app
 from cli.output import JsonOpt, emit_json, fail, working
-from footprint.errors import TalentError
+from core.errors import TalentError
 
 if TYPE_CHECKING:
     from training.config import PipelineConfig
@@ -84,7 +84,7 @@ def train_pipeline(
 def _export_folder(name: str, cfg: PipelineConfig, competence_dir: Path | None,
                    recommend_dir: Path | None) -> Path | None:
     """The folder serving watches for a registered model (None: a model serving does not load)."""
-    from footprint.settings import FootprintSettings
+    from core.settings import FootprintSettings
 
     promotion = cfg.promotion
     if name == promotion.competence_model:

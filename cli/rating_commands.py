@@ -13,10 +13,10 @@ from rich.table import Table
 
 from cli.output import JsonOpt, emit_json, fail, working
 from cli.snapshots import snapshot_path
+from core.errors import TalentError
+from core.logs import get_logger
+from core.settings import FootprintSettings
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
-from footprint.logs import get_logger
-from footprint.settings import FootprintSettings
 from footprint.spreadsheet import write_csv
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
 from models.rating.columns import RatingColumns as RC

@@ -17,8 +17,8 @@ from cli.groups import evaluate_app, train_app
 from cli.groups import register as register_groups
 from cli.output import JsonOpt, emit_json, fail, working
 from cli.snapshots import snapshot_path
+from core.errors import TalentError, UnknownIdError
 from core.instants import utc_now
-from footprint.errors import TalentError, UnknownIdError
 from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
@@ -112,7 +112,7 @@ def evaluate_recommend(
     model's settings are chosen on validation first (the chosen settings and validation scores
     are printed beside the test scores)."""
     console.quiet = json_out  # only the JSON document on stdout; errors go to stderr
-    from training.recommend import (
+    from training.recommend.evaluate import (
         LogSplitConfig,
         SimSplitConfig,
         evaluate_interactions,
@@ -124,8 +124,8 @@ def evaluate_recommend(
         if interactions is not None:
             if not user_col or not item_col:
                 raise typer.BadParameter("--interactions needs --user-col and --item-col")
-            from training.recommend import LogColumns
-            from training.select_recommend import (
+            from training.recommend.evaluate import LogColumns
+            from training.recommend.select import (
                 evaluate_interactions_selected,
                 parse_overrides,
                 with_overrides,
@@ -149,7 +149,7 @@ def evaluate_recommend(
         else:
             sim = None
             if world is not None:
-                from footprint.simulate import SimulationConfig
+                from simulator import SimulationConfig
                 from training.simworld import simulate_world
 
                 manifest = json.loads((world / "manifest.json").read_text("utf-8"))
@@ -170,7 +170,7 @@ def evaluate_recommend(
             title = f"snapshot {snap.snapshot_id[:16]}: temporal split at {report.info['cutoffs']}"
             result = {"table": report.table, "info": report.info}
             if trajectories and sim is not None:
-                from training.recommend_trajectory import (
+                from training.recommend.trajectory import (
                     TrajectoryEvalConfig,
                     evaluate_trajectories,
                 )
@@ -200,7 +200,7 @@ def evaluate_recommend(
 
 def _store_snapshot(database_url: str | None) -> object:
     """A snapshot of the store as of now (the footprint the platform holds)."""
-    from footprint.settings import FootprintSettings
+    from core.settings import FootprintSettings
     from footprint.snapshot import create_snapshot, load_snapshot
     from footprint.store import open_store
 
@@ -236,7 +236,7 @@ def train_recommend(
     10, 12 and 14 months before the cut-off)."""
     console.quiet = json_out  # only the JSON document on stdout; errors go to stderr
     from footprint.snapshot import load_snapshot
-    from training.recommend import fit_recommender
+    from training.recommend.evaluate import fit_recommender
 
     try:
         snap = load_snapshot(snapshot)
@@ -253,7 +253,7 @@ def train_recommend(
     console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
     run = None
     if mlflow:
-        from training.recommend import log_training_run
+        from training.recommend.evaluate import log_training_run
 
         run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
         console.print(f"MLflow run {run}")
@@ -290,7 +290,7 @@ def recommend(
     console.quiet = False
     from models.recommend.base import Recommender
     from models.recommend.dataset import dataset_from_snapshot
-    from training.recommend import fit_recommender
+    from training.recommend.evaluate import fit_recommender
 
     try:
         data = None

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 from uvicorn.config import STARTUP_FAILURE
 
 from cli.output import JsonOpt, emit_json, fail
-from cli.workers import PortInUseError, WorkerPool
-from footprint.errors import TalentError
+from core.errors import TalentError
 from serving.auth import Role
 from serving.core.config import ServingSettings, TokenEntry, token_sha256
+from serving.workers import PortInUseError, WorkerPool
 
 
 def register(app: typer.Typer) -> None:
@@ -86,7 +86,7 @@ def serve_command(
     )
     if workers > 1:
         # a listening socket per worker (SO_REUSEPORT), so the kernel spreads the connections
-        # over the workers (cli/workers.py)
+        # over the workers (serving/workers.py)
         try:
             code = WorkerPool(config, workers).run()
         except PortInUseError as exc:

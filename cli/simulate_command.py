@@ -10,8 +10,8 @@ import typer
 from pydantic import ValidationError
 
 from cli.output import JsonOpt, emit_json, fail
-from footprint.errors import TalentError
-from footprint.simulate import SimulationConfig, SimulationSummary, simulate
+from core.errors import TalentError
+from simulator import SimulationConfig, SimulationSummary, simulate
 
 
 class OutputFormat(StrEnum):

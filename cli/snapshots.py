@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from footprint.settings import FootprintSettings
+from core.settings import FootprintSettings
 
 MANIFEST = "manifest.json"
 MIN_PREFIX = 8

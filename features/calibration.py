@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import minimize
 
+from core.logs import get_logger
 from features.activity_stats import KINDS, LEVELS, ActivityStats
 from features.irt import (
     KindParams,
@@ -38,7 +39,6 @@ from features.irt import (
 )
 from features.responses import ResponseConfig, Responses
 from footprint.columns import Columns as C
-from footprint.logs import get_logger
 
 log = get_logger(__name__)
 

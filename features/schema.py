@@ -15,9 +15,9 @@ from typing import Final
 
 import pandas as pd
 
+from core.errors import TalentError
 from footprint.columns import Columns as C
 from footprint.enums import RU_LABELS, ActivityKind, Level, Result
-from footprint.errors import TalentError
 
 SCHEMA_VERSION: Final = 1
 KEYS: Final[tuple[str, ...]] = (C.PARTICIPANT_ID, C.DIRECTION)

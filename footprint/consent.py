@@ -18,14 +18,14 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
+from core.errors import SaltMismatchError
 from core.instants import utc_now
+from core.logs import get_logger
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_in
 from footprint.changes import ChangeKind, forget_participants, record_changes
 from footprint.columns import Columns as C
-from footprint.errors import SaltMismatchError
 from footprint.hashing import subject_hashes
-from footprint.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 
 DIRECTIONS_FILE_ENV = "TALENT_DIRECTIONS_FILE"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"

@@ -27,14 +27,14 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection
 
+from core.errors import SnapshotError
 from core.hashing import file_sha256
+from core.logs import get_logger
 from footprint.bulk import read_sql_frame
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
-from footprint.errors import SnapshotError
 from footprint.frames import FRAME_DTYPES, Snapshot, conform
-from footprint.logs import get_logger
 from footprint.store import Store
 
 log = get_logger(__name__)

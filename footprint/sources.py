@@ -10,9 +10,9 @@ import difflib
 
 from sqlalchemy import select
 
+from core.errors import TalentError
 from footprint import tables
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from footprint.store import Store
 
 

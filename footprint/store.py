@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import StoreError
+from core.settings import FootprintSettings
 from footprint import tables
-from footprint.errors import StoreError
-from footprint.settings import FootprintSettings
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

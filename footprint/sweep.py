@@ -28,11 +28,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
+from core.logs import get_logger
 from footprint import tables
 from footprint.bulk import read_frame
 from footprint.columns import Columns as C
 from footprint.hashing import subject_hashes
-from footprint.logs import get_logger
 from footprint.store import Store
 
 log = get_logger(__name__)

@@ -29,8 +29,8 @@ import os
 
 from IPython.display import display
 
-from footprint.logs import configure as configure_logs
-from footprint.simulate import SimulationConfig
+from core.logs import configure as configure_logs
+from simulator import SimulationConfig
 from training.reports import activity_by_season, funnel, kind_by_grade
 from training.simworld import simulate_world
 

@@ -25,7 +25,8 @@
 # 2. **the rule-based rating** and the other baselines: the same figures side by side;
 # 3. **fairness slices** by region and grade.
 #
-# Every number comes from `training.competence`, `training.evaluation`, `training.diagnostics`
+# Every number comes from `training.competence.train`, `training.competence.evaluation`,
+# `training.competence.diagnostics`
 # and `training.reports`; the figures are `training.plots`, the same ones a pipeline run logs.
 # Set `TALENT_NOTEBOOK_PARTICIPANTS` (the tests use 500).
 #
@@ -37,17 +38,17 @@ import os
 
 from IPython.display import display
 
-from footprint.logs import configure as configure_logs
-from footprint.simulate import SimulationConfig
-from training.competence import TrainConfig, evaluate_competence
-from training.diagnostics import (
+from core.logs import configure as configure_logs
+from simulator import SimulationConfig
+from training.competence.diagnostics import (
     ALL,
     calibration_table,
     distribution_table,
     records_table,
     truth_at,
 )
-from training.evaluation import BASELINES, MODEL, truth_percentiles
+from training.competence.evaluation import BASELINES, MODEL, truth_percentiles
+from training.competence.train import TrainConfig, evaluate_competence
 from training.pipeline import side_by_side
 from training.plots import calibration_figure, distributions_figure, records_figure
 from training.reports import competence_slices

@@ -20,8 +20,9 @@
 # simulator's temporal split: recall, NDCG, MAP, catalogue coverage and novelty; NDCG for cold
 # and warm participants; the re-ranker's scores; plans followed in a replay of the simulator
 # against a popular baseline; and a few example trajectories as the planner proposes them.
-# All numbers come from `training.recommend*`, `training.diagnostics` and
-# `training.plan_examples`; the figures are `training.plots`, the ones a pipeline run logs.
+# All numbers come from `training.recommend.evaluate*`, `training.competence.diagnostics` and
+# `training.recommend.plan_examples`; the figures are `training.plots`, the ones a pipeline run
+# logs.
 #
 # Open with `uv run jupyter lab` (the `.ipynb` beside this file is its pair; jupytext keeps
 # them in step) or run top to bottom with `uv run python notebooks/03_recommender.py`.
@@ -32,15 +33,15 @@ import os
 
 from IPython.display import display
 
-from footprint.logs import configure as configure_logs
-from footprint.simulate import SimulationConfig
+from core.logs import configure as configure_logs
 from models.recommend.dataset import dataset_from_snapshot
 from models.recommend.popular import PopularRecommender
-from training.diagnostics import metrics_table, ndcg_by_history, score_table
-from training.plan_examples import example_plans, plan_text
+from simulator import SimulationConfig
+from training.competence.diagnostics import metrics_table, ndcg_by_history, score_table
 from training.plots import history_figure, metrics_figure, scores_figure
-from training.recommend import SimSplitConfig, default_cutoffs, evaluate_simulator
-from training.recommend_trajectory import TrajectoryEvalConfig, evaluate_trajectories
+from training.recommend.evaluate import SimSplitConfig, default_cutoffs, evaluate_simulator
+from training.recommend.plan_examples import example_plans, plan_text
+from training.recommend.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 from training.simworld import simulate_world
 
 configure_logs("WARNING")  # results only: the library's info lines stay out of the outputs

@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from core.artifacts import read_checksum, read_latest, read_signature, signature_matches
 from core.hashing import file_sha256
 from core.instants import utc_now
-from footprint.logs import get_logger
+from core.logs import get_logger
 from serving.errors import ServingError
 
 log = get_logger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from footprint.errors import TalentError
+from core.errors import TalentError
 
 
 class ServingError(TalentError):

@@ -22,9 +22,9 @@ from fastapi.utils import create_model_field
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
+from core.errors import StoreError
+from core.logs import configure, get_logger
 from footprint.consent import bind_salt
-from footprint.errors import StoreError
-from footprint.logs import configure, get_logger
 from footprint.store import open_store
 from serving import __version__
 from serving.api.deps import LoginRequiredError, PageForbiddenError, RoleGuard

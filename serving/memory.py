@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 import time
 
-from footprint.logs import get_logger
+from core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from footprint.logs import get_logger
+from core.logs import get_logger
 from serving.metrics import Metrics
 
 access_log = get_logger("serving.access")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.artifacts import read_signature
-from footprint.logs import get_logger
+from core.logs import get_logger
 from serving.bundles import BundleRef
 
 log = get_logger(__name__)

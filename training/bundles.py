@@ -24,9 +24,9 @@ from core.artifacts import checksum_path as sidecar
 from core.artifacts import publish
 from core.artifacts import write_checksum as record_checksum
 from core.artifacts import write_signature as sign
+from core.errors import TalentError
 from core.hashing import file_sha256
-from footprint.errors import TalentError
-from footprint.logs import get_logger
+from core.logs import get_logger
 
 log = get_logger(__name__)
 

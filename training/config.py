@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from footprint.errors import ConfigError
-from footprint.simulate import SimulationConfig
+from core.errors import ConfigError
 from models.recommend.base import RecommenderConfig
 from models.recommend.registry import spec
 from models.recommend.rerank import RerankConfig
-from training.competence import TrainConfig
-from training.recommend import MOVED_TO_MODELS, ModelSettings, SimSplitConfig
+from simulator import SimulationConfig
+from training.competence.train import TrainConfig
+from training.recommend.evaluate import MOVED_TO_MODELS, ModelSettings, SimSplitConfig
 from training.select_simulator import SimSelectionConfig
 
 

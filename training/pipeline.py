@@ -34,16 +34,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import TalentError
+from core.logs import get_logger
 from features.schema import schema_records
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from training.bundles import record_checksum
-from training.competence import Evaluation, train_competence
+from training.competence.evaluation import BASELINES, MODEL
+from training.competence.train import Evaluation, train_competence
 from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
-from training.evaluation import BASELINES, MODEL
-from training.recommend import RecommendReport, evaluate_simulator, fit_recommender
+from training.recommend.evaluate import RecommendReport, evaluate_simulator, fit_recommender
 from training.redaction import redact, redact_text, redact_url
 from training.registry import (
     CANDIDATE_TAG,
@@ -95,7 +95,7 @@ def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
 
     if source.path is not None:
         return load_snapshot(source.path), truth
-    from footprint.settings import FootprintSettings
+    from core.settings import FootprintSettings
     from footprint.store import open_store
 
     store = open_store(None if source.store == "default" else source.store)
@@ -513,7 +513,7 @@ def _snapshot_folder(source: SnapshotSource, snapshot: Snapshot) -> Path:
     once). Snapshots are data, kept where erasures reach them, never in the tracking store."""
     if source.path is not None:
         return source.path
-    from footprint.settings import FootprintSettings
+    from core.settings import FootprintSettings
     from footprint.snapshot import write_snapshot
 
     frames = {name: getattr(snapshot, name) for name in

@@ -1,8 +1,9 @@
 """The plots every pipeline run logs under ``plots/`` and the report notebooks show.
 
-Each ``*_figure`` function draws one aggregate table of :mod:`training.diagnostics` (binned or
+Each ``*_figure`` function draws one aggregate table of :mod:`training.competence.diagnostics`
+(binned or
 grouped numbers, never a participant) and returns a matplotlib figure (Agg backend, no display
-needed); an empty table raises :class:`~footprint.errors.EmptyInputError`. The ``log_*``
+needed); an empty table raises :class:`~core.errors.EmptyInputError`. The ``log_*``
 functions compute the tables, draw them and log figure and table (``plots/<name>.png`` and
 ``plots/<name>.json``) to an MLflow run.
 
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from footprint.logs import get_logger
-from training.diagnostics import (
+from core.logs import get_logger
+from training.competence.diagnostics import (
     ALL,
     calibration_table,
     distribution_table,
@@ -33,13 +34,13 @@ from training.diagnostics import (
     score_table,
     truth_at,
 )
-from training.evaluation import truth_percentiles
+from training.competence.evaluation import truth_percentiles
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from training.competence import Evaluation
-    from training.recommend import RecommendReport
+    from training.competence.train import Evaluation
+    from training.recommend.evaluate import RecommendReport
 
 log = get_logger(__name__)
 RERANK = "rerank"

@@ -40,9 +40,9 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from core.errors import TalentError
 from core.instants import to_naive_utc, utc_now
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from footprint.frames import Snapshot
 from models.recommend.base import Recommender
 from models.recommend.columns import RecColumns as RC

@@ -30,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
-from footprint.errors import TalentError
+from core.errors import TalentError
+from core.logs import get_logger
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from training.config import PipelineConfig, SnapshotSource, parse_pipeline_config
 from training.pipeline import PipelineResult, load_source, run_pipeline
 from training.redaction import is_redacted

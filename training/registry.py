@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footprint.errors import TalentError
-from footprint.logs import get_logger
+from core.errors import TalentError
+from core.logs import get_logger
 from training.bundles import BundleIntegrityError, publish, sidecar, verify_checksum
 from training.config import CANDIDATE, GatedMetric
 

@@ -19,7 +19,7 @@ from footprint.columns import Columns as C
 from footprint.enums import Result
 from footprint.frames import Snapshot
 from models.competence.columns import CompetenceColumns as CC
-from training.evaluation import RECORD_BUCKETS, spearman
+from training.competence.evaluation import RECORD_BUCKETS, spearman
 
 SEASON = "season"
 MIN_GROUP = 30
@@ -73,7 +73,8 @@ def competence_slices(
     """Fairness slices of an evaluation: per group of ``by`` (``region`` or ``grade``), rows,
     mean estimate, mean interval width, and Spearman of the estimate with the next window's label.
 
-    ``predictions`` and ``labels`` are row-aligned (an :class:`~training.competence.Evaluation`'s
+    ``predictions`` and ``labels`` are row-aligned (an
+    :class:`~training.competence.train.Evaluation`'s
     frames); groups with fewer than ``min_group`` rows are dropped. Pass the snapshot as of the
     evaluation cut-off (``features.cutoff.snapshot_at``) to slice by the grade at the cut-off
     rather than at the snapshot's ``as_of``. With ``true_pct`` (the

@@ -1,6 +1,6 @@
 """Recommender settings chosen on a validation cut-off inside the simulator split's training period.
 
-The simulator split scores each model at its test cut-offs (:func:`~training.recommend.
+The simulator split scores each model at its test cut-offs (:func:`~training.recommend.evaluate.
 evaluate_simulator`). Before that, this module picks the settings that matter on data the test
 never sees: the snapshot is cut at the *first* test cut-off ``T`` (:func:`~features.cutoff.
 snapshot_at`: records known by ``T`` only), and a validation cut-off ``V``, the same date a year
@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import TalentError
+from core.logs import get_logger
 from features.cutoff import snapshot_at
-from footprint.errors import TalentError
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from models.recommend.base import RecommenderConfig
 from models.recommend.registry import spec
-from training.recommend import (
+from training.recommend.evaluate import (
     PreparedSplit,
     SimSplitConfig,
     _lists,
@@ -46,7 +46,7 @@ from training.recommend import (
     fit_on_cutoff,
     prepare_split,
 )
-from training.recommend_metrics import ranking_metrics
+from training.recommend.metrics import ranking_metrics
 
 log = get_logger(__name__)
 

@@ -5,7 +5,7 @@ to a :class:`~footprint.frames.Snapshot`; tests and the trajectory evaluation ne
 without a store, and the evaluation also needs what the files never show: every participant's
 true ability and every edition's true difficulty, to replay what would happen if a participant
 followed a plan. :func:`simulate_world` runs the simulator's own seasons with the same random
-streams as :func:`footprint.simulate.simulate` (a test checks the catalogue and records match the
+streams as :func:`simulator.simulate` (a test checks the catalogue and records match the
 files it writes) and turns the export tables into snapshot frames directly (a clean, non-messy
 world needs no deduplication or identity resolution).
 
@@ -21,17 +21,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.errors import ConfigError
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
-from footprint.errors import ConfigError
 from footprint.frames import Snapshot
-from footprint.simulate import SimulationConfig, clock, export
-from footprint.simulate.catalog import Activities, Catalog
-from footprint.simulate.population import draw_population
-from footprint.simulate.season import RecordArrays, World, run_season
+from simulator import SimulationConfig, clock, export
+from simulator.catalog import Activities, Catalog
+from simulator.population import draw_population
+from simulator.season import RecordArrays, World, run_season
 
-# the random streams of footprint.simulate.run (population, catalogue, records, seasons)
+# the random streams of simulator.run (population, catalogue, records, seasons)
 _POPULATION, _CATALOG, _RECORDS, _SEASON = 1, 2, 3, 100
 
 

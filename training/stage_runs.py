@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from footprint.logs import get_logger
+from core.logs import get_logger
 
 log = get_logger(__name__)
 BATCH = 1000

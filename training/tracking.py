@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.logs import get_logger
 from features.schema import KEYS, schema_records
-from footprint.logs import get_logger
 from training.redaction import redact
 
 log = get_logger(__name__)

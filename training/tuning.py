@@ -4,7 +4,7 @@ resumable and pruned.
 One study tunes one stage (``[tuning] target``, or the prefix of its metric): the competence
 model (``competence.model.*`` keys, a key of the competence report as metric) or the
 recommender's re-ranker (``recommend.models.rerank.*`` keys, ``recommend.rerank.<metric>`` as the
-pipeline logs it; see :mod:`training.tuning_recommend` for how its trials are made cheap and
+pipeline logs it; see :mod:`training.recommend.tuning` for how its trials are made cheap and
 why its rungs are boosting rounds).
 
 For the competence model the cut-offs are prepared once per study (calibration and features are
@@ -31,13 +31,15 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from core.logs import get_logger
 from features.schema import KEYS
-from footprint.logs import get_logger
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
 from models.competence.rating_features import rating_frame
 from models.recommend.rerank import RerankConfig
-from training.competence import TrainConfig, plan_cutoffs
+from training.competence.cutoffs import CutoffData, prepare_cutoff
+from training.competence.evaluation import prediction_report
+from training.competence.train import TrainConfig, plan_cutoffs
 from training.config import (
     PipelineConfig,
     SearchDim,
@@ -46,12 +48,10 @@ from training.config import (
     parse_pipeline_config,
     set_dotted,
 )
-from training.cutoffs import CutoffData, prepare_cutoff
-from training.evaluation import prediction_report
 from training.pipeline import load_source
-from training.recommend import prepare_split
+from training.recommend.evaluate import prepare_split
+from training.recommend.tuning import RerankObjective
 from training.registry import metric_key
-from training.tuning_recommend import RerankObjective
 
 log = get_logger(__name__)
 STORAGE_FILE = "optuna.db"
@@ -152,7 +152,7 @@ class _CompetenceStage:
 
 
 class _RecommendStage:
-    """The re-ranker's metric on the simulator split (:mod:`training.tuning_recommend`)."""
+    """The re-ranker's metric on the simulator split (:mod:`training.recommend.tuning`)."""
 
     def __init__(self, config: PipelineConfig) -> None:
         snapshot, _ = load_source(config.snapshot)

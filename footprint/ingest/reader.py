@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from core.errors import InputFileError
 from core.hashing import file_sha256
 from footprint.enums import ENTITY_ORDER, Entity
-from footprint.errors import InputFileError
 from footprint.ingest.fields import ENTITY_FIELDS
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}

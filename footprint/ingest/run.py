@@ -12,14 +12,16 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import InputFileError, SaltMismatchError, TalentError
 from core.instants import utc_now
+from core.logs import get_logger
+from core.settings import FootprintSettings
 from footprint import tables
 from footprint.bulk import IN_CHUNK, insert_frame, read_frame
 from footprint.changes import ChangeKind, record_changes
 from footprint.columns import Columns as C
 from footprint.consent import bind_salt
 from footprint.enums import Entity
-from footprint.errors import InputFileError, SaltMismatchError, TalentError
 from footprint.hashing import row_hashes, subject_hashes
 from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
@@ -34,8 +36,6 @@ from footprint.ingest.waiting import (
     record_keys,
     waiting_entries,
 )
-from footprint.logs import get_logger
-from footprint.settings import FootprintSettings
 from footprint.store import Store
 
 log = get_logger(__name__)

@@ -16,11 +16,11 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from core.errors import TalentError
 from features.activity_stats import ActivityStats
 from features.calibration import Calibration
 from features.participant import participant_block, participant_features
 from features.schema import KEYS, SCHEMA_VERSION, schema_hash
-from footprint.errors import TalentError
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.evidence import achievement_evidence, feature_evidence
 from models.competence.flags import review_flags

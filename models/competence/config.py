@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 
 
 class _Strict(BaseModel):

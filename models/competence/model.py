@@ -1,7 +1,8 @@
 """LightGBM per direction: the following window's ability, reported on 0-100 with an interval.
 
 Per direction the model learns ``E[label | features]`` where the label is the ability a
-participant shows in the window after the cut-off (:mod:`training.labels`), with the calibrated
+participant shows in the window after the cut-off (:mod:`training.competence.labels`), with the
+calibrated
 ability among the features. The prediction is a value on the logit scale; it is reported as a
 competence on 0-100 through a *reference distribution*: the population's predicted values each
 blurred by its own uncertainty, i.e. an estimate of how the competence itself is spread in the
@@ -29,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, spearmanr
 
+from core.logs import get_logger
 from features.schema import FEATURE_NAMES, KEYS, Feat, check_features
-from footprint.logs import get_logger
 from models.competence.base import Estimator
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import Bands, CompetenceConfig

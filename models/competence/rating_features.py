@@ -14,12 +14,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from core.logs import get_logger
 from features.cutoff import snapshot_at
 from features.schema import KEYS, Feat
 from footprint.calendar import season_name, season_start_year
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
 from models.rating.columns import RatingColumns as RC
 from models.rating.engine import rate

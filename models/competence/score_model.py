@@ -8,7 +8,8 @@ activity's scale) from :data:`features.score_features.SCORE_FEATURES`, in increa
 - ``lightgbm``: gradient-boosted trees on the same features (missing values native).
 
 Which one is served is chosen on a validation split cut from earlier time points
-(:mod:`training.score_evaluation`); the simpler one wins unless the complex one is better by
+(:mod:`training.competence.score_evaluation`); the simpler one wins unless the complex one is better
+by
 ``min_gain`` Spearman, so a stage that adds nothing is not served.
 """
 

@@ -12,9 +12,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from core.logs import get_logger
 from footprint.columns import Columns as C
 from footprint.enums import EdgeType
-from footprint.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -26,13 +26,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.errors import ConfigError
+from core.logs import get_logger
 from footprint.calendar import parse_season, season_window, summer_window
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
 from footprint.enums import ModerationStatus
-from footprint.errors import ConfigError
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from models.rating.chains import selection_chains
 from models.rating.codes import COUNTED, REASON_INDEX, ReasonCode, View
 from models.rating.columns import RatingColumns as RC

@@ -15,8 +15,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from core.errors import ConfigError, TalentError
 from footprint.columns import Columns as C
-from footprint.errors import ConfigError, TalentError
 from models.rating.codes import View
 from models.rating.columns import RatingColumns as RC
 from models.rating.rules import RatingRules

@@ -14,9 +14,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.errors import ConfigError
 from footprint.calendar import parse_season
 from footprint.enums import ActivityKind, Level, Result
-from footprint.errors import ConfigError
 
 ANY_SEASON = "*"
 DEFAULT_RULES_FILE = "rules-default.toml"

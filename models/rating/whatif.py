@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import ConfigError
 from footprint.calendar import parse_season, season_bounds
 from footprint.columns import Columns as C
 from footprint.enums import ActivityKind, Level, Result
-from footprint.errors import ConfigError
 from models.rating.chains import NO_CHAIN
 from models.rating.codes import (
     COUNTED,

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from core.logs import get_logger
 from features.activity_stats import ActivityStats, compute_activity_stats
 from features.calibration import Calibration, CalibrationConfig, fit_calibration
 from features.cutoff import visible_participants
 from features.responses import Responses, build_responses
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -32,8 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from core.artifacts import BUNDLE_HEADER
-from core.errors import NotFittedError
-from footprint.errors import TalentError
+from core.errors import NotFittedError, TalentError
 from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS

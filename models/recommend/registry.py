@@ -6,7 +6,8 @@ Callers ask the registry instead of checking names. What a model needs is declar
 ``needs_content``: the footprint's catalogue content, directions, kinds and dates) or, for a
 variant of a class, on its entry here (``popular_direction`` reads directions, ``popular`` does
 not). The CLI, the pipeline, tuning and the benchmarks build the data a model needs from these
-declarations (:func:`training.recommend.fit_recommender`), and an interaction log is evaluated
+declarations (:func:`training.recommend.evaluate.fit_recommender`), and an interaction log is
+evaluated
 with the models that need nothing a log lacks (:attr:`ModelSpec.fits_logs`).
 
 A config names a model and its settings in its own section (``[recommend.models.<name>]``):
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from footprint.errors import TalentError
+from core.errors import TalentError
 from models.recommend.als import ALSRecommender
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.coldstart import ColdStartRecommender

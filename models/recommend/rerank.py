@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from core.errors import TalentError
+from core.logs import get_logger
 from features.cutoff import as_micros
-from footprint.errors import TalentError
-from footprint.logs import get_logger
 from models.recommend.als import ALSConfig, ALSRecommender
 from models.recommend.base import Recommender, RecommenderConfig
 from models.recommend.codes import CHANCE_CODES, ReasonCode

@@ -25,8 +25,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from footprint.errors import StoreError
-from footprint.logs import get_logger
+from core.errors import StoreError
+from core.logs import get_logger
 from serving.bundles import BundleRefusedError
 from serving.errors import (
     ConflictError,

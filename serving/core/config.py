@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.artifacts import DEV_BUNDLE_KEY
-from footprint.settings import FootprintSettings
+from core.settings import FootprintSettings
 from serving.auth import Role
 from serving.services.signing import private_key_from_b64, public_key_from_b64
 

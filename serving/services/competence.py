@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from core.logs import get_logger
 from features.schema import RATING_COLUMNS
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
-from footprint.logs import get_logger
 from models.competence.columns import CompetenceColumns as CC
 from serving.bundles import BundleGetter, LoadedBundle
 from serving.errors import NotFoundError, NotReadyError

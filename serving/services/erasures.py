@@ -25,8 +25,8 @@ import threading
 
 from sqlalchemy import func, select
 
+from core.logs import get_logger
 from footprint import tables as ft
-from footprint.logs import get_logger
 from footprint.store import Store
 from serving.metrics import Metrics
 from serving.services.feedback import purge_orphans as purge_feedback_orphans

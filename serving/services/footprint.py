@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import TalentError
+from core.logs import get_logger
 from footprint import tables as ft
 from footprint.columns import Columns as C
 from footprint.consent import ErasureReport, bind_salt, erase_participants
 from footprint.enums import Entity
-from footprint.errors import TalentError
 from footprint.hashing import subject_hash
 from footprint.ingest.fields import ENTITY_FIELDS
 from footprint.ingest.reader import raw_from_records
 from footprint.ingest.run import BatchResult, ingest_raw
-from footprint.logs import get_logger
 from footprint.store import Store
 from serving.auth import Principal
 from serving.errors import InvalidInputError, NotFoundError

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, fields
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from footprint.logs import get_logger
+from core.instants import utc_now
+from core.logs import get_logger
 from footprint.store import Store
 from serving.tables import admin_jobs, model_reloads
 
@@ -36,9 +37,6 @@ mid-run); a new run may then start. A chunk of the competence refresh reports ev
 to a minute at 250k participants."""
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass

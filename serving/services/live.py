@@ -40,12 +40,12 @@ import pandas as pd
 from sqlalchemy import select
 
 from core.instants import utc_now
+from core.logs import get_logger
 from features.activity_stats import ActivityStats, compute_activity_stats
 from footprint import tables as ft
 from footprint.changes import Change, ChangeCursor, ChangeKind, changes_after, latest_seq
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
-from footprint.logs import get_logger
 from footprint.snapshot import read_catalogue, read_frames
 from footprint.store import Store
 from models.recommend.ability import AbilityModel

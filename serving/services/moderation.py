@@ -128,7 +128,7 @@ def set_achievement_status(
         select(t.c[C.PARTICIPANT_ID]).where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
     ).scalar_one_or_none()
     if owner is not None:  # serving processes apply the participant's new rows
-        record_changes(conn, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        record_changes(conn, utc_now(),
                        participants=[str(owner)])
     key = inserted.inserted_primary_key
     if key is not None and key[0] is not None:

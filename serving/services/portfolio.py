@@ -24,12 +24,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, insert, select
 
+from core.errors import ConfigError
 from footprint import tables as ft
 from footprint.calendar import season_of
 from footprint.columns import Columns as C
 from footprint.directions import directions
 from footprint.enums import ModerationStatus
-from footprint.errors import ConfigError
 from footprint.store import Store
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import load_bands

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.logs import get_logger
 from footprint.calendar import latest_season_at, parse_season
 from footprint.columns import Columns as C
-from footprint.logs import get_logger
 from models.rating import RatingResult, load_rules, rate
 from models.rating.codes import View
 from serving.metrics import Metrics
@@ -82,7 +82,7 @@ class RatingService:
         ------
         ValueError
             A malformed season name.
-        footprint.errors.ConfigError
+        core.errors.ConfigError
             Rules that do not cover the season.
         """
         parse_season(season)  # before any work

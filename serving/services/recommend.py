@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
+from core.errors import ConfigError
 from footprint.calendar import season_name, season_start_year
 from footprint.columns import Columns as C
-from footprint.errors import ConfigError
 from models.rating.codes import View
 from models.recommend.base import Recommender
 from models.recommend.columns import RecColumns as RC

@@ -13,7 +13,7 @@ import threading
 import pandas as pd
 
 from core.instants import utc_now
-from footprint.logs import get_logger
+from core.logs import get_logger
 from footprint.store import Store
 from serving.services.reviews import Recorded, record_estimates
 

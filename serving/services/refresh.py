@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 
 from core.instants import utc_now
+from core.logs import get_logger
 from footprint.columns import Columns as C
-from footprint.logs import get_logger
 from serving.errors import NotFoundError
 from serving.services.competence import CompetenceService
 from serving.services.jobs import JobBoard, JobStatus

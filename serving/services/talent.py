@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import ConfigError
 from core.instants import utc_now
+from core.logs import get_logger
 from footprint.calendar import parse_season, season_name
 from footprint.columns import Columns as C
 from footprint.directions import direction_codes
-from footprint.errors import ConfigError
-from footprint.logs import get_logger
 from models.competence.config import Bands, load_bands
 from serving.services.competence import CompetenceService
 from serving.services.rating import RatingService

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from cli.output import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_REFUSED, fail, plain
-from footprint.errors import ConfigError, UnknownIdError
+from core.errors import ConfigError, UnknownIdError
 from tests.footprint.factory import small_world
 
 runner = CliRunner()

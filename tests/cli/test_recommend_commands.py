@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from footprint.simulate import SimulationConfig
 from footprint.snapshot import write_snapshot
+from simulator import SimulationConfig
 from tests.models.recommend.conftest import tiny_log
 from training.simworld import simulate_world
 

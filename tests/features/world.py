@@ -2,7 +2,7 @@
 
 Abilities are on a logit scale, correlated across directions, growing with grade. Activities have
 known difficulties; scores follow the logistic of (ability - difficulty) plus noise; results follow
-rank quotas. It is deliberately much simpler than ``footprint.simulate``: tests need known answers
+rank quotas. It is deliberately much simpler than ``simulator``: tests need known answers
 and speed, not realism.
 """
 

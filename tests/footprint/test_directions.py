@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from footprint.directions import DIRECTIONS_FILE_ENV, direction_codes, directions, parse_directions
-from footprint.errors import ConfigError
 from footprint.ingest.run import ingest_path
 from footprint.snapshot import create_snapshot, load_snapshot
 from footprint.store import Store

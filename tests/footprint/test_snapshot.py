@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from footprint.errors import SnapshotError
+from core.errors import SnapshotError
 from footprint.ingest.run import ingest_file, ingest_path
 from footprint.snapshot import create_snapshot, load_snapshot
 from footprint.store import Store

@@ -22,7 +22,7 @@ from models.competence.model import CompetenceModel
 from models.competence.predictive import NextResultIntervals
 from tests.features.world import make_world
 from training.bundles import file_sha256, sign
-from training.cutoffs import fit_at
+from training.competence.cutoffs import fit_at
 
 CUT = dt.datetime(2025, 12, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from footprint.simulate import SimulationConfig
+from simulator import SimulationConfig
 from training.simworld import SimWorld, simulate_world
 
 

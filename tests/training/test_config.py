@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 from training.config import (
     config_dict,
     dump_toml,
@@ -132,11 +132,11 @@ def test_an_old_config_with_model_settings_in_the_split_is_read() -> None:
 
 
 def test_the_split_holds_no_model_settings() -> None:
-    from training.recommend import SimSplitConfig
+    from training.recommend.evaluate import SimSplitConfig
 
     with pytest.raises(ValueError, match=r"\[recommend\.models\.als\]"):
         SimSplitConfig.model_validate({"als": {"factors": 8}})
-    from training.recommend import build_model
+    from training.recommend.evaluate import build_model
 
     with pytest.raises(TypeError, match=r"not a SimSplitConfig"):
         build_model("als", SimSplitConfig())  # type: ignore[arg-type]

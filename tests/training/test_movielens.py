@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.recommend import LogSplitConfig, evaluate_interactions
+from training.recommend.evaluate import LogSplitConfig, evaluate_interactions
 
 
 @pytest.mark.realdata

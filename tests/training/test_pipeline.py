@@ -147,8 +147,8 @@ def test_registered_versions_are_mlflow_models_with_the_card(
     import mlflow
     import pandas as pd
 
+    from core.settings import FootprintSettings
     from footprint.columns import Columns as C
-    from footprint.settings import FootprintSettings
     from training.pyfunc import EXAMPLE_ID
 
     result, _ = tracked

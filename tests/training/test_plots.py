@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import EmptyInputError
 from features.schema import KEYS, Feat
-from footprint.errors import EmptyInputError
 from models.competence.columns import CompetenceColumns as CC
 from tests.training.pipeline_world import tiny_config
-from training import diagnostics as D
 from training import plots as P
+from training.competence import diagnostics as D
 from training.pipeline import PipelineResult, run_pipeline
-from training.recommend_metrics import ndcg_per_query, ranking_metrics
+from training.recommend.metrics import ndcg_per_query, ranking_metrics
 
 
 def _frames(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,

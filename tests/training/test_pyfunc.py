@@ -8,8 +8,8 @@ import mlflow
 import pandas as pd
 import pytest
 
+from core.errors import TalentError
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from models.recommend.columns import RECOMMENDATION_COLUMNS
 from models.recommend.columns import RecColumns as RC
 from models.recommend.dataset import dataset_from_snapshot

@@ -21,9 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from footprint.simulate import SimulationConfig
 from footprint.snapshot import write_snapshot
 from models.recommend.base import BUNDLE_HEADER
+from simulator import SimulationConfig
 from tests.models.recommend.contract import ids_in_bytes
 from training.simworld import simulate_world
 

@@ -9,7 +9,7 @@ import pandas as pd
 from footprint.columns import Columns as C
 from models.recommend.als import ALSConfig
 from tests.training.recommend_world import small_world  # noqa: F401 - a fixture
-from training.recommend import SimSplitConfig, prepare_split
+from training.recommend.evaluate import SimSplitConfig, prepare_split
 from training.select_simulator import SimSelectionConfig, select_sim_settings, validation_split
 from training.simworld import SimWorld
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from footprint.columns import Columns as C
-from footprint.simulate import SimulationConfig, simulate
+from simulator import SimulationConfig, simulate
 from training.simworld import simulate_world
 
 

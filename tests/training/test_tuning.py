@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 from tests.training.pipeline_world import SMALL, tiny_config
 from training.config import PipelineConfig, load_pipeline_config, parse_pipeline_config
 from training.tuning import tune

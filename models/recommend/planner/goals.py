@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 from models.competence.config import load_bands
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
 

@@ -25,8 +25,8 @@ import datetime as dt
 
 import numpy as np
 
+from core.errors import ConfigError, TalentError
 from footprint.calendar import season_bounds, season_start_year
-from footprint.errors import ConfigError, TalentError
 from models.recommend.planner.candidates import plan_candidates
 from models.recommend.planner.context import Planner
 from models.recommend.planner.goals import Goal

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from core.errors import ConfigError
 from footprint.columns import Columns as C
-from footprint.errors import ConfigError
 from models.rating import RatingResult, UnknownParticipantError, what_if
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma, View
 from models.rating.columns import RatingColumns as RC

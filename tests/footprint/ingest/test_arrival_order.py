@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from footprint.ingest.run import ingest_path
-from footprint.simulate import SimulationConfig, simulate
 from footprint.snapshot import create_snapshot, load_manifest
 from footprint.store import open_store
+from simulator import SimulationConfig, simulate
 from tests.footprint.factory import achievement, small_world, write
 
 SOURCES = ("platform", "olympiad", "courses", "events")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InputFileError
 from footprint.enums import Entity
-from footprint.errors import InputFileError
 from footprint.ingest.reader import raw_from_records
 from footprint.ingest.run import ingest_path, ingest_raw
 from footprint.store import Store

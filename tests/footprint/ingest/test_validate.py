@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from core.errors import InputFileError
 from footprint.enums import Entity
-from footprint.errors import InputFileError
 from footprint.ingest.reader import read_raw
 from footprint.ingest.run import ingest_file, ingest_path
 from footprint.ingest.validate import validate

@@ -22,7 +22,7 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import BoosterConfig, CompetenceConfig
 from models.competence.dataset import CompetenceDataset
 from tests.features.world import make_world
-from training.cutoffs import fit_at
+from training.competence.cutoffs import fit_at
 
 CUT = dt.datetime(2025, 12, 1)
 LABEL_NOISE = 0.5

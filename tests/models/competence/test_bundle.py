@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import TalentError
 from features.schema import SCHEMA_VERSION, schema_hash
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from models.competence.bundle import CompetenceBundle
 from models.competence.codes import EvidenceCode
 from models.competence.columns import CompetenceColumns as CC

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ConfigError
 from features.schema import Feat
 from footprint.columns import Columns as C
-from footprint.errors import ConfigError
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.config import Bands, load_bands
 from models.competence.dataset import CompetenceDataset

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ConfigError
 from footprint.columns import Columns as C
-from footprint.errors import ConfigError
 from models.rating.columns import RatingColumns as RC
 from models.rating.engine import RatingResult, UnknownParticipantError, rate
 from models.rating.explain import RatingExplanation

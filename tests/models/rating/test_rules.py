@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from footprint.enums import ActivityKind, Level, Result
-from footprint.errors import ConfigError
 from models.rating.rules import RatingRules, load_rules, parse_rules
 
 DEFAULT = Path(__file__).parents[3] / "models" / "rating" / "rulesets" / "rules-default.toml"

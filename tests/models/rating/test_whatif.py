@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 from models.rating.engine import RatingResult, rate
 from models.rating.rules import RatingRules
 from models.rating.whatif import HypotheticalAchievement as H

@@ -11,7 +11,6 @@ import pytest
 from features.cutoff import snapshot_at
 from footprint.columns import Columns as C
 from footprint.frames import Snapshot
-from footprint.simulate import SimulationConfig
 from models.recommend.columns import RecColumns as R
 from models.recommend.dataset import (
     DecisionPoint,
@@ -19,6 +18,7 @@ from models.recommend.dataset import (
     dataset_from_snapshot,
     decision_points,
 )
+from simulator import SimulationConfig
 from training.simworld import SimWorld, simulate_world
 
 CUTOFF = dt.datetime(2024, 10, 1)

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import TalentError
 from footprint.columns import Columns as C
-from footprint.errors import TalentError
 from footprint.frames import Snapshot
 from models.recommend.base import BUNDLE_HEADER, NotFittedError, Recommender
 from models.recommend.columns import RECOMMENDATION_COLUMNS

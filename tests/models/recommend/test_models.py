@@ -106,7 +106,7 @@ class TestRerank(RecommenderContract):
 
     def test_fit_inputs_is_fit(self, dataset: RecommendDataset) -> None:
         # tuning fits many boosters on inputs built once: the same model as a plain fit
-        from footprint.errors import TalentError
+        from core.errors import TalentError
         from models.recommend.rerank import rerank_inputs
 
         model = self.make()
@@ -156,7 +156,7 @@ def test_every_registered_model_passes_the_contract() -> None:
 
 def test_decision_points_are_the_training_input_of_the_models_that_need_them(
         dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]) -> None:
-    from footprint.errors import TalentError
+    from core.errors import TalentError
 
     with pytest.raises(TalentError, match="learns from past decision points"):
         spec("rerank").build().fit(dataset)

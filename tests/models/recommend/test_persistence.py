@@ -10,7 +10,7 @@ import joblib
 import pandas as pd
 import pytest
 
-from footprint.errors import TalentError
+from core.errors import TalentError
 from models.recommend.base import BUNDLE_HEADER, Recommender
 from models.recommend.dataset import DecisionPoint, RecommendDataset
 from models.recommend.popular import PopularRecommender

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from core.errors import ConfigError
 from features.cutoff import snapshot_at
-from footprint.errors import ConfigError
 from models.rating.engine import rate
 from models.rating.rules import load_rules
 from models.recommend.codes import all_codes

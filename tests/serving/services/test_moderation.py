@@ -61,8 +61,8 @@ def test_concurrent_decisions_one_wins(moderated: tuple[Store, str]) -> None:
 
 
 def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str]) -> None:
+    from core.settings import FootprintSettings
     from footprint.consent import erase_participants
-    from footprint.settings import FootprintSettings
 
     store, aid = moderated
     decide_achievement(store, aid, AchievementDecision.VERIFY, expected_version=0, comment="",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from footprint.errors import ConfigError
+from core.errors import ConfigError
 from models.competence.config import load_bands
 from models.rating.codes import DIPLOMA_TEXT_RU, Diploma
 from models.recommend.planner import DIPLOMAS, Goal, goal_bands

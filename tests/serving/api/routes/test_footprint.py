@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from footprint.errors import SaltMismatchError
+from core.errors import SaltMismatchError
 from serving.auth import Role
 from serving.main import create_app
 from tests.footprint.factory import achievement, participant

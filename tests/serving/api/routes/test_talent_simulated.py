@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from footprint.enums import ConsentScope, Entity
 from footprint.ingest.run import ingest_path
-from footprint.simulate import SimulationConfig, simulate
 from footprint.store import open_store
 from serving.auth import Role
 from serving.core.config import ServingSettings
 from serving.main import create_app
+from simulator import SimulationConfig, simulate
 from tests.serving.conftest import bearer, settings_for
 
 UNI, ADMIN = bearer(Role.UNIVERSITY), bearer(Role.ADMIN)

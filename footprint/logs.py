@@ -1,3 +1,0 @@
-"""Moved to :mod:`core.logs`; this name stays until every import is rewritten."""
-
-from core.logs import *  # noqa: F403

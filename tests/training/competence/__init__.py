@@ -1,0 +1,1 @@
+"""competence tests."""
