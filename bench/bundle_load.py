@@ -73,13 +73,21 @@ def _timed(ticker: Ticker, work: Callable[[], object]) -> tuple[object, float, l
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, required=True,
-                        help="a recommender file, or a folder whose latest.txt names one")
+    parser.add_argument(
+        "--bundle",
+        type=Path,
+        required=True,
+        help="a recommender file, or a folder whose latest.txt names one",
+    )
     parser.add_argument("--as-of", default="2026-03-01", help="the requests' instant")
-    parser.add_argument("--snapshot", type=Path, default=None,
-                        help="a footprint snapshot standing for the live store: the requests "
-                             "are answered from its dataset (a bundle holds parameters only); "
-                             "without it only the load is measured")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        default=None,
+        help="a footprint snapshot standing for the live store: the requests "
+        "are answered from its dataset (a bundle holds parameters only); "
+        "without it only the load is measured",
+    )
     args = parser.parse_args(argv)
     from models.recommend.base import Recommender
 
@@ -87,10 +95,19 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     if path.is_dir():
         path = read_latest(path)
     as_of = dt.datetime.fromisoformat(args.as_of)
-    command = shlex.join(["uv", "run", "python", "bench/bundle_load.py",
-                          *(argv if argv is not None else sys.argv[1:])])
-    print(f"$ {command}\n{path.name}: {path.stat().st_size / 1e6:.0f} MB, load average "
-          f"{os.getloadavg()[0]:.1f}")
+    command = shlex.join(
+        [
+            "uv",
+            "run",
+            "python",
+            "bench/bundle_load.py",
+            *(argv if argv is not None else sys.argv[1:]),
+        ]
+    )
+    print(
+        f"$ {command}\n{path.name}: {path.stat().st_size / 1e6:.0f} MB, load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     warm: Any = Recommender.load(path)  # imports and the page cache, not measured
     del warm
     out: dict[str, object] = {"command": command, "bundle": str(path)}
@@ -105,12 +122,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
             snap = load_snapshot(args.snapshot)
             # the live dataset is the service's, built once per store generation: not measured
-            data = dataset_from_snapshot(snap, snap.as_of,
-                                         ability=holder[0].ability_model or False)
+            data = dataset_from_snapshot(snap, snap.as_of, ability=holder[0].ability_model or False)
             pid = data.participant_ids[0]
             for label in ("first_request", "second_request"):
-                _, seconds, _ = _timed(ticker, lambda: holder[0].recommend_records(
-                    [pid], k=10, as_of=as_of, dataset=data))
+                _, seconds, _ = _timed(
+                    ticker,
+                    lambda: holder[0].recommend_records([pid], k=10, as_of=as_of, dataset=data),
+                )
                 out[f"{label}_ms"] = round(1000 * seconds, 1)
         start = time.perf_counter()
         holder.clear()  # the last reference: the model is freed here

@@ -43,8 +43,12 @@ def main() -> int:
         started = time.perf_counter()
         competence = save_versions(tiny_bundle(), work, ["tiny-1"])[0]
         recommender = tiny_recommender(work / "content.joblib", REC_AS_OF)
-        settings = settings_for(f"sqlite:///{work / 'talent.db'}", max_request_bytes=256 * 1024,
-                                competence_bundle=competence, recommend_bundle=recommender)
+        settings = settings_for(
+            f"sqlite:///{work / 'talent.db'}",
+            max_request_bytes=256 * 1024,
+            competence_bundle=competence,
+            recommend_bundle=recommender,
+        )
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             for entity, records in world_records().items():
                 push(client, entity, records)
@@ -66,12 +70,16 @@ def main() -> int:
     print("\nhostile bundles (loaded as the service loads them, development key)")
     print(f"{'bundle':<30}{'refused':>9}{'payload ran':>13}  reason")
     for b in bundles:
-        print(f"{b.name:<30}{'yes' if b.refused else 'NO':>9}{'YES' if b.payload_ran else 'no':>13}"
-              f"  {b.error[:70]}")
+        print(
+            f"{b.name:<30}{'yes' if b.refused else 'NO':>9}{'YES' if b.payload_ran else 'no':>13}"
+            f"  {b.error[:70]}"
+        )
     ran = sum(b.payload_ran for b in bundles)
     refused = sum(b.refused for b in bundles)
-    print(f"\nrequests: {totals[0]} tried, {totals[1]} handled cleanly, {totals[2]} 503, "
-          f"{totals[3]} 500s, {totals[4]} 422s naming no field")
+    print(
+        f"\nrequests: {totals[0]} tried, {totals[1]} handled cleanly, {totals[2]} 503, "
+        f"{totals[3]} 500s, {totals[4]} 422s naming no field"
+    )
     print(f"bundles: {len(bundles)} tried, {refused} refused cleanly, {ran} payloads run")
     print(f"({seconds:.0f} s, including training the two tiny bundles)")
     bad = totals[3] + totals[4] + ran + (len(bundles) - refused)

@@ -71,8 +71,11 @@ def main() -> None:
     store = open_store(args.database_url)
     live = LiveFootprint(store, as_of=args.as_of, check_seconds=0.25, settle=False)
     datasets = LiveDatasets(live)
-    out: dict[str, Any] = {"command": shlex.join([sys.executable, *sys.argv]),
-                           "load_1min": os.getloadavg()[0], "model": args.model}
+    out: dict[str, Any] = {
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "load_1min": os.getloadavg()[0],
+        "model": args.model,
+    }
 
     started = time.perf_counter()
     _, snapshot = live.snapshot()
@@ -113,14 +116,20 @@ def main() -> None:
     lat = []
     for pid in ask:
         t0 = time.perf_counter()
-        model.recommend_records([str(pid)], k=10, as_of=args.as_of,
-                                dataset=datasets.dataset(ability))
+        model.recommend_records(
+            [str(pid)], k=10, as_of=args.as_of, dataset=datasets.dataset(ability)
+        )
         lat.append(time.perf_counter() - t0)
     out["recommend_ms"] = {"p50": _pct(lat, 50), "p95": _pct(lat, 95), "p99": _pct(lat, 99)}
 
     salt = FootprintSettings().erasure_salt
-    steps: dict[str, list[float]] = {"push": [], "apply": [], "patch": [], "answer": [],
-                                     "push_to_visible": []}
+    steps: dict[str, list[float]] = {
+        "push": [],
+        "apply": [],
+        "patch": [],
+        "answer": [],
+        "push_to_visible": [],
+    }
     visible = 0
     for r in range(args.rounds):
         who = rng.choice(pids, size=args.batch, replace=False)
@@ -128,12 +137,18 @@ def main() -> None:
         rows = []
         for i, (pid, aid) in enumerate(zip(who, what, strict=True)):
             start = act_start[aid].to_pydatetime()
-            rows.append({"source_record_id": f"bench-{args.seed}-{r}-{i}",
-                         "participant_id": str(pid), "activity_id": str(aid),
-                         "result": "participant", "status": "verified",
-                         "achieved_at": (start + dt.timedelta(days=1)).isoformat(),
-                         "recorded_at": (start + dt.timedelta(days=2)).isoformat(),
-                         "status_changed_at": (start + dt.timedelta(days=2)).isoformat()})
+            rows.append(
+                {
+                    "source_record_id": f"bench-{args.seed}-{r}-{i}",
+                    "participant_id": str(pid),
+                    "activity_id": str(aid),
+                    "result": "participant",
+                    "status": "verified",
+                    "achieved_at": (start + dt.timedelta(days=1)).isoformat(),
+                    "recorded_at": (start + dt.timedelta(days=2)).isoformat(),
+                    "status_changed_at": (start + dt.timedelta(days=2)).isoformat(),
+                }
+            )
         t0 = time.perf_counter()
         result = push_records(store, Entity.ACHIEVEMENTS, rows, source="bench", salt=salt)
         t1 = time.perf_counter()
@@ -145,18 +160,26 @@ def main() -> None:
         t4 = time.perf_counter()
         row = data.rows([str(who[0])])[0]
         col = data.catalog.activity_ids.get_loc(str(what[0]))
-        visible += int(result.summary.added + result.summary.updated + result.summary.unchanged
-                       > 0 and data.taken[row, col] > 0)
-        for name, value in (("push", t1 - t0), ("apply", t2 - t1), ("patch", t3 - t2),
-                            ("answer", t4 - t3), ("push_to_visible", t4 - t0)):
+        visible += int(
+            result.summary.added + result.summary.updated + result.summary.unchanged > 0
+            and data.taken[row, col] > 0
+        )
+        for name, value in (
+            ("push", t1 - t0),
+            ("apply", t2 - t1),
+            ("patch", t3 - t2),
+            ("answer", t4 - t3),
+            ("push_to_visible", t4 - t0),
+        ):
             steps[name].append(value)
     out["rounds"] = args.rounds
     out["batch"] = args.batch
     out["visible"] = visible
     out["whole_reads"] = live.rebuilds
     out["whole_dataset_builds"] = datasets.builds
-    out["steps_ms"] = {k: {"p50": _pct(v, 50), "p95": _pct(v, 95), "max": _pct(v, 100)}
-                       for k, v in steps.items()}
+    out["steps_ms"] = {
+        k: {"p50": _pct(v, 50), "p95": _pct(v, 95), "max": _pct(v, 100)} for k, v in steps.items()
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))

@@ -66,12 +66,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--database-url", required=True, help="the footprint store (SQLAlchemy URL)")
     p.add_argument("--competence-bundle", type=Path, required=True)
-    p.add_argument("--recommend-bundle", type=Path, required=True,
-                   help="a recommender file, or a folder whose latest.txt names one")
+    p.add_argument(
+        "--recommend-bundle",
+        type=Path,
+        required=True,
+        help="a recommender file, or a folder whose latest.txt names one",
+    )
     p.add_argument("--switch-bundle", type=Path, help="second recommender for the switch test")
     p.add_argument("--as-of", default="2026-03-01", help="instant the store is read as of")
     p.add_argument("--participants", type=int, default=20_000, help="ids to rotate over")
@@ -84,9 +89,12 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate-duration", type=float, default=60)
     p.add_argument("--rate-connections", type=int, default=16)
     p.add_argument("--switch-every", type=float, default=5, help="seconds between switches")
-    p.add_argument("--switch-mode", choices=("reload", "watch"),
-                   help="reload: the admin route (one worker); watch: latest.txt polled by every "
-                        "worker (default: reload with 1 worker, watch with more)")
+    p.add_argument(
+        "--switch-mode",
+        choices=("reload", "watch"),
+        help="reload: the admin route (one worker); watch: latest.txt polled by every "
+        "worker (default: reload with 1 worker, watch with more)",
+    )
     p.add_argument("--sections", default="endpoints,rate,switch,mlflow")
     p.add_argument("--endpoints", default=",".join(ENDPOINTS))
     p.add_argument("--port", type=int, default=18710)
@@ -108,11 +116,17 @@ def participant_ids(url: str, as_of: dt.datetime, n: int, seed: int) -> tuple[li
     store = open_store(url, migrate=False)
     year = season_start_year(as_of.date())
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT participant_id FROM participants WHERE registered_at <= :t "
-                 "AND grade + (:y - grade_year) BETWEEN 5 AND 11 ORDER BY participant_id"),
-            {"t": as_of, "y": year},
-        ).scalars().all()
+        rows = (
+            conn.execute(
+                text(
+                    "SELECT participant_id FROM participants WHERE registered_at <= :t "
+                    "AND grade + (:y - grade_year) BETWEEN 5 AND 11 ORDER BY participant_id"
+                ),
+                {"t": as_of, "y": year},
+            )
+            .scalars()
+            .all()
+        )
     store.dispose()
     rng = np.random.default_rng(seed)
     picked = rng.choice(np.asarray(rows, dtype=object), size=min(n, len(rows)), replace=False)
@@ -123,18 +137,29 @@ def request_files(folder: Path, ids: list[str], as_of: str) -> dict[str, Path]:
     """One shuffled request list per endpoint (and the mlflow question), over the same ids."""
     d = [DIRECTIONS[i % 3] for i in range(len(ids))]
     lists = {
-        "recommendations": [Request("GET", f"/v1/participants/{p}/recommendations?k=10")
-                            for p in ids],
+        "recommendations": [
+            Request("GET", f"/v1/participants/{p}/recommendations?k=10") for p in ids
+        ],
         "competence": [Request("GET", f"/v1/participants/{p}/competence") for p in ids],
-        "trajectory": [Request("POST", f"/v1/participants/{p}/trajectory",
-                               {"goal": f"{g}:prize_winner"}) for p, g in zip(ids, d, strict=True)],
-        "rating_standing": [Request("GET", f"/v1/rating/{g}/participants/{p}")
-                            for p, g in zip(ids, d, strict=True)],
-        "rating_table": [Request("GET", f"/v1/rating/{DIRECTIONS[i % 3]}?offset={50 * (i % 40)}"
-                                        "&limit=50") for i in range(120)],
-        "mlflow": [Request("POST", "/invocations",
-                           {"dataframe_records": [{"participant_id": p}],
-                            "params": {"k": 10, "as_of": as_of}}) for p in ids],
+        "trajectory": [
+            Request("POST", f"/v1/participants/{p}/trajectory", {"goal": f"{g}:prize_winner"})
+            for p, g in zip(ids, d, strict=True)
+        ],
+        "rating_standing": [
+            Request("GET", f"/v1/rating/{g}/participants/{p}") for p, g in zip(ids, d, strict=True)
+        ],
+        "rating_table": [
+            Request("GET", f"/v1/rating/{DIRECTIONS[i % 3]}?offset={50 * (i % 40)}&limit=50")
+            for i in range(120)
+        ],
+        "mlflow": [
+            Request(
+                "POST",
+                "/invocations",
+                {"dataframe_records": [{"participant_id": p}], "params": {"k": 10, "as_of": as_of}},
+            )
+            for p in ids
+        ],
     }
     return {name: write_requests(folder / f"{name}.txt", reqs) for name, reqs in lists.items()}
 
@@ -171,20 +196,36 @@ class Runner:
         self.pgid = pgid
         self.connections = connections
 
-    def run(self, file: Path, seconds: float, connections: int, rate: float | None = None,
-            auth: str | None = f"Bearer {PLATFORM}", timeout_s: float = 5.0,
-            threads: int = 1) -> dict[str, Any]:
+    def run(
+        self,
+        file: Path,
+        seconds: float,
+        connections: int,
+        rate: float | None = None,
+        auth: str | None = f"Bearer {PLATFORM}",
+        timeout_s: float = 5.0,
+        threads: int = 1,
+    ) -> dict[str, Any]:
         cpu0, load0 = group_cpu_seconds(self.pgid), os.getloadavg()[0]
-        result = run_wrk(self.base, file, seconds=seconds, connections=connections, rate=rate,
-                         auth=auth, timeout_s=timeout_s, threads=threads)
+        result = run_wrk(
+            self.base,
+            file,
+            seconds=seconds,
+            connections=connections,
+            rate=rate,
+            auth=auth,
+            timeout_s=timeout_s,
+            threads=threads,
+        )
         out = result.summary()
         out["server_cpu_share"] = round((group_cpu_seconds(self.pgid) - cpu0) / out["seconds"], 2)
         out["loadavg_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
         out["command"] = shlex.join(result.command)
         return out
 
-    def warm_up(self, file: Path, seconds: float, connections: int,
-                auth: str | None = f"Bearer {PLATFORM}") -> int:
+    def warm_up(
+        self, file: Path, seconds: float, connections: int, auth: str | None = f"Bearer {PLATFORM}"
+    ) -> int:
         """Closed-loop runs (discarded), one connection per wrk thread, until every connection got
         at least two answers, so every worker has built its snapshot, rating and planner caches
         (each worker builds its own on its first requests, tens of seconds on the 250k world, and
@@ -203,16 +244,18 @@ def _first_answers(base: str, file: Path, n: int = 3) -> list[float]:
     for line in file.read_text().splitlines()[:n]:
         method, path, *body = line.split("\t")
         started = time.perf_counter()
-        status, _ = http(method, base + path, PLATFORM, json.loads(body[0]) if body else None,
-                         timeout=600)
+        status, _ = http(
+            method, base + path, PLATFORM, json.loads(body[0]) if body else None, timeout=600
+        )
         times.append(round(time.perf_counter() - started, 3))
         if status >= 500:
             raise RuntimeError(f"warm-up request answered {status}")
     return times
 
 
-def endpoints(runner: Runner, files: dict[str, Path], names: list[str],
-              args: argparse.Namespace) -> dict[str, Any]:
+def endpoints(
+    runner: Runner, files: dict[str, Path], names: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
     out = {}
     for name in names:
         print(f"- {name}", flush=True)
@@ -220,29 +263,43 @@ def endpoints(runner: Runner, files: dict[str, Path], names: list[str],
         warm = runner.warm_up(files[name], args.warmup, args.connections)
         one = runner.run(files[name], max(5, args.duration / 2), 1)
         sat = runner.run(files[name], args.duration, args.connections)
-        out[name] = {"first_requests_s": first, "warm_up_runs": warm, "c1": one,
-                     "saturation": sat}
-        print(f"  c=1: p50 {one['latency_ms']['p50']} ms p99 {one['latency_ms']['p99']} ms, "
-              f"{one['requests_per_s']}/s; c={args.connections}: {sat['requests_per_s']}/s "
-              f"p50 {sat['latency_ms']['p50']} ms p99 {sat['latency_ms']['p99']} ms, "
-              f"non-2xx {sat['non_2xx']}, socket errors {sum(sat['socket_errors'].values())}",
-              flush=True)
+        out[name] = {"first_requests_s": first, "warm_up_runs": warm, "c1": one, "saturation": sat}
+        print(
+            f"  c=1: p50 {one['latency_ms']['p50']} ms p99 {one['latency_ms']['p99']} ms, "
+            f"{one['requests_per_s']}/s; c={args.connections}: {sat['requests_per_s']}/s "
+            f"p50 {sat['latency_ms']['p50']} ms p99 {sat['latency_ms']['p99']} ms, "
+            f"non-2xx {sat['non_2xx']}, socket errors {sum(sat['socket_errors'].values())}",
+            flush=True,
+        )
     return out
 
 
 def fixed_rate(runner: Runner, file: Path, args: argparse.Namespace) -> dict[str, Any]:
     r = runner.run(file, args.rate_duration, args.rate_connections, rate=args.rate)
     lat = r["intended_latency_ms"]
-    r["target"] = {"p99_ms_below": 50.0, "met": bool(lat["p99"] < 50.0
-                                                     and r["requests_per_s"] >= 0.97 * args.rate)}
-    print(f"  {r['requests_per_s']}/s held (target {args.rate}); from the intended send: p50 "
-          f"{lat['p50']} ms p99 {lat['p99']} ms max {lat['max']} ms; from the write: p99 "
-          f"{r['service_latency_ms']['p99']} ms; non-2xx {r['non_2xx']}", flush=True)
+    r["target"] = {
+        "p99_ms_below": 50.0,
+        "met": bool(lat["p99"] < 50.0 and r["requests_per_s"] >= 0.97 * args.rate),
+    }
+    print(
+        f"  {r['requests_per_s']}/s held (target {args.rate}); from the intended send: p50 "
+        f"{lat['p50']} ms p99 {lat['p99']} ms max {lat['max']} ms; from the write: p99 "
+        f"{r['service_latency_ms']['p99']} ms; non-2xx {r['non_2xx']}",
+        flush=True,
+    )
     return r
 
 
-def _switch_loop(stop: threading.Event, base: str, folder: Path, names: list[str],
-                 shas: list[str], mode: str, every: float, events: list[dict[str, Any]]) -> None:
+def _switch_loop(
+    stop: threading.Event,
+    base: str,
+    folder: Path,
+    names: list[str],
+    shas: list[str],
+    mode: str,
+    every: float,
+    events: list[dict[str, Any]],
+) -> None:
     i, t0 = 0, time.monotonic()
     while not stop.wait(every):
         i += 1
@@ -252,28 +309,35 @@ def _switch_loop(stop: threading.Event, base: str, folder: Path, names: list[str
         event: dict[str, Any] = {"to": names[target], "at_s": round(time.monotonic() - t0, 1)}
         if mode == "reload":
             status, body = http("POST", f"{base}/v1/admin/models/recommend/reload", ADMIN)
-            event |= {"status": status,
-                      "switched": isinstance(body, dict) and body.get("sha256") == shas[target]}
+            event |= {
+                "status": status,
+                "switched": isinstance(body, dict) and body.get("sha256") == shas[target],
+            }
         else:
             deadline = time.monotonic() + 60
             switched = False
             while time.monotonic() < deadline and not switched:
                 _, body = http("GET", f"{base}/v1/admin/models", ADMIN)
-                switched = any(m.get("kind") == "recommend" and m.get("sha256") == shas[target]
-                               for m in body or [])
+                switched = any(
+                    m.get("kind") == "recommend" and m.get("sha256") == shas[target]
+                    for m in body or []
+                )
                 time.sleep(0.2)
             event["switched"] = switched
         event["seconds"] = round(time.perf_counter() - started, 2)
         events.append(event)
 
 
-def switching(runner: Runner, file: Path, folder: Path, names: list[str], mode: str,
-              args: argparse.Namespace) -> dict[str, Any]:
+def switching(
+    runner: Runner, file: Path, folder: Path, names: list[str], mode: str, args: argparse.Namespace
+) -> dict[str, Any]:
     shas = [file_sha256(folder / n) for n in names]
     events: list[dict[str, Any]] = []
     stop = threading.Event()
-    thread = threading.Thread(target=_switch_loop, args=(stop, runner.base, folder, names, shas,
-                                                         mode, args.switch_every, events))
+    thread = threading.Thread(
+        target=_switch_loop,
+        args=(stop, runner.base, folder, names, shas, mode, args.switch_every, events),
+    )
     thread.start()
     try:
         r = runner.run(file, args.rate_duration, args.rate_connections, rate=args.rate)
@@ -285,10 +349,13 @@ def switching(runner: Runner, file: Path, folder: Path, names: list[str], mode: 
     r["switches_done"] = sum(bool(e.get("switched")) for e in events)
     r["failed_requests"] = r["non_2xx"] + sum(r["socket_errors"].values())
     lat = r["intended_latency_ms"]
-    print(f"  {r['switches_done']}/{len(events)} switches ({mode}, each "
-          f"{[e['seconds'] for e in events]} s); {r['requests']} requests, failed "
-          f"{r['failed_requests']} (non-2xx {r['non_2xx']}); p50 {lat['p50']} ms p99 "
-          f"{lat['p99']} ms max {lat['max']} ms", flush=True)
+    print(
+        f"  {r['switches_done']}/{len(events)} switches ({mode}, each "
+        f"{[e['seconds'] for e in events]} s); {r['requests']} requests, failed "
+        f"{r['failed_requests']} (non-2xx {r['non_2xx']}); p50 {lat['p50']} ms p99 "
+        f"{lat['p99']} ms max {lat['max']} ms",
+        flush=True,
+    )
     return r
 
 
@@ -307,11 +374,31 @@ def mlflow_side(bundle: Path, file: Path, args: argparse.Namespace) -> dict[str,
     with mlflow.start_run(run_name=f"pyfunc {bundle.name}"):
         model_uri = log_recommender(bundle)
     logged_s = round(time.perf_counter() - started, 1)
-    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    command = ["uv", "run", "--frozen", "mlflow", "models", "serve", "-m", model_uri,
-               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(args.mlflow_port),
-               "-w", str(args.workers)]
+    env = dict(
+        os.environ,
+        MLFLOW_TRACKING_URI=uri,
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    command = [
+        "uv",
+        "run",
+        "--frozen",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(args.mlflow_port),
+        "-w",
+        str(args.workers),
+    ]
     base = f"http://127.0.0.1:{args.mlflow_port}"
     with server(command, env, f"{base}/ping", folder / "serve.log") as proc:
         runner = Runner(base, proc.pid, args.connections)
@@ -322,36 +409,52 @@ def mlflow_side(bundle: Path, file: Path, args: argparse.Namespace) -> dict[str,
         runner.warm_up(file, args.warmup, args.connections, auth=None)
         one = runner.run(file, max(5, args.duration / 2), 1, auth=None)
         sat = runner.run(file, args.duration, args.connections, auth=None)
-    print(f"  mlflow c=1: p50 {one['latency_ms']['p50']} ms p99 {one['latency_ms']['p99']} ms; "
-          f"c={args.connections}: {sat['requests_per_s']}/s p50 {sat['latency_ms']['p50']} ms "
-          f"p99 {sat['latency_ms']['p99']} ms, non-2xx {sat['non_2xx']}", flush=True)
-    return {"model_uri": model_uri, "log_seconds": logged_s, "serve_command": shlex.join(command),
-            "c1": one, "saturation": sat}
+    print(
+        f"  mlflow c=1: p50 {one['latency_ms']['p50']} ms p99 {one['latency_ms']['p99']} ms; "
+        f"c={args.connections}: {sat['requests_per_s']}/s p50 {sat['latency_ms']['p50']} ms "
+        f"p99 {sat['latency_ms']['p99']} ms, non-2xx {sat['non_2xx']}",
+        flush=True,
+    )
+    return {
+        "model_uri": model_uri,
+        "log_seconds": logged_s,
+        "serve_command": shlex.join(command),
+        "c1": one,
+        "saturation": sat,
+    }
 
 
 def summary(report: dict[str, Any]) -> str:
     """The figures as a table (what docs/benchmarks.md quotes)."""
-    rows = [f"{'endpoint':<18}{'c=1 p50':>9}{'c=1 p99':>9}{'sat. req/s':>11}{'sat. p50':>10}"
-            f"{'sat. p99':>10}{'non-2xx':>9}{'errors':>8}"]
+    rows = [
+        f"{'endpoint':<18}{'c=1 p50':>9}{'c=1 p99':>9}{'sat. req/s':>11}{'sat. p50':>10}"
+        f"{'sat. p99':>10}{'non-2xx':>9}{'errors':>8}"
+    ]
     blocks = dict(report.get("endpoints", {}))
     if "mlflow" in report:
         blocks["mlflow /invocations"] = report["mlflow"]
     for name, r in blocks.items():
         one, sat = r["c1"], r["saturation"]
-        rows.append(f"{name:<18}{one['latency_ms']['p50']:>9}{one['latency_ms']['p99']:>9}"
-                    f"{sat['requests_per_s']:>11}{sat['latency_ms']['p50']:>10}"
-                    f"{sat['latency_ms']['p99']:>10}{sat['non_2xx']:>9}"
-                    f"{sum(sat['socket_errors'].values()):>8}")
+        rows.append(
+            f"{name:<18}{one['latency_ms']['p50']:>9}{one['latency_ms']['p99']:>9}"
+            f"{sat['requests_per_s']:>11}{sat['latency_ms']['p50']:>10}"
+            f"{sat['latency_ms']['p99']:>10}{sat['non_2xx']:>9}"
+            f"{sum(sat['socket_errors'].values()):>8}"
+        )
     for key, label in (("rate", "fixed rate"), ("switch", "fixed rate + switches")):
         if key in report:
             r = report[key]
             lat = r["intended_latency_ms"]
-            rows.append(f"{label}: {r['requests_per_s']}/s held, p50 {lat['p50']} ms, p99 "
-                        f"{lat['p99']} ms, max {lat['max']} ms (from the intended send), non-2xx "
-                        f"{r['non_2xx']}, socket errors {sum(r['socket_errors'].values())}")
+            rows.append(
+                f"{label}: {r['requests_per_s']}/s held, p50 {lat['p50']} ms, p99 "
+                f"{lat['p99']} ms, max {lat['max']} ms (from the intended send), non-2xx "
+                f"{r['non_2xx']}, socket errors {sum(r['socket_errors'].values())}"
+            )
     if "switch" in report:
-        rows.append(f"switches done: {report['switch']['switches_done']} of "
-                    f"{len(report['switch']['switches'])}")
+        rows.append(
+            f"switches done: {report['switch']['switches_done']} of "
+            f"{len(report['switch']['switches'])}"
+        )
     ratio = report.get("mlflow", {}).get("ratio_ours_to_mlflow")
     if ratio:
         rows.append(f"ours / mlflow: {ratio}")
@@ -368,8 +471,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     output = args.output or args.workdir / f"load-w{args.workers}.json"
     as_of = dt.datetime.fromisoformat(args.as_of)
     command = shlex.join(["uv", "run", "python", "bench/load.py", *(argv or sys.argv[1:])])
-    report: dict[str, Any] = {"command": command, "machine": machine(),
-                              "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    report: dict[str, Any] = {
+        "command": command,
+        "machine": machine(),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     print(f"$ {command}", flush=True)
 
     ids, eligible = participant_ids(args.database_url, as_of, args.participants, args.seed)
@@ -380,43 +486,73 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     folder, bundle_names = switch_folder(args.workdir / "switch" / "recommend", bundles)
     mode = args.switch_mode or ("reload" if args.workers == 1 else "watch")
     report["settings"] = {
-        "as_of": args.as_of, "workers": args.workers, "connections": args.connections,
-        "duration_s": args.duration, "rate": args.rate, "rate_duration_s": args.rate_duration,
-        "rate_connections": args.rate_connections, "switch_mode": mode,
+        "as_of": args.as_of,
+        "workers": args.workers,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "rate": args.rate,
+        "rate_duration_s": args.rate_duration,
+        "rate_connections": args.rate_connections,
+        "switch_mode": mode,
         "competence_bundle": str(resolve_bundle(args.competence_bundle)),
         "recommend_bundles": [str(b) for b in bundles],
     }
-    print(f"{len(ids)} participant ids of {eligible} schoolchildren in the store as of "
-          f"{args.as_of}; recommender {recommend.name}", flush=True)
+    print(
+        f"{len(ids)} participant ids of {eligible} schoolchildren in the store as of "
+        f"{args.as_of}; recommender {recommend.name}",
+        flush=True,
+    )
 
-    env = dict(os.environ, TALENT_MODE="development", TALENT_DATABASE_URL=args.database_url,
-               TALENT_COMPETENCE_BUNDLE=str(args.competence_bundle),
-               TALENT_RECOMMEND_BUNDLE=str(folder), TALENT_LIVE_AS_OF=args.as_of,
-               TALENT_MODEL_WATCH_SECONDS="1" if mode == "watch" else "0",
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    serve = ["uv", "run", "--frozen", "talent", "serve", "--port", str(args.port),
-             "--workers", str(args.workers)]
+    env = dict(
+        os.environ,
+        TALENT_MODE="development",
+        TALENT_DATABASE_URL=args.database_url,
+        TALENT_COMPETENCE_BUNDLE=str(args.competence_bundle),
+        TALENT_RECOMMEND_BUNDLE=str(folder),
+        TALENT_LIVE_AS_OF=args.as_of,
+        TALENT_MODEL_WATCH_SECONDS="1" if mode == "watch" else "0",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    serve = [
+        "uv",
+        "run",
+        "--frozen",
+        "talent",
+        "serve",
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+    ]
     base = f"http://127.0.0.1:{args.port}"
     report["serve_command"] = shlex.join(serve)
     if sections & {"endpoints", "rate", "switch"}:
         ready_line = "pool_ready" if args.workers > 1 else None
-        with server(serve, env, f"{base}/readyz", args.workdir / "serve.log",
-                    ready_line=ready_line) as proc:
+        with server(
+            serve, env, f"{base}/readyz", args.workdir / "serve.log", ready_line=ready_line
+        ) as proc:
             runner = Runner(base, proc.pid, args.connections)
             if "endpoints" in sections:
                 print("endpoints (closed loop)", flush=True)
                 report["endpoints"] = endpoints(runner, files, names, args)
             if "rate" in sections:
-                print(f"recommendations at a fixed {args.rate:.0f}/s for "
-                      f"{args.rate_duration:.0f} s", flush=True)
+                print(
+                    f"recommendations at a fixed {args.rate:.0f}/s for {args.rate_duration:.0f} s",
+                    flush=True,
+                )
                 runner.warm_up(files["recommendations"], args.warmup, args.connections)
                 report["rate"] = fixed_rate(runner, files["recommendations"], args)
             if "switch" in sections and len(bundle_names) > 1:
-                print(f"model switch every {args.switch_every:.0f} s under {args.rate:.0f}/s",
-                      flush=True)
+                print(
+                    f"model switch every {args.switch_every:.0f} s under {args.rate:.0f}/s",
+                    flush=True,
+                )
                 runner.warm_up(files["recommendations"], args.warmup, args.connections)
-                report["switch"] = switching(runner, files["recommendations"], folder,
-                                             bundle_names, mode, args)
+                report["switch"] = switching(
+                    runner, files["recommendations"], folder, bundle_names, mode, args
+                )
                 point_latest(folder, bundle_names[0])
     if "mlflow" in sections:
         print("mlflow models serve of the same recommender", flush=True)
@@ -425,12 +561,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if ours:
             theirs = report["mlflow"]
             report["mlflow"]["ratio_ours_to_mlflow"] = {
-                "throughput": round(ours["saturation"]["requests_per_s"]
-                                    / theirs["saturation"]["requests_per_s"], 2),
-                "p99_saturation": round(ours["saturation"]["latency_ms"]["p99"]
-                                        / theirs["saturation"]["latency_ms"]["p99"], 3),
-                "p50_c1": round(ours["c1"]["latency_ms"]["p50"]
-                                / theirs["c1"]["latency_ms"]["p50"], 3),
+                "throughput": round(
+                    ours["saturation"]["requests_per_s"] / theirs["saturation"]["requests_per_s"], 2
+                ),
+                "p99_saturation": round(
+                    ours["saturation"]["latency_ms"]["p99"]
+                    / theirs["saturation"]["latency_ms"]["p99"],
+                    3,
+                ),
+                "p50_c1": round(
+                    ours["c1"]["latency_ms"]["p50"] / theirs["c1"]["latency_ms"]["p50"], 3
+                ),
             }
             print(f"  ours / mlflow: {report['mlflow']['ratio_ours_to_mlflow']}", flush=True)
     report["machine"]["loadavg_at_end"] = os.getloadavg()

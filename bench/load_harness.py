@@ -112,9 +112,22 @@ def run_wrk(
     threads = min(threads, connections)
     mode = ["rate", str(rate)] if rate is not None else ["closed", "0"]
     command = [
-        require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
-        "--timeout", f"{int(timeout_s)}s", "-s", str(LUA), url, "--",
-        str(requests_file), *mode, str(threads),
+        require_wrk(),
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{int(seconds)}s",
+        "--timeout",
+        f"{int(timeout_s)}s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(requests_file),
+        *mode,
+        str(threads),
     ]
     env = dict(os.environ)
     if auth:
@@ -125,14 +138,15 @@ def run_wrk(
     line = next((x for x in done.stdout.splitlines() if x.startswith(MARKER)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    figures = json.loads(line[len(MARKER):])
+    figures = json.loads(line[len(MARKER) :])
     figures["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return WrkRun(command, done.stdout, figures)
 
 
 # --- processes ----------------------------------------------------------------------------------
-def http(method: str, url: str, token: str | None = None, body: Any = None,
-         timeout: float = 120.0) -> tuple[int, Any]:
+def http(
+    method: str, url: str, token: str | None = None, body: Any = None, timeout: float = 120.0
+) -> tuple[int, Any]:
     """One request with the standard library; returns the status and the parsed JSON body."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
@@ -168,8 +182,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Pat
     raise RuntimeError(f"{url} not ready after {timeout:.0f} s; see {log}")
 
 
-def wait_for_line(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float,
-                  offset: int = 0) -> float:
+def wait_for_line(
+    log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float, offset: int = 0
+) -> float:
     """Wait until ``text`` appears in ``log`` after byte ``offset``; returns the seconds it
     took."""
     started = time.monotonic()
@@ -185,9 +200,14 @@ def wait_for_line(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: 
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str, log: Path,
-           timeout: float = 600.0,
-           ready_line: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    command: list[str],
+    env: dict[str, str],
+    ready_url: str,
+    log: Path,
+    timeout: float = 600.0,
+    ready_line: str | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command`` in its own process group until the block ends (then SIGTERM, SIGKILL
     after 30 s), once ``ready_url`` answers 200 and, when given, ``ready_line`` appears in the
     output (``talent serve --workers N`` logs ``pool_ready`` once every worker listens: the
@@ -198,8 +218,9 @@ def server(command: list[str], env: dict[str, str], ready_url: str, log: Path,
         out.write(f"$ {shlex.join(command)}\n".encode())
         out.flush()
         offset = out.tell()
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         seconds = wait_ready(ready_url, proc, timeout, log)
         if ready_line is not None:
@@ -226,10 +247,12 @@ def group_cpu_seconds(pgid: int) -> float:
             text = stat.read_text()
         except OSError:
             continue
-        fields = text[text.rindex(")") + 2:].split()
+        fields = text[text.rindex(")") + 2 :].split()
         if int(fields[2]) == pgid:  # field 5 of stat: the process group
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on, and how busy it was at the start."""
     mem = Path("/proc/meminfo").read_text()

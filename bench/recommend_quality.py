@@ -33,8 +33,9 @@ def main() -> None:
     from training.simworld import simulate_world
 
     started = time.perf_counter()
-    sim = simulate_world(SimulationConfig(participants=args.participants, seasons=args.seasons,
-                                          seed=args.seed))
+    sim = simulate_world(
+        SimulationConfig(participants=args.participants, seasons=args.seasons, seed=args.seed)
+    )
     report = evaluate_simulator(sim.snapshot, SimSplitConfig())
     print("$", shlex.join(["uv", "run", "python", "bench/recommend_quality.py", *sys.argv[1:]]))
     for model, row in report.table.items():

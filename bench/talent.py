@@ -69,10 +69,12 @@ def _world(n: int, seed: int) -> Snapshot:
     regions = np.array([f"RU-{i:02d}" for i in range(30)])
     weights = 1 / np.arange(1, 31)  # a few regions hold most participants, as in the movement
     snap.participants[C.REGION] = pd.array(
-        rng.choice(regions, n, p=weights / weights.sum()), dtype="string")
+        rng.choice(regions, n, p=weights / weights.sum()), dtype="string"
+    )
     k = len(snap.activities)
     snap.activities[C.FORMAT] = pd.array(
-        np.where(rng.random(k) < 0.6, "online", "offline"), dtype="string")
+        np.where(rng.random(k) < 0.6, "online", "offline"), dtype="string"
+    )
     return snap
 
 
@@ -83,14 +85,16 @@ def _estimates(pids: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     width = rng.uniform(3, 30, (n, len(dirs)))
     bands = load_bands().band
     lowers = np.array([b.lower for b in bands])
-    return pd.DataFrame({
-        C.PARTICIPANT_ID: np.repeat(pids, len(dirs)),
-        C.DIRECTION: np.tile(dirs, n),
-        CC.COMPETENCE: comp.ravel(),
-        CC.LOWER: np.clip(comp - width, 0, 100).ravel(),
-        CC.UPPER: np.clip(comp + width, 0, 100).ravel(),
-        CC.LEVEL: [bands[i].code for i in np.searchsorted(lowers, comp.ravel(), "right") - 1],
-    })
+    return pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: np.repeat(pids, len(dirs)),
+            C.DIRECTION: np.tile(dirs, n),
+            CC.COMPETENCE: comp.ravel(),
+            CC.LOWER: np.clip(comp - width, 0, 100).ravel(),
+            CC.UPPER: np.clip(comp + width, 0, 100).ravel(),
+            CC.LEVEL: [bands[i].code for i in np.searchsorted(lowers, comp.ravel(), "right") - 1],
+        }
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -126,8 +130,15 @@ class _FixedLive:
         return 1, self._snap.achievements.iloc[ach], self._snap.participants.iloc[par]
 
 
-def _http(store: Any, folder: Path, index: Any, n: int, rng: np.random.Generator,
-          dirs: list[str], regions: np.ndarray) -> None:
+def _http(
+    store: Any,
+    folder: Path,
+    index: Any,
+    n: int,
+    rng: np.random.Generator,
+    dirs: list[str],
+    regions: np.ndarray,
+) -> None:
     """``GET /v1/talent`` through the whole app in process (no socket): the service's token
     check, university lookup, model-work thread, search, audit and JSON encoding."""
     import dataclasses
@@ -138,10 +149,14 @@ def _http(store: Any, folder: Path, index: Any, n: int, rng: np.random.Generator
     from serving.main import create_app
     from serving.services.universities import put_university
 
-    settings = ServingSettings(mode=Mode.DEVELOPMENT, database_url=str(store.engine.url),
-                               api_tokens=[], live_as_of=AS_OF, gc_freeze=False)
-    put_university(store, "dev-university", name="bench", directions=[], active=True,
-                   now=AS_OF)
+    settings = ServingSettings(
+        mode=Mode.DEVELOPMENT,
+        database_url=str(store.engine.url),
+        api_tokens=[],
+        live_as_of=AS_OF,
+        gc_freeze=False,
+    )
+    put_university(store, "dev-university", name="bench", directions=[], active=True, now=AS_OF)
     headers = {"Authorization": f"Bearer {DEV_TOKENS[Role.UNIVERSITY]}"}
     with TestClient(create_app(settings)) as client:
         state = client.app.state.talent  # type: ignore[attr-defined]
@@ -168,9 +183,11 @@ def _http(store: Any, folder: Path, index: Any, n: int, rng: np.random.Generator
             r = client.get("/v1/talent", params=params, headers=headers)
             times.append(time.perf_counter() - started)
             assert r.status_code == 200, r.text[:300]
-    print(f"search through the app in process (after 10 warm-up requests): {n} requests; "
-          f"p50 {_pct(times, 50):.1f} ms, p95 {_pct(times, 95):.1f} ms, "
-          f"p99 {_pct(times, 99):.1f} ms")
+    print(
+        f"search through the app in process (after 10 warm-up requests): {n} requests; "
+        f"p50 {_pct(times, 50):.1f} ms, p95 {_pct(times, 95):.1f} ms, "
+        f"p99 {_pct(times, 99):.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,19 +196,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--consenting", type=float, default=0.4, help="share with the scope")
     ap.add_argument("--queries", type=int, default=400)
     ap.add_argument("--portfolios", type=int, default=100)
-    ap.add_argument("--pdfs", type=int, default=20,
-                    help="of the sampled portfolios, how many exports are also rendered as PDF")
+    ap.add_argument(
+        "--pdfs",
+        type=int,
+        default=20,
+        help="of the sampled portfolios, how many exports are also rendered as PDF",
+    )
     ap.add_argument("--seed", type=int, default=20)
-    ap.add_argument("--http", type=int, default=0,
-                    help="also N requests through the app in process (routing, token, JSON)")
+    ap.add_argument(
+        "--http",
+        type=int,
+        default=0,
+        help="also N requests through the app in process (routing, token, JSON)",
+    )
     args = ap.parse_args(argv)
     print("command:", shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
     rng = np.random.default_rng(args.seed)
 
     t = time.perf_counter()
     snap = _world(args.participants, args.seed)
-    print(f"world: {len(snap.participants):,} participants, {len(snap.achievements):,} "
-          f"achievements ({time.perf_counter() - t:.1f} s)")
+    print(
+        f"world: {len(snap.participants):,} participants, {len(snap.achievements):,} "
+        f"achievements ({time.perf_counter() - t:.1f} s)"
+    )
     pids = snap.participants[C.PARTICIPANT_ID].astype(object).to_numpy()
     consenting_ids = np.sort(rng.choice(pids, int(len(pids) * args.consenting), replace=False))
 
@@ -199,10 +226,19 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(f"sqlite:///{folder / 'talent.db'}")
     upgrade(store)
     with store.transaction() as conn:
-        conn.execute(insert(ft.consent_scope_changes), [
-            {C.PARTICIPANT_ID: p, C.SCOPE: ConsentScope.UNIVERSITY_SEARCH.value,
-             C.CONSENT_STATUS: ConsentStatus.GIVEN.value, C.CHANGED_AT: AS_OF,
-             C.RECORDED_AT: AS_OF} for p in consenting_ids])
+        conn.execute(
+            insert(ft.consent_scope_changes),
+            [
+                {
+                    C.PARTICIPANT_ID: p,
+                    C.SCOPE: ConsentScope.UNIVERSITY_SEARCH.value,
+                    C.CONSENT_STATUS: ConsentStatus.GIVEN.value,
+                    C.CHANGED_AT: AS_OF,
+                    C.RECORDED_AT: AS_OF,
+                }
+                for p in consenting_ids
+            ],
+        )
     scopes = ConsentScopes(store)
     t = time.perf_counter()
     consenting = scopes.consenting()
@@ -216,15 +252,26 @@ def main(argv: list[str] | None = None) -> int:
     bands = load_bands()
     t = time.perf_counter()
     index = build_index(
-        generation=1, consent_key=consenting, as_of=AS_OF, participants=par,
-        achievements=snap.achievements, activities=snap.activities,
-        activity_directions=snap.activity_directions, estimates=est,
-        ratings=(ratings[0], ratings[1]), seasons=SEASONS, directions=tuple(direction_codes()),
-        bands=bands, model_version="synthetic")
+        generation=1,
+        consent_key=consenting,
+        as_of=AS_OF,
+        participants=par,
+        achievements=snap.achievements,
+        activities=snap.activities,
+        activity_directions=snap.activity_directions,
+        estimates=est,
+        ratings=(ratings[0], ratings[1]),
+        seasons=SEASONS,
+        directions=tuple(direction_codes()),
+        bands=bands,
+        model_version="synthetic",
+    )
     build_s = time.perf_counter() - t
     mask = np.fromiter((p in consenting for p in index.pids), bool, count=index.size)
-    print(f"index: {index.size:,} rows built in {build_s:.2f} s (plus the official rating of "
-          f"two seasons {rating_s:.1f} s; competence estimates not included)")
+    print(
+        f"index: {index.size:,} rows built in {build_s:.2f} s (plus the official rating of "
+        f"two seasons {rating_s:.1f} s; competence estimates not included)"
+    )
 
     regions = index.regions
     dirs = list(direction_codes())
@@ -235,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         filters = TalentFilters(
             direction=str(rng.choice(dirs)) if rng.random() < 0.8 else None,
             min_level=str(rng.choice(["basic", "confident", "advanced"]))
-            if rng.random() < 0.6 else None,
+            if rng.random() < 0.6
+            else None,
             region=str(rng.choice(regions)) if rng.random() < 0.4 else None,
             grade_min=int(rng.integers(7, 10)) if rng.random() < 0.4 else None,
             grade_max=11,
@@ -248,25 +296,36 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             current = scopes.consenting()  # the per-request scope check on the store
             assert current is consenting  # unchanged: the cached mask holds
-            result = search(index, mask, filters, limit=20,
-                            cursor=cursor, bands=bands)
-            items = [candidate(index, int(r), float(s), int(k)) for r, s, k in
-                     zip(result.rows, result.scores, result.region_ranks, strict=True)]
-            record_views(store, university="bench", actor="university:bench",
-                         participant_ids=[str(i["participant_id"]) for i in items],
-                         context=ViewContext.SEARCH, now=AS_OF, request_id=None)
+            result = search(index, mask, filters, limit=20, cursor=cursor, bands=bands)
+            items = [
+                candidate(index, int(r), float(s), int(k))
+                for r, s, k in zip(result.rows, result.scores, result.region_ranks, strict=True)
+            ]
+            record_views(
+                store,
+                university="bench",
+                actor="university:bench",
+                participant_ids=[str(i["participant_id"]) for i in items],
+                context=ViewContext.SEARCH,
+                now=AS_OF,
+                request_id=None,
+            )
             elapsed = time.perf_counter() - started
             (cursor_times if follow else times).append(elapsed)
             pages.append(result.matching)
             cursor = result.next_cursor
             if cursor is None:
                 break
-    print(f"search: {len(times)} first pages, matches median {int(np.median(pages)):,}; "
-          f"p50 {_pct(times, 50):.1f} ms, p95 {_pct(times, 95):.1f} ms, "
-          f"p99 {_pct(times, 99):.1f} ms, max {max(times) * 1000:.1f} ms")
+    print(
+        f"search: {len(times)} first pages, matches median {int(np.median(pages)):,}; "
+        f"p50 {_pct(times, 50):.1f} ms, p95 {_pct(times, 95):.1f} ms, "
+        f"p99 {_pct(times, 99):.1f} ms, max {max(times) * 1000:.1f} ms"
+    )
     if cursor_times:
-        print(f"search by cursor: {len(cursor_times)} next pages; p50 "
-              f"{_pct(cursor_times, 50):.1f} ms, p99 {_pct(cursor_times, 99):.1f} ms")
+        print(
+            f"search by cursor: {len(cursor_times)} next pages; p50 "
+            f"{_pct(cursor_times, 50):.1f} ms, p99 {_pct(cursor_times, 99):.1f} ms"
+        )
 
     if args.http:
         _http(store, folder, index, args.http, rng, dirs, regions)
@@ -287,17 +346,24 @@ def main(argv: list[str] | None = None) -> int:
         export(store, signer, content, AS_OF)
         build_t.append(built - started)
         export_t.append(time.perf_counter() - started)
-    print(f"portfolio (no competence model): build p50 {_pct(build_t, 50):.1f} ms, p99 "
-          f"{_pct(build_t, 99):.1f} ms; build + sign + store p50 {_pct(export_t, 50):.1f} ms, "
-          f"p99 {_pct(export_t, 99):.1f} ms ({args.portfolios} participants)")
+    print(
+        f"portfolio (no competence model): build p50 {_pct(build_t, 50):.1f} ms, p99 "
+        f"{_pct(build_t, 99):.1f} ms; build + sign + store p50 {_pct(export_t, 50):.1f} ms, "
+        f"p99 {_pct(export_t, 99):.1f} ms ({args.portfolios} participants)"
+    )
     if args.pdfs:
         _pdfs(competence, diplomas, store, signer, sample[: args.pdfs])
     store.dispose()
     return 0
 
 
-def _pdfs(competence: CompetenceService, diplomas: Diplomas, store: Any, signer: Signer,
-          sample: np.ndarray) -> None:
+def _pdfs(
+    competence: CompetenceService,
+    diplomas: Diplomas,
+    store: Any,
+    signer: Signer,
+    sample: np.ndarray,
+) -> None:
     """The export as the printable page rendered to PDF (WeasyPrint): build, sign, store, page,
     PDF; the first one also pays WeasyPrint's import."""
     from serving.api.templating import templates
@@ -317,11 +383,13 @@ def _pdfs(competence: CompetenceService, diplomas: Diplomas, store: Any, signer:
             times.append(elapsed)
         sizes.append(len(pdf))
     if times:
-        print(f"portfolio PDF export (build + sign + store + page + PDF): p50 "
-              f"{_pct(times, 50):.0f} ms, p99 {_pct(times, 99):.0f} ms, max "
-              f"{max(times) * 1000:.0f} ms ({len(times)} participants; the first, with "
-              f"WeasyPrint's import, {first:.1f} s); PDF size median "
-              f"{int(np.median(sizes)) // 1024} KiB")
+        print(
+            f"portfolio PDF export (build + sign + store + page + PDF): p50 "
+            f"{_pct(times, 50):.0f} ms, p99 {_pct(times, 99):.0f} ms, max "
+            f"{max(times) * 1000:.0f} ms ({len(times)} participants; the first, with "
+            f"WeasyPrint's import, {first:.1f} s); PDF size median "
+            f"{int(np.median(sizes)) // 1024} KiB"
+        )
 
 
 if __name__ == "__main__":

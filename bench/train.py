@@ -48,6 +48,7 @@ def _timed(seconds: dict[str, float], name: str, fn: Callable[..., Any]) -> Call
             return fn(*args, **kwargs)
         finally:
             seconds[name] += time.perf_counter() - t
+
     return wrapper
 
 
@@ -77,29 +78,33 @@ def main() -> None:
     config = load_pipeline_config(args.config)
     source: dict[str, Any] = {}
     if args.participants:
-        source["simulate"] = SimulationConfig(participants=args.participants,
-                                              seasons=args.seasons, seed=1)
+        source["simulate"] = SimulationConfig(
+            participants=args.participants, seasons=args.seasons, seed=1
+        )
     elif args.snapshot:
         source["path"] = args.snapshot
     if args.truth:
         source["truth"] = args.truth
-    updates: dict[str, Any] = {
-        "bundle_dir": args.bundle_dir or args.tracking_dir / "bundles"}
+    updates: dict[str, Any] = {"bundle_dir": args.bundle_dir or args.tracking_dir / "bundles"}
     if source:
         updates["snapshot"] = config.snapshot.model_validate(source)
     config = config.model_copy(update=updates)
 
     seconds: dict[str, float] = defaultdict(float)
-    for name in ("load_source", "train_competence", "evaluate_simulator",
-                 "_fit_final_recommender", "_track"):
+    for name in (
+        "load_source",
+        "train_competence",
+        "evaluate_simulator",
+        "_fit_final_recommender",
+        "_track",
+    ):
         setattr(pipeline, name, _timed(seconds, name, getattr(pipeline, name)))
 
     profiler = cProfile.Profile() if args.profile else None
     t = time.perf_counter()
     if profiler is not None:
         profiler.enable()
-    result = pipeline.run_pipeline(config, track=not args.no_track,
-                                   register=not args.no_track)
+    result = pipeline.run_pipeline(config, track=not args.no_track, register=not args.no_track)
     if profiler is not None:
         profiler.disable()
         args.profile.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +112,8 @@ def main() -> None:
     wall = time.perf_counter() - t
 
     figures = {
-        "world": f"{args.participants} simulated" if args.participants
+        "world": f"{args.participants} simulated"
+        if args.participants
         else str(args.snapshot or config.snapshot),
         "snapshot_id": result.snapshot_id,
         "participants": result.metrics.get("data.participants"),
@@ -117,9 +123,12 @@ def main() -> None:
         "tracking_share": round(result.tracking_seconds / wall, 4),
         "stages_s": {k: round(v, 1) for k, v in seconds.items()},
         "versions": result.versions,
-        "metrics": {k: round(v, 4) for k, v in result.metrics.items()
-                    if k.startswith("competence.all.spearman")
-                    or (k.startswith("recommend.") and "ndcg" in k)},
+        "metrics": {
+            k: round(v, 4)
+            for k, v in result.metrics.items()
+            if k.startswith("competence.all.spearman")
+            or (k.startswith("recommend.") and "ndcg" in k)
+        },
         "load_average": os.getloadavg(),
         "command": "uv run python " + " ".join(shlex.quote(a) for a in sys.argv),
     }

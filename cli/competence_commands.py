@@ -22,18 +22,41 @@ from footprint.frames import Snapshot
 console = Console(width=max(Console().width, 120))
 BUNDLE_SUBDIR = Path("models") / "competence"
 
-SnapshotOpt = Annotated[Path | None, typer.Option(
-    help="Snapshot id (as `talent snapshot` prints it) or folder. Default: a snapshot of the "
-         "store as of --as-of.", parser=snapshot_path, metavar="ID|DIR")]
-AsOfOpt = Annotated[str | None, typer.Option(
-    help="Cut-off of the snapshot made from the store: YYYY-MM-DD or ISO timestamp (default: now)")]
-DbOpt = Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL",
-                                           help="Store URL (default: SQLite in data/)")]
-ConfigOpt = Annotated[Path | None, typer.Option(help="Training config TOML (TrainConfig fields)",
-                                                dir_okay=False)]
-TruthOpt = Annotated[Path | None, typer.Option(
-    help="Simulator truth (truth/competence.parquet) to add recovery and coverage; never an input "
-         "of the model", dir_okay=False)]
+SnapshotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Snapshot id (as `talent snapshot` prints it) or folder. Default: a snapshot of the "
+        "store as of --as-of.",
+        parser=snapshot_path,
+        metavar="ID|DIR",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=(
+            "Cut-off of the snapshot made from the store: YYYY-MM-DD or ISO timestamp (default: "
+            "now)"
+        )
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(envvar="TALENT_DATABASE_URL", help="Store URL (default: SQLite in data/)"),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Training config TOML (TrainConfig fields)", dir_okay=False)
+]
+TruthOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help=(
+            "Simulator truth (truth/competence.parquet) to add recovery and coverage; never an "
+            "input of the model"
+        ),
+        dir_okay=False,
+    ),
+]
 WindowOpt = Annotated[int | None, typer.Option(help="Label window in days (default from config)")]
 
 
@@ -86,8 +109,10 @@ def _print_report(report: dict[str, float]) -> None:
     keys = sorted({k.split(".")[0] for k in report if ".spearman_" in k})
     for direction in keys:
         for target in ("label", "next_performance"):
-            cells = [report.get(f"{direction}.spearman_{target}.{n}", float("nan"))
-                     for n in (MODEL, *BASELINES)]
+            cells = [
+                report.get(f"{direction}.spearman_{target}.{n}", float("nan"))
+                for n in (MODEL, *BASELINES)
+            ]
             table.add_row(direction, target, *(f"{c:.3f}" for c in cells))
     console.print(table)
     truthy = {k: v for k, v in report.items() if ".recovery_" in k or ".coverage" in k}
@@ -98,8 +123,9 @@ def _print_report(report: dict[str, float]) -> None:
         for k in sorted(k for k in truthy if k.startswith("all.")):
             t2.add_row(k, f"{truthy[k]:.3f}")
         console.print(t2)
-    console.print(", ".join(f"{k}={v:.1f}" for k, v in sorted(report.items())
-                            if k.startswith("seconds.")))
+    console.print(
+        ", ".join(f"{k}={v:.1f}" for k, v in sorted(report.items()) if k.startswith("seconds."))
+    )
 
 
 @train_app.command("competence")
@@ -108,9 +134,13 @@ def train_competence_command(
     as_of: AsOfOpt = None,
     database_url: DbOpt = None,
     config: ConfigOpt = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Folder of bundles (default: models/competence under TALENT_DATA_DIR, i.e. data/)",
-        file_okay=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of bundles (default: models/competence under TALENT_DATA_DIR, i.e. data/)",
+            file_okay=False,
+        ),
+    ] = None,
     truth: TruthOpt = None,
     window_days: WindowOpt = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
@@ -126,8 +156,9 @@ def train_competence_command(
         with results_only(console, json_out):
             snap = _snapshot(snapshot, as_of, database_url)
             with working("talent train competence"):
-                path, evaluation = train_competence(snap, _config(config, window_days),
-                                                    folder, truth=_truth(truth), track=track)
+                path, evaluation = train_competence(
+                    snap, _config(config, window_days), folder, truth=_truth(truth), track=track
+                )
     except TalentError as exc:
         raise _fail(exc, json_out) from exc
     if json_out:
@@ -143,25 +174,38 @@ def evaluate_competence_command(
     as_of: AsOfOpt = None,
     database_url: DbOpt = None,
     config: ConfigOpt = None,
-    output: Annotated[Path | None, typer.Option(help="Write the report as JSON here",
-                                                dir_okay=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report as JSON here", dir_okay=False)
+    ] = None,
     truth: TruthOpt = None,
     window_days: WindowOpt = None,
-    scores: Annotated[Path | None, typer.Option(
-        help="Evaluate on a long table of dated scores (CSV or Parquet) instead of a snapshot: "
-             "each participant's last time point held out", dir_okay=False)] = None,
-    participant_col: Annotated[str, typer.Option(help="--scores: participant column")] =
-        "participant_id",
-    direction_col: Annotated[str, typer.Option(help="--scores: direction (subject) column")] =
-        "direction",
-    time_col: Annotated[str, typer.Option(
-        help="--scores: time column (dates, or numbers such as school years)")] = "time",
+    scores: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate on a long table of dated scores (CSV or Parquet) instead of a snapshot: "
+            "each participant's last time point held out",
+            dir_okay=False,
+        ),
+    ] = None,
+    participant_col: Annotated[
+        str, typer.Option(help="--scores: participant column")
+    ] = "participant_id",
+    direction_col: Annotated[
+        str, typer.Option(help="--scores: direction (subject) column")
+    ] = "direction",
+    time_col: Annotated[
+        str, typer.Option(help="--scores: time column (dates, or numbers such as school years)")
+    ] = "time",
     score_col: Annotated[str, typer.Option(help="--scores: score column")] = "score",
-    max_score_col: Annotated[str | None, typer.Option(
-        help="--scores: maximum score column (scores become shares of it)")] = None,
-    activity_col: Annotated[str | None, typer.Option(
-        help="--scores: activity column (default: one activity per direction and time point)")]
-        = None,
+    max_score_col: Annotated[
+        str | None, typer.Option(help="--scores: maximum score column (scores become shares of it)")
+    ] = None,
+    activity_col: Annotated[
+        str | None,
+        typer.Option(
+            help="--scores: activity column (default: one activity per direction and time point)"
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train on earlier cut-offs, report on the last cut-off's next window against baselines
@@ -173,16 +217,25 @@ def evaluate_competence_command(
     ability, with the coverage of the 90% predictive intervals."""
     with results_only(console, json_out):
         if scores is not None:
-            report = _evaluate_scores(scores, participant_col, direction_col, time_col,
-                                      score_col, max_score_col, activity_col, json_out)
+            report = _evaluate_scores(
+                scores,
+                participant_col,
+                direction_col,
+                time_col,
+                score_col,
+                max_score_col,
+                activity_col,
+                json_out,
+            )
         else:
             from training.competence.train import evaluate_competence
 
             try:
                 snap = _snapshot(snapshot, as_of, database_url)
                 with working("talent evaluate competence"):
-                    evaluation, _ = evaluate_competence(snap, _config(config, window_days),
-                                                        _truth(truth))
+                    evaluation, _ = evaluate_competence(
+                        snap, _config(config, window_days), _truth(truth)
+                    )
             except TalentError as exc:
                 raise _fail(exc, json_out) from exc
             _print_report(evaluation.report)
@@ -196,22 +249,37 @@ def evaluate_competence_command(
         emit_json(payload)
 
 
-def _evaluate_scores(path: Path, participant: str, direction: str, time: str, score: str,
-                     max_score: str | None, activity: str | None,
-                     as_json: bool = False) -> dict[str, float | str]:
+def _evaluate_scores(
+    path: Path,
+    participant: str,
+    direction: str,
+    time: str,
+    score: str,
+    max_score: str | None,
+    activity: str | None,
+    as_json: bool = False,
+) -> dict[str, float | str]:
     from training.competence.score_evaluation import BASELINES, ESTIMATE, evaluate_scores
     from training.competence.score_table import ScoreColumns, read_scores, score_table
 
-    cols = ScoreColumns(participant=participant, direction=direction, time=time, score=score,
-                        max_score=max_score, activity=activity)
+    cols = ScoreColumns(
+        participant=participant,
+        direction=direction,
+        time=time,
+        score=score,
+        max_score=max_score,
+        activity=activity,
+    )
     try:
         evaluation = evaluate_scores(score_table(read_scores(path), cols))
     except TalentError as exc:
         raise _fail(exc, as_json) from exc
     report = evaluation.report
     names = (ESTIMATE, *BASELINES)
-    table = Table(title="Spearman with the held-out result (within each time point), "
-                        "90% predictive interval coverage")
+    table = Table(
+        title="Spearman with the held-out result (within each time point), "
+        "90% predictive interval coverage"
+    )
     for col in ("direction", "records", "rows", *names, "coverage"):
         table.add_column(col, justify="left" if col == "direction" else "right")
     directions = sorted({k.split(".")[0] for k in report if ".n" in k and k.endswith(".count")})
@@ -221,12 +289,21 @@ def _evaluate_scores(path: Path, participant: str, direction: str, time: str, sc
             if not report.get(f"{key}.count"):
                 continue
             cells = [report.get(f"{key}.spearman.{n}", float("nan")) for n in names]
-            table.add_row(d, bucket, f"{report[f'{key}.count']:.0f}",
-                          *(f"{float(c):.3f}" for c in cells),
-                          f"{float(report.get(f'{key}.coverage', float('nan'))):.3f}")
+            table.add_row(
+                d,
+                bucket,
+                f"{report[f'{key}.count']:.0f}",
+                *(f"{float(c):.3f}" for c in cells),
+                f"{float(report.get(f'{key}.coverage', float('nan'))):.3f}",
+            )
     console.print(table)
-    console.print(", ".join(f"{k}={v}" for k, v in sorted(report.items())
-                            if k.startswith("settings.") and k.endswith((".kind", ".decay"))))
+    console.print(
+        ", ".join(
+            f"{k}={v}"
+            for k, v in sorted(report.items())
+            if k.startswith("settings.") and k.endswith((".kind", ".decay"))
+        )
+    )
     console.print(f"seconds: {float(report['seconds.total']):.1f}")
     return report
 

@@ -151,28 +151,48 @@ def train_and_promote(snapshot: Path, data_dir: Path) -> None:
     for name, version in result.versions.items():
         console.print(f"registered {name} version {version} (alias challenger)")
     console.rule("6. promotion gate: each challenger against the best baseline on its snapshot")
-    folders = {cfg.promotion.competence_model: data_dir / COMPETENCE_DIR,
-               cfg.promotion.recommend_model: data_dir / RECOMMEND_DIR}
+    folders = {
+        cfg.promotion.competence_model: data_dir / COMPETENCE_DIR,
+        cfg.promotion.recommend_model: data_dir / RECOMMEND_DIR,
+    }
     for name in gated_models(cfg.promotion.gated):
         try:
-            decision = promote(name, cfg.promotion.gated, export_dir=folders.get(name),
-                               reevaluate=None,
-                               baseline_fallback=cfg.promotion.baseline_fallback)
+            decision = promote(
+                name,
+                cfg.promotion.gated,
+                export_dir=folders.get(name),
+                reevaluate=None,
+                baseline_fallback=cfg.promotion.baseline_fallback,
+            )
             _print_result(decision)
-            if not decision.promoted and decision.champion is None and \
-                    name == cfg.promotion.competence_model:
-                console.print(f"[yellow]{name} has no champion and no baseline bundle to serve "
-                              "instead: promoted with --force so the demo's competence pages "
-                              "work (tagged forced in the registry)[/]")
-                _print_result(promote(name, cfg.promotion.gated, force=True,
-                                      export_dir=folders.get(name), reevaluate=None))
+            if (
+                not decision.promoted
+                and decision.champion is None
+                and name == cfg.promotion.competence_model
+            ):
+                console.print(
+                    f"[yellow]{name} has no champion and no baseline bundle to serve "
+                    "instead: promoted with --force so the demo's competence pages "
+                    "work (tagged forced in the registry)[/]"
+                )
+                _print_result(
+                    promote(
+                        name,
+                        cfg.promotion.gated,
+                        force=True,
+                        export_dir=folders.get(name),
+                        reevaluate=None,
+                    )
+                )
         except TalentError as exc:
             raise fail(exc) from exc
     for name, folder in folders.items():
         latest = folder / "latest.txt"
         if latest.exists():
-            console.print(f"{name} served from {folder} (latest.txt names "
-                          f"{latest.read_text('utf-8').strip()})")
+            console.print(
+                f"{name} served from {folder} (latest.txt names "
+                f"{latest.read_text('utf-8').strip()})"
+            )
 
 
 def register(app: typer.Typer) -> None:

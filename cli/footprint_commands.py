@@ -95,12 +95,21 @@ def print_failures(failed: list[FailedFile]) -> None:
 
 def ingest(
     path: Annotated[Path, typer.Argument(help="A file (<entity>.csv|jsonl|parquet) or a folder")],
-    source: Annotated[str, typer.Option(
-        help="Name of the sending system, e.g. olympiad_org (one the store knows, or "
-             "--new-source)")],
-    new_source: Annotated[bool, typer.Option(
-        "--new-source", help="Register --source as a new sending system (an unknown name is "
-                             "refused otherwise, so a typo does not start a new source)")] = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="Name of the sending system, e.g. olympiad_org (one the store knows, or "
+            "--new-source)"
+        ),
+    ],
+    new_source: Annotated[
+        bool,
+        typer.Option(
+            "--new-source",
+            help="Register --source as a new sending system (an unknown name is "
+            "refused otherwise, so a typo does not start a new source)",
+        ),
+    ] = False,
     database_url: Annotated[
         str | None,
         typer.Option(envvar="TALENT_DATABASE_URL", help="Store URL (default: SQLite in data/)"),
@@ -144,8 +153,9 @@ def snapshot(
         Path | None, typer.Option(help="Snapshot root (default: data/snapshots)")
     ] = None,
     database_url: Annotated[str | None, typer.Option(envvar="TALENT_DATABASE_URL")] = None,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print only the snapshot id (for scripts)")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the snapshot id (for scripts)")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Write an immutable, content-addressed Parquet snapshot of what was known as of a date.
@@ -164,8 +174,14 @@ def snapshot(
         typer.echo(manifest.snapshot_id)
         return
     if json_out:
-        emit_json({"id": manifest.snapshot_id, "path": path, "as_of": instant,
-                   "rows": {n: m.rows for n, m in manifest.tables.items()}})
+        emit_json(
+            {
+                "id": manifest.snapshot_id,
+                "path": path,
+                "as_of": instant,
+                "rows": {n: m.rows for n, m in manifest.tables.items()},
+            }
+        )
         return
     table = Table(title=f"Snapshot {manifest.snapshot_id}")
     table.add_column("frame")
@@ -195,21 +211,33 @@ def erase(
             targets = erasure_targets(conn, participant_ids, salt)
             if targets.unknown:
                 raise UnknownIdError(
-                    "not in the store and never erased: " + ", ".join(targets.unknown)
-                    + " (nothing was erased)", targets.unknown)
+                    "not in the store and never erased: "
+                    + ", ".join(targets.unknown)
+                    + " (nothing was erased)",
+                    targets.unknown,
+                )
             report = None
             if targets.stored:
                 report = erase_participants(
-                    conn, list(targets.stored), actor=actor, reason_code="consent_withdrawn",
-                    salt=salt
+                    conn,
+                    list(targets.stored),
+                    actor=actor,
+                    reason_code="consent_withdrawn",
+                    salt=salt,
                 )
         swept = sweep(store, salt)
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc
     if json_out:
-        emit_json({"erasure_id": report.erasure_id if report else None,
-                   "erased": list(targets.stored), "already_erased": list(targets.already_erased),
-                   "rows_deleted": report.rows_deleted if report else {}, "swept": swept})
+        emit_json(
+            {
+                "erasure_id": report.erasure_id if report else None,
+                "erased": list(targets.stored),
+                "already_erased": list(targets.already_erased),
+                "rows_deleted": report.rows_deleted if report else {},
+                "swept": swept,
+            }
+        )
         return
     console.print(
         f"derived files: {swept.snapshots_deleted} snapshot(s) deleted, "

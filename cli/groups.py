@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import typer
 
-train_app = typer.Typer(name="train", help="Train models on snapshots (logged to MLflow).",
-                        no_args_is_help=True)
-evaluate_app = typer.Typer(name="evaluate",
-                           help="Evaluate models on temporal splits, with baselines.",
-                           no_args_is_help=True)
+train_app = typer.Typer(
+    name="train", help="Train models on snapshots (logged to MLflow).", no_args_is_help=True
+)
+evaluate_app = typer.Typer(
+    name="evaluate",
+    help="Evaluate models on temporal splits, with baselines.",
+    no_args_is_help=True,
+)
 GROUPS: tuple[tuple[str, typer.Typer], ...] = (("train", train_app), ("evaluate", evaluate_app))
 
 

@@ -19,43 +19,63 @@ from typer.core import TyperGroup
 HELP = "Talent trajectories: footprint store, ratings, competence estimates and recommendations."
 _GROUP_MODULES = ("cli.competence_commands", "cli.recommend_commands", "cli.pipeline_commands")
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "ingest": (("cli.footprint_commands",),
-               "Validate and store footprint files; bad rows go to the quarantine with their "
-               "reasons."),
-    "snapshot": (("cli.footprint_commands",),
-                 "Write an immutable, content-addressed Parquet snapshot of what was known as of a "
-                 "date."),
-    "erase": (("cli.footprint_commands",),
-              "Erase participants who withdrew consent, leaving tombstones and an audit entry."),
-    "quarantine": (("cli.footprint_commands",),
-                   "Show quarantined rows with the file, row, field and reason."),
-    "demo": (("cli.demo_command",),
-             "Simulate a small movement up to today, ingest it, snapshot it, rate it and train "
-             "on it."),
-    "simulate": (("cli.simulate_command",),
-                 "Simulate NTI Kruzhok seasons; write the sources' export files, the truth and a "
-                 "manifest."),
-    "rate": (("cli.rating_commands",),
-             "Compute the «Талант 20.35» rating of a season; write Parquet, CSV and "
-             "explanations."),
-    "recommend": (("cli.recommend_commands",),
-                  "Top-k feasible next activities for one participant, with reasons."),
-    "plan": (("cli.recommend_commands",),
-             "A dated season trajectory toward a goal, with reasons, competence gain and rating "
-             "points."),
-    "serve": (("cli.serve_command",),
-              "Serve the API (/v1, docs at /docs) and the moderators' pages (/moderation/)."),
-    "token": (("cli.serve_command",),
-              "Make a random API token: print it once, with the entry for TALENT_API_TOKENS."),
-    "signing-key": (("cli.serve_command",),
-                    "Make a new Ed25519 key for signed portfolios: print the "
-                    "TALENT_PORTFOLIO_SIGNING_KEY value"),
-    "promote": (("cli.pipeline_commands",),
-                "Move each gated model's `champion` alias to its `challenger` if it is at least "
-                "as good."),
-    "tune": (("cli.pipeline_commands",),
-             "Tune the competence model or the re-ranker ([tuning] target / metric) with "
-             "Optuna."),
+    "ingest": (
+        ("cli.footprint_commands",),
+        "Validate and store footprint files; bad rows go to the quarantine with their reasons.",
+    ),
+    "snapshot": (
+        ("cli.footprint_commands",),
+        "Write an immutable, content-addressed Parquet snapshot of what was known as of a date.",
+    ),
+    "erase": (
+        ("cli.footprint_commands",),
+        "Erase participants who withdrew consent, leaving tombstones and an audit entry.",
+    ),
+    "quarantine": (
+        ("cli.footprint_commands",),
+        "Show quarantined rows with the file, row, field and reason.",
+    ),
+    "demo": (
+        ("cli.demo_command",),
+        "Simulate a small movement up to today, ingest it, snapshot it, rate it and train on it.",
+    ),
+    "simulate": (
+        ("cli.simulate_command",),
+        "Simulate NTI Kruzhok seasons; write the sources' export files, the truth and a manifest.",
+    ),
+    "rate": (
+        ("cli.rating_commands",),
+        "Compute the «Талант 20.35» rating of a season; write Parquet, CSV and explanations.",
+    ),
+    "recommend": (
+        ("cli.recommend_commands",),
+        "Top-k feasible next activities for one participant, with reasons.",
+    ),
+    "plan": (
+        ("cli.recommend_commands",),
+        "A dated season trajectory toward a goal, with reasons, competence gain and rating points.",
+    ),
+    "serve": (
+        ("cli.serve_command",),
+        "Serve the API (/v1, docs at /docs) and the moderators' pages (/moderation/).",
+    ),
+    "token": (
+        ("cli.serve_command",),
+        "Make a random API token: print it once, with the entry for TALENT_API_TOKENS.",
+    ),
+    "signing-key": (
+        ("cli.serve_command",),
+        "Make a new Ed25519 key for signed portfolios: print the "
+        "TALENT_PORTFOLIO_SIGNING_KEY value",
+    ),
+    "promote": (
+        ("cli.pipeline_commands",),
+        "Move each gated model's `champion` alias to its `challenger` if it is at least as good.",
+    ),
+    "tune": (
+        ("cli.pipeline_commands",),
+        "Tune the competence model or the re-ranker ([tuning] target / metric) with Optuna.",
+    ),
     "train": (_GROUP_MODULES, "Train models on snapshots (logged to MLflow)."),
     "evaluate": (_GROUP_MODULES, "Evaluate models on temporal splits, with baselines."),
 }
@@ -65,8 +85,9 @@ TRAIN_EXTRA = ("mlflow", "optuna", "matplotlib", "implicit")
 
 def full_app(modules: tuple[str, ...] | None = None) -> typer.Typer:
     """A Typer app with the commands of ``modules`` (all when None) registered."""
-    app = typer.Typer(name="talent", help=HELP, add_completion=False,
-                      pretty_exceptions_enable=False)
+    app = typer.Typer(
+        name="talent", help=HELP, add_completion=False, pretty_exceptions_enable=False
+    )
     wanted = modules or tuple(dict.fromkeys(m for ms, _ in COMMANDS.values() for m in ms))
     for name in wanted:
         importlib.import_module(name).register(app)
@@ -108,8 +129,14 @@ class LazyGroup(TyperGroup):
             ctx._talent_listing = False  # type: ignore[attr-defined]
 
 
-app = typer.Typer(name="talent", help=HELP, cls=LazyGroup, no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="talent",
+    help=HELP,
+    cls=LazyGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def _print_version(value: bool) -> None:
@@ -123,12 +150,18 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _main(
     show_version: bool = typer.Option(
-        False, "--version", help="Print the version and exit.", is_eager=True,
-        callback=_print_version),
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
     quiet: bool = typer.Option(
-        False, "--quiet", "-q", help="Warnings and errors only, no progress bars."),
+        False, "--quiet", "-q", help="Warnings and errors only, no progress bars."
+    ),
     verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="Debug logs (TALENT_LOG_LEVEL sets the level too)."),
+        False, "--verbose", "-v", help="Debug logs (TALENT_LOG_LEVEL sets the level too)."
+    ),
 ) -> None:
     """Talent trajectories: footprint store, ratings, competence estimates and recommendations.
 
@@ -138,8 +171,13 @@ def _main(
 
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose exclude each other")
-    level = "WARNING" if quiet else "DEBUG" if verbose else os.environ.get(
-        "TALENT_LOG_LEVEL", "INFO").upper()
+    level = (
+        "WARNING"
+        if quiet
+        else "DEBUG"
+        if verbose
+        else os.environ.get("TALENT_LOG_LEVEL", "INFO").upper()
+    )
     if level not in LEVELS:
         raise typer.BadParameter(f"TALENT_LOG_LEVEL={level!r} is not one of {', '.join(LEVELS)}")
     if quiet or verbose or "TALENT_LOG_LEVEL" in os.environ:

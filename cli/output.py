@@ -36,8 +36,12 @@ EXIT_NOT_FOUND: Final = 3
 CODE_NOT_FOUND: Final = "not_found"
 CODE_ERROR: Final = "error"
 
-JsonOpt = Annotated[bool, typer.Option(
-    "--json", help="Print the result as one JSON document on stdout (errors too, with a code)")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the result as one JSON document on stdout (errors too, with a code)"
+    ),
+]
 
 
 def plain(value: Any) -> Any:

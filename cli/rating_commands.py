@@ -25,6 +25,7 @@ from models.rating.rules import load_rules
 
 log = get_logger(__name__)
 
+
 def default_out(season: str) -> Path:
     """``$TALENT_DATA_DIR/ratings/2025-26`` (``data/ratings/2025-26`` by default) for season
     ``2025/26`` (no slash inside a folder name): where the erasure sweep looks for them."""
@@ -103,8 +104,12 @@ def register(app: typer.Typer) -> None:
     def rate_command(
         season: Annotated[str, typer.Option(help="Season to rate, e.g. 2025/26.")],
         snapshot: Annotated[
-            Path, typer.Option(help="Snapshot id (as `talent snapshot` prints it) or folder.",
-                               parser=snapshot_path, metavar="ID|DIR")
+            Path,
+            typer.Option(
+                help="Snapshot id (as `talent snapshot` prints it) or folder.",
+                parser=snapshot_path,
+                metavar="ID|DIR",
+            ),
         ],
         direction: Annotated[
             list[str] | None,
@@ -114,8 +119,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Rules TOML (default: the shipped rules of the season).")
         ] = None,
         out: Annotated[
-            Path | None, typer.Option(
-            help="Output folder (default: $TALENT_DATA_DIR/ratings/<YYYY-YY>, data/ by default).")
+            Path | None,
+            typer.Option(
+                help=(
+                    "Output folder (default: $TALENT_DATA_DIR/ratings/<YYYY-YY>, data/ by default)."
+                )
+            ),
         ] = None,
         provisional: Annotated[
             bool,
@@ -135,14 +144,21 @@ def register(app: typer.Typer) -> None:
             loaded_rules = load_rules(rules, season=season)
             snap = load_snapshot(snapshot)
             with working("talent rate"):
-                result = rate(snap, season, loaded_rules, provisional=provisional,
-                              directions=direction)
+                result = rate(
+                    snap, season, loaded_rules, provisional=provisional, directions=direction
+                )
             paths = write_rating(result, out or default_out(season), explanations=explanations)
         except TalentError as exc:
             raise fail(exc, as_json=json_out) from exc
         if json_out:
-            emit_json({"season": season, "provisional": provisional, "files": paths,
-                       "top": {d: result.top(d, top) for d in result.directions}})
+            emit_json(
+                {
+                    "season": season,
+                    "provisional": provisional,
+                    "files": paths,
+                    "top": {d: result.top(d, top) for d in result.directions},
+                }
+            )
             return
         print_top(result, top, console)
         for path in paths.values():

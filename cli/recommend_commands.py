@@ -23,11 +23,17 @@ from footprint.frames import Snapshot
 
 console = Console(width=max(Console().width, 120))
 
-SnapshotOpt = Annotated[Path | None, typer.Option(
-    help="Snapshot id (as `talent snapshot` prints it) or folder.", parser=snapshot_path,
-    metavar="ID|DIR")]
-AsOfOpt = Annotated[str | None, typer.Option(
-    help="Request instant YYYY-MM-DD (default: the snapshot's cut-off)")]
+SnapshotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Snapshot id (as `talent snapshot` prints it) or folder.",
+        parser=snapshot_path,
+        metavar="ID|DIR",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option(help="Request instant YYYY-MM-DD (default: the snapshot's cut-off)")
+]
 
 
 def _fail(exc: Exception, as_json: bool = False) -> typer.Exit:
@@ -50,8 +56,17 @@ def _print_table(title: str, table: dict[str, dict[str, float]]) -> None:
     for m in metrics:
         out.add_column(m, justify="right")
     for model, row in table.items():
-        out.add_row(model, *("-" if m not in row else f"{row[m]:.4f}"
-                             if isinstance(row[m], float) else str(row[m]) for m in metrics))
+        out.add_row(
+            model,
+            *(
+                "-"
+                if m not in row
+                else f"{row[m]:.4f}"
+                if isinstance(row[m], float)
+                else str(row[m])
+                for m in metrics
+            ),
+        )
     console.print(out)
 
 
@@ -71,40 +86,75 @@ def _read_log(path: Path) -> object:
 @evaluate_app.command("recommend")
 def evaluate_recommend(
     snapshot: SnapshotOpt = None,
-    world: Annotated[Path | None, typer.Option(
-        help="Simulator output folder (with manifest.json): re-simulated in memory for the "
-             "split and the trajectory replay", file_okay=False)] = None,
-    interactions: Annotated[Path | None, typer.Option(
-        help="Any interaction log (.csv/.tsv/.jsonl/.parquet) instead of the footprint",
-        dir_okay=False)] = None,
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            help="Simulator output folder (with manifest.json): re-simulated in memory for the "
+            "split and the trajectory replay",
+            file_okay=False,
+        ),
+    ] = None,
+    interactions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Any interaction log (.csv/.tsv/.jsonl/.parquet) instead of the footprint",
+            dir_okay=False,
+        ),
+    ] = None,
     user_col: Annotated[str | None, typer.Option(help="User column of --interactions")] = None,
     item_col: Annotated[str | None, typer.Option(help="Item column of --interactions")] = None,
-    time_col: Annotated[str | None, typer.Option(
-        help="Time column: each user's last 20% by time is the test set (else a seeded random "
-             "20%)")] = None,
+    time_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Time column: each user's last 20% by time is the test set (else a seeded random "
+            "20%)"
+        ),
+    ] = None,
     weight_col: Annotated[str | None, typer.Option(help="Weight column (default 1)")] = None,
-    cutoff: Annotated[list[str] | None, typer.Option(
-        help="Evaluation cut-off YYYY-MM-DD (repeatable; default 1 Oct/Dec/Feb/Apr of the last "
-             "full season)")] = None,
+    cutoff: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Evaluation cut-off YYYY-MM-DD (repeatable; default 1 Oct/Dec/Feb/Apr of the last "
+            "full season)"
+        ),
+    ] = None,
     max_queries: Annotated[int, typer.Option(help="Participants sampled per cut-off")] = 20_000,
-    trajectories: Annotated[int, typer.Option(
-        help="Participants whose plans are audited and replayed (needs --world; 0 = skip)")] = 0,
-    output: Annotated[Path | None, typer.Option(help="Write the table as JSON here",
-                                                dir_okay=False)] = None,
+    trajectories: Annotated[
+        int,
+        typer.Option(
+            help="Participants whose plans are audited and replayed (needs --world; 0 = skip)"
+        ),
+    ] = 0,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the table as JSON here", dir_okay=False)
+    ] = None,
     mlflow: Annotated[bool, typer.Option(help="Log the run to MLflow")] = True,
-    database_url: Annotated[str | None, typer.Option(
-        envvar="TALENT_DATABASE_URL",
-        help="Store to snapshot (now) when neither --snapshot nor --world is given")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TALENT_DATABASE_URL",
+            help="Store to snapshot (now) when neither --snapshot nor --world is given",
+        ),
+    ] = None,
     seed: int = 0,
-    select: Annotated[bool, typer.Option(
-        "--select/--no-select",
-        help="--interactions: choose each model's settings on a validation split cut from the "
-             "training part (the test split is scored once, after); --no-select keeps the "
-             "fixed defaults")] = True,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="--interactions: an explicit setting, not searched (repeatable), e.g. "
-                      "ease.lambda=300, recency.half_life=10, als.factors=64, "
-                      "als.regularization=0.1, als.iterations=15, als.alpha=2")] = None,
+    select: Annotated[
+        bool,
+        typer.Option(
+            "--select/--no-select",
+            help="--interactions: choose each model's settings on a validation split cut from the "
+            "training part (the test split is scored once, after); --no-select keeps the "
+            "fixed defaults",
+        ),
+    ] = True,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="--interactions: an explicit setting, not searched (repeatable), e.g. "
+            "ease.lambda=300, recency.half_life=10, als.factors=64, "
+            "als.regularization=0.1, als.iterations=15, als.alpha=2",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Every recommender and baseline in one table: Recall@10, NDCG@10, MAP@10, coverage,
@@ -135,17 +185,29 @@ def evaluate_recommend(
             fixed = parse_overrides(set_ or [])
             if select:
                 report = evaluate_interactions_selected(
-                    frame, LogColumns(user_col, item_col, time_col, weight_col),
-                    LogSplitConfig(seed=seed), fixed=fixed)
-                title = (f"{interactions.name}: per-user temporal split, settings chosen on "
-                         "validation")
+                    frame,
+                    LogColumns(user_col, item_col, time_col, weight_col),
+                    LogSplitConfig(seed=seed),
+                    fixed=fixed,
+                )
+                title = (
+                    f"{interactions.name}: per-user temporal split, settings chosen on validation"
+                )
             else:
                 report = evaluate_interactions(
-                    frame, user_col, item_col, time_col, weight_col,
-                    with_overrides(LogSplitConfig(seed=seed), fixed))
+                    frame,
+                    user_col,
+                    item_col,
+                    time_col,
+                    weight_col,
+                    with_overrides(LogSplitConfig(seed=seed), fixed),
+                )
                 title = f"{interactions.name}: per-user temporal split, fixed settings"
-            result: dict[str, object] = {"table": report.table, "info": report.info,
-                                         "params": report.params}
+            result: dict[str, object] = {
+                "table": report.table,
+                "info": report.info,
+                "params": report.params,
+            }
         else:
             sim = None
             if world is not None:
@@ -175,16 +237,18 @@ def evaluate_recommend(
                     evaluate_trajectories,
                 )
 
-                traj = evaluate_trajectories(sim, TrajectoryEvalConfig(participants=trajectories,
-                                                                       seed=seed))
+                traj = evaluate_trajectories(
+                    sim, TrajectoryEvalConfig(participants=trajectories, seed=seed)
+                )
                 result["trajectories"] = traj.table
                 report.info["trajectories"] = traj.table
     except (TalentError, ValueError) as exc:
         raise _fail(exc, json_out) from exc
     _print_table(title, report.table)
     for name, chosen in report.info.get("selection", {}).items():
-        console.print(f"{name}: chosen on validation "
-                      + ", ".join(f"{k}={v:.4g}" for k, v in chosen.items()))
+        console.print(
+            f"{name}: chosen on validation " + ", ".join(f"{k}={v:.4g}" for k, v in chosen.items())
+        )
     if "trajectories" in result:
         console.print({k: round(v, 4) for k, v in result["trajectories"].items()})  # type: ignore[union-attr]
     if output is not None:
@@ -216,20 +280,28 @@ def _live_snapshot(database_url: str | None) -> Snapshot:
     from footprint.store import open_store
 
     now = utc_now(seconds=True)
-    return Snapshot.from_frames(now, read_frames(open_store(database_url), now),
-                                snapshot_id=f"store@{now.isoformat()}")
+    return Snapshot.from_frames(
+        now, read_frames(open_store(database_url), now), snapshot_id=f"store@{now.isoformat()}"
+    )
 
 
 @train_app.command("recommend")
 def train_recommend(
-    snapshot: Annotated[Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path,
-                                           metavar="ID|DIR")],
+    snapshot: Annotated[
+        Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path, metavar="ID|DIR")
+    ],
     out: Annotated[Path, typer.Option(help="Where to write the model (joblib)", dir_okay=False)],
-    model: Annotated[str, typer.Option(help="A registered model (rerank, content, ease, als, "
-                                            "popular, popular_direction, coldstart)")] = "rerank",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="A registered model (rerank, content, ease, als, "
+            "popular, popular_direction, coldstart)"
+        ),
+    ] = "rerank",
     as_of: AsOfOpt = None,
-    mlflow: Annotated[bool, typer.Option(help="Log the run (config, provenance, model file) to "
-                                              "MLflow")] = True,
+    mlflow: Annotated[
+        bool, typer.Option(help="Log the run (config, provenance, model file) to MLflow")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Fit one recommender on a snapshot and save it (the re-ranker learns from decision points
@@ -258,27 +330,38 @@ def train_recommend(
         run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
         console.print(f"MLflow run {run}")
     if json_out:
-        emit_json({"model": fitted.label, "path": path, "snapshot_id": snap.snapshot_id,
-                   "as_of": cut, "mlflow_run": run})
+        emit_json(
+            {
+                "model": fitted.label,
+                "path": path,
+                "snapshot_id": snap.snapshot_id,
+                "as_of": cut,
+                "mlflow_run": run,
+            }
+        )
 
 
 def _require_participant(known: Container[str], participant_id: str) -> None:
     """Refuse an id the footprint does not hold (never ingested, or erased): the API answers
     404 for it, and a cold-start list for a typo would look like an answer."""
     if participant_id not in known:
-        raise UnknownIdError(f"no participant {participant_id} in the footprint",
-                             (participant_id,))
+        raise UnknownIdError(f"no participant {participant_id} in the footprint", (participant_id,))
 
 
 def recommend(
     participant_id: Annotated[str, typer.Argument(help="Participant id")],
     snapshot: SnapshotOpt = None,
-    model_file: Annotated[Path | None, typer.Option(
-        help="A model saved by `talent train recommend` (parameters only: it scores the "
-             "--snapshot given, else the footprint store as it is now)",
-        dir_okay=False)] = None,
-    model: Annotated[str, typer.Option(help="Model fitted on the spot without --model-file")] =
-        "content",
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A model saved by `talent train recommend` (parameters only: it scores the "
+            "--snapshot given, else the footprint store as it is now)",
+            dir_okay=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="Model fitted on the spot without --model-file")
+    ] = "content",
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
@@ -314,42 +397,56 @@ def recommend(
 
             snap = load_snapshot(snapshot)
             with working(f"fitting {model}"):
-                trained = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of,
-                                          model)
+                trained = fit_recommender(snap, _date(as_of, "--as-of") or snap.as_of, model)
             fitted, data = trained.model, trained.dataset
         else:
             raise typer.BadParameter("give --snapshot or --model-file")
         _require_participant(data.participant_ids, participant_id)
-        recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"),
-                                dataset=data)
+        recs = fitted.recommend([participant_id], k=k, as_of=_date(as_of, "--as-of"), dataset=data)
     except (TalentError, ValueError) as exc:
         raise fail(exc, as_json=as_json) from exc
     if as_json:
-        emit_json({"participant_id": participant_id, "model": fitted.label,
-                   "as_of": _date(as_of, "--as-of") or data.as_of,
-                   "items": recs.to_dict(orient="records")})
+        emit_json(
+            {
+                "participant_id": participant_id,
+                "model": fitted.label,
+                "as_of": _date(as_of, "--as-of") or data.as_of,
+                "items": recs.to_dict(orient="records"),
+            }
+        )
         return
     table = Table(title=f"{fitted.name}: recommendations for {participant_id}")
     for col in ("rank", "activity_id", "score", "conditional", "reason_text_ru"):
         table.add_column(col, overflow="fold")
     for r in recs.itertuples(index=False):
-        table.add_row(str(r.rank), str(r.activity_id), f"{r.score:.3f}",
-                      "yes" if r.conditional else "", str(r.reason_text_ru))
+        table.add_row(
+            str(r.rank),
+            str(r.activity_id),
+            f"{r.score:.3f}",
+            "yes" if r.conditional else "",
+            str(r.reason_text_ru),
+        )
     console.print(table)
 
 
 def plan_command(
     participant_id: Annotated[str, typer.Argument(help="Participant id")],
-    goal: Annotated[str, typer.Option(help="DIRECTION:LEVEL, e.g. python:advanced, "
-                                           "robotics:prize_winner, engineering:70")],
-    snapshot: Annotated[Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path,
-                                           metavar="ID|DIR")],
+    goal: Annotated[
+        str,
+        typer.Option(
+            help="DIRECTION:LEVEL, e.g. python:advanced, robotics:prize_winner, engineering:70"
+        ),
+    ],
+    snapshot: Annotated[
+        Path, typer.Option(help="Snapshot id or folder", parser=snapshot_path, metavar="ID|DIR")
+    ],
     as_of: AsOfOpt = None,
     horizon: Annotated[str | None, typer.Option(help="Last day (default: 31 May)")] = None,
     monthly_cap: Annotated[int, typer.Option(min=1, max=10)] = 2,
     online_only: bool = False,
-    region: Annotated[list[str] | None, typer.Option(help="Allowed regions for offline steps")]
-        = None,
+    region: Annotated[
+        list[str] | None, typer.Option(help="Allowed regions for offline steps")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A dated season trajectory toward a goal, with reasons, competence gain and rating
@@ -373,12 +470,20 @@ def plan_command(
         _require_participant(data.participant_ids, participant_id)
         year = season_start_year(cut.date())
         current = rate(past, season_name(year), load_rules(None, season=season_name(year)))
-        reference = rate(past, season_name(year - 1),
-                         load_rules(None, season=season_name(year - 1)))
-        result = plan(participant_id, target, _date(horizon, "--horizon"),
-                      PlanConstraints(monthly_cap=monthly_cap, online_only=online_only,
-                                      regions=tuple(region) if region else None),
-                      Planner(data, current, reference))
+        reference = rate(
+            past, season_name(year - 1), load_rules(None, season=season_name(year - 1))
+        )
+        result = plan(
+            participant_id,
+            target,
+            _date(horizon, "--horizon"),
+            PlanConstraints(
+                monthly_cap=monthly_cap,
+                online_only=online_only,
+                regions=tuple(region) if region else None,
+            ),
+            Planner(data, current, reference),
+        )
     except (TalentError, ValueError) as exc:
         raise fail(exc, as_json=as_json) from exc
     if as_json:
@@ -388,9 +493,13 @@ def plan_command(
     for col in ("start", "activity", "points", "gain", "reasons"):
         table.add_column(col, overflow="fold")
     for s in result.steps:
-        table.add_row(str(s.start_at.date()), f"{s.title}{' (прогноз)' if s.projected else ''}",
-                      f"{s.expected_rating_points:.1f}", f"{s.expected_competence_gain:.1f}",
-                      s.reasons_ru)
+        table.add_row(
+            str(s.start_at.date()),
+            f"{s.title}{' (прогноз)' if s.projected else ''}",
+            f"{s.expected_rating_points:.1f}",
+            f"{s.expected_competence_gain:.1f}",
+            s.reasons_ru,
+        )
     console.print(table)
 
 

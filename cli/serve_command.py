@@ -42,11 +42,15 @@ def serve_command(
         int, typer.Option(help="Worker processes (one BLAS thread each).", min=1, max=32)
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's own log level.")] = "warning",
-    allow_dev_tokens_on_network: Annotated[bool, typer.Option(
-        "--allow-dev-tokens-on-network",
-        help="Accept the development tokens (printed in this repository) from other machines "
-             "when --host is not a loopback address. Anyone who can reach the port is then "
-             "admin; for a throwaway demo on a trusted network only.")] = False,
+    allow_dev_tokens_on_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dev-tokens-on-network",
+            help="Accept the development tokens (printed in this repository) from other machines "
+            "when --host is not a loopback address. Anyone who can reach the port is then "
+            "admin; for a throwaway demo on a trusted network only.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the moderators' pages (/moderation/)."""
     if allow_dev_tokens_on_network:
@@ -62,11 +66,15 @@ def serve_command(
                 f"error: refusing to serve the development tokens on {host}, which other "
                 "machines can reach: anyone could use dev-admin-token. Configure "
                 "TALENT_API_TOKENS (`talent token`), bind 127.0.0.1, or pass "
-                "--allow-dev-tokens-on-network for a throwaway demo.", err=True)
+                "--allow-dev-tokens-on-network for a throwaway demo.",
+                err=True,
+            )
             raise typer.Exit(code=2)
         typer.echo(
             "WARNING: the development tokens are accepted from any machine that reaches "
-            f"{host}:{port} (--allow-dev-tokens-on-network): anyone can act as admin.", err=True)
+            f"{host}:{port} (--allow-dev-tokens-on-network): anyone can act as admin.",
+            err=True,
+        )
     # one BLAS thread per worker: several workers on two cores must not oversubscribe them
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -114,9 +122,7 @@ def _loopback(host: str) -> bool:
 
 def token_command(
     role: Annotated[Role, typer.Option(help="Role the token grants.")],
-    name: Annotated[
-        str, typer.Option(help="Who holds it (appears in logs and the audit trail).")
-    ],
+    name: Annotated[str, typer.Option(help="Who holds it (appears in logs and the audit trail).")],
     json_out: JsonOpt = False,
 ) -> None:
     """Make a random API token: print it once, with the entry for TALENT_API_TOKENS.
@@ -150,9 +156,16 @@ def signing_key_command(json_out: JsonOpt = False) -> None:
     signer = Signer(private, [])
     public = signer.public_keys[signer.key_id].as_dict()
     if json_out:
-        emit_json({"TALENT_PORTFOLIO_SIGNING_KEY": private, "key_id": signer.key_id,
-                   "public_key": public["public_key"]})
+        emit_json(
+            {
+                "TALENT_PORTFOLIO_SIGNING_KEY": private,
+                "key_id": signer.key_id,
+                "public_key": public["public_key"],
+            }
+        )
         return
     typer.echo(f"TALENT_PORTFOLIO_SIGNING_KEY={private}")
-    typer.echo(f"key id {signer.key_id}; public key (base64, for the retired list after a "
-               f"rotation): {public['public_key']}")
+    typer.echo(
+        f"key id {signer.key_id}; public key (base64, for the retired list after a "
+        f"rotation): {public['public_key']}"
+    )

@@ -38,7 +38,8 @@ def snapshot_path(value: str | Path) -> Path:
     if not _HEX.fullmatch(text) or len(text) < MIN_PREFIX:
         raise typer.BadParameter(
             f"{text!r} is neither a snapshot folder nor a snapshot id (hex, at least "
-            f"{MIN_PREFIX} characters; `talent snapshot` prints it)")
+            f"{MIN_PREFIX} characters; `talent snapshot` prints it)"
+        )
     found = []
     if root.is_dir():
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -50,6 +51,7 @@ def snapshot_path(value: str | Path) -> Path:
     if not found:
         raise typer.BadParameter(f"no snapshot with id {text} under {root}")
     if len(found) > 1:
-        raise typer.BadParameter(f"snapshot id {text} is ambiguous under {root}: "
-                                 + ", ".join(p.name for p in found))
+        raise typer.BadParameter(
+            f"snapshot id {text} is ambiguous under {root}: " + ", ".join(p.name for p in found)
+        )
     return found[0]

@@ -152,8 +152,13 @@ def read_latest(folder: Path) -> Path:
     if not latest.is_file():
         return latest
     name = latest.read_bytes()[:256].decode("utf-8", errors="replace").strip()
-    if (not name or name in (".", "..") or "/" in name or "\\" in name
-            or any(ord(c) < 32 for c in name)):
+    if (
+        not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or any(ord(c) < 32 for c in name)
+    ):
         return folder / f"{LATEST} names no file of this folder"
     return folder / name
 

@@ -105,8 +105,10 @@ class ActivityStats:
     def with_difficulty(self, difficulty: np.ndarray) -> ActivityStats:
         """A copy carrying calibrated difficulties (activities x directions)."""
         if difficulty.shape != self.weights.shape:
-            raise ValueError(f"difficulty has shape {difficulty.shape}, expected "
-                             f"{self.weights.shape} (activities x directions)")
+            raise ValueError(
+                f"difficulty has shape {difficulty.shape}, expected "
+                f"{self.weights.shape} (activities x directions)"
+            )
         return replace(self, difficulty=difficulty.astype(np.float64))
 
 
@@ -145,8 +147,10 @@ def compute_activity_stats(
     """
     as_of = as_of or snapshot.as_of
     if as_micros(as_of) > as_micros(snapshot.as_of):
-        raise ValueError(f"cut-off {as_of} is after the snapshot's as_of {snapshot.as_of}: "
-                         "the snapshot cannot know what happened in between")
+        raise ValueError(
+            f"cut-off {as_of} is after the snapshot's as_of {snapshot.as_of}: "
+            "the snapshot cannot know what happened in between"
+        )
     dirs = directions or direction_codes()
     acts = visible_activities(snapshot.activities, as_of).sort_values(C.ACTIVITY_ID, kind="stable")
     acts = acts.reset_index(drop=True)
@@ -167,25 +171,28 @@ def compute_activity_stats(
     s_sq = np.bincount(act[has], weights=score[has] ** 2, minlength=n_act)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n_scored > 0, s_sum / np.maximum(n_scored, 1), np.nan)
-        var = np.where(n_scored > 1, (s_sq - n_scored * mean**2) / np.maximum(n_scored - 1, 1),
-                       np.nan)
+        var = np.where(
+            n_scored > 1, (s_sq - n_scored * mean**2) / np.maximum(n_scored - 1, 1), np.nan
+        )
     span = float(np.nanmax(score, initial=0.0)) + 1.0
     keys = np.sort(act[has].astype(np.float64) * span + score[has])
     offsets = np.r_[0, np.cumsum(n_scored)].astype(np.int64)
 
-    table = pd.DataFrame({
-        C.ACTIVITY_ID: pd.array(ids.to_numpy(), dtype="string"),
-        C.SERIES_ID: acts[C.SERIES_ID].astype("string").to_numpy(),
-        C.KIND: acts[C.KIND].astype("string").to_numpy(),
-        C.LEVEL: acts[C.LEVEL].astype("string").to_numpy(),
-        C.IS_TEAM: acts[C.IS_TEAM].to_numpy(bool),
-        C.MAX_SCORE: acts[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan),
-        C.END_AT: acts[C.END_AT].to_numpy("datetime64[us]"),
-        F.N_ENTRANTS: entrants,
-        F.N_SCORED: n_scored,
-        F.SCORE_MEAN: mean,
-        F.SCORE_STD: np.sqrt(np.clip(var, 0, None)),
-    })
+    table = pd.DataFrame(
+        {
+            C.ACTIVITY_ID: pd.array(ids.to_numpy(), dtype="string"),
+            C.SERIES_ID: acts[C.SERIES_ID].astype("string").to_numpy(),
+            C.KIND: acts[C.KIND].astype("string").to_numpy(),
+            C.LEVEL: acts[C.LEVEL].astype("string").to_numpy(),
+            C.IS_TEAM: acts[C.IS_TEAM].to_numpy(bool),
+            C.MAX_SCORE: acts[C.MAX_SCORE].to_numpy(np.float64, na_value=np.nan),
+            C.END_AT: acts[C.END_AT].to_numpy("datetime64[us]"),
+            F.N_ENTRANTS: entrants,
+            F.N_SCORED: n_scored,
+            F.SCORE_MEAN: mean,
+            F.SCORE_STD: np.sqrt(np.clip(var, 0, None)),
+        }
+    )
     for i, r in enumerate(RESULTS):
         cnt = np.bincount(act[result == i], minlength=n_act)
         with np.errstate(invalid="ignore", divide="ignore"):

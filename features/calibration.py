@@ -125,12 +125,18 @@ class Calibration:
         """Prior mean (persons x directions) by grade and prior standard deviation per direction."""
         g = np.clip(np.nan_to_num(grades.astype(np.float64), nan=8.0), 0, MAX_GRADE - 1)
         g = g.astype(np.int64)
-        mean = np.column_stack([f.prior_mean[g] for f in self.fits]) if self.fits else \
-            np.zeros((len(g), 0))
+        mean = (
+            np.column_stack([f.prior_mean[g] for f in self.fits])
+            if self.fits
+            else np.zeros((len(g), 0))
+        )
         return mean, np.array([f.prior_sd for f in self.fits])
 
     def abilities(
-        self, responses: Responses, stats: ActivityStats, grades: np.ndarray,
+        self,
+        responses: Responses,
+        stats: ActivityStats,
+        grades: np.ndarray,
         prior_sd: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Abilities, standard errors and response counts (persons x directions).
@@ -158,8 +164,15 @@ class Calibration:
             kind = kind_all[r.act]
             c_lo, c_hi = fit.kinds.bounds(kind, r.category)
             theta[:, d], se[:, d] = newton_abilities(
-                r.person, n_person, stats.difficulty[r.act, d], fit.kinds.discrimination[kind],
-                c_lo, c_hi, r.weight, mean[:, d], (prior_sd or sd[d]) ** 2,
+                r.person,
+                n_person,
+                stats.difficulty[r.act, d],
+                fit.kinds.discrimination[kind],
+                c_lo,
+                c_hi,
+                r.weight,
+                mean[:, d],
+                (prior_sd or sd[d]) ** 2,
             )
             count[:, d] = np.bincount(r.person, minlength=n_person)
         return theta, se, count
@@ -172,9 +185,18 @@ def _nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _difficulty_step(
-    theta: np.ndarray, se: np.ndarray, item: np.ndarray, n_item: int, b: np.ndarray,
-    a: np.ndarray, c_lo: np.ndarray, c_hi: np.ndarray, w: np.ndarray, prior_mean: np.ndarray,
-    prior_var: float, n_nodes: int,
+    theta: np.ndarray,
+    se: np.ndarray,
+    item: np.ndarray,
+    n_item: int,
+    b: np.ndarray,
+    a: np.ndarray,
+    c_lo: np.ndarray,
+    c_hi: np.ndarray,
+    w: np.ndarray,
+    prior_mean: np.ndarray,
+    prior_var: float,
+    n_nodes: int,
 ) -> np.ndarray:
     """One Newton step on every difficulty, the likelihood averaged over each person's ability
     posterior (normal approximation, Gauss-Hermite nodes): an EM step rather than a joint-ML one,
@@ -201,8 +223,12 @@ def _kind_sample(n: int, cfg: CalibrationConfig, rng: np.random.Generator) -> np
 
 
 def _fit_direction(
-    direction: str, r: Responses, stats: ActivityStats, grades: np.ndarray,
-    cfg: CalibrationConfig, sample: np.ndarray,
+    direction: str,
+    r: Responses,
+    stats: ActivityStats,
+    grades: np.ndarray,
+    cfg: CalibrationConfig,
+    sample: np.ndarray,
 ) -> DirectionCalibration:
     n_person = len(r.participant_ids)
     items, item = np.unique(r.act, return_inverse=True)
@@ -228,25 +254,59 @@ def _fit_direction(
     for it in range(cfg.n_iter):
         a = kp.discrimination[kind]
         c_lo, c_hi = kp.bounds(kind, r.category)
-        theta, se = newton_abilities(r.person, n_person, b[item], a, c_lo, c_hi, w,
-                                     prior_mean_g[grade], prior_sd**2, theta, n_iter=2)
+        theta, se = newton_abilities(
+            r.person,
+            n_person,
+            b[item],
+            a,
+            c_lo,
+            c_hi,
+            w,
+            prior_mean_g[grade],
+            prior_sd**2,
+            theta,
+            n_iter=2,
+        )
         previous = b.copy()
         group_mean = _group_means(b, item_group, N_KINDS * N_LEVELS, n_resp_item.astype(float))
         for _ in range(2):
-            b = _difficulty_step(theta[r.person], se[r.person], item, n_item, b, a, c_lo, c_hi,
-                                 w, group_mean[item_group], cfg.difficulty_prior_sd**2,
-                                 cfg.quadrature_nodes)
+            b = _difficulty_step(
+                theta[r.person],
+                se[r.person],
+                item,
+                n_item,
+                b,
+                a,
+                c_lo,
+                c_hi,
+                w,
+                group_mean[item_group],
+                cfg.difficulty_prior_sd**2,
+                cfg.quadrature_nodes,
+            )
         if it % cfg.kind_step_every == 0 or it == cfg.n_iter - 1:
             s = sample
             nodes, q = _nodes(cfg.quadrature_nodes)
-            x = ((theta[r.person[s]] - b[item[s]])[:, None]
-                 + se[r.person[s]][:, None] * nodes[None, :]).ravel()
+            x = (
+                (theta[r.person[s]] - b[item[s]])[:, None]
+                + se[r.person[s]][:, None] * nodes[None, :]
+            ).ravel()
             reps = len(nodes)
-            res = minimize(kind_objective, pack(kp), jac=True, method="L-BFGS-B",
-                           args=(x, np.repeat(kind[s], reps), np.repeat(r.category[s], reps),
-                                 (w[s][:, None] * q[None, :]).ravel(), N_KINDS,
-                                 cfg.responses.n_categories),
-                           options={"maxiter": 20})
+            res = minimize(
+                kind_objective,
+                pack(kp),
+                jac=True,
+                method="L-BFGS-B",
+                args=(
+                    x,
+                    np.repeat(kind[s], reps),
+                    np.repeat(r.category[s], reps),
+                    (w[s][:, None] * q[None, :]).ravel(),
+                    N_KINDS,
+                    cfg.responses.n_categories,
+                ),
+                options={"maxiter": 20},
+            )
             kp = unpack(res.x, N_KINDS, cfg.responses.n_categories)
         # empirical-Bayes prior by grade, then fix the scale's origin at the population mean
         if active.any():
@@ -273,13 +333,26 @@ def _fit_direction(
     group_mean = _group_means(b, item_group, N_KINDS * N_LEVELS, n_resp_item.astype(float))
     ids = stats.table[C.ACTIVITY_ID].to_numpy(dtype=object)[items]
     series = pd.Series(b).groupby(stats.table[C.SERIES_ID].to_numpy(dtype=object)[items]).mean()
-    log.info("calibration direction fitted", direction=direction, rounds=it + 1,
-             responses=len(r), activities=n_item, participants=int(active.sum()),
-             prior_sd=round(prior_sd, 3), last_move=round(moved, 6))
+    log.info(
+        "calibration direction fitted",
+        direction=direction,
+        rounds=it + 1,
+        responses=len(r),
+        activities=n_item,
+        participants=int(active.sum()),
+        prior_sd=round(prior_sd, 3),
+        last_move=round(moved, 6),
+    )
     return DirectionCalibration(
-        direction=direction, activity_ids=pd.Index(ids), difficulty=b, n_responses=n_resp_item,
-        series=series, group=group_mean.reshape(N_KINDS, N_LEVELS), kinds=kp,
-        prior_mean=prior_mean_g, prior_sd=prior_sd,
+        direction=direction,
+        activity_ids=pd.Index(ids),
+        difficulty=b,
+        n_responses=n_resp_item,
+        series=series,
+        group=group_mean.reshape(N_KINDS, N_LEVELS),
+        kinds=kp,
+        prior_mean=prior_mean_g,
+        prior_sd=prior_sd,
     )
 
 
@@ -315,19 +388,28 @@ def fit_calibration(
     for d, name in enumerate(stats.directions):
         r = responses.take(responses.direction == d)
         if len(r) == 0:
-            log.warning("direction has no responses at this cut-off: its abilities are the grade "
-                        "prior and the model skips it", direction=name)
+            log.warning(
+                "direction has no responses at this cut-off: its abilities are the grade "
+                "prior and the model skips it",
+                direction=name,
+            )
         # drawn here, in direction order, so the fit is the same however many processes run it
         jobs.append((name, r, _kind_sample(len(r), cfg, rng)))
     if cfg.n_jobs > 1 and len(jobs) > 1:
         from joblib import Parallel, delayed
 
         run = Parallel(n_jobs=min(cfg.n_jobs, len(jobs)), backend="loky")
-        fits = tuple(run(delayed(_fit_direction)(name, r, stats, grades, cfg, sample)
-                         for name, r, sample in jobs))
+        fits = tuple(
+            run(
+                delayed(_fit_direction)(name, r, stats, grades, cfg, sample)
+                for name, r, sample in jobs
+            )
+        )
     else:
-        fits = tuple(_fit_direction(name, r, stats, grades, cfg, sample)
-                     for name, r, sample in jobs)
-    log.info("calibration fitted", directions=len(fits),
-             seconds=round(time.perf_counter() - started, 2))
+        fits = tuple(
+            _fit_direction(name, r, stats, grades, cfg, sample) for name, r, sample in jobs
+        )
+    log.info(
+        "calibration fitted", directions=len(fits), seconds=round(time.perf_counter() - started, 2)
+    )
     return Calibration(as_of=stats.as_of, config=cfg, directions=stats.directions, fits=fits)

@@ -93,17 +93,27 @@ def snapshot_at(snapshot: Snapshot, as_of: dt.datetime) -> Snapshot:
     ids = set(acts[C.ACTIVITY_ID].astype("object"))
     parts = visible_participants(snapshot.participants, as_of)
     ach = visible_achievements(snapshot.achievements, as_of)
-    ach = ach[ach[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()
-              & ach[C.PARTICIPANT_ID].astype("object").isin(
-                  set(parts[C.PARTICIPANT_ID].astype("object"))).to_numpy()]
+    ach = ach[
+        ach[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()
+        & ach[C.PARTICIPANT_ID]
+        .astype("object")
+        .isin(set(parts[C.PARTICIPANT_ID].astype("object")))
+        .to_numpy()
+    ]
     ad = snapshot.activity_directions
     edges = snapshot.activity_edges
-    edges = edges[edges[C.FROM_ACTIVITY_ID].astype("object").isin(ids).to_numpy()
-                  & edges[C.TO_ACTIVITY_ID].astype("object").isin(ids).to_numpy()]
+    edges = edges[
+        edges[C.FROM_ACTIVITY_ID].astype("object").isin(ids).to_numpy()
+        & edges[C.TO_ACTIVITY_ID].astype("object").isin(ids).to_numpy()
+    ]
     return Snapshot(
-        snapshot_id=f"{snapshot.snapshot_id}@{as_of.isoformat()}", as_of=as_of,
-        participants=parts.reset_index(drop=True), activities=acts.reset_index(drop=True),
-        activity_directions=ad[ad[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()]
-        .reset_index(drop=True),
-        activity_edges=edges.reset_index(drop=True), achievements=ach.reset_index(drop=True),
+        snapshot_id=f"{snapshot.snapshot_id}@{as_of.isoformat()}",
+        as_of=as_of,
+        participants=parts.reset_index(drop=True),
+        activities=acts.reset_index(drop=True),
+        activity_directions=ad[ad[C.ACTIVITY_ID].astype("object").isin(ids).to_numpy()].reset_index(
+            drop=True
+        ),
+        activity_edges=edges.reset_index(drop=True),
+        achievements=ach.reset_index(drop=True),
     )

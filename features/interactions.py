@@ -23,8 +23,12 @@ from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus, Result
 
 RESULT_WEIGHTS: dict[str, float] = {
-    Result.WINNER: 1.0, Result.PRIZE_WINNER: 0.8, Result.FINALIST: 0.6,
-    Result.COMPLETED: 0.5, Result.PARTICIPANT: 0.3, Result.NOT_COMPLETED: 0.1,
+    Result.WINNER: 1.0,
+    Result.PRIZE_WINNER: 0.8,
+    Result.FINALIST: 0.6,
+    Result.COMPLETED: 0.5,
+    Result.PARTICIPANT: 0.3,
+    Result.NOT_COMPLETED: 0.1,
 }
 """Default value of one record by its result: any participation counts, a better result more."""
 
@@ -53,11 +57,15 @@ class InteractionMatrix:
     def to_frame(self) -> pd.DataFrame:
         """Long form with external ids: ``participant_id, series_id, value``."""
         coo = self.matrix.tocoo()
-        return pd.DataFrame({
-            C.PARTICIPANT_ID: pd.array(self.participant_ids.to_numpy()[coo.row], dtype="string"),
-            C.SERIES_ID: pd.array(self.series_ids.to_numpy()[coo.col], dtype="string"),
-            F.VALUE: coo.data.astype(np.float64),
-        })
+        return pd.DataFrame(
+            {
+                C.PARTICIPANT_ID: pd.array(
+                    self.participant_ids.to_numpy()[coo.row], dtype="string"
+                ),
+                C.SERIES_ID: pd.array(self.series_ids.to_numpy()[coo.col], dtype="string"),
+                F.VALUE: coo.data.astype(np.float64),
+            }
+        )
 
 
 def interaction_matrix(
@@ -104,9 +112,13 @@ def interaction_matrix(
     # the best result per cell: sort by value so the last write wins, then dedupe
     order = np.lexsort((value, col, row))
     row, col, value = row[order], col[order], value[order]
-    last = np.r_[(row[1:] != row[:-1]) | (col[1:] != col[:-1]), True] if len(row) else \
-        np.zeros(0, bool)
-    matrix = sp.csr_matrix((value[last], (row[last], col[last])),
-                           shape=(len(participant_ids), len(series_ids)))
+    last = (
+        np.r_[(row[1:] != row[:-1]) | (col[1:] != col[:-1]), True]
+        if len(row)
+        else np.zeros(0, bool)
+    )
+    matrix = sp.csr_matrix(
+        (value[last], (row[last], col[last])), shape=(len(participant_ids), len(series_ids))
+    )
     matrix.sort_indices()
     return InteractionMatrix(matrix, participant_ids, series_ids, as_of)

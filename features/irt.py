@@ -45,8 +45,13 @@ class KindParams:
 
     def bounds(self, kind: np.ndarray, category: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Thresholds below and above each response's category (-BIG / +BIG at the ends)."""
-        padded = np.hstack([np.full((len(self.thresholds), 1), -BIG), self.thresholds,
-                            np.full((len(self.thresholds), 1), BIG)])
+        padded = np.hstack(
+            [
+                np.full((len(self.thresholds), 1), -BIG),
+                self.thresholds,
+                np.full((len(self.thresholds), 1), BIG),
+            ]
+        )
         return padded[kind, category], padded[kind, category + 1]
 
 
@@ -140,10 +145,16 @@ def kind_objective(
     dens_lo, dens_hi = f_lo * (1 - f_lo) / p, f_hi * (1 - f_hi) / p
     g_flat = np.zeros(n_kinds * m)
     lo_ok, hi_ok = category >= 1, category <= m - 1
-    g_flat += np.bincount(kind[lo_ok] * m + category[lo_ok] - 1,
-                       weights=-weight[lo_ok] * dens_lo[lo_ok], minlength=n_kinds * m)
-    g_flat += np.bincount(kind[hi_ok] * m + category[hi_ok],
-                       weights=weight[hi_ok] * dens_hi[hi_ok], minlength=n_kinds * m)
+    g_flat += np.bincount(
+        kind[lo_ok] * m + category[lo_ok] - 1,
+        weights=-weight[lo_ok] * dens_lo[lo_ok],
+        minlength=n_kinds * m,
+    )
+    g_flat += np.bincount(
+        kind[hi_ok] * m + category[hi_ok],
+        weights=weight[hi_ok] * dens_hi[hi_ok],
+        minlength=n_kinds * m,
+    )
     g_c = g_flat.reshape(n_kinds, m)
     # chain rule to the packed parameters (gradient of the log-likelihood, then negated)
     raw = params.reshape(n_kinds, n_categories)
@@ -160,8 +171,9 @@ def kind_objective(
 def pack(kp: KindParams) -> np.ndarray:
     """Kind parameters as the unconstrained vector :func:`kind_objective` optimises."""
     c = kp.thresholds
-    return np.hstack([np.log(kp.discrimination)[:, None], c[:, :1],
-                      np.log(np.maximum(np.diff(c, axis=1), 1e-6))]).ravel()
+    return np.hstack(
+        [np.log(kp.discrimination)[:, None], c[:, :1], np.log(np.maximum(np.diff(c, axis=1), 1e-6))]
+    ).ravel()
 
 
 def unpack(params: np.ndarray, n_kinds: int, n_categories: int) -> KindParams:

@@ -57,8 +57,12 @@ def _rejected_counts(
     changed = achievements[C.STATUS_CHANGED_AT].to_numpy("datetime64[us]")
     recorded = achievements[C.RECORDED_AT].to_numpy("datetime64[us]")
     achieved = achievements[C.ACHIEVED_AT].to_numpy("datetime64[us]")
-    rejected = ((status == ModerationStatus.REJECTED.value) & (recorded <= cut)
-                & (achieved <= cut) & (np.isnat(changed) | (changed <= cut)))
+    rejected = (
+        (status == ModerationStatus.REJECTED.value)
+        & (recorded <= cut)
+        & (achieved <= cut)
+        & (np.isnat(changed) | (changed <= cut))
+    )
     n_dir = len(stats.directions)
     if not rejected.any():
         return np.zeros(len(pids) * n_dir)
@@ -84,10 +88,12 @@ def _rating_block(rating: pd.DataFrame | None, pids: pd.Index, dirs: tuple[str, 
     n = len(pids) * len(dirs)
     if rating is None or rating.empty:
         return np.full((n, len(RATING_COLUMNS)), np.nan)
-    key = pd.MultiIndex.from_arrays([np.repeat(pids.to_numpy(), len(dirs)),
-                                     np.tile(np.asarray(dirs, dtype=object), len(pids))])
-    own = rating.set_index([rating[C.PARTICIPANT_ID].astype("object"),
-                            rating[C.DIRECTION].astype("object")])
+    key = pd.MultiIndex.from_arrays(
+        [np.repeat(pids.to_numpy(), len(dirs)), np.tile(np.asarray(dirs, dtype=object), len(pids))]
+    )
+    own = rating.set_index(
+        [rating[C.PARTICIPANT_ID].astype("object"), rating[C.DIRECTION].astype("object")]
+    )
     own = own[~own.index.duplicated(keep="last")]
     block = own.reindex(key)[list(RATING_COLUMNS)]
     return block.to_numpy(np.float64, na_value=np.nan)
@@ -141,8 +147,9 @@ def participant_features(
         ``participant_id, direction`` and every feature of :data:`~features.schema.FEATURES`
         (float64), sorted by participant id, then direction in ``stats.directions`` order.
     """
-    return participant_block(achievements, participants, stats, as_of, calibration, rating,
-                             config).frame
+    return participant_block(
+        achievements, participants, stats, as_of, calibration, rating, config
+    ).frame
 
 
 def participant_block(
@@ -177,26 +184,32 @@ def participant_block(
     grade = parts[C.GRADE].to_numpy(np.float64, na_value=np.nan)
     feats[Feat.GRADE] = np.repeat(grade, n_d)
     reg = parts[C.REGISTERED_AT].to_numpy("datetime64[us]").astype(np.int64)
-    feats[Feat.TENURE_DAYS] = np.repeat((as_micros(as_of).astype(np.int64) - reg) / MICROS_PER_DAY,
-                                        n_d)
+    feats[Feat.TENURE_DAYS] = np.repeat(
+        (as_micros(as_of).astype(np.int64) - reg) / MICROS_PER_DAY, n_d
+    )
     feats[Feat.DECLARED_INTEREST] = _declared(parts, dirs).ravel()
     count = total()
     weighted = total(dw)
     feats[Feat.N_RECORDS] = count
     feats[Feat.WEIGHTED_RECORDS] = weighted
     n_kind = len(KINDS)
-    by_kind = np.bincount(key * n_kind + np.clip(kind, 0, n_kind - 1), weights=dw * (kind >= 0),
-                          minlength=n * n_kind).reshape(n, n_kind)
+    by_kind = np.bincount(
+        key * n_kind + np.clip(kind, 0, n_kind - 1), weights=dw * (kind >= 0), minlength=n * n_kind
+    ).reshape(n, n_kind)
     for k, name in enumerate(Feat.kind(kind_name) for kind_name in KINDS):
         feats[name] = by_kind[:, k]
     n_lv = len(LEVELS)
-    by_level = np.bincount(key * n_lv + np.clip(level, 0, n_lv - 1), weights=dw * (level >= 0),
-                           minlength=n * n_lv).reshape(n, n_lv)
+    by_level = np.bincount(
+        key * n_lv + np.clip(level, 0, n_lv - 1), weights=dw * (level >= 0), minlength=n * n_lv
+    ).reshape(n, n_lv)
     for k, lv in enumerate(LEVELS):
         feats[Feat.level(lv)] = by_level[:, k]
     n_res = len(RESULTS)
-    by_result = np.bincount(key * n_res + np.clip(result, 0, n_res - 1),
-                            weights=dw * (result < n_res), minlength=n * n_res).reshape(n, n_res)
+    by_result = np.bincount(
+        key * n_res + np.clip(result, 0, n_res - 1),
+        weights=dw * (result < n_res),
+        minlength=n * n_res,
+    ).reshape(n, n_res)
     for k, res in enumerate(RESULTS):
         feats[Feat.result(res)] = by_result[:, k]
     feats[Feat.BEST_RESULT] = _max_at(key, _RESULT_SCORE[result], n, -1.0)
@@ -221,8 +234,9 @@ def participant_block(
     per_person = count.reshape(n_p, n_d)
     feats[Feat.N_DIRECTIONS] = np.repeat((per_person > 0).sum(axis=1).astype(float), n_d)
     w_pp = weighted.reshape(n_p, n_d)
-    feats[Feat.DIRECTION_SHARE] = _ratio(w_pp, np.repeat(w_pp.sum(axis=1), n_d).reshape(n_p, n_d)
-                                         ).ravel()
+    feats[Feat.DIRECTION_SHARE] = _ratio(
+        w_pp, np.repeat(w_pp.sum(axis=1), n_d).reshape(n_p, n_d)
+    ).ravel()
     pairs = np.unique(r.person * max(len(achievements), 1) + r.row) if len(r) else np.zeros(0, int)
     all_records = np.bincount(pairs // max(len(achievements), 1), minlength=n_p).astype(float)
     feats[Feat.ALL_RECORDS] = np.repeat(all_records, n_d)
@@ -247,11 +261,16 @@ def participant_block(
     for j, name in enumerate(RATING_COLUMNS):
         feats[name] = rating_block[:, j]
 
-    frame = pd.DataFrame({
-        KEYS[0]: pd.array(np.repeat(pids.to_numpy(), n_d), dtype="string"),
-        KEYS[1]: pd.array(np.tile(np.asarray(dirs, dtype=object), n_p), dtype="string"),
-    })
-    body = pd.DataFrame(np.column_stack([np.asarray(feats[name], dtype=np.float64)
-                                         for name in FEATURE_NAMES]) if n else
-                        np.zeros((0, len(FEATURE_NAMES))), columns=list(FEATURE_NAMES))
+    frame = pd.DataFrame(
+        {
+            KEYS[0]: pd.array(np.repeat(pids.to_numpy(), n_d), dtype="string"),
+            KEYS[1]: pd.array(np.tile(np.asarray(dirs, dtype=object), n_p), dtype="string"),
+        }
+    )
+    body = pd.DataFrame(
+        np.column_stack([np.asarray(feats[name], dtype=np.float64) for name in FEATURE_NAMES])
+        if n
+        else np.zeros((0, len(FEATURE_NAMES))),
+        columns=list(FEATURE_NAMES),
+    )
     return ParticipantBlock(pd.concat([frame, body], axis=1), r, theta, se)

@@ -26,8 +26,12 @@ from footprint.enums import RESULT_RANK, ModerationStatus, Result
 
 # fallback performance of a result when its activity has no known results (e.g. a brand-new one)
 DEFAULT_RESULT_PERFORMANCE: dict[str, float] = {
-    Result.WINNER: 0.95, Result.PRIZE_WINNER: 0.8, Result.FINALIST: 0.5,
-    Result.COMPLETED: 0.6, Result.PARTICIPANT: 0.35, Result.NOT_COMPLETED: 0.15,
+    Result.WINNER: 0.95,
+    Result.PRIZE_WINNER: 0.8,
+    Result.FINALIST: 0.5,
+    Result.COMPLETED: 0.6,
+    Result.PARTICIPANT: 0.35,
+    Result.NOT_COMPLETED: 0.15,
 }
 MICROS_PER_DAY = 86_400_000_000
 
@@ -80,8 +84,21 @@ class Responses:
         return Responses(self.participant_ids, *(getattr(self, f)[mask] for f in _ARRAYS))
 
 
-_ARRAYS = ("person", "act", "direction", "row", "performance", "category", "weight",
-           "direction_weight", "age_days", "result_code", "verified", "team", "has_score")
+_ARRAYS = (
+    "person",
+    "act",
+    "direction",
+    "row",
+    "performance",
+    "category",
+    "weight",
+    "direction_weight",
+    "age_days",
+    "result_code",
+    "verified",
+    "team",
+    "has_score",
+)
 
 # results ordered best -> worst, as positions in RESULTS
 _ORDER = np.array([RESULTS.index(r.value) for r in sorted(Result, key=RESULT_RANK.__getitem__)])

@@ -29,14 +29,22 @@ class ScoreFeat:
 
 
 SCORE_FEATURES: tuple[str, ...] = (
-    ScoreFeat.N_OWN, ScoreFeat.LAST_Z, ScoreFeat.MEAN_Z, ScoreFeat.WMEAN_Z, ScoreFeat.SLOPE_Z,
-    ScoreFeat.SINCE_LAST, ScoreFeat.ABILITY, ScoreFeat.ABILITY_SD, ScoreFeat.OTHER_MEAN_Z,
+    ScoreFeat.N_OWN,
+    ScoreFeat.LAST_Z,
+    ScoreFeat.MEAN_Z,
+    ScoreFeat.WMEAN_Z,
+    ScoreFeat.SLOPE_Z,
+    ScoreFeat.SINCE_LAST,
+    ScoreFeat.ABILITY,
+    ScoreFeat.ABILITY_SD,
+    ScoreFeat.OTHER_MEAN_Z,
     ScoreFeat.N_OTHER,
 )
 
 
-def target_features(h: History, ability: np.ndarray, ability_sd: np.ndarray,
-                    direction: np.ndarray, time: np.ndarray) -> pd.DataFrame:
+def target_features(
+    h: History, ability: np.ndarray, ability_sd: np.ndarray, direction: np.ndarray, time: np.ndarray
+) -> pd.DataFrame:
     """Feature rows of targets in ``direction`` (codes) at ``time`` (one row per target)."""
     i = np.arange(len(direction))
 
@@ -46,17 +54,20 @@ def target_features(h: History, ability: np.ndarray, ability_sd: np.ndarray,
     n = own(h.n)
     n_other = h.n.sum(axis=1) - n
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
-            ScoreFeat.N_OWN: n,
-            ScoreFeat.LAST_Z: own(h.last_z),
-            ScoreFeat.MEAN_Z: np.where(n > 0, own(h.sum_z) / n, np.nan),
-            ScoreFeat.WMEAN_Z: np.where(n > 0, own(h.wz) / own(h.w), np.nan),
-            ScoreFeat.SLOPE_Z: own(h.slope_z),
-            ScoreFeat.SINCE_LAST: time - own(h.last_time),
-            ScoreFeat.ABILITY: own(ability),
-            ScoreFeat.ABILITY_SD: own(ability_sd),
-            ScoreFeat.OTHER_MEAN_Z: np.where(n_other > 0,
-                                             (h.sum_z.sum(axis=1) - own(h.sum_z)) / n_other,
-                                             np.nan),
-            ScoreFeat.N_OTHER: n_other,
-        }, columns=list(SCORE_FEATURES))
+        return pd.DataFrame(
+            {
+                ScoreFeat.N_OWN: n,
+                ScoreFeat.LAST_Z: own(h.last_z),
+                ScoreFeat.MEAN_Z: np.where(n > 0, own(h.sum_z) / n, np.nan),
+                ScoreFeat.WMEAN_Z: np.where(n > 0, own(h.wz) / own(h.w), np.nan),
+                ScoreFeat.SLOPE_Z: own(h.slope_z),
+                ScoreFeat.SINCE_LAST: time - own(h.last_time),
+                ScoreFeat.ABILITY: own(ability),
+                ScoreFeat.ABILITY_SD: own(ability_sd),
+                ScoreFeat.OTHER_MEAN_Z: np.where(
+                    n_other > 0, (h.sum_z.sum(axis=1) - own(h.sum_z)) / n_other, np.nan
+                ),
+                ScoreFeat.N_OTHER: n_other,
+            },
+            columns=list(SCORE_FEATURES),
+        )

@@ -54,9 +54,15 @@ class ScoreTable:
 
     def take(self, mask: np.ndarray) -> ScoreTable:
         """The records where ``mask`` holds (codes keep their meaning)."""
-        return ScoreTable(self.participants, self.directions, self.participant[mask],
-                          self.direction[mask], self.time[mask], self.value[mask],
-                          self.activity[mask])
+        return ScoreTable(
+            self.participants,
+            self.directions,
+            self.participant[mask],
+            self.direction[mask],
+            self.time[mask],
+            self.value[mask],
+            self.activity[mask],
+        )
 
 
 def standardized(table: ScoreTable) -> np.ndarray:
@@ -87,10 +93,15 @@ def standardized(table: ScoreTable) -> np.ndarray:
     small = cnt < MIN_ACTIVITY_RECORDS
     if small.any():
         d_cnt = np.bincount(table.direction, minlength=len(table.directions))
-        d_mean = np.bincount(table.direction, weights=table.value,
-                             minlength=len(table.directions)) / np.maximum(d_cnt, 1)
-        d_sd = np.array([max(float(np.std(table.value[table.direction == d])), 1e-6)
-                         if d_cnt[d] > 1 else 1.0 for d in range(len(table.directions))])
+        d_mean = np.bincount(
+            table.direction, weights=table.value, minlength=len(table.directions)
+        ) / np.maximum(d_cnt, 1)
+        d_sd = np.array(
+            [
+                max(float(np.std(table.value[table.direction == d])), 1e-6) if d_cnt[d] > 1 else 1.0
+                for d in range(len(table.directions))
+            ]
+        )
         mean = np.where(small, d_mean[act_dir], mean)
         sd = np.where(small, d_sd[act_dir], sd)
     return (table.value - mean[act]) / sd[act]
@@ -112,19 +123,31 @@ class Visits:
         return len(self.value)
 
     def take(self, mask: np.ndarray) -> Visits:
-        return Visits(self.participant[mask], self.direction[mask], self.time[mask],
-                      self.value[mask], self.z[mask], self.n_directions)
+        return Visits(
+            self.participant[mask],
+            self.direction[mask],
+            self.time[mask],
+            self.value[mask],
+            self.z[mask],
+            self.n_directions,
+        )
 
 
 def visits(table: ScoreTable, z: np.ndarray) -> Visits:
     """Records averaged per participant, direction and time point."""
-    frame = pd.DataFrame({"p": table.participant, "d": table.direction, "t": table.time,
-                          "v": table.value, "z": z})
+    frame = pd.DataFrame(
+        {"p": table.participant, "d": table.direction, "t": table.time, "v": table.value, "z": z}
+    )
     g = frame.groupby(["p", "d", "t"], sort=True, observed=True).mean().reset_index()
     g = g.sort_values(["p", "t", "d"], kind="stable")
-    return Visits(g["p"].to_numpy(np.int64), g["d"].to_numpy(np.int64),
-                  g["t"].to_numpy(np.float64), g["v"].to_numpy(np.float64),
-                  g["z"].to_numpy(np.float64), len(table.directions))
+    return Visits(
+        g["p"].to_numpy(np.int64),
+        g["d"].to_numpy(np.int64),
+        g["t"].to_numpy(np.float64),
+        g["v"].to_numpy(np.float64),
+        g["z"].to_numpy(np.float64),
+        len(table.directions),
+    )
 
 
 @dataclass(frozen=True)
@@ -173,9 +196,16 @@ def history(v: Visits, participant: np.ndarray, time: np.ndarray, decay: float) 
         order = np.lexsort((t, p))
         p, t, z, x, sv = p[order], t[order], z[order], x[order], scale_v[m][order]
         tc = t - t0
-        cums = {"n": np.cumsum(np.ones(len(p))), "w": np.cumsum(sv), "wz": np.cumsum(sv * z),
-                "sum_z": np.cumsum(z), "sum_value": np.cumsum(x), "st": np.cumsum(tc),
-                "stt": np.cumsum(tc * tc), "stz": np.cumsum(tc * z)}
+        cums = {
+            "n": np.cumsum(np.ones(len(p))),
+            "w": np.cumsum(sv),
+            "wz": np.cumsum(sv * z),
+            "sum_z": np.cumsum(z),
+            "sum_value": np.cumsum(x),
+            "st": np.cumsum(tc),
+            "stt": np.cumsum(tc * tc),
+            "stz": np.cumsum(tc * z),
+        }
         # the last visit of the same participant strictly before each target's time
         keys = p * stride + np.searchsorted(grid, t)
         j = np.searchsorted(keys, target_key, side="left") - 1
@@ -197,5 +227,14 @@ def history(v: Visits, participant: np.ndarray, time: np.ndarray, decay: float) 
         var_t = out["stt"] / n - mt**2
         cov = out["stz"] / n - mt * out["sum_z"] / n
         slope = np.where((n >= 2) & (var_t > 1e-12), cov / var_t, np.nan)
-    return History(n, out["w"], out["wz"], out["sum_z"], out["sum_value"], last["last_z"],
-                   last["last_value"], last["last_time"], slope)
+    return History(
+        n,
+        out["w"],
+        out["wz"],
+        out["sum_z"],
+        out["sum_value"],
+        last["last_z"],
+        last["last_value"],
+        last["last_time"],
+        slope,
+    )

@@ -88,8 +88,9 @@ def insert_frame(
     assert raw is not None
     cursor = raw.cursor()
     with (
-        progress_bar(len(frame), label or "", show=label is not None and len(frame) >= CHUNK,
-                     transient=True) as bar,
+        progress_bar(
+            len(frame), label or "", show=label is not None and len(frame) >= CHUNK, transient=True
+        ) as bar,
         contextlib.closing(cursor),
     ):
         for start in range(0, len(frame), CHUNK):

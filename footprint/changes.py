@@ -80,7 +80,7 @@ def forget_participants(conn: Connection, participant_ids: list[str]) -> None:
     """Delete the change rows naming ``participant_ids`` (an erasure keeps no id)."""
     t = tables.live_changes
     for i in range(0, len(participant_ids), _CHUNK):
-        conn.execute(delete(t).where(t.c.ref.in_(participant_ids[i:i + _CHUNK])))
+        conn.execute(delete(t).where(t.c.ref.in_(participant_ids[i : i + _CHUNK])))
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,9 @@ class Change:
 
 def latest_seq(conn: Connection) -> int:
     """The highest sequence number recorded so far (0 for none)."""
-    return int(conn.execute(select(func.coalesce(func.max(tables.live_changes.c.seq), 0)))
-               .scalar_one())
+    return int(
+        conn.execute(select(func.coalesce(func.max(tables.live_changes.c.seq), 0))).scalar_one()
+    )
 
 
 @dataclass

@@ -185,14 +185,20 @@ def erasure_targets(conn: Connection, participant_ids: Sequence[str], salt: str)
     ``talent erase`` (a typo must not pass for an erasure)."""
     ids = sorted(set(participant_ids))
     p = tables.participants
-    found = read_in(conn, lambda chunk: select(p.c[C.PARTICIPANT_ID]).where(
-        p.c[C.PARTICIPANT_ID].in_(chunk)), ids)
+    found = read_in(
+        conn,
+        lambda chunk: select(p.c[C.PARTICIPANT_ID]).where(p.c[C.PARTICIPANT_ID].in_(chunk)),
+        ids,
+    )
     stored = set(found[C.PARTICIPANT_ID].astype(str)) if not found.empty else set()
     rest = [i for i in ids if i not in stored]
     hashes = subject_hashes(salt, rest)
     t = tables.erasure_tombstones
-    tomb = read_in(conn, lambda chunk: select(t.c.subject_hash).where(
-        t.c.subject_hash.in_(chunk)), sorted(set(hashes.values())))
+    tomb = read_in(
+        conn,
+        lambda chunk: select(t.c.subject_hash).where(t.c.subject_hash.in_(chunk)),
+        sorted(set(hashes.values())),
+    )
     buried = set(tomb["subject_hash"]) if not tomb.empty else set()
     return ErasureTargets(
         stored=tuple(i for i in ids if i in stored),

@@ -46,8 +46,10 @@ def parse_directions(text: str, origin: str) -> tuple[Direction, ...]:
     """
     try:
         if origin.lower().endswith(".csv"):
-            entries = [{k: (v or None) for k, v in row.items() if k is not None}
-                       for row in csv.DictReader(io.StringIO(text))]
+            entries = [
+                {k: (v or None) for k, v in row.items() if k is not None}
+                for row in csv.DictReader(io.StringIO(text))
+            ]
         else:
             entries = tomllib.loads(text).get("direction", [])
     except (tomllib.TOMLDecodeError, csv.Error) as exc:
@@ -58,8 +60,9 @@ def parse_directions(text: str, origin: str) -> tuple[Direction, ...]:
             out.append(Direction.model_validate(entry))
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) or "entry" for e in exc.errors())
-            raise ConfigError(f"directions file {origin}, entry {i}: invalid {fields}: "
-                              f"{exc.errors()[0]['msg']}") from exc
+            raise ConfigError(
+                f"directions file {origin}, entry {i}: invalid {fields}: {exc.errors()[0]['msg']}"
+            ) from exc
     if not out:
         raise ConfigError(f"directions file {origin} lists no direction")
     codes = [d.code for d in out]

@@ -53,8 +53,9 @@ class Bar:
 
 
 @contextmanager
-def progress_bar(total: float | None, description: str, *, show: bool = True,
-                 transient: bool = False) -> Iterator[Bar]:
+def progress_bar(
+    total: float | None, description: str, *, show: bool = True, transient: bool = False
+) -> Iterator[Bar]:
     """A bar of ``total`` steps labelled ``description``; a no-op when off or ``show`` is false."""
     if not (show and _enabled):
         yield Bar(None, None)

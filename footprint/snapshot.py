@@ -90,8 +90,8 @@ def read_frames(
             " a.rank, a.evidence, a.achieved_at, a.recorded_at,"
             " (SELECT COUNT(*) FROM achievement_sources s"
             "   WHERE s.achievement_id = a.achievement_id) AS n_sources"
-            " FROM achievements a WHERE a.recorded_at <= :as_of" + only.replace(
-                "participant_id", "a.participant_id"),
+            " FROM achievements a WHERE a.recorded_at <= :as_of"
+            + only.replace("participant_id", "a.participant_id"),
             p,
             [C.ACHIEVED_AT, C.RECORDED_AT],
         )
@@ -100,7 +100,8 @@ def read_frames(
             "SELECT h.achievement_id, h.status, h.changed_at, h.seq"
             " FROM achievement_status_history h"
             + (" JOIN achievements a ON a.achievement_id = h.achievement_id" if only else "")
-            + " WHERE h.changed_at <= :as_of" + only.replace("participant_id", "a.participant_id"),
+            + " WHERE h.changed_at <= :as_of"
+            + only.replace("participant_id", "a.participant_id"),
             p,
             [C.CHANGED_AT],
         )
@@ -137,8 +138,12 @@ def read_frames(
 
 def _read_catalogue(conn: Connection, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
     p = {"as_of": as_of}
-    acts = read_sql_frame(conn, "SELECT * FROM activities WHERE published_at <= :as_of", p,
-                          [c for c in _ts_cols("activities")])
+    acts = read_sql_frame(
+        conn,
+        "SELECT * FROM activities WHERE published_at <= :as_of",
+        p,
+        [c for c in _ts_cols("activities")],
+    )
     dirs = read_sql_frame(
         conn,
         "SELECT d.activity_id, d.direction, d.weight FROM activity_directions d "
@@ -149,8 +154,10 @@ def _read_catalogue(conn: Connection, as_of: dt.datetime) -> dict[str, pd.DataFr
         conn, "SELECT from_activity_id, to_activity_id, edge_type FROM activity_edges", {}
     )
     acts[C.IS_TEAM] = acts[C.IS_TEAM].astype(bool)
-    edges = edges[edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
-                  & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])]
+    edges = edges[
+        edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+        & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
+    ]
     return {"activities": acts, "activity_directions": dirs, "activity_edges": edges}
 
 
@@ -179,7 +186,9 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
             path = tmp / f"{name}.parquet"
             _write_parquet(frames[name], path)
             files[name] = {
-                "file": path.name, "rows": len(frames[name]), "sha256": file_sha256(path)
+                "file": path.name,
+                "rows": len(frames[name]),
+                "sha256": file_sha256(path),
             }
         identity = json.dumps(
             {

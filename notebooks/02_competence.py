@@ -63,9 +63,11 @@ config = TrainConfig.model_validate({"model": {"booster": {"n_estimators": ROUND
 evaluation, _ = evaluate_competence(world.snapshot, config, truth=truth)
 features, labels, pred = evaluation.features, evaluation.labels, evaluation.predictions
 true_pct = truth_percentiles(truth_at(truth, evaluation.eval_cutoff), pred)
-print(f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
-      f"evaluated at {evaluation.eval_cutoff:%Y-%m-%d}: {len(pred)} rows, "
-      f"{int(labels['label'].notna().sum())} with a next-window label")
+print(
+    f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
+    f"evaluated at {evaluation.eval_cutoff:%Y-%m-%d}: {len(pred)} rows, "
+    f"{int(labels['label'].notna().sum())} with a next-window label"
+)
 
 # %% [markdown]
 # ## Against the truth, per direction and by number of records
@@ -76,17 +78,22 @@ print(f"trained on {[f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs]}, "
 
 # %% tags=["plot"]
 scorers = (MODEL, *BASELINES)
-by_records = records_table(features, labels, pred, true_pct, scorers=scorers,
-                           extra_scores=evaluation.extra_scores)
+by_records = records_table(
+    features, labels, pred, true_pct, scorers=scorers, extra_scores=evaluation.extra_scores
+)
 for column in ("spearman_truth", "mae_truth", "bias_truth"):
     print(f"{column} (rows: records bucket; columns: scorer), mean over directions")
     wide = by_records[by_records["direction"] == ALL].pivot(
-        index="records", columns="scorer", values=column)
+        index="records", columns="scorer", values=column
+    )
     display(wide[list(scorers)].round(3))
 for column in ("spearman_truth", "bias_truth"):
     print(f"{column} of the model per direction")
-    display(by_records[by_records["scorer"] == MODEL].pivot(
-        index="records", columns="direction", values=column).round(3))
+    display(
+        by_records[by_records["scorer"] == MODEL]
+        .pivot(index="records", columns="direction", values=column)
+        .round(3)
+    )
 fig = records_figure(by_records[by_records["scorer"].isin([MODEL, "rating_points"])])
 
 # %% [markdown]
@@ -106,7 +113,8 @@ fig = calibration_figure(calibration)
 
 # %% tags=["plot"]
 coverage = by_records[by_records["scorer"] == MODEL].pivot(
-    index="records", columns="direction", values="coverage_truth")
+    index="records", columns="direction", values="coverage_truth"
+)
 display(coverage.round(3))
 for direction in [*sorted(set(pred["direction"].astype(str))), "all"]:
     print(f"{direction:12s} coverage {evaluation.report[f'{direction}.coverage']:.3f}")
@@ -120,7 +128,8 @@ fig = distributions_figure(distribution_table(pred))
 # %%
 display(side_by_side(evaluation.report).round(3))
 label_wide = by_records[by_records["direction"] == ALL].pivot(
-    index="records", columns="scorer", values="spearman_label")
+    index="records", columns="scorer", values="spearman_label"
+)
 print("Spearman with the next-window label by number of records")
 display(label_wide[list(scorers)].round(3))
 

@@ -56,16 +56,25 @@ world = simulate_world(SimulationConfig(participants=PARTICIPANTS, seasons=4, se
 
 # %% tags=["plot"]
 split = SimSplitConfig.model_validate(
-    {"models": ["popular", "popular_direction", "ease", "content", "rerank"],
-     "max_queries": 300, "ability_sample": 200, "decision_offsets_days": [365],
-     "cutoffs": [default_cutoffs(world.snapshot)[0]]} if QUICK else {})
+    {
+        "models": ["popular", "popular_direction", "ease", "content", "rerank"],
+        "max_queries": 300,
+        "ability_sample": 200,
+        "decision_offsets_days": [365],
+        "cutoffs": [default_cutoffs(world.snapshot)[0]],
+    }
+    if QUICK
+    else {}
+)
 report = evaluate_simulator(world.snapshot, split)
 display(report.frame().round(3))
 best, value = report.best_single()
 if "rerank" in report.table:
     gain = report.table["rerank"]["ndcg@10"] / value - 1
-    print(f"re-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.3f} against the best single "
-          f"model {best} {value:.3f} ({gain:+.1%})")
+    print(
+        f"re-ranker NDCG@10 {report.table['rerank']['ndcg@10']:.3f} against the best single "
+        f"model {best} {value:.3f} ({gain:+.1%})"
+    )
 fig = metrics_figure(metrics_table(report.table))
 
 # %% [markdown]
@@ -92,8 +101,12 @@ if "rerank" in report.scores:
 # ## Trajectories followed in a replay
 
 # %%
-trajectories = evaluate_trajectories(world, TrajectoryEvalConfig(
-    participants=20 if QUICK else 500, ability_sample=200 if QUICK else 20_000))
+trajectories = evaluate_trajectories(
+    world,
+    TrajectoryEvalConfig(
+        participants=20 if QUICK else 500, ability_sample=200 if QUICK else 20_000
+    ),
+)
 for key, value in sorted(trajectories.table.items()):
     print(f"{key:40s} {value:.3f}")
 
@@ -105,8 +118,9 @@ for key, value in sorted(trajectories.table.items()):
 
 # %%
 last_season = world.config.first_season + world.config.seasons - 1
-plans = example_plans(world.snapshot, dt.datetime(last_season, 9, 1), n=3,
-                      ability_sample=200 if QUICK else 20_000)
+plans = example_plans(
+    world.snapshot, dt.datetime(last_season, 9, 1), n=3, ability_sample=200 if QUICK else 20_000
+)
 for p in plans:
     print(f"\n{p.participant_id} -> {p.goal.direction}:{p.goal.diploma}")
     print(plan_text(p))

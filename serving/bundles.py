@@ -105,8 +105,9 @@ def in_background(work: Callable[[], R]) -> R:
     def run() -> None:
         try:
             tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid,
-                           os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICENESS)
+            os.setpriority(
+                os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICENESS
+            )
         except (OSError, AttributeError):
             pass  # not Linux, or not allowed: load at the usual priority
         try:

@@ -84,17 +84,29 @@ meant for people are in Russian and always come with a stable machine-readable c
 TAGS = [
     {"name": "footprint", "description": "Pushes of footprint records and erasure (platform)."},
     {"name": "competence", "description": "Competence estimates with the served model bundle."},
-    {"name": "recommend", "description": "Next events and courses (one participant, or many in "
-     "a batch); season trajectories."},
-    {"name": "feedback", "description": "What participants did with recommendations (platform); "
-     "read back for evaluation (data scientists)."},
+    {
+        "name": "recommend",
+        "description": "Next events and courses (one participant, or many in "
+        "a batch); season trajectories.",
+    },
+    {
+        "name": "feedback",
+        "description": "What participants did with recommendations (platform); "
+        "read back for evaluation (data scientists).",
+    },
     {"name": "rating", "description": "The rule-based contest rating on the live store."},
     {"name": "moderation", "description": "Verification of achievements, with an audit trail."},
-    {"name": "universities", "description": "Talent search, shortlists and invitations "
-     "(partner universities); universities as data (admin); views and invitations "
-     "(platform)."},
-    {"name": "portfolio", "description": "The participant's verified portfolio (platform), "
-     "its signed exports; public keys and verification (no token)."},
+    {
+        "name": "universities",
+        "description": "Talent search, shortlists and invitations "
+        "(partner universities); universities as data (admin); views and invitations "
+        "(platform).",
+    },
+    {
+        "name": "portfolio",
+        "description": "The participant's verified portfolio (platform), "
+        "its signed exports; public keys and verification (no token).",
+    },
     {"name": "admin", "description": "Caches and model bundles."},
     {"name": "system", "description": "Health, readiness, metrics and identity."},
 ]
@@ -107,18 +119,26 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
     with store.transaction() as conn:  # refuses a salt other than the tombstones' own
         bind_salt(conn, settings.erasure_salt)
     auth = Authenticator(
-        settings.tokens(), settings.session_secret, settings.session_hours * 3600,
+        settings.tokens(),
+        settings.session_secret,
+        settings.session_hours * 3600,
         loopback_only=settings.loopback_only_tokens(),
     )
     live = LiveFootprint(
-        store, as_of=settings.live_as_of, check_seconds=settings.live_check_seconds,
+        store,
+        as_of=settings.live_as_of,
+        check_seconds=settings.live_check_seconds,
         settle=settings.gc_freeze,
     )
     rating_service = RatingService(live, rules_path=settings.rating_rules, metrics=metrics)
     models = ModelRegistry()
     datasets = LiveDatasets(live)
-    configure_models(models, settings, metrics,
-                     recommend_dataset=lambda model: datasets.dataset(model.ability_model))
+    configure_models(
+        models,
+        settings,
+        metrics,
+        recommend_dataset=lambda model: datasets.dataset(model.ability_model),
+    )
     models.load_all()
     competence = CompetenceService(live, lambda: competence_bundle(models))
     scopes = ConsentScopes(store)
@@ -131,8 +151,9 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         rating=rating_service,
         models=models,
         competence=competence,
-        recommend=RecommendService(live, rating_service, lambda: recommend_bundle(models),
-                                   datasets),
+        recommend=RecommendService(
+            live, rating_service, lambda: recommend_bundle(models), datasets
+        ),
         poller=LivePoller(live, datasets, settings.live_check_seconds),
         follower=AdminFollower(ReloadBoard(store), models.reload, settings.admin_check_seconds),
         recorder=EstimateRecorder(store),
@@ -142,8 +163,9 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         ),
         model_limiter=anyio.CapacityLimiter(settings.model_threads),
         scopes=scopes,
-        talent=TalentService(competence, rating_service, scopes,
-                             background=settings.talent_index_background),
+        talent=TalentService(
+            competence, rating_service, scopes, background=settings.talent_index_background
+        ),
         signer=Signer(settings.portfolio_signing_key, settings.portfolio_retired_public_keys),
         verify_limiter=RateLimiter(settings.portfolio_verify_per_minute),
         diplomas=Diplomas(rating_service),
@@ -217,8 +239,21 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_request_bytes,
     )
-    for module in (system, footprint, rating, moderation, competence, recommend, batch, feedback,
-                   talent, portfolio, universities, pages, competence_pages):
+    for module in (
+        system,
+        footprint,
+        rating,
+        moderation,
+        competence,
+        recommend,
+        batch,
+        feedback,
+        talent,
+        portfolio,
+        universities,
+        pages,
+        competence_pages,
+    ):
         _declare_problems(module.router)
         app.include_router(module.router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
@@ -242,8 +277,11 @@ def _declare_problems(router: APIRouter) -> None:
             statuses |= {401, 403}
         if route.dependant.path_params or route.dependant.query_params or route.body_field:
             statuses.add(422)
-        kept = {s: r for s, r in route.responses.items() if not (str(s).isdigit()
-                                                                  and int(s) in statuses)}
+        kept = {
+            s: r
+            for s, r in route.responses.items()
+            if not (str(s).isdigit() and int(s) in statuses)
+        }
         declared = problem_responses(*sorted(statuses))
         for status_code, entry in declared.items():
             old = route.responses.get(status_code, {})
@@ -253,9 +291,12 @@ def _declare_problems(router: APIRouter) -> None:
         # FastAPI turned each declared model into a field when the route was built
         route.response_fields = {
             status_code: create_model_field(
-                name=f"Response_{status_code}_{route.unique_id}", type_=entry["model"],
-                mode="serialization")
-            for status_code, entry in route.responses.items() if entry.get("model")
+                name=f"Response_{status_code}_{route.unique_id}",
+                type_=entry["model"],
+                mode="serialization",
+            )
+            for status_code, entry in route.responses.items()
+            if entry.get("model")
         }
 
 

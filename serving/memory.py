@@ -32,6 +32,11 @@ def settle_heap(reason: str) -> int:
     gc.unfreeze()
     collected = gc.collect()
     gc.freeze()
-    log.info("heap_settled", reason=reason, collected=collected, frozen=gc.get_freeze_count(),
-             ms=round((time.perf_counter() - started) * 1000, 1))
+    log.info(
+        "heap_settled",
+        reason=reason,
+        collected=collected,
+        frozen=gc.get_freeze_count(),
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
     return collected

@@ -48,7 +48,8 @@ def _load_recommender(path: Path) -> Recommender:
 
 
 def _recommender_smoke(
-    instant: Callable[[], dt.datetime], dataset_for: Callable[[Any], Any] | None,
+    instant: Callable[[], dt.datetime],
+    dataset_for: Callable[[Any], Any] | None,
 ) -> Callable[[Any], None]:
     """A recommender must answer a participant it has never seen (the cold-start path) with the
     library's columns before it may serve.
@@ -133,8 +134,12 @@ def _switch_metric(metrics: Metrics) -> Any:
     return on_switch
 
 
-def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics: Metrics,
-                     recommend_dataset: Callable[[Any], Any] | None = None) -> None:
+def configure_models(
+    registry: ModelRegistry,
+    settings: ServingSettings,
+    metrics: Metrics,
+    recommend_dataset: Callable[[Any], Any] | None = None,
+) -> None:
     """Add a holder for every kind the settings name (``recommend_dataset``: the live dataset
     for a recommender, which its smoke check answers from)."""
     if settings.competence_bundle is not None or settings.competence_model_uri is not None:
@@ -147,27 +152,37 @@ def configure_models(registry: ModelRegistry, settings: ServingSettings, metrics
                 on_switch=_switch_metric(metrics),
                 signing_key=settings.bundle_key,
             ),
-            _source(settings, settings.competence_model_uri, settings.competence_bundle,
-                    settings.competence_bundle_sha256),
+            _source(
+                settings,
+                settings.competence_model_uri,
+                settings.competence_bundle,
+                settings.competence_bundle_sha256,
+            ),
         )
     if settings.recommend_bundle is not None or settings.recommend_model_uri is not None:
         registry.add(
             BundleHolder(
                 RECOMMEND,
                 loader=_load_recommender,
-                smoke=_recommender_smoke(lambda: settings.live_as_of or utc_now(),
-                                         recommend_dataset),
+                smoke=_recommender_smoke(
+                    lambda: settings.live_as_of or utc_now(), recommend_dataset
+                ),
                 version_of=_recommender_version,
                 on_switch=_switch_metric(metrics),
                 signing_key=settings.bundle_key,
             ),
-            _source(settings, settings.recommend_model_uri, settings.recommend_bundle,
-                    settings.recommend_bundle_sha256),
+            _source(
+                settings,
+                settings.recommend_model_uri,
+                settings.recommend_bundle,
+                settings.recommend_bundle_sha256,
+            ),
         )
 
 
-def _source(settings: ServingSettings, uri: str | None, path: Path | None,
-            sha256: str | None) -> BundleSource:
+def _source(
+    settings: ServingSettings, uri: str | None, path: Path | None, sha256: str | None
+) -> BundleSource:
     """A registry alias when one is configured, else the exported file or folder."""
     if uri is not None:
         from serving.registry_source import RegistrySource

@@ -42,8 +42,10 @@ def parse_model_uri(uri: str) -> tuple[str, str]:
     """``models:/<name>@<alias>`` -> (name, alias); ValueError for anything else."""
     found = _URI.match(uri.strip())
     if found is None:
-        raise ValueError(f"{uri!r} is not a registered model alias URI such as "
-                         "'models:/talent-recommend@champion'")
+        raise ValueError(
+            f"{uri!r} is not a registered model alias URI such as "
+            "'models:/talent-recommend@champion'"
+        )
     return found["name"], found["alias"]
 
 
@@ -77,8 +79,9 @@ class RegistrySource:
             from mlflow import MlflowClient
 
             store = self._store()
-            version = MlflowClient(tracking_uri=store, registry_uri=store) \
-                .get_model_version_by_alias(name, alias)
+            version = MlflowClient(
+                tracking_uri=store, registry_uri=store
+            ).get_model_version_by_alias(name, alias)
             tags = dict(version.tags)
             folder = self._download(store, name, str(version.version), str(version.source))
         except Exception as exc:  # MLflow, network and store errors alike: refused below
@@ -101,8 +104,9 @@ class RegistrySource:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
         try:
-            mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(staging),
-                                                tracking_uri=store, registry_uri=store)
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(staging), tracking_uri=store, registry_uri=store
+            )
             try:
                 staging.rename(target)
             except OSError:

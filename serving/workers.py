@@ -100,8 +100,9 @@ class _Server(uvicorn.Server):
     """uvicorn's server, telling the pool once it has started (and so listens) and publishing its
     connection count for the balance (:mod:`serving.balance`)."""
 
-    def __init__(self, config: uvicorn.Config, started: EventType, counts: MutableSequence[int],
-                 slot: int) -> None:
+    def __init__(
+        self, config: uvicorn.Config, started: EventType, counts: MutableSequence[int], slot: int
+    ) -> None:
         super().__init__(config)
         self._started_event = started
         self._counts = counts
@@ -133,7 +134,10 @@ def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in the wo
 
 
 def _worker_main(  # pragma: no cover - runs in the worker
-    config: uvicorn.Config, started: EventType, parent: int, counts: MutableSequence[int],
+    config: uvicorn.Config,
+    started: EventType,
+    parent: int,
+    counts: MutableSequence[int],
     slot: int,
 ) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
@@ -172,8 +176,10 @@ class WorkerPool:
         self._counts[slot] = NOT_SERVING
         started = self._context.Event()
         process = self._context.Process(
-            target=_worker_main, args=(self.config, started, os.getpid(), self._counts, slot),
-            name="talent-worker", daemon=False,
+            target=_worker_main,
+            args=(self.config, started, os.getpid(), self._counts, slot),
+            name="talent-worker",
+            daemon=False,
         )
         process.start()
         log.info("worker_starting", pid=process.pid, slot=slot)
@@ -183,8 +189,9 @@ class WorkerPool:
         """Serve until SIGINT/SIGTERM or a failed start-up; returns the exit code (0, or
         uvicorn's start-up failure code 3)."""
         check_port_free(self.config.host, self.config.port)
-        previous = {sig: signal.signal(sig, self._on_signal)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         code = 0
         try:
             self._processes = [self._start_one(slot) for slot in range(self.workers)]

@@ -70,7 +70,10 @@ def participants_table(pop: Population, codes: tuple[str, ...]) -> pa.Table:
 
 
 def consent_scopes_table(
-    pop: Population, share: float, active: np.ndarray, export_at: np.datetime64,
+    pop: Population,
+    share: float,
+    active: np.ndarray,
+    export_at: np.datetime64,
     rng: np.random.Generator,
 ) -> pa.Table:
     """Consents to be found by partner universities: about ``share`` of participants, those with

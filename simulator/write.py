@@ -91,8 +91,6 @@ def _json_values(col: pa.ChunkedArray, key: str) -> pa.Array:
     return pc.binary_join_element_wise(key, text, "")
 
 
-
-
 class TruthWriter:
     """Streams truth checkpoints into one Parquet file, one row group per checkpoint."""
 

@@ -72,18 +72,27 @@ class TalentClient:
         Seconds per call (a batch of 500 takes a few seconds on a large world).
     """
 
-    def __init__(self, base_url: str = "", token: str | None = None, *,
-                 http: httpx.Client | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str = "",
+        token: str | None = None,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         self._own = http is None
-        self._http = http if http is not None else httpx.Client(base_url=base_url,
-                                                                timeout=timeout)
+        self._http = http if http is not None else httpx.Client(base_url=base_url, timeout=timeout)
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def __enter__(self) -> TalentClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -97,13 +106,21 @@ class TalentClient:
                 problem = response.json()
             except ValueError:
                 problem = {"detail": response.text}
-            raise ProblemError(response.status_code,
-                               problem if isinstance(problem, dict) else {"detail": problem})
+            raise ProblemError(
+                response.status_code, problem if isinstance(problem, dict) else {"detail": problem}
+            )
         return model.model_validate(response.json())
 
-    def recommendations(self, participant_id: str, *, k: int = 10, direction: str | None = None,
-                        as_of: dt.datetime | None = None, online_only: bool = False,
-                        regions: Sequence[str] = ()) -> Recommendations:
+    def recommendations(
+        self,
+        participant_id: str,
+        *,
+        k: int = 10,
+        direction: str | None = None,
+        as_of: dt.datetime | None = None,
+        online_only: bool = False,
+        regions: Sequence[str] = (),
+    ) -> Recommendations:
         """One participant's top ``k`` activities (``ProblemError`` 404 ``not_found`` for a
         participant the store does not hold)."""
         params: dict[str, Any] = {"k": k, "online_only": online_only}
@@ -113,18 +130,31 @@ class TalentClient:
             params["as_of"] = _iso(as_of)
         if regions:
             params["region"] = list(regions)
-        return self._call(Recommendations, "GET",
-                          f"/v1/participants/{participant_id}/recommendations", params=params)
+        return self._call(
+            Recommendations,
+            "GET",
+            f"/v1/participants/{participant_id}/recommendations",
+            params=params,
+        )
 
-    def batch_recommendations(self, participant_ids: Sequence[str], *, k: int = 10,
-                              direction: str | None = None, as_of: dt.datetime | None = None,
-                              online_only: bool = False,
-                              regions: Sequence[str] = ()) -> BatchRecommendations:
+    def batch_recommendations(
+        self,
+        participant_ids: Sequence[str],
+        *,
+        k: int = 10,
+        direction: str | None = None,
+        as_of: dt.datetime | None = None,
+        online_only: bool = False,
+        regions: Sequence[str] = (),
+    ) -> BatchRecommendations:
         """Many participants' recommendations in one call (at most :data:`BATCH_LIMIT`; use
         :meth:`iter_batch_recommendations` for more). Unknown participants come back in
         ``errors``, not as an exception."""
-        body: dict[str, Any] = {"participant_ids": list(participant_ids), "k": k,
-                                "online_only": online_only}
+        body: dict[str, Any] = {
+            "participant_ids": list(participant_ids),
+            "k": k,
+            "online_only": online_only,
+        }
         if direction:
             body["direction"] = direction
         if as_of is not None:
@@ -133,8 +163,9 @@ class TalentClient:
             body["regions"] = list(regions)
         return self._call(BatchRecommendations, "POST", "/v1/recommendations/batch", json=body)
 
-    def iter_batch_recommendations(self, participant_ids: Sequence[str],
-                                   **options: Any) -> Iterator[BatchRecommendations]:
+    def iter_batch_recommendations(
+        self, participant_ids: Sequence[str], **options: Any
+    ) -> Iterator[BatchRecommendations]:
         """:meth:`batch_recommendations` over any number of participants, one call per
         :data:`BATCH_LIMIT` (a nightly job over everyone)."""
         for chunk in _chunks(list(participant_ids), BATCH_LIMIT):
@@ -143,13 +174,22 @@ class TalentClient:
     def send_feedback(self, events: Sequence[FeedbackItem]) -> FeedbackResult:
         """Report events (at most :data:`FEEDBACK_LIMIT` per call); events of participants the
         store does not hold come back in ``refused`` with their position."""
-        body = {"events": [{**e.model_dump(mode="json", exclude_none=True),
-                            "occurred_at": _iso(e.occurred_at)} for e in events]}
+        body = {
+            "events": [
+                {**e.model_dump(mode="json", exclude_none=True), "occurred_at": _iso(e.occurred_at)}
+                for e in events
+            ]
+        }
         return self._call(FeedbackResult, "POST", "/v1/feedback", json=body)
 
-    def feedback_page(self, *, after: int = 0, limit: int = 500,
-                      since: dt.datetime | None = None,
-                      until: dt.datetime | None = None) -> FeedbackPage:
+    def feedback_page(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 500,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> FeedbackPage:
         """One page of stored feedback in arrival order (data scientists' and admins' tokens)."""
         params: dict[str, Any] = {"after": after, "limit": limit}
         if since is not None:

@@ -29,8 +29,16 @@ def test_import_contracts_hold() -> None:
 def test_no_module_imports_notebooks() -> None:
     offenders = [
         p
-        for pkg in ("cli", "core", "footprint", "simulator", "features", "models",
-                    "training", "serving")
+        for pkg in (
+            "cli",
+            "core",
+            "footprint",
+            "simulator",
+            "features",
+            "models",
+            "training",
+            "serving",
+        )
         for p in (ROOT / pkg).rglob("*.py")
         if "import notebooks" in p.read_text() or "from notebooks" in p.read_text()
     ]

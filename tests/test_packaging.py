@@ -34,16 +34,18 @@ def _requirements() -> list[Requirement]:
 
 
 def test_pyproject_gives_ranges_not_pins() -> None:
-    pinned = [str(r) for r in _requirements()
-              if any(s.operator in ("==", "===") for s in r.specifier)]
+    pinned = [
+        str(r) for r in _requirements() if any(s.operator in ("==", "===") for s in r.specifier)
+    ]
     assert pinned == []
 
 
 def test_service_dependencies_hold_no_training_or_test_package() -> None:
     base = {Requirement(t).name.lower() for t in PYPROJECT["project"]["dependencies"]}
     assert base.isdisjoint(TRAIN_ONLY | TEST_ONLY | {"tqdm"})
-    train = {Requirement(t).name.lower() for t in PYPROJECT["project"]["optional-dependencies"]
-             ["train"]}
+    train = {
+        Requirement(t).name.lower() for t in PYPROJECT["project"]["optional-dependencies"]["train"]
+    }
     assert train == TRAIN_ONLY
 
 
@@ -58,9 +60,11 @@ def _uv() -> list[str]:
         return [found]
     for python in ("python3", "/usr/bin/python3"):
         cmd = [python, "-m", "uv"]
-        if shutil.which(python) and subprocess.run(
-            [*cmd, "--version"], capture_output=True, check=False
-        ).returncode == 0:
+        if (
+            shutil.which(python)
+            and subprocess.run([*cmd, "--version"], capture_output=True, check=False).returncode
+            == 0
+        ):
             return cmd
     pytest.skip("uv is not installed (scripts/test installs it)")
 
@@ -88,11 +92,23 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["UV_PROJECT_ENVIRONMENT"] = str(env_dir)
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    subprocess.run([*_uv(), "sync", "--frozen", "--no-dev", "--offline", "--python", python,
-                    "-q"], cwd=ROOT, env=env, check=True, timeout=300)
+    subprocess.run(
+        [*_uv(), "sync", "--frozen", "--no-dev", "--offline", "--python", python, "-q"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     bin_dir = env_dir / "bin"
-    help_run = subprocess.run([str(bin_dir / "talent"), "serve", "--help"], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=120, check=False)
+    help_run = subprocess.run(
+        [str(bin_dir / "talent"), "serve", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert help_run.returncode == 0, help_run.stderr
 
     script = textwrap.dedent(f"""
@@ -113,8 +129,15 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
                           "imported": sorted(m for m in ("mlflow", "implicit", "optuna",
                                                          "matplotlib") if m in sys.modules)}}))
     """)
-    run = subprocess.run([str(bin_dir / "python"), "-c", script], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run(
+        [str(bin_dir / "python"), "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout.strip().splitlines()[-1])
     assert answer["missing"] == sorted(TRAIN_ONLY | TEST_ONLY | {"tqdm"})

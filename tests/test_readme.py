@@ -95,9 +95,11 @@ def test_blocks_are_found_and_use_only_uv_run() -> None:
 
 
 def test_smaller_changes_sizes_and_the_ui_line_only() -> None:
-    block = ("uv run talent demo --participants 3000 --seasons 5 --no-train\n"
-             "uv run talent tune --config c.toml --trials 20\n"
-             "uv run mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000  # x\n")
+    block = (
+        "uv run talent demo --participants 3000 --seasons 5 --no-train\n"
+        "uv run talent tune --config c.toml --trials 20\n"
+        "uv run mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000  # x\n"
+    )
     out = smaller(block)
     assert "--participants 600 --seasons 5 --no-train" in out
     assert "--trials 2\n" in out
@@ -109,8 +111,11 @@ def _env(tmp_path: Path) -> dict[str, str]:
     shim.mkdir()
     (shim / "uv").write_text(UV_SHIM, encoding="utf-8")
     (shim / "uv").chmod(0o755)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TALENT_", "MLFLOW_")) or k.startswith("TALENT_README_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TALENT_", "MLFLOW_")) or k.startswith("TALENT_README_")
+    }
     env["PATH"] = os.pathsep.join([str(shim), str(Path(sys.executable).parent), env["PATH"]])
     env["OPENBLAS_NUM_THREADS"] = "1"
     return env
@@ -124,8 +129,16 @@ def test_readme_block_runs(name: str, tmp_path: Path) -> None:
     shutil.copytree(ROOT / "training" / "configs", work / "training" / "configs")
     script = work / f"{name}.sh"
     script.write_text("set -euo pipefail\nset -x\n" + block, encoding="utf-8")
-    run = subprocess.run(["bash", str(script)], cwd=work, env=_env(tmp_path),
-                         capture_output=True, text=True, timeout=1800, check=False)
+    run = subprocess.run(
+        ["bash", str(script)],
+        cwd=work,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     assert run.returncode == 0, (
         f"README block {name!r} failed (exit {run.returncode}):\n{block}\n"
-        f"--- stdout (end) ---\n{run.stdout[-6000:]}\n--- stderr (end) ---\n{run.stderr[-6000:]}")
+        f"--- stdout (end) ---\n{run.stdout[-6000:]}\n--- stderr (end) ---\n{run.stderr[-6000:]}"
+    )

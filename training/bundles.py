@@ -35,8 +35,16 @@ class BundleIntegrityError(TalentError):
     """A bundle file is missing or its SHA-256 differs from the recorded one."""
 
 
-__all__ = ["BundleIntegrityError", "file_sha256", "load_verified", "publish", "record_checksum",
-           "sidecar", "sign", "verify_checksum"]
+__all__ = [
+    "BundleIntegrityError",
+    "file_sha256",
+    "load_verified",
+    "publish",
+    "record_checksum",
+    "sidecar",
+    "sign",
+    "verify_checksum",
+]
 
 
 def verify_checksum(path: Path, expected: str) -> None:
@@ -49,7 +57,8 @@ def verify_checksum(path: Path, expected: str) -> None:
         raise BundleIntegrityError(
             f"bundle {path} has SHA-256 {actual[:16]}..., but {expected[:16]}... was recorded "
             "when it was trained: the file was changed, truncated or replaced, so it is not "
-            "loaded; fetch it again from the registry or retrain")
+            "loaded; fetch it again from the registry or retrain"
+        )
 
 
 def load_verified(path: Path, expected: str) -> Any:

@@ -50,11 +50,16 @@ class SnapshotSource(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> SnapshotSource:
-        given = [n for n, v in (("path", self.path), ("store", self.store),
-                                ("simulate", self.simulate)) if v is not None]
+        given = [
+            n
+            for n, v in (("path", self.path), ("store", self.store), ("simulate", self.simulate))
+            if v is not None
+        ]
         if len(given) != 1:
-            raise ValueError("snapshot: give exactly one of path, store (with as_of) or simulate; "
-                             f"got {given or 'none'}")
+            raise ValueError(
+                "snapshot: give exactly one of path, store (with as_of) or simulate; "
+                f"got {given or 'none'}"
+            )
         if self.as_of is not None and self.store is None:
             raise ValueError("snapshot.as_of applies to snapshot.store only")
         return self
@@ -103,8 +108,10 @@ class RecommendStage(_Strict):
         models = dict(data.get("models") or {})
         both = sorted(set(moved) & set(models))
         if both:
-            raise ValueError(f"{both} set both in [recommend.split] (the old place) and in "
-                             "[recommend.models]; keep the [recommend.models.<name>] sections")
+            raise ValueError(
+                f"{both} set both in [recommend.split] (the old place) and in "
+                "[recommend.models]; keep the [recommend.models.<name>] sections"
+            )
         return {**data, "split": split, "models": {**models, **moved}}
 
     @model_validator(mode="after")
@@ -122,7 +129,8 @@ CANDIDATE = "{candidate}"
 """In a gated metric's name: the registered version's own candidate (``rerank``,
 ``popular_direction``, ...), so one gate reads each version's own row of the report."""
 RECOMMEND_BASELINES: tuple[str, ...] = tuple(
-    f"recommend.{m}.ndcg@10" for m in ("popular", "popular_direction", "ease", "als", "content"))
+    f"recommend.{m}.ndcg@10" for m in ("popular", "popular_direction", "ease", "als", "content")
+)
 """The recommender's baselines on the same snapshot (those not evaluated are skipped)."""
 
 
@@ -130,9 +138,10 @@ def competence_baselines(target: str) -> tuple[str, ...]:
     """The competence model's baselines for a target (``label``, ``next_performance``): the
     calibrated ability alone, the mean of past results (mean percentile so far), the last result,
     the rating points and the number of records, as the evaluation report names them."""
-    return tuple(f"competence.all.spearman_{target}.{b}"
-                 for b in ("ability", "mean_percentile", "last_result", "rating_points",
-                           "n_achievements"))
+    return tuple(
+        f"competence.all.spearman_{target}.{b}"
+        for b in ("ability", "mean_percentile", "last_result", "rating_points", "n_achievements")
+    )
 
 
 class GatedMetric(_Strict):
@@ -162,12 +171,18 @@ class PromotionConfig(_Strict):
     competence_model: str = "talent-competence"
     recommend_model: str = "talent-recommend"
     gated: tuple[GatedMetric, ...] = (
-        GatedMetric(name="competence.all.spearman_label.model",
-                    baselines=competence_baselines("label")),
-        GatedMetric(name="competence.all.spearman_next_performance.model",
-                    baselines=competence_baselines("next_performance")),
-        GatedMetric(name="recommend.{candidate}.ndcg@10", model="talent-recommend",
-                    baselines=RECOMMEND_BASELINES),
+        GatedMetric(
+            name="competence.all.spearman_label.model", baselines=competence_baselines("label")
+        ),
+        GatedMetric(
+            name="competence.all.spearman_next_performance.model",
+            baselines=competence_baselines("next_performance"),
+        ),
+        GatedMetric(
+            name="recommend.{candidate}.ndcg@10",
+            model="talent-recommend",
+            baselines=RECOMMEND_BASELINES,
+        ),
     )
     baseline_fallback: bool = True
     """When a recommender challenger loses to a baseline that the same pipeline run registered,
@@ -226,11 +241,19 @@ def _missing_field(model: type[BaseModel], path: list[str]) -> str | None:
 
 
 RERANK_SPACE: dict[str, dict[str, Any]] = {
-    "recommend.models.rerank.learning_rate": {"type": "float", "low": 0.01, "high": 0.2,
-                                              "log": True},
+    "recommend.models.rerank.learning_rate": {
+        "type": "float",
+        "low": 0.01,
+        "high": 0.2,
+        "log": True,
+    },
     "recommend.models.rerank.num_leaves": {"type": "int", "low": 7, "high": 63},
-    "recommend.models.rerank.min_child_samples": {"type": "int", "low": 5, "high": 200,
-                                                  "log": True},
+    "recommend.models.rerank.min_child_samples": {
+        "type": "int",
+        "low": 5,
+        "high": 200,
+        "log": True,
+    },
     "recommend.models.rerank.n_estimators": {"type": "int", "low": 50, "high": 400},
 }
 """The default space of a re-ranker study: the booster only, so the candidate features are
@@ -255,27 +278,40 @@ class TuningConfig(_Strict):
     trial reports and may be pruned."""
     startup_trials: int = Field(default=3, ge=0)
     """Trials never pruned (the median needs some history)."""
-    space: dict[str, SearchDim] = Field(default_factory=lambda: {
-        "competence.model.booster.learning_rate": SearchDim(type="float", low=0.02, high=0.2,
-                                                            log=True),
-        "competence.model.booster.num_leaves": SearchDim(type="int", low=8, high=63),
-        "competence.model.booster.min_child_samples": SearchDim(type="int", low=10, high=100),
-    })
+    space: dict[str, SearchDim] = Field(
+        default_factory=lambda: {
+            "competence.model.booster.learning_rate": SearchDim(
+                type="float", low=0.02, high=0.2, log=True
+            ),
+            "competence.model.booster.num_leaves": SearchDim(type="int", low=8, high=63),
+            "competence.model.booster.min_child_samples": SearchDim(type="int", low=10, high=100),
+        }
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _default_space(cls, data: Any) -> Any:
         # a re-ranker study without a space gets the re-ranker's booster space, not the
         # competence one (which it would then refuse)
-        if isinstance(data, dict) and "space" not in data and (
+        if (
+            isinstance(data, dict)
+            and "space" not in data
+            and (
                 data.get("target") == "recommend"
-                or str(data.get("metric", "")).startswith("recommend.")):
+                or str(data.get("metric", "")).startswith("recommend.")
+            )
+        ):
             return {**data, "space": RERANK_SPACE}
         if isinstance(data, dict) and isinstance(data.get("space"), dict):
             # configs written before 2026-12-03 name the re-ranker's keys by its old section
-            space = {(RECOMMEND_SPACE + k.removeprefix(OLD_RECOMMEND_SPACE)
-                      if k.startswith(OLD_RECOMMEND_SPACE) else k): v
-                     for k, v in data["space"].items()}
+            space = {
+                (
+                    RECOMMEND_SPACE + k.removeprefix(OLD_RECOMMEND_SPACE)
+                    if k.startswith(OLD_RECOMMEND_SPACE)
+                    else k
+                ): v
+                for k, v in data["space"].items()
+            }
             return {**data, "space": space}
         return data
 
@@ -294,20 +330,27 @@ class TuningConfig(_Strict):
 
     @model_validator(mode="after")
     def _rungs(self) -> TuningConfig:
-        if not self.rungs or list(self.rungs) != sorted(self.rungs) or self.rungs[-1] != 1.0 \
-                or self.rungs[0] <= 0:
+        if (
+            not self.rungs
+            or list(self.rungs) != sorted(self.rungs)
+            or self.rungs[-1] != 1.0
+            or self.rungs[0] <= 0
+        ):
             raise ValueError("tuning.rungs must increase and end at 1.0")
         metric_stage = "recommend" if self.metric.startswith("recommend.") else "competence"
         if self.target is not None and self.target != metric_stage:
             raise ValueError(
                 f"tuning.target {self.target!r} does not match tuning.metric {self.metric!r}, a "
                 f"{metric_stage} metric; one study tunes one stage: for the re-ranker use "
-                f"metric = \"{RECOMMEND_METRIC}ndcg@10\", for the competence model a key of its "
-                "report such as \"all.spearman_label.model\"")
+                f'metric = "{RECOMMEND_METRIC}ndcg@10", for the competence model a key of its '
+                'report such as "all.spearman_label.model"'
+            )
         if self.stage == "recommend" and not self.metric.startswith(RECOMMEND_METRIC):
-            raise ValueError(f"tuning.metric {self.metric!r}: a recommend study tunes the "
-                             f"re-ranker, so its metric is {RECOMMEND_METRIC}<metric>, e.g. "
-                             f"{RECOMMEND_METRIC}ndcg@10")
+            raise ValueError(
+                f"tuning.metric {self.metric!r}: a recommend study tunes the "
+                f"re-ranker, so its metric is {RECOMMEND_METRIC}<metric>, e.g. "
+                f"{RECOMMEND_METRIC}ndcg@10"
+            )
         prefix = RECOMMEND_SPACE if self.stage == "recommend" else COMPETENCE_SPACE
         other = COMPETENCE_SPACE if self.stage == "recommend" else RECOMMEND_SPACE
         model: type[BaseModel] = RerankConfig if self.stage == "recommend" else TrainConfig
@@ -316,19 +359,24 @@ class TuningConfig(_Strict):
                 raise ValueError(
                     f"tuning.space key {key!r} tunes the {_stage_of(other)} stage, but "
                     f"tuning.metric {self.metric!r} makes this a {self.stage} study; one study "
-                    f"tunes one stage: only {prefix}* keys here (or change tuning.metric)")
+                    f"tunes one stage: only {prefix}* keys here (or change tuning.metric)"
+                )
             if key.startswith("recommend.rerank."):
-                raise ValueError(f"tuning.space key {key!r}: the re-ranker's parameters live in "
-                                 f"[recommend.models.rerank]; use "
-                                 f"{key.replace('recommend.rerank.', RECOMMEND_SPACE, 1)!r}")
+                raise ValueError(
+                    f"tuning.space key {key!r}: the re-ranker's parameters live in "
+                    f"[recommend.models.rerank]; use "
+                    f"{key.replace('recommend.rerank.', RECOMMEND_SPACE, 1)!r}"
+                )
             if not key.startswith(prefix):
-                raise ValueError(f"tuning.space key {key!r}: a {self.stage} study tunes only "
-                                 f"{prefix}* keys")
+                raise ValueError(
+                    f"tuning.space key {key!r}: a {self.stage} study tunes only {prefix}* keys"
+                )
             root = "recommend.models.rerank" if self.stage == "recommend" else "competence"
             missing = _missing_field(model, key.removeprefix(root + ".").split("."))
             if missing is not None:
-                raise ValueError(f"tuning.space key {key!r}: {root}.{missing} is not a "
-                                 "setting of the config")
+                raise ValueError(
+                    f"tuning.space key {key!r}: {root}.{missing} is not a setting of the config"
+                )
         return self
 
 
@@ -359,29 +407,34 @@ class PipelineConfig(_Strict):
             return self
         split = self.recommend.split
         if not self.recommend.enabled or "rerank" not in split.models:
-            raise ValueError("tuning tunes the re-ranker, which this config does not evaluate: "
-                             "set recommend.enabled = true and include \"rerank\" in "
-                             "recommend.split.models")
-        known = (f"recall@{split.k}", f"ndcg@{split.k}", f"map@{split.k}", "coverage",
-                 "novelty")
+            raise ValueError(
+                "tuning tunes the re-ranker, which this config does not evaluate: "
+                'set recommend.enabled = true and include "rerank" in '
+                "recommend.split.models"
+            )
+        known = (f"recall@{split.k}", f"ndcg@{split.k}", f"map@{split.k}", "coverage", "novelty")
         if self.tuning.report_key not in known:
-            raise ValueError(f"tuning.metric {self.tuning.metric!r} is not logged for the "
-                             f"re-ranker with recommend.split.k = {split.k}; one of "
-                             + ", ".join(RECOMMEND_METRIC + m for m in known))
+            raise ValueError(
+                f"tuning.metric {self.tuning.metric!r} is not logged for the "
+                f"re-ranker with recommend.split.k = {split.k}; one of "
+                + ", ".join(RECOMMEND_METRIC + m for m in known)
+            )
         return self
 
     def seeded(self) -> PipelineConfig:
         """The config with :attr:`seed` pushed into every stage that draws random numbers."""
-        comp = self.competence.model_copy(update={
-            "model": self.competence.model.model_copy(update={"seed": self.seed})})
+        comp = self.competence.model_copy(
+            update={"model": self.competence.model.model_copy(update={"seed": self.seed})}
+        )
         split = self.recommend.split.model_copy(update={"seed": self.seed})
         rec = self.recommend.model_copy(update={"split": split})
         return self.model_copy(update={"competence": comp, "recommend": rec})
 
 
 def _field_errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
-                     for e in exc.errors())
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+    )
 
 
 def parse_pipeline_config(data: dict[str, Any], origin: str = "<data>") -> PipelineConfig:
@@ -430,8 +483,15 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}"
-                               for k, v in value.items() if v is not None) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{json.dumps(str(k))} = {_toml_value(v)}"
+                for k, v in value.items()
+                if v is not None
+            )
+            + "}"
+        )
     return json.dumps(str(value), ensure_ascii=False)
 
 

@@ -57,8 +57,18 @@ from training.stage_runs import StageRuns
 from training.tracking import flatten_params
 
 log = get_logger(__name__)
-PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "lightgbm", "implicit", "mlflow",
-            "optuna", "pydantic", "scipy")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "lightgbm",
+    "implicit",
+    "mlflow",
+    "optuna",
+    "pydantic",
+    "scipy",
+)
 
 
 @dataclass
@@ -121,17 +131,22 @@ def data_statistics(snapshot: Snapshot) -> dict[str, float]:
 
 def provenance(config: PipelineConfig) -> dict[str, str]:
     """Git commit (and whether the tree had changes), Python and package versions, seeds."""
+
     def git(*args: str) -> str:
         try:
-            done = subprocess.run(["git", *args], capture_output=True, text=True, check=False,
-                                  timeout=10)
+            done = subprocess.run(
+                ["git", *args], capture_output=True, text=True, check=False, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):
             return "unknown"
         return done.stdout.strip() if done.returncode == 0 else "unknown"
 
-    tags = {"git_commit": git("rev-parse", "HEAD"),
-            "git_dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))),
-            "python": platform.python_version(), "seed": str(config.seed)}
+    tags = {
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))),
+        "python": platform.python_version(),
+        "seed": str(config.seed),
+    }
     for name in PACKAGES:
         try:
             tags[f"version.{name}"] = metadata.version(name)
@@ -146,8 +161,13 @@ def side_by_side(report: dict[str, float]) -> pd.DataFrame:
     for key in sorted(k for k in report if k.endswith(f".{MODEL}") and ".spearman_" in k):
         stem = key[: -len(MODEL) - 1]
         direction, target = stem.split(".spearman_")
-        rows.append({"direction": direction, "target": target,
-                     **{n: report.get(f"{stem}.{n}", float("nan")) for n in (MODEL, *BASELINES)}})
+        rows.append(
+            {
+                "direction": direction,
+                "target": target,
+                **{n: report.get(f"{stem}.{n}", float("nan")) for n in (MODEL, *BASELINES)},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,13 +177,20 @@ def _markdown(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                       for v in row) + " |")
+        lines.append(
+            "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def model_card(config: PipelineConfig, snapshot: Snapshot, stats: dict[str, float],
-               evaluation: Evaluation, rec: RecommendReport | None, tags: dict[str, str]) -> str:
+def model_card(
+    config: PipelineConfig,
+    snapshot: Snapshot,
+    stats: dict[str, float],
+    evaluation: Evaluation,
+    rec: RecommendReport | None,
+    tags: dict[str, str],
+) -> str:
     """The model card (markdown): what the models are for, the data, the metrics, the limits."""
     rec_frame = rec.frame().reset_index(names="model") if rec is not None else pd.DataFrame()
     return f"""# Model card: {config.name}
@@ -175,12 +202,12 @@ over single recommenders) for the coming season. Estimates are decision support 
 review them, not automatic decisions about a child.
 
 ## Data
-Snapshot `{snapshot.snapshot_id}` as of {snapshot.as_of:%Y-%m-%d}: {int(stats['participants'])}
-participants ({int(stats['active_participants'])} with records), {int(stats['achievements'])}
-records, {int(stats['activities'])} activities. Competence trained on cut-offs
-{', '.join(f'{c:%Y-%m-%d}' for c in evaluation.train_cutoffs)}, evaluated on the window after
-{evaluation.eval_cutoff:%Y-%m-%d} ({int(evaluation.report.get('rows.eval', 0))} rows). Git
-commit `{tags.get('git_commit', 'unknown')[:12]}`, seed {config.seed}.
+Snapshot `{snapshot.snapshot_id}` as of {snapshot.as_of:%Y-%m-%d}: {int(stats["participants"])}
+participants ({int(stats["active_participants"])} with records), {int(stats["achievements"])}
+records, {int(stats["activities"])} activities. Competence trained on cut-offs
+{", ".join(f"{c:%Y-%m-%d}" for c in evaluation.train_cutoffs)}, evaluated on the window after
+{evaluation.eval_cutoff:%Y-%m-%d} ({int(evaluation.report.get("rows.eval", 0))} rows). Git
+commit `{tags.get("git_commit", "unknown")[:12]}`, seed {config.seed}.
 
 ## Metrics
 Competence: Spearman correlation with the next window's label and performance, the model beside
@@ -210,11 +237,14 @@ Recommenders on the simulator split (top {config.recommend.split.k}):
 def _served_estimators(evaluation: Evaluation) -> str:
     """One line per direction: LightGBM, or the calibrated ability where LightGBM did not beat it
     on the held-out participants (the evaluated model; the final refit decides again)."""
-    lines = ["Served estimator per direction (held-out Spearman with the label, LightGBM vs "
-             "calibrated ability):"]
+    lines = [
+        "Served estimator per direction (held-out Spearman with the label, LightGBM vs "
+        "calibrated ability):"
+    ]
     for direction, fit in evaluation.model.fits_.items():
-        what = ("the calibrated ability (LightGBM did not beat it)" if fit.ability_only
-                else "LightGBM")
+        what = (
+            "the calibrated ability (LightGBM did not beat it)" if fit.ability_only else "LightGBM"
+        )
         lgbm, ability = fit.holdout_spearman
         lines.append(f"- `{direction}`: {what}; {lgbm:.3f} vs {ability:.3f}")
     return "\n".join(lines)
@@ -228,19 +258,24 @@ def _log_dict_artifact(data: Any, name: str) -> None:
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
-    return {metric_key(k): float(v) for k, v in metrics.items()
-            if v is not None and np.isfinite(float(v))}
+    return {
+        metric_key(k): float(v)
+        for k, v in metrics.items()
+        if v is not None and np.isfinite(float(v))
+    }
 
 
-def _fit_final_recommenders(snapshot: Snapshot, config: PipelineConfig, out: Path
-                            ) -> dict[str, Path]:
+def _fit_final_recommenders(
+    snapshot: Snapshot, config: PipelineConfig, out: Path
+) -> dict[str, Path]:
     """Fit the final recommenders on the whole snapshot and save them, the challenger first:
     ``final_models`` and, with ``register_candidates``, every other model the split evaluated."""
     stage = config.recommend
     if not stage.enabled or not stage.final_models:
         return {}
-    fitted = {name: _fit_final_recommender(snapshot, config, out, name)
-              for name in stage.final_models}
+    fitted = {
+        name: _fit_final_recommender(snapshot, config, out, name) for name in stage.final_models
+    }
     if stage.register_candidates:
         for name in (m for m in stage.split.models if m not in fitted):
             # a candidate the evaluation scored may still not fit on the whole snapshot (the
@@ -253,13 +288,15 @@ def _fit_final_recommenders(snapshot: Snapshot, config: PipelineConfig, out: Pat
     return fitted
 
 
-def _fit_final_recommender(snapshot: Snapshot, config: PipelineConfig, out: Path,
-                           name: str) -> Path:
+def _fit_final_recommender(
+    snapshot: Snapshot, config: PipelineConfig, out: Path, name: str
+) -> Path:
     """Fit one final recommender on the whole snapshot (:func:`fit_recommender`, with its
     ``[recommend.models.<name>]`` settings) and save it."""
     stage = config.recommend
-    model = fit_recommender(snapshot, snapshot.as_of, name, stage.models, stage.split,
-                            seed=config.seed).model
+    model = fit_recommender(
+        snapshot, snapshot.as_of, name, stage.models, stage.split, seed=config.seed
+    ).model
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     stem = f"recommend-{name}-{snapshot.snapshot_id[:12]}-{stamp}"
     # a folder per bundle: the registered version's source is that folder, nothing else
@@ -282,9 +319,13 @@ def snapshot_record(source: SnapshotSource, snapshot: Snapshot) -> dict[str, Any
     return data
 
 
-def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = True,
-                 loaded: tuple[Snapshot, pd.DataFrame | None] | None = None,
-                 run_tags: dict[str, str] | None = None) -> PipelineResult:
+def run_pipeline(
+    config: PipelineConfig,
+    track: bool = True,
+    register: bool = True,
+    loaded: tuple[Snapshot, pd.DataFrame | None] | None = None,
+    run_tags: dict[str, str] | None = None,
+) -> PipelineResult:
     """Run every stage of ``config``; log them to MLflow and register the bundles when asked.
 
     The parent run opens first and every stage runs inside its own child run
@@ -328,14 +369,25 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
             stats = data_statistics(snapshot)
             # nothing reaches the tracking store unredacted: a store URL's password becomes ***
             # in the params, tags, config.toml and model card (training/redaction.py)
-            tags: dict[str, str] = redact(provenance(config) | {
-                "snapshot_id": snapshot.snapshot_id,
-                "snapshot_as_of": snapshot.as_of.isoformat(), "config_name": config.name})
+            tags: dict[str, str] = redact(
+                provenance(config)
+                | {
+                    "snapshot_id": snapshot.snapshot_id,
+                    "snapshot_as_of": snapshot.as_of.isoformat(),
+                    "config_name": config.name,
+                }
+            )
             record = snapshot_record(config.snapshot, snapshot)
             if parent_id is not None:
                 with runs.timed():
-                    _log_snapshot(snapshot, record, config.snapshot.path, tags, parent_id,
-                                  f"{prefix}{config.name} {snapshot.snapshot_id[:12]}")
+                    _log_snapshot(
+                        snapshot,
+                        record,
+                        config.snapshot.path,
+                        tags,
+                        parent_id,
+                        f"{prefix}{config.name} {snapshot.snapshot_id[:12]}",
+                    )
             runs.tags(tags)
             runs.metrics(stats, parent_prefix="data.")
         # what a registered version needs to be re-evaluated against: this run (its config.toml)
@@ -352,8 +404,9 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                 with runs.timed():
                     _log_dict_artifact(schema_records(), "feature_schema.json")
         with runs.stage("competence") as child:
-            bundle, evaluation = train_competence(snapshot, config.competence, out, truth=truth,
-                                                  track=False)
+            bundle, evaluation = train_competence(
+                snapshot, config.competence, out, truth=truth, track=False
+            )
             competence_sha = record_checksum(bundle)
             runs.metrics(evaluation.report, parent_prefix="competence.")
             if child is not None:
@@ -361,10 +414,16 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                     _log_competence(data, tags, evaluation, truth, bundle, competence_sha, child)
                 if register:
                     versions[config.promotion.competence_model] = register_model(
-                        "competence", config.promotion.competence_model, child, bundle,
-                        competence_sha, snapshot.snapshot_id,
-                        {f"competence.{k}": v for k, v in evaluation.report.items()}, folder,
-                        recorded)
+                        "competence",
+                        config.promotion.competence_model,
+                        child,
+                        bundle,
+                        competence_sha,
+                        snapshot.snapshot_id,
+                        {f"competence.{k}": v for k, v in evaluation.report.items()},
+                        folder,
+                        recorded,
+                    )
         rec_report = None
         selected: dict[str, float] = {}
         if config.recommend.enabled:
@@ -375,20 +434,30 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                     # settings chosen on a validation cut-off before the first test cut-off;
                     # the test split and the final models then use them (the report records
                     # both)
-                    selection = select_sim_settings(snapshot, config.recommend.split,
-                                                    config.recommend.models,
-                                                    config.recommend.select)
+                    selection = select_sim_settings(
+                        snapshot,
+                        config.recommend.split,
+                        config.recommend.models,
+                        config.recommend.select,
+                    )
                     selected = selection.metrics()
                     runs.metrics(selected, parent_prefix="recommend.")
-                    config = config.model_copy(update={"recommend": config.recommend.model_copy(
-                        update={"models": selection.settings})})
-                rec_report = evaluate_simulator(snapshot, config.recommend.split,
-                                                config.recommend.models)
+                    config = config.model_copy(
+                        update={
+                            "recommend": config.recommend.model_copy(
+                                update={"models": selection.settings}
+                            )
+                        }
+                    )
+                rec_report = evaluate_simulator(
+                    snapshot, config.recommend.split, config.recommend.models
+                )
                 singles = {m: row for m, row in rec_report.table.items() if m != "rerank"}
-                runs.metrics({f"{m}.{k}": v for m, row in singles.items()
-                              for k, v in row.items()})
-                runs.metrics({f"{m}.{k}": v for m, row in rec_report.table.items()
-                              for k, v in row.items()}, parent_prefix="recommend.")
+                runs.metrics({f"{m}.{k}": v for m, row in singles.items() for k, v in row.items()})
+                runs.metrics(
+                    {f"{m}.{k}": v for m, row in rec_report.table.items() for k, v in row.items()},
+                    parent_prefix="recommend.",
+                )
                 if child is not None:
                     import mlflow
 
@@ -396,14 +465,17 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
 
                     t = time.perf_counter()
                     chosen = redact(config_dict(config))["recommend"]
-                    mlflow.log_params(flatten_params({"split": chosen["split"],
-                                                      "models": chosen["models"]}))
-                    _log_dict_artifact({"table": singles, "info": rec_report.info},
-                                       "report.json")
+                    mlflow.log_params(
+                        flatten_params({"split": chosen["split"], "models": chosen["models"]})
+                    )
+                    _log_dict_artifact({"table": singles, "info": rec_report.info}, "report.json")
                     log_recommender_plots(child, rec_report)
                     runs.seconds += time.perf_counter() - t
-        rec_metrics = ({f"recommend.{m}.{k}": v for m, row in rec_report.table.items()
-                        for k, v in row.items()} if rec_report is not None else {})
+        rec_metrics = (
+            {f"recommend.{m}.{k}": v for m, row in rec_report.table.items() for k, v in row.items()}
+            if rec_report is not None
+            else {}
+        )
         rec_bundles: dict[str, tuple[Path, str]] = {}
         with runs.stage("reranker") as child:
             if rec_report is not None and "rerank" in rec_report.table:
@@ -413,7 +485,8 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
 
                     log_rerank_plots(child, rec_report)
             for i, (candidate, path) in enumerate(
-                    _fit_final_recommenders(snapshot, config, out).items()):
+                _fit_final_recommenders(snapshot, config, out).items()
+            ):
                 sha = record_checksum(path)
                 rec_bundles[candidate] = (path, sha)
                 if child is None:
@@ -423,9 +496,17 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
                     runs.tags({"bundle_path": str(path.resolve()), "sha256": sha})
                 if register:
                     version = register_model(
-                        "recommend", config.promotion.recommend_model, child, path, sha,
-                        snapshot.snapshot_id, rec_metrics, folder,
-                        recorded | {CANDIDATE_TAG: candidate}, challenger=challenger)
+                        "recommend",
+                        config.promotion.recommend_model,
+                        child,
+                        path,
+                        sha,
+                        snapshot.snapshot_id,
+                        rec_metrics,
+                        folder,
+                        recorded | {CANDIDATE_TAG: candidate},
+                        challenger=challenger,
+                    )
                     candidates[candidate] = version
                     if challenger:
                         versions[config.promotion.recommend_model] = version
@@ -433,26 +514,38 @@ def run_pipeline(config: PipelineConfig, track: bool = True, register: bool = Tr
         metrics |= {f"data.{k}": v for k, v in stats.items()} | rec_metrics
         metrics |= {f"recommend.{k}": v for k, v in selected.items()}
         rec_bundle = next(iter(rec_bundles.values()))[0] if rec_bundles else None
-        result = PipelineResult(parent_id, snapshot.snapshot_id, metrics,
-                                {"competence": bundle} | ({"recommend": rec_bundle}
-                                                          if rec_bundle else {}),
-                                versions, candidates)
+        result = PipelineResult(
+            parent_id,
+            snapshot.snapshot_id,
+            metrics,
+            {"competence": bundle} | ({"recommend": rec_bundle} if rec_bundle else {}),
+            versions,
+            candidates,
+        )
         with runs.stage("evaluation"):
             if track:
                 t = time.perf_counter()
-                card = redact_text(model_card(config, snapshot, stats, evaluation, rec_report,
-                                              tags))
+                card = redact_text(
+                    model_card(config, snapshot, stats, evaluation, rec_report, tags)
+                )
                 _log_evaluation(evaluation, rec_report, card, parent_id)
                 if register:
-                    describe_versions(config.promotion.competence_model,
-                                      list(versions.values())[:1], card)
-                    describe_versions(config.promotion.recommend_model,
-                                      list(candidates.values()), card)
+                    describe_versions(
+                        config.promotion.competence_model, list(versions.values())[:1], card
+                    )
+                    describe_versions(
+                        config.promotion.recommend_model, list(candidates.values()), card
+                    )
                 runs.seconds += time.perf_counter() - t
     result.seconds = time.perf_counter() - started
     result.tracking_seconds = runs.seconds
-    log.info("pipeline finished", run=result.run_id, seconds=round(result.seconds, 1),
-             tracking_seconds=round(result.tracking_seconds, 1), versions=result.versions)
+    log.info(
+        "pipeline finished",
+        run=result.run_id,
+        seconds=round(result.seconds, 1),
+        tracking_seconds=round(result.tracking_seconds, 1),
+        versions=result.versions,
+    )
     return result
 
 
@@ -462,14 +555,27 @@ def _log_config(config: PipelineConfig, data: dict[str, Any], run_tags: dict[str
 
     if run_tags:
         mlflow.set_tags(redact(run_tags))
-    mlflow.log_params(flatten_params({"seed": config.seed, "name": config.name,
-                                      "competence": data["competence"],
-                                      "recommend": data["recommend"]}))
+    mlflow.log_params(
+        flatten_params(
+            {
+                "seed": config.seed,
+                "name": config.name,
+                "competence": data["competence"],
+                "recommend": data["recommend"],
+            }
+        )
+    )
     mlflow.log_text(dump_toml(data), "config.toml")
 
 
-def _log_snapshot(snapshot: Snapshot, record: dict[str, Any], path: Path | None,
-                  tags: dict[str, str], parent_id: str, run_name: str) -> None:
+def _log_snapshot(
+    snapshot: Snapshot,
+    record: dict[str, Any],
+    path: Path | None,
+    tags: dict[str, str],
+    parent_id: str,
+    run_name: str,
+) -> None:
     """The snapshot as the runs' dataset input (metadata only), and the parent's tags and name
     now that the snapshot is known."""
     import mlflow
@@ -484,8 +590,15 @@ def _log_snapshot(snapshot: Snapshot, record: dict[str, Any], path: Path | None,
     log_dataset(dataset, parent_id)
 
 
-def _log_competence(data: dict[str, Any], tags: dict[str, str], evaluation: Evaluation,
-                    truth: pd.DataFrame | None, bundle: Path, sha: str, run_id: str) -> None:
+def _log_competence(
+    data: dict[str, Any],
+    tags: dict[str, str],
+    evaluation: Evaluation,
+    truth: pd.DataFrame | None,
+    bundle: Path,
+    sha: str,
+    run_id: str,
+) -> None:
     """The competence stage's params, tags, report, plots and bundle (into the open run)."""
     import mlflow
 
@@ -494,15 +607,23 @@ def _log_competence(data: dict[str, Any], tags: dict[str, str], evaluation: Eval
 
     params: dict[str, Any] = data["competence"] | {
         "eval_cutoff": evaluation.eval_cutoff.isoformat(),
-        "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
-    log_competence_run(params, evaluation.report, tags | {"sha256": sha}, bundle,
-                       (evaluation.features, evaluation.labels, evaluation.predictions))
+        "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs],
+    }
+    log_competence_run(
+        params,
+        evaluation.report,
+        tags | {"sha256": sha},
+        bundle,
+        (evaluation.features, evaluation.labels, evaluation.predictions),
+    )
     true_pct = None
     if truth is not None:
-        true_pct = truth_percentiles(truth_at(truth, evaluation.eval_cutoff),
-                                     evaluation.predictions)
-    log_competence_plots(run_id, evaluation.features, evaluation.labels,
-                         evaluation.predictions, true_pct)
+        true_pct = truth_percentiles(
+            truth_at(truth, evaluation.eval_cutoff), evaluation.predictions
+        )
+    log_competence_plots(
+        run_id, evaluation.features, evaluation.labels, evaluation.predictions, true_pct
+    )
     mlflow.log_metrics(_finite({f"seconds.{k}": v for k, v in evaluation.seconds.items()}))
 
 
@@ -516,23 +637,37 @@ def _snapshot_folder(source: SnapshotSource, snapshot: Snapshot) -> Path:
     from core.settings import FootprintSettings
     from footprint.snapshot import write_snapshot
 
-    frames = {name: getattr(snapshot, name) for name in
-              ("participants", "activities", "activity_directions", "activity_edges",
-               "achievements")}
+    frames = {
+        name: getattr(snapshot, name)
+        for name in (
+            "participants",
+            "activities",
+            "activity_directions",
+            "activity_edges",
+            "achievements",
+        )
+    }
     return write_snapshot(frames, snapshot.as_of, FootprintSettings().snapshot_dir)
 
 
-def _log_evaluation(evaluation: Evaluation, rec: RecommendReport | None, card: str,
-                    parent_id: str | None) -> None:
+def _log_evaluation(
+    evaluation: Evaluation, rec: RecommendReport | None, card: str, parent_id: str | None
+) -> None:
     """The evaluation stage's figures and tables, and the model card (also on the parent)."""
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
-        figure = evaluation_figure(evaluation.features, evaluation.labels,
-                                   evaluation.predictions, Path(tmp) / "by_records.png")
+        figure = evaluation_figure(
+            evaluation.features,
+            evaluation.labels,
+            evaluation.predictions,
+            Path(tmp) / "by_records.png",
+        )
         mlflow.log_artifact(str(figure), artifact_path="plots")
-    mlflow.log_table(metric_by_records(evaluation.features, evaluation.labels,
-                                       evaluation.predictions), "metric_by_records.json")
+    mlflow.log_table(
+        metric_by_records(evaluation.features, evaluation.labels, evaluation.predictions),
+        "metric_by_records.json",
+    )
     mlflow.log_table(side_by_side(evaluation.report), "competence_vs_baselines.json")
     if rec is not None:
         mlflow.log_table(rec.frame().reset_index(names="model"), "recommenders.json")

@@ -64,8 +64,7 @@ def calibration_figure(table: pd.DataFrame) -> Figure:
     require_rows(table, "the calibration table")
     plt = _pyplot()
     truth = "mean_truth" in table.columns and table["mean_truth"].notna().any()
-    fig, axes = plt.subplots(1, 2 if truth else 1, figsize=(11 if truth else 6, 4.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, 2 if truth else 1, figsize=(11 if truth else 6, 4.2), squeeze=False)
     panels = axes[0]
     for direction, g in table.groupby("direction"):
         if truth:
@@ -73,11 +72,18 @@ def calibration_figure(table: pd.DataFrame) -> Figure:
         panels[-1].plot(g["mean_estimate"], g["mean_label"], marker="o", label=direction)
     if truth:
         panels[0].plot([0, 100], [0, 100], color="grey", linestyle="--", linewidth=1)
-        panels[0].set(xlabel="mean estimate in the decile", ylabel="mean true percentile",
-                      title="Calibration against the truth", xlim=(0, 100), ylim=(0, 100))
-    panels[-1].set(xlabel="mean estimate in the decile",
-                   ylabel="mean ability shown in the next window",
-                   title="Calibration against the next window")
+        panels[0].set(
+            xlabel="mean estimate in the decile",
+            ylabel="mean true percentile",
+            title="Calibration against the truth",
+            xlim=(0, 100),
+            ylim=(0, 100),
+        )
+    panels[-1].set(
+        xlabel="mean estimate in the decile",
+        ylabel="mean ability shown in the next window",
+        title="Calibration against the next window",
+    )
     for ax in panels:
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -91,11 +97,16 @@ def records_figure(table: pd.DataFrame, direction: str = ALL) -> Figure:
     rows = table[table["direction"] == direction]
     require_rows(rows, f"the metric-by-records table for {direction!r}")
     plt = _pyplot()
-    columns = [c for c in ("spearman_label", "spearman_truth", "mae_truth")
-               if c in rows.columns and rows[c].notna().any()]
-    titles = {"spearman_label": "Spearman with the next-window label",
-              "spearman_truth": "Spearman with the true competence",
-              "mae_truth": "Mean absolute error vs truth (percentile points)"}
+    columns = [
+        c
+        for c in ("spearman_label", "spearman_truth", "mae_truth")
+        if c in rows.columns and rows[c].notna().any()
+    ]
+    titles = {
+        "spearman_label": "Spearman with the next-window label",
+        "spearman_truth": "Spearman with the true competence",
+        "mae_truth": "Mean absolute error vs truth (percentile points)",
+    }
     fig, axes = plt.subplots(1, len(columns), figsize=(5.2 * len(columns), 4.2), squeeze=False)
     buckets = list(dict.fromkeys(rows["records"]))
     scorers = list(dict.fromkeys(rows["scorer"]))
@@ -109,8 +120,12 @@ def records_figure(table: pd.DataFrame, direction: str = ALL) -> Figure:
         ax.set(xlabel="records before the cut-off", title=titles[column])
         ax.legend(fontsize=8)
     counts = rows.drop_duplicates("records").set_index("records")["rows"].reindex(buckets)
-    fig.suptitle(f"Metric by number of records ({direction}; rows: "
-                 + ", ".join(f"{b}: {int(n)}" for b, n in counts.items()) + ")", fontsize=10)
+    fig.suptitle(
+        f"Metric by number of records ({direction}; rows: "
+        + ", ".join(f"{b}: {int(n)}" for b, n in counts.items())
+        + ")",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -126,8 +141,9 @@ def distributions_figure(table: pd.DataFrame) -> Figure:
         for direction, g in part.groupby("direction"):
             lower = g["bin"].to_numpy(float)
             step = float(np.diff(lower).min()) if len(lower) > 1 else 100.0 - lower[0]
-            ax.stairs(g["rows"].to_numpy(float), np.append(lower, lower[-1] + step),
-                      label=direction)
+            ax.stairs(
+                g["rows"].to_numpy(float), np.append(lower, lower[-1] + step), label=direction
+            )
         ax.set(xlabel=xlabel, ylabel="rows", xlim=(0, 100))
         ax.legend(fontsize=8)
     axes[0].set_title("Estimates per direction")
@@ -169,10 +185,14 @@ def history_figure(table: pd.DataFrame) -> Figure:
         values = table[table["model"] == model].set_index("history")["ndcg"].reindex(buckets)
         ax.bar(x + i * width, values.fillna(0.0), width, label=model)
     counts = table.drop_duplicates("history").set_index("history")["queries"].reindex(buckets)
-    ax.set_xticks(x + width * (len(models) - 1) / 2,
-                  [f"{b}\n({int(n)} queries)" for b, n in counts.items()])
-    ax.set(xlabel="series taken before the cut-off", ylabel="NDCG@10",
-           title="NDCG by history length (cold to warm)")
+    ax.set_xticks(
+        x + width * (len(models) - 1) / 2, [f"{b}\n({int(n)} queries)" for b, n in counts.items()]
+    )
+    ax.set(
+        xlabel="series taken before the cut-off",
+        ylabel="NDCG@10",
+        title="NDCG by history length (cold to warm)",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -183,12 +203,28 @@ def scores_figure(table: pd.DataFrame, model: str = RERANK) -> Figure:
     require_rows(table, "the score table")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.bar(table["bin"], table["not_chosen"], table["width"], align="edge", alpha=0.6,
-           label="not chosen")
-    ax.bar(table["bin"], table["chosen"], table["width"], align="edge", alpha=0.8,
-           bottom=table["not_chosen"], label="chosen")
-    ax.set(xlabel=f"{model} score", ylabel="recommended items",
-           title=f"Score distribution of {model}'s top 10")
+    ax.bar(
+        table["bin"],
+        table["not_chosen"],
+        table["width"],
+        align="edge",
+        alpha=0.6,
+        label="not chosen",
+    )
+    ax.bar(
+        table["bin"],
+        table["chosen"],
+        table["width"],
+        align="edge",
+        alpha=0.8,
+        bottom=table["not_chosen"],
+        label="chosen",
+    )
+    ax.set(
+        xlabel=f"{model} score",
+        ylabel="recommended items",
+        title=f"Score distribution of {model}'s top 10",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -203,16 +239,25 @@ def _log(run_id: str, fig: Figure, table: pd.DataFrame, name: str) -> None:
     client.log_table(run_id, table, f"plots/{name}.json")
 
 
-def log_competence_plots(run_id: str, features: pd.DataFrame, labels: pd.DataFrame,
-                         predictions: pd.DataFrame, true_pct: np.ndarray | None = None
-                         ) -> list[str]:
+def log_competence_plots(
+    run_id: str,
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    predictions: pd.DataFrame,
+    true_pct: np.ndarray | None = None,
+) -> list[str]:
     """Draw calibration, metric by records and score distributions and log each figure and its
     table to run ``run_id``; returns the plot names."""
-    tables = {"calibration": calibration_table(predictions, labels, true_pct),
-              "metric_by_records": records_table(features, labels, predictions, true_pct),
-              "score_distributions": distribution_table(predictions)}
-    draw = {"calibration": calibration_figure, "metric_by_records": records_figure,
-            "score_distributions": distributions_figure}
+    tables = {
+        "calibration": calibration_table(predictions, labels, true_pct),
+        "metric_by_records": records_table(features, labels, predictions, true_pct),
+        "score_distributions": distribution_table(predictions),
+    }
+    draw = {
+        "calibration": calibration_figure,
+        "metric_by_records": records_figure,
+        "score_distributions": distributions_figure,
+    }
     for name, table in tables.items():
         _log(run_id, draw[name](table), table, name)
     return list(tables)
@@ -241,9 +286,12 @@ def log_rerank_plots(run_id: str, report: RecommendReport) -> list[str]:
     return ["rerank_scores"]
 
 
-def log_pipeline_plots(parent_run_id: str, evaluation: Evaluation,
-                       report: RecommendReport | None, truth: pd.DataFrame | None
-                       ) -> dict[str, list[str]]:
+def log_pipeline_plots(
+    parent_run_id: str,
+    evaluation: Evaluation,
+    report: RecommendReport | None,
+    truth: pd.DataFrame | None,
+) -> dict[str, list[str]]:
     """Log every plot of a pipeline run into its stage's child run: competence plots into
     ``competence``, metrics per model and NDCG by history into ``recommenders``, the score
     distribution into ``reranker``. ``truth`` (the simulator's, when known) adds the truth
@@ -252,18 +300,24 @@ def log_pipeline_plots(parent_run_id: str, evaluation: Evaluation,
 
     client = mlflow.MlflowClient()
     parent = client.get_run(parent_run_id)
-    children = client.search_runs([parent.info.experiment_id],
-                                  f"tags.mlflow.parentRunId = '{parent_run_id}'")
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent_run_id}'"
+    )
     by_name = {c.data.tags.get("mlflow.runName"): c.info.run_id for c in children}
     true_pct = None
     if truth is not None:
-        true_pct = truth_percentiles(truth_at(truth, evaluation.eval_cutoff),
-                                     evaluation.predictions)
+        true_pct = truth_percentiles(
+            truth_at(truth, evaluation.eval_cutoff), evaluation.predictions
+        )
     logged: dict[str, list[str]] = {}
     if "competence" in by_name:
         logged["competence"] = log_competence_plots(
-            by_name["competence"], evaluation.features, evaluation.labels,
-            evaluation.predictions, true_pct)
+            by_name["competence"],
+            evaluation.features,
+            evaluation.labels,
+            evaluation.predictions,
+            true_pct,
+        )
     if report is not None and "recommenders" in by_name:
         logged["recommenders"] = log_recommender_plots(by_name["recommenders"], report)
     if report is not None and "reranker" in by_name:

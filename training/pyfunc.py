@@ -59,8 +59,20 @@ DEFAULT_K = 10
 # the project's own packages the model needs at load time, copied beside it (MLflow code_paths)
 CODE_PACKAGES = ("footprint", "features", "models", "training")
 # pinned from the running environment so the model's requirements match what it was tested with
-REQUIREMENTS = ("mlflow", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "lightgbm",
-                "implicit", "joblib", "pydantic", "structlog", "SQLAlchemy")
+REQUIREMENTS = (
+    "mlflow",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "scikit-learn",
+    "lightgbm",
+    "implicit",
+    "joblib",
+    "pydantic",
+    "structlog",
+    "SQLAlchemy",
+)
 
 
 def _as_of(value: Any) -> dt.datetime | None:
@@ -75,11 +87,13 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
     def load_context(self, context: Any) -> None:
         artifacts = context.artifacts
         self.recommender_: Recommender[Any] = Recommender.load(
-            artifacts[BUNDLE] if BUNDLE in artifacts else artifacts[ARTIFACT])
+            artifacts[BUNDLE] if BUNDLE in artifacts else artifacts[ARTIFACT]
+        )
         config = getattr(context, "model_config", None) or {}
         snapshot = _data(config.get("snapshot"))
         self.dataset_: RecommendDataset = dataset_from_snapshot(
-            snapshot, snapshot.as_of, ability=self.recommender_.ability_model or False)
+            snapshot, snapshot.as_of, ability=self.recommender_.ability_model or False
+        )
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -107,7 +121,9 @@ class RecommenderModel(PythonModel):  # type: ignore[misc]
             raise TalentError(f"the input needs a {C.PARTICIPANT_ID!r} column")
         k = int(params.get("k") or DEFAULT_K)
         out = self.recommender_.recommend(
-            frame[C.PARTICIPANT_ID].astype(str).tolist(), k=k, as_of=_as_of(params.get("as_of")),
+            frame[C.PARTICIPANT_ID].astype(str).tolist(),
+            k=k,
+            as_of=_as_of(params.get("as_of")),
             dataset=self.dataset_,
         )
         out[RC.REASON_CODES] = out[RC.REASON_CODES].map(list)
@@ -127,8 +143,11 @@ class CompetencePyfunc(PythonModel):  # type: ignore[misc]
         config = getattr(context, "model_config", None) or {}
         self.snapshot_ = _data(config.get("snapshot"))
         # a rating is relative to everyone rated: computed once, on the whole snapshot
-        self.rating_ = (rating_frame(self.snapshot_, self.snapshot_.as_of)
-                        if set(RATING_COLUMNS) & set(self.bundle_.model.features_) else None)
+        self.rating_ = (
+            rating_frame(self.snapshot_, self.snapshot_.as_of)
+            if set(RATING_COLUMNS) & set(self.bundle_.model.features_)
+            else None
+        )
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -161,27 +180,40 @@ class CompetencePyfunc(PythonModel):  # type: ignore[misc]
         snap = self.snapshot_
         people = snap.participants[snap.participants[C.PARTICIPANT_ID].astype(str).isin(ids)]
         records = snap.achievements[snap.achievements[C.PARTICIPANT_ID].astype(str).isin(ids)]
-        columns = [C.PARTICIPANT_ID, C.DIRECTION, CC.COMPETENCE, CC.LOWER, CC.UPPER,
-                   CC.MODEL_VERSION, CC.FLAGS]
+        columns = [
+            C.PARTICIPANT_ID,
+            C.DIRECTION,
+            CC.COMPETENCE,
+            CC.LOWER,
+            CC.UPPER,
+            CC.MODEL_VERSION,
+            CC.FLAGS,
+        ]
         if people.empty:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         rating = None
         if self.rating_ is not None:
             rating = self.rating_[self.rating_[C.PARTICIPANT_ID].astype(str).isin(ids)]
-        out = self.bundle_.estimate(records, people, as_of=_as_of(params.get("as_of")) or
-                                    snap.as_of, rating=rating, evidence=False)
+        out = self.bundle_.estimate(
+            records,
+            people,
+            as_of=_as_of(params.get("as_of")) or snap.as_of,
+            rating=rating,
+            evidence=False,
+        )
         out = out[columns].copy()
         out[CC.FLAGS] = out[CC.FLAGS].map(list)
         return out.reset_index(drop=True)
 
 
-KINDS: dict[str, type[PythonModel]] = {"recommend": RecommenderModel,
-                                       "competence": CompetencePyfunc}
+KINDS: dict[str, type[PythonModel]] = {
+    "recommend": RecommenderModel,
+    "competence": CompetencePyfunc,
+}
 """The model class of each bundle kind."""
 
 
-def log_bundle_model(kind: str, bundle: Path, snapshot: Path | None,
-                     name: str = "model") -> Any:
+def log_bundle_model(kind: str, bundle: Path, snapshot: Path | None, name: str = "model") -> Any:
     """Log a published bundle (``.sha256`` and ``.sig`` beside it) as a pyfunc model of the
     active run, with a signature and an input example; returns MLflow's ``ModelInfo`` (its
     ``model_uri`` and ``model_id`` are what a model version is registered from).
@@ -226,8 +258,9 @@ def _data(snapshot: str | None) -> Snapshot:
     from footprint.store import open_store
 
     now = utc_now(seconds=True)
-    return Snapshot.from_frames(now, read_frames(open_store(None), now),
-                                snapshot_id=f"store@{now.isoformat()}")
+    return Snapshot.from_frames(
+        now, read_frames(open_store(None), now), snapshot_id=f"store@{now.isoformat()}"
+    )
 
 
 def _requirements() -> list[str]:

@@ -21,10 +21,23 @@ import re
 from typing import Any
 
 MASK = "***"
-SECRET_KEYS = frozenset({
-    "password", "passwd", "pwd", "pass", "secret", "client_secret", "token", "access_token",
-    "refresh_token", "api_key", "apikey", "sslpassword", "private_key",
-})
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "client_secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "api_key",
+        "apikey",
+        "sslpassword",
+        "private_key",
+    }
+)
 """Keys whose values are secrets, in a query string or a mapping (compared in lower case)."""
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.DOTALL)
@@ -71,9 +84,14 @@ def redact(data: Any) -> Any:
     if isinstance(data, str):
         return redact_text(data)
     if isinstance(data, dict):
-        return {k: (MASK if isinstance(k, str) and k.lower() in SECRET_KEYS and v is not None
-                    else redact(v))
-                for k, v in data.items()}
+        return {
+            k: (
+                MASK
+                if isinstance(k, str) and k.lower() in SECRET_KEYS and v is not None
+                else redact(v)
+            )
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [redact(v) for v in data]
     if isinstance(data, tuple):

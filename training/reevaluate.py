@@ -60,8 +60,10 @@ def pipeline_run_id(info: VersionInfo) -> str:
     if info.tags.get(PIPELINE_RUN_TAG):
         return info.tags[PIPELINE_RUN_TAG]
     if not info.run_id:
-        raise PromotionError(f"{info.name} v{info.version} names no run, so its config cannot "
-                             "be re-run; retrain it with `talent train --config`")
+        raise PromotionError(
+            f"{info.name} v{info.version} names no run, so its config cannot "
+            "be re-run; retrain it with `talent train --config`"
+        )
     return _run_tags(info.run_id).get(PARENT_TAG, info.run_id)
 
 
@@ -71,8 +73,10 @@ def _run_tags(run_id: str) -> dict[str, str]:
     try:
         return dict(client().get_run(run_id).data.tags)
     except MlflowException as exc:
-        raise PromotionError(f"run {run_id} is not in the tracking store "
-                             f"({exc.message}); was MLFLOW_TRACKING_URI changed?") from exc
+        raise PromotionError(
+            f"run {run_id} is not in the tracking store "
+            f"({exc.message}); was MLFLOW_TRACKING_URI changed?"
+        ) from exc
 
 
 def logged_config(run_id: str, what: str) -> PipelineConfig:
@@ -83,9 +87,10 @@ def logged_config(run_id: str, what: str) -> PipelineConfig:
     try:
         text = mlflow.artifacts.load_text(f"runs:/{run_id}/config.toml")
     except (MlflowException, OSError) as exc:
-        raise PromotionError(f"{what}: run {run_id} has no readable config.toml, so it cannot "
-                             f"be re-run ({exc}); retrain it with `talent train --config`"
-                             ) from exc
+        raise PromotionError(
+            f"{what}: run {run_id} has no readable config.toml, so it cannot "
+            f"be re-run ({exc}); retrain it with `talent train --config`"
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -111,12 +116,14 @@ def recorded_source(info: VersionInfo) -> SnapshotSource:
             if not as_of:
                 raise SnapshotRebuildError(
                     f"{info.name} v{info.version}: the store snapshot's instant was not "
-                    "recorded, so the snapshot cannot be rebuilt")
+                    "recorded, so the snapshot cannot be rebuilt"
+                )
             source = source.model_copy(update={"as_of": pd.Timestamp(as_of).to_pydatetime()})
         return source
     except (ValueError, TypeError) as exc:
-        raise SnapshotRebuildError(f"{info.name} v{info.version}: the recorded snapshot source "
-                                   f"is unreadable: {exc}") from exc
+        raise SnapshotRebuildError(
+            f"{info.name} v{info.version}: the recorded snapshot source is unreadable: {exc}"
+        ) from exc
 
 
 def _describe(source: SnapshotSource) -> str:
@@ -140,21 +147,25 @@ def rebuild_snapshot(info: VersionInfo) -> tuple[SnapshotSource, Snapshot, pd.Da
     if source.store is not None and is_redacted(source.store):
         raise SnapshotRebuildError(
             f"{what} cannot be rebuilt: its store URL was recorded without the password; "
-            "train on store = \"default\" with the URL in TALENT_DATABASE_URL so a "
-            "re-evaluation can reach it, or promote with --force")
+            'train on store = "default" with the URL in TALENT_DATABASE_URL so a '
+            "re-evaluation can reach it, or promote with --force"
+        )
     try:
         snapshot, truth = load_source(source)
     except (TalentError, OSError) as exc:
-        raise SnapshotRebuildError(f"{what} cannot be rebuilt from {_describe(source)}: {exc}; "
-                                   "retrain both models on one snapshot, or promote with "
-                                   "--force") from exc
+        raise SnapshotRebuildError(
+            f"{what} cannot be rebuilt from {_describe(source)}: {exc}; "
+            "retrain both models on one snapshot, or promote with "
+            "--force"
+        ) from exc
     if snapshot.snapshot_id != info.snapshot_id:
         raise SnapshotRebuildError(
             f"{what} cannot be rebuilt: the registry records snapshot {info.snapshot_id[:16]}, "
             f"but {_describe(source)} now gives {snapshot.snapshot_id[:16]} (the data changed "
             "since: records added or back-dated, moderation, erasures, or another simulator). "
             "Retrain the challenger on a snapshot that can be rebuilt (snapshot.path, or "
-            "snapshot.as_of on an unchanged store) or promote with --force")
+            "snapshot.as_of on an unchanged store) or promote with --force"
+        )
     return source, snapshot, truth
 
 
@@ -181,17 +192,28 @@ class Reevaluator:
             result = self._runs[key]
             if result.run_id is not None:
                 tags = _run_tags(result.run_id)
-                client().set_tag(result.run_id, REEVALUATION_TAG,
-                                 f"{tags.get(REEVALUATION_TAG, '')}, {label}".lstrip(", "))
+                client().set_tag(
+                    result.run_id,
+                    REEVALUATION_TAG,
+                    f"{tags.get(REEVALUATION_TAG, '')}, {label}".lstrip(", "),
+                )
         else:
             result = self._run(champion, challenger, run, source, (snapshot, truth))
             self._runs[key] = result
-        return Reevaluation(result.run_id, result.snapshot_id,
-                            {metric_key(k): float(v) for k, v in result.metrics.items()})
+        return Reevaluation(
+            result.run_id,
+            result.snapshot_id,
+            {metric_key(k): float(v) for k, v in result.metrics.items()},
+        )
 
-    def _run(self, champion: VersionInfo, challenger: VersionInfo, run: str,
-             source: SnapshotSource, loaded: tuple[Snapshot, pd.DataFrame | None]
-             ) -> PipelineResult:
+    def _run(
+        self,
+        champion: VersionInfo,
+        challenger: VersionInfo,
+        run: str,
+        source: SnapshotSource,
+        loaded: tuple[Snapshot, pd.DataFrame | None],
+    ) -> PipelineResult:
         label = f"{champion.name} v{champion.version}"
         config = logged_config(run, f"the config of {label}")
         champion_tags = _run_tags(run)
@@ -202,13 +224,19 @@ class Reevaluator:
             "reevaluation.champion_git_commit": champion_tags.get("git_commit", "unknown"),
             "reevaluation.challenger": f"{challenger.name} v{challenger.version}",
         }
-        log.info("re-evaluating the champion on the challenger's snapshot", champion=label,
-                 challenger=challenger.version, snapshot=challenger.snapshot_id[:16])
+        log.info(
+            "re-evaluating the champion on the challenger's snapshot",
+            champion=label,
+            challenger=challenger.version,
+            snapshot=challenger.snapshot_id[:16],
+        )
         with tempfile.TemporaryDirectory() as tmp:
             # the champion's settings on the challenger's data; the final bundles it would fit
             # are thrown away (never registered, never served), so the recommender's is skipped
             rec = config.recommend.model_copy(update={"final_models": ()})
-            config = config.model_copy(update={"snapshot": source, "bundle_dir": Path(tmp),
-                                               "recommend": rec})
-            return run_pipeline(config, register=False, loaded=loaded,
-                                run_tags={k: str(v) for k, v in tags.items()})
+            config = config.model_copy(
+                update={"snapshot": source, "bundle_dir": Path(tmp), "recommend": rec}
+            )
+            return run_pipeline(
+                config, register=False, loaded=loaded, run_tags={k: str(v) for k, v in tags.items()}
+            )

@@ -87,22 +87,32 @@ class VersionInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.name} v{self.version}" + (f" ({self.candidate})" if self.candidate
-                                                 else "")
+        return f"{self.name} v{self.version}" + (f" ({self.candidate})" if self.candidate else "")
 
 
-def version_provenance(pipeline_run: str, as_of: dt.datetime,
-                       snapshot_source: dict[str, Any]) -> dict[str, str]:
+def version_provenance(
+    pipeline_run: str, as_of: dt.datetime, snapshot_source: dict[str, Any]
+) -> dict[str, str]:
     """Version tags that let a later promotion rebuild the evaluation snapshot and re-run the
     pipeline run's config (see :mod:`training.reevaluate`)."""
-    return {PIPELINE_RUN_TAG: pipeline_run, SNAPSHOT_AS_OF_TAG: as_of.isoformat(),
-            SNAPSHOT_SOURCE_TAG: json.dumps(snapshot_source, sort_keys=True, default=str)}
+    return {
+        PIPELINE_RUN_TAG: pipeline_run,
+        SNAPSHOT_AS_OF_TAG: as_of.isoformat(),
+        SNAPSHOT_SOURCE_TAG: json.dumps(snapshot_source, sort_keys=True, default=str),
+    }
 
 
 def register_bundle(
-    name: str, run_id: str, artifact_uri: str, bundle_path: Path, sha256: str,
-    snapshot_id: str, metrics: dict[str, float], extra_tags: dict[str, str] | None = None,
-    challenger: bool = True, model_id: str | None = None,
+    name: str,
+    run_id: str,
+    artifact_uri: str,
+    bundle_path: Path,
+    sha256: str,
+    snapshot_id: str,
+    metrics: dict[str, float],
+    extra_tags: dict[str, str] | None = None,
+    challenger: bool = True,
+    model_id: str | None = None,
 ) -> str:
     """Register a logged bundle as a new version of ``name`` and make it the ``challenger``.
 
@@ -138,12 +148,19 @@ def register_bundle(
     mlc = client()
     if not mlc.search_registered_models(filter_string=f"name = '{name}'"):
         mlc.create_registered_model(name, description="Trained by `talent train --config`.")
-    tags = (extra_tags or {}) | {SHA_TAG: sha256, FILE_TAG: bundle_path.name,
-                                 SNAPSHOT_TAG: snapshot_id}
-    tags |= {METRIC_TAG + metric_key(k): repr(float(v)) for k, v in metrics.items()
-             if v is not None and math.isfinite(float(v))}
-    version = mlc.create_model_version(name, source=artifact_uri, run_id=run_id, tags=tags,
-                                       model_id=model_id)
+    tags = (extra_tags or {}) | {
+        SHA_TAG: sha256,
+        FILE_TAG: bundle_path.name,
+        SNAPSHOT_TAG: snapshot_id,
+    }
+    tags |= {
+        METRIC_TAG + metric_key(k): repr(float(v))
+        for k, v in metrics.items()
+        if v is not None and math.isfinite(float(v))
+    }
+    version = mlc.create_model_version(
+        name, source=artifact_uri, run_id=run_id, tags=tags, model_id=model_id
+    )
     if challenger:
         mlc.set_registered_model_alias(name, CHALLENGER, version.version)
     log.info("bundle registered", model=name, version=version.version, sha256=sha256[:16])
@@ -151,9 +168,16 @@ def register_bundle(
 
 
 def register_model(
-    kind: str, name: str, run_id: str, bundle_path: Path, sha256: str, snapshot_id: str,
-    metrics: dict[str, float], snapshot_folder: Path | None,
-    extra_tags: dict[str, str] | None = None, challenger: bool = True,
+    kind: str,
+    name: str,
+    run_id: str,
+    bundle_path: Path,
+    sha256: str,
+    snapshot_id: str,
+    metrics: dict[str, float],
+    snapshot_folder: Path | None,
+    extra_tags: dict[str, str] | None = None,
+    challenger: bool = True,
 ) -> str:
     """Log a published bundle as an MLflow pyfunc model of the active run
     (:func:`training.pyfunc.log_bundle_model`) and register that model as a new version of
@@ -171,8 +195,18 @@ def register_model(
     if not signature_path(bundle_path).is_file():
         sign(bundle_path, sha256)  # what serving checks before unpickling a registry download
     info = log_bundle_model(kind, bundle_path, snapshot_folder, name="model")
-    return register_bundle(name, run_id, str(info.model_uri), bundle_path, sha256, snapshot_id,
-                           metrics, extra_tags, challenger, model_id=str(info.model_id))
+    return register_bundle(
+        name,
+        run_id,
+        str(info.model_uri),
+        bundle_path,
+        sha256,
+        snapshot_id,
+        metrics,
+        extra_tags,
+        challenger,
+        model_id=str(info.model_id),
+    )
 
 
 def describe_versions(name: str, versions: list[str], card: str) -> None:
@@ -196,19 +230,29 @@ def version_info(name: str, alias: str) -> VersionInfo | None:
 
 def _info(name: str, mv: Any) -> VersionInfo:
     tags = dict(mv.tags)
-    metrics = {k[len(METRIC_TAG):]: float(v) for k, v in tags.items() if k.startswith(METRIC_TAG)}
-    return VersionInfo(name, str(mv.version), tags.get(SHA_TAG, ""), tags.get(SNAPSHOT_TAG, ""),
-                       metrics, str(mv.source), tags.get(FILE_TAG, ""), str(mv.run_id or ""),
-                       tags)
+    metrics = {k[len(METRIC_TAG) :]: float(v) for k, v in tags.items() if k.startswith(METRIC_TAG)}
+    return VersionInfo(
+        name,
+        str(mv.version),
+        tags.get(SHA_TAG, ""),
+        tags.get(SNAPSHOT_TAG, ""),
+        metrics,
+        str(mv.source),
+        tags.get(FILE_TAG, ""),
+        str(mv.run_id or ""),
+        tags,
+    )
 
 
 def resolve(metric: str, info: VersionInfo) -> str:
     """A gated metric's key for one version (``{candidate}`` replaced by its candidate)."""
     if CANDIDATE in metric:
         if not info.candidate:
-            raise PromotionError(f"{info.name} v{info.version} records no candidate, so "
-                                 f"{metric!r} cannot be read for it; retrain it with "
-                                 "`talent train --config` or gate on a named metric")
+            raise PromotionError(
+                f"{info.name} v{info.version} records no candidate, so "
+                f"{metric!r} cannot be read for it; retrain it with "
+                "`talent train --config` or gate on a named metric"
+            )
         return metric.replace(CANDIDATE, info.candidate)
     return metric
 
@@ -248,8 +292,9 @@ class BaselineRow:
         return parts[1] if parts[0] == "recommend" else parts[-1]
 
 
-def baseline_gate(challenger: VersionInfo, gated: tuple[GatedMetric, ...]
-                  ) -> tuple[BaselineRow, ...]:
+def baseline_gate(
+    challenger: VersionInfo, gated: tuple[GatedMetric, ...]
+) -> tuple[BaselineRow, ...]:
     """Each gated metric with baselines: the challenger against the best of them, read from its
     own tags (the same evaluation report, so the same snapshot by construction)."""
     rows = []
@@ -258,8 +303,11 @@ def baseline_gate(challenger: VersionInfo, gated: tuple[GatedMetric, ...]
             continue
         key = resolve(g.name, challenger)
         new = challenger.metrics.get(metric_key(key))
-        present = {b: challenger.metrics[metric_key(b)] for b in g.baselines
-                   if b != key and metric_key(b) in challenger.metrics}
+        present = {
+            b: challenger.metrics[metric_key(b)]
+            for b in g.baselines
+            if b != key and metric_key(b) in challenger.metrics
+        }
         sign = 1.0 if g.higher_is_better else -1.0
         best = max(present, key=lambda b: sign * present[b]) if present else None
         value = present[best] if best is not None else None
@@ -324,8 +372,9 @@ def gated_models(gated: tuple[GatedMetric, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(g.model for g in gated))
 
 
-def gate(champion: VersionInfo | None, challenger: VersionInfo,
-         gated: tuple[GatedMetric, ...]) -> tuple[tuple[GateRow, ...], bool]:
+def gate(
+    champion: VersionInfo | None, challenger: VersionInfo, gated: tuple[GatedMetric, ...]
+) -> tuple[tuple[GateRow, ...], bool]:
     """Compare every gated metric; the challenger passes when it is at least as good on all.
 
     A metric the challenger lacks fails; with no champion every present metric passes.
@@ -353,8 +402,9 @@ def fetch_bundle(info: VersionInfo, folder: Path) -> Path:
     """Download a version's bundle into ``folder`` and verify its recorded SHA-256."""
     import mlflow
 
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.source,
-                                                     dst_path=str(folder)))
+    local = Path(
+        mlflow.artifacts.download_artifacts(artifact_uri=info.source, dst_path=str(folder))
+    )
     path = local / info.bundle_file if local.is_dir() else local
     if local.is_dir() and not path.is_file():
         # a version that is an MLflow model holds the bundle among the model's artifacts
@@ -382,8 +432,7 @@ def export_bundle(info: VersionInfo, export_dir: Path) -> Path:
     return target
 
 
-def _fallback(challenger: VersionInfo, baselines: tuple[BaselineRow, ...]
-              ) -> VersionInfo | None:
+def _fallback(challenger: VersionInfo, baselines: tuple[BaselineRow, ...]) -> VersionInfo | None:
     """The winning baseline's version from the challenger's own pipeline run, if registered."""
     lost = [b.winner for b in baselines if not b.passed and b.winner]
     if not lost:
@@ -395,16 +444,25 @@ def _fallback(challenger: VersionInfo, baselines: tuple[BaselineRow, ...]
 def promotion_card(result: PromotionResult) -> str:
     """Why the served version is the one it is (markdown, beside the exported bundle)."""
     verdict = "promoted" if result.promoted else "not promoted"
-    lines = [f"# {result.model} v{result.challenger} ({result.candidate or 'model'}): "
-             f"{verdict}", ""]
+    lines = [
+        f"# {result.model} v{result.challenger} ({result.candidate or 'model'}): {verdict}",
+        "",
+    ]
     if result.refused:
-        lines += [f"Refused before it: {', '.join(result.refused)} (a baseline beat it on the "
-                  "same snapshot), so the baseline that won is served instead.", ""]
-    lines += ["| metric | this version | best baseline | baseline value | margin |",
-              "|---|---|---|---|---|"]
+        lines += [
+            f"Refused before it: {', '.join(result.refused)} (a baseline beat it on the "
+            "same snapshot), so the baseline that won is served instead.",
+            "",
+        ]
+    lines += [
+        "| metric | this version | best baseline | baseline value | margin |",
+        "|---|---|---|---|---|",
+    ]
     for b in result.baselines:
-        lines.append(f"| {b.metric} | {_fmt(b.challenger)} | {b.best_baseline or 'none'} | "
-                     f"{_fmt(b.baseline)} | {b.margin:g} |")
+        lines.append(
+            f"| {b.metric} | {_fmt(b.challenger)} | {b.best_baseline or 'none'} | "
+            f"{_fmt(b.baseline)} | {b.margin:g} |"
+        )
     lines += ["", "| metric | previous champion | this version |", "|---|---|---|"]
     for r in result.rows:
         lines.append(f"| {r.metric} | {_fmt(r.champion)} | {_fmt(r.challenger)} |")
@@ -417,10 +475,14 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
-            export_dir: Path | None = None,
-            reevaluate: Reevaluate | None = None,
-            baseline_fallback: bool = True) -> PromotionResult:
+def promote(
+    name: str,
+    gated: tuple[GatedMetric, ...],
+    force: bool = False,
+    export_dir: Path | None = None,
+    reevaluate: Reevaluate | None = None,
+    baseline_fallback: bool = True,
+) -> PromotionResult:
     """Move ``champion`` to the ``challenger`` when the gate passes (or when forced).
 
     The gate has two parts. Against the baselines: every gated metric with ``baselines`` must
@@ -451,41 +513,63 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
     if baseline_fallback and not force:
         winner = _fallback(challenger, baselines)
         if winner is not None:
-            log.info("challenger lost to a baseline; gating the baseline instead",
-                     model=name, refused=challenger.label, baseline=winner.label)
+            log.info(
+                "challenger lost to a baseline; gating the baseline instead",
+                model=name,
+                refused=challenger.label,
+                baseline=winner.label,
+            )
             refused.append(challenger.label)
             challenger = winner
             baselines = baseline_gate(challenger, relevant)
     rows, same = gate(champion, challenger, relevant)
     reevaluation = None
-    if not same and reevaluate is not None and champion is not None \
-            and champion.version != challenger.version:
+    if (
+        not same
+        and reevaluate is not None
+        and champion is not None
+        and champion.version != challenger.version
+    ):
         reevaluation = reevaluate(champion, challenger)
         if reevaluation.snapshot_id != challenger.snapshot_id:
-            raise PromotionError(f"the re-evaluation of {name} v{champion.version} ran on "
-                                 f"snapshot {reevaluation.snapshot_id[:16]}, not the "
-                                 f"challenger's {challenger.snapshot_id[:16]}")
+            raise PromotionError(
+                f"the re-evaluation of {name} v{champion.version} ran on "
+                f"snapshot {reevaluation.snapshot_id[:16]}, not the "
+                f"challenger's {challenger.snapshot_id[:16]}"
+            )
         # the champion's metrics re-run on the challenger's snapshot are keyed by the
         # champion's own candidate, which resolve() reads through its tags
-        rerun = replace(champion, snapshot_id=reevaluation.snapshot_id,
-                        metrics=reevaluation.metrics)
+        rerun = replace(
+            champion, snapshot_id=reevaluation.snapshot_id, metrics=reevaluation.metrics
+        )
         rows, same = gate(rerun, challenger, relevant)
     beats_baselines = all(b.passed for b in baselines)
     passes = same and all(r.passed for r in rows) and beats_baselines
     already = champion is not None and champion.version == challenger.version
     promoted = (passes or force) and not already
-    result = PromotionResult(name, champion.version if champion else None, challenger.version,
-                             rows, same, promoted, force, None,
-                             reevaluation.run_id if reevaluation else None, baselines,
-                             tuple(refused), challenger.candidate)
+    result = PromotionResult(
+        name,
+        champion.version if champion else None,
+        challenger.version,
+        rows,
+        same,
+        promoted,
+        force,
+        None,
+        reevaluation.run_id if reevaluation else None,
+        baselines,
+        tuple(refused),
+        challenger.candidate,
+    )
     mlc = client()
     if promoted:
         mlc.set_registered_model_alias(name, CHAMPION, challenger.version)
         if force:
             mlc.set_model_version_tag(name, challenger.version, "promoted_by_force", "true")
         if refused:
-            mlc.set_model_version_tag(name, challenger.version, "promoted_instead_of",
-                                      ", ".join(refused))
+            mlc.set_model_version_tag(
+                name, challenger.version, "promoted_instead_of", ", ".join(refused)
+            )
         if export_dir is not None:
             exported = export_bundle(challenger, export_dir)
             card = exported.parent / f"{exported.name}.card.md"
@@ -495,18 +579,38 @@ def promote(name: str, gated: tuple[GatedMetric, ...], force: bool = False,
 
     use_experiment("promotion")
     with mlflow.start_run(run_name=f"promote {name} v{challenger.version}"):
-        mlflow.log_params({"model": name, "challenger": challenger.version,
-                           "candidate": challenger.candidate or "none",
-                           "refused": ", ".join(refused) or "none",
-                           "champion": champion.version if champion else "none",
-                           "force": force, "same_snapshot": same,
-                           "reevaluation_run": reevaluation.run_id if reevaluation else "none"})
-        mlflow.log_metrics({"promoted": float(promoted), "gate_passed": float(passes),
-                            "beats_baselines": float(beats_baselines)})
-        mlflow.log_dict({"rows": [r.__dict__ for r in rows],
-                         "baselines": [b.__dict__ for b in baselines]}, "comparison.json")
+        mlflow.log_params(
+            {
+                "model": name,
+                "challenger": challenger.version,
+                "candidate": challenger.candidate or "none",
+                "refused": ", ".join(refused) or "none",
+                "champion": champion.version if champion else "none",
+                "force": force,
+                "same_snapshot": same,
+                "reevaluation_run": reevaluation.run_id if reevaluation else "none",
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "promoted": float(promoted),
+                "gate_passed": float(passes),
+                "beats_baselines": float(beats_baselines),
+            }
+        )
+        mlflow.log_dict(
+            {"rows": [r.__dict__ for r in rows], "baselines": [b.__dict__ for b in baselines]},
+            "comparison.json",
+        )
         mlflow.log_text(promotion_card(result), "promotion_card.md")
-    log.info("promotion decided", model=name, challenger=challenger.version,
-             candidate=challenger.candidate, promoted=promoted, forced=force, passed=passes,
-             beats_baselines=beats_baselines)
+    log.info(
+        "promotion decided",
+        model=name,
+        challenger=challenger.version,
+        candidate=challenger.candidate,
+        promoted=promoted,
+        forced=force,
+        passed=passes,
+        beats_baselines=beats_baselines,
+    )
     return result

@@ -38,8 +38,12 @@ def funnel(snapshot: Snapshot) -> pd.DataFrame:
     seasons = pd.Series(_seasons(ach[C.ACHIEVED_AT]), index=ach.index)
     per = seasons.groupby(pid).nunique()
     prize = pid[ach[C.RESULT].astype("object").isin(PRIZE)].nunique()
-    steps = {"registered": len(snapshot.participants), "with a record": pid.nunique(),
-             "in 2+ seasons": int((per >= 2).sum()), "winner or prize winner": int(prize)}
+    steps = {
+        "registered": len(snapshot.participants),
+        "with a record": pid.nunique(),
+        "in 2+ seasons": int((per >= 2).sum()),
+        "winner or prize winner": int(prize),
+    }
     frame = pd.DataFrame({"step": list(steps), "participants": list(steps.values())})
     frame["share_of_registered"] = frame["participants"] / max(steps["registered"], 1)
     return frame
@@ -52,7 +56,8 @@ def activity_by_season(snapshot: Snapshot) -> pd.DataFrame:
     links = snapshot.activity_directions[[C.ACTIVITY_ID, C.DIRECTION]]
     joined = ach.merge(links, on=C.ACTIVITY_ID, how="inner")
     out = joined.groupby([SEASON, C.DIRECTION]).agg(
-        records=(C.ACTIVITY_ID, "size"), participants=(C.PARTICIPANT_ID, "nunique"))
+        records=(C.ACTIVITY_ID, "size"), participants=(C.PARTICIPANT_ID, "nunique")
+    )
     return out.reset_index()
 
 
@@ -67,8 +72,12 @@ def kind_by_grade(snapshot: Snapshot) -> pd.DataFrame:
 
 
 def competence_slices(
-    snapshot: Snapshot, predictions: pd.DataFrame, labels: pd.DataFrame, by: str,
-    min_group: int = MIN_GROUP, true_pct: np.ndarray | None = None,
+    snapshot: Snapshot,
+    predictions: pd.DataFrame,
+    labels: pd.DataFrame,
+    by: str,
+    min_group: int = MIN_GROUP,
+    true_pct: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fairness slices of an evaluation: per group of ``by`` (``region`` or ``grade``), rows,
     mean estimate, mean interval width, and Spearman of the estimate with the next window's label.
@@ -83,9 +92,17 @@ def competence_slices(
     intervals containing the truth).
     """
     parts = snapshot.participants[[C.PARTICIPANT_ID, by]].drop_duplicates(C.PARTICIPANT_ID)
-    group = predictions[[KEYS[0]]].astype("object").merge(
-        parts.astype({C.PARTICIPANT_ID: "object"}), left_on=KEYS[0],
-        right_on=C.PARTICIPANT_ID, how="left")[by].to_numpy(dtype=object)
+    group = (
+        predictions[[KEYS[0]]]
+        .astype("object")
+        .merge(
+            parts.astype({C.PARTICIPANT_ID: "object"}),
+            left_on=KEYS[0],
+            right_on=C.PARTICIPANT_ID,
+            how="left",
+        )[by]
+        .to_numpy(dtype=object)
+    )
     comp = predictions[CC.COMPETENCE].to_numpy(float)
     lower = predictions[CC.LOWER].to_numpy(float)
     upper = predictions[CC.UPPER].to_numpy(float)
@@ -97,22 +114,31 @@ def competence_slices(
         if m.sum() < min_group:
             continue
         known = m & np.isfinite(label)
-        row = {by: value, "rows": int(m.sum()), "mean_estimate": float(comp[m].mean()),
-               "mean_interval_width": float(width[m].mean()),
-               "spearman_label": spearman(comp[known], label[known])}
+        row = {
+            by: value,
+            "rows": int(m.sum()),
+            "mean_estimate": float(comp[m].mean()),
+            "mean_interval_width": float(width[m].mean()),
+            "spearman_label": spearman(comp[known], label[known]),
+        }
         if true_pct is not None:
             t = m & np.isfinite(true_pct)
-            row |= {"spearman_truth": spearman(comp[t], true_pct[t]),
-                    "bias_truth": float((comp[t] - true_pct[t]).mean()) if t.any() else np.nan,
-                    "coverage_truth": float(((true_pct[t] >= lower[t])
-                                             & (true_pct[t] <= upper[t])).mean())
-                    if t.any() else np.nan}
+            row |= {
+                "spearman_truth": spearman(comp[t], true_pct[t]),
+                "bias_truth": float((comp[t] - true_pct[t]).mean()) if t.any() else np.nan,
+                "coverage_truth": float(
+                    ((true_pct[t] >= lower[t]) & (true_pct[t] <= upper[t])).mean()
+                )
+                if t.any()
+                else np.nan,
+            }
         rows.append(row)
     return pd.DataFrame(rows).sort_values(by).reset_index(drop=True) if rows else pd.DataFrame()
 
 
-def metric_by_records(features: pd.DataFrame, labels: pd.DataFrame,
-                      predictions: pd.DataFrame) -> pd.DataFrame:
+def metric_by_records(
+    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame
+) -> pd.DataFrame:
     """Spearman of the estimate with the next window's label per bucket of records before the
     cut-off (0, 1, 2-4, 5+): where the model has little to go on, and how much that costs."""
     n_rec = features[Feat.N_RECORDS].to_numpy(float)
@@ -121,13 +147,15 @@ def metric_by_records(features: pd.DataFrame, labels: pd.DataFrame,
     rows = []
     for name, lo, hi in RECORD_BUCKETS:
         m = (n_rec >= lo) & (n_rec <= hi) & np.isfinite(label)
-        rows.append({"records": name, "rows": int(m.sum()),
-                     "spearman_label": spearman(comp[m], label[m])})
+        rows.append(
+            {"records": name, "rows": int(m.sum()), "spearman_label": spearman(comp[m], label[m])}
+        )
     return pd.DataFrame(rows)
 
 
-def evaluation_figure(features: pd.DataFrame, labels: pd.DataFrame,
-                      predictions: pd.DataFrame, path: Path) -> Path:
+def evaluation_figure(
+    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame, path: Path
+) -> Path:
     """Metric by number of records and the distribution of estimates per direction (PNG)."""
     import matplotlib
 
@@ -137,13 +165,17 @@ def evaluation_figure(features: pd.DataFrame, labels: pd.DataFrame,
     table = metric_by_records(features, labels, predictions)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     axes[0].bar(table["records"], table["spearman_label"].fillna(0.0))
-    axes[0].set(xlabel="records before the cut-off", ylabel="Spearman with next-window label",
-                title="Metric by number of records")
+    axes[0].set(
+        xlabel="records before the cut-off",
+        ylabel="Spearman with next-window label",
+        title="Metric by number of records",
+    )
     dirs = predictions[KEYS[1]].astype("object").to_numpy()
     comp = predictions[CC.COMPETENCE].to_numpy(float)
     for direction in pd.unique(dirs):
-        axes[1].hist(comp[dirs == direction], bins=20, range=(0, 100), histtype="step",
-                     label=str(direction))
+        axes[1].hist(
+            comp[dirs == direction], bins=20, range=(0, 100), histtype="step", label=str(direction)
+        )
     axes[1].set(xlabel="competence estimate", ylabel="rows", title="Score distributions")
     axes[1].legend()
     fig.tight_layout()

@@ -91,26 +91,31 @@ class SimSelection:
 
     def metrics(self) -> dict[str, float]:
         """Flat metrics for the run: ``selected.<setting>`` and ``validation.<model>.ndcg@k``."""
-        return ({f"selected.{n}": float(v) for n, v in self.chosen.items()}
-                | {f"validation.{m}.ndcg@{self.k}": v for m, v in self.validation.items()})
+        return {f"selected.{n}": float(v) for n, v in self.chosen.items()} | {
+            f"validation.{m}.ndcg@{self.k}": v for m, v in self.validation.items()
+        }
 
 
-def validation_split(snapshot: Snapshot, cfg: SimSplitConfig, sel: SimSelectionConfig,
-                     decisions: bool) -> tuple[PreparedSplit, dt.datetime]:
+def validation_split(
+    snapshot: Snapshot, cfg: SimSplitConfig, sel: SimSelectionConfig, decisions: bool
+) -> tuple[PreparedSplit, dt.datetime]:
     """The validation cut-off's split, from the snapshot as known at the first test cut-off;
     also returns that first test cut-off."""
     tests = cfg.cutoffs or default_cutoffs(snapshot, cfg.cutoff_months)
     first = min(tests)
     past = snapshot_at(snapshot, first)
-    vcut = dt.datetime(first.year - sel.offset_years, first.month, min(first.day, 28),
-                       first.hour, first.minute)
-    vcfg = cfg.model_copy(update={"cutoffs": (vcut,),
-                                  "max_queries": min(cfg.max_queries, sel.max_queries)})
+    vcut = dt.datetime(
+        first.year - sel.offset_years, first.month, min(first.day, 28), first.hour, first.minute
+    )
+    vcfg = cfg.model_copy(
+        update={"cutoffs": (vcut,), "max_queries": min(cfg.max_queries, sel.max_queries)}
+    )
     return prepare_split(past, vcfg, decisions=decisions), first
 
 
-def _ndcg(split: PreparedSplit, name: str, settings: Mapping[str, RecommenderConfig],
-          k: int) -> float:
+def _ndcg(
+    split: PreparedSplit, name: str, settings: Mapping[str, RecommenderConfig], k: int
+) -> float:
     ranked: list[list[str]] = []
     for cut in split.cutoffs:
         model = fit_on_cutoff(cut, name, settings)
@@ -127,29 +132,34 @@ def _sample(grid: list[tuple[float, ...]], budget: int, seed: int) -> list[tuple
     return [grid[i] for i in sorted(rng.choice(len(grid), budget, replace=False).tolist())]
 
 
-def _with(settings: dict[str, RecommenderConfig], name: str, **update: Any
-          ) -> dict[str, RecommenderConfig]:
+def _with(
+    settings: dict[str, RecommenderConfig], name: str, **update: Any
+) -> dict[str, RecommenderConfig]:
     """``settings`` with ``name``'s config updated (its defaults when it has no section)."""
     base = settings.get(name) or spec(name).config(None)
     return settings | {name: spec(name).config(base.model_copy(update=update))}
 
 
-def select_sim_settings(snapshot: Snapshot, cfg: SimSplitConfig,
-                        settings: Mapping[str, RecommenderConfig],
-                        sel: SimSelectionConfig) -> SimSelection:
+def select_sim_settings(
+    snapshot: Snapshot,
+    cfg: SimSplitConfig,
+    settings: Mapping[str, RecommenderConfig],
+    sel: SimSelectionConfig,
+) -> SimSelection:
     """Choose EASE, ALS and re-ranker settings on the validation cut-off (module docstring)."""
     started = time.perf_counter()
     tune_rerank = "rerank" in cfg.models and sel.rerank_budget > 0
     split, first = validation_split(snapshot, cfg, sel, decisions=tune_rerank)
     if not split.relevant:
-        raise TalentError(f"no validation queries at {split.cutoffs[0].cutoff:%Y-%m-%d} (the "
-                          f"first test cut-off {first:%Y-%m-%d} minus {sel.offset_years} "
-                          "year(s)): simulate more seasons or turn the selection off")
+        raise TalentError(
+            f"no validation queries at {split.cutoffs[0].cutoff:%Y-%m-%d} (the "
+            f"first test cut-off {first:%Y-%m-%d} minus {sel.offset_years} "
+            "year(s)): simulate more seasons or turn the selection off"
+        )
     current: dict[str, RecommenderConfig] = dict(settings)
     out = SimSelection(current, cfg.k, split.cutoffs[0].cutoff, first)
 
-    def point(model: str, values: dict[str, float], trial: dict[str, RecommenderConfig]
-              ) -> float:
+    def point(model: str, values: dict[str, float], trial: dict[str, RecommenderConfig]) -> float:
         score = _ndcg(split, model, trial, cfg.k)
         out.grid.append({"model": model, **values, f"ndcg@{cfg.k}": score})
         log.info("validation point", model=model, ndcg=round(score, 4), **values)
@@ -162,27 +172,41 @@ def select_sim_settings(snapshot: Snapshot, cfg: SimSplitConfig,
         return _with(chosen, "rerank", **{b: chosen[b] for b in ("ease", "als") if b in chosen})
 
     if "ease" in cfg.models or tune_rerank:
-        best = max(sel.ease_lambdas, key=lambda lam: point(
-            "ease", {"lambda": lam}, _with(current, "ease", regularization=lam)))
+        best = max(
+            sel.ease_lambdas,
+            key=lambda lam: point(
+                "ease", {"lambda": lam}, _with(current, "ease", regularization=lam)
+            ),
+        )
         current = rerank_bases(_with(current, "ease", regularization=best))
         out.chosen["ease.lambda"] = best
     if "als" in cfg.models or tune_rerank:
-        grid = _sample(list(itertools.product(sel.als_factors, sel.als_regularization,
-                                              sel.als_iterations)), sel.als_budget, cfg.seed)
+        grid = _sample(
+            list(itertools.product(sel.als_factors, sel.als_regularization, sel.als_iterations)),
+            sel.als_budget,
+            cfg.seed,
+        )
 
         def als(g: tuple[float, ...]) -> dict[str, RecommenderConfig]:
-            return _with(current, "als", factors=int(g[0]), regularization=g[1],
-                         iterations=int(g[2]))
+            return _with(
+                current, "als", factors=int(g[0]), regularization=g[1], iterations=int(g[2])
+            )
 
-        f, r, i = max(grid, key=lambda g: point(
-            "als", {"factors": g[0], "regularization": g[1], "iterations": g[2]}, als(g)))
+        f, r, i = max(
+            grid,
+            key=lambda g: point(
+                "als", {"factors": g[0], "regularization": g[1], "iterations": g[2]}, als(g)
+            ),
+        )
         current = rerank_bases(als((f, r, i)))
         out.chosen |= {"als.factors": f, "als.regularization": r, "als.iterations": i}
     if tune_rerank:
         if any(c.decisions for c in split.cutoffs):
-            grid = _sample(list(itertools.product(sel.rerank_n_estimators,
-                                                  sel.rerank_num_leaves)),
-                           sel.rerank_budget, cfg.seed)
+            grid = _sample(
+                list(itertools.product(sel.rerank_n_estimators, sel.rerank_num_leaves)),
+                sel.rerank_budget,
+                cfg.seed,
+            )
 
             def rerank(g: tuple[float, ...]) -> dict[str, RecommenderConfig]:
                 return _with(current, "rerank", n_estimators=int(g[0]), num_leaves=int(g[1]))
@@ -190,8 +214,9 @@ def select_sim_settings(snapshot: Snapshot, cfg: SimSplitConfig,
             scored: list[tuple[float, tuple[float, ...]]] = []
             for g in grid:
                 try:
-                    scored.append((point("rerank", {"n_estimators": g[0], "num_leaves": g[1]},
-                                         rerank(g)), g))
+                    scored.append(
+                        (point("rerank", {"n_estimators": g[0], "num_leaves": g[1]}, rerank(g)), g)
+                    )
                 except TalentError as exc:
                     out.notes.append(f"rerank not tuned: {exc}")
                     break
@@ -200,15 +225,22 @@ def select_sim_settings(snapshot: Snapshot, cfg: SimSplitConfig,
                 current = rerank((n, leaves))
                 out.chosen |= {"rerank.n_estimators": n, "rerank.num_leaves": leaves}
         else:
-            out.notes.append("rerank not tuned: no decision points before the validation "
-                             "cut-off")
+            out.notes.append("rerank not tuned: no decision points before the validation cut-off")
     for note in out.notes:
         log.warning("selection note", note=note)
     for model in {str(g["model"]) for g in out.grid}:
-        out.validation[model] = max(float(g[f"ndcg@{cfg.k}"])  # type: ignore[arg-type]
-                                    for g in out.grid if g["model"] == model)
+        out.validation[model] = max(
+            float(g[f"ndcg@{cfg.k}"])  # type: ignore[arg-type]
+            for g in out.grid
+            if g["model"] == model
+        )
     out.settings = current
     out.seconds = time.perf_counter() - started
-    log.info("settings selected on validation", validation_cutoff=str(out.validation_cutoff),
-             first_test_cutoff=str(first), seconds=round(out.seconds, 1), **out.chosen)
+    log.info(
+        "settings selected on validation",
+        validation_cutoff=str(out.validation_cutoff),
+        first_test_cutoff=str(first),
+        seconds=round(out.seconds, 1),
+        **out.chosen,
+    )
     return out

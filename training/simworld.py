@@ -75,8 +75,14 @@ class SimWorld:
         return snapshot_at(self.snapshot, as_of)
 
 
-def _frames(world: World, acts: Activities, records: RecordArrays, config: SimulationConfig,
-            codes: tuple[str, ...], as_of: dt.datetime) -> dict[str, pd.DataFrame]:
+def _frames(
+    world: World,
+    acts: Activities,
+    records: RecordArrays,
+    config: SimulationConfig,
+    codes: tuple[str, ...],
+    as_of: dt.datetime,
+) -> dict[str, pd.DataFrame]:
     export_at = clock.export_instant(config.first_season, config.seasons)
     parts = export.participants_table(world.pop, codes).to_pandas()
     start = season_start_year(as_of.date())
@@ -87,19 +93,25 @@ def _frames(world: World, acts: Activities, records: RecordArrays, config: Simul
     table = export.activities_table(acts, codes).to_pandas()
     weights = acts.weights
     rows, cols = np.nonzero(np.round(weights * 10) > 0)
-    ad = pd.DataFrame({
-        C.ACTIVITY_ID: acts.activity_id[rows].astype(object),
-        C.DIRECTION: np.asarray(codes, dtype=object)[cols],
-        C.WEIGHT: np.round(weights[rows, cols] * 10) / 10,
-    })
+    ad = pd.DataFrame(
+        {
+            C.ACTIVITY_ID: acts.activity_id[rows].astype(object),
+            C.DIRECTION: np.asarray(codes, dtype=object)[cols],
+            C.WEIGHT: np.round(weights[rows, cols] * 10) / 10,
+        }
+    )
     edges = export.edges_table(world.catalog.edges).to_pandas()
-    tables = export.achievements_tables(records, acts, world.pop, export_at,
-                                        _rng(config, _RECORDS))
+    tables = export.achievements_tables(records, acts, world.pop, export_at, _rng(config, _RECORDS))
     ach = pa.concat_tables(list(tables.values())).to_pandas()
     ach = ach.rename(columns={C.SOURCE_RECORD_ID: C.ACHIEVEMENT_ID})
     ach[C.N_SOURCES] = 1
-    return {"participants": parts, "activities": table, "activity_directions": ad,
-            "activity_edges": edges, "achievements": ach}
+    return {
+        "participants": parts,
+        "activities": table,
+        "activity_directions": ad,
+        "activity_edges": edges,
+        "achievements": ach,
+    }
 
 
 def simulate_world(config: SimulationConfig) -> SimWorld:
@@ -116,8 +128,10 @@ def simulate_world(config: SimulationConfig) -> SimWorld:
         The snapshot as of the export instant, with the simulator state beside it.
     """
     if config.messy:
-        raise ConfigError("simulate_world builds clean worlds only; ingest a messy world with "
-                          "`talent ingest` and snapshot it instead")
+        raise ConfigError(
+            "simulate_world builds clean worlds only; ingest a messy world with "
+            "`talent ingest` and snapshot it instead"
+        )
     codes = direction_codes()
     pop = draw_population(config, len(codes), _rng(config, _POPULATION))
     world = World(config, pop, Catalog(config, _rng(config, _CATALOG)))
@@ -133,8 +147,9 @@ def simulate_world(config: SimulationConfig) -> SimWorld:
     as_of = clock.export_instant(config.first_season, config.seasons).astype(dt.datetime)
     frames = _frames(world, acts, records, config, codes, as_of)
     snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"sim-seed{config.seed}")
-    return SimWorld(config=config, snapshot=snapshot, world=world, acts=acts, records=records,
-                    truth=truth)
+    return SimWorld(
+        config=config, snapshot=snapshot, world=world, acts=acts, records=records, truth=truth
+    )
 
 
 def truth_frame(sim: SimWorld) -> pd.DataFrame:
@@ -143,9 +158,12 @@ def truth_frame(sim: SimWorld) -> pd.DataFrame:
     percentile. For scoring estimates only; no model input may read it."""
     ids = pa.array(sim.world.pop.ids, pa.string())
     codes = direction_codes()
-    tables = [export.truth_table(ids, codes, t, idx, theta)
-              for t, (idx, theta) in sorted(sim.truth.items())]
+    tables = [
+        export.truth_table(ids, codes, t, idx, theta)
+        for t, (idx, theta) in sorted(sim.truth.items())
+    ]
     if not tables:
-        return pd.DataFrame(columns=[C.PARTICIPANT_ID, C.DIRECTION, C.AS_OF, C.TRUE_ABILITY,
-                                     C.TRUE_COMPETENCE])
+        return pd.DataFrame(
+            columns=[C.PARTICIPANT_ID, C.DIRECTION, C.AS_OF, C.TRUE_ABILITY, C.TRUE_COMPETENCE]
+        )
     return pa.concat_tables(tables).to_pandas()

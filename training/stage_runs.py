@@ -90,8 +90,9 @@ class StageRuns:
             self._stage = None
         log.info("stage finished", stage=name)
 
-    def metrics(self, metrics: dict[str, float], parent_prefix: str | None = None,
-                step: int | None = None) -> None:
+    def metrics(
+        self, metrics: dict[str, float], parent_prefix: str | None = None, step: int | None = None
+    ) -> None:
         """Log ``metrics`` to the open stage now; with ``parent_prefix`` also to the parent as
         ``<prefix><metric>`` (what the promotion gate and the run comparison read)."""
         if not self.enabled:
@@ -101,16 +102,19 @@ class StageRuns:
         with self.timed():
             self._metrics(mlflow, metrics, parent_prefix, step)
 
-    def _metrics(self, mlflow: Any, metrics: dict[str, float], parent_prefix: str | None,
-                 step: int | None) -> None:
+    def _metrics(
+        self, mlflow: Any, metrics: dict[str, float], parent_prefix: str | None, step: int | None
+    ) -> None:
         mlflow.log_metrics(_finite(metrics), step=step)
         if parent_prefix is not None and self.parent_id is not None:
             stamp = _now_ms()
-            rows = [mlflow.entities.Metric(k, v, stamp, step or 0)
-                    for k, v in _finite(metrics, parent_prefix).items()]
+            rows = [
+                mlflow.entities.Metric(k, v, stamp, step or 0)
+                for k, v in _finite(metrics, parent_prefix).items()
+            ]
             client = mlflow.MlflowClient()
             for start in range(0, len(rows), BATCH):
-                client.log_batch(self.parent_id, metrics=rows[start:start + BATCH])
+                client.log_batch(self.parent_id, metrics=rows[start : start + BATCH])
 
     def tags(self, tags: dict[str, str]) -> None:
         """Tag the open stage (or the parent outside a stage)."""

@@ -57,8 +57,9 @@ def flatten_params(config: dict[str, Any]) -> dict[str, str]:
     return {k: v[:6000] for k, v in out.items()}
 
 
-def _plots(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame,
-           folder: Path) -> list[Path]:
+def _plots(
+    features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame, folder: Path
+) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,8 +79,11 @@ def _plots(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFra
         axes[0].plot(np.arange(5, 100, 10), means, marker="o", label=direction)
         width = (predictions[CC.UPPER] - predictions[CC.LOWER]).to_numpy(float)[dirs == direction]
         axes[1].hist(width, bins=20, range=(0, 100), histtype="step", label=direction)
-    axes[0].set(xlabel="competence (decile bin)", ylabel="mean label in the next window",
-                title="Calibration by decile")
+    axes[0].set(
+        xlabel="competence (decile bin)",
+        ylabel="mean label in the next window",
+        title="Calibration by decile",
+    )
     axes[1].set(xlabel="interval width (points)", ylabel="rows", title="90% interval widths")
     for ax in axes:
         ax.legend()
@@ -121,8 +125,14 @@ def competence_run(experiment: str, run_name: str | None = None) -> Iterator[Any
         yield run
 
 
-_MLFLOW_TYPES = {"string": "string", "Int16": "long", "Int64": "long", "Float64": "double",
-                 "float64": "double", "bool": "boolean"}
+_MLFLOW_TYPES = {
+    "string": "string",
+    "Int16": "long",
+    "Int64": "long",
+    "Float64": "double",
+    "float64": "double",
+    "bool": "boolean",
+}
 
 
 def snapshot_schema() -> Any:
@@ -132,8 +142,13 @@ def snapshot_schema() -> Any:
 
     from footprint.frames import FRAME_DTYPES
 
-    return Schema([ColSpec(_MLFLOW_TYPES.get(dtype, "datetime"), f"{frame}.{column}")
-                   for frame, dtypes in FRAME_DTYPES.items() for column, dtype in dtypes.items()])
+    return Schema(
+        [
+            ColSpec(_MLFLOW_TYPES.get(dtype, "datetime"), f"{frame}.{column}")
+            for frame, dtypes in FRAME_DTYPES.items()
+            for column, dtype in dtypes.items()
+        ]
+    )
 
 
 def snapshot_dataset(snapshot_id: str, record: dict[str, Any], path: Path | None) -> Any:
@@ -144,11 +159,22 @@ def snapshot_dataset(snapshot_id: str, record: dict[str, Any], path: Path | None
     from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
 
-    source = (resolve_dataset_source(str(path.resolve())) if path is not None
-              else CodeDatasetSource({k: json.dumps(v, default=str) if not isinstance(v, str)
-                                      else v for k, v in redact(record).items()}))
-    return MetaDataset(source, name=f"snapshot-{snapshot_id[:24]}",  # type: ignore[abstract]
-                       digest=snapshot_id[:36], schema=snapshot_schema())
+    source = (
+        resolve_dataset_source(str(path.resolve()))
+        if path is not None
+        else CodeDatasetSource(
+            {
+                k: json.dumps(v, default=str) if not isinstance(v, str) else v
+                for k, v in redact(record).items()
+            }
+        )
+    )
+    return MetaDataset(
+        source,
+        name=f"snapshot-{snapshot_id[:24]}",  # type: ignore[abstract]
+        digest=snapshot_id[:36],
+        schema=snapshot_schema(),
+    )
 
 
 def log_dataset(dataset: Any, run_id: str, context: str = "training") -> None:
@@ -157,8 +183,14 @@ def log_dataset(dataset: Any, run_id: str, context: str = "training") -> None:
     from mlflow.entities import DatasetInput, InputTag
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
-    mlflow.MlflowClient().log_inputs(run_id, datasets=[DatasetInput(
-        dataset._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])])
+    mlflow.MlflowClient().log_inputs(
+        run_id,
+        datasets=[
+            DatasetInput(
+                dataset._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)]
+            )
+        ],
+    )
 
 
 def log_competence_run(
@@ -172,8 +204,11 @@ def log_competence_run(
     import mlflow
 
     mlflow.log_params(flatten_params(params))
-    finite = {k.replace("+", "plus"): float(v) for k, v in metrics.items()
-              if v is not None and np.isfinite(v)}
+    finite = {
+        k.replace("+", "plus"): float(v)
+        for k, v in metrics.items()
+        if v is not None and np.isfinite(v)
+    }
     mlflow.log_metrics(finite)
     mlflow.set_tags(redact(tags))
     with tempfile.TemporaryDirectory() as tmp:

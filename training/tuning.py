@@ -97,8 +97,9 @@ def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
 
     def at(cutoff: Any) -> CutoffData:
         rating = rating_frame(snapshot, cutoff) if comp.use_rating else None
-        return prepare_cutoff(snapshot, cutoff, comp.calibration, comp.window_days, rating,
-                              comp.label_prior_sd)
+        return prepare_cutoff(
+            snapshot, cutoff, comp.calibration, comp.window_days, rating, comp.label_prior_sd
+        )
 
     parts = [at(c) for c in train_cuts]
     feats = pd.concat([p.features for p in parts], ignore_index=True)
@@ -106,19 +107,33 @@ def _prepare(config: PipelineConfig) -> tuple[str, _Prepared]:
     pid = KEYS[0]
     people = np.unique(feats[pid].astype("object").to_numpy())
     rng = np.random.default_rng(config.tuning.seed)
-    held_ids = set(rng.choice(people, max(1, round(len(people) * VALIDATION_SHARE)),
-                              replace=False).tolist())
+    held_ids = set(
+        rng.choice(people, max(1, round(len(people) * VALIDATION_SHARE)), replace=False).tolist()
+    )
     fit = ~feats[pid].astype("object").isin(held_ids).to_numpy()
     last = parts[-1]
     assert last.labels is not None
     keep = last.features[pid].astype("object").isin(held_ids).to_numpy()
-    held = replace(last, features=last.features[keep].reset_index(drop=True),
-                   labels=last.labels[keep].reset_index(drop=True))
-    log.info("competence study validation", cutoff=str(last.cutoff), participants=len(held_ids),
-             rows=int(keep.sum()), fit_rows=int(fit.sum()))
+    held = replace(
+        last,
+        features=last.features[keep].reset_index(drop=True),
+        labels=last.labels[keep].reset_index(drop=True),
+    )
+    log.info(
+        "competence study validation",
+        cutoff=str(last.cutoff),
+        participants=len(held_ids),
+        rows=int(keep.sum()),
+        fit_rows=int(fit.sum()),
+    )
     return snapshot.snapshot_id, _Prepared(
-        CompetenceDataset(feats[fit].reset_index(drop=True), labels[fit].reset_index(drop=True),
-                          snapshot.snapshot_id), held)
+        CompetenceDataset(
+            feats[fit].reset_index(drop=True),
+            labels[fit].reset_index(drop=True),
+            snapshot.snapshot_id,
+        ),
+        held,
+    )
 
 
 class _Stage(Protocol):
@@ -126,8 +141,9 @@ class _Stage(Protocol):
 
     snapshot_id: str
 
-    def rungs(self, config: PipelineConfig,
-              shares: Sequence[float]) -> Iterator[tuple[int, float]]: ...
+    def rungs(
+        self, config: PipelineConfig, shares: Sequence[float]
+    ) -> Iterator[tuple[int, float]]: ...
 
 
 class _CompetenceStage:
@@ -137,18 +153,22 @@ class _CompetenceStage:
         self.snapshot_id, self.prepared = _prepare(config)
         self.metric = config.tuning.report_key
 
-    def rungs(self, config: PipelineConfig,
-              shares: Sequence[float]) -> Iterator[tuple[int, float]]:
+    def rungs(self, config: PipelineConfig, shares: Sequence[float]) -> Iterator[tuple[int, float]]:
         model_cfg = config.competence.model
         held = self.prepared.held
         assert held.labels is not None
         for share in shares:
             n = max(1, round(model_cfg.booster.n_estimators * share))
-            cfg = model_cfg.model_copy(update={
-                "booster": model_cfg.booster.model_copy(update={"n_estimators": n})})
+            cfg = model_cfg.model_copy(
+                update={"booster": model_cfg.booster.model_copy(update={"n_estimators": n})}
+            )
             model = CompetenceModel(cfg).fit(self.prepared.dataset)
-            yield n, prediction_report(held.features, held.labels,
-                                       model.predict(held.features))[self.metric]
+            yield (
+                n,
+                prediction_report(held.features, held.labels, model.predict(held.features))[
+                    self.metric
+                ],
+            )
 
 
 class _RecommendStage:
@@ -157,11 +177,11 @@ class _RecommendStage:
     def __init__(self, config: PipelineConfig) -> None:
         snapshot, _ = load_source(config.snapshot)
         self.snapshot_id = snapshot.snapshot_id
-        self.objective = RerankObjective(prepare_split(snapshot, config.recommend.split),
-                                         config.tuning.report_key)
+        self.objective = RerankObjective(
+            prepare_split(snapshot, config.recommend.split), config.tuning.report_key
+        )
 
-    def rungs(self, config: PipelineConfig,
-              shares: Sequence[float]) -> Iterator[tuple[int, float]]:
+    def rungs(self, config: PipelineConfig, shares: Sequence[float]) -> Iterator[tuple[int, float]]:
         rerank = config.recommend.settings_of("rerank")
         assert isinstance(rerank, RerankConfig)
         return self.objective.rungs(rerank, shares)
@@ -231,22 +251,34 @@ def tune(
     url = f"sqlite:///{storage_dir / STORAGE_FILE}"
     storage = optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=90)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=tuning.startup_trials)
-    study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize",
-                                pruner=pruner, load_if_exists=True)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        pruner=pruner,
+        load_if_exists=True,
+    )
     optuna.storages.fail_stale_trials(study)  # a killed run's trial is marked failed, not lost
     # a resumed study must not replay the first run's draws: seed by the trials already there
-    study.sampler = optuna.samplers.TPESampler(seed=tuning.seed + len(study.trials),
-                                               n_startup_trials=tuning.startup_trials)
+    study.sampler = optuna.samplers.TPESampler(
+        seed=tuning.seed + len(study.trials), n_startup_trials=tuning.startup_trials
+    )
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = trials - len(study.get_trials(states=done))
-    log.info("study opened", study=study_name, storage=url, existing=len(study.trials),
-             remaining=max(remaining, 0))
+    log.info(
+        "study opened",
+        study=study_name,
+        storage=url,
+        existing=len(study.trials),
+        remaining=max(remaining, 0),
+    )
 
     def objective(trial: optuna.Trial) -> float:
         params = {k: _suggest(trial, k, dim) for k, dim in tuning.space.items()}
         value = math.nan
-        for step, (n, value) in enumerate(stage.rungs(with_params(config, params).seeded(),
-                                                      tuning.rungs)):
+        for step, (n, value) in enumerate(
+            stage.rungs(with_params(config, params).seeded(), tuning.rungs)
+        ):
             trial.report(value, step)
             if track:
                 import mlflow
@@ -280,11 +312,19 @@ def tune(
             with competence_run(config.experiment, run_name=f"tune {study_name}") as parent:
                 import mlflow
 
-                mlflow.set_tags({"study": study_name, "optuna_storage": url,
-                                 "snapshot_id": snapshot_id, "sampler_seed": str(tuning.seed),
-                                 "target": tuning.stage, "metric": tuning.metric})
-                study.optimize(run_trial, n_trials=remaining, callbacks=list(callbacks),
-                               gc_after_trial=True)
+                mlflow.set_tags(
+                    {
+                        "study": study_name,
+                        "optuna_storage": url,
+                        "snapshot_id": snapshot_id,
+                        "sampler_seed": str(tuning.seed),
+                        "target": tuning.stage,
+                        "metric": tuning.metric,
+                    }
+                )
+                study.optimize(
+                    run_trial, n_trials=remaining, callbacks=list(callbacks), gc_after_trial=True
+                )
                 mlflow.log_metric("best_value", study.best_value)
                 log.info("tuning run logged", run=parent.info.run_id)
         else:
@@ -292,10 +332,18 @@ def tune(
     best = with_params(config, study.best_params)
     path = output or storage_dir / f"{study_name}-best.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = (f"# best of study {study_name} ({url}): {tuning.metric} = {study.best_value:.4f}\n"
-              "# run it with: talent train --config <this file>\n")
+    header = (
+        f"# best of study {study_name} ({url}): {tuning.metric} = {study.best_value:.4f}\n"
+        "# run it with: talent train --config <this file>\n"
+    )
     path.write_text(header + dump_toml(config_dict(best)), "utf-8")
     states = [t.state for t in study.trials]
-    return TuningResult(study_name, url, sum(s in done for s in states),
-                        states.count(optuna.trial.TrialState.PRUNED), study.best_value,
-                        dict(study.best_params), path)
+    return TuningResult(
+        study_name,
+        url,
+        sum(s in done for s in states),
+        states.count(optuna.trial.TrialState.PRUNED),
+        study.best_value,
+        dict(study.best_params),
+        path,
+    )

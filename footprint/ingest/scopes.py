@@ -67,8 +67,10 @@ def apply_consent_scopes(ctx: BatchContext, rows: pd.DataFrame) -> None:
     changed_at = rows[C.CHANGED_AT].to_numpy("datetime64[us]")
     stored_at = pd.to_datetime(cur["_changed"]).to_numpy("datetime64[us]")
     has = cur["_status"].notna().to_numpy()
-    same = has & (cur["_status"].to_numpy() == rows[C.CONSENT_STATUS].to_numpy()) & (
-        stored_at == changed_at
+    same = (
+        has
+        & (cur["_status"].to_numpy() == rows[C.CONSENT_STATUS].to_numpy())
+        & (stored_at == changed_at)
     )
     stale = has & (changed_at < stored_at)
     new = rows.loc[~(same | stale)]

@@ -42,11 +42,13 @@ def _diploma_gap(rating: pd.DataFrame | None, pred: pd.DataFrame) -> np.ndarray 
     """The rating frame's places to a diploma boundary for each prediction row (or None)."""
     if rating is None or CC.DIPLOMA_GAP not in rating.columns:
         return None
-    gap = rating.set_index([rating[KEYS[0]].astype("object"),
-                            rating[KEYS[1]].astype("object")])[CC.DIPLOMA_GAP]
+    gap = rating.set_index([rating[KEYS[0]].astype("object"), rating[KEYS[1]].astype("object")])[
+        CC.DIPLOMA_GAP
+    ]
     gap = gap[~gap.index.duplicated(keep="last")]
-    key = pd.MultiIndex.from_arrays([pred[KEYS[0]].astype("object"),
-                                     pred[KEYS[1]].astype("object")])
+    key = pd.MultiIndex.from_arrays(
+        [pred[KEYS[0]].astype("object"), pred[KEYS[1]].astype("object")]
+    )
     return gap.reindex(key).to_numpy(np.float64, na_value=np.nan)
 
 
@@ -71,12 +73,21 @@ class CompetenceBundle:
         return str(self.meta.get("model_version", "unversioned"))
 
     def features(
-        self, achievements: pd.DataFrame, participants: pd.DataFrame,
-        as_of: dt.datetime | None = None, rating: pd.DataFrame | None = None,
+        self,
+        achievements: pd.DataFrame,
+        participants: pd.DataFrame,
+        as_of: dt.datetime | None = None,
+        rating: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Feature rows of the given whole participants, with the bundle's statistics."""
-        return participant_features(achievements, participants, self.stats,
-                                    as_of or self.stats.as_of, self.calibration, rating)
+        return participant_features(
+            achievements,
+            participants,
+            self.stats,
+            as_of or self.stats.as_of,
+            self.calibration,
+            rating,
+        )
 
     def estimate(
         self,
@@ -110,8 +121,9 @@ class CompetenceBundle:
             ``next_result_upper``), ``flags`` and (with evidence) the two evidence columns.
         """
         as_of = as_of or self.stats.as_of
-        block = participant_block(achievements, participants, self.stats, as_of,
-                                  self.calibration, rating)
+        block = participant_block(
+            achievements, participants, self.stats, as_of, self.calibration, rating
+        )
         feats = block.frame
         pred = self.model.predict(feats)
         pred[CC.MODEL_VERSION] = self.version
@@ -120,8 +132,9 @@ class CompetenceBundle:
             pred[list(NEXT_RESULT_COLUMNS)] = intervals.apply(pred)
         else:
             pred[list(NEXT_RESULT_COLUMNS)] = np.nan
-        in_model = np.isin(feats[KEYS[1]].to_numpy(dtype=object),
-                           np.asarray(self.model.directions_, dtype=object))
+        in_model = np.isin(
+            feats[KEYS[1]].to_numpy(dtype=object), np.asarray(self.model.directions_, dtype=object)
+        )
         known = feats[in_model].reset_index(drop=True) if not in_model.all() else feats
         rating_pct = np.full(len(known), np.nan)
         known_dirs = known[KEYS[1]].to_numpy(dtype=object)
@@ -129,18 +142,28 @@ class CompetenceBundle:
             mask = known_dirs == direction
             if mask.any():
                 rating_pct[mask] = self.model.rating_percentile(direction, known)[mask]
-        flags = review_flags(pred, known, self.model.config.flags, rating_pct, previous,
-                             _diploma_gap(rating, pred))
+        flags = review_flags(
+            pred, known, self.model.config.flags, rating_pct, previous, _diploma_gap(rating, pred)
+        )
         pred[CC.FLAGS] = _per_row(pred, flags)
         if evidence:
             pred[CC.TOP_FEATURES] = _per_row(
-                pred, feature_evidence(self.model, known, self.model.config.top_features))
-            by_key = achievement_evidence(achievements, block, self.stats, self.calibration,
-                                          self.model.config.top_achievements)
-            pred[CC.TOP_ACHIEVEMENTS] = _per_row(pred, [
-                by_key.get((str(p), str(d)), [])
-                for p, d in zip(pred[KEYS[0]], pred[KEYS[1]], strict=True)
-            ])
+                pred, feature_evidence(self.model, known, self.model.config.top_features)
+            )
+            by_key = achievement_evidence(
+                achievements,
+                block,
+                self.stats,
+                self.calibration,
+                self.model.config.top_achievements,
+            )
+            pred[CC.TOP_ACHIEVEMENTS] = _per_row(
+                pred,
+                [
+                    by_key.get((str(p), str(d)), [])
+                    for p, d in zip(pred[KEYS[0]], pred[KEYS[1]], strict=True)
+                ],
+            )
         return pred
 
     def save(self, path: Path | str) -> Path:
@@ -155,14 +178,16 @@ class CompetenceBundle:
         """Read a bundle; refuses other formats and feature schemas this code cannot serve."""
         path = Path(path)
         if not path.is_file():
-            raise TalentError(f"competence bundle {path} does not exist; train one with "
-                              "`talent train competence`")
+            raise TalentError(
+                f"competence bundle {path} does not exist; train one with `talent train competence`"
+            )
         payload = joblib.load(path)
         if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
             raise TalentError(f"{path} is not a competence bundle of format {BUNDLE_FORMAT}")
         bundle: CompetenceBundle = payload["bundle"]
         meta = bundle.meta
-        if meta.get("schema_version") != SCHEMA_VERSION or \
-                meta.get("schema_hash") != schema_hash(bundle.model.features_):
+        if meta.get("schema_version") != SCHEMA_VERSION or meta.get("schema_hash") != schema_hash(
+            bundle.model.features_
+        ):
             raise TalentError(f"{path} was trained with another feature schema; retrain it")
         return bundle

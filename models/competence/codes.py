@@ -34,10 +34,16 @@ class FlagCode(StrEnum):
     DIPLOMA_BOUNDARY = "diploma_boundary"
 
 
-ACTIONABLE: Final[frozenset[FlagCode]] = frozenset({
-    FlagCode.LARGE_CHANGE, FlagCode.RATING_DISAGREEMENT, FlagCode.MOSTLY_UNVERIFIED,
-    FlagCode.FAR_FROM_RESULTS, FlagCode.SINGLE_RECORD, FlagCode.DIPLOMA_BOUNDARY,
-})
+ACTIONABLE: Final[frozenset[FlagCode]] = frozenset(
+    {
+        FlagCode.LARGE_CHANGE,
+        FlagCode.RATING_DISAGREEMENT,
+        FlagCode.MOSTLY_UNVERIFIED,
+        FlagCode.FAR_FROM_RESULTS,
+        FlagCode.SINGLE_RECORD,
+        FlagCode.DIPLOMA_BOUNDARY,
+    }
+)
 """Flags a moderator can act on (check records, approve or correct the value): only these open a
 review item. A wide interval or a cold start alone is information, not a decision to take."""
 
@@ -45,33 +51,40 @@ review item. A wide interval or a cold start alone is information, not a decisio
 EVIDENCE_TEXT_RU: Final[dict[EvidenceCode, str]] = {
     EvidenceCode.FEATURE_RAISES: "{label}: {value} — повышает оценку",
     EvidenceCode.FEATURE_LOWERS: "{label}: {value} — понижает оценку",
-    EvidenceCode.ACHIEVEMENT_RAISES:
-        "{result}, {kind} ({level}), {date}: это достижение повысило оценку",
-    EvidenceCode.ACHIEVEMENT_LOWERS:
-        "{result}, {kind} ({level}), {date}: это достижение понизило оценку",
-    EvidenceCode.PRIOR_ONLY:
-        "Достижений в направлении нет: оценка по умолчанию для {grade} класса",
+    EvidenceCode.ACHIEVEMENT_RAISES: (
+        "{result}, {kind} ({level}), {date}: это достижение повысило оценку"
+    ),
+    EvidenceCode.ACHIEVEMENT_LOWERS: (
+        "{result}, {kind} ({level}), {date}: это достижение понизило оценку"
+    ),
+    EvidenceCode.PRIOR_ONLY: "Достижений в направлении нет: оценка по умолчанию для {grade} класса",
 }
 
 FLAG_TEXT_RU: Final[dict[FlagCode, str]] = {
     FlagCode.COLD_START: "Нет достижений в направлении: оценка предварительная",
     FlagCode.WIDE_INTERVAL: "Широкий интервал оценки ({lower:.0f}–{upper:.0f}): мало данных",
-    FlagCode.LARGE_CHANGE:
-        "Резкий скачок: оценка изменилась на {change:+.0f} из 100 с прошлого раза",
-    FlagCode.RATING_DISAGREEMENT:
-        "Оценка ({competence:.0f}) сильно расходится с рейтингом «Талант 20.35» ({rating:.0f})",
+    FlagCode.LARGE_CHANGE: (
+        "Резкий скачок: оценка изменилась на {change:+.0f} из 100 с прошлого раза"
+    ),
+    FlagCode.RATING_DISAGREEMENT: (
+        "Оценка ({competence:.0f}) сильно расходится с рейтингом «Талант 20.35» ({rating:.0f})"
+    ),
     FlagCode.MOSTLY_UNVERIFIED: "Подтверждено лишь {share:.0%} достижений в направлении",
-    FlagCode.OTHER_DIRECTIONS:
-        "Достижений в этом направлении нет: оценка опирается на достижения в других "
-        "направлениях ({n_directions})",
-    FlagCode.FAR_FROM_RESULTS:
+    FlagCode.OTHER_DIRECTIONS: (
+        "Достижений в этом направлении нет: оценка опирается на достижения в других направлениях "
+        "({n_directions})"
+    ),
+    FlagCode.FAR_FROM_RESULTS: (
         "Оценка ({competence:.0f} из 100) далека от результатов участника: в среднем он опережал "
-        "{results:.0f} % участников своих мероприятий",
-    FlagCode.SINGLE_RECORD:
-        "Высокая оценка ({competence:.0f} из 100) опирается на одно достижение: проверьте его",
-    FlagCode.DIPLOMA_BOUNDARY:
-        "До границы диплома в рейтинге сезона — {gap:.0f} мест: решение по достижениям "
-        "может изменить диплом",
+        "{results:.0f} % участников своих мероприятий"
+    ),
+    FlagCode.SINGLE_RECORD: (
+        "Высокая оценка ({competence:.0f} из 100) опирается на одно достижение: проверьте его"
+    ),
+    FlagCode.DIPLOMA_BOUNDARY: (
+        "До границы диплома в рейтинге сезона — {gap:.0f} мест: решение по достижениям может "
+        "изменить диплом"
+    ),
 }
 
 FLAG_NAME_RU: Final[dict[FlagCode, str]] = {

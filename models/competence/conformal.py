@@ -16,8 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_GROUP = 30
-RECORD_BUCKETS: tuple[tuple[str, int, int], ...] = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4),
-                                                     ("5+", 5, 10**9))
+RECORD_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("0", 0, 0),
+    ("1", 1, 1),
+    ("2-4", 2, 4),
+    ("5+", 5, 10**9),
+)
 """Groups by the number of earlier records in the direction: (name, lowest, highest)."""
 
 

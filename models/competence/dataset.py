@@ -35,5 +35,8 @@ class CompetenceDataset:
     def direction(self, direction: str) -> CompetenceDataset:
         """The rows of one direction."""
         mask = (self.features[KEYS[1]] == direction).to_numpy()
-        return CompetenceDataset(self.features[mask].reset_index(drop=True),
-                                 self.labels[mask].reset_index(drop=True), self.snapshot_id)
+        return CompetenceDataset(
+            self.features[mask].reset_index(drop=True),
+            self.labels[mask].reset_index(drop=True),
+            self.snapshot_id,
+        )

@@ -37,8 +37,13 @@ def _fmt(value: float) -> str:
 _PERCENTILES = {Feat.PERF_MEAN, Feat.PERF_MAX, Feat.PERF_RECENT, Feat.PERF_WEIGHTED}
 _SHARES = {Feat.VERIFIED_SHARE, Feat.TEAM_SHARE, Feat.DIRECTION_SHARE}
 _DAYS = {Feat.TENURE_DAYS, Feat.DAYS_SINCE_LAST, Feat.DAYS_SINCE_FIRST}
-_LOGITS = {Feat.ABILITY, Feat.ABILITY_OTHER, Feat.DIFFICULTY_MEAN, Feat.DIFFICULTY_MAX,
-           Feat.DIFFICULTY_PRIZE_MAX}
+_LOGITS = {
+    Feat.ABILITY,
+    Feat.ABILITY_OTHER,
+    Feat.DIFFICULTY_MEAN,
+    Feat.DIFFICULTY_MAX,
+    Feat.DIFFICULTY_PRIZE_MAX,
+}
 _LEVELS = {Feat.BEST_LEVEL_PRIZE, Feat.MAX_LEVEL}
 _RESULT_OF_SCORE = {5 - RESULT_RANK[r]: r for r in Result}
 _LEVEL_OF_INDEX = dict(enumerate(Level))
@@ -105,12 +110,20 @@ def feature_evidence(model: CompetenceModel, features: pd.DataFrame, top: int) -
                     continue
                 code = EvidenceCode.FEATURE_RAISES if c > 0 else EvidenceCode.FEATURE_LOWERS
                 spec = BY_NAME[names[j]]
-                params = {"feature": spec.name, "label": spec.label_ru,
-                          "value": feature_value_ru(spec.name, float(values[r, j]))}
-                items.append({"code": code.value, "feature": spec.name,
-                              "value": None if np.isnan(values[r, j]) else float(values[r, j]),
-                              "contribution": round(c, 4),
-                              "text_ru": EVIDENCE_TEXT_RU[code].format(**params)})
+                params = {
+                    "feature": spec.name,
+                    "label": spec.label_ru,
+                    "value": feature_value_ru(spec.name, float(values[r, j])),
+                }
+                items.append(
+                    {
+                        "code": code.value,
+                        "feature": spec.name,
+                        "value": None if np.isnan(values[r, j]) else float(values[r, j]),
+                        "contribution": round(c, 4),
+                        "text_ru": EVIDENCE_TEXT_RU[code].format(**params),
+                    }
+                )
             out[i] = items
     return out
 
@@ -145,8 +158,9 @@ def achievement_evidence(
         kind = kind_all[r.act[m]]
         a = fit.kinds.discrimination[kind]
         c_lo, c_hi = fit.kinds.bounds(kind, r.category[m])
-        _, d1, _ = derivatives(a * (theta[r.person[m], d] - stats.difficulty[r.act[m], d]),
-                               c_lo, c_hi)
+        _, d1, _ = derivatives(
+            a * (theta[r.person[m], d] - stats.difficulty[r.act[m], d]), c_lo, c_hi
+        )
         effect[m] = r.weight[m] * a * d1 * se[r.person[m], d] ** 2
     ach_id = achievements[C.ACHIEVEMENT_ID].astype("object").to_numpy()
     achieved = achievements[C.ACHIEVED_AT].to_numpy("datetime64[D]")
@@ -167,7 +181,13 @@ def achievement_evidence(
             "level": RU_LABELS.get(LEVELS[level_code[j]], "") if level_code[j] >= 0 else "",
             "date": str(achieved[r.row[j]]),
         }
-        items.append({"code": code.value, "achievement_id": str(ach_id[r.row[j]]),
-                      "effect": round(float(effect[j]), 4), "params": params,
-                      "text_ru": EVIDENCE_TEXT_RU[code].format(**params)})
+        items.append(
+            {
+                "code": code.value,
+                "achievement_id": str(ach_id[r.row[j]]),
+                "effect": round(float(effect[j]), 4),
+                "params": params,
+                "text_ru": EVIDENCE_TEXT_RU[code].format(**params),
+            }
+        )
     return out

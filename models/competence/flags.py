@@ -55,11 +55,13 @@ def review_flags(
     gap = np.full(len(comp), np.nan) if diploma_gap is None else np.asarray(diploma_gap, float)
     before = np.full(len(comp), np.nan)
     if previous is not None and not previous.empty:
-        prev = previous.set_index([previous[KEYS[0]].astype("object"),
-                                   previous[KEYS[1]].astype("object")])[CC.COMPETENCE]
+        prev = previous.set_index(
+            [previous[KEYS[0]].astype("object"), previous[KEYS[1]].astype("object")]
+        )[CC.COMPETENCE]
         prev = prev[~prev.index.duplicated(keep="last")]
-        key = pd.MultiIndex.from_arrays([predictions[KEYS[0]].astype("object"),
-                                         predictions[KEYS[1]].astype("object")])
+        key = pd.MultiIndex.from_arrays(
+            [predictions[KEYS[0]].astype("object"), predictions[KEYS[1]].astype("object")]
+        )
         before = prev.reindex(key).to_numpy(np.float64, na_value=np.nan)
     out: list[list[Flag]] = []
     for i in range(len(comp)):
@@ -69,20 +71,28 @@ def review_flags(
             if elsewhere[i] > 0:  # the estimate moves with the other directions' abilities
                 flags.append(_flag(FlagCode.OTHER_DIRECTIONS, n_directions=int(elsewhere[i])))
         if upper[i] - lower[i] > config.wide_interval:
-            flags.append(_flag(FlagCode.WIDE_INTERVAL, lower=float(lower[i]),
-                               upper=float(upper[i])))
+            flags.append(
+                _flag(FlagCode.WIDE_INTERVAL, lower=float(lower[i]), upper=float(upper[i]))
+            )
         if not np.isnan(before[i]) and abs(comp[i] - before[i]) > config.large_change:
             flags.append(_flag(FlagCode.LARGE_CHANGE, change=float(comp[i] - before[i])))
         rating = rating_percentile[i]
         if not np.isnan(rating) and abs(comp[i] - rating) > config.rating_disagreement:
-            flags.append(_flag(FlagCode.RATING_DISAGREEMENT, competence=float(comp[i]),
-                               rating=float(rating)))
+            flags.append(
+                _flag(FlagCode.RATING_DISAGREEMENT, competence=float(comp[i]), rating=float(rating))
+            )
         if not cold[i] and not np.isnan(verified[i]) and verified[i] < config.unverified_share:
             flags.append(_flag(FlagCode.MOSTLY_UNVERIFIED, share=float(verified[i])))
-        if n_records[i] >= config.min_records_results and not np.isnan(results[i]) and \
-                abs(comp[i] - results[i]) > config.results_disagreement:
-            flags.append(_flag(FlagCode.FAR_FROM_RESULTS, competence=float(comp[i]),
-                               results=float(results[i])))
+        if (
+            n_records[i] >= config.min_records_results
+            and not np.isnan(results[i])
+            and abs(comp[i] - results[i]) > config.results_disagreement
+        ):
+            flags.append(
+                _flag(
+                    FlagCode.FAR_FROM_RESULTS, competence=float(comp[i]), results=float(results[i])
+                )
+            )
         if n_records[i] == 1 and comp[i] >= config.single_record_from:
             flags.append(_flag(FlagCode.SINGLE_RECORD, competence=float(comp[i])))
         if not np.isnan(gap[i]) and gap[i] <= config.diploma_places:

@@ -41,8 +41,17 @@ log = get_logger(__name__)
 PARALLEL_PREDICT_ROWS = 5_000
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
-    KEYS[0], KEYS[1], CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.LEVEL, CC.LEVEL_TITLE,
-    CC.COLD_START, CC.N_RECORDS, CC.VALUE, CC.VALUE_SD,
+    KEYS[0],
+    KEYS[1],
+    CC.COMPETENCE,
+    CC.LOWER,
+    CC.UPPER,
+    CC.LEVEL,
+    CC.LEVEL_TITLE,
+    CC.COLD_START,
+    CC.N_RECORDS,
+    CC.VALUE,
+    CC.VALUE_SD,
 )
 REFERENCE_POINTS = 2001
 K_BOUNDS = (0.05, 4.0)
@@ -94,8 +103,9 @@ def band_of(competence: np.ndarray, bands: Bands) -> np.ndarray:
 
 def _holdout_mask(ids: pd.Series, share: float, seed: int) -> np.ndarray:
     """A participant-level split that does not depend on row order or other participants."""
-    hashed = pd.util.hash_pandas_object(ids.astype("object").reset_index(drop=True),
-                                        index=False, hash_key=f"{seed:016d}")
+    hashed = pd.util.hash_pandas_object(
+        ids.astype("object").reset_index(drop=True), index=False, hash_key=f"{seed:016d}"
+    )
     return (hashed.to_numpy(np.uint64) % np.uint64(10_000)) < np.uint64(int(share * 10_000))
 
 
@@ -130,19 +140,28 @@ class CompetenceModel(Estimator[CompetenceConfig]):
     def _booster_params(self) -> dict[str, Any]:
         b = self.config.booster
         return {
-            "objective": "regression", "learning_rate": b.learning_rate,
-            "num_leaves": b.num_leaves, "min_data_in_leaf": b.min_child_samples,
-            "bagging_fraction": b.subsample, "bagging_freq": 1 if b.subsample < 1 else 0,
-            "feature_fraction": b.colsample_bytree, "lambda_l2": b.reg_lambda,
-            "num_threads": b.n_jobs, "seed": self.config.seed, "verbosity": -1,
-            "deterministic": True, "force_row_wise": True,
+            "objective": "regression",
+            "learning_rate": b.learning_rate,
+            "num_leaves": b.num_leaves,
+            "min_data_in_leaf": b.min_child_samples,
+            "bagging_fraction": b.subsample,
+            "bagging_freq": 1 if b.subsample < 1 else 0,
+            "feature_fraction": b.colsample_bytree,
+            "lambda_l2": b.reg_lambda,
+            "num_threads": b.n_jobs,
+            "seed": self.config.seed,
+            "verbosity": -1,
+            "deterministic": True,
+            "force_row_wise": True,
         }
 
     def _train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> lgb.Booster:
-        data = lgb.Dataset(x, y, weight=w, feature_name=list(self.feature_names),
-                           free_raw_data=True)
-        return lgb.train(self._booster_params(), data,
-                         num_boost_round=self.config.booster.n_estimators)
+        data = lgb.Dataset(
+            x, y, weight=w, feature_name=list(self.feature_names), free_raw_data=True
+        )
+        return lgb.train(
+            self._booster_params(), data, num_boost_round=self.config.booster.n_estimators
+        )
 
     def _fit(self, data: CompetenceDataset) -> None:
         started = time.perf_counter()
@@ -156,17 +175,25 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             se_y = part.labels[CC.LABEL_SE].to_numpy(np.float64)
             labelled = ~np.isnan(y)
             if labelled.sum() < MIN_TRAIN_ROWS:
-                log.warning("direction skipped: too few labelled rows", direction=direction,
-                            rows=int(labelled.sum()))
+                log.warning(
+                    "direction skipped: too few labelled rows",
+                    direction=direction,
+                    rows=int(labelled.sum()),
+                )
                 continue
             se_x = part.features[Feat.ABILITY_SE].to_numpy(np.float64)
-            fallback_se = float(np.nanmedian(se_x[part.features[Feat.N_RECORDS] == 0])) \
-                if (part.features[Feat.N_RECORDS] == 0).any() else 1.0
+            fallback_se = (
+                float(np.nanmedian(se_x[part.features[Feat.N_RECORDS] == 0]))
+                if (part.features[Feat.N_RECORDS] == 0).any()
+                else 1.0
+            )
             fallback_se = fallback_se if np.isfinite(fallback_se) else 1.0
             se_x = np.where(np.isnan(se_x), fallback_se, se_x)
             weight = 1.0 / (np.nan_to_num(se_y, nan=1.0) ** 2 + 0.5)
-            hold = _holdout_mask(part.features[KEYS[0]], self.config.holdout_share,
-                                 self.config.seed) & labelled
+            hold = (
+                _holdout_mask(part.features[KEYS[0]], self.config.holdout_share, self.config.seed)
+                & labelled
+            )
             train = labelled & ~hold
             residual_scale = float("nan")
             theta = part.features[Feat.ABILITY].to_numpy(np.float64)
@@ -177,63 +204,107 @@ class CompetenceModel(Estimator[CompetenceConfig]):
                 resid = y[hold] - pred_hold
                 excess = float(np.mean(resid**2) - np.mean(se_y[hold] ** 2))
                 residual_scale = excess / float(np.mean(se_x[hold] ** 2))
-                rho = (_spearman(np.asarray(pred_hold, np.float64), y[hold]),
-                       _spearman(theta[hold], y[hold]))
-            ability_only = self.config.ability_fallback and Feat.ABILITY in names and \
-                np.isfinite(rho[1]) and not rho[0] > rho[1] + self.config.min_gain
+                rho = (
+                    _spearman(np.asarray(pred_hold, np.float64), y[hold]),
+                    _spearman(theta[hold], y[hold]),
+                )
+            ability_only = (
+                self.config.ability_fallback
+                and Feat.ABILITY in names
+                and np.isfinite(rho[1])
+                and not rho[0] > rho[1] + self.config.min_gain
+            )
             booster = self._train(x_all[labelled], y[labelled], weight[labelled])
             ok_l = labelled & np.isfinite(theta)
-            slope, intercept = np.polyfit(theta[ok_l], y[ok_l], 1, w=np.sqrt(weight[ok_l])) \
-                if ok_l.sum() > 2 else (1.0, 0.0)
+            slope, intercept = (
+                np.polyfit(theta[ok_l], y[ok_l], 1, w=np.sqrt(weight[ok_l]))
+                if ok_l.sum() > 2
+                else (1.0, 0.0)
+            )
             theta_mean = float(np.nanmean(theta)) if np.isfinite(theta).any() else 0.0
             if ability_only:
                 value = intercept + slope * np.nan_to_num(theta, nan=theta_mean)
-                log.info("direction serves the calibrated ability: LightGBM did not beat it on "
-                         "the held-out participants", direction=direction,
-                         spearman_lightgbm=round(rho[0], 4), spearman_ability=round(rho[1], 4))
+                log.info(
+                    "direction serves the calibrated ability: LightGBM did not beat it on "
+                    "the held-out participants",
+                    direction=direction,
+                    spearman_lightgbm=round(rho[0], 4),
+                    spearman_ability=round(rho[1], 4),
+                )
             else:
-                value = np.asarray(booster.predict(x_all,
-                                                   num_threads=self.config.booster.n_jobs))
+                value = np.asarray(booster.predict(x_all, num_threads=self.config.booster.n_jobs))
             other_map, other_rho = None, (float("nan"), float("nan"))
             elsewhere = self._elsewhere(x_all)
-            if elsewhere is not None and hold.sum() >= MIN_TRAIN_ROWS and \
-                    train.sum() >= MIN_TRAIN_ROWS:
+            if (
+                elsewhere is not None
+                and hold.sum() >= MIN_TRAIN_ROWS
+                and train.sum() >= MIN_TRAIN_ROWS
+            ):
                 other = x_all[:, names.index(Feat.ABILITY_OTHER)]
                 hm = elsewhere[hold] & np.isfinite(other[hold])
                 if hm.sum() >= MIN_TRAIN_ROWS:
                     src = pred_hold if not ability_only else theta[hold]
-                    other_rho = (_spearman(src[hm], y[hold][hm]),
-                                 _spearman(other[hold][hm], y[hold][hm]))
+                    other_rho = (
+                        _spearman(src[hm], y[hold][hm]),
+                        _spearman(other[hold][hm], y[hold][hm]),
+                    )
                     lab = labelled & elsewhere & np.isfinite(other)
                     if other_rho[1] > other_rho[0] and lab.sum() > 2:
                         b, a = np.polyfit(other[lab], y[lab], 1, w=np.sqrt(weight[lab]))
                         other_map = (float(a), float(b))
                         value = np.where(elsewhere & np.isfinite(other), a + b * other, value)
-                        log.info("rows without records in the direction follow the other "
-                                 "directions' ability", direction=direction,
-                                 spearman_model=round(other_rho[0], 4),
-                                 spearman_other=round(other_rho[1], 4))
+                        log.info(
+                            "rows without records in the direction follow the other "
+                            "directions' ability",
+                            direction=direction,
+                            spearman_model=round(other_rho[0], 4),
+                            spearman_other=round(other_rho[1], 4),
+                        )
             ok = np.isfinite(theta)
-            beta = float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9)) \
-                if ok.sum() > 2 else 1.0
+            beta = (
+                float(np.cov(value[ok], theta[ok])[0, 1] / max(np.var(theta[ok]), 1e-9))
+                if ok.sum() > 2
+                else 1.0
+            )
             scale = float(np.clip(beta**2, *K_BOUNDS))
             sd = np.sqrt(scale) * se_x
             rng = np.random.default_rng(self.config.seed)
-            draws = (value[:, None] + sd[:, None]
-                     * rng.standard_normal((len(value), self.config.reference_draws))).ravel()
+            draws = (
+                value[:, None]
+                + sd[:, None] * rng.standard_normal((len(value), self.config.reference_draws))
+            ).ravel()
             reference = np.quantile(draws, np.linspace(0, 1, REFERENCE_POINTS))
-            fits[direction] = DirectionFit(booster, scale, residual_scale, reference, fallback_se,
-                                           int(labelled.sum()), _rating_reference(part.features),
-                                           bool(ability_only), (float(intercept), float(slope)),
-                                           theta_mean, rho, other_map, other_rho)
-            log.info("competence direction fitted", direction=direction,
-                     labelled=int(labelled.sum()), rows=len(value), variance_scale=round(scale, 3),
-                     residual_scale=round(residual_scale, 3))
+            fits[direction] = DirectionFit(
+                booster,
+                scale,
+                residual_scale,
+                reference,
+                fallback_se,
+                int(labelled.sum()),
+                _rating_reference(part.features),
+                bool(ability_only),
+                (float(intercept), float(slope)),
+                theta_mean,
+                rho,
+                other_map,
+                other_rho,
+            )
+            log.info(
+                "competence direction fitted",
+                direction=direction,
+                labelled=int(labelled.sum()),
+                rows=len(value),
+                variance_scale=round(scale, 3),
+                residual_scale=round(residual_scale, 3),
+            )
         self.fits_ = fits
         self.features_ = names
         self.directions_ = tuple(fits)
-        log.info("competence model fitted", directions=len(fits),
-                 seconds=round(time.perf_counter() - started, 2))
+        log.info(
+            "competence model fitted",
+            directions=len(fits),
+            seconds=round(time.perf_counter() - started, 2),
+        )
 
     def to_scale(self, direction: str, value: np.ndarray) -> np.ndarray:
         """Values (logits) onto 0-100 through the direction's reference distribution."""
@@ -277,33 +348,41 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             if not m.any():
                 continue
             value[m] = self._value(fit, x[m])
-            sd[m] = np.sqrt(fit.variance_scale) * np.where(np.isnan(se_x[m]), fit.fallback_se,
-                                                           se_x[m])
+            sd[m] = np.sqrt(fit.variance_scale) * np.where(
+                np.isnan(se_x[m]), fit.fallback_se, se_x[m]
+            )
             comp[m] = self.to_scale(direction, value[m])
             lower[m] = self.to_scale(direction, value[m] - z * sd[m])
             upper[m] = self.to_scale(direction, value[m] + z * sd[m])
         bands = self.config.bands.band
         band = band_of(comp, self.config.bands)
         n_rec = features[Feat.N_RECORDS].to_numpy(np.float64)[keep]
-        return pd.DataFrame({
-            KEYS[0]: pd.array(features[KEYS[0]].to_numpy(dtype=object)[keep], dtype="string"),
-            KEYS[1]: pd.array(dirs, dtype="string"),
-            CC.COMPETENCE: comp, CC.LOWER: lower, CC.UPPER: upper,
-            CC.LEVEL: pd.array(np.asarray([b.code for b in bands], dtype=object)[band],
-                               dtype="string"),
-            CC.LEVEL_TITLE: pd.array(np.asarray([b.title_ru for b in bands], dtype=object)[band],
-                                     dtype="string"),
-            CC.COLD_START: n_rec == 0,
-            CC.N_RECORDS: n_rec.astype(np.int64),
-            CC.VALUE: value, CC.VALUE_SD: sd,
-        }, columns=list(PREDICTION_COLUMNS))
+        return pd.DataFrame(
+            {
+                KEYS[0]: pd.array(features[KEYS[0]].to_numpy(dtype=object)[keep], dtype="string"),
+                KEYS[1]: pd.array(dirs, dtype="string"),
+                CC.COMPETENCE: comp,
+                CC.LOWER: lower,
+                CC.UPPER: upper,
+                CC.LEVEL: pd.array(
+                    np.asarray([b.code for b in bands], dtype=object)[band], dtype="string"
+                ),
+                CC.LEVEL_TITLE: pd.array(
+                    np.asarray([b.title_ru for b in bands], dtype=object)[band], dtype="string"
+                ),
+                CC.COLD_START: n_rec == 0,
+                CC.N_RECORDS: n_rec.astype(np.int64),
+                CC.VALUE: value,
+                CC.VALUE_SD: sd,
+            },
+            columns=list(PREDICTION_COLUMNS),
+        )
 
     def contributions(self, features: pd.DataFrame, direction: str) -> np.ndarray:
         """LightGBM per-row contributions (rows x features, plus the bias in the last column),
         on the logit scale, for feature rows of one direction."""
         self.check_fitted()
-        return self.contributions_of(features[list(self.features_)].to_numpy(np.float64),
-                                     direction)
+        return self.contributions_of(features[list(self.features_)].to_numpy(np.float64), direction)
 
     def contributions_of(self, x: np.ndarray, direction: str) -> np.ndarray:
         """:meth:`contributions` for a matrix already in ``features_`` order (a direction that
@@ -317,16 +396,18 @@ class CompetenceModel(Estimator[CompetenceConfig]):
             out[:, j] = b * (np.nan_to_num(x[:, j], nan=fit.ability_mean) - fit.ability_mean)
             out[:, -1] = a + b * fit.ability_mean
         else:
-            out = np.asarray(fit.booster.predict(
-                x, pred_contrib=True, num_threads=self._threads(len(x))))
+            out = np.asarray(
+                fit.booster.predict(x, pred_contrib=True, num_threads=self._threads(len(x)))
+            )
         rows = self._other_rows(fit, x)
         if rows.any():  # these rows' value is a line in the other directions' ability
             assert fit.other_map is not None
             a, b = fit.other_map
             out = out.copy()
             out[rows] = 0.0
-            out[rows, self.features_.index(Feat.ABILITY_OTHER)] = \
+            out[rows, self.features_.index(Feat.ABILITY_OTHER)] = (
                 b * x[rows, self.features_.index(Feat.ABILITY_OTHER)]
+            )
             out[rows, -1] = a
         return out
 

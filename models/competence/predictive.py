@@ -28,8 +28,7 @@ from features.schema import KEYS
 from models.competence.columns import CompetenceColumns as CC
 from models.competence.conformal import MIN_GROUP, GroupConformal, bucket_of
 
-NEXT_RESULT_COLUMNS: tuple[str, ...] = (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER,
-                                         CC.NEXT_LEVEL)
+NEXT_RESULT_COLUMNS: tuple[str, ...] = (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER, CC.NEXT_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,9 @@ class NextResultIntervals:
     directions: dict[str, DirectionIntervals]
 
     @classmethod
-    def fit(cls, predictions: pd.DataFrame, next_performance: np.ndarray,
-            level: float) -> NextResultIntervals:
+    def fit(
+        cls, predictions: pd.DataFrame, next_performance: np.ndarray, level: float
+    ) -> NextResultIntervals:
         """Fit on held-out rows: ``predictions`` (the model's output at a cut-off) and the mean
         result percentile in the window after it (0-1, NaN where the participant did nothing
         there; those rows are left out). Directions with fewer than ``MIN_GROUP`` results get no
@@ -70,7 +70,8 @@ class NextResultIntervals:
                 a, b = float(np.mean(y[m])), 0.0
             resid = np.abs(y[m] - (a + b * comp[m]))
             out[str(direction)] = DirectionIntervals(
-                float(a), float(b), GroupConformal.fit(resid, buckets[m], level))
+                float(a), float(b), GroupConformal.fit(resid, buckets[m], level)
+            )
         return cls(level, out)
 
     def apply(self, predictions: pd.DataFrame) -> pd.DataFrame:
@@ -86,16 +87,20 @@ class NextResultIntervals:
             if m.any():
                 point[m] = np.clip(fit.a + fit.b * comp[m], 0.0, 100.0)
                 half[m] = fit.conformal.half_width(buckets[m])
-        return pd.DataFrame({
-            CC.NEXT_RESULT: point,
-            CC.NEXT_LOWER: np.clip(point - half, 0.0, 100.0),
-            CC.NEXT_UPPER: np.clip(point + half, 0.0, 100.0),
-            CC.NEXT_LEVEL: np.where(np.isfinite(point), self.level, np.nan),
-        }, index=predictions.index)
+        return pd.DataFrame(
+            {
+                CC.NEXT_RESULT: point,
+                CC.NEXT_LOWER: np.clip(point - half, 0.0, 100.0),
+                CC.NEXT_UPPER: np.clip(point + half, 0.0, 100.0),
+                CC.NEXT_LEVEL: np.where(np.isfinite(point), self.level, np.nan),
+            },
+            index=predictions.index,
+        )
 
 
-def coverage_by_bucket(predictions: pd.DataFrame, intervals: pd.DataFrame,
-                       next_performance: np.ndarray) -> dict[str, float]:
+def coverage_by_bucket(
+    predictions: pd.DataFrame, intervals: pd.DataFrame, next_performance: np.ndarray
+) -> dict[str, float]:
     """Share of results inside their interval, per records bucket and ``all``, with counts
     (``n.<bucket>``), over rows with a result and an interval."""
     y = 100.0 * np.asarray(next_performance, np.float64)

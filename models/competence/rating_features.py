@@ -28,8 +28,9 @@ from models.rating.rules import RatingRules, load_rules
 log = get_logger(__name__)
 
 
-def _season_table(snapshot: Snapshot, season: str, rules: RatingRules | None,
-                  gap: bool = False) -> pd.DataFrame:
+def _season_table(
+    snapshot: Snapshot, season: str, rules: RatingRules | None, gap: bool = False
+) -> pd.DataFrame:
     result = rate(snapshot, season, rules or load_rules(season=season))
     table = result.table
     out = table[[C.PARTICIPANT_ID, C.DIRECTION, RC.RAW_POINTS, RC.SCORE]]
@@ -48,8 +49,7 @@ def diploma_gap(table: pd.DataFrame, thresholds: pd.DataFrame) -> np.ndarray:
     """
     dir_of = thresholds[C.DIRECTION].astype("object").tolist()
     winners = dict(zip(dir_of, thresholds[RC.WINNER_SLOTS].to_numpy(np.float64), strict=True))
-    prizes = dict(zip(dir_of, thresholds[RC.PRIZE_WINNER_SLOTS].to_numpy(np.float64),
-                      strict=True))
+    prizes = dict(zip(dir_of, thresholds[RC.PRIZE_WINNER_SLOTS].to_numpy(np.float64), strict=True))
     out = np.full(len(table), np.nan)
     dirs = table[C.DIRECTION].astype("object").to_numpy()
     place = table[RC.PLACE].to_numpy(np.float64)
@@ -81,18 +81,23 @@ def rating_frame(
     """
     known = snapshot_at(snapshot, as_of)
     year = season_start_year(as_of.date())
-    current = _season_table(known, season_name(year), rules, gap=True).rename(columns={
-        RC.RAW_POINTS: Feat.RATING_POINTS_CURRENT, RC.SCORE: Feat.RATING_SCORE_CURRENT})
+    current = _season_table(known, season_name(year), rules, gap=True).rename(
+        columns={RC.RAW_POINTS: Feat.RATING_POINTS_CURRENT, RC.SCORE: Feat.RATING_SCORE_CURRENT}
+    )
     # the season whose diplomas are at stake: the current one, or the one just ended while the
     # current has no rated records yet (between 1 June and the first results of the new season)
-    previous = _season_table(known, season_name(year - 1), rules,
-                             gap=current.empty).rename(columns={
-        RC.RAW_POINTS: Feat.RATING_POINTS_PREVIOUS, RC.SCORE: Feat.RATING_SCORE_PREVIOUS})
+    previous = _season_table(known, season_name(year - 1), rules, gap=current.empty).rename(
+        columns={RC.RAW_POINTS: Feat.RATING_POINTS_PREVIOUS, RC.SCORE: Feat.RATING_SCORE_PREVIOUS}
+    )
     if current.empty:
         current = current.drop(columns=[CC.DIPLOMA_GAP])
     both = current.merge(previous, on=list(KEYS), how="outer")
-    for col in (Feat.RATING_POINTS_CURRENT, Feat.RATING_SCORE_CURRENT,
-                Feat.RATING_POINTS_PREVIOUS, Feat.RATING_SCORE_PREVIOUS):
+    for col in (
+        Feat.RATING_POINTS_CURRENT,
+        Feat.RATING_SCORE_CURRENT,
+        Feat.RATING_POINTS_PREVIOUS,
+        Feat.RATING_SCORE_PREVIOUS,
+    ):
         both[col] = both[col].astype(np.float64)
     log.info("rating features", as_of=as_of.isoformat(), rows=len(both))
     return both

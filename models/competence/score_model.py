@@ -66,12 +66,20 @@ class ScoreModel(Estimator[ScoreModelConfig]):
         if cfg.kind == "ridge":
             self.ridge_ = Ridge(alpha=cfg.ridge_alpha).fit(_ridge_matrix(x), y)
         elif cfg.kind == "lightgbm":
-            params = {"objective": "regression", "learning_rate": cfg.learning_rate,
-                      "num_leaves": cfg.num_leaves, "min_data_in_leaf": cfg.min_child_samples,
-                      "num_threads": 1, "seed": cfg.seed, "verbosity": -1,
-                      "deterministic": True, "force_row_wise": True}
-            data_set = lgb.Dataset(x[list(SCORE_FEATURES)].to_numpy(np.float64), y,
-                                   feature_name=list(SCORE_FEATURES))
+            params = {
+                "objective": "regression",
+                "learning_rate": cfg.learning_rate,
+                "num_leaves": cfg.num_leaves,
+                "min_data_in_leaf": cfg.min_child_samples,
+                "num_threads": 1,
+                "seed": cfg.seed,
+                "verbosity": -1,
+                "deterministic": True,
+                "force_row_wise": True,
+            }
+            data_set = lgb.Dataset(
+                x[list(SCORE_FEATURES)].to_numpy(np.float64), y, feature_name=list(SCORE_FEATURES)
+            )
             self.booster_ = lgb.train(params, data_set, num_boost_round=cfg.n_estimators)
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
@@ -80,6 +88,7 @@ class ScoreModel(Estimator[ScoreModelConfig]):
         if self.kind_ == "ridge":
             return np.asarray(self.ridge_.predict(_ridge_matrix(x)))
         if self.kind_ == "lightgbm":
-            return np.asarray(self.booster_.predict(x[list(SCORE_FEATURES)].to_numpy(np.float64),
-                                                    num_threads=1))
+            return np.asarray(
+                self.booster_.predict(x[list(SCORE_FEATURES)].to_numpy(np.float64), num_threads=1)
+            )
         return x[ScoreFeat.ABILITY].to_numpy(np.float64)

@@ -114,5 +114,3 @@ class RatedSeason:
         """The first ``n`` rows of one direction's table."""
         part = self.table[self.table[C.DIRECTION] == direction]
         return part.head(n)
-
-

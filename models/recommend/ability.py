@@ -105,8 +105,9 @@ class AbilityScale:
 
     def ability_for(self, participant_ids: pd.Index) -> np.ndarray:
         """Abilities of the given participants (NaN rows for unknown ones)."""
-        return self.ability_at(self.participant_ids.get_indexer(pd.Index(participant_ids,
-                                                                         dtype=object)))
+        return self.ability_at(
+            self.participant_ids.get_indexer(pd.Index(participant_ids, dtype=object))
+        )
 
     def ability_at(self, positions: np.ndarray) -> np.ndarray:
         """Abilities of the scale's rows ``positions`` (NaN rows where a position is -1)."""
@@ -133,8 +134,9 @@ class AbilityModel:
     def directions(self) -> tuple[str, ...]:
         return self.calibration.directions
 
-    def apply(self, snapshot: Snapshot, as_of: dt.datetime,
-              stats: ActivityStats | None = None) -> AbilityScale:
+    def apply(
+        self, snapshot: Snapshot, as_of: dt.datetime, stats: ActivityStats | None = None
+    ) -> AbilityScale:
         """Abilities of every participant of ``snapshot`` visible at ``as_of`` and difficulties
         of every activity published by then, with the item parameters fixed.
 
@@ -150,8 +152,9 @@ class AbilityModel:
         stats, pids, grades, responses = _population(snapshot, as_of, stats)
         return self._scale(stats, pids, grades, responses)
 
-    def _scale(self, stats: ActivityStats, pids: pd.Index, grades: np.ndarray,
-               responses: Responses) -> AbilityScale:
+    def _scale(
+        self, stats: ActivityStats, pids: pd.Index, grades: np.ndarray, responses: Responses
+    ) -> AbilityScale:
         calibration = self.calibration
         config = calibration.config
         stats_d = stats.with_difficulty(calibration.item_difficulty(stats))
@@ -169,15 +172,23 @@ class AbilityModel:
         thr = thr_all[:, mid - 1]
         reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
         return AbilityScale(
-            directions=stats.directions, participant_ids=pids, ability=theta, ability_se=se,
+            directions=stats.directions,
+            participant_ids=pids,
+            ability=theta,
+            ability_se=se,
             activity_ids=pd.Index(stats.index.to_numpy(dtype=object), dtype=object),
-            difficulty=stats_d.difficulty, discrimination=disc,
-            threshold=thr, reference=reference, thresholds=thr_all, model=self,
+            difficulty=stats_d.difficulty,
+            discrimination=disc,
+            threshold=thr,
+            reference=reference,
+            thresholds=thr_all,
+            model=self,
         )
 
 
-def _population(snapshot: Snapshot, as_of: dt.datetime, stats: ActivityStats | None
-                ) -> tuple[ActivityStats, pd.Index, np.ndarray, Responses]:
+def _population(
+    snapshot: Snapshot, as_of: dt.datetime, stats: ActivityStats | None
+) -> tuple[ActivityStats, pd.Index, np.ndarray, Responses]:
     """Activity statistics, participants (sorted ids), their grades and responses at ``as_of``."""
     stats = stats or compute_activity_stats(snapshot, as_of)
     parts = visible_participants(snapshot.participants, as_of)
@@ -218,9 +229,14 @@ def fit_ability_model(
     return _fit(snapshot, as_of, sample, n_iter, seed, stats)[0]
 
 
-def _fit(snapshot: Snapshot, as_of: dt.datetime, sample: int, n_iter: int, seed: int,
-         stats: ActivityStats | None
-         ) -> tuple[AbilityModel, ActivityStats, pd.Index, np.ndarray, Responses]:
+def _fit(
+    snapshot: Snapshot,
+    as_of: dt.datetime,
+    sample: int,
+    n_iter: int,
+    seed: int,
+    stats: ActivityStats | None,
+) -> tuple[AbilityModel, ActivityStats, pd.Index, np.ndarray, Responses]:
     stats, pids, grades, responses = _population(snapshot, as_of, stats)
     rng = np.random.default_rng(seed)
     active = np.unique(responses.person)
@@ -228,10 +244,15 @@ def _fit(snapshot: Snapshot, as_of: dt.datetime, sample: int, n_iter: int, seed:
     keep = np.zeros(len(pids), bool)
     keep[chosen] = True
     config = CalibrationConfig(n_iter=n_iter, seed=seed)
-    calibration: Calibration = fit_calibration(responses.take(keep[responses.person]), stats,
-                                               grades, config)
-    log.info("ability scale fitted", participants=len(pids), sampled=len(chosen),
-             activities=len(stats.table))
+    calibration: Calibration = fit_calibration(
+        responses.take(keep[responses.person]), stats, grades, config
+    )
+    log.info(
+        "ability scale fitted",
+        participants=len(pids),
+        sampled=len(chosen),
+        activities=len(stats.table),
+    )
     return AbilityModel(calibration), stats, pids, grades, responses
 
 

@@ -55,16 +55,21 @@ class ALSRecommender(Recommender[ALSConfig]):
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             # implicit warns about any multi-threaded BLAS it can see when the model is made,
             # even one limited for the fit below
-            warnings.filterwarnings("ignore", message="OpenBLAS is configured",
-                                    category=RuntimeWarning)
+            warnings.filterwarnings(
+                "ignore", message="OpenBLAS is configured", category=RuntimeWarning
+            )
             model = AlternatingLeastSquares(
-                factors=cfg.factors, regularization=cfg.regularization, alpha=cfg.alpha,
-                iterations=cfg.iterations, random_state=cfg.seed, num_threads=1,
+                factors=cfg.factors,
+                regularization=cfg.regularization,
+                alpha=cfg.alpha,
+                iterations=cfg.iterations,
+                random_state=cfg.seed,
+                num_threads=1,
             )
             model.fit(dataset.interactions.astype(np.float32).tocsr(), show_progress=False)
         item_factors = np.asarray(model.item_factors, dtype=np.float32)
         self.item_factors_ = item_factors
-        self.gram_ = (item_factors.T.astype(np.float64) @ item_factors.astype(np.float64))
+        self.gram_ = item_factors.T.astype(np.float64) @ item_factors.astype(np.float64)
         self.item_ids_ = dataset.item_ids
         self.item_seen_ = np.diff(dataset.interactions.tocsc().indptr) > 0
 

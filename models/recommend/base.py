@@ -90,8 +90,17 @@ class _Batch(NamedTuple):
         conditional = np.asarray(self.conditional).tolist()
         return [
             dict(zip(RECOMMENDATION_COLUMNS, values, strict=True))
-            for values in zip(self.pids, self.acts, scores, ranks, [self.model] * len(scores),
-                              conditional, self.codes, self.texts, strict=True)
+            for values in zip(
+                self.pids,
+                self.acts,
+                scores,
+                ranks,
+                [self.model] * len(scores),
+                conditional,
+                self.codes,
+                self.texts,
+                strict=True,
+            )
         ]
 
 
@@ -146,7 +155,7 @@ class _Inflating(io.RawIOBase):
                 self._out = memoryview(self._inflate_piece())
                 continue
             n = min(len(self._out), len(target) - done)
-            target[done:done + n] = self._out[:n]
+            target[done : done + n] = self._out[:n]
             self._out = self._out[n:]
             done += n
         return done
@@ -173,6 +182,7 @@ class Recommender(ABC, Generic[ConfigT]):
         """The name the service and the ``model`` column report: :attr:`name`, or the variant
         a config makes of it (``popular_direction``), so a served baseline says which it is."""
         return self.name
+
     fallback_class: ClassVar[type[Recommender[Any]] | None] = None
     needs_ability: ClassVar[bool] = False
     needs_decisions: ClassVar[bool] = False
@@ -222,8 +232,10 @@ class Recommender(ABC, Generic[ConfigT]):
         decision_points`), the training input of a model that declares ``needs_decisions`` and
         of no other."""
         if self.needs_decisions and not decisions:
-            raise TalentError(f"{self.label} learns from past decision points: "
-                              "fit(dataset, decision_points(snapshot, as_of, instants))")
+            raise TalentError(
+                f"{self.label} learns from past decision points: "
+                "fit(dataset, decision_points(snapshot, as_of, instants))"
+            )
         if decisions and not self.needs_decisions:
             raise TalentError(f"{self.label} does not learn from decision points")
         self._reset()
@@ -234,8 +246,9 @@ class Recommender(ABC, Generic[ConfigT]):
         self._fitted_on(dataset)
         return self
 
-    def _fit_decisions(self, dataset: RecommendDataset,
-                       decisions: tuple[DecisionPoint, ...]) -> None:
+    def _fit_decisions(
+        self, dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]
+    ) -> None:
         """The fit of a model that declares ``needs_decisions`` (it overrides this)."""
         raise NotImplementedError
 
@@ -257,8 +270,13 @@ class Recommender(ABC, Generic[ConfigT]):
         """Scores of participants ``rows`` (-1 = unknown) for activities ``acts``: higher is
         better, NaN where the model has no opinion (the row then falls back to cold start)."""
 
-    def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-                 as_of: dt.datetime | None) -> np.ndarray:
+    def score_at(
+        self,
+        dataset: RecommendDataset,
+        rows: np.ndarray,
+        acts: np.ndarray,
+        as_of: dt.datetime | None,
+    ) -> np.ndarray:
         """:meth:`score` for a request at ``as_of``. Models whose scores do not depend on the
         instant (all but the re-ranker, whose features include the time to deadlines and what is
         open) answer :meth:`score`."""
@@ -308,8 +326,7 @@ class Recommender(ABC, Generic[ConfigT]):
             :data:`~models.recommend.columns.RECOMMENDATION_COLUMNS`, ordered by the input
             participants, then rank (1 = best).
         """
-        parts = [b.frame() for b in self._batches(participants, k, as_of, dataset, rules,
-                                                   reasons)]
+        parts = [b.frame() for b in self._batches(participants, k, as_of, dataset, rules, reasons)]
         if not parts:
             return empty_recommendations()
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -333,9 +350,13 @@ class Recommender(ABC, Generic[ConfigT]):
         return out
 
     def _batches(
-        self, participants: list[str] | pd.Index | np.ndarray, k: int,
-        as_of: dt.datetime | None, dataset: RecommendDataset | None,
-        rules: FeasibilityRules | None, reasons: bool,
+        self,
+        participants: list[str] | pd.Index | np.ndarray,
+        k: int,
+        as_of: dt.datetime | None,
+        dataset: RecommendDataset | None,
+        rules: FeasibilityRules | None,
+        reasons: bool,
     ) -> list[_Batch]:
         self.check_fitted()
         if k < 1:
@@ -345,9 +366,19 @@ class Recommender(ABC, Generic[ConfigT]):
         pids = pd.Index(np.asarray(participants, dtype=object))
         rows = data.rows(pids)
         acts = data.catalog.open_at(as_of)
-        return [self._recommend_batch(data, pids[lo:lo + BATCH_ROWS], rows[lo:lo + BATCH_ROWS],
-                                      acts, k, as_of, rules, reasons)
-                for lo in range(0, len(rows), BATCH_ROWS)]
+        return [
+            self._recommend_batch(
+                data,
+                pids[lo : lo + BATCH_ROWS],
+                rows[lo : lo + BATCH_ROWS],
+                acts,
+                k,
+                as_of,
+                rules,
+                reasons,
+            )
+            for lo in range(0, len(rows), BATCH_ROWS)
+        ]
 
     def _fit_data_or_fail(self) -> RecommendDataset:
         data = vars(self).get("_fit_data")
@@ -359,22 +390,31 @@ class Recommender(ABC, Generic[ConfigT]):
         return data  # type: ignore[no-any-return]
 
     def scores_with_fallback(
-        self, data: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
+        self,
+        data: RecommendDataset,
+        rows: np.ndarray,
+        acts: np.ndarray,
         as_of: dt.datetime | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Model scores at ``as_of`` (default: the dataset's cut-off), with rows the model cannot
         score filled by the cold-start model (returned mask marks those rows)."""
         at = as_of if as_of is not None else data.as_of
-        scores = self.score_at(data, rows, acts, at) if len(acts) else \
-            np.zeros((len(rows), 0))
+        scores = self.score_at(data, rows, acts, at) if len(acts) else np.zeros((len(rows), 0))
         cold = np.isnan(scores).all(axis=1) if scores.shape[1] else np.zeros(len(rows), bool)
         if cold.any() and "fallback_" in vars(self):
             scores[cold] = self.fallback_.score(data, rows[cold], acts)
         return scores, cold
 
     def _recommend_batch(
-        self, data: RecommendDataset, pids: pd.Index, rows: np.ndarray, acts: np.ndarray,
-        k: int, as_of: dt.datetime | None, rules: FeasibilityRules | None, with_reasons: bool,
+        self,
+        data: RecommendDataset,
+        pids: pd.Index,
+        rows: np.ndarray,
+        acts: np.ndarray,
+        k: int,
+        as_of: dt.datetime | None,
+        rules: FeasibilityRules | None,
+        with_reasons: bool,
     ) -> _Batch:
         n = len(rows)
         if len(acts) == 0 or n == 0:
@@ -385,8 +425,11 @@ class Recommender(ABC, Generic[ConfigT]):
         key = np.where(np.isnan(scores), -1e300, scores)
         key = np.where(mask.feasible, key, -np.inf)
         kk = min(k, len(acts))
-        top = np.argpartition(-key, kk - 1, axis=1)[:, :kk] if kk < len(acts) else \
-            np.tile(np.arange(len(acts)), (n, 1))
+        top = (
+            np.argpartition(-key, kk - 1, axis=1)[:, :kk]
+            if kk < len(acts)
+            else np.tile(np.arange(len(acts)), (n, 1))
+        )
         top_key = np.take_along_axis(key, top, axis=1)
         # ties: by activity index, so results are deterministic
         order = np.lexsort((acts[top], -top_key), axis=1)
@@ -403,8 +446,9 @@ class Recommender(ABC, Generic[ConfigT]):
             primary = self.primary_reasons(data, rows, sel, valid)
             if cold.any() and "fallback_" in vars(self):
                 cold_rows = np.flatnonzero(cold)
-                fb = self.fallback_.primary_reasons(data, rows[cold_rows], sel[cold_rows],
-                                                    valid[cold_rows])
+                fb = self.fallback_.primary_reasons(
+                    data, rows[cold_rows], sel[cold_rows], valid[cold_rows]
+                )
                 for i, r in zip(cold_rows.tolist(), fb, strict=True):
                     primary[i] = r
             codes, texts = describe(data, rows, sel, valid, cond, primary, as_of)
@@ -414,7 +458,12 @@ class Recommender(ABC, Generic[ConfigT]):
         return _Batch(
             pids.to_numpy()[r_idx].tolist(),
             data.catalog.activity_ids.to_numpy()[sel[valid]].tolist(),
-            score[valid], ranks, self.label, cond[valid], codes, texts,
+            score[valid],
+            ranks,
+            self.label,
+            cond[valid],
+            codes,
+            texts,
         )
 
     # --- persistence ---------------------------------------------------------------------------

@@ -48,14 +48,14 @@ STRETCH_HIGH = 0.75
 CONDITIONS: dict[ReasonCode, str] = {
     ReasonCode.LONG_SHOT: f"chance of a good result below {STRETCH_LOW:.0%}",
     ReasonCode.STRETCH_ZONE: f"chance of a good result from {STRETCH_LOW:.0%} to "
-                             f"{STRETCH_HIGH:.0%} (inclusive)",
+    f"{STRETCH_HIGH:.0%} (inclusive)",
     ReasonCode.SAFE_STEP: f"chance of a good result above {STRETCH_HIGH:.0%}",
     ReasonCode.MATCHES_INTEREST: "the participant's interest in the activity's main direction "
-                                 "lifted it most among the recommended items",
+    "lifted it most among the recommended items",
     ReasonCode.POPULAR_IN_DIRECTION: "its popularity lifted it most among the recommended "
-                                     "items, and it has a main direction",
+    "items, and it has a main direction",
     ReasonCode.POPULAR: "its popularity lifted it most among the recommended items (no "
-                        "direction), or the model ranks by popularity alone",
+    "direction), or the model ranks by popularity alone",
     ReasonCode.CONTINUES_SERIES: "the participant took an earlier edition of the series",
     ReasonCode.IN_REGION: "offline, in the participant's region",
     ReasonCode.ONLINE: "online",
@@ -65,7 +65,8 @@ CONDITIONS: dict[ReasonCode, str] = {
 
 
 CHANCE_CODES: frozenset[ReasonCode] = frozenset(
-    {ReasonCode.LONG_SHOT, ReasonCode.STRETCH_ZONE, ReasonCode.SAFE_STEP})
+    {ReasonCode.LONG_SHOT, ReasonCode.STRETCH_ZONE, ReasonCode.SAFE_STEP}
+)
 """The codes that state a chance of a good result (one band each)."""
 
 

@@ -64,8 +64,11 @@ class ColdStartRecommender(Recommender[ColdStartConfig]):
         safe = np.maximum(rows, 0)
         grade = np.where(known, dataset.grade[safe], np.nan)
         g = np.where(np.isnan(grade), -1, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
-        peer = np.where(g[:, None] >= 0, counts.by_grade[np.maximum(g, 0)][:, safe_i],
-                        counts.overall[safe_i][None, :] / N_GRADES)
+        peer = np.where(
+            g[:, None] >= 0,
+            counts.by_grade[np.maximum(g, 0)][:, safe_i],
+            counts.overall[safe_i][None, :] / N_GRADES,
+        )
         region = np.where(known, dataset.region[safe], None)
         r = counts.regions.get_indexer(pd.Index(region, dtype=object))
         local = np.where(r[:, None] >= 0, counts.by_region[np.maximum(r, 0)][:, safe_i], 0.0)
@@ -76,14 +79,22 @@ class ColdStartRecommender(Recommender[ColdStartConfig]):
         score += cfg.entry_weight * entry_level(dataset, acts)[None, :]
         return score
 
-    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
-                        valid: np.ndarray) -> list[list[Reason]]:
+    def primary_reasons(
+        self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
+    ) -> list[list[Reason]]:
         entry = entry_level(dataset, sel.ravel()).reshape(sel.shape)
         out = []
         for i, row in enumerate(rows.tolist()):
             grade = dataset.grade[row] if row >= 0 else np.nan
-            fits = reason(ReasonCode.FITS_GRADE, grade=int(grade)) if not np.isnan(grade) \
+            fits = (
+                reason(ReasonCode.FITS_GRADE, grade=int(grade))
+                if not np.isnan(grade)
                 else reason(ReasonCode.POPULAR)
-            out.append([reason(ReasonCode.ENTRY_LEVEL) if entry[i, j] else fits
-                        for j in range(sel.shape[1])])
+            )
+            out.append(
+                [
+                    reason(ReasonCode.ENTRY_LEVEL) if entry[i, j] else fits
+                    for j in range(sel.shape[1])
+                ]
+            )
         return out

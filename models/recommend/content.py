@@ -85,22 +85,31 @@ class ContentRecommender(Recommender[ContentConfig]):
         # interests, abilities and popularity are read from the dataset asked about
         del dataset
 
-    def parts(self, dataset: RecommendDataset, rows: np.ndarray,
-              acts: np.ndarray) -> dict[str, np.ndarray]:
+    def parts(
+        self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray
+    ) -> dict[str, np.ndarray]:
         """The score's terms (affinity, success chance, local, popularity), rows x acts."""
         cat = dataset.catalog
         profile = direction_profile(dataset, rows, item_directions(dataset))
-        affinity = profile @ cat.weights[acts].T if dataset.directions else \
-            np.ones((len(rows), len(acts)))
+        affinity = (
+            profile @ cat.weights[acts].T if dataset.directions else np.ones((len(rows), len(acts)))
+        )
         success = success_matrix(dataset, rows, acts)
         safe = np.maximum(rows, 0)
         region = np.where(rows >= 0, dataset.region[safe], None)
-        local = (cat.offline[acts][None, :] & (region[:, None] == cat.region[acts][None, :])
-                 & (region[:, None] != None))  # noqa: E711
+        local = (
+            cat.offline[acts][None, :]
+            & (region[:, None] == cat.region[acts][None, :])
+            & (region[:, None] != None)  # noqa: E711
+        )
         items = cat.item[acts]
         pop = np.where(items >= 0, item_popularity(dataset)[np.maximum(items, 0)], 0.0)
-        return {"affinity": affinity, "success": success, "local": local.astype(float),
-                "popularity": np.tile(np.log1p(pop), (len(rows), 1))}
+        return {
+            "affinity": affinity,
+            "success": success,
+            "local": local.astype(float),
+            "popularity": np.tile(np.log1p(pop), (len(rows), 1)),
+        }
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
         return self.score_parts(self.parts(dataset, rows, acts))
@@ -114,8 +123,9 @@ class ContentRecommender(Recommender[ContentConfig]):
         score += cfg.region_bonus * p["local"] + cfg.popularity_weight * p["popularity"]
         return score
 
-    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
-                        valid: np.ndarray) -> list[list[Reason]]:
+    def primary_reasons(
+        self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
+    ) -> list[list[Reason]]:
         """Per cell, the reason of the score term that lifted the item most above the other
         recommended items of the row: interest (``matches_interest``), the chance of a good
         result (its band: ``long_shot``, ``stretch_zone`` or ``safe_step``) or popularity
@@ -130,8 +140,8 @@ class ContentRecommender(Recommender[ContentConfig]):
             stretch = np.exp(-((succ - cfg.target_success) ** 2) / (2 * cfg.width**2))
             terms = {
                 "interest": np.log(p["affinity"][0] + cfg.interest_floor),
-                "chance": cfg.stretch_weight * np.log(np.where(np.isnan(stretch), np.nan,
-                                                               stretch + 1e-3)),
+                "chance": cfg.stretch_weight
+                * np.log(np.where(np.isnan(stretch), np.nan, stretch + 1e-3)),
                 "popularity": cfg.popularity_weight * p["popularity"][0],
             }
             ok = valid[i]
@@ -144,18 +154,24 @@ class ContentRecommender(Recommender[ContentConfig]):
             for j in range(sel.shape[1]):
                 known_chance = not np.isnan(succ[j])
                 lifts = {n: v[j] for n, v in lift.items() if np.isfinite(v[j])}
-                best = max(lifts, key=lambda n: lifts[n]) if lifts and \
-                    max(lifts.values()) > 1e-9 else ("chance" if known_chance else "interest")
+                best = (
+                    max(lifts, key=lambda n: lifts[n])
+                    if lifts and max(lifts.values()) > 1e-9
+                    else ("chance" if known_chance else "interest")
+                )
                 d = main_direction(dataset, int(acts[j])) if valid[i, j] else None
                 if best == "chance" and known_chance:
                     line.append(chance_reason(float(succ[j])))
                 elif best == "popularity":
-                    line.append(reason(ReasonCode.POPULAR_IN_DIRECTION,
-                                       direction_title=direction_title(d)) if d else
-                                reason(ReasonCode.POPULAR))
+                    line.append(
+                        reason(ReasonCode.POPULAR_IN_DIRECTION, direction_title=direction_title(d))
+                        if d
+                        else reason(ReasonCode.POPULAR)
+                    )
                 elif d:
-                    line.append(reason(ReasonCode.MATCHES_INTEREST,
-                                       direction_title=direction_title(d)))
+                    line.append(
+                        reason(ReasonCode.MATCHES_INTEREST, direction_title=direction_title(d))
+                    )
                 else:
                     line.append(reason(ReasonCode.RANKED_BY_MODEL))
             out.append(line)

@@ -44,8 +44,11 @@ NAT = np.datetime64("NaT", "us")
 RESULT_VALUE: dict[str, int] = {r.value: 6 - RESULT_RANK[r] for r in Result}
 QUALIFYING_RESULTS: frozenset[str] = frozenset({Result.WINNER, Result.PRIZE_WINNER})
 """Results of a selection stage that admit to the next stage."""
-ENTRY_KINDS = (ActivityKind.ONLINE_COURSE, ActivityKind.TEST,
-               ActivityKind.OLYMPIAD_STAGE_INDIVIDUAL)
+ENTRY_KINDS = (
+    ActivityKind.ONLINE_COURSE,
+    ActivityKind.TEST,
+    ActivityKind.OLYMPIAD_STAGE_INDIVIDUAL,
+)
 ENTRY_LEVELS = (Level.SCHOOL, Level.MUNICIPAL, Level.REGIONAL)
 """An activity of one of these kinds or levels is a sensible first step (the cold-start model's
 entry level)."""
@@ -247,8 +250,9 @@ class RecommendDataset:
         r = regions.get_indexer(pd.Index(self.region[x.row], dtype=object))
         by_region = np.zeros((len(regions) + 1, self.n_items))
         np.add.at(by_region, (np.where(r >= 0, r, len(regions)), x.col), 1.0)
-        return PeerCounts(_read_only(by_grade), _read_only(by_region), regions,
-                          _read_only(by_grade.sum(axis=0)))
+        return PeerCounts(
+            _read_only(by_grade), _read_only(by_region), regions, _read_only(by_grade.sum(axis=0))
+        )
 
     @cached_property
     def ability_rows(self) -> np.ndarray:
@@ -328,8 +332,11 @@ class RecommendDataset:
         """
         dirs = directions or direction_codes()
         inter_pid = interactions[C.PARTICIPANT_ID].astype("object").to_numpy()
-        known = (participants[C.PARTICIPANT_ID].astype("object").to_numpy()
-                 if participants is not None else np.array([], dtype=object))
+        known = (
+            participants[C.PARTICIPANT_ID].astype("object").to_numpy()
+            if participants is not None
+            else np.array([], dtype=object)
+        )
         pids = pd.Index(np.unique(np.concatenate([known, inter_pid])), dtype=object)
         inter_item = interactions[R.ITEM_ID].astype("object").to_numpy()
         if catalog is None:
@@ -356,17 +363,29 @@ class RecommendDataset:
         if taken is None:
             t_rows, t_cols = matrix.nonzero()
             act_of_item = cat.activity_ids.get_indexer(item_ids[t_cols])
-            taken_m = sp.csr_matrix((np.full(len(t_rows), 1.0), (t_rows, act_of_item)),
-                                    shape=(len(pids), len(cat)))
+            taken_m = sp.csr_matrix(
+                (np.full(len(t_rows), 1.0), (t_rows, act_of_item)), shape=(len(pids), len(cat))
+            )
         else:
             taken_m = _taken(taken, pids, cat.activity_ids)
-        return cls(as_of=as_of, directions=tuple(dirs), participant_ids=pids, item_ids=item_ids,
-                   interactions=matrix, catalog=cat, grade=grade, region=region,
-                   declared=declared, taken=taken_m, ability=ability)
+        return cls(
+            as_of=as_of,
+            directions=tuple(dirs),
+            participant_ids=pids,
+            item_ids=item_ids,
+            interactions=matrix,
+            catalog=cat,
+            grade=grade,
+            region=region,
+            declared=declared,
+            taken=taken_m,
+            ability=ability,
+        )
 
 
 _DERIVED: frozenset[str] = frozenset(
-    name for name, value in vars(RecommendDataset).items() if isinstance(value, cached_property))
+    name for name, value in vars(RecommendDataset).items() if isinstance(value, cached_property)
+)
 """Names of the dataset's derived lookups (left out when it is pickled)."""
 
 
@@ -383,13 +402,24 @@ def _undated_catalog(item_ids: pd.Index, n_dir: int) -> Catalog:
     n = len(item_ids)
     nat = np.full(n, NAT)
     return Catalog(
-        activity_ids=item_ids, item=np.arange(n), title=item_ids.to_numpy(dtype=object),
-        kind=np.full(n, -1, np.int16), level=np.full(n, -1, np.int16),
-        offline=np.zeros(n, bool), region=np.full(n, None, dtype=object), start=nat,
-        end=nat.copy(), deadline=nat.copy(), published=nat.copy(),
-        grade_min=np.zeros(n, np.int16), grade_max=np.full(n, 99, np.int16),
-        weights=np.zeros((n, n_dir)), is_team=np.zeros(n, bool), list_level=np.zeros(n, np.int16),
-        selection_from=np.zeros(0, np.int64), selection_to=np.zeros(0, np.int64),
+        activity_ids=item_ids,
+        item=np.arange(n),
+        title=item_ids.to_numpy(dtype=object),
+        kind=np.full(n, -1, np.int16),
+        level=np.full(n, -1, np.int16),
+        offline=np.zeros(n, bool),
+        region=np.full(n, None, dtype=object),
+        start=nat,
+        end=nat.copy(),
+        deadline=nat.copy(),
+        published=nat.copy(),
+        grade_min=np.zeros(n, np.int16),
+        grade_max=np.full(n, 99, np.int16),
+        weights=np.zeros((n, n_dir)),
+        is_team=np.zeros(n, bool),
+        list_level=np.zeros(n, np.int16),
+        selection_from=np.zeros(0, np.int64),
+        selection_to=np.zeros(0, np.int64),
         nested=np.zeros(n, bool),
     )
 
@@ -398,8 +428,13 @@ def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].to_numpy("datetime64[us]")
 
 
-def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | None,
-             item_ids: pd.Index, dirs: tuple[str, ...]) -> Catalog:
+def _catalog(
+    acts: pd.DataFrame,
+    ad: pd.DataFrame | None,
+    edges: pd.DataFrame | None,
+    item_ids: pd.Index,
+    dirs: tuple[str, ...],
+) -> Catalog:
     acts = acts.sort_values(C.ACTIVITY_ID, kind="stable").reset_index(drop=True)
     ids = pd.Index(acts[C.ACTIVITY_ID].astype("object").to_numpy(), dtype=object)
     weights = np.zeros((len(ids), len(dirs)))
@@ -427,14 +462,18 @@ def _catalog(acts: pd.DataFrame, ad: pd.DataFrame | None, edges: pd.DataFrame | 
         level=pd.Index(LEVELS).get_indexer(acts[C.LEVEL].astype("object")).astype(np.int16),
         offline=(acts[C.FORMAT].astype("object") == Format.OFFLINE.value).to_numpy(bool),
         region=acts[C.REGION].astype("object").where(acts[C.REGION].notna(), None).to_numpy(),
-        start=_dates(acts, C.START_AT), end=_dates(acts, C.END_AT),
-        deadline=_dates(acts, C.REGISTRATION_DEADLINE), published=_dates(acts, C.PUBLISHED_AT),
+        start=_dates(acts, C.START_AT),
+        end=_dates(acts, C.END_AT),
+        deadline=_dates(acts, C.REGISTRATION_DEADLINE),
+        published=_dates(acts, C.PUBLISHED_AT),
         grade_min=acts[C.GRADE_MIN].to_numpy(np.int16, na_value=0),
         grade_max=acts[C.GRADE_MAX].to_numpy(np.int16, na_value=99),
         weights=weights,
         is_team=acts[C.IS_TEAM].to_numpy(bool),
         list_level=acts[C.OLYMPIAD_LIST_LEVEL].to_numpy(np.int16, na_value=0),
-        selection_from=sel_from, selection_to=sel_to, nested=nested,
+        selection_from=sel_from,
+        selection_to=sel_to,
+        nested=nested,
     )
 
 
@@ -447,8 +486,7 @@ def _taken(frame: pd.DataFrame, pids: pd.Index, act_ids: pd.Index) -> sp.csr_mat
     # several records of one activity: keep the best result, not the sum
     order = np.lexsort((v, c, r))
     rr, cc, vv = r[order], c[order], v[order]
-    last = np.r_[(rr[1:] != rr[:-1]) | (cc[1:] != cc[:-1]), True] if len(rr) else \
-        np.zeros(0, bool)
+    last = np.r_[(rr[1:] != rr[:-1]) | (cc[1:] != cc[:-1]), True] if len(rr) else np.zeros(0, bool)
     out = sp.csr_matrix((vv[last], (rr[last], cc[last])), shape=(len(pids), len(act_ids)))
     out.sort_indices()
     return out
@@ -502,15 +540,26 @@ def dataset_from_snapshot(
     else:
         scale = None
     return RecommendDataset.construct(
-        frame, catalog=acts, activity_directions=snapshot.activity_directions,
-        edges=snapshot.activity_edges, participants=parts, taken=taken, as_of=as_of,
-        ability=scale, directions=stats.directions,
+        frame,
+        catalog=acts,
+        activity_directions=snapshot.activity_directions,
+        edges=snapshot.activity_edges,
+        participants=parts,
+        taken=taken,
+        as_of=as_of,
+        ability=scale,
+        directions=stats.directions,
     )
 
 
-def decision_points(snapshot: Snapshot, as_of: dt.datetime, instants: tuple[dt.datetime, ...],
-                    ability: bool = False, ability_sample: int = 20_000, seed: int = 0
-                    ) -> tuple[DecisionPoint, ...]:
+def decision_points(
+    snapshot: Snapshot,
+    as_of: dt.datetime,
+    instants: tuple[dt.datetime, ...],
+    ability: bool = False,
+    ability_sample: int = 20_000,
+    seed: int = 0,
+) -> tuple[DecisionPoint, ...]:
     """Past moments of choice before the cut-off ``as_of``, the training input of the models
     that declare ``needs_decisions``: for each of ``instants``, the point-in-time dataset then
     (with an ability scale fitted the same way when ``ability``) and the open activities each
@@ -521,12 +570,14 @@ def decision_points(snapshot: Snapshot, as_of: dt.datetime, instants: tuple[dt.d
     ValueError
         An instant not before ``as_of``.
     """
-    return tuple(_decision_point(snapshot, as_of, t, ability, ability_sample, seed)
-                 for t in instants)
+    return tuple(
+        _decision_point(snapshot, as_of, t, ability, ability_sample, seed) for t in instants
+    )
 
 
-def chosen_matrix(snapshot: Snapshot, known_at: dt.datetime, dataset: RecommendDataset,
-                  acts: np.ndarray) -> sp.csr_matrix:
+def chosen_matrix(
+    snapshot: Snapshot, known_at: dt.datetime, dataset: RecommendDataset, acts: np.ndarray
+) -> sp.csr_matrix:
     """Rows x activities of ``dataset``: 1 where the participant has a record (known at
     ``known_at``) of one of the activities ``acts``."""
     vis = visible_achievements(snapshot.achievements, known_at)
@@ -535,20 +586,24 @@ def chosen_matrix(snapshot: Snapshot, known_at: dt.datetime, dataset: RecommendD
     r = dataset.rows(vis[C.PARTICIPANT_ID].astype("object").to_numpy())
     c = dataset.catalog.activity_ids.get_indexer(vis[C.ACTIVITY_ID].astype("object"))
     ok = (r >= 0) & (c >= 0)
-    m = sp.csr_matrix((np.ones(int(ok.sum())), (r[ok], c[ok])),
-                      shape=(dataset.n_participants, len(dataset.catalog)))
+    m = sp.csr_matrix(
+        (np.ones(int(ok.sum())), (r[ok], c[ok])),
+        shape=(dataset.n_participants, len(dataset.catalog)),
+    )
     m.data[:] = 1.0
     m.sum_duplicates()
     m.data[:] = 1.0
     return m
 
 
-def _decision_point(snapshot: Snapshot, as_of: dt.datetime, at: dt.datetime, ability: bool,
-                    sample: int, seed: int) -> DecisionPoint:
+def _decision_point(
+    snapshot: Snapshot, as_of: dt.datetime, at: dt.datetime, ability: bool, sample: int, seed: int
+) -> DecisionPoint:
     if as_micros(at) >= as_micros(as_of):
         raise ValueError(f"decision point {at} must be before the cut-off {as_of}")
-    past = dataset_from_snapshot(snapshot_at(snapshot, at), at, ability=ability,
-                                 ability_sample=sample, seed=seed)
+    past = dataset_from_snapshot(
+        snapshot_at(snapshot, at), at, ability=ability, ability_sample=sample, seed=seed
+    )
     chosen = chosen_matrix(snapshot, as_of, past, past.catalog.open_at(at))
     return DecisionPoint(dataset=past, chosen=chosen)
 
@@ -560,9 +615,12 @@ def dataset_from_interactions(
 
     Duplicate (user, item) rows add up their weights (1 per row without a weight column).
     """
-    weight = (frame[weight_col].to_numpy(np.float64) if weight_col
-              else np.ones(len(frame)))
-    inter = pd.DataFrame({C.PARTICIPANT_ID: frame[user_col].astype(str).to_numpy(dtype=object),
-                          R.ITEM_ID: frame[item_col].astype(str).to_numpy(dtype=object),
-                          R.WEIGHT: weight})
+    weight = frame[weight_col].to_numpy(np.float64) if weight_col else np.ones(len(frame))
+    inter = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: frame[user_col].astype(str).to_numpy(dtype=object),
+            R.ITEM_ID: frame[item_col].astype(str).to_numpy(dtype=object),
+            R.WEIGHT: weight,
+        }
+    )
     return RecommendDataset.construct(inter, directions=())

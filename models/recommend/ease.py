@@ -76,8 +76,9 @@ class EASERecommender(Recommender[EASEConfig]):
         keep = mapped >= 0
         row_of = np.repeat(np.arange(len(rows)), np.diff(x.indptr))
         indptr = np.r_[0, np.cumsum(np.bincount(row_of[keep], minlength=len(rows)))]
-        x = sp.csr_matrix((x.data[keep], mapped[keep], indptr),
-                          shape=(len(rows), self.weights_.shape[0]))
+        x = sp.csr_matrix(
+            (x.data[keep], mapped[keep], indptr), shape=(len(rows), self.weights_.shape[0])
+        )
         w = self.weights_[:, np.maximum(cols, 0)]
         out = np.asarray(x @ w, dtype=np.float64)
         has = np.diff(x.indptr) > 0

@@ -119,8 +119,13 @@ def feasible(
     return out
 
 
-def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-              as_of: dt.datetime | None, rules: FeasibilityRules) -> Feasibility:
+def _feasible(
+    dataset: RecommendDataset,
+    rows: np.ndarray,
+    acts: np.ndarray,
+    as_of: dt.datetime | None,
+    rules: FeasibilityRules,
+) -> Feasibility:
     cat = dataset.catalog
     n, m = len(rows), len(acts)
     open_set = cat.open_at(as_of)
@@ -144,8 +149,7 @@ def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
         travel = _travel_mask(dataset, acts, rules)[None, :]
         allowed = same | travel
         if rules.regions is not None:
-            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :],
-                                      same.shape)
+            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :], same.shape)
         if rules.online_only:
             allowed = np.zeros_like(allowed)
         ok &= ~offline[None, :] | allowed
@@ -161,8 +165,9 @@ def _feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
     open_ids = set(open_set.tolist()) if feeders else set()
     for j, a in enumerate(acts.tolist()):
         if a in feeders:
-            qual, maybe = _selection_state(dataset, dense, col_of, a, feeders, as_of, rules,
-                                           open_ids, memo, 0)
+            qual, maybe = _selection_state(
+                dataset, dense, col_of, a, feeders, as_of, rules, open_ids, memo, 0
+            )
             cond = maybe & ~qual
             ok[:, j] &= qual | (cond if rules.include_conditional else False)
             conditional[:, j] = cond & ok[:, j]
@@ -179,9 +184,16 @@ def _upstream(act: int, feeders: dict[int, np.ndarray], depth: int = 0) -> list[
 
 
 def _selection_state(
-    dataset: RecommendDataset, dense: np.ndarray, col_of: dict[int, int], act: int,
-    feeders: dict[int, np.ndarray], as_of: dt.datetime | None, rules: FeasibilityRules,
-    open_set: set[int], memo: dict[int, tuple[np.ndarray, np.ndarray]], depth: int,
+    dataset: RecommendDataset,
+    dense: np.ndarray,
+    col_of: dict[int, int],
+    act: int,
+    feeders: dict[int, np.ndarray],
+    as_of: dt.datetime | None,
+    rules: FeasibilityRules,
+    open_set: set[int],
+    memo: dict[int, tuple[np.ndarray, np.ndarray]],
+    depth: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(qualified, may still qualify) for entering ``act``, per participant row."""
     if act in memo:
@@ -201,8 +213,9 @@ def _selection_state(
         pending = t is None or np.isnat(end) or t <= end + lag
         if f in feeders and depth < 5:
             # the feeding stage is itself a selection stage: one may still get into it
-            q2, m2 = _selection_state(dataset, dense, col_of, f, feeders, as_of, rules,
-                                      open_set, memo, depth + 1)
+            q2, m2 = _selection_state(
+                dataset, dense, col_of, f, feeders, as_of, rules, open_set, memo, depth + 1
+            )
             enter_f = q2 | m2
         else:
             enter_f = np.ones(n, bool)

@@ -23,8 +23,9 @@ def model_items(dataset: RecommendDataset, acts: np.ndarray, fitted_items: pd.In
     return np.where(items >= 0, out, -1)
 
 
-def model_items_of_matrix(dataset: RecommendDataset, fitted_items: pd.Index,
-                          column: np.ndarray) -> np.ndarray:
+def model_items_of_matrix(
+    dataset: RecommendDataset, fitted_items: pd.Index, column: np.ndarray
+) -> np.ndarray:
     """Model column of each column of the query dataset's interaction matrix (-1 if none)."""
     if dataset.item_ids is fitted_items:
         return column

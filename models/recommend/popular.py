@@ -52,8 +52,9 @@ class PopularRecommender(Recommender[PopularConfig]):
         affinity = profile @ dataset.catalog.weights[acts].T
         return base[None, :] + np.log(affinity + 0.05)
 
-    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
-                        valid: np.ndarray) -> list[list[Reason]]:
+    def primary_reasons(
+        self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
+    ) -> list[list[Reason]]:
         if self.config.mode == "overall":
             r = reason(ReasonCode.POPULAR)
             return [[r] * sel.shape[1] for _ in range(len(rows))]
@@ -62,8 +63,10 @@ class PopularRecommender(Recommender[PopularConfig]):
             line = []
             for j in range(sel.shape[1]):
                 d = main_direction(dataset, int(sel[i, j])) if valid[i, j] else None
-                line.append(reason(ReasonCode.POPULAR_IN_DIRECTION,
-                                   direction_title=direction_title(d)) if d else
-                            reason(ReasonCode.POPULAR))
+                line.append(
+                    reason(ReasonCode.POPULAR_IN_DIRECTION, direction_title=direction_title(d))
+                    if d
+                    else reason(ReasonCode.POPULAR)
+                )
             out.append(line)
         return out

@@ -22,8 +22,9 @@ def item_directions(dataset: RecommendDataset) -> np.ndarray:
     return dataset.item_directions
 
 
-def direction_profile(dataset: RecommendDataset, rows: np.ndarray,
-                      item_dirs: np.ndarray) -> np.ndarray:
+def direction_profile(
+    dataset: RecommendDataset, rows: np.ndarray, item_dirs: np.ndarray
+) -> np.ndarray:
     """Share of each participant's interest per direction (rows x directions, rows sum to 1).
 
     Past records (by their items' direction weights), declared interests and a small even prior,

@@ -88,8 +88,9 @@ def describe(
                 out.append(reason(ReasonCode.CONTINUES_SERIES))
             if conditional[i, j]:
                 stage = int(feeders[a][0]) if a in feeders else a
-                out.append(reason(ReasonCode.CONDITIONAL_ON_QUALIFYING,
-                                  stage_title=str(cat.title[stage])))
+                out.append(
+                    reason(ReasonCode.CONDITIONAL_ON_QUALIFYING, stage_title=str(cat.title[stage]))
+                )
             elif a in feeders:
                 out.append(reason(ReasonCode.QUALIFIED))
             if cat.kind[a] >= 0:
@@ -99,8 +100,12 @@ def describe(
                     out.append(reason(ReasonCode.ONLINE))
             deadline = cat.deadline[a]
             if t is not None and not np.isnat(deadline) and deadline - t <= soon:
-                out.append(reason(ReasonCode.REGISTRATION_CLOSES,
-                                  deadline=str(deadline.astype("datetime64[D]"))))
+                out.append(
+                    reason(
+                        ReasonCode.REGISTRATION_CLOSES,
+                        deadline=str(deadline.astype("datetime64[D]")),
+                    )
+                )
             key = tuple(out)
             codes.append(tuple(c.value for c, _ in key))
             texts.append(_text(key))

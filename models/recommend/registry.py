@@ -82,8 +82,9 @@ class ModelSpec:
         """Fitted and scored on a plain interaction log (no ability, decisions or content)."""
         return not (self.needs_ability or self.needs_decisions or self.needs_content)
 
-    def config(self, settings: Mapping[str, Any] | RecommenderConfig | None = None
-               ) -> RecommenderConfig:
+    def config(
+        self, settings: Mapping[str, Any] | RecommenderConfig | None = None
+    ) -> RecommenderConfig:
         """The validated config of this model: ``settings`` (a config section or a config of
         the model's class), with the preset on top.
 
@@ -95,37 +96,47 @@ class ModelSpec:
         """
         if isinstance(settings, RecommenderConfig):
             if not isinstance(settings, self.cls.config_class):
-                raise RegistryError(f"{self.name}: a {type(settings).__name__} is not the "
-                                    f"config of this model ({self.cls.config_class.__name__})")
+                raise RegistryError(
+                    f"{self.name}: a {type(settings).__name__} is not the "
+                    f"config of this model ({self.cls.config_class.__name__})"
+                )
             values: dict[str, Any] = settings.model_dump(exclude_defaults=True)
         else:
             values = dict(settings or {})
         for key, fixed in self.preset.items():
             if key in values and values[key] != fixed:
-                raise RegistryError(f"{self.name}.{key} is {fixed!r} for this model (it is what "
-                                    f"makes it {self.name!r}), got {values[key]!r}")
+                raise RegistryError(
+                    f"{self.name}.{key} is {fixed!r} for this model (it is what "
+                    f"makes it {self.name!r}), got {values[key]!r}"
+                )
         try:
             return self.cls.config_class.model_validate({**values, **self.preset})
         except ValidationError as exc:
-            raise RegistryError("; ".join(
-                f"{self.name}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in exc.errors())) from None
+            raise RegistryError(
+                "; ".join(
+                    f"{self.name}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors()
+                )
+            ) from None
 
-    def build(self, settings: Mapping[str, Any] | RecommenderConfig | None = None
-              ) -> Recommender[Any]:
+    def build(
+        self, settings: Mapping[str, Any] | RecommenderConfig | None = None
+    ) -> Recommender[Any]:
         """A fresh (unfitted) model with :meth:`config` of ``settings``."""
         return self.cls(self.config(settings))
 
 
 MODELS: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (
+    spec.name: spec
+    for spec in (
         ModelSpec("popular", PopularRecommender),
         ModelSpec("popular_direction", PopularRecommender, {"mode": "direction"}, content=True),
         ModelSpec("coldstart", ColdStartRecommender),
         ModelSpec("als", ALSRecommender),
         ModelSpec("ease", EASERecommender),
-        ModelSpec("ease_recency", EASERecommender, {"weighted_scoring": True},
-                  recency_weighted=True),
+        ModelSpec(
+            "ease_recency", EASERecommender, {"weighted_scoring": True}, recency_weighted=True
+        ),
         ModelSpec("content", ContentRecommender),
         ModelSpec("rerank", RerankRecommender),
     )
@@ -144,5 +155,6 @@ def spec(name: str) -> ModelSpec:
     try:
         return MODELS[name]
     except KeyError:
-        raise RegistryError(f"unknown recommender {name!r}; registered: "
-                          f"{', '.join(MODELS)}") from None
+        raise RegistryError(
+            f"unknown recommender {name!r}; registered: {', '.join(MODELS)}"
+        ) from None

@@ -37,13 +37,34 @@ from models.recommend.rows import dense_block
 
 log = get_logger(__name__)
 
-BASE_NAMES: tuple[str, ...] = ("popular", "popular_direction", "als", "ease", "content",
-                               "coldstart")
+BASE_NAMES: tuple[str, ...] = (
+    "popular",
+    "popular_direction",
+    "als",
+    "ease",
+    "content",
+    "coldstart",
+)
 FEATURES: tuple[str, ...] = (
-    *(f"score_{n}" for n in BASE_NAMES), *(f"rank_{n}" for n in BASE_NAMES),
-    "success", "affinity", "local", "offline", "kind", "level", "days_to_start",
-    "days_to_deadline", "duration_days", "took_series", "n_history", "grade", "conditional",
-    "is_team", "declared_match", "edition_size", "group_share",
+    *(f"score_{n}" for n in BASE_NAMES),
+    *(f"rank_{n}" for n in BASE_NAMES),
+    "success",
+    "affinity",
+    "local",
+    "offline",
+    "kind",
+    "level",
+    "days_to_start",
+    "days_to_deadline",
+    "duration_days",
+    "took_series",
+    "n_history",
+    "grade",
+    "conditional",
+    "is_team",
+    "declared_match",
+    "edition_size",
+    "group_share",
 )
 MICROS_PER_DAY = 86_400_000_000
 NOT_CANDIDATE = -1e9
@@ -84,14 +105,22 @@ def _ranks(scores: np.ndarray, ok: np.ndarray) -> np.ndarray:
     key = np.where(ok & ~np.isnan(scores), scores, -np.inf)
     order = np.argsort(-key, axis=1, kind="stable")
     ranks = np.empty_like(order, dtype=np.float64)
-    np.put_along_axis(ranks, order, np.arange(1, key.shape[1] + 1, dtype=np.float64)[None, :]
-                      .repeat(key.shape[0], 0), axis=1)
+    np.put_along_axis(
+        ranks,
+        order,
+        np.arange(1, key.shape[1] + 1, dtype=np.float64)[None, :].repeat(key.shape[0], 0),
+        axis=1,
+    )
     return np.where(ok & ~np.isnan(scores), ranks, np.nan)
 
 
 def candidate_features(
-    bases: dict[str, Recommender], dataset: RecommendDataset, rows: np.ndarray,
-    acts: np.ndarray, as_of: dt.datetime | None, per_model: int,
+    bases: dict[str, Recommender],
+    dataset: RecommendDataset,
+    rows: np.ndarray,
+    acts: np.ndarray,
+    as_of: dt.datetime | None,
+    per_model: int,
     rules: FeasibilityRules | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feature tensor (rows x acts x features), the candidate mask and the feasibility mask.
@@ -109,8 +138,11 @@ def candidate_features(
     parts = content.parts(dataset, rows, acts)
     for b, name in enumerate(BASE_NAMES):
         # the content model's score is a function of its parts, needed below anyway
-        s = content.score_parts(parts) if name == "content" else \
-            bases[name].score(dataset, rows, acts)
+        s = (
+            content.score_parts(parts)
+            if name == "content"
+            else bases[name].score(dataset, rows, acts)
+        )
         r = _ranks(s, ok)
         feats[:, :, b] = s
         feats[:, :, nb + b] = r
@@ -156,8 +188,14 @@ def candidate_features(
     size = _edition_sizes(dataset)[np.maximum(items, 0)]
     size = np.where(items >= 0, size, np.nan)
     put(np.log1p(size)[None, :])
-    put(_group_share(dataset, acts, np.nan_to_num(size, nan=float(np.nanmedian(size))
-                                                  if np.isfinite(size).any() else 1.0), ok))
+    put(
+        _group_share(
+            dataset,
+            acts,
+            np.nan_to_num(size, nan=float(np.nanmedian(size)) if np.isfinite(size).any() else 1.0),
+            ok,
+        )
+    )
     return feats, cand, ok
 
 
@@ -167,8 +205,9 @@ def _edition_sizes(dataset: RecommendDataset) -> np.ndarray:
     return last_edition_size(dataset)
 
 
-def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
-                 ok: np.ndarray) -> np.ndarray:
+def _group_share(
+    dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray, ok: np.ndarray
+) -> np.ndarray:
     """Each candidate's expected size over the total of the feasible candidates of the same kind
     and main direction: how much of that group's demand it would draw."""
     cat = dataset.catalog
@@ -182,9 +221,14 @@ def _group_share(dataset: RecommendDataset, acts: np.ndarray, size: np.ndarray,
         return np.where(ok & (denom > 0), size[None, :] / denom, np.nan)
 
 
-BOOSTER_PARAMS: tuple[str, ...] = ("n_estimators", "learning_rate", "num_leaves",
-                                   "min_child_samples", "early_stopping_rounds",
-                                   "validation_share")
+BOOSTER_PARAMS: tuple[str, ...] = (
+    "n_estimators",
+    "learning_rate",
+    "num_leaves",
+    "min_child_samples",
+    "early_stopping_rounds",
+    "validation_share",
+)
 """The settings of the LightGBM ranker alone; every other setting changes its inputs."""
 
 
@@ -206,8 +250,9 @@ class RerankInputs:
     settings: dict[str, object]
 
 
-def rerank_inputs(config: RerankConfig, dataset: RecommendDataset,
-                  decisions: tuple[DecisionPoint, ...]) -> RerankInputs:
+def rerank_inputs(
+    config: RerankConfig, dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]
+) -> RerankInputs:
     """Training groups from the decision points before ``dataset``'s cut-off, and the base
     models on ``dataset``.
 
@@ -218,8 +263,10 @@ def rerank_inputs(config: RerankConfig, dataset: RecommendDataset,
     """
     cfg = config
     if not decisions:
-        raise TalentError("the re-ranker learns from past decision points; build them with "
-                          "decision_points(snapshot, as_of, instants)")
+        raise TalentError(
+            "the re-ranker learns from past decision points; build them with "
+            "decision_points(snapshot, as_of, instants)"
+        )
     rng = np.random.default_rng(cfg.seed)
     xs, ys, groups = [], [], []
     per_point = max(1, cfg.max_groups // len(decisions))
@@ -230,8 +277,9 @@ def rerank_inputs(config: RerankConfig, dataset: RecommendDataset,
         if len(chosen_rows) > per_point:
             chosen_rows = np.sort(rng.choice(chosen_rows, per_point, replace=False))
         bases = _fit_bases(cfg, past)
-        feats, cand, _ = candidate_features(bases, past, chosen_rows, acts, past.as_of,
-                                            cfg.candidates_per_model)
+        feats, cand, _ = candidate_features(
+            bases, past, chosen_rows, acts, past.as_of, cfg.candidates_per_model
+        )
         label = point.chosen[chosen_rows][:, acts].toarray() > 0
         for i in range(len(chosen_rows)):
             c = np.flatnonzero(cand[i])
@@ -242,10 +290,18 @@ def rerank_inputs(config: RerankConfig, dataset: RecommendDataset,
             groups.append(len(c))
         log.info("rerank decision point", as_of=str(past.as_of), groups_so_far=len(groups))
     if not groups:
-        raise TalentError("no decision point has a participant whose choice is among the "
-                          "candidates; add earlier decision points")
-    return RerankInputs(np.concatenate(xs), np.concatenate(ys), np.asarray(groups),
-                        _fit_bases(cfg, dataset), dataset, feature_settings(cfg))
+        raise TalentError(
+            "no decision point has a participant whose choice is among the "
+            "candidates; add earlier decision points"
+        )
+    return RerankInputs(
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.asarray(groups),
+        _fit_bases(cfg, dataset),
+        dataset,
+        feature_settings(cfg),
+    )
 
 
 @dataclass(frozen=True)
@@ -263,8 +319,10 @@ def _split_groups(sizes: np.ndarray, share: float, seed: int) -> tuple[_Groups, 
     held[rng.choice(n, max(1, round(n * share)), replace=False)] = True
     group_of_row = np.repeat(np.arange(n), sizes)
     rows_held = held[group_of_row]
-    return (_Groups(np.flatnonzero(~rows_held), sizes[~held]),
-            _Groups(np.flatnonzero(rows_held), sizes[held]))
+    return (
+        _Groups(np.flatnonzero(~rows_held), sizes[~held]),
+        _Groups(np.flatnonzero(rows_held), sizes[held]),
+    )
 
 
 class RerankRecommender(Recommender[RerankConfig]):
@@ -278,11 +336,11 @@ class RerankRecommender(Recommender[RerankConfig]):
     needs_content: ClassVar[bool] = True
 
     def _fit(self, dataset: RecommendDataset) -> None:
-        raise TalentError("the re-ranker learns from past decision points: fit(dataset, "
-                          "decisions)")
+        raise TalentError("the re-ranker learns from past decision points: fit(dataset, decisions)")
 
-    def _fit_decisions(self, dataset: RecommendDataset,
-                       decisions: tuple[DecisionPoint, ...]) -> None:
+    def _fit_decisions(
+        self, dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]
+    ) -> None:
         self._fit_inputs(rerank_inputs(self.config, dataset, decisions))
 
     def fit_inputs(self, dataset: RecommendDataset, inputs: RerankInputs) -> Self:
@@ -294,9 +352,11 @@ class RerankRecommender(Recommender[RerankConfig]):
         parameters) on this dataset.
         """
         if inputs.settings != feature_settings(self.config):
-            raise TalentError("these re-ranker inputs were built with other feature settings "
-                              "(candidates, base models, sampling); build them with "
-                              "rerank_inputs() for this config")
+            raise TalentError(
+                "these re-ranker inputs were built with other feature settings "
+                "(candidates, base models, sampling); build them with "
+                "rerank_inputs() for this config"
+            )
         if inputs.dataset is not dataset:
             raise TalentError("these re-ranker inputs were built on another dataset")
         self._reset()
@@ -307,34 +367,63 @@ class RerankRecommender(Recommender[RerankConfig]):
     def _fit_inputs(self, inputs: RerankInputs) -> None:
         cfg = self.config
         ranker = lgb.LGBMRanker(
-            objective="lambdarank", n_estimators=cfg.n_estimators,
-            learning_rate=cfg.learning_rate, num_leaves=cfg.num_leaves,
-            min_child_samples=cfg.min_child_samples, random_state=cfg.seed, n_jobs=2,
-            verbose=-1, lambdarank_truncation_level=20,
+            objective="lambdarank",
+            n_estimators=cfg.n_estimators,
+            learning_rate=cfg.learning_rate,
+            num_leaves=cfg.num_leaves,
+            min_child_samples=cfg.min_child_samples,
+            random_state=cfg.seed,
+            n_jobs=2,
+            verbose=-1,
+            lambdarank_truncation_level=20,
         )
         if cfg.early_stopping_rounds is None or len(inputs.groups) < 10:
-            ranker.fit(inputs.x, inputs.y, group=inputs.groups, feature_name=list(FEATURES),
-                       categorical_feature=["kind"])
+            ranker.fit(
+                inputs.x,
+                inputs.y,
+                group=inputs.groups,
+                feature_name=list(FEATURES),
+                categorical_feature=["kind"],
+            )
         else:
             fit, held = _split_groups(inputs.groups, cfg.validation_share, cfg.seed)
-            ranker.fit(inputs.x[fit.rows], inputs.y[fit.rows], group=fit.sizes,
-                       eval_set=[(inputs.x[held.rows], inputs.y[held.rows])],
-                       eval_group=[held.sizes], eval_at=[10], feature_name=list(FEATURES),
-                       categorical_feature=["kind"],
-                       callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)])
-            log.info("rerank early stopping", best_iteration=ranker.best_iteration_,
-                     ceiling=cfg.n_estimators, validation_groups=len(held.sizes))
+            ranker.fit(
+                inputs.x[fit.rows],
+                inputs.y[fit.rows],
+                group=fit.sizes,
+                eval_set=[(inputs.x[held.rows], inputs.y[held.rows])],
+                eval_group=[held.sizes],
+                eval_at=[10],
+                feature_name=list(FEATURES),
+                categorical_feature=["kind"],
+                callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
+            )
+            log.info(
+                "rerank early stopping",
+                best_iteration=ranker.best_iteration_,
+                ceiling=cfg.n_estimators,
+                validation_groups=len(held.sizes),
+            )
         self.booster_ = ranker.booster_
         self.n_train_groups_ = len(inputs.groups)
         self.bases_ = inputs.bases
-        log.info("rerank fitted", groups=len(inputs.groups), rows=len(inputs.y),
-                 positives=int(inputs.y.sum()))
+        log.info(
+            "rerank fitted",
+            groups=len(inputs.groups),
+            rows=len(inputs.y),
+            positives=int(inputs.y.sum()),
+        )
 
     def score(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray) -> np.ndarray:
         return self.score_at(dataset, rows, acts, dataset.as_of)
 
-    def score_at(self, dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-                 as_of: dt.datetime | None) -> np.ndarray:
+    def score_at(
+        self,
+        dataset: RecommendDataset,
+        rows: np.ndarray,
+        acts: np.ndarray,
+        as_of: dt.datetime | None,
+    ) -> np.ndarray:
         """Scores with the candidates' features and feasibility taken at the request's instant:
         a bundle fitted last week must rank what opened since, and a replay at an earlier date
         what was open then (the training groups were built the same way, at each decision
@@ -343,8 +432,9 @@ class RerankRecommender(Recommender[RerankConfig]):
             # no candidate anywhere (every activity closed at that instant): no opinion on any
             # row, whatever the features (the mask is the one candidate_features reuses)
             return np.full((len(rows), len(acts)), np.nan)
-        feats, cand, _ = candidate_features(self.bases_, dataset, rows, acts, as_of,
-                                            self.config.candidates_per_model)
+        feats, cand, _ = candidate_features(
+            self.bases_, dataset, rows, acts, as_of, self.config.candidates_per_model
+        )
         n, m = cand.shape
         out = np.full((n, m), NOT_CANDIDATE)
         if cand.any():
@@ -361,8 +451,9 @@ class RerankRecommender(Recommender[RerankConfig]):
         gain = self.booster_.feature_importance("gain")
         return {f: float(g) for f, g in zip(FEATURES, gain, strict=True)}
 
-    def primary_reasons(self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray,
-                        valid: np.ndarray) -> list[list[Reason]]:
+    def primary_reasons(
+        self, dataset: RecommendDataset, rows: np.ndarray, sel: np.ndarray, valid: np.ndarray
+    ) -> list[list[Reason]]:
         content = self.bases_["content"]
         out = content.primary_reasons(dataset, rows, sel, valid)
         generic = reason(ReasonCode.RANKED_BY_MODEL)

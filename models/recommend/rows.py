@@ -41,8 +41,11 @@ def take_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     pos, counts, _ = _spans(matrix, rows)
     indptr = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
     np.cumsum(counts, out=indptr[1:])
-    return sp.csr_matrix((matrix.data[pos], matrix.indices[pos], indptr),
-                         shape=(len(rows), matrix.shape[1]), copy=False)
+    return sp.csr_matrix(
+        (matrix.data[pos], matrix.indices[pos], indptr),
+        shape=(len(rows), matrix.shape[1]),
+        copy=False,
+    )
 
 
 def dense_block(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -52,31 +52,48 @@ class Code:
 
 
 CODES: dict[str, Code] = {
-    "validation_error": Code(422, "Invalid input",
-                             "Запрос содержит неверные данные: проверьте указанное поле."),
+    "validation_error": Code(
+        422, "Invalid input", "Запрос содержит неверные данные: проверьте указанное поле."
+    ),
     "unauthorized": Code(401, "Authentication required", "Нужен действующий токен доступа."),
     "dev_token_off_loopback": Code(
-        401, "Development token from the network",
-        "Токены разработки принимаются только с этого же компьютера."),
+        401,
+        "Development token from the network",
+        "Токены разработки принимаются только с этого же компьютера.",
+    ),
     "forbidden": Code(403, "Not allowed for this role", "У этой роли нет доступа к действию."),
     "not_found": Code(404, "Not found", "Запрошенный объект не найден."),
     "method_not_allowed": Code(405, "Method not allowed", "Этот метод здесь не поддерживается."),
-    "conflict": Code(409, "Changed meanwhile",
-                     "Объект уже изменён другим пользователем: обновите его и повторите."),
-    "bundle_refused": Code(409, "Model file refused",
-                           "Файл модели отклонён; продолжает работать прежняя модель."),
+    "conflict": Code(
+        409,
+        "Changed meanwhile",
+        "Объект уже изменён другим пользователем: обновите его и повторите.",
+    ),
+    "bundle_refused": Code(
+        409, "Model file refused", "Файл модели отклонён; продолжает работать прежняя модель."
+    ),
     "busy": Code(409, "Already running", "Задача уже выполняется; дождитесь её окончания."),
     "payload_too_large": Code(413, "Request too large", "Запрос слишком большой."),
     "bad_request": Code(400, "Bad request", "Запрос не может быть обработан."),
     "not_ready": Code(503, "Not ready", "Сервис ещё не готов ответить; повторите позже."),
-    "store_unavailable": Code(503, "Store unavailable",
-                              "Хранилище данных недоступно; повторите позже."),
-    "internal_error": Code(500, "Internal error",
-                           "Внутренняя ошибка сервиса; сообщите оператору номер запроса."),
+    "store_unavailable": Code(
+        503, "Store unavailable", "Хранилище данных недоступно; повторите позже."
+    ),
+    "internal_error": Code(
+        500, "Internal error", "Внутренняя ошибка сервиса; сообщите оператору номер запроса."
+    ),
 }
-_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              409: "conflict", 413: "payload_too_large", 422: "validation_error",
-              503: "not_ready", 500: "internal_error"}
+_BY_STATUS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    503: "not_ready",
+    500: "internal_error",
+}
 
 
 class FieldProblem(BaseModel):
@@ -101,7 +118,8 @@ class Problem(BaseModel):
     field: str | None = Field(None, description="the (first) bad field of a 422")
     errors: list[FieldProblem] | None = Field(None, description="every bad field of a 422")
     current: dict[str, Any] | None = Field(
-        None, description="409 `conflict`: what the item looks like now")
+        None, description="409 `conflict`: what the item looks like now"
+    )
 
 
 class ApiError(HTTPException):
@@ -144,8 +162,12 @@ def problem(
     out = dict(headers or {})
     if request_id:
         out["X-Request-ID"] = request_id  # the 500 answer bypasses the access-log middleware
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True),
-                        status_code=body.status, headers=out, media_type=PROBLEM_JSON)
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=body.status,
+        headers=out,
+        media_type=PROBLEM_JSON,
+    )
 
 
 def _safe(text: str) -> str:
@@ -157,8 +179,14 @@ def _validation(exc: RequestValidationError) -> list[FieldProblem]:
     out = []
     for err in exc.errors():
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
-        out.append(FieldProblem(field=_dotted(loc), loc=loc, code=str(err.get("type", "")),
-                                detail=_safe(str(err.get("msg", "")))))
+        out.append(
+            FieldProblem(
+                field=_dotted(loc),
+                loc=loc,
+                code=str(err.get("type", "")),
+                detail=_safe(str(err.get("msg", ""))),
+            )
+        )
     return out
 
 
@@ -169,8 +197,16 @@ def _from_serving(request: Request, exc: ServingError) -> JSONResponse:
         return problem(request, "conflict", str(exc), current=exc.current)
     if isinstance(exc, InvalidInputError):
         loc = list(exc.field)
-        return problem(request, "validation_error", _safe(str(exc)), errors=[
-            FieldProblem(field=_dotted(loc), loc=loc, code="value_error", detail=_safe(str(exc)))])
+        return problem(
+            request,
+            "validation_error",
+            _safe(str(exc)),
+            errors=[
+                FieldProblem(
+                    field=_dotted(loc), loc=loc, code="value_error", detail=_safe(str(exc))
+                )
+            ],
+        )
     if isinstance(exc, BundleRefusedError):
         return problem(request, "bundle_refused", str(exc))
     if isinstance(exc, NotReadyError):
@@ -184,8 +220,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation(exc)
-        return problem(request, "validation_error",
-                       "; ".join(f"{e.field}: {e.detail}" for e in errors)[:1000], errors=errors)
+        return problem(
+            request,
+            "validation_error",
+            "; ".join(f"{e.field}: {e.detail}" for e in errors)[:1000],
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -201,13 +241,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _store_down(request: Request, exc: Exception) -> Response:
         log.error("store_unavailable", error=type(exc).__name__)
-        return problem(request, "store_unavailable", "the store is not reachable; retry later",
-                       headers={"Retry-After": "5"})
+        return problem(
+            request,
+            "store_unavailable",
+            "the store is not reachable; retry later",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled_error", error=type(exc).__name__,
-                  request_id=getattr(request.state, "request_id", None))
+        log.error(
+            "unhandled_error",
+            error=type(exc).__name__,
+            request_id=getattr(request.state, "request_id", None),
+        )
         return problem(request, "internal_error", "internal error")
 
 

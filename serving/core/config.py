@@ -63,8 +63,8 @@ def secret_problem(name: str, value: str, default: str) -> str | None:
     if estimated_bits(value) < MIN_SECRET_BITS:
         return (
             f"{name} has too little entropy (about {estimated_bits(value):.0f} bits, at "
-            f"least {MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; "
-            "print(secrets.token_urlsafe(32))\"`"
+            f'least {MIN_SECRET_BITS} needed): use e.g. `python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"`'
         )
     return None
 

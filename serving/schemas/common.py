@@ -86,8 +86,9 @@ def utc_iso(value: dt.datetime) -> str:
 UtcDateTime = Annotated[dt.datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
 
 SCORE_DIGITS: Final = 4
-Score = Annotated[float, PlainSerializer(lambda v: round(v, SCORE_DIGITS), return_type=float,
-                                         when_used="json")]
+Score = Annotated[
+    float, PlainSerializer(lambda v: round(v, SCORE_DIGITS), return_type=float, when_used="json")
+]
 """A score or points as the API writes them: four decimals (``29.8025``, not
 ``29.802500000000002``); the rating compares points in ten-thousandths, so nothing is lost."""
 

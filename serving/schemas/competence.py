@@ -65,10 +65,15 @@ def next_result_interval(row: Mapping[Any, Any] | None) -> NextResultInterval | 
         return None
     expected, lower, upper, level = (float(v) for v in values)  # type: ignore[arg-type]
     return NextResultInterval(
-        expected=expected, lower=lower, upper=upper, level=level,
-        text_ru=(f"С вероятностью {level:.0%} средний результат за следующий год — между "
-                 f"{lower:.0f} и {upper:.0f} процентилем участников (ожидается около "
-                 f"{expected:.0f})").replace("%", " %"),
+        expected=expected,
+        lower=lower,
+        upper=upper,
+        level=level,
+        text_ru=(
+            f"С вероятностью {level:.0%} средний результат за следующий год — между "
+            f"{lower:.0f} и {upper:.0f} процентилем участников (ожидается около "
+            f"{expected:.0f})"
+        ).replace("%", " %"),
     )
 
 
@@ -77,15 +82,20 @@ class CompetenceEstimate(BaseModel):
 
     direction: str
     competence: Score
-    lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
-                                     "the 0-100 scale (the same as `latent_interval.lower`; not "
-                                     "a range for the next result: see `next_result_interval`)")
+    lower: Score = Field(
+        description="lower end of the 90% interval of the latent competence on "
+        "the 0-100 scale (the same as `latent_interval.lower`; not "
+        "a range for the next result: see `next_result_interval`)"
+    )
     upper: Score = Field(description="upper end of the same latent-competence interval")
     latent_interval: LatentInterval = Field(
-        description="the interval of the competence itself (population percentile)")
+        description="the interval of the competence itself (population percentile)"
+    )
     next_result_interval: NextResultInterval | None = Field(
-        None, description="the predictive interval of the next year's results; null when the "
-                          "served model has none for this direction")
+        None,
+        description="the predictive interval of the next year's results; null when the "
+        "served model has none for this direction",
+    )
     level: str
     level_title_ru: str
     cold_start: bool
@@ -116,13 +126,17 @@ class ReviewItem(BaseModel):
     version: int
     model_version: str
     competence: Score
-    lower: Score = Field(description="lower end of the 90% interval of the latent competence on "
-                                     "the 0-100 scale (not a range for the next result: see "
-                                     "`next_result_interval`)")
+    lower: Score = Field(
+        description="lower end of the 90% interval of the latent competence on "
+        "the 0-100 scale (not a range for the next result: see "
+        "`next_result_interval`)"
+    )
     upper: Score = Field(description="upper end of the same latent-competence interval")
     next_result_interval: NextResultInterval | None = Field(
-        None, description="the predictive interval of the next year's results, as it was when "
-                          "the item was last refreshed")
+        None,
+        description="the predictive interval of the next year's results, as it was when "
+        "the item was last refreshed",
+    )
     level: str
     previous_competence: float | None
     flags: list[Coded]

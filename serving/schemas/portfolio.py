@@ -92,8 +92,10 @@ class Portfolio(BaseModel):
     competence: list[PortfolioCompetence]
     competence_model: str | None
     trajectory: PlannedTrajectory | None = Field(
-        default=None, description="the plan toward the participant's goal: a forecast, not "
-                                  "verified; null without a recommender or an estimate")
+        default=None,
+        description="the plan toward the participant's goal: a forecast, not "
+        "verified; null without a recommender or an estimate",
+    )
 
 
 class PortfolioDocument(BaseModel):
@@ -143,7 +145,8 @@ class VerifyIn(Strict):
 
 
 class VerifyOut(BaseModel):
-    status: str = Field(description="genuine, superseded, unknown; for a document also "
-                                    "bad_signature")
+    status: str = Field(
+        description="genuine, superseded, unknown; for a document also bad_signature"
+    )
     document_sha256: str | None
     key_id: str | None = None

@@ -88,9 +88,11 @@ class TrajectoryRequest(Strict):
         ),
     ]
     horizon: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
-        None, description="last instant (default: 31 May)")
+        None, description="last instant (default: 31 May)"
+    )
     as_of: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
-        None, description="planning instant (default: now)")
+        None, description="planning instant (default: now)"
+    )
     monthly_cap: Annotated[int, Field(ge=1, le=10)] = 2
     max_steps: Annotated[int, Field(ge=1, le=20)] = 8
     online_only: bool = False
@@ -122,7 +124,8 @@ class BatchRecommendationsRequest(Strict):
     k: Annotated[int, Field(ge=1, le=MAX_K)] = 10
     direction: Direction | None = None
     as_of: Annotated[UtcDateTime, AfterValidator(plausible_instant)] | None = Field(
-        None, description="request instant (default now)")
+        None, description="request instant (default now)"
+    )
     online_only: bool = False
     regions: Annotated[list[REGION] | None, Field(max_length=MAX_REGIONS)] = None
 

@@ -15,7 +15,8 @@ from serving.services.talent_index import RankBy
 class UniversityIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=300)]
     directions: Annotated[list[Direction], Field(max_length=50)] = Field(
-        default_factory=list, description="directions of interest")
+        default_factory=list, description="directions of interest"
+    )
     active: bool = True
 
 
@@ -34,7 +35,8 @@ class DirectionEvidence(BaseModel):
     level: str | None
     level_title_ru: str | None
     verified_by_level: dict[str, int] = Field(
-        description="verified achievements by activity level (school ... international)")
+        description="verified achievements by activity level (school ... international)"
+    )
     points_current: Score = Field(description="official rating points, current season")
     points_previous: Score = Field(description="official rating points, previous season")
     trend: Score = Field(description="points_current - points_previous")
@@ -52,7 +54,8 @@ class Candidate(BaseModel):
     region: str
     score: Score | None = Field(
         description="conservative score: the lower end of the competence interval (in the "
-                    "filtered direction, else the best direction); null without an estimate")
+        "filtered direction, else the best direction); null without an estimate"
+    )
     region_rank: int | None = Field(description="place within the region among the matches")
     verified_achievements: int
     few_records: bool = Field(description="fewer than 3 verified achievements: shown, marked")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the bundle's class is imported by the loader that reads it
 
 log = get_logger(__name__)
 
+
 @dataclass(frozen=True)
 class _RatingRows:
     """The rating features of one snapshot generation, with each participant's row positions."""

@@ -71,7 +71,7 @@ def push_records(
         # not one row's problem but the batch's: an activities export without the column (or
         # with it empty throughout) is the wrong file, and quarantining every row hides that
         raise InvalidInputError(
-            "no record carries `directions` (e.g. \"python:0.6;robotics:0.4\"); an activity "
+            'no record carries `directions` (e.g. "python:0.6;robotics:0.4"); an activity '
             "without directions cannot be rated or recommended, so nothing was stored",
             ("body", "records", 0, C.DIRECTIONS),
         )

@@ -38,7 +38,6 @@ to a minute at 250k participants."""
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-
 @dataclass
 class JobStatus:
     """Progress of the latest run of a job."""
@@ -84,15 +83,17 @@ class JobBoard:
         try:
             with self.store.transaction() as conn:
                 row = conn.execute(
-                    select(t.c.state, t.c.heartbeat_at).where(t.c.job == self.job)
-                    .with_for_update()
+                    select(t.c.state, t.c.heartbeat_at).where(t.c.job == self.job).with_for_update()
                 ).one_or_none()
                 values = {**status.as_dict(), "heartbeat_at": now, "worker": WORKER}
                 if row is None:
                     conn.execute(insert(t).values(job=self.job, **values))
                     return True
-                if row.state == "running" and row.heartbeat_at is not None and (
-                        now - row.heartbeat_at).total_seconds() < STALE_SECONDS:
+                if (
+                    row.state == "running"
+                    and row.heartbeat_at is not None
+                    and (now - row.heartbeat_at).total_seconds() < STALE_SECONDS
+                ):
                     return False
                 conn.execute(update(t).where(t.c.job == self.job).values(**values))
                 return True
@@ -103,8 +104,11 @@ class JobBoard:
         """Write this worker's progress (and that it is alive)."""
         t = admin_jobs
         with self.store.transaction() as conn:
-            conn.execute(update(t).where(t.c.job == self.job, t.c.worker == WORKER).values(
-                **status.as_dict(), heartbeat_at=utc_now()))
+            conn.execute(
+                update(t)
+                .where(t.c.job == self.job, t.c.worker == WORKER)
+                .values(**status.as_dict(), heartbeat_at=utc_now())
+            )
 
 
 class ReloadBoard:
@@ -115,8 +119,9 @@ class ReloadBoard:
 
     def latest(self) -> int:
         with self.store.engine.connect() as conn:
-            return int(conn.execute(
-                select(func.coalesce(func.max(model_reloads.c.seq), 0))).scalar_one())
+            return int(
+                conn.execute(select(func.coalesce(func.max(model_reloads.c.seq), 0))).scalar_one()
+            )
 
     def request(self, kind: str) -> int:
         """Record that ``kind`` was reloaded here; returns the row's number."""
@@ -128,16 +133,16 @@ class ReloadBoard:
     def after(self, seq: int) -> list[tuple[int, str]]:
         t = model_reloads
         with self.store.engine.connect() as conn:
-            rows = conn.execute(select(t.c.seq, t.c.kind).where(t.c.seq > seq)
-                                .order_by(t.c.seq)).all()
+            rows = conn.execute(
+                select(t.c.seq, t.c.kind).where(t.c.seq > seq).order_by(t.c.seq)
+            ).all()
         return [(int(s), str(k)) for s, k in rows]
 
 
 class AdminFollower:
     """Follows the reloads other workers recorded: ``reload(kind)`` once per row, on a timer."""
 
-    def __init__(self, board: ReloadBoard, reload: Callable[[str], object],
-                 seconds: float) -> None:
+    def __init__(self, board: ReloadBoard, reload: Callable[[str], object], seconds: float) -> None:
         self.board = board
         self._reload = reload
         self.seconds = seconds

@@ -105,7 +105,11 @@ class LiveFootprint:
     """
 
     def __init__(
-        self, store: Store, *, as_of: dt.datetime | None = None, check_seconds: float = 0.25,
+        self,
+        store: Store,
+        *,
+        as_of: dt.datetime | None = None,
+        check_seconds: float = 0.25,
         settle: bool = True,
     ) -> None:
         self.store = store
@@ -182,8 +186,7 @@ class LiveFootprint:
         kinds = {c.kind for c in changes}
         pids = {str(c.ref) for c in changes if c.kind is ChangeKind.PARTICIPANT and c.ref}
         if ChangeKind.FULL in kinds or len(pids) > MAX_PIECEWISE:
-            log.info("live_change_needs_full_read", changes=len(changes),
-                     participants=len(pids))
+            log.info("live_change_needs_full_read", changes=len(changes), participants=len(pids))
             self.invalidate()
             return
         started = time.perf_counter()
@@ -192,38 +195,60 @@ class LiveFootprint:
         if ChangeKind.CATALOGUE in kinds:
             catalogue = read_catalogue(self.store, as_of)
             base = dataclasses.replace(
-                base, activities=catalogue["activities"],
+                base,
+                activities=catalogue["activities"],
                 activity_directions=catalogue["activity_directions"],
-                activity_edges=catalogue["activity_edges"])
+                activity_edges=catalogue["activity_edges"],
+            )
         if ChangeKind.ERASURE in kinds:
             with self.store.engine.connect() as conn:
-                present = {str(p) for p in conn.execute(
-                    select(ft.participants.c[C.PARTICIPANT_ID])).scalars()}
+                present = {
+                    str(p)
+                    for p in conn.execute(select(ft.participants.c[C.PARTICIPANT_ID])).scalars()
+                }
             known = set(built.participant_rows) | {
-                p for p, (_, par) in built.overlay.items() if len(par)}
+                p for p, (_, par) in built.overlay.items() if len(par)
+            }
             pids |= known - present
         overlay = dict(built.overlay)
         if pids:
-            frames = read_frames(self.store, as_of, participant_ids=sorted(pids),
-                                 activities=base.activities)
+            frames = read_frames(
+                self.store, as_of, participant_ids=sorted(pids), activities=base.activities
+            )
             ach, par = frames["achievements"], frames["participants"]
             ach_rows, par_rows = participant_rows(ach), participant_rows(par)
             empty_a, empty_p = ach.iloc[:0], par.iloc[:0]
             for p in pids:
                 a, r = ach_rows.get(p), par_rows.get(p)
-                overlay[p] = (ach.iloc[a] if a is not None else empty_a,
-                              par.iloc[r] if r is not None else empty_p)
+                overlay[p] = (
+                    ach.iloc[a] if a is not None else empty_a,
+                    par.iloc[r] if r is not None else empty_p,
+                )
         generation = self._generation + 1
-        self._built = _Built(generation, base, built.achievement_rows, built.participant_rows,
-                             max(as_of, built.as_of), overlay)
+        self._built = _Built(
+            generation,
+            base,
+            built.achievement_rows,
+            built.participant_rows,
+            max(as_of, built.as_of),
+            overlay,
+        )
         self._generation = generation
-        self._deltas = [*self._deltas[-KEEP_DELTAS + 1:],
-                        Delta(generation, max(as_of, built.as_of), frozenset(pids),
-                              ChangeKind.CATALOGUE in kinds)]
+        self._deltas = [
+            *self._deltas[-KEEP_DELTAS + 1 :],
+            Delta(
+                generation, max(as_of, built.as_of), frozenset(pids), ChangeKind.CATALOGUE in kinds
+            ),
+        ]
         self.patches += 1
-        log.info("live_changes_applied", generation=generation, changes=len(changes),
-                 participants=len(pids), catalogue=ChangeKind.CATALOGUE in kinds,
-                 seconds=round(time.perf_counter() - started, 4))
+        log.info(
+            "live_changes_applied",
+            generation=generation,
+            changes=len(changes),
+            participants=len(pids),
+            catalogue=ChangeKind.CATALOGUE in kinds,
+            seconds=round(time.perf_counter() - started, 4),
+        )
 
     def compact(self) -> bool:
         """Merge the overlay into the frames when it holds more than :data:`COMPACT_AT`
@@ -240,10 +265,12 @@ class LiveFootprint:
             if current is None or current.generation < built.generation:
                 return False
             left = {p: v for p, v in current.overlay.items() if built.overlay.get(p) is not v}
-            self._built = _Built(current.generation, merged, rows[0], rows[1], current.as_of,
-                                 left)
-        log.info("live_overlay_merged", participants=len(built.overlay) - len(left),
-                 seconds=round(time.perf_counter() - started, 3))
+            self._built = _Built(current.generation, merged, rows[0], rows[1], current.as_of, left)
+        log.info(
+            "live_overlay_merged",
+            participants=len(built.overlay) - len(left),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return True
 
     def deltas_since(self, generation: int) -> list[Delta] | None:
@@ -340,8 +367,13 @@ class LiveFootprint:
 
     def _participant_snapshot(self, built: _Built, participant_ids: list[str]) -> Snapshot:
         _, ach, par = self._frames(built, participant_ids)
-        return dataclasses.replace(built.base, as_of=built.as_of, achievements=ach,
-                                   participants=par, snapshot_id=f"live-part@{built.generation}")
+        return dataclasses.replace(
+            built.base,
+            as_of=built.as_of,
+            achievements=ach,
+            participants=par,
+            snapshot_id=f"live-part@{built.generation}",
+        )
 
     def has_participant(self, participant_id: str) -> bool:
         """Whether the live snapshot holds the participant: a dictionary lookup, so a request
@@ -360,8 +392,9 @@ class LiveFootprint:
         return self._frames(self._build(), participant_ids)
 
     @staticmethod
-    def _frames(built: _Built, participant_ids: list[str]
-                ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    def _frames(
+        built: _Built, participant_ids: list[str]
+    ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
         snap = built.base
         base_ids = [p for p in participant_ids if p not in built.overlay]
         ach = [built.achievement_rows.get(p) for p in base_ids]
@@ -372,10 +405,12 @@ class LiveFootprint:
         participants = snap.participants.iloc[np.sort(par_rows)]
         patched = [built.overlay[p] for p in participant_ids if p in built.overlay]
         if patched:
-            achievements = _sorted(pd.concat([achievements, *(a for a, _ in patched)]),
-                                   C.ACHIEVEMENT_ID)
-            participants = _sorted(pd.concat([participants, *(p for _, p in patched)]),
-                                   C.PARTICIPANT_ID)
+            achievements = _sorted(
+                pd.concat([achievements, *(a for a, _ in patched)]), C.ACHIEVEMENT_ID
+            )
+            participants = _sorted(
+                pd.concat([participants, *(p for _, p in patched)]), C.PARTICIPANT_ID
+            )
         return built.generation, achievements, participants
 
 
@@ -396,8 +431,13 @@ def _merge(built: _Built) -> Snapshot:
         parts = [frame[keep], *(v[at] for v in built.overlay.values() if len(v[at]))]
         # appended, not sorted: sorting millions of string ids would cost seconds
         merged.append(pd.concat(parts, ignore_index=True))
-    return dataclasses.replace(base, as_of=built.as_of, snapshot_id=f"live@{built.as_of}",
-                               achievements=merged[0], participants=merged[1])
+    return dataclasses.replace(
+        base,
+        as_of=built.as_of,
+        snapshot_id=f"live@{built.as_of}",
+        achievements=merged[0],
+        participants=merged[1],
+    )
 
 
 def participant_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -456,8 +496,11 @@ class LiveDatasets:
             if hit is not None:
                 return hit.dataset
             built = self._patched(ability) or self._whole(ability)
-            kept = [b for b in self._built if b.generation == built.generation
-                    and b.ability is not ability][-1:]
+            kept = [
+                b
+                for b in self._built
+                if b.generation == built.generation and b.ability is not ability
+            ][-1:]
             self._built = [*kept, built]
             return built.dataset
 
@@ -478,27 +521,38 @@ class LiveDatasets:
         started = time.perf_counter()
         if snapshot is None:
             return dataclasses.replace(prev, generation=generation)
-        part = dataset_from_snapshot(snapshot, snapshot.as_of,
-                                     ability=ability if ability is not None else False,
-                                     stats=prev.stats)
+        part = dataset_from_snapshot(
+            snapshot,
+            snapshot.as_of,
+            ability=ability if ability is not None else False,
+            stats=prev.stats,
+        )
         dataset = splice_participants(prev.dataset, part, changed)
         self.splices += 1
-        log.info("live_recommend_dataset_patched", generation=generation,
-                 participants=len(changed), seconds=round(time.perf_counter() - started, 4))
+        log.info(
+            "live_recommend_dataset_patched",
+            generation=generation,
+            participants=len(changed),
+            seconds=round(time.perf_counter() - started, 4),
+        )
         return _LiveDataset(generation, ability, dataset, prev.stats)
 
     def _whole(self, ability: AbilityModel | None) -> _LiveDataset:
         generation, snapshot = self.live.snapshot()
         started = time.perf_counter()
         stats = compute_activity_stats(snapshot, snapshot.as_of)
-        dataset = dataset_from_snapshot(snapshot, snapshot.as_of,
-                                        ability=ability if ability is not None else False,
-                                        stats=stats)
+        dataset = dataset_from_snapshot(
+            snapshot, snapshot.as_of, ability=ability if ability is not None else False, stats=stats
+        )
         self.builds += 1
-        log.info("live_recommend_dataset_built", generation=generation,
-                 participants=dataset.n_participants, activities=len(dataset.catalog),
-                 abilities=ability is not None,
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "live_recommend_dataset_built",
+            generation=generation,
+            participants=dataset.n_participants,
+            activities=len(dataset.catalog),
+            abilities=ability is not None,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return _LiveDataset(generation, ability, dataset, stats)
 
     def _find(self, generation: int, ability: AbilityModel | None) -> _LiveDataset | None:

@@ -32,14 +32,16 @@ def _columns_as(matrix: sp.csr_matrix, from_ids: pd.Index, to_ids: pd.Index) -> 
     coo = matrix.tocoo()
     cols = where[coo.col]
     ok = cols >= 0
-    out = sp.csr_matrix((coo.data[ok], (coo.row[ok], cols[ok])),
-                        shape=(matrix.shape[0], len(to_ids)))
+    out = sp.csr_matrix(
+        (coo.data[ok], (coo.row[ok], cols[ok])), shape=(matrix.shape[0], len(to_ids))
+    )
     out.sort_indices()
     return out
 
 
-def _splice_ability(base: AbilityScale | None, part: AbilityScale | None,
-                    changed: pd.Index) -> AbilityScale | None:
+def _splice_ability(
+    base: AbilityScale | None, part: AbilityScale | None, changed: pd.Index
+) -> AbilityScale | None:
     if base is None or part is None:
         return base
     keep = ~base.participant_ids.isin(changed)
@@ -51,8 +53,9 @@ def _splice_ability(base: AbilityScale | None, part: AbilityScale | None,
     )
 
 
-def splice_participants(base: RecommendDataset, part: RecommendDataset,
-                        changed: Iterable[str]) -> RecommendDataset:
+def splice_participants(
+    base: RecommendDataset, part: RecommendDataset, changed: Iterable[str]
+) -> RecommendDataset:
     """``base`` with the rows of ``changed`` participants replaced by ``part``'s rows (a
     changed participant absent from ``part`` is removed: erased, or not visible any more).
 

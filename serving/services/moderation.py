@@ -128,8 +128,7 @@ def set_achievement_status(
         select(t.c[C.PARTICIPANT_ID]).where(t.c[C.ACHIEVEMENT_ID] == achievement_id)
     ).scalar_one_or_none()
     if owner is not None:  # serving processes apply the participant's new rows
-        record_changes(conn, utc_now(),
-                       participants=[str(owner)])
+        record_changes(conn, utc_now(), participants=[str(owner)])
     key = inserted.inserted_primary_key
     if key is not None and key[0] is not None:
         return int(key[0])
@@ -360,15 +359,14 @@ def purge_orphan_subjects(store: Store) -> int:
     read when there are none; the delete checks absence again inside its transaction."""
     s = achievement_subjects
     with store.engine.connect() as conn:
-        orphans = [str(v) for v in conn.execute(select(s.c.achievement_id).where(_gone()))
-                   .scalars()]
+        orphans = [
+            str(v) for v in conn.execute(select(s.c.achievement_id).where(_gone())).scalars()
+        ]
     if not orphans:
         return 0
     n = 0
     with store.transaction() as conn:
         for i in range(0, len(orphans), IN_CHUNK):
             chunk = orphans[i : i + IN_CHUNK]
-            n += conn.execute(
-                delete(s).where(s.c.achievement_id.in_(chunk), _gone())
-            ).rowcount or 0
+            n += conn.execute(delete(s).where(s.c.achievement_id.in_(chunk), _gone())).rowcount or 0
     return n

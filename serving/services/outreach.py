@@ -45,36 +45,48 @@ def _require_consent(scopes: ConsentScopes, participant_id: str) -> None:
         raise NotFoundError(NOT_FOUND_RU)
 
 
-def create_shortlist(store: Store, university: University, title: str,
-                     now: dt.datetime) -> dict[str, Any]:
+def create_shortlist(
+    store: Store, university: University, title: str, now: dt.datetime
+) -> dict[str, Any]:
     t = shortlists
     with store.transaction() as conn:
-        n = conn.execute(select(func.count()).select_from(t)
-                         .where(t.c.university_code == university.code)).scalar_one()
+        n = conn.execute(
+            select(func.count()).select_from(t).where(t.c.university_code == university.code)
+        ).scalar_one()
         if n >= MAX_SHORTLISTS:
             raise InvalidInputError(f"не больше {MAX_SHORTLISTS} списков на вуз", ("body",))
-        row = {"shortlist_id": str(uuid.uuid4()), "university_code": university.code,
-               "title": title, "created_at": now}
+        row = {
+            "shortlist_id": str(uuid.uuid4()),
+            "university_code": university.code,
+            "title": title,
+            "created_at": now,
+        }
         conn.execute(insert(t).values(**row))
     return row | {"participants": []}
 
 
 def _own_shortlist(conn: Any, university: University, shortlist_id: str) -> dict[str, Any]:
     t = shortlists
-    row = conn.execute(select(t).where(t.c.shortlist_id == shortlist_id,
-                                       t.c.university_code == university.code)).first()
+    row = conn.execute(
+        select(t).where(t.c.shortlist_id == shortlist_id, t.c.university_code == university.code)
+    ).first()
     if row is None:
         raise NotFoundError("список не найден")
     return dict(row._mapping)
 
 
-def list_shortlists(store: Store, university: University,
-                    scopes: ConsentScopes) -> list[dict[str, Any]]:
+def list_shortlists(
+    store: Store, university: University, scopes: ConsentScopes
+) -> list[dict[str, Any]]:
     consenting = scopes.consenting()
     t, e = shortlists, shortlist_entries
     with store.engine.connect() as conn:
-        lists = [dict(r._mapping) for r in conn.execute(
-            select(t).where(t.c.university_code == university.code).order_by(t.c.created_at))]
+        lists = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(t).where(t.c.university_code == university.code).order_by(t.c.created_at)
+            )
+        ]
         entries = conn.execute(
             select(e.c.shortlist_id, e.c.participant_id)
             .join(t, t.c.shortlist_id == e.c.shortlist_id)
@@ -87,44 +99,65 @@ def list_shortlists(store: Store, university: University,
     return [s | {"participants": sorted(members.get(s["shortlist_id"], []))} for s in lists]
 
 
-def shortlist(store: Store, university: University, shortlist_id: str,
-              scopes: ConsentScopes) -> dict[str, Any]:
+def shortlist(
+    store: Store, university: University, shortlist_id: str, scopes: ConsentScopes
+) -> dict[str, Any]:
     consenting = scopes.consenting()
     e = shortlist_entries
     with store.engine.connect() as conn:
         row = _own_shortlist(conn, university, shortlist_id)
-        pids = conn.execute(select(e.c.participant_id).where(e.c.shortlist_id == shortlist_id)
-                            .order_by(e.c.added_at, e.c.participant_id)).scalars().all()
+        pids = (
+            conn.execute(
+                select(e.c.participant_id)
+                .where(e.c.shortlist_id == shortlist_id)
+                .order_by(e.c.added_at, e.c.participant_id)
+            )
+            .scalars()
+            .all()
+        )
     return row | {"participants": [p for p in pids if p in consenting]}
 
 
-def add_to_shortlist(store: Store, university: University, shortlist_id: str,
-                     participant_id: str, scopes: ConsentScopes, now: dt.datetime) -> bool:
+def add_to_shortlist(
+    store: Store,
+    university: University,
+    shortlist_id: str,
+    participant_id: str,
+    scopes: ConsentScopes,
+    now: dt.datetime,
+) -> bool:
     """Add a consenting participant; returns False when already there."""
     _require_consent(scopes, participant_id)
     e = shortlist_entries
     with store.transaction() as conn:
         _own_shortlist(conn, university, shortlist_id)
-        there = conn.execute(select(e.c.participant_id).where(
-            e.c.shortlist_id == shortlist_id, e.c.participant_id == participant_id)).first()
+        there = conn.execute(
+            select(e.c.participant_id).where(
+                e.c.shortlist_id == shortlist_id, e.c.participant_id == participant_id
+            )
+        ).first()
         if there is not None:
             return False
-        n = conn.execute(select(func.count()).select_from(e)
-                         .where(e.c.shortlist_id == shortlist_id)).scalar_one()
+        n = conn.execute(
+            select(func.count()).select_from(e).where(e.c.shortlist_id == shortlist_id)
+        ).scalar_one()
         if n >= MAX_ENTRIES:
             raise InvalidInputError(f"не больше {MAX_ENTRIES} участников в списке", ("path",))
-        conn.execute(insert(e).values(shortlist_id=shortlist_id, participant_id=participant_id,
-                                      added_at=now))
+        conn.execute(
+            insert(e).values(shortlist_id=shortlist_id, participant_id=participant_id, added_at=now)
+        )
     return True
 
 
-def remove_from_shortlist(store: Store, university: University, shortlist_id: str,
-                          participant_id: str) -> bool:
+def remove_from_shortlist(
+    store: Store, university: University, shortlist_id: str, participant_id: str
+) -> bool:
     e = shortlist_entries
     with store.transaction() as conn:
         _own_shortlist(conn, university, shortlist_id)
-        n = conn.execute(delete(e).where(e.c.shortlist_id == shortlist_id,
-                                         e.c.participant_id == participant_id)).rowcount
+        n = conn.execute(
+            delete(e).where(e.c.shortlist_id == shortlist_id, e.c.participant_id == participant_id)
+        ).rowcount
     return bool(n)
 
 
@@ -141,45 +174,70 @@ def _for_university(row: Any) -> dict[str, Any]:
     }
 
 
-def invite(store: Store, university: University, actor: str, participant_id: str,
-           direction: str | None, scopes: ConsentScopes,
-           now: dt.datetime) -> tuple[dict[str, Any], bool]:
+def invite(
+    store: Store,
+    university: University,
+    actor: str,
+    participant_id: str,
+    direction: str | None,
+    scopes: ConsentScopes,
+    now: dt.datetime,
+) -> tuple[dict[str, Any], bool]:
     """Record the university's intent; returns the invitation as the university sees it and
     whether it is new (one invitation per university and participant)."""
     _require_consent(scopes, participant_id)
     t = invitations
     with store.transaction() as conn:
-        row = conn.execute(select(t).where(t.c.university_code == university.code,
-                                           t.c.participant_id == participant_id)).first()
+        row = conn.execute(
+            select(t).where(
+                t.c.university_code == university.code, t.c.participant_id == participant_id
+            )
+        ).first()
         if row is not None:
             return _for_university(row), False
-        conn.execute(insert(t).values(
-            invitation_id=str(uuid.uuid4()), university_code=university.code, actor=actor,
-            participant_id=participant_id, direction=direction,
-            status=InvitationStatus.PENDING.value, created_at=now))
-        row = conn.execute(select(t).where(t.c.university_code == university.code,
-                                           t.c.participant_id == participant_id)).one()
+        conn.execute(
+            insert(t).values(
+                invitation_id=str(uuid.uuid4()),
+                university_code=university.code,
+                actor=actor,
+                participant_id=participant_id,
+                direction=direction,
+                status=InvitationStatus.PENDING.value,
+                created_at=now,
+            )
+        )
+        row = conn.execute(
+            select(t).where(
+                t.c.university_code == university.code, t.c.participant_id == participant_id
+            )
+        ).one()
     return _for_university(row), True
 
 
-def university_invitations(store: Store, university: University,
-                           scopes: ConsentScopes) -> list[dict[str, Any]]:
+def university_invitations(
+    store: Store, university: University, scopes: ConsentScopes
+) -> list[dict[str, Any]]:
     consenting = scopes.consenting()
     t = invitations
     with store.engine.connect() as conn:
-        rows = conn.execute(select(t).where(t.c.university_code == university.code)
-                            .order_by(t.c.created_at, t.c.invitation_id)).all()
+        rows = conn.execute(
+            select(t)
+            .where(t.c.university_code == university.code)
+            .order_by(t.c.created_at, t.c.invitation_id)
+        ).all()
     return [_for_university(r) for r in rows if r.participant_id in consenting]
 
 
-def platform_invitations(store: Store, scopes: ConsentScopes, status: InvitationStatus | None,
-                         participant_id: str | None) -> list[dict[str, Any]]:
+def platform_invitations(
+    store: Store, scopes: ConsentScopes, status: InvitationStatus | None, participant_id: str | None
+) -> list[dict[str, Any]]:
     """Invitations for the platform to deliver (or look up); pending ones only of participants
     whose scope is in force."""
     consenting = scopes.consenting()
     t, u = invitations, universities
     q = select(t, u.c.name.label("university_name")).select_from(
-        t.outerjoin(u, u.c.code == t.c.university_code))
+        t.outerjoin(u, u.c.code == t.c.university_code)
+    )
     if status is not None:
         q = q.where(t.c.status == status.value)
     if participant_id is not None:
@@ -191,14 +249,27 @@ def platform_invitations(store: Store, scopes: ConsentScopes, status: Invitation
         item = dict(r._mapping)
         if item["status"] == InvitationStatus.PENDING and item["participant_id"] not in consenting:
             continue
-        out.append({k: item[k] for k in ("invitation_id", "university_code", "university_name",
-                                         "participant_id", "direction", "status", "created_at",
-                                         "answered_at")})
+        out.append(
+            {
+                k: item[k]
+                for k in (
+                    "invitation_id",
+                    "university_code",
+                    "university_name",
+                    "participant_id",
+                    "direction",
+                    "status",
+                    "created_at",
+                    "answered_at",
+                )
+            }
+        )
     return out
 
 
-def answer_invitation(store: Store, invitation_id: str, answer: Answer, actor: str,
-                      now: dt.datetime) -> dict[str, Any]:
+def answer_invitation(
+    store: Store, invitation_id: str, answer: Answer, actor: str, now: dt.datetime
+) -> dict[str, Any]:
     """The participant's answer as the platform reports it. Re-sending the same answer changes
     nothing; a different answer to an answered invitation is a conflict."""
     t = invitations
@@ -208,12 +279,24 @@ def answer_invitation(store: Store, invitation_id: str, answer: Answer, actor: s
             raise NotFoundError("приглашение не найдено")
         if row.status != InvitationStatus.PENDING:
             if row.status != answer.value:
-                raise ConflictError("на приглашение уже ответили",
-                                    {"status": row.status})
+                raise ConflictError("на приглашение уже ответили", {"status": row.status})
         else:
-            conn.execute(update(t).where(t.c.invitation_id == invitation_id).values(
-                status=answer.value, answered_at=now, answered_by=actor))
+            conn.execute(
+                update(t)
+                .where(t.c.invitation_id == invitation_id)
+                .values(status=answer.value, answered_at=now, answered_by=actor)
+            )
         row = conn.execute(select(t).where(t.c.invitation_id == invitation_id)).one()
     item = dict(row._mapping)
-    return {k: item[k] for k in ("invitation_id", "university_code", "participant_id",
-                                 "direction", "status", "created_at", "answered_at")}
+    return {
+        k: item[k]
+        for k in (
+            "invitation_id",
+            "university_code",
+            "participant_id",
+            "direction",
+            "status",
+            "created_at",
+            "answered_at",
+        )
+    }

@@ -69,18 +69,20 @@ def _items(ach: pd.DataFrame, acts: pd.DataFrame, primary: pd.Series) -> list[di
     out = []
     for r in rows.itertuples(index=False):
         achieved = getattr(r, C.ACHIEVED_AT)
-        out.append({
-            "achievement_id": str(getattr(r, C.ACHIEVEMENT_ID)),
-            "activity_id": str(getattr(r, C.ACTIVITY_ID)),
-            "title": str(getattr(r, C.TITLE)),
-            "kind": str(getattr(r, C.KIND)),
-            "level": str(getattr(r, C.LEVEL)),
-            "result": str(getattr(r, C.RESULT)),
-            "score": _num(getattr(r, C.SCORE)),
-            "achieved_at": _day(achieved),
-            "season": season_of(pd.Timestamp(achieved).date()),
-            "direction": primary.get(str(getattr(r, C.ACTIVITY_ID))),
-        })
+        out.append(
+            {
+                "achievement_id": str(getattr(r, C.ACHIEVEMENT_ID)),
+                "activity_id": str(getattr(r, C.ACTIVITY_ID)),
+                "title": str(getattr(r, C.TITLE)),
+                "kind": str(getattr(r, C.KIND)),
+                "level": str(getattr(r, C.LEVEL)),
+                "result": str(getattr(r, C.RESULT)),
+                "score": _num(getattr(r, C.SCORE)),
+                "achieved_at": _day(achieved),
+                "season": season_of(pd.Timestamp(achieved).date()),
+                "direction": primary.get(str(getattr(r, C.ACTIVITY_ID))),
+            }
+        )
     out.sort(key=lambda i: (i["achieved_at"] or "", i["achievement_id"]))
     return out
 
@@ -114,17 +116,26 @@ class Diplomas:
         out: dict[str, list[dict[str, Any]]] = {}
         for r in held.to_dict("records"):
             diploma = Diploma(str(r[RC.DIPLOMA]))
-            out.setdefault(str(r[C.PARTICIPANT_ID]), []).append({
-                "season": season, "direction": str(r[C.DIRECTION]),
-                "diploma": diploma.value, "diploma_ru": DIPLOMA_TEXT_RU[diploma],
-                "place": int(r[RC.PLACE]), "points": _num(r[RC.RAW_POINTS], 2),
-            })
+            out.setdefault(str(r[C.PARTICIPANT_ID]), []).append(
+                {
+                    "season": season,
+                    "direction": str(r[C.DIRECTION]),
+                    "diploma": diploma.value,
+                    "diploma_ru": DIPLOMA_TEXT_RU[diploma],
+                    "place": int(r[RC.PLACE]),
+                    "points": _num(r[RC.RAW_POINTS], 2),
+                }
+            )
         return out
 
 
-def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
-                    participant_id: str, recommend: RecommendService | None = None,
-                    goal: str | None = None) -> dict[str, Any]:
+def build_portfolio(
+    competence: CompetenceService,
+    diplomas: Diplomas,
+    participant_id: str,
+    recommend: RecommendService | None = None,
+    goal: str | None = None,
+) -> dict[str, Any]:
     """The portfolio's content (JSON-ready; what an export signs).
 
     With ``recommend``, the content carries the planned trajectory toward ``goal`` (or a default
@@ -147,7 +158,8 @@ def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
     acts = acts[acts[C.ACTIVITY_ID].isin(ach[C.ACTIVITY_ID])]
     dirs = snapshot.activity_directions
     dirs = dirs[dirs[C.ACTIVITY_ID].isin(ach[C.ACTIVITY_ID])].sort_values(
-        [C.ACTIVITY_ID, C.WEIGHT, C.DIRECTION], ascending=[True, False, True])
+        [C.ACTIVITY_ID, C.WEIGHT, C.DIRECTION], ascending=[True, False, True]
+    )
     primary = dirs.drop_duplicates(C.ACTIVITY_ID).set_index(C.ACTIVITY_ID)[C.DIRECTION]
     primary = primary.astype(object).rename(index=str)
     status = ach[C.STATUS].to_numpy(dtype=object)
@@ -158,10 +170,15 @@ def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
     for item in verified:
         groups.setdefault((item["direction"] or "", item["season"]), []).append(item)
     by_direction = [
-        {"direction": d or None, "direction_title_ru": DIRECTION_TITLES.get(d), "season": s,
-         "achievements": items}
-        for (d, s), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1]),
-                                    reverse=False)
+        {
+            "direction": d or None,
+            "direction_title_ru": DIRECTION_TITLES.get(d),
+            "season": s,
+            "achievements": items,
+        }
+        for (d, s), items in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1]), reverse=False
+        )
     ]
 
     seasons = sorted({i["season"] for i in verified} | {rating.default_season()})
@@ -176,19 +193,26 @@ def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
         frame = pd.DataFrame()
     verified_ids = {i["achievement_id"] for i in verified}
     for r in frame.to_dict("records"):
-        rests_on = [str(e["achievement_id"]) for e in r.get(CC.TOP_ACHIEVEMENTS, [])
-                    if str(e.get("achievement_id")) in verified_ids]
+        rests_on = [
+            str(e["achievement_id"])
+            for e in r.get(CC.TOP_ACHIEVEMENTS, [])
+            if str(e.get("achievement_id")) in verified_ids
+        ]
         if int(r.get(CC.N_RECORDS, 0) or 0) == 0 and not rests_on:
             continue  # no verified record in this direction: no estimate to show
-        estimates.append({
-            "direction": str(r[C.DIRECTION]),
-            "direction_title_ru": DIRECTION_TITLES.get(str(r[C.DIRECTION])),
-            "competence": _num(r[CC.COMPETENCE]), "lower": _num(r[CC.LOWER]),
-            "upper": _num(r[CC.UPPER]), "level": str(r[CC.LEVEL]),
-            "level_title_ru": LEVEL_TITLES.get(str(r[CC.LEVEL])),
-            "verified_records": int(r.get(CC.N_RECORDS, 0) or 0),
-            "rests_on": rests_on,
-        })
+        estimates.append(
+            {
+                "direction": str(r[C.DIRECTION]),
+                "direction_title_ru": DIRECTION_TITLES.get(str(r[C.DIRECTION])),
+                "competence": _num(r[CC.COMPETENCE]),
+                "lower": _num(r[CC.LOWER]),
+                "upper": _num(r[CC.UPPER]),
+                "level": str(r[CC.LEVEL]),
+                "level_title_ru": LEVEL_TITLES.get(str(r[CC.LEVEL])),
+                "verified_records": int(r.get(CC.N_RECORDS, 0) or 0),
+                "rests_on": rests_on,
+            }
+        )
     return {
         "participant_id": participant_id,
         "as_of": snapshot.as_of.replace(microsecond=0).isoformat() + "Z",
@@ -197,33 +221,48 @@ def build_portfolio(competence: CompetenceService, diplomas: Diplomas,
         "diplomas": held,
         "competence": estimates,
         "competence_model": model_version,
-        "trajectory": (None if recommend is None else
-                       planned_trajectory(recommend, participant_id, goal, estimates)),
+        "trajectory": (
+            None
+            if recommend is None
+            else planned_trajectory(recommend, participant_id, goal, estimates)
+        ),
     }
 
 
-def export(store: Store, signer: Signer, content: dict[str, Any],
-           now: dt.datetime) -> dict[str, Any]:
+def export(
+    store: Store, signer: Signer, content: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
     """Sign ``content`` as a document with a fresh verification code and remember it."""
     code = new_code()
     document = {
-        "kind": DOCUMENT_KIND, "version": DOCUMENT_VERSION,
+        "kind": DOCUMENT_KIND,
+        "version": DOCUMENT_VERSION,
         "issued_at": now.replace(microsecond=0).isoformat() + "Z",
-        "key_id": signer.key_id, "verification_code": code, "portfolio": content,
+        "key_id": signer.key_id,
+        "verification_code": code,
+        "portfolio": content,
     }
     payload = canonical(document)
     digest = sha256_hex(payload)
-    shown = sorted(i["achievement_id"] for g in content["achievements"]
-                   for i in g["achievements"])
+    shown = sorted(i["achievement_id"] for g in content["achievements"] for i in g["achievements"])
     with store.transaction() as conn:
-        conn.execute(insert(portfolio_exports).values(
-            code_sha256=sha256_hex(code.encode()), document_sha256=digest,
-            participant_id=content["participant_id"], key_id=signer.key_id, issued_at=now,
-            achievement_ids=json.dumps(shown)))
+        conn.execute(
+            insert(portfolio_exports).values(
+                code_sha256=sha256_hex(code.encode()),
+                document_sha256=digest,
+                participant_id=content["participant_id"],
+                key_id=signer.key_id,
+                issued_at=now,
+                achievement_ids=json.dumps(shown),
+            )
+        )
     return {
         "document": document,
-        "signature": {"algorithm": "Ed25519", "key_id": signer.key_id,
-                      "value": signer.sign(payload)},
+        "signature": {
+            "algorithm": "Ed25519",
+            "key_id": signer.key_id,
+            "value": signer.sign(payload),
+        },
         "document_sha256": digest,
     }
 
@@ -233,9 +272,11 @@ def _status_of(conn: Any, row: Any | None) -> VerifyStatus:
     ids = json.loads(row.achievement_ids) if row is not None else []
     a = ft.achievements
     still = conn.execute(
-        select(func.count()).select_from(a).where(
-            a.c[C.ACHIEVEMENT_ID].in_(ids or [""]),
-            a.c[C.STATUS] == ModerationStatus.VERIFIED.value)
+        select(func.count())
+        .select_from(a)
+        .where(
+            a.c[C.ACHIEVEMENT_ID].in_(ids or [""]), a.c[C.STATUS] == ModerationStatus.VERIFIED.value
+        )
     ).scalar_one()
     if row is None:
         return VerifyStatus.UNKNOWN
@@ -254,15 +295,18 @@ def verify_code(store: Store, code: str) -> dict[str, Any]:
     """
     plain = normalise_code(code)
     if plain is None:
-        raise InvalidInputError("код проверки: 20 символов (цифры и латинские буквы), "
-                                "можно с дефисами", ("body", "code"))
+        raise InvalidInputError(
+            "код проверки: 20 символов (цифры и латинские буквы), можно с дефисами",
+            ("body", "code"),
+        )
     t = portfolio_exports
     with store.engine.connect() as conn:
-        row = conn.execute(select(t).where(
-            t.c.code_sha256 == sha256_hex(plain.encode()))).first()
+        row = conn.execute(select(t).where(t.c.code_sha256 == sha256_hex(plain.encode()))).first()
         status = _status_of(conn, row)
-    return {"status": status.value,
-            "document_sha256": row.document_sha256 if row is not None else None}
+    return {
+        "status": status.value,
+        "document_sha256": row.document_sha256 if row is not None else None,
+    }
 
 
 def verify_document(store: Store, signer: Signer, signed: dict[str, Any]) -> dict[str, Any]:
@@ -270,22 +314,25 @@ def verify_document(store: Store, signer: Signer, signed: dict[str, Any]) -> dic
     document = signed.get("document")
     signature = signed.get("signature")
     if not isinstance(document, dict) or not isinstance(signature, dict):
-        raise InvalidInputError("ожидается подписанный документ: поля document и signature",
-                                ("body", "document"))
+        raise InvalidInputError(
+            "ожидается подписанный документ: поля document и signature", ("body", "document")
+        )
     try:
         payload = canonical(document)
     except Exception as exc:  # the canonical form refuses what JSON cannot say exactly
-        raise InvalidInputError("документ не приводится к канонической форме JSON",
-                                ("body", "document")) from exc
+        raise InvalidInputError(
+            "документ не приводится к канонической форме JSON", ("body", "document")
+        ) from exc
     digest = sha256_hex(payload)
     key_id = str(signature.get("key_id", ""))
     if not signer.verify(key_id, payload, str(signature.get("value", ""))):
-        return {"status": VerifyStatus.BAD_SIGNATURE.value, "document_sha256": digest,
-                "key_id": key_id or None}
+        return {
+            "status": VerifyStatus.BAD_SIGNATURE.value,
+            "document_sha256": digest,
+            "key_id": key_id or None,
+        }
     t = portfolio_exports
     with store.engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.document_sha256 == digest)).first()
         status = _status_of(conn, row)
     return {"status": status.value, "document_sha256": digest, "key_id": key_id}
-
-

@@ -35,8 +35,7 @@ def _day(value: Any) -> str | None:
     return None if value is None else value.date().isoformat()
 
 
-def trajectory_section(plan: Plan, goal: str, chosen_by: str, model_version: str
-                       ) -> dict[str, Any]:
+def trajectory_section(plan: Plan, goal: str, chosen_by: str, model_version: str) -> dict[str, Any]:
     """The plan as the portfolio shows (and an export signs) it: JSON-ready, dates as days."""
     return {
         "goal": goal,
@@ -53,11 +52,16 @@ def trajectory_section(plan: Plan, goal: str, chosen_by: str, model_version: str
         "model_version": model_version,
         "steps": [
             {
-                "activity_id": s.activity_id, "title": s.title, "kind": s.kind,
-                "level": s.level, "format": s.format, "start_at": _day(s.start_at),
+                "activity_id": s.activity_id,
+                "title": s.title,
+                "kind": s.kind,
+                "level": s.level,
+                "format": s.format,
+                "start_at": _day(s.start_at),
                 "end_at": _day(s.end_at),
                 "registration_deadline": _day(s.registration_deadline),
-                "projected": s.projected, "conditional": s.conditional,
+                "projected": s.projected,
+                "conditional": s.conditional,
                 "success_chance": round(s.success_chance, 2),
                 "expected_competence_gain": round(s.expected_competence_gain, 2),
                 "expected_rating_points": round(s.expected_rating_points, 2),
@@ -68,8 +72,12 @@ def trajectory_section(plan: Plan, goal: str, chosen_by: str, model_version: str
     }
 
 
-def planned_trajectory(recommend: RecommendService, participant_id: str, goal: str | None,
-                       estimates: list[dict[str, Any]]) -> dict[str, Any] | None:
+def planned_trajectory(
+    recommend: RecommendService,
+    participant_id: str,
+    goal: str | None,
+    estimates: list[dict[str, Any]],
+) -> dict[str, Any] | None:
     """The portfolio's trajectory section, or None when nothing can be planned.
 
     Raises
@@ -82,8 +90,9 @@ def planned_trajectory(recommend: RecommendService, participant_id: str, goal: s
     if target is None:
         return None
     try:
-        loaded, plan = recommend.plan(participant_id, target, horizon=None,
-                                      constraints=PlanConstraints())
+        loaded, plan = recommend.plan(
+            participant_id, target, horizon=None, constraints=PlanConstraints()
+        )
     except NotReadyError:
         return None
     except InvalidInputError as exc:

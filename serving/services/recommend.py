@@ -68,8 +68,13 @@ class _Catalogue:
 class RecommendService:
     """Recommendations and plans for participants of the live store."""
 
-    def __init__(self, live: LiveFootprint, rating: RatingService,
-                 bundle: BundleGetter[Recommender], datasets: LiveDatasets | None = None) -> None:
+    def __init__(
+        self,
+        live: LiveFootprint,
+        rating: RatingService,
+        bundle: BundleGetter[Recommender],
+        datasets: LiveDatasets | None = None,
+    ) -> None:
         self.live = live
         self.datasets = datasets or LiveDatasets(live)
         self.rating = rating
@@ -105,8 +110,9 @@ class RecommendService:
             return cached
         ad = snapshot.activity_directions
         weights = {
-            str(d): dict(zip(group[C.ACTIVITY_ID].astype(str), group[C.WEIGHT].astype(float),
-                             strict=True))
+            str(d): dict(
+                zip(group[C.ACTIVITY_ID].astype(str), group[C.WEIGHT].astype(float), strict=True)
+            )
             for d, group in ad.groupby(ad[C.DIRECTION].astype(object), sort=False)
         }
         acts = snapshot.activities
@@ -144,19 +150,22 @@ class RecommendService:
         rules = FeasibilityRules(online_only=online_only, regions=regions)
         fetch = k * DIRECTION_FETCH_FACTOR if direction else k
         dataset = self.datasets.dataset(model.ability_model)
-        found = model.recommend_records([participant_id], k=fetch, as_of=instant, rules=rules,
-                                        dataset=dataset)
+        found = model.recommend_records(
+            [participant_id], k=fetch, as_of=instant, rules=rules, dataset=dataset
+        )
         return loaded, instant, self._finish(found, k=k, direction=direction)
 
-    def _finish(self, found: list[dict[str, Any]], *, k: int,
-                direction: str | None) -> list[dict[str, Any]]:
+    def _finish(
+        self, found: list[dict[str, Any]], *, k: int, direction: str | None
+    ) -> list[dict[str, Any]]:
         """One participant's rows, best first: kept to ``direction`` (re-ranked) and joined
         with the activity's details from the live catalogue."""
         catalogue = self._catalogue()
         if direction is not None:
             weight = catalogue.weights.get(direction, {})
-            found = [r for r in found
-                     if weight.get(str(r[C.ACTIVITY_ID]), 0.0) >= MIN_DIRECTION_WEIGHT][:k]
+            found = [
+                r for r in found if weight.get(str(r[C.ACTIVITY_ID]), 0.0) >= MIN_DIRECTION_WEIGHT
+            ][:k]
         rows = []
         for rank, row in enumerate(found, start=1):
             if direction is not None:
@@ -196,8 +205,9 @@ class RecommendService:
         grouped: dict[str, list[dict[str, Any]]] = {p: [] for p in known}
         if known:
             dataset = self.datasets.dataset(model.ability_model)
-            for row in model.recommend_records(known, k=fetch, as_of=instant, rules=rules,
-                                               dataset=dataset):
+            for row in model.recommend_records(
+                known, k=fetch, as_of=instant, rules=rules, dataset=dataset
+            ):
                 grouped[str(row[C.PARTICIPANT_ID])].append(row)
         results = {p: self._finish(rows, k=k, direction=direction) for p, rows in grouped.items()}
         return loaded, instant, results, unknown

@@ -65,7 +65,9 @@ class RefreshJob:
                 self._run(status, participant_ids)
                 return True
             self._thread = threading.Thread(
-                target=self._run, args=(status, participant_ids), name="competence-refresh",
+                target=self._run,
+                args=(status, participant_ids),
+                name="competence-refresh",
                 daemon=True,
             )
             self._thread.start()

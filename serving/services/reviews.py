@@ -221,8 +221,7 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
 
 def _next_result(row: Mapping[Any, Any]) -> dict[str, float] | None:
     """The estimate's predictive interval of the next year's results (None when absent)."""
-    values = {k: row.get(k) for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER,
-                                      CC.NEXT_LEVEL)}
+    values = {k: row.get(k) for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER, CC.NEXT_LEVEL)}
     if any(v is None or not np.isfinite(float(v)) for v in values.values()):
         return None
     return {k: float(v) for k, v in values.items()}  # type: ignore[arg-type]
@@ -350,8 +349,13 @@ def open_queue(
     rv = competence_reviews
     filters = filters or QueueFilter()
     if direction is not None:
-        filters = QueueFilter(direction, filters.flag, filters.participant_id,
-                              filters.updated_from, filters.updated_to)
+        filters = QueueFilter(
+            direction,
+            filters.flag,
+            filters.participant_id,
+            filters.updated_from,
+            filters.updated_to,
+        )
     where = _queue_where(filters)
     with store.engine.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(rv).where(where)).scalar_one())
@@ -413,8 +417,9 @@ def review_detail(store: Store, review_id: str) -> dict[str, Any]:
             conn, subject_type=SUBJECT_COMPETENCE, subject_id=review_id, limit=200
         )[1]
     evidence = item[CC.TOP_ACHIEVEMENTS]
-    titles = activity_titles(store, [str(e["achievement_id"]) for e in evidence
-                                     if "achievement_id" in e])
+    titles = activity_titles(
+        store, [str(e["achievement_id"]) for e in evidence if "achievement_id" in e]
+    )
     for e in evidence:  # readable: which event, not only a hash
         e["activity_title"] = titles.get(str(e.get("achievement_id")))
     return item

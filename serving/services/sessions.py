@@ -29,16 +29,21 @@ def revoke_session(store: Store, cookie: str, expires_at: dt.datetime) -> None:
     key = _key(cookie)
     with store.engine.begin() as conn:
         conn.execute(delete(revoked_sessions).where(revoked_sessions.c.expires_at < now))
-        seen = conn.execute(select(revoked_sessions.c.session_sha256)
-                            .where(revoked_sessions.c.session_sha256 == key)).first()
+        seen = conn.execute(
+            select(revoked_sessions.c.session_sha256).where(
+                revoked_sessions.c.session_sha256 == key
+            )
+        ).first()
         if seen is None:
-            conn.execute(insert(revoked_sessions).values(session_sha256=key,
-                                                         expires_at=expires_at))
+            conn.execute(insert(revoked_sessions).values(session_sha256=key, expires_at=expires_at))
 
 
 def session_revoked(store: Store, cookie: str) -> bool:
     """Whether a logout ended ``cookie``."""
     with store.engine.connect() as conn:
-        row = conn.execute(select(revoked_sessions.c.session_sha256)
-                           .where(revoked_sessions.c.session_sha256 == _key(cookie))).first()
+        row = conn.execute(
+            select(revoked_sessions.c.session_sha256).where(
+                revoked_sessions.c.session_sha256 == _key(cookie)
+            )
+        ).first()
     return row is not None

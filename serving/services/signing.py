@@ -65,8 +65,9 @@ def public_key_from_b64(text: str) -> Ed25519PublicKey:
 def new_private_key_b64() -> str:
     """A fresh key as the settings take it."""
     key = Ed25519PrivateKey.generate()
-    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+    seed = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     return base64.b64encode(seed).decode()
 
 
@@ -77,8 +78,9 @@ class PublicKey:
     active: bool
 
     def as_dict(self) -> dict[str, object]:
-        pem = self.key.public_bytes(serialization.Encoding.PEM,
-                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+        pem = self.key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return {
             "key_id": self.key_id,
             "algorithm": "Ed25519",

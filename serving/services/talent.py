@@ -50,9 +50,15 @@ class _Mask:
 class TalentService:
     """Searches over the consenting participants, one index per live snapshot."""
 
-    def __init__(self, competence: CompetenceService, rating: RatingService,
-                 scopes: ConsentScopes, bands: Bands | None = None, *,
-                 background: bool = True) -> None:
+    def __init__(
+        self,
+        competence: CompetenceService,
+        rating: RatingService,
+        scopes: ConsentScopes,
+        bands: Bands | None = None,
+        *,
+        background: bool = True,
+    ) -> None:
         self.competence = competence
         self.rating = rating
         self.scopes = scopes
@@ -64,8 +70,11 @@ class TalentService:
         self._rebuilding: threading.Thread | None = None
 
     def _fresh(self, index: TalentIndex | None, consenting: frozenset[str]) -> bool:
-        return (index is not None and index.generation == self.rating.live.check()
-                and consenting <= index.consent_key)
+        return (
+            index is not None
+            and index.generation == self.rating.live.check()
+            and consenting <= index.consent_key
+        )
 
     def index(self, consenting: frozenset[str] | None = None) -> TalentIndex:
         """The index of the current snapshot covering everyone consenting now.
@@ -101,8 +110,9 @@ class TalentService:
         with self._lock:
             if self._rebuilding is not None and self._rebuilding.is_alive():
                 return
-            self._rebuilding = threading.Thread(target=self._rebuild, name="talent-index",
-                                                daemon=True)
+            self._rebuilding = threading.Thread(
+                target=self._rebuild, name="talent-index", daemon=True
+            )
             self._rebuilding.start()
 
     def _rebuild(self) -> None:
@@ -128,23 +138,35 @@ class TalentService:
         ids = sorted(str(p) for p in participants[C.PARTICIPANT_ID])
         parts = []
         for i in range(0, len(ids), CHUNK):
-            _, frame = self.competence.estimate(ids[i : i + CHUNK], evidence=False,
-                                                verified_only=True)
+            _, frame = self.competence.estimate(
+                ids[i : i + CHUNK], evidence=False, verified_only=True
+            )
             parts.append(frame)
         estimates = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         current = self.rating.default_season()
         previous = season_name(parse_season(current) - 1)
         ratings = tuple(self._rating_table(s) for s in (current, previous))
         index = build_index(
-            generation=generation, consent_key=consenting, as_of=snapshot.as_of,
-            participants=participants, achievements=snapshot.achievements,
-            activities=snapshot.activities, activity_directions=snapshot.activity_directions,
-            estimates=estimates, ratings=(ratings[0], ratings[1]), seasons=(current, previous),
-            directions=tuple(direction_codes()), bands=self.bands,
+            generation=generation,
+            consent_key=consenting,
+            as_of=snapshot.as_of,
+            participants=participants,
+            achievements=snapshot.achievements,
+            activities=snapshot.activities,
+            activity_directions=snapshot.activity_directions,
+            estimates=estimates,
+            ratings=(ratings[0], ratings[1]),
+            seasons=(current, previous),
+            directions=tuple(direction_codes()),
+            bands=self.bands,
             model_version=loaded.version,
         )
-        log.info("talent_index_built", generation=generation, participants=index.size,
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "talent_index_built",
+            generation=generation,
+            participants=index.size,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return index
 
     def _rating_table(self, season: str) -> pd.DataFrame:
@@ -162,8 +184,14 @@ class TalentService:
         return mask
 
     def search(
-        self, filters: TalentFilters, *, limit: int, cursor: str | None, university: str,
-        actor: str, request_id: str | None,
+        self,
+        filters: TalentFilters,
+        *,
+        limit: int,
+        cursor: str | None,
+        university: str,
+        actor: str,
+        request_id: str | None,
     ) -> dict[str, Any]:
         """One page of candidates with their evidence, the spread, the next cursor; the
         candidates shown are audited as viewed by ``university``."""
@@ -171,11 +199,19 @@ class TalentService:
         index = self.index(consenting)
         mask = self.consenting_mask(index, consenting)
         result = search(index, mask, filters, limit=limit, cursor=cursor, bands=self.bands)
-        items = [candidate(index, int(r), float(s), int(k))
-                 for r, s, k in zip(result.rows, result.scores, result.region_ranks, strict=True)]
-        record_views(self.rating.live.store, university=university, actor=actor,
-                     participant_ids=[str(i["participant_id"]) for i in items],
-                     context=ViewContext.SEARCH, now=utc_now(), request_id=request_id)
+        items = [
+            candidate(index, int(r), float(s), int(k))
+            for r, s, k in zip(result.rows, result.scores, result.region_ranks, strict=True)
+        ]
+        record_views(
+            self.rating.live.store,
+            university=university,
+            actor=actor,
+            participant_ids=[str(i["participant_id"]) for i in items],
+            context=ViewContext.SEARCH,
+            now=utc_now(),
+            request_id=request_id,
+        )
         return {
             "as_of": index.as_of,
             "season": index.seasons[0],

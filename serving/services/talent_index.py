@@ -132,31 +132,38 @@ def build_index(
     row_of = {str(p): i for i, p in enumerate(pids)}
     dir_of = {d: j for j, d in enumerate(directions)}
     level_of = {lv: k for k, lv in enumerate(LEVELS)}
-    regions, region_code = np.unique(par[C.REGION].astype(object).fillna("").to_numpy(),
-                                     return_inverse=True)
+    regions, region_code = np.unique(
+        par[C.REGION].astype(object).fillna("").to_numpy(), return_inverse=True
+    )
 
     status = achievements[C.STATUS].to_numpy(dtype=object)
-    ach = achievements.loc[status == ModerationStatus.VERIFIED.value,
-                           [C.ACHIEVEMENT_ID, C.PARTICIPANT_ID, C.ACTIVITY_ID]]
+    ach = achievements.loc[
+        status == ModerationStatus.VERIFIED.value,
+        [C.ACHIEVEMENT_ID, C.PARTICIPANT_ID, C.ACTIVITY_ID],
+    ]
     ach = ach[ach[C.PARTICIPANT_ID].astype(object).isin(row_of)]
     act = activities[[C.ACTIVITY_ID, C.LEVEL, C.FORMAT]]
     ach = ach.merge(act, on=C.ACTIVITY_ID, how="inner")
     rows = ach[C.PARTICIPANT_ID].astype(object).map(row_of).to_numpy(np.int64)
     n_verified = np.bincount(rows, minlength=n)
-    offline = np.bincount(rows, weights=(ach[C.FORMAT].to_numpy(dtype=object) != "online"),
-                          minlength=n)
+    offline = np.bincount(
+        rows, weights=(ach[C.FORMAT].to_numpy(dtype=object) != "online"), minlength=n
+    )
     online_only = (n_verified > 0) & (offline == 0)
 
     long = ach[[C.PARTICIPANT_ID, C.ACTIVITY_ID, C.LEVEL]].merge(
-        activity_directions[[C.ACTIVITY_ID, C.DIRECTION]], on=C.ACTIVITY_ID, how="inner")
+        activity_directions[[C.ACTIVITY_ID, C.DIRECTION]], on=C.ACTIVITY_ID, how="inner"
+    )
     long = long[long[C.DIRECTION].astype(object).isin(dir_of)]
     level_counts = np.zeros((n, n_dir, len(LEVELS)), np.int32)
     if not long.empty:
         np.add.at(
             level_counts,
-            (long[C.PARTICIPANT_ID].astype(object).map(row_of).to_numpy(np.int64),
-             long[C.DIRECTION].astype(object).map(dir_of).to_numpy(np.int64),
-             long[C.LEVEL].astype(object).map(level_of).fillna(0).to_numpy(np.int64)),
+            (
+                long[C.PARTICIPANT_ID].astype(object).map(row_of).to_numpy(np.int64),
+                long[C.DIRECTION].astype(object).map(dir_of).to_numpy(np.int64),
+                long[C.LEVEL].astype(object).map(level_of).fillna(0).to_numpy(np.int64),
+            ),
             1,
         )
 
@@ -164,8 +171,10 @@ def build_index(
     lower, upper = competence.copy(), competence.copy()
     band = np.full((n, n_dir), None, dtype=object)
     if not estimates.empty:
-        est = estimates[estimates[C.PARTICIPANT_ID].astype(object).isin(row_of)
-                        & estimates[C.DIRECTION].astype(object).isin(dir_of)]
+        est = estimates[
+            estimates[C.PARTICIPANT_ID].astype(object).isin(row_of)
+            & estimates[C.DIRECTION].astype(object).isin(dir_of)
+        ]
         i = est[C.PARTICIPANT_ID].astype(object).map(row_of).to_numpy(np.int64)
         j = est[C.DIRECTION].astype(object).map(dir_of).to_numpy(np.int64)
         competence[i, j] = est[CC.COMPETENCE].to_numpy(np.float64)
@@ -178,22 +187,39 @@ def build_index(
     for s, table in enumerate(ratings):
         if table.empty:
             continue
-        t = table[table[C.PARTICIPANT_ID].astype(object).isin(row_of)
-                  & table[C.DIRECTION].astype(object).isin(dir_of)]
+        t = table[
+            table[C.PARTICIPANT_ID].astype(object).isin(row_of)
+            & table[C.DIRECTION].astype(object).isin(dir_of)
+        ]
         i = t[C.PARTICIPANT_ID].astype(object).map(row_of).to_numpy(np.int64)
         j = t[C.DIRECTION].astype(object).map(dir_of).to_numpy(np.int64)
-        diploma[i, s, j] = t["diploma"].astype(object).map(DIPLOMA_CODES).fillna(0).to_numpy(
-            np.int8)
+        diploma[i, s, j] = (
+            t["diploma"].astype(object).map(DIPLOMA_CODES).fillna(0).to_numpy(np.int8)
+        )
         points[i, s, j] = t["raw_points"].to_numpy(np.float64)
 
     return TalentIndex(
-        generation=generation, consent_key=consent_key, as_of=as_of, seasons=seasons,
-        directions=directions, model_version=model_version, pids=pids,
-        grade=par[C.GRADE].to_numpy(np.int64, na_value=0), regions=regions,
-        region_code=region_code.astype(np.int64), online_only=online_only,
-        n_verified=n_verified, level_counts=level_counts, competence=competence, lower=lower,
-        upper=upper, band=band, diploma=diploma, points=points,
-        band_titles={b.code: b.title_ru for b in bands.band}, row_of=row_of,
+        generation=generation,
+        consent_key=consent_key,
+        as_of=as_of,
+        seasons=seasons,
+        directions=directions,
+        model_version=model_version,
+        pids=pids,
+        grade=par[C.GRADE].to_numpy(np.int64, na_value=0),
+        regions=regions,
+        region_code=region_code.astype(np.int64),
+        online_only=online_only,
+        n_verified=n_verified,
+        level_counts=level_counts,
+        competence=competence,
+        lower=lower,
+        upper=upper,
+        band=band,
+        diploma=diploma,
+        points=points,
+        band_titles={b.code: b.title_ru for b in bands.band},
+        row_of=row_of,
     )
 
 
@@ -214,8 +240,9 @@ class Cursor:
             data = json.loads(raw)
             return cls(str(data["f"]), tuple(float(k) for k in data["k"]), str(data["p"]))
         except (ValueError, KeyError, TypeError):
-            raise InvalidInputError("курсор повреждён; начните поиск заново",
-                                    ("query", "cursor")) from None
+            raise InvalidInputError(
+                "курсор повреждён; начните поиск заново", ("query", "cursor")
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -228,8 +255,13 @@ class SearchResult:
     spread: dict[str, list[dict[str, object]]]
 
 
-def _spread(values: np.ndarray, page: np.ndarray, matching: np.ndarray, population: np.ndarray,
-            labels: np.ndarray | None = None) -> list[dict[str, object]]:
+def _spread(
+    values: np.ndarray,
+    page: np.ndarray,
+    matching: np.ndarray,
+    population: np.ndarray,
+    labels: np.ndarray | None = None,
+) -> list[dict[str, object]]:
     """Counts and shares per value (non-negative integer codes) of the page, the matches and
     the population; one ``bincount`` each."""
     size = int(values.max()) + 1 if len(values) else 0
@@ -238,24 +270,37 @@ def _spread(values: np.ndarray, page: np.ndarray, matching: np.ndarray, populati
     out: list[dict[str, object]] = []
     for v in np.flatnonzero(counts[2]):
         a, b, c = (int(k[v]) for k in counts)
-        out.append({
-            "value": str(labels[v]) if labels is not None else int(v),
-            "shown": a, "shown_share": round(a / totals[0], 4) if totals[0] else 0.0,
-            "matching": b, "matching_share": round(b / totals[1], 4) if totals[1] else 0.0,
-            "population": c, "population_share": round(c / totals[2], 4),
-        })
+        out.append(
+            {
+                "value": str(labels[v]) if labels is not None else int(v),
+                "shown": a,
+                "shown_share": round(a / totals[0], 4) if totals[0] else 0.0,
+                "matching": b,
+                "matching_share": round(b / totals[1], 4) if totals[1] else 0.0,
+                "population": c,
+                "population_share": round(c / totals[2], 4),
+            }
+        )
     return out
 
 
-def search(index: TalentIndex, consenting: np.ndarray, filters: TalentFilters, *,
-           limit: int, cursor: str | None, bands: Bands) -> SearchResult:
+def search(
+    index: TalentIndex,
+    consenting: np.ndarray,
+    filters: TalentFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    bands: Bands,
+) -> SearchResult:
     """One page of candidates. ``consenting``: a boolean mask over the index rows of those whose
     scope is in force now (a withdrawal since the build drops them here)."""
     signature = filters.signature()
     after = Cursor.decode(cursor) if cursor else None
     if after is not None and after.signature != signature:
-        raise InvalidInputError("курсор относится к другому поиску; начните поиск заново",
-                                ("query", "cursor"))
+        raise InvalidInputError(
+            "курсор относится к другому поиску; начните поиск заново", ("query", "cursor")
+        )
     j = None
     if filters.direction is not None:
         if filters.direction not in index.directions:
@@ -270,8 +315,11 @@ def search(index: TalentIndex, consenting: np.ndarray, filters: TalentFilters, *
         mask &= index.grade <= filters.grade_max
     if filters.online_only:
         mask &= index.online_only
-    lower = index.lower[:, j] if j is not None else np.nanmax(
-        np.where(np.isnan(index.lower), -np.inf, index.lower), axis=1)
+    lower = (
+        index.lower[:, j]
+        if j is not None
+        else np.nanmax(np.where(np.isnan(index.lower), -np.inf, index.lower), axis=1)
+    )
     lower = np.where(np.isinf(lower), np.nan, lower)
     threshold = filters.min_competence
     if filters.min_level is not None:
@@ -279,7 +327,8 @@ def search(index: TalentIndex, consenting: np.ndarray, filters: TalentFilters, *
         if not found:
             raise InvalidInputError(
                 "неизвестный уровень; известные: " + ", ".join(b.code for b in bands.band),
-                ("query", "min_level"))
+                ("query", "min_level"),
+            )
         threshold = max(threshold or 0.0, found[0])
     if threshold is not None:
         with np.errstate(invalid="ignore"):
@@ -288,7 +337,8 @@ def search(index: TalentIndex, consenting: np.ndarray, filters: TalentFilters, *
         if filters.diploma_season not in index.seasons:
             raise InvalidInputError(
                 "дипломы известны за сезоны " + ", ".join(index.seasons),
-                ("query", "diploma_season"))
+                ("query", "diploma_season"),
+            )
         s = index.seasons.index(filters.diploma_season)
         dip = index.diploma[:, s, j] if j is not None else index.diploma[:, s, :].max(axis=1)
         mask &= dip > 0
@@ -332,8 +382,9 @@ def search(index: TalentIndex, consenting: np.ndarray, filters: TalentFilters, *
     next_cursor = None
     if end < len(ranked) and len(page):
         last = end - 1
-        next_cursor = Cursor(signature, tuple(float(k[last]) for k in keys),
-                             str(index.pids[ranked[last]])).encode()
+        next_cursor = Cursor(
+            signature, tuple(float(k[last]) for k in keys), str(index.pids[ranked[last]])
+        ).encode()
     population = np.flatnonzero(consenting)
     spread = {
         "regions": _spread(index.region_code, page, matching, population, index.regions),
@@ -354,22 +405,31 @@ def candidate(
         if np.isnan(index.competence[row, j]) and not counts.any() and not rated:
             continue
         band = index.band[row, j]
-        dirs.append({
-            "direction": d,
-            "competence": _num(index.competence[row, j]),
-            "lower": _num(index.lower[row, j]),
-            "upper": _num(index.upper[row, j]),
-            "level": band,
-            "level_title_ru": index.band_titles.get(band) if band else None,
-            "verified_by_level": {lv: int(c) for lv, c in zip(LEVELS, counts, strict=True) if c},
-            "points_current": round(float(index.points[row, 0, j]), 2),
-            "points_previous": round(float(index.points[row, 1, j]), 2),
-            "trend": round(float(index.points[row, 0, j] - index.points[row, 1, j]), 2),
-        })
+        dirs.append(
+            {
+                "direction": d,
+                "competence": _num(index.competence[row, j]),
+                "lower": _num(index.lower[row, j]),
+                "upper": _num(index.upper[row, j]),
+                "level": band,
+                "level_title_ru": index.band_titles.get(band) if band else None,
+                "verified_by_level": {
+                    lv: int(c) for lv, c in zip(LEVELS, counts, strict=True) if c
+                },
+                "points_current": round(float(index.points[row, 0, j]), 2),
+                "points_previous": round(float(index.points[row, 1, j]), 2),
+                "trend": round(float(index.points[row, 0, j] - index.points[row, 1, j]), 2),
+            }
+        )
     diplomas = [
-        {"season": index.seasons[s], "direction": index.directions[j],
-         "diploma": DIPLOMA_NAMES[int(index.diploma[row, s, j])]}
-        for s in range(2) for j in range(len(index.directions)) if index.diploma[row, s, j] > 0
+        {
+            "season": index.seasons[s],
+            "direction": index.directions[j],
+            "diploma": DIPLOMA_NAMES[int(index.diploma[row, s, j])],
+        }
+        for s in range(2)
+        for j in range(len(index.directions))
+        if index.diploma[row, s, j] > 0
     ]
     n = int(index.n_verified[row])
     return {

@@ -62,7 +62,12 @@ def _university(row: object) -> University:
 
 
 def put_university(
-    store: Store, code: str, *, name: str, directions: Sequence[str], active: bool,
+    store: Store,
+    code: str,
+    *,
+    name: str,
+    directions: Sequence[str],
+    active: bool,
     now: dt.datetime,
 ) -> tuple[University, bool]:
     """Create or replace a university; returns it and whether it was new.
@@ -83,8 +88,12 @@ def put_university(
                 f"неизвестное направление {d!r}; известные: {', '.join(sorted(known))}",
                 ("body", "directions", i),
             )
-    values = {"name": name, "directions": ";".join(dict.fromkeys(directions)),
-              "active": int(active), "updated_at": now}
+    values = {
+        "name": name,
+        "directions": ";".join(dict.fromkeys(directions)),
+        "active": int(active),
+        "updated_at": now,
+    }
     t = universities
     with store.transaction() as conn:
         found = conn.execute(select(t.c.code).where(t.c.code == code)).first()
@@ -125,9 +134,7 @@ class ConsentScopes:
 
     def _fingerprint(self, conn: Connection) -> tuple[int, int]:
         t = ft.consent_scope_changes
-        count, top = conn.execute(
-            select(func.count(), func.coalesce(func.max(t.c.seq), 0))
-        ).one()
+        count, top = conn.execute(select(func.count(), func.coalesce(func.max(t.c.seq), 0))).one()
         return int(count), int(top)
 
     def consenting(self) -> frozenset[str]:
@@ -141,8 +148,9 @@ class ConsentScopes:
                 t = ft.consent_scope_changes
                 rows = read_frame(
                     conn,
-                    select(t.c.seq, t.c[C.PARTICIPANT_ID], t.c[C.CONSENT_STATUS],
-                           t.c[C.CHANGED_AT]).where(t.c[C.SCOPE] == self._scope),
+                    select(
+                        t.c.seq, t.c[C.PARTICIPANT_ID], t.c[C.CONSENT_STATUS], t.c[C.CHANGED_AT]
+                    ).where(t.c[C.SCOPE] == self._scope),
                     [C.CHANGED_AT],
                 )
         if rows.empty:
@@ -161,15 +169,27 @@ class ConsentScopes:
 
 
 def record_views(
-    store: Store, *, university: str, actor: str, participant_ids: Sequence[str], context: str,
-    now: dt.datetime, request_id: str | None,
+    store: Store,
+    *,
+    university: str,
+    actor: str,
+    participant_ids: Sequence[str],
+    context: str,
+    now: dt.datetime,
+    request_id: str | None,
 ) -> int:
     """Write one view row per participant shown (nothing when none was)."""
     if not participant_ids:
         return 0
     rows = [
-        {"university_code": university, "actor": actor, "participant_id": p, "context": context,
-         "viewed_at": now, "request_id": request_id}
+        {
+            "university_code": university,
+            "actor": actor,
+            "participant_id": p,
+            "context": context,
+            "viewed_at": now,
+            "request_id": request_id,
+        }
         for p in dict.fromkeys(participant_ids)
     ]
     with store.transaction() as conn:
@@ -188,13 +208,18 @@ def views_of(store: Store, participant_id: str) -> list[dict[str, object]]:
     """
     v, u, p = university_views, universities, ft.participants
     with store.engine.connect() as conn:
-        if conn.execute(
-            select(p.c[C.PARTICIPANT_ID]).where(p.c[C.PARTICIPANT_ID] == participant_id)
-        ).first() is None:
+        if (
+            conn.execute(
+                select(p.c[C.PARTICIPANT_ID]).where(p.c[C.PARTICIPANT_ID] == participant_id)
+            ).first()
+            is None
+        ):
             raise NotFoundError("участник не найден")
         rows = conn.execute(
             select(
-                v.c.university_code, u.c.name, func.count().label("views"),
+                v.c.university_code,
+                u.c.name,
+                func.count().label("views"),
                 func.min(v.c.viewed_at).label("first_viewed_at"),
                 func.max(v.c.viewed_at).label("last_viewed_at"),
             )
@@ -229,8 +254,10 @@ def purge_orphans(store: Store) -> int:
         for table in _PARTICIPANT_TABLES:
             gone = ~exists().where(p.c[C.PARTICIPANT_ID] == table.c.participant_id)
             orphans.update(
-                str(v) for v in conn.execute(select(table.c.participant_id).where(gone)
-                                             .distinct()).scalars()
+                str(v)
+                for v in conn.execute(
+                    select(table.c.participant_id).where(gone).distinct()
+                ).scalars()
             )
     if not orphans:
         return 0

@@ -18,8 +18,11 @@ from tests.features.world import make_world
 def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     world = make_world(n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=4)
     snap = world.snapshot()
-    return write_snapshot({n: getattr(snap, n) for n in FRAME_DTYPES}, snap.as_of,
-                          tmp_path_factory.mktemp("snapshots"))
+    return write_snapshot(
+        {n: getattr(snap, n) for n in FRAME_DTYPES},
+        snap.as_of,
+        tmp_path_factory.mktemp("snapshots"),
+    )
 
 
 def test_groups_are_registered_once() -> None:
@@ -33,8 +36,10 @@ def test_groups_are_registered_once() -> None:
 
 def test_evaluate_writes_a_json_report(snapshot_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(app, ["evaluate", "competence", "--snapshot", str(snapshot_dir),
-                                      "--output", str(out), "--json"])
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "competence", "--snapshot", str(snapshot_dir), "--output", str(out), "--json"],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert "all.spearman_label.model" in report and "all.spearman_label.rating_points" in report
@@ -42,7 +47,8 @@ def test_evaluate_writes_a_json_report(snapshot_dir: Path, tmp_path: Path) -> No
 
 
 def test_a_missing_snapshot_is_a_clear_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["evaluate", "competence", "--snapshot",
-                                      str(tmp_path / "nope")])
+    result = CliRunner().invoke(
+        app, ["evaluate", "competence", "--snapshot", str(tmp_path / "nope")]
+    )
     assert result.exit_code == 2
     assert "not a snapshot" in result.output

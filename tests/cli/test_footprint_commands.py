@@ -42,14 +42,24 @@ def test_another_salt_is_refused_and_cannot_bring_an_erased_participant_back(
 ) -> None:
     db = _db(tmp_path)
     world = small_world(tmp_path / "w")
-    assert _talent("ingest", str(world), "--source", "platform", "--new-source",
-                   "--database-url", db)[0] == 0
+    assert (
+        _talent("ingest", str(world), "--source", "platform", "--new-source", "--database-url", db)[
+            0
+        ]
+        == 0
+    )
     code, out = _talent("erase", "p1", "--actor", "support", "--database-url", db)
     assert code == 0, out
     again = write(tmp_path / "again", "achievements", [achievement("x1", "p1", "a1")])
     code, out = _talent(
-        "ingest", str(again), "--source", "olympiad", "--new-source", "--database-url", db,
-        salt=SALT_B
+        "ingest",
+        str(again),
+        "--source",
+        "olympiad",
+        "--new-source",
+        "--database-url",
+        db,
+        salt=SALT_B,
     )
     assert code == 2, out
     assert "TALENT_ERASURE_SALT" in out
@@ -57,8 +67,9 @@ def test_another_salt_is_refused_and_cannot_bring_an_erased_participant_back(
     code, out = _talent("erase", "p2", "--actor", "support", "--database-url", db, salt=SALT_B)
     assert code == 2 and "TALENT_ERASURE_SALT" in out
     # the right salt still works, and still refuses the erased participant
-    code, out = _talent("ingest", str(again), "--source", "olympiad", "--new-source",
-                        "--database-url", db)
+    code, out = _talent(
+        "ingest", str(again), "--source", "olympiad", "--new-source", "--database-url", db
+    )
     assert code == 0, out
     assert _scalar(db, "SELECT COUNT(*) FROM achievements WHERE participant_id = 'p1'") == 0
 
@@ -88,8 +99,13 @@ def test_a_huge_integer_is_quarantined_and_the_file_stored(tmp_path: Path) -> No
     db = _db(tmp_path)
     assert (
         _talent(
-            "ingest", str(small_world(tmp_path / "w")), "--source", "platform", "--new-source",
-            "--database-url", db
+            "ingest",
+            str(small_world(tmp_path / "w")),
+            "--source",
+            "platform",
+            "--new-source",
+            "--database-url",
+            db,
         )[0]
         == 0
     )
@@ -102,8 +118,9 @@ def test_a_huge_integer_is_quarantined_and_the_file_stored(tmp_path: Path) -> No
     (folder / "achievements.jsonl").write_text(
         "".join(json.dumps({k: v for k, v in r.items() if v != ""}) + "\n" for r in rows)
     )
-    code, out = _talent("ingest", str(folder), "--source", "org", "--new-source",
-                        "--database-url", db)
+    code, out = _talent(
+        "ingest", str(folder), "--source", "org", "--new-source", "--database-url", db
+    )
     assert code == 0, out
     assert "Traceback" not in out
     stored = "SELECT COUNT(*) FROM achievement_sources WHERE source_record_id = '{}'"
@@ -127,8 +144,9 @@ def test_a_folder_is_ingested_whole_withdrawals_first(tmp_path: Path) -> None:
         "consents",
         [{"participant_id": "p1", "consent_status": "withdrawn", "changed_at": "2026-01-10"}],
     )
-    code, out = _talent("ingest", str(folder), "--source", "platform", "--new-source",
-                        "--database-url", db)
+    code, out = _talent(
+        "ingest", str(folder), "--source", "platform", "--new-source", "--database-url", db
+    )
     assert code == 1, out
     assert "activity_edges.csv" in out and "unknown columns" in out
     assert "achievements.csv" in out and "consents.csv" in out  # committed rows listed
@@ -144,15 +162,23 @@ def test_a_folder_is_ingested_whole_withdrawals_first(tmp_path: Path) -> None:
 def test_quarantine_shows_what_rows_wait_for_until_it_arrives(tmp_path: Path) -> None:
     db = _db(tmp_path)
     folder = small_world(tmp_path / "w")
-    code, out = _talent("ingest", str(folder / "achievements.csv"), "--source", "platform",
-                        "--new-source", "--database-url", db)
+    code, out = _talent(
+        "ingest",
+        str(folder / "achievements.csv"),
+        "--source",
+        "platform",
+        "--new-source",
+        "--database-url",
+        db,
+    )
     assert code == 0, out
     code, out = _talent("quarantine", "--waiting", "--database-url", db)
     assert code == 0, out
     assert "Rows waiting for a reference (3 rows)" in out
     assert "participant" in out and "p1" in out and "p2" in out
-    code, out = _talent("ingest", str(folder), "--source", "platform", "--new-source",
-                        "--database-url", db)
+    code, out = _talent(
+        "ingest", str(folder), "--source", "platform", "--new-source", "--database-url", db
+    )
     assert code == 0, out
     assert "retried" in out
     assert _scalar(db, "SELECT COUNT(*) FROM achievements") == 3

@@ -41,19 +41,30 @@ def test_an_unknown_command_and_a_bad_level_exit_2(monkeypatch: pytest.MonkeyPat
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    code = ("import sys; from cli.main import app; sys.argv = ['talent', *sys.argv[1:]]; "
-            "app(prog_name='talent')")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=os.environ | env, timeout=300, check=False)
+    code = (
+        "import sys; from cli.main import app; sys.argv = ['talent', *sys.argv[1:]]; "
+        "app(prog_name='talent')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_help_imports_no_heavy_library() -> None:
-    code = ("import sys\nfrom cli.main import app\ntry:\n    app(['--help'], prog_name='talent')\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('pandas', 'sqlalchemy', 'lightgbm', 'mlflow', 'fastapi',"
-            " 'numpy') if m in sys.modules), file=sys.stderr)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=False)
+    code = (
+        "import sys\nfrom cli.main import app\ntry:\n    app(['--help'], prog_name='talent')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'sqlalchemy', 'lightgbm', 'mlflow', 'fastapi',"
+        " 'numpy') if m in sys.modules), file=sys.stderr)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert run.stderr.strip().splitlines()[-1] == "[]", run.stderr
 
 

@@ -62,7 +62,8 @@ def first(root: Path) -> tuple[PipelineConfig, PipelineResult, int, str]:
 
 
 def test_promote_handles_and_exports_every_gated_model(
-        root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]) -> None:
+    root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]
+) -> None:
     _, result, code, out = first
     assert code == 0, out
     assert f"{COMPETENCE}: champion" in out and f"{RECOMMEND}: champion" in out
@@ -77,7 +78,8 @@ def test_promote_handles_and_exports_every_gated_model(
 
 
 def test_model_option_restricts_to_one_and_an_unknown_model_is_an_error(
-        root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]) -> None:
+    root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]
+) -> None:
     config = str(root / "a.toml")
     code, out = _promote("--config", config, "--model", RECOMMEND)
     assert code == 0 and "is already the champion" in out
@@ -87,7 +89,8 @@ def test_model_option_restricts_to_one_and_an_unknown_model_is_an_error(
 
 
 def test_reevaluation_compares_on_the_challengers_snapshot(
-        root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]) -> None:
+    root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]
+) -> None:
     import mlflow
 
     _, result_a, _, _ = first
@@ -95,8 +98,9 @@ def test_reevaluation_compares_on_the_challengers_snapshot(
     cfg_b = promotable_config(root / "bundles", world_seed=4)
     booster = cfg_b.competence.model.booster.model_copy(update={"n_estimators": 30})
     model = cfg_b.competence.model.model_copy(update={"booster": booster})
-    cfg_b = cfg_b.model_copy(update={"competence": cfg_b.competence.model_copy(
-        update={"model": model})})
+    cfg_b = cfg_b.model_copy(
+        update={"competence": cfg_b.competence.model_copy(update={"model": model})}
+    )
     result_b = run_pipeline(cfg_b)
     assert result_b.snapshot_id != result_a.snapshot_id
     config = str(write_config(cfg_b, root / "b.toml"))
@@ -129,23 +133,34 @@ def test_reevaluation_compares_on_the_challengers_snapshot(
     assert rerun.data.metrics[key] == pytest.approx(result_b.metrics["recommend.popular.ndcg@10"])
     # the gate compared the challenger with the re-run's figures, not the champion's old ones
     for _, row in decisions.iterrows():
-        table = json.loads(Path(mlflow.artifacts.download_artifacts(
-            run_id=row["run_id"], artifact_path="comparison.json")).read_text())
+        table = json.loads(
+            Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=row["run_id"], artifact_path="comparison.json"
+                )
+            ).read_text()
+        )
         for gate_row in table["rows"]:
             assert gate_row["champion"] == pytest.approx(
-                rerun.data.metrics[metric_key(gate_row["metric"])])
+                rerun.data.metrics[metric_key(gate_row["metric"])]
+            )
     competence_key = metric_key("competence.all.spearman_label.model")
     assert rerun.data.metrics[competence_key] != pytest.approx(
-        result_a.metrics["competence.all.spearman_label.model"])  # another snapshot, other figures
+        result_a.metrics["competence.all.spearman_label.model"]
+    )  # another snapshot, other figures
     # nothing was registered by the re-evaluation
     client = mlflow.MlflowClient()
     assert len(client.search_model_versions(f"name = '{COMPETENCE}'")) == 2
     # every evaluated recommender candidate was registered by each of the two runs
-    assert len(client.search_model_versions(f"name = '{RECOMMEND}'")) == \
-        len(result_a.candidates) + len(result_b.candidates) == 4
+    assert (
+        len(client.search_model_versions(f"name = '{RECOMMEND}'"))
+        == len(result_a.candidates) + len(result_b.candidates)
+        == 4
+    )
     # each model moved (or not) on its own gate; the exit code says whether any was refused
-    passed = {row["params.model"]: row["metrics.gate_passed"] == 1.0
-              for _, row in decisions.iterrows()}
+    passed = {
+        row["params.model"]: row["metrics.gate_passed"] == 1.0 for _, row in decisions.iterrows()
+    }
     for name, ok in passed.items():
         champion = version_info(name, CHAMPION)
         assert champion is not None
@@ -163,17 +178,25 @@ def _register(root: Path, name: str, tag: str, metrics: dict[str, float]) -> str
     mlflow.set_experiment("pipeline")
     with mlflow.start_run() as run:
         mlflow.log_artifact(str(path), artifact_path="bundle")
-        return register_bundle(name, run.info.run_id, mlflow.get_artifact_uri("bundle"), path,
-                               sha, "snap-x", metrics)
+        return register_bundle(
+            name, run.info.run_id, mlflow.get_artifact_uri("bundle"), path, sha, "snap-x", metrics
+        )
 
 
 def test_each_model_has_its_own_gate_and_any_refusal_exits_1(root: Path) -> None:
     comp, rec = "x-competence", "x-recommend"
     cfg = promotable_config(root / "bundles")
-    gated = [{"name": "competence.all.spearman_label.model", "model": comp},
-             {"name": "recommend.popular.ndcg@10", "model": rec}]
-    cfg = cfg.model_copy(update={"promotion": cfg.promotion.model_validate(
-        {"competence_model": comp, "recommend_model": rec, "gated": gated})})
+    gated = [
+        {"name": "competence.all.spearman_label.model", "model": comp},
+        {"name": "recommend.popular.ndcg@10", "model": rec},
+    ]
+    cfg = cfg.model_copy(
+        update={
+            "promotion": cfg.promotion.model_validate(
+                {"competence_model": comp, "recommend_model": rec, "gated": gated}
+            )
+        }
+    )
     config = str(write_config(cfg, root / "x.toml"))
     spearman = "competence.all.spearman_label.model"
     _register(root, comp, "one", {spearman: 0.6})
@@ -181,8 +204,14 @@ def test_each_model_has_its_own_gate_and_any_refusal_exits_1(root: Path) -> None
     assert code == 0
     _register(root, comp, "worse", {spearman: 0.5})
     _register(root, rec, "one", {"recommend.popular.ndcg@10": 0.3})
-    code, out = _promote("--config", config, "--export-dir", str(root / "xc"),
-                         "--recommend-export-dir", str(root / "xr"))
+    code, out = _promote(
+        "--config",
+        config,
+        "--export-dir",
+        str(root / "xc"),
+        "--recommend-export-dir",
+        str(root / "xr"),
+    )
     assert code == 1, out
     assert f"not promoted: {comp}" in out and f"promoted: {rec}" in out
     assert (root / "xc" / "latest.txt").read_text().strip() == f"{comp}-one.joblib"

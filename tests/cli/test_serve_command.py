@@ -35,9 +35,9 @@ def test_serve_refuses_development_secrets_in_production(monkeypatch: pytest.Mon
     assert "refusing to start in production mode" in result.output
 
 
-
 def test_serve_refuses_development_tokens_on_a_network_address(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Issue 16 item 5: `talent serve --host 0.0.0.0` in development would accept
     dev-admin-token from any machine; it refuses unless told so, and then says so loudly."""
     import cli.serve_command as serve_module

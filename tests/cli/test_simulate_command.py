@@ -81,6 +81,8 @@ def test_demo_trains_with_the_pipeline_config_on_its_snapshot(tmp_path: Path) ->
     assert cfg.competence.window_days == DEMO_WINDOW_DAYS
     assert cfg.recommend.register_candidates and cfg.promotion.baseline_fallback
     gated = {g.name: g for g in cfg.promotion.gated}
-    assert "competence.all.spearman_label.last_result" in \
-        gated["competence.all.spearman_label.model"].baselines
+    assert (
+        "competence.all.spearman_label.last_result"
+        in gated["competence.all.spearman_label.model"].baselines
+    )
     assert "recommend.popular_direction.ndcg@10" in gated["recommend.{candidate}.ndcg@10"].baselines

@@ -27,7 +27,11 @@ def test_publish_writes_checksum_signature_and_pointer(tmp_path: Path) -> None:
     assert not signature_matches("other key", digest, read_signature(bundle))
     assert read_latest(tmp_path) == bundle
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "latest.txt", "m-1.bin", "m-1.bin.sha256", "m-1.bin.sig"]
+        "latest.txt",
+        "m-1.bin",
+        "m-1.bin.sha256",
+        "m-1.bin.sig",
+    ]
 
 
 def test_a_missing_checksum_reads_as_none_and_an_empty_one_as_no_digest(tmp_path: Path) -> None:

@@ -34,34 +34,69 @@ def synthetic(seed: int = 11):  # type: ignore[no-untyped-def]
     theta = 0.2 * (grade - 8) + rng.normal(size=len(grade))
     b = rng.normal(0, 1, N_ITEMS)
     person = np.repeat(np.arange(N_PERSONS), PER_PERSON)  # the last 50 persons have no records
-    item = np.concatenate([rng.choice(N_ITEMS, PER_PERSON, replace=False)
-                           for _ in range(N_PERSONS)])
+    item = np.concatenate(
+        [rng.choice(N_ITEMS, PER_PERSON, replace=False) for _ in range(N_PERSONS)]
+    )
     p_ge = expit(A_TRUE * (theta[person] - b[item])[:, None] - C_TRUE[None, :])
     y = (rng.random(len(person))[:, None] < p_ge).sum(axis=1)  # cumulative draw
     pids = np.array([f"p{i:05d}" for i in range(len(grade))], dtype=object)
     aids = np.array([f"a{j:03d}" for j in range(N_ITEMS)], dtype=object)
     day = pd.Timestamp("2025-03-01")
     frames = {
-        "participants": pd.DataFrame({
-            C.PARTICIPANT_ID: pids, C.GRADE: grade, C.GRADE_YEAR: 2024, C.REGION: "RU-MOW",
-            C.SCHOOL_ID: None, C.REGISTERED_AT: pd.Timestamp("2024-09-01"),
-            C.ACCOUNT_VERIFIED: True, C.DECLARED_INTERESTS: None}),
-        "activities": pd.DataFrame({
-            C.ACTIVITY_ID: aids, C.SERIES_ID: aids, C.TITLE: aids, C.KIND: "test",
-            C.LEVEL: "national", C.FORMAT: "online", C.REGION: None, C.START_AT: day,
-            C.END_AT: day, C.REGISTRATION_DEADLINE: None, C.GRADE_MIN: 5, C.GRADE_MAX: 11,
-            C.CAPACITY: None, C.MAX_SCORE: 100.0, C.IS_TEAM: False, C.OLYMPIAD_LIST_LEVEL: None,
-            C.PUBLISHED_AT: pd.Timestamp("2024-06-01")}),
-        "activity_directions": pd.DataFrame({C.ACTIVITY_ID: aids, C.DIRECTION: "python",
-                                             C.WEIGHT: 1.0}),
-        "activity_edges": pd.DataFrame(columns=[C.FROM_ACTIVITY_ID, C.TO_ACTIVITY_ID,
-                                                C.EDGE_TYPE]),
-        "achievements": pd.DataFrame({
-            C.ACHIEVEMENT_ID: [f"r{i:06d}" for i in range(len(person))],
-            C.PARTICIPANT_ID: pids[person], C.ACTIVITY_ID: aids[item], C.TEAM_ID: None,
-            C.RESULT: "completed", C.SCORE: (y + 0.5) / K * 100, C.RANK: None,
-            C.EVIDENCE: None, C.STATUS: "verified", C.STATUS_CHANGED_AT: day, C.ACHIEVED_AT: day,
-            C.RECORDED_AT: day, C.N_SOURCES: 1}),
+        "participants": pd.DataFrame(
+            {
+                C.PARTICIPANT_ID: pids,
+                C.GRADE: grade,
+                C.GRADE_YEAR: 2024,
+                C.REGION: "RU-MOW",
+                C.SCHOOL_ID: None,
+                C.REGISTERED_AT: pd.Timestamp("2024-09-01"),
+                C.ACCOUNT_VERIFIED: True,
+                C.DECLARED_INTERESTS: None,
+            }
+        ),
+        "activities": pd.DataFrame(
+            {
+                C.ACTIVITY_ID: aids,
+                C.SERIES_ID: aids,
+                C.TITLE: aids,
+                C.KIND: "test",
+                C.LEVEL: "national",
+                C.FORMAT: "online",
+                C.REGION: None,
+                C.START_AT: day,
+                C.END_AT: day,
+                C.REGISTRATION_DEADLINE: None,
+                C.GRADE_MIN: 5,
+                C.GRADE_MAX: 11,
+                C.CAPACITY: None,
+                C.MAX_SCORE: 100.0,
+                C.IS_TEAM: False,
+                C.OLYMPIAD_LIST_LEVEL: None,
+                C.PUBLISHED_AT: pd.Timestamp("2024-06-01"),
+            }
+        ),
+        "activity_directions": pd.DataFrame(
+            {C.ACTIVITY_ID: aids, C.DIRECTION: "python", C.WEIGHT: 1.0}
+        ),
+        "activity_edges": pd.DataFrame(columns=[C.FROM_ACTIVITY_ID, C.TO_ACTIVITY_ID, C.EDGE_TYPE]),
+        "achievements": pd.DataFrame(
+            {
+                C.ACHIEVEMENT_ID: [f"r{i:06d}" for i in range(len(person))],
+                C.PARTICIPANT_ID: pids[person],
+                C.ACTIVITY_ID: aids[item],
+                C.TEAM_ID: None,
+                C.RESULT: "completed",
+                C.SCORE: (y + 0.5) / K * 100,
+                C.RANK: None,
+                C.EVIDENCE: None,
+                C.STATUS: "verified",
+                C.STATUS_CHANGED_AT: day,
+                C.ACHIEVED_AT: day,
+                C.RECORDED_AT: day,
+                C.N_SOURCES: 1,
+            }
+        ),
     }
     return Snapshot.from_frames(AS_OF, frames), theta, b, grade, pids
 
@@ -72,8 +107,9 @@ def fitted():  # type: ignore[no-untyped-def]
     stats = compute_activity_stats(snap, AS_OF, directions=("python",))
     # no recency weighting: the abilities here do not change over time
     cfg = CalibrationConfig(responses={"half_life_days": 1e9, "n_categories": K})
-    r = build_responses(snap.achievements, stats, AS_OF, cfg.responses,
-                        participant_ids=pd.Index(pids))
+    r = build_responses(
+        snap.achievements, stats, AS_OF, cfg.responses, participant_ids=pd.Index(pids)
+    )
     cal = fit_calibration(r, stats, grade.astype(float), cfg)
     stats = stats.with_difficulty(cal.item_difficulty(stats))
     est_theta, se, count = cal.abilities(r, stats, grade.astype(float))
@@ -138,8 +174,11 @@ def test_directions_in_parallel_give_the_same_fit() -> None:
     assert len(stats.directions) >= 2
     cfg = CalibrationConfig(n_iter=8, kind_sample=1_000)
     r = build_responses(snap.achievements, stats, cut, cfg.responses)
-    grades = snap.participants.set_index(C.PARTICIPANT_ID)[C.GRADE].reindex(
-        r.participant_ids).to_numpy(float, na_value=np.nan)
+    grades = (
+        snap.participants.set_index(C.PARTICIPANT_ID)[C.GRADE]
+        .reindex(r.participant_ids)
+        .to_numpy(float, na_value=np.nan)
+    )
     one = fit_calibration(r, stats, grades, cfg)
     two = fit_calibration(r, stats, grades, cfg.model_copy(update={"n_jobs": 2}))
     assert [f.direction for f in two.fits] == list(stats.directions)

@@ -24,8 +24,11 @@ def test_known_matrix() -> None:
 
 
 def test_best_result_wins_and_later_records_are_ignored() -> None:
-    extra = [record("r9", "p2", "a1", "winner", 99.0, "verified", "2024-10-20", "2024-10-22",
-                    "2024-10-30")]
+    extra = [
+        record(
+            "r9", "p2", "a1", "winner", 99.0, "verified", "2024-10-20", "2024-10-22", "2024-10-30"
+        )
+    ]
     snap = tiny_snapshot(extra)
     stats = compute_activity_stats(snap, AS_OF)
     m = interaction_matrix(snap.achievements, stats, AS_OF)

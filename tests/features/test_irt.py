@@ -22,8 +22,11 @@ def test_kind_gradient_matches_finite_differences(rng: np.random.Generator) -> N
     cat = rng.integers(0, 5, n)
     w = rng.uniform(0.2, 1.0, n)
     params = pack(KindParams.initial(3, 5)) + rng.normal(0, 0.2, 15)
-    err = check_grad(lambda p: kind_objective(p, x, kind, cat, w, 3, 5)[0],
-                     lambda p: kind_objective(p, x, kind, cat, w, 3, 5)[1], params)
+    err = check_grad(
+        lambda p: kind_objective(p, x, kind, cat, w, 3, 5)[0],
+        lambda p: kind_objective(p, x, kind, cat, w, 3, 5)[1],
+        params,
+    )
     assert err < 1e-4 * max(1.0, np.abs(kind_objective(params, x, kind, cat, w, 3, 5)[1]).max())
 
 
@@ -35,8 +38,17 @@ def test_newton_abilities_prior_only_and_symmetry() -> None:
     cat = np.array([1, 2, 3])
     kind = np.zeros(3, dtype=int)
     lo, hi = kp.bounds(kind, cat)
-    theta, se = newton_abilities(person, 3, np.zeros(3), kp.discrimination[kind], lo, hi,
-                                 np.ones(3), np.array([0.5, 0.0, 0.0]), 1.0)
+    theta, se = newton_abilities(
+        person,
+        3,
+        np.zeros(3),
+        kp.discrimination[kind],
+        lo,
+        hi,
+        np.ones(3),
+        np.array([0.5, 0.0, 0.0]),
+        1.0,
+    )
     assert theta[0] == 0.5 and se[0] == 1.0
     assert abs(theta[1]) < 1e-6 and se[1] < 1.0
     assert theta[2] > 0.3

@@ -18,8 +18,9 @@ from tests.features.world import make_world
 
 def features_of(snapshot, extra_cal=None):  # type: ignore[no-untyped-def]
     stats = compute_activity_stats(snapshot, CUTOFF)
-    return participant_features(snapshot.achievements, snapshot.participants, stats, CUTOFF,
-                                extra_cal)
+    return participant_features(
+        snapshot.achievements, snapshot.participants, stats, CUTOFF, extra_cal
+    )
 
 
 def cell(frame: pd.DataFrame, pid: str, direction: str, name: str) -> float:
@@ -59,10 +60,16 @@ def test_hand_computed_features() -> None:
 def test_rating_frame_is_joined_by_keys() -> None:
     snap = tiny_snapshot()
     stats = compute_activity_stats(snap, CUTOFF)
-    rating = pd.DataFrame({C.PARTICIPANT_ID: ["p1"], C.DIRECTION: ["python"],
-                           Feat.RATING_POINTS_CURRENT: [12.5], Feat.RATING_SCORE_CURRENT: [40.0],
-                           Feat.RATING_POINTS_PREVIOUS: [np.nan],
-                           Feat.RATING_SCORE_PREVIOUS: [np.nan]})
+    rating = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: ["p1"],
+            C.DIRECTION: ["python"],
+            Feat.RATING_POINTS_CURRENT: [12.5],
+            Feat.RATING_SCORE_CURRENT: [40.0],
+            Feat.RATING_POINTS_PREVIOUS: [np.nan],
+            Feat.RATING_SCORE_PREVIOUS: [np.nan],
+        }
+    )
     f = participant_features(snap.achievements, snap.participants, stats, CUTOFF, rating=rating)
     assert cell(f, "p1", "python", Feat.RATING_POINTS_CURRENT) == 12.5
     assert np.isnan(cell(f, "p1", "robotics", Feat.RATING_POINTS_CURRENT))
@@ -75,8 +82,11 @@ def world_setup():  # type: ignore[no-untyped-def]
     cut = pd.Timestamp("2025-12-01").to_pydatetime()
     stats = compute_activity_stats(snap, cut)
     r = build_responses(snap.achievements, stats, cut)
-    grades = snap.participants.set_index(C.PARTICIPANT_ID)[C.GRADE].reindex(
-        r.participant_ids).to_numpy(float, na_value=np.nan)
+    grades = (
+        snap.participants.set_index(C.PARTICIPANT_ID)[C.GRADE]
+        .reindex(r.participant_ids)
+        .to_numpy(float, na_value=np.nan)
+    )
     cal = fit_calibration(r, stats, grades, CalibrationConfig(n_iter=8))
     return snap, cut, stats.with_difficulty(cal.item_difficulty(stats)), cal
 
@@ -94,10 +104,16 @@ def test_one_all_and_partitions_give_identical_rows(world_setup) -> None:  # typ
         pieces.append(participant_features(ach[mask_a], parts[mask_p], stats, cut, cal))
     pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), everyone)
     for pid in ids[:5]:
-        one = participant_features(ach[ach[C.PARTICIPANT_ID] == pid],
-                                   parts[parts[C.PARTICIPANT_ID] == pid], stats, cut, cal)
+        one = participant_features(
+            ach[ach[C.PARTICIPANT_ID] == pid],
+            parts[parts[C.PARTICIPANT_ID] == pid],
+            stats,
+            cut,
+            cal,
+        )
         pd.testing.assert_frame_equal(
-            one, everyone[everyone[C.PARTICIPANT_ID] == pid].reset_index(drop=True))
+            one, everyone[everyone[C.PARTICIPANT_ID] == pid].reset_index(drop=True)
+        )
 
 
 def test_records_after_the_cutoff_change_nothing(world_setup) -> None:  # type: ignore[no-untyped-def]
@@ -122,6 +138,21 @@ def test_records_after_the_cutoff_change_nothing(world_setup) -> None:  # type: 
 def test_a_record_changed_before_the_cutoff_does_change_features() -> None:
     """The leakage test above must be able to fail: an earlier record does move features."""
     base = features_of(tiny_snapshot())
-    moved = features_of(tiny_snapshot([record("r8", "p2", "a1", "winner", 95.0, "verified",
-                                              "2024-10-20", "2024-10-21", "2024-10-22")]))
+    moved = features_of(
+        tiny_snapshot(
+            [
+                record(
+                    "r8",
+                    "p2",
+                    "a1",
+                    "winner",
+                    95.0,
+                    "verified",
+                    "2024-10-20",
+                    "2024-10-21",
+                    "2024-10-22",
+                )
+            ]
+        )
+    )
     assert not base.equals(moved)

@@ -15,9 +15,12 @@ def test_performance_category_and_weights() -> None:
     stats = compute_activity_stats(snap, CUTOFF)
     r = build_responses(snap.achievements, stats, CUTOFF, ResponseConfig(half_life_days=100))
     assert list(r.participant_ids) == ["p1", "p2"]  # p2's rejected record dropped, r5 is later
-    rows = {(r.participant_ids[p], stats.directions[d], int(i)): (perf, cat, w)
-            for p, d, i, perf, cat, w in zip(r.person, r.direction, r.row, r.performance,
-                                             r.category, r.weight, strict=True)}
+    rows = {
+        (r.participant_ids[p], stats.directions[d], int(i)): (perf, cat, w)
+        for p, d, i, perf, cat, w in zip(
+            r.person, r.direction, r.row, r.performance, r.category, r.weight, strict=True
+        )
+    }
     # r1: 80 of (80, 40) -> mid-rank 0.75; score share 0.8 -> category 4 of 6
     perf, cat, w = rows[("p1", "python", 0)]
     assert perf == pytest.approx(0.75) and cat == 4
@@ -33,7 +36,8 @@ def test_performance_category_and_weights() -> None:
 def test_percentile_source_ignores_score_share() -> None:
     snap = tiny_snapshot()
     stats = compute_activity_stats(snap, CUTOFF)
-    r = build_responses(snap.achievements, stats, CUTOFF,
-                        ResponseConfig(category_source="percentile"))
+    r = build_responses(
+        snap.achievements, stats, CUTOFF, ResponseConfig(category_source="percentile")
+    )
     assert sorted(np.unique(r.category[r.row == 0])) == [4]  # 0.75 * 6 = 4.5
     assert sorted(np.unique(r.category[r.row == 1])) == [1]  # 0.25 * 6 = 1.5

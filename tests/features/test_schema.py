@@ -17,8 +17,9 @@ def test_names_are_unique_and_labelled() -> None:
 
 def test_check_features() -> None:
     snap = tiny_snapshot()
-    frame = participant_features(snap.achievements, snap.participants,
-                                 compute_activity_stats(snap, CUTOFF), CUTOFF)
+    frame = participant_features(
+        snap.achievements, snap.participants, compute_activity_stats(snap, CUTOFF), CUTOFF
+    )
     check_features(frame)
     with pytest.raises(FeatureSchemaError, match="lacks"):
         check_features(frame.drop(columns=["ability"]))

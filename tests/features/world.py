@@ -66,12 +66,18 @@ def make_world(
     ability = 0.63 * common[:, None] + 0.77 * own + 0.12 * (grade[:, None] - 8)
     first = dt.datetime(seasons[0], 6, 1)
     reg = first + pd.to_timedelta(rng.integers(0, 300, n_participants), unit="D")
-    participants = pd.DataFrame({
-        C.PARTICIPANT_ID: pid, C.GRADE: grade, C.GRADE_YEAR: seasons[-1] + 0 * grade,
-        C.REGION: "RU-MOW", C.SCHOOL_ID: "s1", C.REGISTERED_AT: reg,
-        C.ACCOUNT_VERIFIED: rng.random(n_participants) < 0.9,
-        C.DECLARED_INTERESTS: np.where(rng.random(n_participants) < 0.5, "python", None),
-    })
+    participants = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: pid,
+            C.GRADE: grade,
+            C.GRADE_YEAR: seasons[-1] + 0 * grade,
+            C.REGION: "RU-MOW",
+            C.SCHOOL_ID: "s1",
+            C.REGISTERED_AT: reg,
+            C.ACCOUNT_VERIFIED: rng.random(n_participants) < 0.9,
+            C.DECLARED_INTERESTS: np.where(rng.random(n_participants) < 0.5, "python", None),
+        }
+    )
     # grades are as of the last season; earlier seasons have lower grades
     acts, dirs, ach = [], [], []
     diff_rows = []
@@ -86,24 +92,40 @@ def make_world(
                 b = offset + rng.normal(0, 0.3)
                 second = (d + 1) % n_dir
                 w_main = 1.0 if e % 2 == 0 else 0.7
-                acts.append({
-                    C.ACTIVITY_ID: aid, C.SERIES_ID: f"s-{k}-{e}", C.TITLE: aid, C.KIND: kind,
-                    C.LEVEL: level, C.FORMAT: "online", C.REGION: None, C.START_AT: start,
-                    C.END_AT: end, C.REGISTRATION_DEADLINE: None, C.GRADE_MIN: 5, C.GRADE_MAX: 11,
-                    C.CAPACITY: None, C.MAX_SCORE: 100.0 if scored else None, C.IS_TEAM: team,
-                    C.OLYMPIAD_LIST_LEVEL: None, C.PUBLISHED_AT: dt.datetime(season, 6, 1),
-                })
+                acts.append(
+                    {
+                        C.ACTIVITY_ID: aid,
+                        C.SERIES_ID: f"s-{k}-{e}",
+                        C.TITLE: aid,
+                        C.KIND: kind,
+                        C.LEVEL: level,
+                        C.FORMAT: "online",
+                        C.REGION: None,
+                        C.START_AT: start,
+                        C.END_AT: end,
+                        C.REGISTRATION_DEADLINE: None,
+                        C.GRADE_MIN: 5,
+                        C.GRADE_MAX: 11,
+                        C.CAPACITY: None,
+                        C.MAX_SCORE: 100.0 if scored else None,
+                        C.IS_TEAM: team,
+                        C.OLYMPIAD_LIST_LEVEL: None,
+                        C.PUBLISHED_AT: dt.datetime(season, 6, 1),
+                    }
+                )
                 dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[d], C.WEIGHT: w_main})
                 if w_main < 1:
-                    dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[second],
-                                 C.WEIGHT: 1 - w_main})
+                    dirs.append(
+                        {C.ACTIVITY_ID: aid, C.DIRECTION: codes[second], C.WEIGHT: 1 - w_main}
+                    )
                 diff_rows.append({C.ACTIVITY_ID: aid, C.DIRECTION: codes[d], "difficulty": b})
                 # entrants: more able (in d) participants enter harder events more often
                 theta = ability[:, d] * w_main + ability[:, second] * (1 - w_main)
                 rate = per_season / (len(KIND_PLAN) * editions_per_kind)
                 p_enter = np.clip(rate * np.exp(0.5 * (theta - b) - 0.1), 0, 0.9)
-                entered = np.flatnonzero((rng.random(n_participants) < p_enter)
-                                         & np.asarray(reg <= end))
+                entered = np.flatnonzero(
+                    (rng.random(n_participants) < p_enter) & np.asarray(reg <= end)
+                )
                 if len(entered) < 3:
                     continue
                 x = theta[entered] - b + rng.logistic(0, 0.6, len(entered))
@@ -112,33 +134,54 @@ def make_world(
                 rank = np.empty(len(entered), dtype=np.int64)
                 rank[order] = np.arange(1, len(entered) + 1)
                 share = rank / len(entered)
-                result = np.where(share <= 0.1, "winner", np.where(share <= 0.3, "prize_winner",
-                                  "finalist" if kind == "olympiad_final" else "participant"))
+                result = np.where(
+                    share <= 0.1,
+                    "winner",
+                    np.where(
+                        share <= 0.3,
+                        "prize_winner",
+                        "finalist" if kind == "olympiad_final" else "participant",
+                    ),
+                )
                 if kind in ("online_course", "test"):
                     result = np.where(score >= 40, "completed", "not_completed")
                 recorded = end + pd.to_timedelta(rng.integers(1, 20, len(entered)), unit="D")
-                status = rng.choice(["verified", "pending", "rejected"], len(entered),
-                                    p=[0.85, 0.12, 0.03])
+                status = rng.choice(
+                    ["verified", "pending", "rejected"], len(entered), p=[0.85, 0.12, 0.03]
+                )
                 changed = recorded + pd.to_timedelta(rng.integers(1, 40, len(entered)), unit="D")
                 for j, i in enumerate(entered):
                     rec += 1
-                    ach.append({
-                        C.ACHIEVEMENT_ID: f"r{rec:07d}", C.PARTICIPANT_ID: pid[i],
-                        C.ACTIVITY_ID: aid, C.TEAM_ID: f"t{i}" if team else None,
-                        C.RESULT: result[j], C.SCORE: score[j] if scored else None,
-                        C.RANK: int(rank[j]), C.EVIDENCE: None, C.STATUS: status[j],
-                        C.STATUS_CHANGED_AT: None if status[j] == "pending" else changed[j],
-                        C.ACHIEVED_AT: end, C.RECORDED_AT: recorded[j], C.N_SOURCES: 1,
-                    })
+                    ach.append(
+                        {
+                            C.ACHIEVEMENT_ID: f"r{rec:07d}",
+                            C.PARTICIPANT_ID: pid[i],
+                            C.ACTIVITY_ID: aid,
+                            C.TEAM_ID: f"t{i}" if team else None,
+                            C.RESULT: result[j],
+                            C.SCORE: score[j] if scored else None,
+                            C.RANK: int(rank[j]),
+                            C.EVIDENCE: None,
+                            C.STATUS: status[j],
+                            C.STATUS_CHANGED_AT: None if status[j] == "pending" else changed[j],
+                            C.ACHIEVED_AT: end,
+                            C.RECORDED_AT: recorded[j],
+                            C.N_SOURCES: 1,
+                        }
+                    )
     edges = pd.DataFrame(columns=[C.FROM_ACTIVITY_ID, C.TO_ACTIVITY_ID, C.EDGE_TYPE])
     frames = {
-        "participants": participants, "activities": pd.DataFrame(acts),
-        "activity_directions": pd.DataFrame(dirs), "activity_edges": edges,
+        "participants": participants,
+        "activities": pd.DataFrame(acts),
+        "activity_directions": pd.DataFrame(dirs),
+        "activity_edges": edges,
         "achievements": pd.DataFrame(ach),
     }
-    truth = pd.DataFrame({
-        C.PARTICIPANT_ID: np.repeat(pid, n_dir),
-        C.DIRECTION: np.tile(codes, n_participants),
-        C.TRUE_ABILITY: ability.ravel(),
-    })
+    truth = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: np.repeat(pid, n_dir),
+            C.DIRECTION: np.tile(codes, n_participants),
+            C.TRUE_ABILITY: ability.ravel(),
+        }
+    )
     return World(frames, truth, pd.DataFrame(diff_rows), dt.datetime(seasons[-1] + 1, 8, 31))

@@ -34,8 +34,9 @@ def test_default_is_the_contest_three(monkeypatch: pytest.MonkeyPatch) -> None:
     assert directions()[2].aka_ru == "Проектная деятельность и командная работа"
 
 
-def test_file_named_in_settings_adds_a_direction(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_named_in_settings_adds_a_direction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     four_directions(tmp_path, monkeypatch)
     assert direction_codes() == ("python", "robotics", "engineering", "drones")
     assert directions()[3].title_ru == "Беспилотные авиационные системы"
@@ -48,15 +49,24 @@ def test_csv_file_has_the_same_shape() -> None:
     assert got[0].aka_ru is None and got[1].aka_ru == "Химическая технология"
 
 
-@pytest.mark.parametrize(("text", "phrase"), [
-    ('[[direction]]\ncode = "python"\ntitle_ru = "A"\n[[direction]]\ncode = "Bad Code"\n'
-     'title_ru = "B"\n', "entry 2: invalid code"),
-    ('[[direction]]\ncode = "python"\n', "entry 1: invalid title_ru"),
-    ('[[direction]]\ncode = "a"\ntitle_ru = "A"\n[[direction]]\ncode = "a"\ntitle_ru = "B"\n',
-     "duplicate codes a"),
-    ("", "lists no direction"),
-    ("[[direction]\n", "cannot be parsed"),
-])
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        (
+            '[[direction]]\ncode = "python"\ntitle_ru = "A"\n[[direction]]\ncode = "Bad Code"\n'
+            'title_ru = "B"\n',
+            "entry 2: invalid code",
+        ),
+        ('[[direction]]\ncode = "python"\n', "entry 1: invalid title_ru"),
+        (
+            '[[direction]]\ncode = "a"\ntitle_ru = "A"\n[[direction]]\ncode = "a"\ntitle_ru = "B"\n'
+            "",
+            "duplicate codes a",
+        ),
+        ("", "lists no direction"),
+        ("[[direction]\n", "cannot be parsed"),
+    ],
+)
 def test_bad_file_is_refused_with_entry_and_field(text: str, phrase: str) -> None:
     with pytest.raises(ConfigError, match=phrase):
         parse_directions(text, "deploy.toml")

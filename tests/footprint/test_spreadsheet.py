@@ -13,7 +13,7 @@ def test_formula_like_text_cells_are_escaped_and_numbers_left_alone() -> None:
     frame = pd.DataFrame(
         {
             "participant_id": pd.array(
-                ["=HYPERLINK(\"http://x\")", "+7", "-1", "@SUM(A1)", "\tx", "\rq", "p1", None],
+                ['=HYPERLINK("http://x")', "+7", "-1", "@SUM(A1)", "\tx", "\rq", "p1", None],
                 dtype="string",
             ),
             "note": ["=1+1", "ok", "a-b", "", "x", "y", "z", "w"],
@@ -22,7 +22,7 @@ def test_formula_like_text_cells_are_escaped_and_numbers_left_alone() -> None:
     )
     out = neutralise_formulas(frame)
     assert out["participant_id"].tolist()[:7] == [
-        "'=HYPERLINK(\"http://x\")",
+        '\'=HYPERLINK("http://x")',
         "'+7",
         "'-1",
         "'@SUM(A1)",
@@ -38,4 +38,4 @@ def test_formula_like_text_cells_are_escaped_and_numbers_left_alone() -> None:
     write_csv(frame, buffer)
     lines = buffer.getvalue().splitlines()
     assert lines[0] == "participant_id,note,points"
-    assert lines[1].startswith("\"'=HYPERLINK(\"\"http://x\"\")\",'=1+1,-1.5")
+    assert lines[1].startswith('"\'=HYPERLINK(""http://x"")",\'=1+1,-1.5')

@@ -34,15 +34,20 @@ def tiny_bundle(version: str = "tiny-1") -> CompetenceBundle:
     stats, cal = fit_at(snap, CUT, CalibrationConfig(n_iter=8))
     feats = participant_features(snap.achievements, snap.participants, stats, CUT, cal)
     truth = world.truth.set_index([C.PARTICIPANT_ID, C.DIRECTION])[C.TRUE_ABILITY]
-    key = pd.MultiIndex.from_arrays([feats[C.PARTICIPANT_ID].astype(object),
-                                     feats[C.DIRECTION].astype(object)])
+    key = pd.MultiIndex.from_arrays(
+        [feats[C.PARTICIPANT_ID].astype(object), feats[C.DIRECTION].astype(object)]
+    )
     label = truth.reindex(key).to_numpy() + np.random.default_rng(2).normal(0, 0.5, len(feats))
     labels = pd.DataFrame({CC.LABEL: label, CC.LABEL_SE: 0.5})
-    config = CompetenceConfig(booster=BoosterConfig(n_estimators=20, num_leaves=7,
-                                                    min_child_samples=5))
+    config = CompetenceConfig(
+        booster=BoosterConfig(n_estimators=20, num_leaves=7, min_child_samples=5)
+    )
     model = CompetenceModel(config).fit(CompetenceDataset(feats, labels))
-    meta = {"model_version": version, "schema_version": SCHEMA_VERSION,
-            "schema_hash": schema_hash(model.features_)}
+    meta = {
+        "model_version": version,
+        "schema_version": SCHEMA_VERSION,
+        "schema_hash": schema_hash(model.features_),
+    }
     # predictive intervals fitted on the same rows against a made-up next percentile (the
     # serving tests check their plumbing, not their calibration)
     pred = model.predict(feats)
@@ -60,8 +65,13 @@ def save_versions(bundle: CompetenceBundle, folder: Path, versions: list[str]) -
     """The same fitted bundle saved (and signed) under several versions (for switching tests)."""
     paths = []
     for version in versions:
-        copy = CompetenceBundle(bundle.stats, bundle.calibration, bundle.model,
-                                bundle.meta | {"model_version": version}, bundle.next_result)
+        copy = CompetenceBundle(
+            bundle.stats,
+            bundle.calibration,
+            bundle.model,
+            bundle.meta | {"model_version": version},
+            bundle.next_result,
+        )
         paths.append(signed(copy.save(folder / f"{version}.joblib")))
     return paths
 
@@ -88,8 +98,11 @@ def tiny_recommender(path: Path, as_of: dt.datetime, model: str = "content") -> 
     from models.recommend.ease import EASEConfig, EASERecommender
 
     snap = tiny_world_snapshot(as_of)
-    fitted: Recommender = (ContentRecommender() if model == "content" else
-                           EASERecommender(EASEConfig(regularization=5.0)))
+    fitted: Recommender = (
+        ContentRecommender()
+        if model == "content"
+        else EASERecommender(EASEConfig(regularization=5.0))
+    )
     data = dataset_from_snapshot(snap, as_of, ability=model == "content")
     return signed(fitted.fit(data).save(path))
 
@@ -105,8 +118,10 @@ def _iso(value: object) -> object:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    return [{k: _iso(v) for k, v in r.items() if _iso(v) is not None}
-            for r in frame.astype(object).to_dict("records")]
+    return [
+        {k: _iso(v) for k, v in r.items() if _iso(v) is not None}
+        for r in frame.astype(object).to_dict("records")
+    ]
 
 
 def world_push_records() -> dict[str, list[dict[str, object]]]:
@@ -121,10 +136,19 @@ def world_push_records() -> dict[str, list[dict[str, object]]]:
     # every activity with a registration deadline (the planner needs one; see the report)
     acts[C.REGISTRATION_DEADLINE] = acts[C.START_AT] - pd.Timedelta(days=3)
     dirs = frames["activity_directions"]
-    joined = (dirs[C.DIRECTION].astype(str) + ":" + dirs[C.WEIGHT].astype(str)).groupby(
-        dirs[C.ACTIVITY_ID].astype(str)).agg(";".join)
+    joined = (
+        (dirs[C.DIRECTION].astype(str) + ":" + dirs[C.WEIGHT].astype(str))
+        .groupby(dirs[C.ACTIVITY_ID].astype(str))
+        .agg(";".join)
+    )
     acts[C.DIRECTIONS] = acts[C.ACTIVITY_ID].astype(str).map(joined)
-    ach = frames["achievements"].rename(columns={C.ACHIEVEMENT_ID: C.SOURCE_RECORD_ID}).drop(
-        columns=[C.N_SOURCES])
-    return {"participants": _records(parts), "activities": _records(acts),
-            "achievements": _records(ach)}
+    ach = (
+        frames["achievements"]
+        .rename(columns={C.ACHIEVEMENT_ID: C.SOURCE_RECORD_ID})
+        .drop(columns=[C.N_SOURCES])
+    )
+    return {
+        "participants": _records(parts),
+        "activities": _records(acts),
+        "achievements": _records(ach),
+    }

@@ -120,25 +120,42 @@ def world_records() -> dict[str, list[dict[str, Any]]]:
         ],
         "achievements": [
             achievement("r1", "p1", "a1", result="prize_winner", score="80"),
-            achievement("r2", "p2", "a1", status="pending", status_changed_at="",
-                        evidence="doc:2"),
+            achievement("r2", "p2", "a1", status="pending", status_changed_at="", evidence="doc:2"),
             achievement(
-                "r3", "p1", "a2", result="finalist", score="40", achieved_at="2026-03-05",
-                recorded_at="2026-03-07", status_changed_at="2026-03-10",
+                "r3",
+                "p1",
+                "a2",
+                result="finalist",
+                score="40",
+                achieved_at="2026-03-05",
+                recorded_at="2026-03-07",
+                status_changed_at="2026-03-10",
             ),
-            achievement("r4", "p2", "h1", result="winner", score="", status="pending",
-                        status_changed_at="", achieved_at="2025-11-22",
-                        recorded_at="2025-11-23", evidence="https://example.org/diploma/4"),
+            achievement(
+                "r4",
+                "p2",
+                "h1",
+                result="winner",
+                score="",
+                status="pending",
+                status_changed_at="",
+                achieved_at="2025-11-22",
+                recorded_at="2025-11-23",
+                evidence="https://example.org/diploma/4",
+            ),
             achievement("r5", "p3", "a1", result="winner", score="95"),
         ],
     }
 
 
-def push(client: TestClient, entity: str, records: list[dict[str, Any]],
-         source: str = "platform") -> Any:
+def push(
+    client: TestClient, entity: str, records: list[dict[str, Any]], source: str = "platform"
+) -> Any:
     """Push ``records`` as the platform; empty strings are sent as missing values."""
-    body = {"source": source,
-            "records": [{k: (None if v == "" else v) for k, v in r.items()} for r in records]}
+    body = {
+        "source": source,
+        "records": [{k: (None if v == "" else v) for k, v in r.items()} for r in records],
+    }
     return client.post(f"/v1/footprint/{entity}", json=body, headers=bearer(Role.PLATFORM))
 
 

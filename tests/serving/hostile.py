@@ -65,10 +65,17 @@ HOSTILE_VALUES: dict[str, Any] = {
     "-1": -1,
 }
 HOSTILE_QUERY: dict[str, str] = {
-    "NaN": "NaN", "Infinity": "Infinity", "1e309": "1e309", "2^63": str(2**63),
-    "date 0001-01-01": "0001-01-01", "date 9999-12-31": "9999-12-31T23:59:59",
-    "season 0000/01": "0000/01", "season 9999/00": "9999/00", "NUL byte": "a\x00b",
-    "10k characters": "x" * 10_000, "empty": "",
+    "NaN": "NaN",
+    "Infinity": "Infinity",
+    "1e309": "1e309",
+    "2^63": str(2**63),
+    "date 0001-01-01": "0001-01-01",
+    "date 9999-12-31": "9999-12-31T23:59:59",
+    "season 0000/01": "0000/01",
+    "season 9999/00": "9999/00",
+    "NUL byte": "a\x00b",
+    "10k characters": "x" * 10_000,
+    "empty": "",
 }
 HOSTILE_IDS = ["..", "%2e%2e%2fetc", "x" * 65, "p1' OR '1'='1", "%00", "p1%0d%0aX: y", "ü" * 64]
 
@@ -78,7 +85,7 @@ def _dumps(body: Any) -> bytes:
     while _RAW in text:
         start = text.index('"' + _RAW)
         end = text.index('"', start + 1)
-        text = text[:start] + text[start + 1 + len(_RAW):end] + text[end + 1:]
+        text = text[:start] + text[start + 1 + len(_RAW) : end] + text[end + 1 :]
     return text.encode()
 
 
@@ -88,22 +95,62 @@ def _templates() -> list[tuple[str, str, Role, dict[str, Any]]]:
     out: list[tuple[str, str, Role, dict[str, Any]]] = []
     for entity, records in world.items():
         record = {k: (None if v == "" else v) for k, v in records[0].items()}
-        out.append(("POST", f"/v1/footprint/{entity}", Role.PLATFORM,
-                    {"source": "platform", "records": [record]}))
+        out.append(
+            (
+                "POST",
+                f"/v1/footprint/{entity}",
+                Role.PLATFORM,
+                {"source": "platform", "records": [record]},
+            )
+        )
     out += [
-        ("POST", "/v1/participants/p3/erasure", Role.PLATFORM,
-         {"reason_code": "legal_request", "source": "platform"}),
-        ("POST", "/v1/rating/python/participants/p1/what-if", Role.PLATFORM,
-         {"hypothetical": [{"activity_id": "a2", "result": "winner", "percentile": 0.5,
-                            "olympiad_list_level": 1}]}),
-        ("POST", "/v1/participants/p1/trajectory", Role.PLATFORM,
-         {"goal": "python:prize_winner", "horizon": "2026-05-31T00:00:00Z",
-          "as_of": "2025-09-01T00:00:00Z", "monthly_cap": 2, "max_steps": 8,
-          "online_only": False, "regions": ["RU-MOW"]}),
-        ("POST", "/v1/moderation/achievements/x/decision", Role.MODERATOR,
-         {"decision": "verified", "expected_version": 0, "comment": "ok"}),
-        ("POST", "/v1/moderation/competence/x/decision", Role.MODERATOR,
-         {"decision": "override", "expected_version": 0, "value": 50.0, "comment": "ok"}),
+        (
+            "POST",
+            "/v1/participants/p3/erasure",
+            Role.PLATFORM,
+            {"reason_code": "legal_request", "source": "platform"},
+        ),
+        (
+            "POST",
+            "/v1/rating/python/participants/p1/what-if",
+            Role.PLATFORM,
+            {
+                "hypothetical": [
+                    {
+                        "activity_id": "a2",
+                        "result": "winner",
+                        "percentile": 0.5,
+                        "olympiad_list_level": 1,
+                    }
+                ]
+            },
+        ),
+        (
+            "POST",
+            "/v1/participants/p1/trajectory",
+            Role.PLATFORM,
+            {
+                "goal": "python:prize_winner",
+                "horizon": "2026-05-31T00:00:00Z",
+                "as_of": "2025-09-01T00:00:00Z",
+                "monthly_cap": 2,
+                "max_steps": 8,
+                "online_only": False,
+                "regions": ["RU-MOW"],
+            },
+        ),
+        (
+            "POST",
+            "/v1/moderation/achievements/x/decision",
+            Role.MODERATOR,
+            {"decision": "verified", "expected_version": 0, "comment": "ok"},
+        ),
+        (
+            "POST",
+            "/v1/moderation/competence/x/decision",
+            Role.MODERATOR,
+            {"decision": "override", "expected_version": 0, "value": 50.0, "comment": "ok"},
+        ),
         ("POST", "/v1/admin/competence/refresh", Role.ADMIN, {"participant_ids": ["p1"]}),
     ]
     return out
@@ -151,13 +198,24 @@ def hostile_requests(values: set[str] | None = None) -> list[Request]:
             for name, value in HOSTILE_VALUES.items():
                 if values is not None and name not in values:
                     continue
-                out.append(Request(f"body {name}", method, path, role,
-                                   _dumps(_replaced(body, leaf, value)),
-                                   field=".".join(map(str, leaf))))
-        for name, raw in {"not JSON": b"{not json", "empty": b"", "a list": b"[]",
-                          "deep nesting": b"[" * 10_000 + b"]" * 10_000,
-                          "duplicate keys": b'{"a": 1, "a": 2}',
-                          "NaN top level": b"NaN"}.items():
+                out.append(
+                    Request(
+                        f"body {name}",
+                        method,
+                        path,
+                        role,
+                        _dumps(_replaced(body, leaf, value)),
+                        field=".".join(map(str, leaf)),
+                    )
+                )
+        for name, raw in {
+            "not JSON": b"{not json",
+            "empty": b"",
+            "a list": b"[]",
+            "deep nesting": b"[" * 10_000 + b"]" * 10_000,
+            "duplicate keys": b'{"a": 1, "a": 2}',
+            "NaN top level": b"NaN",
+        }.items():
             out.append(Request(f"body {name}", method, path, role, raw))
     queries = [
         ("GET", "/v1/rating/python", ["season", "view", "offset", "limit"]),
@@ -175,15 +233,21 @@ def hostile_requests(values: set[str] | None = None) -> list[Request]:
             for label, value in HOSTILE_QUERY.items():
                 if values is not None and label not in values:
                     continue
-                out.append(Request(f"query {label}", method, path, role,
-                                   params={name: value}, field=name))
+                out.append(
+                    Request(f"query {label}", method, path, role, params={name: value}, field=name)
+                )
     for bad in HOSTILE_IDS:
-        for template in ("/v1/participants/{}/competence", "/v1/participants/{}/recommendations",
-                         "/v1/rating/python/participants/{}",
-                         "/v1/moderation/achievements/{}", "/v1/moderation/competence/{}"):
+        for template in (
+            "/v1/participants/{}/competence",
+            "/v1/participants/{}/recommendations",
+            "/v1/rating/python/participants/{}",
+            "/v1/moderation/achievements/{}",
+            "/v1/moderation/competence/{}",
+        ):
             out.append(Request("path id", "GET", template.format(bad), Role.MODERATOR))
-        out.append(Request("path id", "POST", f"/v1/participants/{bad}/erasure", Role.PLATFORM,
-                           b"{}"))
+        out.append(
+            Request("path id", "POST", f"/v1/participants/{bad}/erasure", Role.PLATFORM, b"{}")
+        )
     return out
 
 
@@ -202,8 +266,9 @@ class Tally:
 def _names_a_field(body: Any) -> bool:
     if not isinstance(body, dict):
         return False
-    errors = body.get("errors") or (body.get("detail") if isinstance(body.get("detail"), list)
-                                    else None)
+    errors = body.get("errors") or (
+        body.get("detail") if isinstance(body.get("detail"), list) else None
+    )
     if isinstance(errors, list) and errors:
         return all(isinstance(e, dict) and (e.get("loc") or e.get("field")) for e in errors)
     return bool(body.get("field"))
@@ -216,8 +281,9 @@ def replay_requests(client: TestClient, values: set[str] | None = None) -> dict[
     for req in hostile_requests(values):
         tally = tallies.setdefault(req.kind, Tally())
         headers = bearer(req.role) | {"content-type": "application/json"}
-        response = client.request(req.method, req.url, content=req.content, params=req.params,
-                                  headers=headers)
+        response = client.request(
+            req.method, req.url, content=req.content, params=req.params, headers=headers
+        )
         tally.tried += 1
         status = response.status_code
         if status == 503:
@@ -267,13 +333,15 @@ def _payload(path: Path, marker: Path) -> Path:
     return path
 
 
-def _sidecars(path: Path, *, sha: str | None = None, sig_key: str | None = None,
-              sig_of: str | None = None) -> None:
+def _sidecars(
+    path: Path, *, sha: str | None = None, sig_key: str | None = None, sig_of: str | None = None
+) -> None:
     digest = file_sha256(path)
     path.with_name(path.name + ".sha256").write_text(f"{sha or digest}  {path.name}\n")
     if sig_key is not None:
         path.with_name(path.name + ".sig").write_text(
-            signature_line(sig_key, sig_of or digest, path.name))
+            signature_line(sig_key, sig_of or digest, path.name)
+        )
 
 
 def hostile_bundles(folder: Path, marker: Path, good: Path) -> dict[str, Callable[[], Path]]:
@@ -366,22 +434,38 @@ def hostile_bundles(folder: Path, marker: Path, good: Path) -> dict[str, Callabl
     def no_pointer() -> Path:
         return fresh("no-pointer")
 
-    return {f.__name__.replace("_", " "): f for f in (
-        unsigned_payload, forged_signature, replayed_signature, sidecar_sha_of_good_file,
-        pointer_outside_the_folder, absolute_pointer, symlinked_payload, truncated_signed,
-        empty_file, garbage_signature_file, pointer_to_a_folder, pointer_garbage, no_pointer)}
+    return {
+        f.__name__.replace("_", " "): f
+        for f in (
+            unsigned_payload,
+            forged_signature,
+            replayed_signature,
+            sidecar_sha_of_good_file,
+            pointer_outside_the_folder,
+            absolute_pointer,
+            symlinked_payload,
+            truncated_signed,
+            empty_file,
+            garbage_signature_file,
+            pointer_to_a_folder,
+            pointer_garbage,
+            no_pointer,
+        )
+    }
 
 
-def replay_bundles(workdir: Path, good: Path, loader: Callable[[Path], Any],
-                   smoke: Callable[[Any], None]) -> list[BundleOutcome]:
+def replay_bundles(
+    workdir: Path, good: Path, loader: Callable[[Path], Any], smoke: Callable[[Any], None]
+) -> list[BundleOutcome]:
     """Load every hostile bundle folder as the service does (a holder with the development key,
     a folder source); record whether it was refused and whether its payload ran."""
     marker = workdir / "payload-ran"
     out = []
     for name, build in hostile_bundles(workdir / "bundles", marker, good).items():
         marker.unlink(missing_ok=True)
-        holder: BundleHolder[Any] = BundleHolder("competence", loader, smoke, lambda b: "v",
-                                                 signing_key=DEV_BUNDLE_KEY)
+        holder: BundleHolder[Any] = BundleHolder(
+            "competence", loader, smoke, lambda b: "v", signing_key=DEV_BUNDLE_KEY
+        )
         refused, error = False, ""
         try:
             holder.load(FileSource(build()).resolve())

@@ -90,39 +90,60 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/admin/models/{kind}/reload"): {"url": "/v1/admin/models/competence/reload"},
     ("POST", "/v1/footprint/{entity}"): {
         "url": "/v1/footprint/activity_edges",
-        "json": {"source": "platform", "records": [
-            {"from_activity_id": "a1", "to_activity_id": "a2", "edge_type": "selection"}]},
+        "json": {
+            "source": "platform",
+            "records": [
+                {"from_activity_id": "a1", "to_activity_id": "a2", "edge_type": "selection"}
+            ],
+        },
     },
     ("POST", "/v1/participants/{participant_id}/erasure"): {
-        "url": "/v1/participants/unknown-1/erasure"},
+        "url": "/v1/participants/unknown-1/erasure"
+    },
     ("GET", "/v1/rating/{direction}"): {"url": "/v1/rating/python"},
     ("GET", "/v1/rating/{direction}/participants/{participant_id}"): {
-        "url": "/v1/rating/python/participants/p1"},
+        "url": "/v1/rating/python/participants/p1"
+    },
     ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"): {
         "url": "/v1/rating/python/participants/p1/what-if",
         "json": {"hypothetical": [{"kind": "test", "level": "school", "result": "completed"}]},
     },
     ("GET", "/v1/moderation/achievements/{achievement_id}"): {
-        "url": "/v1/moderation/achievements/{aid}"},
+        "url": "/v1/moderation/achievements/{aid}"
+    },
     ("POST", "/v1/moderation/achievements/{achievement_id}/decision"): {
         "url": "/v1/moderation/achievements/{aid}/decision",
         "json": {"decision": "verify", "expected_version": 999},
     },
-    ("GET", "/moderation/achievements/{achievement_id}"): {
-        "url": "/moderation/achievements/{aid}"},
+    ("GET", "/moderation/achievements/{achievement_id}"): {"url": "/moderation/achievements/{aid}"},
     ("GET", "/v1/participants/{participant_id}/competence"): {
-        "url": "/v1/participants/p1/competence"},
+        "url": "/v1/participants/p1/competence"
+    },
     ("GET", "/v1/moderation/competence/{review_id}"): {"url": "/v1/moderation/competence/nope"},
     ("GET", "/v1/participants/{participant_id}/recommendations"): {
-        "url": "/v1/participants/p1/recommendations"},
+        "url": "/v1/participants/p1/recommendations"
+    },
     ("POST", "/v1/participants/{participant_id}/trajectory"): {
-        "url": "/v1/participants/p1/trajectory", "json": {"goal": "python:70"}},
+        "url": "/v1/participants/p1/trajectory",
+        "json": {"goal": "python:70"},
+    },
     ("POST", "/v1/recommendations/batch"): {
-        "url": "/v1/recommendations/batch", "json": {"participant_ids": ["p1"]}},
+        "url": "/v1/recommendations/batch",
+        "json": {"participant_ids": ["p1"]},
+    },
     ("POST", "/v1/feedback"): {
-        "url": "/v1/feedback", "json": {"events": [{
-            "participant_id": "nobody", "activity_id": "a1", "event": "shown",
-            "occurred_at": "2026-06-01T00:00:00Z"}]}},
+        "url": "/v1/feedback",
+        "json": {
+            "events": [
+                {
+                    "participant_id": "nobody",
+                    "activity_id": "a1",
+                    "event": "shown",
+                    "occurred_at": "2026-06-01T00:00:00Z",
+                }
+            ]
+        },
+    },
     ("GET", "/moderation/competence/{review_id}"): {"url": "/moderation/competence/nope"},
     ("POST", "/moderation/competence/{review_id}"): {
         "url": "/moderation/competence/nope",
@@ -141,21 +162,32 @@ SAMPLES |= {
     ("POST", "/v1/talent/shortlists"): {"url": "/v1/talent/shortlists", "json": {"title": "x"}},
     ("GET", "/v1/talent/shortlists/{shortlist_id}"): {"url": "/v1/talent/shortlists/nope"},
     ("PUT", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {
-        "url": "/v1/talent/shortlists/nope/participants/p1"},
+        "url": "/v1/talent/shortlists/nope/participants/p1"
+    },
     ("DELETE", "/v1/talent/shortlists/{shortlist_id}/participants/{participant_id}"): {
-        "url": "/v1/talent/shortlists/nope/participants/p1"},
+        "url": "/v1/talent/shortlists/nope/participants/p1"
+    },
     ("POST", "/v1/talent/invitations"): {
-        "url": "/v1/talent/invitations", "json": {"participant_id": "nobody"}},
+        "url": "/v1/talent/invitations",
+        "json": {"participant_id": "nobody"},
+    },
     ("PUT", "/v1/admin/universities/{code}"): {
-        "url": "/v1/admin/universities/dev-university", "json": {"name": "Вуз разработки"}},
+        "url": "/v1/admin/universities/dev-university",
+        "json": {"name": "Вуз разработки"},
+    },
     ("GET", "/v1/participants/{participant_id}/university-views"): {
-        "url": "/v1/participants/p1/university-views"},
+        "url": "/v1/participants/p1/university-views"
+    },
     ("POST", "/v1/invitations/{invitation_id}/answer"): {
-        "url": "/v1/invitations/nope/answer", "json": {"answer": "accepted"}},
+        "url": "/v1/invitations/nope/answer",
+        "json": {"answer": "accepted"},
+    },
     ("GET", "/v1/participants/{participant_id}/portfolio"): {
-        "url": "/v1/participants/p1/portfolio"},
+        "url": "/v1/participants/p1/portfolio"
+    },
     ("POST", "/v1/participants/{participant_id}/portfolio/exports"): {
-        "url": "/v1/participants/p1/portfolio/exports"},
+        "url": "/v1/participants/p1/portfolio/exports"
+    },
 }
 ALLOWED_STATUS = {
     ("GET", "/v1/talent"): 503,  # no competence bundle in the matrix's service
@@ -220,8 +252,11 @@ def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
     with TestClient(create_app(settings)) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200
-        r = client.put("/v1/admin/universities/dev-university", headers=bearer(A),
-                       json={"name": "Вуз разработки", "directions": ["python"]})
+        r = client.put(
+            "/v1/admin/universities/dev-university",
+            headers=bearer(A),
+            json={"name": "Вуз разработки", "directions": ["python"]},
+        )
         assert r.status_code == 201, r.text
         yield client
 
@@ -231,8 +266,9 @@ def _pending_id(client: TestClient) -> str:
     return str(r.json()["items"][0]["achievement_id"])
 
 
-@pytest.mark.parametrize("key", [k for k, v in MATRIX.items() if v is not None],
-                         ids=lambda k: f"{k[0]} {k[1]}")
+@pytest.mark.parametrize(
+    "key", [k for k, v in MATRIX.items() if v is not None], ids=lambda k: f"{k[0]} {k[1]}"
+)
 def test_route_role_matrix(shared_world: TestClient, key: tuple[str, str]) -> None:
     world = shared_world
     method, template = key
@@ -242,9 +278,8 @@ def test_route_role_matrix(shared_world: TestClient, key: tuple[str, str]) -> No
     allowed = MATRIX[key]
     assert allowed is not None
     for role in (None, *Role):
-        for token in ([None, "not-a-token"] if role is None else [None]):
-            r = world.request(method, headers=bearer(role, token), follow_redirects=False,
-                              **sample)
+        for token in [None, "not-a-token"] if role is None else [None]:
+            r = world.request(method, headers=bearer(role, token), follow_redirects=False, **sample)
             if role is None:
                 expected = 303 if page else 401
                 assert r.status_code == expected, (key, token, r.text)
@@ -288,8 +323,12 @@ def test_session_cookies_expire_and_cannot_be_forged() -> None:
     assert auth.session_principal(cookie, now=1030.0, loopback=True) is not None
     assert auth.session_principal(cookie, now=1061.0, loopback=True) is None  # expired
     token_hash, expiry, nonce, mac = cookie.split(".")
-    assert auth.session_principal(f"{token_hash}.{int(expiry) + 999}.{nonce}.{mac}", now=1030.0,
-                                  loopback=True) is None
+    assert (
+        auth.session_principal(
+            f"{token_hash}.{int(expiry) + 999}.{nonce}.{mac}", now=1030.0, loopback=True
+        )
+        is None
+    )
     assert auth.session_cookie("s3cret-token", now=1000.0) != cookie  # each login its own
     other = Authenticator([], "k" * 40, 60)  # the token was removed: the session is revoked
     assert other.session_principal(cookie, now=1030.0, loopback=True) is None
@@ -323,10 +362,10 @@ def test_development_tokens_are_refused_from_the_network(settings: ServingSettin
 
 
 def test_a_session_made_locally_is_refused_from_the_network(settings: ServingSettings) -> None:
-    auth = Authenticator([], "k" * 40, 60,
-                         loopback_only=settings.loopback_only_tokens())
-    dev = Authenticator(settings.tokens(), "k" * 40, 60,
-                        loopback_only=settings.loopback_only_tokens())
+    auth = Authenticator([], "k" * 40, 60, loopback_only=settings.loopback_only_tokens())
+    dev = Authenticator(
+        settings.tokens(), "k" * 40, 60, loopback_only=settings.loopback_only_tokens()
+    )
     cookie = dev.session_cookie(DEV_TOKENS[M])
     assert dev.session_principal(cookie, loopback=True) is not None
     assert dev.session_principal(cookie, loopback=False) is None
@@ -334,7 +373,8 @@ def test_a_session_made_locally_is_refused_from_the_network(settings: ServingSet
 
 
 def test_the_explicit_flag_lets_development_tokens_in_from_the_network(
-        settings: ServingSettings) -> None:
+    settings: ServingSettings,
+) -> None:
     loud = settings.model_copy(update={"allow_dev_tokens_on_network": True})
     assert loud.dev_tokens_on_network()
     with TestClient(create_app(loud), client=("192.0.2.7", 40000)) as remote:

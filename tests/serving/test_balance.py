@@ -53,8 +53,13 @@ async def _answer(shed: bool) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/plain"), (b"connection", b"keep-alive")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"connection", b"keep-alive")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
     class Fixed:

@@ -110,8 +110,10 @@ def _decided(page: Any, base: str, query: str = "") -> str:
     match = re.fullmatch(rf"{re.escape(base)}/moderation/competence/([^?]+)\?(.*)", page.url)
     assert match is not None, page.url
     assert match.group(2) == (f"{query}&done=1" if query else "done=1")
-    assert page.locator("[role=status]").inner_text() == \
-        "Решение сохранено. Это следующая оценка в очереди."
+    assert (
+        page.locator("[role=status]").inner_text()
+        == "Решение сохранено. Это следующая оценка в очереди."
+    )
     page.wait_for_function("document.activeElement.id === 'd-approve'")
     return match.group(1)
 
@@ -184,8 +186,9 @@ def test_competence_review_with_the_keyboard(served: Served, browser: Any) -> No
     assert wanted["page"]["total"] >= 1
     assert all(flag in {f["code"] for f in i["flags"]} for i in wanted["items"])
     hrefs = anna.eval_on_selector_all("tbody a", "els => els.map(a => a.getAttribute('href'))")
-    assert [h.split("/")[-1].split("?")[0] for h in hrefs] == \
-        [i["review_id"] for i in wanted["items"]]
+    assert [h.split("/")[-1].split("?")[0] for h in hrefs] == [
+        i["review_id"] for i in wanted["items"]
+    ]
     assert all(h.endswith(f"?flag={flag}") for h in hrefs)
     assert unlabelled_controls(anna) == []
     tab_to(anna, "tbody a[href^='/moderation/competence/']")

@@ -50,8 +50,7 @@ def test_printable_page(server: str, browser: Any) -> None:
 
 def test_export_page_shows_the_code(server: str, browser: Any) -> None:
     context = browser.new_context(extra_http_headers=PLATFORM)
-    response = context.request.post(
-        f"{server}/v1/participants/p1/portfolio/exports?format=html")
+    response = context.request.post(f"{server}/v1/participants/p1/portfolio/exports?format=html")
     assert response.status == 201
     page = context.new_page()
     page.set_content(response.text())

@@ -128,8 +128,9 @@ def test_registry_readiness_and_admin_reload(tmp_path: Path) -> None:
 def test_a_configured_but_missing_competence_bundle_keeps_the_service_unready(
     tmp_path: Path,
 ) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}",
-                            competence_bundle=tmp_path / "nope.joblib")
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 't.db'}", competence_bundle=tmp_path / "nope.joblib"
+    )
     with TestClient(create_app(settings)) as client:
         body = client.get("/readyz").json()
     assert body == {"ready": False, "store": True, "models_missing": ["competence"]}
@@ -157,8 +158,10 @@ def test_a_reload_while_serving_runs_at_lower_cpu_priority_than_the_start_up_loa
 
     registry = ModelRegistry()
     bundle = _write(tmp_path / "fake.json", "v1")
-    registry.add(BundleHolder("fake", loader, _smoke, lambda b: str(b["version"]),
-                              signing_key=None), FileSource(bundle))
+    registry.add(
+        BundleHolder("fake", loader, _smoke, lambda b: str(b["version"]), signing_key=None),
+        FileSource(bundle),
+    )
     before = _niceness()
     assert registry.load_all() == {}
     _write(bundle, "v2")
@@ -183,8 +186,16 @@ def test_a_replaced_bundle_is_freed_in_the_callers_thread_not_the_loading_one(
 
     registry = ModelRegistry()
     path = _write(tmp_path / "fake.json", "v1")
-    registry.add(BundleHolder("fake", lambda p: Bundle(_load(p)), _smoke,
-                              lambda b: str(b["version"]), signing_key=None), FileSource(path))
+    registry.add(
+        BundleHolder(
+            "fake",
+            lambda p: Bundle(_load(p)),
+            _smoke,
+            lambda b: str(b["version"]),
+            signing_key=None,
+        ),
+        FileSource(path),
+    )
     assert registry.load_all() == {}
     _write(path, "v2")
     caller = threading.current_thread().name
@@ -227,8 +238,9 @@ def test_a_payload_with_a_matching_checksum_never_runs_on_reload_or_watch(
     """Issue 16 item 4: the file is refused on its signature before a byte is unpickled, on the
     start-up load, on an admin reload and through the folder watcher."""
     folder, marker = _hostile_folder(tmp_path)
-    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}", competence_bundle=folder,
-                            model_watch_seconds=0.05)
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 't.db'}", competence_bundle=folder, model_watch_seconds=0.05
+    )
     admin = bearer(Role.ADMIN)
     with TestClient(create_app(settings)) as client:
         refused = client.post("/v1/admin/models/competence/reload", headers=admin)
@@ -241,7 +253,8 @@ def test_a_payload_with_a_matching_checksum_never_runs_on_reload_or_watch(
         digest = file_sha256(folder / "evil.joblib")
         (folder / "evil.joblib.sha256").write_text(f"{digest}  evil.joblib\n")
         (folder / "evil.joblib.sig").write_text(
-            signature_line("an attacker's guess of the key, long enough", digest, "evil.joblib"))
+            signature_line("an attacker's guess of the key, long enough", digest, "evil.joblib")
+        )
         time.sleep(0.5)  # ten watcher rounds
         assert client.get("/readyz").json()["models_missing"] == ["competence"]
         # a properly signed bundle published into the same folder is taken
@@ -263,8 +276,9 @@ def test_the_payload_would_run_without_the_signature_check(tmp_path: Path) -> No
     import joblib
 
     folder, marker = _hostile_folder(tmp_path)
-    holder: BundleHolder[Any] = BundleHolder("competence", joblib.load, lambda b: None,
-                                             lambda b: "x", signing_key=None)
+    holder: BundleHolder[Any] = BundleHolder(
+        "competence", joblib.load, lambda b: None, lambda b: "x", signing_key=None
+    )
     holder.load(FileSource(folder).resolve())
     assert marker.exists()
 
@@ -272,7 +286,8 @@ def test_the_payload_would_run_without_the_signature_check(tmp_path: Path) -> No
 def test_signatures_are_checked_against_the_key(tmp_path: Path) -> None:
     path = _write(tmp_path / "b.json", "v1")
     holder: BundleHolder[dict[str, Any]] = BundleHolder(
-        "fake", _load, _smoke, lambda b: str(b["version"]), signing_key="k" * 40)
+        "fake", _load, _smoke, lambda b: str(b["version"]), signing_key="k" * 40
+    )
     with pytest.raises(BundleRefusedError, match="no valid signature \\(missing\\)"):
         holder.load(FileSource(path).resolve())
     sign(path, file_sha256(path), "another key" * 4)

@@ -15,16 +15,26 @@ from tests.serving.conftest import push, settings_for, world_records
 from tests.serving.hostile import replay_bundles, replay_requests
 
 # issue 16 item 6: non-finite numbers and extreme dates and seasons
-NAMED = {"NaN", "Infinity", "-Infinity", "1e309", "date 0001-01-01", "date 9999-12-31",
-         "datetime 0001-01-01T00:00:00", "datetime 9999-12-31T23:59:59Z", "season 0000/01"}
+NAMED = {
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e309",
+    "date 0001-01-01",
+    "date 9999-12-31",
+    "datetime 0001-01-01T00:00:00",
+    "datetime 9999-12-31T23:59:59Z",
+    "season 0000/01",
+}
 
 
 @pytest.mark.slow
 def test_hostile_requests_get_clean_answers(
     tmp_path: Path, bundles: list[Path], recommender: Path
 ) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}", competence_bundle=bundles[0],
-                            recommend_bundle=recommender)
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 't.db'}", competence_bundle=bundles[0], recommend_bundle=recommender
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200

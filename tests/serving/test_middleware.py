@@ -20,12 +20,16 @@ class _Recorder:
         self.lines.append(" ".join([event, *(f"{k}={v}" for k, v in sorted(fields.items()))]))
 
 
-def test_access_log_has_no_personal_data(world: TestClient,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_access_log_has_no_personal_data(
+    world: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recorder = _Recorder()
     monkeypatch.setattr(middleware, "access_log", recorder)
-    r = world.post("/v1/participants/p2/erasure?secret=q", json={"reason_code": "legal_request"},
-                   headers=bearer(Role.PLATFORM))
+    r = world.post(
+        "/v1/participants/p2/erasure?secret=q",
+        json={"reason_code": "legal_request"},
+        headers=bearer(Role.PLATFORM),
+    )
     assert r.status_code == 200
     assert len(r.headers["x-request-id"]) == 36
     world.get("/v1/rating/python/participants/p3", headers=bearer(Role.MODERATOR))
@@ -44,9 +48,10 @@ def test_metrics_count_requests_by_template(world: TestClient) -> None:
     world.get("/v1/rating/python/participants/p1", headers=bearer(Role.PLATFORM))
     world.get("/v1/rating/python/participants/nobody", headers=bearer(Role.PLATFORM))
     text = world.get("/metrics", headers=bearer(Role.ADMIN)).text
-    assert ('talent_http_requests_total{method="GET",'
-            'route="/v1/rating/{direction}/participants/{participant_id}",status="404"} 1.0'
-            ) in text
+    assert (
+        'talent_http_requests_total{method="GET",'
+        'route="/v1/rating/{direction}/participants/{participant_id}",status="404"} 1.0'
+    ) in text
     assert "talent_footprint_pushed_rows_total" in text
     assert "talent_rating_builds_total" in text
     assert "p1" not in text and "nobody" not in text

@@ -42,7 +42,8 @@ class _LiveData:
 
 
 def test_loading_answers_a_known_participant_at_the_service_instant(
-    bundle: Path, monkeypatch: pytest.MonkeyPatch,
+    bundle: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[dict[str, Any]] = []
     original = Recommender.recommend_records
@@ -55,16 +56,21 @@ def test_loading_answers_a_known_participant_at_the_service_instant(
     instant = dt.datetime(2024, 9, 1, 12, 0)  # activities open in the tiny world
     registry = ModelRegistry()
     live = _LiveData()
-    configure_models(registry, ServingSettings(recommend_bundle=bundle, live_as_of=instant),
-                     Metrics(), recommend_dataset=live)
+    configure_models(
+        registry,
+        ServingSettings(recommend_bundle=bundle, live_as_of=instant),
+        Metrics(),
+        recommend_dataset=live,
+    )
     assert registry.load_all() == {}
     served = recommend_bundle(registry)
     assert served is not None
     assert len(live.built) == 1
     dataset = live.built[0]
     assert dataset.ability is not None  # the bundle's ability parameters, applied to the store
-    assert calls == [{"participants": [dataset.participant_ids[0]], "k": 3, "as_of": instant,
-                      "dataset": dataset}]
+    assert calls == [
+        {"participants": [dataset.participant_ids[0]], "k": 3, "as_of": instant, "dataset": dataset}
+    ]
     # the lookups the request path builds on first use belong to the live dataset already
     from models.recommend.dataset import _DERIVED
 
@@ -72,7 +78,8 @@ def test_loading_answers_a_known_participant_at_the_service_instant(
 
 
 def test_without_a_fixed_instant_the_warm_up_asks_as_of_now(
-    bundle: Path, monkeypatch: pytest.MonkeyPatch,
+    bundle: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[dt.datetime] = []
     original = Recommender.recommend_records
@@ -83,8 +90,9 @@ def test_without_a_fixed_instant_the_warm_up_asks_as_of_now(
 
     monkeypatch.setattr(Recommender, "recommend_records", spy)
     registry = ModelRegistry()
-    configure_models(registry, ServingSettings(recommend_bundle=bundle), Metrics(),
-                     recommend_dataset=_LiveData())
+    configure_models(
+        registry, ServingSettings(recommend_bundle=bundle), Metrics(), recommend_dataset=_LiveData()
+    )
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert registry.load_all() == {}
     after = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -19,7 +19,8 @@ from tests.training.pipeline_world import promotable_config, write_config
 
 
 def test_service_loads_the_promoted_competence_model_and_recommender(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mlflow
 
     from training.pipeline import run_pipeline
@@ -32,13 +33,15 @@ def test_service_loads_the_promoted_competence_model_and_recommender(
     mlflow.set_tracking_uri(uri)
     cfg = promotable_config(tmp_path / "bundles")
     run_pipeline(cfg)
-    result = CliRunner().invoke(app, ["promote", "--config",
-                                      str(write_config(cfg, tmp_path / "c.toml"))])
+    result = CliRunner().invoke(
+        app, ["promote", "--config", str(write_config(cfg, tmp_path / "c.toml"))]
+    )
     assert result.exit_code == 0, result.output
 
     models = tmp_path / "data" / "models"
-    settings = ServingSettings(competence_bundle=models / "competence",
-                               recommend_bundle=models / "recommend")
+    settings = ServingSettings(
+        competence_bundle=models / "competence", recommend_bundle=models / "recommend"
+    )
     registry = ModelRegistry()
     configure_models(registry, settings, Metrics())
     assert registry.load_all() == {}

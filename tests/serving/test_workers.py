@@ -46,8 +46,9 @@ def _pool(port: int, app: str, factory: bool = False) -> subprocess.Popen[str]:
         " workers=2, log_level='warning')\n"
         "raise SystemExit(WorkerPool(config, 2).run())\n"
     )
-    return subprocess.Popen([sys.executable, "-c", code], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def _wait_for_line(process: subprocess.Popen[str], text: str) -> str:

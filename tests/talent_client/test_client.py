@@ -30,12 +30,16 @@ def records() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, recommender: Path,
-         records: dict[str, list[dict[str, Any]]]) -> Iterator[TestClient]:
+def http(
+    tmp_path_factory: pytest.TempPathFactory,
+    recommender: Path,
+    records: dict[str, list[dict[str, Any]]],
+) -> Iterator[TestClient]:
     """One service and world for the module (the tests only add feedback)."""
     folder = tmp_path_factory.mktemp("client")
-    settings: ServingSettings = settings_for(f"sqlite:///{folder / 'talent.db'}",
-                                             recommend_bundle=recommender)
+    settings: ServingSettings = settings_for(
+        f"sqlite:///{folder / 'talent.db'}", recommend_bundle=recommender
+    )
     with TestClient(create_app(settings)) as c:
         for entity, rows in records.items():
             assert push(c, entity, rows, source="world").json()["quarantined"] == 0
@@ -49,16 +53,19 @@ def _api(http: TestClient, role: Role = Role.PLATFORM) -> TalentClient:
 def test_recommendations_parse_into_the_client_s_models(http: TestClient) -> None:
     api = _api(http)
     one = api.recommendations("p000001", k=3, as_of=WHEN)
-    raw = http.get("/v1/participants/p000001/recommendations",
-                   params={"k": 3, "as_of": REC_AS_OF.isoformat()},
-                   headers={"Authorization": f"Bearer {DEV_TOKENS[Role.PLATFORM]}"}).json()
+    raw = http.get(
+        "/v1/participants/p000001/recommendations",
+        params={"k": 3, "as_of": REC_AS_OF.isoformat()},
+        headers={"Authorization": f"Bearer {DEV_TOKENS[Role.PLATFORM]}"},
+    ).json()
     assert [i.activity_id for i in one.items] == [i["activity_id"] for i in raw["items"]]
     assert one.items[0].score == raw["items"][0]["score"]
     assert one.as_of == WHEN and one.model_version == raw["model_version"]
 
 
-def test_batches_are_split_and_errors_reported(http: TestClient,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batches_are_split_and_errors_reported(
+    http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(client_module, "BATCH_LIMIT", 2)  # five ids: three calls
     api = _api(http)
     pids = ["p000000", "p000001", "nobody", "p000002", "p000003"]
@@ -67,7 +74,8 @@ def test_batches_are_split_and_errors_reported(http: TestClient,
     answered = [r.participant_id for b in batches for r in b.results]
     assert answered == ["p000000", "p000001", "p000002", "p000003"]
     assert [(e.participant_id, e.code) for b in batches for e in b.errors] == [
-        ("nobody", "not_found")]
+        ("nobody", "not_found")
+    ]
     single = api.recommendations("p000002", k=2, as_of=WHEN)
     assert batches[1].results[0].items == single.items
 
@@ -88,16 +96,33 @@ def test_error_answers_raise_problems_with_the_api_s_code(http: TestClient) -> N
 
 def test_feedback_round_trips(http: TestClient) -> None:
     shown = dt.datetime(2026, 6, 1, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
-    events = [FeedbackItem(participant_id="p000001", activity_id="a1",
-                           event=FeedbackEvent.SHOWN, occurred_at=shown, rank=1,
-                           model_version="content@2025-09-01"),
-              FeedbackItem(participant_id="p000001", activity_id="a1",
-                           event=FeedbackEvent.CLICKED, occurred_at=shown),
-              FeedbackItem(participant_id="nobody", activity_id="a1",
-                           event=FeedbackEvent.DISMISSED, occurred_at=shown)]
+    events = [
+        FeedbackItem(
+            participant_id="p000001",
+            activity_id="a1",
+            event=FeedbackEvent.SHOWN,
+            occurred_at=shown,
+            rank=1,
+            model_version="content@2025-09-01",
+        ),
+        FeedbackItem(
+            participant_id="p000001",
+            activity_id="a1",
+            event=FeedbackEvent.CLICKED,
+            occurred_at=shown,
+        ),
+        FeedbackItem(
+            participant_id="nobody",
+            activity_id="a1",
+            event=FeedbackEvent.DISMISSED,
+            occurred_at=shown,
+        ),
+    ]
     result = _api(http).send_feedback(events)
     assert result.accepted == 2 and [r.index for r in result.refused] == [2]
     stored = list(_api(http, Role.DATA_SCIENTIST).iter_feedback(limit=1))
-    assert [(s.event, s.rank) for s in stored] == [(FeedbackEvent.SHOWN, 1),
-                                                   (FeedbackEvent.CLICKED, None)]
+    assert [(s.event, s.rank) for s in stored] == [
+        (FeedbackEvent.SHOWN, 1),
+        (FeedbackEvent.CLICKED, None),
+    ]
     assert stored[0].occurred_at == dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)

@@ -22,8 +22,9 @@ def tiny_config(bundle_dir: Path, **overrides: Any) -> PipelineConfig:
     # these worlds test the pipeline and the champion-vs-challenger mechanics (re-evaluation,
     # export); the baseline half of the gate is tested on known figures in test_registry.py,
     # so it is left out here, where whether a 700-participant model beats a baseline is chance
-    data["promotion"]["gated"] = [{k: v for k, v in g.items() if k != "baselines"}
-                                  for g in data["promotion"]["gated"]]
+    data["promotion"]["gated"] = [
+        {k: v for k, v in g.items() if k != "baselines"} for g in data["promotion"]["gated"]
+    ]
     for key, value in overrides.items():
         data[key] = value
     return parse_pipeline_config(data, "tiny")
@@ -37,11 +38,16 @@ def promotable_config(bundle_dir: Path, world_seed: int = 3, **overrides: Any) -
     assert world is not None
     gated = [g.model_dump() for g in cfg.promotion.gated]
     gated.append({"name": "recommend.popular.ndcg@10", "model": cfg.promotion.recommend_model})
-    return cfg.model_copy(update={
-        "snapshot": cfg.snapshot.model_copy(update={
-            "simulate": world.model_copy(update={"seed": world_seed})}),
-        "promotion": cfg.promotion.model_validate(
-            cfg.promotion.model_dump() | {"gated": gated})})
+    return cfg.model_copy(
+        update={
+            "snapshot": cfg.snapshot.model_copy(
+                update={"simulate": world.model_copy(update={"seed": world_seed})}
+            ),
+            "promotion": cfg.promotion.model_validate(
+                cfg.promotion.model_dump() | {"gated": gated}
+            ),
+        }
+    )
 
 
 def write_config(cfg: PipelineConfig, path: Path) -> Path:

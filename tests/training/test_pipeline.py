@@ -32,20 +32,24 @@ def test_one_parent_run_with_a_child_per_stage(tracked: tuple[PipelineResult, Pa
     parent = client.get_run(result.run_id)
     assert parent.data.tags["snapshot_id"] == result.snapshot_id
     assert result.snapshot_id.startswith("sim-seed3-")  # seed and digest of the world config
-    assert len(parent.data.tags["git_commit"]) in (40, 7) or \
-        parent.data.tags["git_commit"] == "unknown"
+    assert (
+        len(parent.data.tags["git_commit"]) in (40, 7)
+        or parent.data.tags["git_commit"] == "unknown"
+    )
     assert parent.data.tags["version.lightgbm"] == "4.7.0"
     assert parent.data.params["seed"] == "0"
     # model and baselines side by side in the parent's metrics
     for name in ("model", "rating_points", "n_achievements", "ability"):
         assert f"competence.all.spearman_label.{name}" in parent.data.metrics
-    children = mlflow.search_runs([parent.info.experiment_id],
-                                  filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
+    children = mlflow.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'"
+    )
     assert set(children["tags.mlflow.runName"]) == STAGES
     artifacts = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"config.toml", "model_card.md"} <= artifacts
-    card = Path(mlflow.artifacts.download_artifacts(run_id=result.run_id,
-                                                    artifact_path="model_card.md")).read_text()
+    card = Path(
+        mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="model_card.md")
+    ).read_text()
     for section in ("## Purpose", "## Data", "## Metrics", "## Limits"):
         assert section in card
     assert "p0000" not in card  # no participant ids (p0000123) in the card
@@ -63,7 +67,8 @@ def test_bundles_registered_as_challengers(tracked: tuple[PipelineResult, Path])
     assert info is not None and info.version == result.versions["talent-competence"]
     assert info.snapshot_id == result.snapshot_id and len(info.sha256) == 64
     assert info.metrics["competence.all.spearman_label.model"] == pytest.approx(
-        result.metrics["competence.all.spearman_label.model"])
+        result.metrics["competence.all.spearman_label.model"]
+    )
 
 
 def test_rerun_reproduces_every_metric(tracked: tuple[PipelineResult, Path]) -> None:
@@ -81,8 +86,14 @@ def test_selection_on_validation_feeds_the_split_and_the_run(tmp_path: Path) -> 
     """With [recommend.select], EASE's lambda is chosen on the validation cut-off a year before
     the first test cut-off, recorded beside the test figures and used by the test split."""
     cfg = tiny_config(tmp_path / "bundles")
-    data = cfg.recommend.model_dump() | {"select": {
-        "enabled": True, "max_queries": 100, "ease_lambdas": [5.0, 5000.0], "rerank_budget": 0}}
+    data = cfg.recommend.model_dump() | {
+        "select": {
+            "enabled": True,
+            "max_queries": 100,
+            "ease_lambdas": [5.0, 5000.0],
+            "rerank_budget": 0,
+        }
+    }
     data["split"] = cfg.recommend.split.model_dump() | {"models": ["popular", "ease"]}
     cfg = cfg.model_copy(update={"recommend": cfg.recommend.model_validate(data)})
     result = run_pipeline(cfg, track=False)
@@ -94,7 +105,8 @@ def test_selection_on_validation_feeds_the_split_and_the_run(tmp_path: Path) -> 
 
 
 def test_snapshot_is_the_runs_dataset_input_and_the_experiment_is_classic_ml(
-        tracked: tuple[PipelineResult, Path]) -> None:
+    tracked: tuple[PipelineResult, Path],
+) -> None:
     import mlflow
 
     from training.tracking import CLASSIC_ML, EXPERIMENT_KIND_TAG
@@ -115,8 +127,8 @@ def test_snapshot_is_the_runs_dataset_input_and_the_experiment_is_classic_ml(
 
 
 def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
-        tracked: tuple[PipelineResult, Path], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tracked: tuple[PipelineResult, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On the module's tracking store (a new store takes seconds to create)."""
     import mlflow
 
@@ -131,10 +143,13 @@ def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
     with pytest.raises(RuntimeError, match="broke"):
         run_pipeline(config, loaded=(tiny_snapshot(), None))
     runs = mlflow.search_runs(experiment_names=["failing"])
-    status = dict(zip(runs["tags.mlflow.runName"].str.split().str[0], runs["status"],
-                      strict=True))
-    assert status == {config.name: "FAILED", "data": "FINISHED", "features": "FINISHED",
-                      "competence": "FAILED"}
+    status = dict(zip(runs["tags.mlflow.runName"].str.split().str[0], runs["status"], strict=True))
+    assert status == {
+        config.name: "FAILED",
+        "data": "FINISHED",
+        "features": "FINISHED",
+        "competence": "FAILED",
+    }
     # the data stage's metrics were logged while it ran, before the crash
     data = runs[runs["tags.mlflow.runName"] == "data"].iloc[0]
     assert data["metrics.participants"] == len(tiny_snapshot().participants)
@@ -143,7 +158,8 @@ def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
 
 
 def test_registered_versions_are_mlflow_models_with_the_card(
-        tracked: tuple[PipelineResult, Path]) -> None:
+    tracked: tuple[PipelineResult, Path],
+) -> None:
     import mlflow
     import pandas as pd
 
@@ -172,5 +188,7 @@ def test_registered_versions_are_mlflow_models_with_the_card(
         assert set(answer[C.PARTICIPANT_ID]) <= {*people, EXAMPLE_ID}, name
     competence = mlflow.pyfunc.load_model("models:/talent-competence@challenger").predict(request)
     assert EXAMPLE_ID not in set(competence[C.PARTICIPANT_ID])  # no data, no estimate
-    assert ((competence["lower"] <= competence["competence"])
-            & (competence["competence"] <= competence["upper"])).all()
+    assert (
+        (competence["lower"] <= competence["competence"])
+        & (competence["competence"] <= competence["upper"])
+    ).all()

@@ -21,23 +21,38 @@ from training.pipeline import PipelineResult, run_pipeline
 from training.recommend.metrics import ndcg_per_query, ranking_metrics
 
 
-def _frames(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
-                                                   np.ndarray]:
+def _frames(
+    n: int = 200, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Two directions; the estimate is the true percentile plus noise; records 0..6."""
     rng = np.random.default_rng(seed)
     dirs = np.repeat(["python", "robotics"], n // 2)
-    truth = np.concatenate([(np.argsort(np.argsort(rng.random(n // 2))) + 0.5) / (n // 2) * 100
-                            for _ in range(2)])
+    truth = np.concatenate(
+        [(np.argsort(np.argsort(rng.random(n // 2))) + 0.5) / (n // 2) * 100 for _ in range(2)]
+    )
     comp = np.clip(truth + rng.normal(0, 5, n), 0, 100)
     n_rec = rng.integers(0, 7, n).astype(float)
-    features = pd.DataFrame({KEYS[0]: [f"p{i}" for i in range(n)], KEYS[1]: dirs,
-                             Feat.N_RECORDS: n_rec, Feat.RATING_POINTS_CURRENT: n_rec * 3.0,
-                             Feat.RATING_POINTS_PREVIOUS: 0.0, Feat.PERF_MEAN: 0.5,
-                             Feat.ABILITY: truth / 30})
+    features = pd.DataFrame(
+        {
+            KEYS[0]: [f"p{i}" for i in range(n)],
+            KEYS[1]: dirs,
+            Feat.N_RECORDS: n_rec,
+            Feat.RATING_POINTS_CURRENT: n_rec * 3.0,
+            Feat.RATING_POINTS_PREVIOUS: 0.0,
+            Feat.PERF_MEAN: 0.5,
+            Feat.ABILITY: truth / 30,
+        }
+    )
     labels = pd.DataFrame({CC.LABEL: np.where(n_rec > 0, truth / 25, np.nan)})
-    preds = pd.DataFrame({KEYS[0]: features[KEYS[0]], KEYS[1]: dirs, CC.COMPETENCE: comp,
-                          CC.LOWER: np.clip(comp - 15, 0, 100),
-                          CC.UPPER: np.clip(comp + 15, 0, 100)})
+    preds = pd.DataFrame(
+        {
+            KEYS[0]: features[KEYS[0]],
+            KEYS[1]: dirs,
+            CC.COMPETENCE: comp,
+            CC.LOWER: np.clip(comp - 15, 0, 100),
+            CC.UPPER: np.clip(comp + 15, 0, 100),
+        }
+    )
     return features, labels, preds, truth
 
 
@@ -85,8 +100,14 @@ def test_ndcg_per_query_averages_to_ranking_metrics() -> None:
 
 
 def test_ndcg_by_history_buckets() -> None:
-    queries = pd.DataFrame({"cutoff": "2025-02-01", "history": [0] * 20 + [4] * 20,
-                            "popular": [0.0] * 20 + [1.0] * 20, "ease": 0.5})
+    queries = pd.DataFrame(
+        {
+            "cutoff": "2025-02-01",
+            "history": [0] * 20 + [4] * 20,
+            "popular": [0.0] * 20 + [1.0] * 20,
+            "ease": 0.5,
+        }
+    )
     table = D.ndcg_by_history(queries)
     got = table.set_index(["model", "history"])["ndcg"]
     assert got[("popular", "0 (cold)")] == 0.0 and got[("popular", "3-5")] == 1.0
@@ -100,9 +121,12 @@ def test_score_table_splits_chosen() -> None:
 
 
 EMPTY: dict[str, Callable[[pd.DataFrame], object]] = {
-    "calibration": P.calibration_figure, "records": P.records_figure,
-    "distributions": P.distributions_figure, "metrics": P.metrics_figure,
-    "history": P.history_figure, "scores": P.scores_figure,
+    "calibration": P.calibration_figure,
+    "records": P.records_figure,
+    "distributions": P.distributions_figure,
+    "metrics": P.metrics_figure,
+    "history": P.history_figure,
+    "scores": P.scores_figure,
 }
 
 
@@ -126,11 +150,13 @@ def test_tables_refuse_empty_input() -> None:
 
 def test_figures_draw_from_tables() -> None:
     features, labels, preds, truth = _frames()
-    for fig in (P.calibration_figure(D.calibration_table(preds, labels, truth)),
-                P.calibration_figure(D.calibration_table(preds, labels)),
-                P.records_figure(D.records_table(features, labels, preds, truth)),
-                P.records_figure(D.records_table(features, labels, preds)),
-                P.distributions_figure(D.distribution_table(preds))):
+    for fig in (
+        P.calibration_figure(D.calibration_table(preds, labels, truth)),
+        P.calibration_figure(D.calibration_table(preds, labels)),
+        P.records_figure(D.records_table(features, labels, preds, truth)),
+        P.records_figure(D.records_table(features, labels, preds)),
+        P.distributions_figure(D.distribution_table(preds)),
+    ):
         assert fig.axes
         P._pyplot().close(fig)
 
@@ -148,8 +174,9 @@ def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineResult
     config = tiny_config(root / "bundles")
     # the re-ranker too, so its score distribution is drawn
     split = config.recommend.split.model_copy(update={"models": ("popular", "ease", "rerank")})
-    config = config.model_copy(update={"recommend": config.recommend.model_copy(
-        update={"split": split})})
+    config = config.model_copy(
+        update={"recommend": config.recommend.model_copy(update={"split": split})}
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
         mp.chdir(root)
@@ -162,8 +189,9 @@ def test_pipeline_logs_every_plot(tracked: PipelineResult) -> None:
 
     client = mlflow.MlflowClient()
     parent = client.get_run(tracked.run_id)
-    children = mlflow.search_runs([parent.info.experiment_id],
-                                  filter_string=f"tags.mlflow.parentRunId = '{tracked.run_id}'")
+    children = mlflow.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{tracked.run_id}'"
+    )
     by_name = dict(zip(children["tags.mlflow.runName"], children["run_id"], strict=True))
     for stage, names in PLOTS.items():
         logged = {a.path for a in client.list_artifacts(by_name[stage], "plots")}
@@ -172,9 +200,15 @@ def test_pipeline_logs_every_plot(tracked: PipelineResult) -> None:
     # the tables behind the plots are aggregates: no participant id anywhere
     for stage, names in PLOTS.items():
         for name in names:
-            text = Path(mlflow.artifacts.download_artifacts(
-                run_id=by_name[stage], artifact_path=f"plots/{name}.json")).read_text()
+            text = Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=by_name[stage], artifact_path=f"plots/{name}.json"
+                )
+            ).read_text()
             assert '"p0' not in text, (stage, name)
-    records = Path(mlflow.artifacts.download_artifacts(
-        run_id=by_name["competence"], artifact_path="plots/metric_by_records.json")).read_text()
+    records = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=by_name["competence"], artifact_path="plots/metric_by_records.json"
+        )
+    ).read_text()
     assert "rating_points" in records and "spearman_truth" in records

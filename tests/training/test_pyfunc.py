@@ -34,9 +34,16 @@ def test_pyfunc_answers_like_the_library(bundle: Path, tracking: None, tmp_path:
     from footprint.snapshot import load_snapshot, write_snapshot
 
     tiny = tiny_snapshot()
-    frames = {name: getattr(tiny, name) for name in ("participants", "activities",
-                                                     "activity_directions", "activity_edges",
-                                                     "achievements")}
+    frames = {
+        name: getattr(tiny, name)
+        for name in (
+            "participants",
+            "activities",
+            "activity_directions",
+            "activity_edges",
+            "achievements",
+        )
+    }
     folder = write_snapshot(frames, TINY_AS_OF, tmp_path / "snapshots")
     with mlflow.start_run():
         uri = log_recommender(bundle, snapshot=folder)
@@ -45,14 +52,17 @@ def test_pyfunc_answers_like_the_library(bundle: Path, tracking: None, tmp_path:
     got = model.predict(pd.DataFrame({C.PARTICIPANT_ID: ids}), params={"k": 2})
     snap = load_snapshot(folder)
     want = PopularRecommender.load(bundle).recommend(
-        ids, k=2, dataset=dataset_from_snapshot(snap, snap.as_of))
+        ids, k=2, dataset=dataset_from_snapshot(snap, snap.as_of)
+    )
     assert list(got.columns) == list(RECOMMENDATION_COLUMNS)
     assert got[C.ACTIVITY_ID].tolist() == want[C.ACTIVITY_ID].tolist()
     assert got[RC.SCORE].tolist() == pytest.approx(want[RC.SCORE].tolist())
     assert got[RC.REASON_CODES].tolist() == [list(c) for c in want[RC.REASON_CODES]]
     # k and the request instant are params; an empty as_of is the bundle's cut-off
-    assert len(model.predict(pd.DataFrame({C.PARTICIPANT_ID: ids[:1]}),
-                             params={"k": 1, "as_of": ""})) == 1
+    assert (
+        len(model.predict(pd.DataFrame({C.PARTICIPANT_ID: ids[:1]}), params={"k": 1, "as_of": ""}))
+        == 1
+    )
 
 
 def test_a_file_that_is_not_a_recommender_is_refused(tmp_path: Path, tracking: None) -> None:

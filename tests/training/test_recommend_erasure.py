@@ -36,7 +36,7 @@ def readable(path: Path) -> bytes:
     raw = path.read_bytes()
     out = [raw]
     if raw.startswith(BUNDLE_HEADER):
-        out.append(zlib.decompress(raw[len(BUNDLE_HEADER):]))
+        out.append(zlib.decompress(raw[len(BUNDLE_HEADER) :]))
     elif raw[:4] == b"PAR1":
         table = pq.read_table(io.BytesIO(raw))
         out.append("\n".join(map(str, table.to_pylist())).encode())
@@ -51,8 +51,9 @@ def readable(path: Path) -> bytes:
 
 
 @pytest.mark.parametrize("model", ["ease", "content", "als"])
-def test_no_participant_id_outside_the_snapshot(tmp_path: Path, model: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_participant_id_outside_the_snapshot(
+    tmp_path: Path, model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # MLflow's artifacts go to ./mlruns
     mlruns = tmp_path / "mlruns"
     mlruns.mkdir()
@@ -60,12 +61,23 @@ def test_no_participant_id_outside_the_snapshot(tmp_path: Path, model: str,
     data = tmp_path / "data"
     world = simulate_world(SimulationConfig(participants=400, seasons=3, seed=5))
     snap = world.snapshot
-    snapshot = write_snapshot({n: getattr(snap, n) for n in FRAMES}, snap.as_of,
-                              data / "snapshots")
+    snapshot = write_snapshot({n: getattr(snap, n) for n in FRAMES}, snap.as_of, data / "snapshots")
     ids = set(snap.participants["participant_id"].astype(str))
-    result = CliRunner().invoke(app, ["train", "recommend", "--snapshot", str(snapshot),
-                                      "--out", str(data / "models" / "recommend" / "m.bin"),
-                                      "--model", model, "--as-of", "2024-10-01"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "recommend",
+            "--snapshot",
+            str(snapshot),
+            "--out",
+            str(data / "models" / "recommend" / "m.bin"),
+            "--model",
+            model,
+            "--as-of",
+            "2024-10-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     files = [p for root in (data, mlruns) for p in root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".bin" and "mlruns" in p.parts for p in files)  # the logged copy

@@ -20,17 +20,22 @@ PASSWORD = "Pa55@w/rd#tal"  # unencoded "@", "/" and "#": the hard cases
 STORE = f"postgresql+psycopg://talent:{PASSWORD}@db.internal:5432/talent"
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("postgresql+psycopg://user:secret@host/db", "postgresql+psycopg://user:***@host/db"),
-    (STORE, "postgresql+psycopg://talent:***@db.internal:5432/talent"),
-    ("postgresql://h:5432/db?sslmode=require&password=x&user=u",
-     "postgresql://h:5432/db?sslmode=require&password=***&user=u"),
-    ("postgresql://user@host/db", "postgresql://user@host/db"),
-    ("sqlite:////tmp/a@b.db", "sqlite:////tmp/a@b.db"),
-    ("sqlite:///C:/data/x@y.db", "sqlite:///C:/data/x@y.db"),
-    ("default", "default"),
-    ("data/snapshots/abc", "data/snapshots/abc"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg://user:secret@host/db", "postgresql+psycopg://user:***@host/db"),
+        (STORE, "postgresql+psycopg://talent:***@db.internal:5432/talent"),
+        (
+            "postgresql://h:5432/db?sslmode=require&password=x&user=u",
+            "postgresql://h:5432/db?sslmode=require&password=***&user=u",
+        ),
+        ("postgresql://user@host/db", "postgresql://user@host/db"),
+        ("sqlite:////tmp/a@b.db", "sqlite:////tmp/a@b.db"),
+        ("sqlite:///C:/data/x@y.db", "sqlite:///C:/data/x@y.db"),
+        ("default", "default"),
+        ("data/snapshots/abc", "data/snapshots/abc"),
+    ],
+)
 def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
     assert is_redacted(redact_url(url)) == (expected != url)
@@ -39,8 +44,12 @@ def test_redact_url(url: str, expected: str) -> None:
 def test_redact_nested_data_and_text() -> None:
     from sqlalchemy.engine import make_url
 
-    data: dict[str, Any] = {"snapshot": {"store": STORE, "as_of": "2026-01-01"},
-                            "n": 3, "models": ["a", STORE], "auth": {"password": "x"}}
+    data: dict[str, Any] = {
+        "snapshot": {"store": STORE, "as_of": "2026-01-01"},
+        "n": 3,
+        "models": ["a", STORE],
+        "auth": {"password": "x"},
+    }
     out = redact(data)
     assert PASSWORD not in str(out) and out["auth"] == {"password": "***"}
     assert out["n"] == 3 and out["models"][0] == "a"
@@ -49,8 +58,9 @@ def test_redact_nested_data_and_text() -> None:
     url = "postgresql+psycopg://u:plain@h:5432/d"
     assert redact_url(url) == make_url(url).render_as_string(hide_password=True)
     text = f"store {STORE}, and 'http://a:b@c/x'."
-    assert redact_text(text) == ("store postgresql+psycopg://talent:***@db.internal:5432/talent,"
-                                 " and 'http://a:***@c/x'.")
+    assert redact_text(text) == (
+        "store postgresql+psycopg://talent:***@db.internal:5432/talent, and 'http://a:***@c/x'."
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +70,9 @@ def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline
     root = tmp_path_factory.mktemp("redaction")
     world = tiny_config(root / "bundles")
     loaded = load_source(world.snapshot)
-    config = tiny_config(root / "bundles",
-                         snapshot={"store": STORE, "as_of": "2026-06-01T00:00:00"})
+    config = tiny_config(
+        root / "bundles", snapshot={"store": STORE, "as_of": "2026-06-01T00:00:00"}
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
         mp.chdir(root)
@@ -69,12 +80,16 @@ def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline
 
 
 def _forms() -> list[bytes]:
-    return [PASSWORD.encode(), urllib.parse.quote(PASSWORD, safe="").encode(),
-            urllib.parse.quote_plus(PASSWORD).encode()]
+    return [
+        PASSWORD.encode(),
+        urllib.parse.quote(PASSWORD, safe="").encode(),
+        urllib.parse.quote_plus(PASSWORD).encode(),
+    ]
 
 
-def test_no_password_in_runs_artifacts_or_registry(tracked: tuple[PipelineResult, Path],
-                                                   tmp_path: Path) -> None:
+def test_no_password_in_runs_artifacts_or_registry(
+    tracked: tuple[PipelineResult, Path], tmp_path: Path
+) -> None:
     import mlflow
 
     result, root = tracked
@@ -86,16 +101,18 @@ def test_no_password_in_runs_artifacts_or_registry(tracked: tuple[PipelineResult
     for run in runs:
         text = str(run.data.params) + str(run.data.tags) + str(run.info.run_name)
         assert not any(f.decode() in text for f in _forms()), run.info.run_name
-        folder = Path(mlflow.artifacts.download_artifacts(
-            run_id=run.info.run_id, dst_path=str(tmp_path / run.info.run_id)))
+        folder = Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run.info.run_id, dst_path=str(tmp_path / run.info.run_id)
+            )
+        )
         for path in folder.rglob("*"):
             if path.is_file():
                 assert not any(f in path.read_bytes() for f in _forms()), path
     versions = client.search_model_versions()
     assert {v.name for v in versions} == {"talent-competence", "talent-recommend"}
     for version in versions:
-        assert not any(f.decode() in str(version.tags) + str(version.source)
-                       for f in _forms())
+        assert not any(f.decode() in str(version.tags) + str(version.source) for f in _forms())
     # the tracking database and every file under the tracking root, whatever MLflow keeps
     for path in root.rglob("*"):
         if path.is_file():
@@ -106,7 +123,8 @@ def test_no_password_in_runs_artifacts_or_registry(tracked: tuple[PipelineResult
 
 
 def test_logged_config_reads_back_and_reevaluation_asks_for_the_default_store(
-        tracked: tuple[PipelineResult, Path]) -> None:
+    tracked: tuple[PipelineResult, Path],
+) -> None:
     from training.reevaluate import SnapshotRebuildError, logged_config, rebuild_snapshot
     from training.registry import CHALLENGER, version_info
 
@@ -116,6 +134,7 @@ def test_logged_config_reads_back_and_reevaluation_asks_for_the_default_store(
     assert config.snapshot.store is not None and is_redacted(config.snapshot.store)
     info = version_info("talent-competence", CHALLENGER)
     assert info is not None
-    with pytest.raises(SnapshotRebuildError,
-                       match=r'store = "default" with the URL in TALENT_DATABASE_URL'):
+    with pytest.raises(
+        SnapshotRebuildError, match=r'store = "default" with the URL in TALENT_DATABASE_URL'
+    ):
         rebuild_snapshot(info)

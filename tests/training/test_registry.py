@@ -22,9 +22,12 @@ from training.registry import (
 
 
 def gated(model: str) -> tuple[GatedMetric, ...]:
-    return (GatedMetric(name="competence.all.spearman_label.model", model=model),
-            GatedMetric(name="competence.seconds.total", higher_is_better=False, tolerance=1.0,
-                        model=model))
+    return (
+        GatedMetric(name="competence.all.spearman_label.model", model=model),
+        GatedMetric(
+            name="competence.seconds.total", higher_is_better=False, tolerance=1.0, model=model
+        ),
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,10 +44,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
-def _register(tmp_path: Path, tag: str, spearman: float, seconds: float = 10.0,
-              snapshot: str = "snap-a", name: str = "m",
-              metrics: dict[str, float] | None = None,
-              tags: dict[str, str] | None = None) -> str:
+def _register(
+    tmp_path: Path,
+    tag: str,
+    spearman: float,
+    seconds: float = 10.0,
+    snapshot: str = "snap-a",
+    name: str = "m",
+    metrics: dict[str, float] | None = None,
+    tags: dict[str, str] | None = None,
+) -> str:
     import mlflow
 
     path = tmp_path / "out" / f"competence-{tag}.joblib"
@@ -55,9 +64,20 @@ def _register(tmp_path: Path, tag: str, spearman: float, seconds: float = 10.0,
     with mlflow.start_run() as run:
         mlflow.log_artifact(str(path), artifact_path="bundle")
         uri = mlflow.get_artifact_uri("bundle")
-        return register_bundle(name, run.info.run_id, uri, path, sha, snapshot,
-                               metrics or {"competence.all.spearman_label.model": spearman,
-                                           "competence.seconds.total": seconds}, tags)
+        return register_bundle(
+            name,
+            run.info.run_id,
+            uri,
+            path,
+            sha,
+            snapshot,
+            metrics
+            or {
+                "competence.all.spearman_label.model": spearman,
+                "competence.seconds.total": seconds,
+            },
+            tags,
+        )
 
 
 def test_first_challenger_becomes_champion_and_is_exported(tmp_path: Path) -> None:
@@ -131,12 +151,19 @@ def test_export_refuses_a_tampered_registered_bundle(tmp_path: Path) -> None:
 
 def test_gate_refuses_a_worse_recommender_and_accepts_a_better_one(tmp_path: Path) -> None:
     name = "gate_refuses_a_worse_recommender_and_accepts_a_better_one"
-    rec_gate = (GatedMetric(name="recommend.rerank.ndcg@10", model=name),
-                GatedMetric(name="recommend.rerank.coverage", model=name, tolerance=0.02))
+    rec_gate = (
+        GatedMetric(name="recommend.rerank.ndcg@10", model=name),
+        GatedMetric(name="recommend.rerank.coverage", model=name, tolerance=0.02),
+    )
 
     def rec(tag: str, ndcg: float, coverage: float) -> str:
-        return _register(tmp_path, tag, 0.0, name=name, metrics={
-            "recommend.rerank.ndcg@10": ndcg, "recommend.rerank.coverage": coverage})
+        return _register(
+            tmp_path,
+            tag,
+            0.0,
+            name=name,
+            metrics={"recommend.rerank.ndcg@10": ndcg, "recommend.rerank.coverage": coverage},
+        )
 
     v1 = rec("one", 0.30, 0.50)
     assert promote(name, rec_gate, export_dir=tmp_path / "rec").promoted
@@ -156,13 +183,17 @@ def test_gate_refuses_a_worse_recommender_and_accepts_a_better_one(tmp_path: Pat
 def test_gated_models_in_config_order() -> None:
     from training.registry import gated_models
 
-    gates = (GatedMetric(name="a", model="x"), GatedMetric(name="b", model="y"),
-             GatedMetric(name="c", model="x"))
+    gates = (
+        GatedMetric(name="a", model="x"),
+        GatedMetric(name="b", model="y"),
+        GatedMetric(name="c", model="x"),
+    )
     assert gated_models(gates) == ("x", "y")
 
 
 def test_a_snapshot_the_store_no_longer_gives_is_a_clear_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The challenger's snapshot is rebuilt from the store and instant its version records; once
     the store changed (a participant registered before the instant arrives late), the rebuilt
     snapshot has another id and the re-evaluation refuses before training anything."""
@@ -193,8 +224,9 @@ def test_a_snapshot_the_store_no_longer_gives_is_a_clear_error(
     write(tmp_path / "late", "participants", [participant("late", registered_at="2025-10-01")])
     ingest_path(store, tmp_path / "late" / "participants.csv", "platform")
     store.dispose()
-    with pytest.raises(SnapshotRebuildError, match=f"records snapshot {snapshot_id[:16]}.*now "
-                                                   "gives .*data changed"):
+    with pytest.raises(
+        SnapshotRebuildError, match=f"records snapshot {snapshot_id[:16]}.*now gives .*data changed"
+    ):
         promote(name, gated(name), reevaluate=Reevaluator())
     champion = version_info(name, CHAMPION)
     assert champion is not None and champion.version != challenger.version
@@ -237,8 +269,9 @@ def test_a_champion_without_a_logged_config_cannot_be_reevaluated(tmp_path: Path
     _register(tmp_path, "one", 0.60, name=name)
     promote(name, gated(name))
     recorded = version_provenance("no-run", as_of, {"path": str(folder)})
-    _register(tmp_path, "two", 0.70, name=name, snapshot=load_manifest(folder).snapshot_id,
-              tags=recorded)
+    _register(
+        tmp_path, "two", 0.70, name=name, snapshot=load_manifest(folder).snapshot_id, tags=recorded
+    )
     with pytest.raises(PromotionError, match=r"no readable config\.toml"):
         promote(name, gated(name), reevaluate=Reevaluator())
 
@@ -256,26 +289,40 @@ def test_recorded_snapshot_source_pins_the_instant_and_hides_a_password(tmp_path
     assert record["as_of"] == "2026-11-29T00:00:00" and "s3cret" not in json.dumps(record)
     assert snapshot_record(SnapshotSource(store="default"), snap)["store"] == "default"  # type: ignore[arg-type]
     assert snapshot_record(SnapshotSource(path=Path("rel")), snap)["path"] == str(  # type: ignore[arg-type]
-        Path("rel").resolve())
+        Path("rel").resolve()
+    )
 
 
-REC_BASELINES = ("recommend.popular.ndcg@10", "recommend.popular_direction.ndcg@10",
-                 "recommend.ease.ndcg@10")
+REC_BASELINES = (
+    "recommend.popular.ndcg@10",
+    "recommend.popular_direction.ndcg@10",
+    "recommend.ease.ndcg@10",
+)
 
 
 def _rec_gate(name: str, margin: float = 0.0) -> tuple[GatedMetric, ...]:
-    return (GatedMetric(name="recommend.{candidate}.ndcg@10", model=name,
-                        baselines=REC_BASELINES, margin=margin),)
+    return (
+        GatedMetric(
+            name="recommend.{candidate}.ndcg@10", model=name, baselines=REC_BASELINES, margin=margin
+        ),
+    )
 
 
-def _run_candidates(tmp_path: Path, name: str, report: dict[str, float],
-                    candidates: tuple[str, ...], run: str) -> dict[str, str]:
+def _run_candidates(
+    tmp_path: Path, name: str, report: dict[str, float], candidates: tuple[str, ...], run: str
+) -> dict[str, str]:
     """One pipeline run's registered candidates: the first is the challenger."""
     metrics = {f"recommend.{m}.ndcg@10": v for m, v in report.items()}
     out = {}
     for i, cand in enumerate(candidates):
-        out[cand] = _register(tmp_path, f"{run}-{cand}", 0.0, name=name, metrics=metrics,
-                              tags={"candidate": cand, "pipeline_run_id": run})
+        out[cand] = _register(
+            tmp_path,
+            f"{run}-{cand}",
+            0.0,
+            name=name,
+            metrics=metrics,
+            tags={"candidate": cand, "pipeline_run_id": run},
+        )
         if i == 0:
             challenger = out[cand]
     import mlflow
@@ -284,13 +331,16 @@ def _run_candidates(tmp_path: Path, name: str, report: dict[str, float],
     return out
 
 
-def test_a_crippled_challenger_is_refused_and_the_winning_baseline_named(
-        tmp_path: Path) -> None:
+def test_a_crippled_challenger_is_refused_and_the_winning_baseline_named(tmp_path: Path) -> None:
     name = "crippled_challenger_is_refused"
     # the re-ranker "crippled" to below popular per direction on the same snapshot
-    _run_candidates(tmp_path, name, {"rerank": 0.70, "popular": 0.60,
-                                     "popular_direction": 0.80, "ease": 0.78},
-                    ("rerank",), "run-1")
+    _run_candidates(
+        tmp_path,
+        name,
+        {"rerank": 0.70, "popular": 0.60, "popular_direction": 0.80, "ease": 0.78},
+        ("rerank",),
+        "run-1",
+    )
     result = promote(name, _rec_gate(name), export_dir=tmp_path / "serve")
     assert not result.promoted and result.champion is None
     (row,) = result.baselines
@@ -311,8 +361,16 @@ def test_a_winning_challenger_is_accepted_and_a_margin_is_required(tmp_path: Pat
 def test_no_evaluated_baseline_refuses() -> None:
     from training.registry import VersionInfo, baseline_gate
 
-    info = VersionInfo("m", "1", "", "s", {"recommend.rerank.ndcg_at_10": 0.9}, "", "",
-                       tags={"candidate": "rerank"})
+    info = VersionInfo(
+        "m",
+        "1",
+        "",
+        "s",
+        {"recommend.rerank.ndcg_at_10": 0.9},
+        "",
+        "",
+        tags={"candidate": "rerank"},
+    )
     (row,) = baseline_gate(info, _rec_gate("m"))
     assert not row.passed and row.best_baseline is None
 
@@ -320,8 +378,9 @@ def test_no_evaluated_baseline_refuses() -> None:
 def test_a_baseline_that_wins_is_promoted_and_served_with_a_card(tmp_path: Path) -> None:
     name = "baseline_is_promoted_and_served"
     report = {"rerank": 0.77, "popular": 0.60, "popular_direction": 0.80, "ease": 0.78}
-    versions = _run_candidates(tmp_path, name, report,
-                               ("rerank", "popular_direction", "popular", "ease"), "run-1")
+    versions = _run_candidates(
+        tmp_path, name, report, ("rerank", "popular_direction", "popular", "ease"), "run-1"
+    )
     result = promote(name, _rec_gate(name), export_dir=tmp_path / "serve")
     assert result.promoted and result.candidate == "popular_direction"
     assert result.challenger == versions["popular_direction"]
@@ -342,14 +401,24 @@ def test_a_baseline_that_wins_is_promoted_and_served_with_a_card(tmp_path: Path)
 
 def test_the_champion_is_read_by_its_own_candidate(tmp_path: Path) -> None:
     name = "champion_by_its_own_candidate"
-    _run_candidates(tmp_path, name, {"rerank": 0.7, "popular_direction": 0.8},
-                    ("rerank", "popular_direction"), "run-1")
+    _run_candidates(
+        tmp_path,
+        name,
+        {"rerank": 0.7, "popular_direction": 0.8},
+        ("rerank", "popular_direction"),
+        "run-1",
+    )
     first = promote(name, _rec_gate(name))
     assert first.promoted and first.candidate == "popular_direction"
     # a later re-ranker beats every baseline but not the served popular-per-direction's 0.80
     # (champion and challenger rows are read per version: rerank's 0.79 vs the champion's 0.80)
-    _run_candidates(tmp_path, name, {"rerank": 0.79, "popular_direction": 0.78},
-                    ("rerank", "popular_direction"), "run-2")
+    _run_candidates(
+        tmp_path,
+        name,
+        {"rerank": 0.79, "popular_direction": 0.78},
+        ("rerank", "popular_direction"),
+        "run-2",
+    )
     second = promote(name, _rec_gate(name))
     assert not second.promoted
     assert second.rows[0].champion == 0.8 and second.rows[0].challenger == 0.79

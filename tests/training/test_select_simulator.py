@@ -14,18 +14,27 @@ from training.select_simulator import SimSelectionConfig, select_sim_settings, v
 from training.simworld import SimWorld
 
 TESTS = (dt.datetime(2024, 10, 1), dt.datetime(2024, 12, 1))
-CFG = SimSplitConfig(cutoffs=TESTS, models=("popular", "ease", "als"), max_queries=200,
-                     ability_sample=100)
+CFG = SimSplitConfig(
+    cutoffs=TESTS, models=("popular", "ease", "als"), max_queries=200, ability_sample=100
+)
 SETTINGS = {"als": ALSConfig(iterations=5)}
-SEL = SimSelectionConfig(enabled=True, max_queries=200, ease_lambdas=(20.0, 2000.0),
-                         als_factors=(8, 16), als_regularization=(0.05,), als_iterations=(3, 5),
-                         als_budget=2, rerank_budget=0)
+SEL = SimSelectionConfig(
+    enabled=True,
+    max_queries=200,
+    ease_lambdas=(20.0, 2000.0),
+    als_factors=(8, 16),
+    als_regularization=(0.05,),
+    als_iterations=(3, 5),
+    als_budget=2,
+    rerank_budget=0,
+)
 
 
 def test_validation_never_overlaps_the_test(small_world: SimWorld) -> None:  # noqa: F811
     snap = small_world.snapshot
-    val, first = validation_split(snap, CFG.model_copy(update={"models": ("popular",)}), SEL,
-                                  decisions=False)
+    val, first = validation_split(
+        snap, CFG.model_copy(update={"models": ("popular",)}), SEL, decisions=False
+    )
     assert first == TESTS[0]
     (cut,) = val.cutoffs
     assert cut.cutoff == dt.datetime(2023, 10, 1) and cut.dataset.as_of < first
@@ -33,20 +42,25 @@ def test_validation_never_overlaps_the_test(small_world: SimWorld) -> None:  # n
     ach = snap.achievements
     pairs = {(p, a) for p, rel in zip(cut.participants, cut.relevant, strict=True) for a in rel}
     assert pairs
-    keys = pd.MultiIndex.from_arrays([ach[C.PARTICIPANT_ID].astype("object"),
-                                      ach[C.ACTIVITY_ID].astype("object")])
+    keys = pd.MultiIndex.from_arrays(
+        [ach[C.PARTICIPANT_ID].astype("object"), ach[C.ACTIVITY_ID].astype("object")]
+    )
     rows = ach[keys.isin(list(pairs))]
-    assert len(rows) and (rows[C.RECORDED_AT] <= first).all() and \
-        (rows[C.ACHIEVED_AT] <= first).all()
+    assert (
+        len(rows) and (rows[C.RECORDED_AT] <= first).all() and (rows[C.ACHIEVED_AT] <= first).all()
+    )
     # in ids: no (participant, activity) choice is both a validation and a test answer
     test = prepare_split(snap, CFG.model_copy(update={"models": ("popular",)}), decisions=False)
-    test_pairs = {(p, a) for c in test.cutoffs
-                  for p, rel in zip(c.participants, c.relevant, strict=True) for a in rel}
+    test_pairs = {
+        (p, a)
+        for c in test.cutoffs
+        for p, rel in zip(c.participants, c.relevant, strict=True)
+        for a in rel
+    }
     assert test_pairs and not pairs & test_pairs
 
 
-def test_selection_is_reproducible_and_picks_the_validation_best(
-        small_world: SimWorld) -> None:  # noqa: F811
+def test_selection_is_reproducible_and_picks_the_validation_best(small_world: SimWorld) -> None:  # noqa: F811
     a = select_sim_settings(small_world.snapshot, CFG, SETTINGS, SEL)
     b = select_sim_settings(small_world.snapshot, CFG, SETTINGS, SEL)
     assert a.chosen == b.chosen and a.grid == b.grid

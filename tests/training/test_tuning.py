@@ -14,8 +14,7 @@ from training.config import PipelineConfig, load_pipeline_config, parse_pipeline
 from training.tuning import tune
 
 
-def test_study_resumes_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_study_resumes_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import optuna
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -38,13 +37,17 @@ def test_study_resumes_after_interruption(tmp_path: Path, monkeypatch: pytest.Mo
     assert trials[0].params == first[0].params  # the first run's trial is kept, not redone
     assert trials[1].params != trials[0].params  # the resumed sampler does not replay it
     # each finished trial reported at every rung of boosting rounds (what the pruner judges)
-    assert all(sorted(t.intermediate_values) == [0, 1] for t in trials
-               if t.state == optuna.trial.TrialState.COMPLETE)
+    assert all(
+        sorted(t.intermediate_values) == [0, 1]
+        for t in trials
+        if t.state == optuna.trial.TrialState.COMPLETE
+    )
 
     tuned = load_pipeline_config(result.config_path)
     booster = tuned.competence.model.booster
     assert booster.learning_rate == pytest.approx(
-        result.best_params["competence.model.booster.learning_rate"])
+        result.best_params["competence.model.booster.learning_rate"]
+    )
     assert booster.num_leaves == result.best_params["competence.model.booster.num_leaves"]
     assert tuned.snapshot == cfg.snapshot
 
@@ -57,12 +60,20 @@ def test_study_resumes_after_interruption(tmp_path: Path, monkeypatch: pytest.Mo
 # --- the re-ranker --------------------------------------------------------------------------
 
 RERANK_SPACE = {
-    "recommend.models.rerank.learning_rate": {"type": "float", "low": 0.03, "high": 0.3,
-                                             "log": True},
+    "recommend.models.rerank.learning_rate": {
+        "type": "float",
+        "low": 0.03,
+        "high": 0.3,
+        "log": True,
+    },
     "recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 15},
     # up to far more than the tiny world's training rows: such a booster cannot split at all
-    "recommend.models.rerank.min_child_samples": {"type": "int", "low": 5, "high": 5_000,
-                                                 "log": True},
+    "recommend.models.rerank.min_child_samples": {
+        "type": "int",
+        "low": 5,
+        "high": 5_000,
+        "log": True,
+    },
 }
 
 
@@ -76,13 +87,19 @@ def rerank_config(bundle_dir: Path) -> PipelineConfig:
     data["competence"]["model"]["booster"]["n_estimators"] = 20
     data["recommend"]["split"]["models"] = ["popular", "rerank"]
     data["recommend"]["models"] = {"rerank": {"n_estimators": 30}}
-    data["tuning"] = {"metric": "recommend.rerank.ndcg@10", "seed": 0, "rungs": [0.5, 1.0],
-                      "startup_trials": 1, "space": RERANK_SPACE}
+    data["tuning"] = {
+        "metric": "recommend.rerank.ndcg@10",
+        "seed": 0,
+        "rungs": [0.5, 1.0],
+        "startup_trials": 1,
+        "space": RERANK_SPACE,
+    }
     return parse_pipeline_config(data, "rerank study")
 
 
 def test_rerank_study_best_config_reproduces_its_metric(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mlflow
 
     from training.pipeline import run_pipeline
@@ -103,8 +120,7 @@ def test_rerank_study_best_config_reproduces_its_metric(
     assert rerank.n_estimators == 30 and tuned.snapshot == cfg.snapshot
     # what `talent train --config best.toml` reports is the best trial's value
     again = run_pipeline(tuned, track=False, register=False)
-    assert again.metrics["recommend.rerank.ndcg@10"] == pytest.approx(result.best_value,
-                                                                      abs=1e-9)
+    assert again.metrics["recommend.rerank.ndcg@10"] == pytest.approx(result.best_value, abs=1e-9)
 
     runs = mlflow.search_runs(experiment_names=[cfg.experiment])
     trials = runs[runs["tags.mlflow.runName"].str.startswith("trial ")]
@@ -116,7 +132,8 @@ def test_rerank_study_best_config_reproduces_its_metric(
 
 
 def test_rerank_study_resumes_and_records_a_pruned_trial(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import optuna
 
     from training.pipeline import load_source
@@ -127,9 +144,13 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
     name = f"{cfg.name}-recommend-{load_source(cfg.snapshot)[0].snapshot_id[:12]}"
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
     # a first trial whose booster learns (a random draw may not, on a world this small)
-    study.enqueue_trial({"recommend.models.rerank.learning_rate": 0.1,
-                         "recommend.models.rerank.num_leaves": 7,
-                         "recommend.models.rerank.min_child_samples": 5})
+    study.enqueue_trial(
+        {
+            "recommend.models.rerank.learning_rate": 0.1,
+            "recommend.models.rerank.num_leaves": 7,
+            "recommend.models.rerank.min_child_samples": 5,
+        }
+    )
 
     def stop(study: Any, trial: Any) -> None:
         raise KeyboardInterrupt
@@ -141,9 +162,13 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
     assert len(first) == 1 and first[0].state == optuna.trial.TrialState.COMPLETE
     # the next trial a resumed run draws: a booster that cannot split ranks by activity order,
     # far behind the first trial at the first rung, so the median rule prunes it there
-    study.enqueue_trial({"recommend.models.rerank.learning_rate": 0.1,
-                         "recommend.models.rerank.num_leaves": 7,
-                         "recommend.models.rerank.min_child_samples": 5_000})
+    study.enqueue_trial(
+        {
+            "recommend.models.rerank.learning_rate": 0.1,
+            "recommend.models.rerank.num_leaves": 7,
+            "recommend.models.rerank.min_child_samples": 5_000,
+        }
+    )
 
     result = tune(cfg, trials=3, storage_dir=tmp_path, track=False)
     trials = optuna.load_study(study_name=name, storage=storage).trials
@@ -156,24 +181,51 @@ def test_rerank_study_resumes_and_records_a_pruned_trial(
     assert trials[2].params != trials[0].params  # the resumed sampler does not replay
 
 
-@pytest.mark.parametrize(("tuning", "message"), [
-    ({"space": {"recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
-     r"tuning\.space key 'recommend\.models\.rerank\.num_leaves' tunes the recommend stage, "
-     r"but tuning\.metric 'all\.spearman_label\.model' makes this a competence study"),
-    ({"metric": "recommend.rerank.ndcg@10",
-      "space": {"competence.model.booster.num_leaves": {"type": "int", "low": 3, "high": 9}}},
-     r"tuning\.space key 'competence\.model\.booster\.num_leaves' tunes the competence stage"),
-    ({"target": "recommend", "metric": "all.spearman_label.model"},
-     r"tuning\.target 'recommend' does not match tuning\.metric"),
-    ({"metric": "recommend.rerank.ndcg@10",
-      "space": {"recommend.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
-     r"use 'recommend\.models\.rerank\.num_leaves'"),
-    ({"metric": "recommend.rerank.ndcg@10",
-      "space": {"recommend.models.rerank.num_leavez": {"type": "int", "low": 3, "high": 9}}},
-     r"recommend\.models\.rerank\.num_leavez is not a setting"),
-    ({"metric": "recommend.rerank.ndcg@5"}, r"tuning\.metric 'recommend\.rerank\.ndcg@5' is "
-                                            r"not logged"),
-])
+@pytest.mark.parametrize(
+    ("tuning", "message"),
+    [
+        (
+            {"space": {"recommend.models.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}}},
+            r"tuning\.space key 'recommend\.models\.rerank\.num_leaves' tunes the recommend stage, "
+            r"but tuning\.metric 'all\.spearman_label\.model' makes this a competence study",
+        ),
+        (
+            {
+                "metric": "recommend.rerank.ndcg@10",
+                "space": {
+                    "competence.model.booster.num_leaves": {"type": "int", "low": 3, "high": 9}
+                },
+            },
+            r"tuning\.space key 'competence\.model\.booster\.num_leaves' tunes the competence "
+            r"stage",
+        ),
+        (
+            {"target": "recommend", "metric": "all.spearman_label.model"},
+            r"tuning\.target 'recommend' does not match tuning\.metric",
+        ),
+        (
+            {
+                "metric": "recommend.rerank.ndcg@10",
+                "space": {"recommend.rerank.num_leaves": {"type": "int", "low": 3, "high": 9}},
+            },
+            r"use 'recommend\.models\.rerank\.num_leaves'",
+        ),
+        (
+            {
+                "metric": "recommend.rerank.ndcg@10",
+                "space": {
+                    "recommend.models.rerank.num_leavez": {"type": "int", "low": 3, "high": 9}
+                },
+            },
+            r"recommend\.models\.rerank\.num_leavez is not a setting",
+        ),
+        (
+            {"metric": "recommend.rerank.ndcg@5"},
+            r"tuning\.metric 'recommend\.rerank\.ndcg@5' is "
+            r"not logged",
+        ),
+    ],
+)
 def test_a_study_tunes_one_stage(tuning: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_pipeline_config({"snapshot": {"simulate": {}}, "tuning": tuning})
@@ -181,11 +233,16 @@ def test_a_study_tunes_one_stage(tuning: dict[str, Any], message: str) -> None:
 
 def test_rerank_study_needs_the_reranker_evaluated() -> None:
     with pytest.raises(ConfigError, match=r"include \"rerank\" in recommend\.split\.models"):
-        parse_pipeline_config({"snapshot": {"simulate": {}},
-                               "recommend": {"split": {"models": ["popular"]}},
-                               "tuning": {"metric": "recommend.rerank.ndcg@10"}})
-    cfg = parse_pipeline_config({"snapshot": {"simulate": {}},
-                                 "tuning": {"metric": "recommend.rerank.ndcg@10"}})
+        parse_pipeline_config(
+            {
+                "snapshot": {"simulate": {}},
+                "recommend": {"split": {"models": ["popular"]}},
+                "tuning": {"metric": "recommend.rerank.ndcg@10"},
+            }
+        )
+    cfg = parse_pipeline_config(
+        {"snapshot": {"simulate": {}}, "tuning": {"metric": "recommend.rerank.ndcg@10"}}
+    )
     # without a space of its own, a re-ranker study searches the re-ranker's booster
     assert cfg.tuning.stage == "recommend" and cfg.tuning.report_key == "ndcg@10"
     assert all(k.startswith("recommend.models.rerank.") for k in cfg.tuning.space)

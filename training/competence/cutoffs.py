@@ -55,8 +55,9 @@ def auto_cutoffs(
     for year in range(first.year, snapshot.as_of.year + 1):
         for month, day in checkpoints:
             c = dt.datetime(year, month, day)
-            if (c - first).days >= min_history_days and \
-                    c + dt.timedelta(days=window_days) <= snapshot.as_of:
+            if (c - first).days >= min_history_days and c + dt.timedelta(
+                days=window_days
+            ) <= snapshot.as_of:
                 out.append(c)
     return sorted(out)
 
@@ -74,8 +75,9 @@ def fit_at(
     """Activity statistics and calibration from what was known at ``cutoff``."""
     stats = compute_activity_stats(snapshot, cutoff)
     responses = build_responses(snapshot.achievements, stats, cutoff, config.responses)
-    calibration = fit_calibration(responses, stats,
-                                  grades_of(snapshot, cutoff, responses.participant_ids), config)
+    calibration = fit_calibration(
+        responses, stats, grades_of(snapshot, cutoff, responses.participant_ids), config
+    )
     return stats.with_difficulty(calibration.item_difficulty(stats)), calibration
 
 
@@ -109,8 +111,9 @@ def prepare_cutoff(
     stats, calibration = fit_at(snapshot, cutoff, config)
     seconds["calibration"] = time.perf_counter() - t
     t = time.perf_counter()
-    features = participant_features(snapshot.achievements, snapshot.participants, stats, cutoff,
-                                    calibration, rating)
+    features = participant_features(
+        snapshot.achievements, snapshot.participants, stats, cutoff, calibration, rating
+    )
     seconds["features"] = time.perf_counter() - t
     labels = None
     if window_days is not None:
@@ -120,6 +123,10 @@ def prepare_cutoff(
         seconds["labels"] = time.perf_counter() - t
         if as_micros(horizon) > as_micros(snapshot.as_of):
             raise ValueError("label window ends after the snapshot")
-    log.info("cut-off prepared", cutoff=cutoff.isoformat(), rows=len(features),
-             **{k: round(v, 2) for k, v in seconds.items()})
+    log.info(
+        "cut-off prepared",
+        cutoff=cutoff.isoformat(),
+        rows=len(features),
+        **{k: round(v, 2) for k, v in seconds.items()},
+    )
     return CutoffData(cutoff, stats, calibration, features, labels, seconds)

@@ -25,7 +25,11 @@ from training.competence.evaluation import MODEL, RECORD_BUCKETS, baseline_score
 ALL = "all"
 MIN_CELL = 10
 HISTORY_BUCKETS: tuple[tuple[str, int, int], ...] = (
-    ("0 (cold)", 0, 0), ("1-2", 1, 2), ("3-5", 3, 5), ("6+", 6, 10**9))
+    ("0 (cold)", 0, 0),
+    ("1-2", 1, 2),
+    ("3-5", 3, 5),
+    ("6+", 6, 10**9),
+)
 """Series a query participant had taken before the cut-off."""
 BASELINE_MODELS = ("popular", "popular_direction", "als")
 """The recommenders every report shows as baselines (popularity and plain ALS)."""
@@ -35,8 +39,10 @@ REC_METRICS = ("ndcg@10", "recall@10", "coverage")
 def require_rows(frame: pd.DataFrame | np.ndarray, what: str) -> None:
     """Raise :class:`EmptyInputError` naming ``what`` when it has no rows."""
     if len(frame) == 0:
-        raise EmptyInputError(f"{what} has no rows: nothing was evaluated (check the snapshot's "
-                              "cut-offs and that the stage ran) so there is nothing to plot")
+        raise EmptyInputError(
+            f"{what} has no rows: nothing was evaluated (check the snapshot's "
+            "cut-offs and that the stage ran) so there is nothing to plot"
+        )
 
 
 def truth_at(truth: pd.DataFrame, cutoff: dt.datetime) -> pd.DataFrame:
@@ -62,9 +68,13 @@ def _dirs(frame: pd.DataFrame) -> np.ndarray:
     return frame[KEYS[1]].astype("object").to_numpy()
 
 
-def calibration_table(predictions: pd.DataFrame, labels: pd.DataFrame,
-                      true_pct: np.ndarray | None = None, bins: int = 10,
-                      min_rows: int = MIN_CELL) -> pd.DataFrame:
+def calibration_table(
+    predictions: pd.DataFrame,
+    labels: pd.DataFrame,
+    true_pct: np.ndarray | None = None,
+    bins: int = 10,
+    min_rows: int = MIN_CELL,
+) -> pd.DataFrame:
     """Predicted against observed, per direction and decile of the estimate.
 
     Columns: ``direction``, ``bin`` (lower edge), ``rows``, ``mean_estimate``, ``labelled``
@@ -85,10 +95,16 @@ def calibration_table(predictions: pd.DataFrame, labels: pd.DataFrame,
             if m.sum() < min_rows:
                 continue
             known = m & np.isfinite(label)
-            row = {"direction": direction, "bin": b * width, "rows": int(m.sum()),
-                   "mean_estimate": float(comp[m].mean()), "labelled": int(known.sum()),
-                   "mean_label": float(label[known].mean()) if known.sum() >= min_rows
-                   else float("nan")}
+            row = {
+                "direction": direction,
+                "bin": b * width,
+                "rows": int(m.sum()),
+                "mean_estimate": float(comp[m].mean()),
+                "labelled": int(known.sum()),
+                "mean_label": float(label[known].mean())
+                if known.sum() >= min_rows
+                else float("nan"),
+            }
             if true_pct is not None:
                 t = m & np.isfinite(true_pct)
                 row["mean_truth"] = float(true_pct[t].mean()) if t.any() else float("nan")
@@ -96,10 +112,14 @@ def calibration_table(predictions: pd.DataFrame, labels: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.DataFrame,
-                  true_pct: np.ndarray | None = None,
-                  scorers: tuple[str, ...] = (MODEL, "rating_points"),
-                  extra_scores: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def records_table(
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    predictions: pd.DataFrame,
+    true_pct: np.ndarray | None = None,
+    scorers: tuple[str, ...] = (MODEL, "rating_points"),
+    extra_scores: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """The model against baselines by bucket of records before the cut-off (0, 1, 2-4, 5+).
 
     Per direction (and ``all``, the mean of the directions' values, as in the evaluation report)
@@ -112,8 +132,11 @@ def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.
     baselines that need more than the feature rows (``Evaluation.extra_scores``: the last result).
     """
     require_rows(predictions, "predictions")
-    scores = (baseline_scores(features) | dict(extra_scores or {})
-              | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)})
+    scores = (
+        baseline_scores(features)
+        | dict(extra_scores or {})
+        | {MODEL: predictions[CC.COMPETENCE].to_numpy(float)}
+    )
     unknown = [s for s in scorers if s not in scores]
     if unknown:
         raise ValueError(f"unknown scorers {unknown}; known: {sorted(scores)}")
@@ -128,24 +151,36 @@ def records_table(features: pd.DataFrame, labels: pd.DataFrame, predictions: pd.
             m = (dirs == direction) & (n_rec >= lo) & (n_rec <= hi)
             for name in scorers:
                 s = scores[name]
-                row = {"direction": direction, "records": bucket, "scorer": name,
-                       "rows": int(m.sum()), "spearman_label": spearman(s[m], label[m])}
+                row = {
+                    "direction": direction,
+                    "records": bucket,
+                    "scorer": name,
+                    "rows": int(m.sum()),
+                    "spearman_label": spearman(s[m], label[m]),
+                }
                 if true_pct is not None:
                     t = m & np.isfinite(true_pct)
                     pct = s if name == MODEL else percentile_within(s, dirs)
                     row["spearman_truth"] = spearman(s[t], true_pct[t])
-                    row["mae_truth"] = float(np.abs(pct[t] - true_pct[t]).mean()) \
-                        if t.any() else float("nan")
-                    row["bias_truth"] = float((pct[t] - true_pct[t]).mean()) \
-                        if t.any() else float("nan")
-                    row["coverage_truth"] = float(
-                        ((true_pct[t] >= lower[t]) & (true_pct[t] <= upper[t])).mean()) \
-                        if name == MODEL and t.any() else float("nan")
+                    row["mae_truth"] = (
+                        float(np.abs(pct[t] - true_pct[t]).mean()) if t.any() else float("nan")
+                    )
+                    row["bias_truth"] = (
+                        float((pct[t] - true_pct[t]).mean()) if t.any() else float("nan")
+                    )
+                    row["coverage_truth"] = (
+                        float(((true_pct[t] >= lower[t]) & (true_pct[t] <= upper[t])).mean())
+                        if name == MODEL and t.any()
+                        else float("nan")
+                    )
                 rows.append(row)
     table = pd.DataFrame(rows)
     values = [c for c in table.columns if c not in ("direction", "records", "scorer", "rows")]
-    pooled = table.groupby(["records", "scorer"], sort=False).agg(
-        rows=("rows", "sum"), **{c: (c, "mean") for c in values}).reset_index()
+    pooled = (
+        table.groupby(["records", "scorer"], sort=False)
+        .agg(rows=("rows", "sum"), **{c: (c, "mean") for c in values})
+        .reset_index()
+    )
     pooled.insert(0, "direction", ALL)
     return pd.concat([table, pooled], ignore_index=True)
 
@@ -158,25 +193,37 @@ def distribution_table(predictions: pd.DataFrame, bins: int = 20) -> pd.DataFram
     """
     require_rows(predictions, "predictions")
     dirs = _dirs(predictions)
-    values = {"estimate": predictions[CC.COMPETENCE].to_numpy(float),
-              "interval_width": (predictions[CC.UPPER] - predictions[CC.LOWER]).to_numpy(float)}
+    values = {
+        "estimate": predictions[CC.COMPETENCE].to_numpy(float),
+        "interval_width": (predictions[CC.UPPER] - predictions[CC.LOWER]).to_numpy(float),
+    }
     edges = np.linspace(0.0, 100.0, bins + 1)
     rows = []
     for direction in sorted(pd.unique(dirs)):
         for quantity, v in values.items():
             counts, _ = np.histogram(v[dirs == direction], bins=edges)
-            rows += [{"direction": direction, "quantity": quantity, "bin": float(e),
-                      "rows": int(c)} for e, c in zip(edges[:-1], counts, strict=True)]
+            rows += [
+                {"direction": direction, "quantity": quantity, "bin": float(e), "rows": int(c)}
+                for e, c in zip(edges[:-1], counts, strict=True)
+            ]
     return pd.DataFrame(rows)
 
 
-def metrics_table(table: dict[str, dict[str, float]],
-                  metrics: tuple[str, ...] = REC_METRICS) -> pd.DataFrame:
+def metrics_table(
+    table: dict[str, dict[str, float]], metrics: tuple[str, ...] = REC_METRICS
+) -> pd.DataFrame:
     """A recommender report's table in long form: ``model``, ``baseline``, ``metric``,
     ``value`` (a :class:`~training.recommend.evaluate.RecommendReport`'s ``table``)."""
-    rows = [{"model": model, "baseline": model in BASELINE_MODELS, "metric": metric,
-             "value": float(values.get(metric, np.nan))}
-            for model, values in table.items() for metric in metrics]
+    rows = [
+        {
+            "model": model,
+            "baseline": model in BASELINE_MODELS,
+            "metric": metric,
+            "value": float(values.get(metric, np.nan)),
+        }
+        for model, values in table.items()
+        for metric in metrics
+    ]
     require_rows(pd.DataFrame(rows), "the recommender report")
     return pd.DataFrame(rows)
 
@@ -189,9 +236,11 @@ def ndcg_by_history(queries: pd.DataFrame | None, min_rows: int = MIN_CELL) -> p
     are left out.
     """
     if queries is None:
-        raise EmptyInputError("the report has no per-query results: NDCG by history length "
-                              "needs the simulator split "
-                              "(training.recommend.evaluate.evaluate_simulator)")
+        raise EmptyInputError(
+            "the report has no per-query results: NDCG by history length "
+            "needs the simulator split "
+            "(training.recommend.evaluate.evaluate_simulator)"
+        )
     require_rows(queries, "the per-query results")
     history = queries["history"].to_numpy(float)
     models = [c for c in queries.columns if c not in ("cutoff", "history")]
@@ -202,8 +251,14 @@ def ndcg_by_history(queries: pd.DataFrame | None, min_rows: int = MIN_CELL) -> p
             continue
         for model in models:
             v = queries[model].to_numpy(float)[m]
-            rows.append({"model": model, "history": bucket, "queries": int(m.sum()),
-                         "ndcg": float(np.nanmean(v)) if np.isfinite(v).any() else np.nan})
+            rows.append(
+                {
+                    "model": model,
+                    "history": bucket,
+                    "queries": int(m.sum()),
+                    "ndcg": float(np.nanmean(v)) if np.isfinite(v).any() else np.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=["model", "history", "queries", "ndcg"])
 
 
@@ -221,5 +276,6 @@ def score_table(scores: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
     chosen = scores["chosen"].to_numpy(bool)
     yes, _ = np.histogram(s[ok & chosen], bins=edges)
     no, _ = np.histogram(s[ok & ~chosen], bins=edges)
-    return pd.DataFrame({"bin": edges[:-1], "width": np.diff(edges), "chosen": yes,
-                         "not_chosen": no})
+    return pd.DataFrame(
+        {"bin": edges[:-1], "width": np.diff(edges), "chosen": yes, "not_chosen": no}
+    )

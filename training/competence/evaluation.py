@@ -85,8 +85,9 @@ def last_results(
     total = np.bincount(key[last], weights=perf[last], minlength=size)
     count = np.bincount(key[last], minlength=size)
     person = np.asarray(pids.get_indexer(pd.Index(pid)), dtype=np.int64)
-    direction = np.asarray(pd.Index(dirs).get_indexer(pd.Index(features[KEYS[1]].astype(
-        "object"))), dtype=np.int64)
+    direction = np.asarray(
+        pd.Index(dirs).get_indexer(pd.Index(features[KEYS[1]].astype("object"))), dtype=np.int64
+    )
     known = (person >= 0) & (direction >= 0)
     row = person * n_d + direction
     have = np.zeros(len(features), bool)
@@ -110,8 +111,11 @@ def align_predictions(features: pd.DataFrame, predictions: pd.DataFrame) -> pd.D
     line up row for row."""
     key = pd.MultiIndex.from_arrays([predictions[k].astype("object") for k in KEYS])
     want = pd.MultiIndex.from_arrays([features[k].astype("object") for k in KEYS])
-    cols = [c for c in (CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.VALUE, CC.VALUE_SD)
-            if c in predictions.columns]
+    cols = [
+        c
+        for c in (CC.COMPETENCE, CC.LOWER, CC.UPPER, CC.VALUE, CC.VALUE_SD)
+        if c in predictions.columns
+    ]
     body = predictions[cols].set_axis(key)
     return body[~body.index.duplicated(keep="last")].reindex(want).reset_index(drop=True)
 
@@ -125,8 +129,11 @@ def predicted_directions(features: pd.DataFrame, aligned: pd.DataFrame) -> list[
         if has[dirs == direction].any():
             out.append(str(direction))
         else:
-            log.warning("direction skipped in the report: the model has no estimate for it "
-                        "(no labelled rows at the training cut-offs)", direction=str(direction))
+            log.warning(
+                "direction skipped in the report: the model has no estimate for it "
+                "(no labelled rows at the training cut-offs)",
+                direction=str(direction),
+            )
     return out
 
 
@@ -147,8 +154,11 @@ def prediction_report(
     """
     out: dict[str, float] = {}
     aligned = align_predictions(features, predictions)
-    scores = baseline_scores(features) | dict(extra or {}) | {
-        MODEL: aligned[CC.COMPETENCE].to_numpy(float)}
+    scores = (
+        baseline_scores(features)
+        | dict(extra or {})
+        | {MODEL: aligned[CC.COMPETENCE].to_numpy(float)}
+    )
     dirs = features[KEYS[1]].astype("object").to_numpy()
     per_dir: dict[str, list[float]] = {}
     done = predicted_directions(features, aligned)
@@ -164,7 +174,8 @@ def prediction_report(
                 out[f"{direction}.spearman_{target}.{name}"] = value
                 per_dir.setdefault(f"all.spearman_{target}.{name}", []).append(value)
         out[f"{direction}.n_labelled"] = float(
-            np.isfinite(labels[CC.LABEL].to_numpy(float)[m]).sum())
+            np.isfinite(labels[CC.LABEL].to_numpy(float)[m]).sum()
+        )
         width = aligned[CC.UPPER].to_numpy(float) - aligned[CC.LOWER].to_numpy(float)
         out[f"{direction}.interval_width_mean"] = float(np.mean(width[m]))
     out |= {k: float(np.nanmean(v)) for k, v in per_dir.items()}
@@ -174,12 +185,14 @@ def prediction_report(
 def truth_percentiles(truth: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     """The true competence of each key row as a population percentile (0-100) within its direction,
     the population being the rows of ``keys`` (the same participants the estimates rank)."""
-    t = truth.set_index([truth[C.PARTICIPANT_ID].astype("object"),
-                         truth[C.DIRECTION].astype("object")])
+    t = truth.set_index(
+        [truth[C.PARTICIPANT_ID].astype("object"), truth[C.DIRECTION].astype("object")]
+    )
     col = C.TRUE_COMPETENCE if C.TRUE_COMPETENCE in t.columns else C.TRUE_ABILITY
     true: pd.Series = t[~t.index.duplicated(keep="last")][col]
-    idx = pd.MultiIndex.from_arrays([keys[KEYS[0]].astype("object"),
-                                     keys[KEYS[1]].astype("object")])
+    idx = pd.MultiIndex.from_arrays(
+        [keys[KEYS[0]].astype("object"), keys[KEYS[1]].astype("object")]
+    )
     value = true.reindex(idx).to_numpy(np.float64, na_value=np.nan)
     out = np.full(len(value), np.nan)
     dirs = keys[KEYS[1]].astype("object").to_numpy()
@@ -218,8 +231,9 @@ def truth_report(
             if direction == "all":
                 # pooled over directions would mix scales; average the per-direction values
                 vals = [out.get(f"{d}.recovery_n{name}.{MODEL}", np.nan) for d in pd.unique(dirs)]
-                out[f"all.recovery_n{name}.{MODEL}"] = float(np.nanmean(vals)) \
-                    if np.isfinite(vals).any() else float("nan")
+                out[f"all.recovery_n{name}.{MODEL}"] = (
+                    float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+                )
             else:
                 for s_name, s in scores.items():
                     out[f"{direction}.recovery_n{name}.{s_name}"] = spearman(s[m], true_pct[m])
@@ -231,16 +245,18 @@ def truth_report(
         if direction != "all":
             out[f"{direction}.recovery_other_only.{MODEL}"] = spearman(comp[m], true_pct[m])
             out[f"{direction}.recovery_other_only.mean_other_directions"] = spearman(
-                other[m], true_pct[m])
+                other[m], true_pct[m]
+            )
         else:
             for name in (MODEL, "mean_other_directions"):
-                vals = [out.get(f"{d}.recovery_other_only.{name}", np.nan)
-                        for d in pd.unique(dirs)]
-                out[f"all.recovery_other_only.{name}"] = float(np.nanmean(vals)) \
-                    if np.isfinite(vals).any() else float("nan")
+                vals = [out.get(f"{d}.recovery_other_only.{name}", np.nan) for d in pd.unique(dirs)]
+                out[f"all.recovery_other_only.{name}"] = (
+                    float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+                )
         m = dm & np.isfinite(true_pct)
-        out[f"{direction}.coverage"] = float(((true_pct[m] >= lower[m])
-                                              & (true_pct[m] <= upper[m])).mean())
+        out[f"{direction}.coverage"] = float(
+            ((true_pct[m] >= lower[m]) & (true_pct[m] <= upper[m])).mean()
+        )
         out[f"{direction}.recovery_all.{MODEL}"] = spearman(comp[m], true_pct[m])
     return out
 

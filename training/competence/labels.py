@@ -77,11 +77,14 @@ def window_labels(
     has = count.ravel() > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         perf = np.where(wsum > 0, psum / np.where(wsum > 0, wsum, 1), np.nan)
-    return pd.DataFrame({
-        KEYS[0]: pd.array(np.repeat(pids.to_numpy(), n_dir), dtype="string"),
-        KEYS[1]: pd.array(np.tile(np.asarray(calibration.directions, dtype=object), len(pids)),
-                          dtype="string"),
-        CC.LABEL: np.where(has, theta.ravel(), np.nan),
-        CC.LABEL_SE: np.where(has, se.ravel(), np.nan),
-        CC.NEXT_PERFORMANCE: perf,
-    })
+    return pd.DataFrame(
+        {
+            KEYS[0]: pd.array(np.repeat(pids.to_numpy(), n_dir), dtype="string"),
+            KEYS[1]: pd.array(
+                np.tile(np.asarray(calibration.directions, dtype=object), len(pids)), dtype="string"
+            ),
+            CC.LABEL: np.where(has, theta.ravel(), np.nan),
+            CC.LABEL_SE: np.where(has, se.ravel(), np.nan),
+            CC.NEXT_PERFORMANCE: perf,
+        }
+    )

@@ -102,15 +102,23 @@ class _Targets:
     mean_value: np.ndarray
 
 
-def _targets(v: Visits, idx: np.ndarray, decay: float, prior: ScorePrior,
-             independent: ScorePrior | None = None) -> _Targets:
+def _targets(
+    v: Visits,
+    idx: np.ndarray,
+    decay: float,
+    prior: ScorePrior,
+    independent: ScorePrior | None = None,
+) -> _Targets:
     p, d, t = v.participant[idx], v.direction[idx], v.time[idx]
     h = history(v, p, t, decay)
     ab, sd = abilities(h, prior)
     x = target_features(h, ab, sd, d, t)
     rows = np.arange(len(idx))
-    ind = abilities(h, independent)[0][rows, d] if independent is not None else \
-        np.full(len(idx), np.nan)
+    ind = (
+        abilities(h, independent)[0][rows, d]
+        if independent is not None
+        else np.full(len(idx), np.nan)
+    )
     n = h.n[rows, d]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_value = np.where(n > 0, h.sum_value[rows, d] / n, np.nan)
@@ -158,14 +166,21 @@ def _spread(t: _Targets, prior: ScorePrior, direction: np.ndarray) -> np.ndarray
     return np.sqrt(t.x[ScoreFeat.ABILITY_SD].to_numpy(np.float64) ** 2 + prior.sigma2[direction])
 
 
-def _fit_predict(cfg: ScoreModelConfig, kind: str, train: _Targets, z_train: np.ndarray,
-                 test: _Targets) -> np.ndarray:
+def _fit_predict(
+    cfg: ScoreModelConfig, kind: str, train: _Targets, z_train: np.ndarray, test: _Targets
+) -> np.ndarray:
     model = ScoreModel(cfg.model_copy(update={"kind": kind})).fit((train.x, z_train))
     return model.predict(test.x)
 
 
-def _select(v: Visits, z: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray,
-            cut: float, cfg: ScoreEvalConfig) -> tuple[str, float, dict[str, float]]:
+def _select(
+    v: Visits,
+    z: np.ndarray,
+    fit_idx: np.ndarray,
+    val_idx: np.ndarray,
+    cut: float,
+    cfg: ScoreEvalConfig,
+) -> tuple[str, float, dict[str, float]]:
     """(kind, decay, validation scores) chosen on the validation targets."""
     prior = fit_prior(v.take(v.time < cut))
     groups = _group_keys(v, val_idx)
@@ -194,8 +209,9 @@ def _select(v: Visits, z: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray,
 
 
 def _group_keys(v: Visits, idx: np.ndarray) -> np.ndarray:
-    return (v.direction[idx].astype(str).astype(object) + "@"
-            + v.time[idx].astype(str).astype(object))
+    return (
+        v.direction[idx].astype(str).astype(object) + "@" + v.time[idx].astype(str).astype(object)
+    )
 
 
 def _blocks(held_times: np.ndarray, max_blocks: int) -> list[np.ndarray]:
@@ -227,16 +243,26 @@ def evaluate_scores(table: ScoreTable, cfg: ScoreEvalConfig | None = None) -> Sc
         test_idx = np.flatnonzero(held & np.isin(v.time, times))
         before = np.flatnonzero(v.time < start)
         if len(before) < 2 * MIN_ROWS:
-            log.warning("held-out time point skipped: too few earlier results to fit on",
-                        block=b, time=start, earlier=len(before), targets=len(test_idx))
+            log.warning(
+                "held-out time point skipped: too few earlier results to fit on",
+                block=b,
+                time=start,
+                earlier=len(before),
+                targets=len(test_idx),
+            )
             skipped += len(test_idx)
             continue
         order = before[np.argsort(v.time[before], kind="stable")]
         cut = float(v.time[order[int(len(order) * (1 - cfg.validation_share))]])
         fit_idx, val_idx = before[v.time[before] < cut], before[v.time[before] >= cut]
         if len(fit_idx) < MIN_ROWS or len(val_idx) < MIN_ROWS:
-            log.warning("held-out time point skipped: no validation split before it",
-                        block=b, time=start, fit=len(fit_idx), validation=len(val_idx))
+            log.warning(
+                "held-out time point skipped: no validation split before it",
+                block=b,
+                time=start,
+                fit=len(fit_idx),
+                validation=len(val_idx),
+            )
             skipped += len(test_idx)
             continue
         kind, decay, val_scores = _select(v, z, fit_idx, val_idx, cut, cfg)
@@ -247,8 +273,9 @@ def evaluate_scores(table: ScoreTable, cfg: ScoreEvalConfig | None = None) -> Sc
         loc, scale = _Forecast(v, cut).at(v.direction[val_idx], v.time[val_idx])
         norm = scale * _spread(va, prior_val, v.direction[val_idx])
         resid = np.abs(v.value[val_idx] - (loc + scale * z_val)) / norm
-        conformal = GroupConformal.fit(resid, bucket_of(va.x[ScoreFeat.N_OWN].to_numpy()),
-                                       cfg.level)
+        conformal = GroupConformal.fit(
+            resid, bucket_of(va.x[ScoreFeat.N_OWN].to_numpy()), cfg.level
+        )
         # refit on everything before the block, estimate the held-out targets
         prior = fit_prior(v.take(v.time < start))
         independent = fit_prior(v.take(v.time < start), correlated=False)
@@ -260,16 +287,27 @@ def evaluate_scores(table: ScoreTable, cfg: ScoreEvalConfig | None = None) -> Sc
         buckets = bucket_of(te.x[ScoreFeat.N_OWN].to_numpy())
         half = conformal.half_width(buckets) * norm
         centre = loc + scale * z_hat
-        parts.append(pd.DataFrame({
-            "direction": np.asarray(table.directions, dtype=object)[v.direction[test_idx]],
-            "time": v.time[test_idx], "block": b, "bucket": buckets,
-            "value": v.value[test_idx], "z": z[test_idx], ESTIMATE: z_hat,
-            "prediction": centre, "lower": centre - half, "upper": centre + half,
-            "last_result": te.hist_value, "mean_past": te.mean_value,
-            "mean_other_directions": te.x[ScoreFeat.OTHER_MEAN_Z].to_numpy(),
-            "ability": te.x[ScoreFeat.ABILITY].to_numpy(),
-            "ability_independent": te.ability_independent,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "direction": np.asarray(table.directions, dtype=object)[v.direction[test_idx]],
+                    "time": v.time[test_idx],
+                    "block": b,
+                    "bucket": buckets,
+                    "value": v.value[test_idx],
+                    "z": z[test_idx],
+                    ESTIMATE: z_hat,
+                    "prediction": centre,
+                    "lower": centre - half,
+                    "upper": centre + half,
+                    "last_result": te.hist_value,
+                    "mean_past": te.mean_value,
+                    "mean_other_directions": te.x[ScoreFeat.OTHER_MEAN_Z].to_numpy(),
+                    "ability": te.x[ScoreFeat.ABILITY].to_numpy(),
+                    "ability_independent": te.ability_independent,
+                }
+            )
+        )
         report[f"settings.block{b}.time"] = start
         report[f"settings.block{b}.kind"] = kind
         report[f"settings.block{b}.decay"] = decay
@@ -277,13 +315,22 @@ def evaluate_scores(table: ScoreTable, cfg: ScoreEvalConfig | None = None) -> Sc
         for i, a in enumerate(table.directions):
             for j, c in enumerate(table.directions):
                 if i < j:
-                    report[f"settings.block{b}.correlation.{a}.{c}"] = \
-                        float(prior.correlation[i, j])
-        log.info("held-out time point estimated", block=b, time=start, targets=len(test_idx),
-                 kind=kind, decay=decay)
+                    report[f"settings.block{b}.correlation.{a}.{c}"] = float(
+                        prior.correlation[i, j]
+                    )
+        log.info(
+            "held-out time point estimated",
+            block=b,
+            time=start,
+            targets=len(test_idx),
+            kind=kind,
+            decay=decay,
+        )
     if not parts:
-        raise TalentError("no held-out time point could be evaluated: every participant's last "
-                          "time point needs earlier results of others to fit and validate on")
+        raise TalentError(
+            "no held-out time point could be evaluated: every participant's last "
+            "time point needs earlier results of others to fit and validate on"
+        )
     rows = pd.concat(parts, ignore_index=True)
     report |= _summarise(rows, multi)
     report["rows.skipped"] = float(skipped)
@@ -299,8 +346,11 @@ def _summarise(rows: pd.DataFrame, by_block: bool) -> dict[str, float | str]:
     inside = (y >= rows["lower"].to_numpy()) & (y <= rows["upper"].to_numpy())
     names = [ESTIMATE, *BASELINES]
     for direction in [*sorted(rows["direction"].unique()), "all"]:
-        dm = np.ones(len(rows), bool) if direction == "all" else \
-            (rows["direction"] == direction).to_numpy()
+        dm = (
+            np.ones(len(rows), bool)
+            if direction == "all"
+            else (rows["direction"] == direction).to_numpy()
+        )
         for bucket in [*(b[0] for b in RECORD_BUCKETS), "any"]:
             m = dm & ((rows["bucket"] == bucket).to_numpy() if bucket != "any" else True)
             key = f"{direction}.n{bucket}"
@@ -309,9 +359,13 @@ def _summarise(rows: pd.DataFrame, by_block: bool) -> dict[str, float | str]:
                 continue
             for name in names:
                 out[f"{key}.spearman.{name}"] = grouped_spearman(
-                    rows[name].to_numpy(np.float64)[m], y[m], group.to_numpy()[m])[0]
+                    rows[name].to_numpy(np.float64)[m], y[m], group.to_numpy()[m]
+                )[0]
             ok = m & np.isfinite(rows["lower"].to_numpy())
             out[f"{key}.coverage"] = float(inside[ok].mean()) if ok.any() else float("nan")
-            out[f"{key}.interval_width"] = float(
-                (rows["upper"] - rows["lower"]).to_numpy()[ok].mean()) if ok.any() else float("nan")
+            out[f"{key}.interval_width"] = (
+                float((rows["upper"] - rows["lower"]).to_numpy()[ok].mean())
+                if ok.any()
+                else float("nan")
+            )
     return out

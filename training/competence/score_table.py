@@ -35,8 +35,18 @@ class ScoreColumns(BaseModel):
     activity: str | None = None
 
     def required(self) -> list[str]:
-        return [c for c in (self.participant, self.direction, self.time, self.score,
-                            self.max_score, self.activity) if c is not None]
+        return [
+            c
+            for c in (
+                self.participant,
+                self.direction,
+                self.time,
+                self.score,
+                self.max_score,
+                self.activity,
+            )
+            if c is not None
+        ]
 
 
 def read_scores(path: Path) -> pd.DataFrame:
@@ -57,13 +67,18 @@ def _refuse(bad: np.ndarray, field: str, what: str) -> None:
     if len(rows):
         shown = ", ".join(str(r + 1) for r in rows[:SHOWN_ROWS])
         more = f" and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
-        raise InputFileError(f"{len(rows)} row(s) have {what} in column {field!r}: "
-                             f"rows {shown}{more} (data rows, counted from 1)")
+        raise InputFileError(
+            f"{len(rows)} row(s) have {what} in column {field!r}: "
+            f"rows {shown}{more} (data rows, counted from 1)"
+        )
 
 
 def _times(raw: pd.Series, field: str) -> np.ndarray:
-    number = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_bool_dtype(raw) else \
-        pd.Series(np.nan, index=raw.index)
+    number = (
+        pd.to_numeric(raw, errors="coerce")
+        if not pd.api.types.is_bool_dtype(raw)
+        else pd.Series(np.nan, index=raw.index)
+    )
     if number.notna().sum() == raw.notna().sum() and raw.notna().any():
         t = number.to_numpy(np.float64, na_value=np.nan)
         _refuse(~np.isfinite(t), field, "a missing or non-finite time")
@@ -78,8 +93,10 @@ def score_table(frame: pd.DataFrame, cols: ScoreColumns) -> ScoreTable:
     """Validate and encode the table; :class:`InputFileError` names the bad rows and field."""
     missing = [c for c in cols.required() if c not in frame.columns]
     if missing:
-        raise InputFileError(f"the scores table has no column(s) {', '.join(map(repr, missing))}; "
-                             f"it has: {', '.join(map(str, frame.columns))}")
+        raise InputFileError(
+            f"the scores table has no column(s) {', '.join(map(repr, missing))}; "
+            f"it has: {', '.join(map(str, frame.columns))}"
+        )
     if frame.empty:
         raise InputFileError("the scores table has no rows")
     for field in (cols.participant, cols.direction):
@@ -96,5 +113,12 @@ def score_table(frame: pd.DataFrame, cols: ScoreColumns) -> ScoreTable:
     did, directions = pd.factorize(frame[cols.direction].astype(str), sort=True)
     act_key = [frame[cols.activity].astype(str).to_numpy()] if cols.activity else [did]
     act, _ = pd.factorize(pd.MultiIndex.from_arrays([*act_key, did, time]))
-    return ScoreTable(pd.Index(participants), tuple(map(str, directions)), pid.astype(np.int64),
-                      did.astype(np.int64), time, score, act.astype(np.int64))
+    return ScoreTable(
+        pd.Index(participants),
+        tuple(map(str, directions)),
+        pid.astype(np.int64),
+        did.astype(np.int64),
+        time,
+        score,
+        act.astype(np.int64),
+    )

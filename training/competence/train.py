@@ -89,8 +89,14 @@ def _rating(snapshot: Snapshot, cutoff: dt.datetime, cfg: TrainConfig) -> pd.Dat
 
 
 def _prepare(snapshot: Snapshot, cutoff: dt.datetime, cfg: TrainConfig, labels: bool) -> CutoffData:
-    return prepare_cutoff(snapshot, cutoff, cfg.calibration, cfg.window_days if labels else None,
-                          _rating(snapshot, cutoff, cfg), cfg.label_prior_sd)
+    return prepare_cutoff(
+        snapshot,
+        cutoff,
+        cfg.calibration,
+        cfg.window_days if labels else None,
+        _rating(snapshot, cutoff, cfg),
+        cfg.label_prior_sd,
+    )
 
 
 def _dataset(parts: list[CutoffData], snapshot_id: str) -> CompetenceDataset:
@@ -110,16 +116,21 @@ def covered_rows(
     keep = dirs.isin(model.directions_).to_numpy()
     skipped = [str(d) for d in pd.unique(dirs[~keep])]
     for direction in skipped:
-        log.warning("direction left out of the evaluation: no model was fitted for it (too few "
-                    "labelled rows at the training cut-offs)", direction=direction)
-    return (features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True),
-            skipped)
+        log.warning(
+            "direction left out of the evaluation: no model was fitted for it (too few "
+            "labelled rows at the training cut-offs)",
+            direction=direction,
+        )
+    return (features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True), skipped)
 
 
 def _half(participant_ids: pd.Series, seed: int) -> np.ndarray:
     """A participant-level halving that depends on the id only (calibration vs check rows)."""
-    hashed = pd.util.hash_pandas_object(participant_ids.astype("object").reset_index(drop=True),
-                                        index=False, hash_key=f"{seed:016d}")
+    hashed = pd.util.hash_pandas_object(
+        participant_ids.astype("object").reset_index(drop=True),
+        index=False,
+        hash_key=f"{seed:016d}",
+    )
     return (hashed.to_numpy(np.uint64) % np.uint64(2)) == 0
 
 
@@ -160,13 +171,17 @@ def plan_cutoffs(snapshot: Snapshot, cfg: TrainConfig) -> tuple[list[dt.datetime
     Training cut-offs are those whose label window ends by the evaluation cut-off, so training
     never sees the evaluated window. Raises :class:`TalentError` when the snapshot is too short.
     """
-    cutoffs = list(cfg.cutoffs) if cfg.cutoffs else auto_cutoffs(
-        snapshot, cfg.window_days, min_history_days=cfg.min_history_days)
+    cutoffs = (
+        list(cfg.cutoffs)
+        if cfg.cutoffs
+        else auto_cutoffs(snapshot, cfg.window_days, min_history_days=cfg.min_history_days)
+    )
     if not cutoffs:
         raise TalentError(
             f"snapshot {snapshot.snapshot_id[:16]} as of {snapshot.as_of:%Y-%m-%d} is too short: "
             f"no cut-off has {cfg.min_history_days} days of history and a {cfg.window_days}-day "
-            "label window after it; simulate more seasons or pass --window-days")
+            "label window after it; simulate more seasons or pass --window-days"
+        )
     last = cutoffs[-1]
     window = dt.timedelta(days=cfg.window_days)
     train = [c for c in cutoffs[:-1] if c + window <= last]
@@ -174,7 +189,8 @@ def plan_cutoffs(snapshot: Snapshot, cfg: TrainConfig) -> tuple[list[dt.datetime
         raise TalentError(
             f"only one usable cut-off ({last:%Y-%m-%d}); an honest temporal evaluation needs a "
             "training cut-off whose window ends before it: use a longer snapshot or a shorter "
-            "--window-days")
+            "--window-days"
+        )
     return train, last
 
 
@@ -192,8 +208,9 @@ def evaluate_competence(
     assert held.labels is not None
     features, labels, skipped = covered_rows(held.features, held.labels, model)
     predictions = model.predict(features)
-    last = last_results(snapshot.achievements, held.stats, eval_cut, features,
-                        held.calibration.config.responses)
+    last = last_results(
+        snapshot.achievements, held.stats, eval_cut, features, held.calibration.config.responses
+    )
     extra_scores = {"last_result": last}
     report = prediction_report(features, labels, predictions, extra_scores)
     report |= {f"{d}.skipped": 1.0 for d in skipped}
@@ -223,8 +240,18 @@ def evaluate_competence(
     report |= {f"seconds.{k}": v for k, v in seconds.items()}
     report["rows.eval"] = float(len(features))
     report["rows.train"] = float(sum(len(p.features) for p in parts))
-    evaluation = Evaluation(report, tuple(train_cuts), eval_cut, features, labels,
-                            predictions, model, seconds, next_result, extra_scores)
+    evaluation = Evaluation(
+        report,
+        tuple(train_cuts),
+        eval_cut,
+        features,
+        labels,
+        predictions,
+        model,
+        seconds,
+        next_result,
+        extra_scores,
+    )
     return evaluation, [*parts, held]
 
 
@@ -250,10 +277,12 @@ def train_competence(
     final_seconds = time.perf_counter() - started
     version = f"competence-{snapshot.snapshot_id[:12]}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
     meta = {
-        "model_version": version, "snapshot_id": snapshot.snapshot_id,
+        "model_version": version,
+        "snapshot_id": snapshot.snapshot_id,
         "as_of": snapshot.as_of.isoformat(),
         "cutoffs": [p.cutoff.isoformat() for p in parts],
-        "schema_version": SCHEMA_VERSION, "schema_hash": schema_hash(model.features_),
+        "schema_version": SCHEMA_VERSION,
+        "schema_hash": schema_hash(model.features_),
         "created_at": dt.datetime.now(dt.UTC).isoformat(),
     }
     bundle = CompetenceBundle(stats, calibration, model, meta, evaluation.next_result)
@@ -263,12 +292,21 @@ def train_competence(
     if track:
         params: dict[str, Any] = cfg.model_dump(mode="json") | {
             "eval_cutoff": evaluation.eval_cutoff.isoformat(),
-            "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs]}
-        tags = {"snapshot_id": snapshot.snapshot_id, "model_version": version,
-                "schema_hash": str(meta["schema_hash"]),
-                "snapshot_as_of": snapshot.as_of.isoformat()}
+            "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs],
+        }
+        tags = {
+            "snapshot_id": snapshot.snapshot_id,
+            "model_version": version,
+            "schema_hash": str(meta["schema_hash"]),
+            "snapshot_as_of": snapshot.as_of.isoformat(),
+        }
         with competence_run(cfg.experiment, run_name=version):
-            log_competence_run(params, evaluation.report, tags, path,
-                               (evaluation.features, evaluation.labels, evaluation.predictions))
+            log_competence_run(
+                params,
+                evaluation.report,
+                tags,
+                path,
+                (evaluation.features, evaluation.labels, evaluation.predictions),
+            )
     log.info("competence bundle saved", path=str(path), version=version)
     return path, evaluation

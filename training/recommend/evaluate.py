@@ -58,8 +58,15 @@ from training.recommend.split import open_choices, user_temporal_split
 
 log = get_logger(__name__)
 
-SIM_MODELS: tuple[str, ...] = ("popular", "popular_direction", "coldstart", "als", "ease",
-                               "content", "rerank")
+SIM_MODELS: tuple[str, ...] = (
+    "popular",
+    "popular_direction",
+    "coldstart",
+    "als",
+    "ease",
+    "content",
+    "rerank",
+)
 """The models the simulator split evaluates by default (every registered one but the log-only
 ``ease_recency``)."""
 LOG_MODELS: tuple[str, ...] = tuple(n for n, s in MODELS.items() if s.fits_logs)
@@ -74,14 +81,15 @@ def _settings(value: Any) -> Any:
     out: dict[str, RecommenderConfig] = {}
     for name, section in value.items():
         if name not in MODELS:
-            raise RegistryError(f"[recommend.models.{name}]: no recommender is registered as "
-                                f"{name!r}; registered: {', '.join(MODELS)}")
+            raise RegistryError(
+                f"[recommend.models.{name}]: no recommender is registered as "
+                f"{name!r}; registered: {', '.join(MODELS)}"
+            )
         out[name] = spec(name).config(section)
     return out
 
 
-ModelSettings = Annotated[dict[str, SerializeAsAny[RecommenderConfig]],
-                          BeforeValidator(_settings)]
+ModelSettings = Annotated[dict[str, SerializeAsAny[RecommenderConfig]], BeforeValidator(_settings)]
 """Each model's settings by registered name (``[recommend.models.<name>]`` sections), validated
 against the model's own config; a model without a section uses its defaults."""
 MOVED_TO_MODELS: tuple[str, ...] = ("als", "ease", "rerank")
@@ -102,7 +110,8 @@ class SimSplitConfig(BaseModel):
     latest season whose cut-offs all lie at least 60 days before the snapshot (so the choices
     made after each cut-off are recorded by then)."""
     cutoff_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = Field(
-        default=SEASON_CUTOFF_MONTHS, min_length=1)
+        default=SEASON_CUTOFF_MONTHS, min_length=1
+    )
     """Months whose first day is a cut-off in the latest complete season (when ``cutoffs`` is
     not given); fewer months make the split faster, the served model is the same."""
     decision_offsets_days: tuple[int, ...] = (426, 365, 304)
@@ -127,7 +136,8 @@ class SimSplitConfig(BaseModel):
                     f"model settings are not part of the split: move {moved} to "
                     + ", ".join(f"[recommend.models.{k}]" for k in moved)
                     + " (a pipeline config written before 2026-12-03 is moved there on "
-                      "reading; evaluate_simulator takes them as `settings`)")
+                    "reading; evaluate_simulator takes them as `settings`)"
+                )
         return data
 
     @field_validator("models")
@@ -136,8 +146,10 @@ class SimSplitConfig(BaseModel):
         for name in models:
             s = spec(name)
             if s.recency_weighted:
-                raise ValueError(f"{name!r} weighs an interaction log's rows by time; the "
-                                 "simulator split has no such log")
+                raise ValueError(
+                    f"{name!r} weighs an interaction log's rows by time; the "
+                    "simulator split has no such log"
+                )
         return models
 
     @field_validator("cutoff_months")
@@ -171,16 +183,19 @@ class LogSplitConfig(BaseModel):
     def _fit_logs(cls, models: tuple[str, ...]) -> tuple[str, ...]:
         for name in models:
             if not spec(name).fits_logs:
-                raise ValueError(f"{name!r} needs what an interaction log lacks (an ability "
-                                 "scale, decision points or the catalogue's content); models "
-                                 f"for a log: {', '.join(LOG_MODELS)}")
+                raise ValueError(
+                    f"{name!r} needs what an interaction log lacks (an ability "
+                    "scale, decision points or the catalogue's content); models "
+                    f"for a log: {', '.join(LOG_MODELS)}"
+                )
         return models
 
     def settings(self) -> dict[str, RecommenderConfig]:
         """The models' settings of this split, by registered name (the log split's own
         defaults, chosen on MovieLens, and what selection on validation chose)."""
-        return _settings({"als": self.als, "ease": self.ease,
-                          "ease_recency": self.ease_recency or self.ease})  # type: ignore[no-any-return]
+        return _settings(
+            {"als": self.als, "ease": self.ease, "ease_recency": self.ease_recency or self.ease}
+        )  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -207,8 +222,9 @@ class RecommendReport:
         return name, rows[name]
 
 
-def build_model(name: str, settings: Mapping[str, Any] | LogSplitConfig | None = None
-                ) -> Recommender:
+def build_model(
+    name: str, settings: Mapping[str, Any] | LogSplitConfig | None = None
+) -> Recommender:
     """A fresh model by its registered name, with its section of ``settings`` (by name: configs
     or plain sections; a log split's :meth:`LogSplitConfig.settings`); defaults without one.
 
@@ -223,7 +239,8 @@ def build_model(name: str, settings: Mapping[str, Any] | LogSplitConfig | None =
         raise TypeError(
             f"build_model takes the models' settings by registered name (a config's "
             f"[recommend.models] sections, RecommendStage.models), not a "
-            f"{type(settings).__name__}; since 2026-12-03 the split holds no model settings")
+            f"{type(settings).__name__}; since 2026-12-03 the split holds no model settings"
+        )
     return spec(name).build((settings or {}).get(name))
 
 
@@ -236,10 +253,14 @@ class FittedRecommender(NamedTuple):
     decisions: tuple[DecisionPoint, ...] = ()
 
 
-def fit_recommender(snapshot: Snapshot, cut_off: dt.datetime, name: str,
-                    settings: Mapping[str, Any] | None = None,
-                    split: SimSplitConfig | None = None,
-                    seed: int | None = None) -> FittedRecommender:
+def fit_recommender(
+    snapshot: Snapshot,
+    cut_off: dt.datetime,
+    name: str,
+    settings: Mapping[str, Any] | None = None,
+    split: SimSplitConfig | None = None,
+    seed: int | None = None,
+) -> FittedRecommender:
     """The one fit path of a footprint recommender (the CLI, the pipeline's final models, the
     benchmarks): the dataset of ``snapshot`` as of ``cut_off``, built with what the model
     declares it needs (an ability scale; decision points ``split.decision_offsets_days`` before
@@ -266,17 +287,27 @@ def fit_recommender(snapshot: Snapshot, cut_off: dt.datetime, name: str,
     model = build_model(name, settings)
     entry = spec(name)
     seed = cfg.seed if seed is None else seed
-    data = dataset_from_snapshot(snapshot, cut_off, ability=entry.needs_ability,
-                                 ability_sample=cfg.ability_sample, seed=seed)
-    points = decision_points(
-        snapshot, cut_off, tuple(cut_off - dt.timedelta(days=d) for d in cfg.decision_offsets_days),
-        ability=entry.needs_ability, ability_sample=cfg.ability_sample, seed=seed,
-    ) if entry.needs_decisions else ()
+    data = dataset_from_snapshot(
+        snapshot, cut_off, ability=entry.needs_ability, ability_sample=cfg.ability_sample, seed=seed
+    )
+    points = (
+        decision_points(
+            snapshot,
+            cut_off,
+            tuple(cut_off - dt.timedelta(days=d) for d in cfg.decision_offsets_days),
+            ability=entry.needs_ability,
+            ability_sample=cfg.ability_sample,
+            seed=seed,
+        )
+        if entry.needs_decisions
+        else ()
+    )
     return FittedRecommender(model.fit(data, points), data, points)
 
 
-def default_cutoffs(snapshot: Snapshot, months: tuple[int, ...] = SEASON_CUTOFF_MONTHS
-                    ) -> tuple[dt.datetime, ...]:
+def default_cutoffs(
+    snapshot: Snapshot, months: tuple[int, ...] = SEASON_CUTOFF_MONTHS
+) -> tuple[dt.datetime, ...]:
     """The first day of each of ``months`` (default 1 Oct, 1 Dec, 1 Feb, 1 Apr) in the latest
     season (September to August) whose last such day is 60+ days before the snapshot."""
     margin = dt.timedelta(days=60)
@@ -301,8 +332,13 @@ def _lists(recs: pd.DataFrame, pids: list[str]) -> list[list[str]]:
     return [by.get(p, []) for p in pids]
 
 
-def _score_lists(ranked: list[list[str]], relevant: list[set[str]], k: int, catalog: int,
-                 popularity: dict[str, float]) -> dict[str, float]:
+def _score_lists(
+    ranked: list[list[str]],
+    relevant: list[set[str]],
+    k: int,
+    catalog: int,
+    popularity: dict[str, float],
+) -> dict[str, float]:
     out = ranking_metrics(ranked, relevant, k)
     out["coverage"] = catalog_coverage(ranked, catalog, k)
     out["novelty"] = novelty(ranked, popularity, k)
@@ -329,8 +365,9 @@ class SplitCutoff:
     decisions: tuple[DecisionPoint, ...] = ()
 
 
-def fit_on_cutoff(cut: SplitCutoff, name: str, settings: Mapping[str, Any] | None = None
-                  ) -> Recommender:
+def fit_on_cutoff(
+    cut: SplitCutoff, name: str, settings: Mapping[str, Any] | None = None
+) -> Recommender:
     """The registered model ``name`` (with its section of ``settings``) fitted on a prepared
     cut-off: its dataset, and its decision points when the model declares it needs them (the
     evaluation, selection on validation and the benchmarks fit through here)."""
@@ -353,8 +390,9 @@ class PreparedSplit:
         return [r for c in self.cutoffs for r in c.relevant]
 
 
-def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | None = None
-                  ) -> PreparedSplit:
+def prepare_split(
+    snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | None = None
+) -> PreparedSplit:
     """The cut-offs, datasets, seeded query samples and relevant sets of the simulator split;
     :func:`evaluate_simulator` and the re-ranker's tuning both start from it, so their queries
     are the same draw for draw.
@@ -373,8 +411,13 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | Non
     def at(t: dt.datetime) -> RecommendDataset:
         # datasets are shared between cut-offs and decision points that fall on the same day
         if t not in cache:
-            cache[t] = dataset_from_snapshot(snapshot_at(snapshot, t), t, ability=ability,
-                                             ability_sample=cfg.ability_sample, seed=cfg.seed)
+            cache[t] = dataset_from_snapshot(
+                snapshot_at(snapshot, t),
+                t,
+                ability=ability,
+                ability_sample=cfg.ability_sample,
+                seed=cfg.seed,
+            )
         return cache[t]
 
     parts: list[SplitCutoff] = []
@@ -392,20 +435,27 @@ def prepare_split(snapshot: Snapshot, cfg: SimSplitConfig, decisions: bool | Non
         choices = open_choices(snapshot, cutoff, dataset)
         pids = sorted(p for p in choices if dataset.rows([p])[0] >= 0)
         if len(pids) > cfg.max_queries:
-            pids = sorted(rng.choice(np.array(pids, dtype=object), cfg.max_queries,
-                                     replace=False).tolist())
-        parts.append(SplitCutoff(cutoff, dataset, pids, [choices[p] for p in pids],
-                                 tuple(points)))
+            pids = sorted(
+                rng.choice(np.array(pids, dtype=object), cfg.max_queries, replace=False).tolist()
+            )
+        parts.append(SplitCutoff(cutoff, dataset, pids, [choices[p] for p in pids], tuple(points)))
         n_catalog += len(dataset.catalog.open_at(cutoff))
         popularity.update(_activity_popularity(dataset))
-        log.info("simulator split cut-off", cutoff=str(cutoff.date()), queries=len(pids),
-                 open=len(dataset.catalog.open_at(cutoff)),
-                 seconds=round(time.perf_counter() - started, 1))
+        log.info(
+            "simulator split cut-off",
+            cutoff=str(cutoff.date()),
+            queries=len(pids),
+            open=len(dataset.catalog.open_at(cutoff)),
+            seconds=round(time.perf_counter() - started, 1),
+        )
     return PreparedSplit(snapshot.snapshot_id, tuple(parts), n_catalog, popularity, cfg.k)
 
 
-def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None,
-                       settings: Mapping[str, Any] | None = None) -> RecommendReport:
+def evaluate_simulator(
+    snapshot: Snapshot,
+    config: SimSplitConfig | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> RecommendReport:
     """Every model and baseline on the footprint's temporal split (see module docstring), each
     with its section of ``settings`` (by registered name; defaults when absent)."""
     cfg = config or SimSplitConfig()
@@ -428,28 +478,41 @@ def evaluate_simulator(snapshot: Snapshot, config: SimSplitConfig | None = None,
             model = fit_on_cutoff(cut, name, own)
             recs = model.recommend(pids, k=cfg.k, as_of=cutoff, reasons=False)
             ranked[name] += _lists(recs, pids)
-            chosen = [aid in choices.get(pid, ()) for pid, aid in
-                      zip(recs["participant_id"].astype("object"),
-                          recs["activity_id"].astype("object"), strict=True)]
-            scored[name].append(pd.DataFrame({"score": recs["score"].to_numpy(float),
-                                              "chosen": np.array(chosen, dtype=bool)}))
+            chosen = [
+                aid in choices.get(pid, ())
+                for pid, aid in zip(
+                    recs["participant_id"].astype("object"),
+                    recs["activity_id"].astype("object"),
+                    strict=True,
+                )
+            ]
+            scored[name].append(
+                pd.DataFrame(
+                    {"score": recs["score"].to_numpy(float), "chosen": np.array(chosen, dtype=bool)}
+                )
+            )
             timings[name] += time.perf_counter() - t0
             log.info("model evaluated", model=name, seconds=round(time.perf_counter() - t0, 1))
-    table = {m: _score_lists(ranked[m], relevant, cfg.k, split.n_catalog, split.popularity)
-             for m in cfg.models}
+    table = {
+        m: _score_lists(ranked[m], relevant, cfg.k, split.n_catalog, split.popularity)
+        for m in cfg.models
+    }
     for m in cfg.models:
         table[m]["seconds"] = round(timings[m], 2)
-    queries = pd.DataFrame({"cutoff": query_cutoff,
-                            "history": np.concatenate(history) if history else np.array([])})
+    queries = pd.DataFrame(
+        {"cutoff": query_cutoff, "history": np.concatenate(history) if history else np.array([])}
+    )
     for m in cfg.models:
         queries[m] = ndcg_per_query(ranked[m], relevant, cfg.k)
     return RecommendReport(
-        table=table, params=cfg.model_dump(mode="json") | {
-            "settings": {m: c.model_dump(mode="json") for m, c in own.items()
-                                if m in cfg.models}},
-        info={"snapshot_id": snapshot.snapshot_id,
-              "cutoffs": [str(c.cutoff) for c in split.cutoffs],
-              "queries": len(relevant)},
+        table=table,
+        params=cfg.model_dump(mode="json")
+        | {"settings": {m: c.model_dump(mode="json") for m, c in own.items() if m in cfg.models}},
+        info={
+            "snapshot_id": snapshot.snapshot_id,
+            "cutoffs": [str(c.cutoff) for c in split.cutoffs],
+            "queries": len(relevant),
+        },
         queries=queries,
         scores={m: pd.concat(v, ignore_index=True) for m, v in scored.items() if v},
     )
@@ -473,10 +536,12 @@ def evaluate_interactions(
     if missing:
         raise ValueError(f"columns {missing} are not in the file; it has {list(frame.columns)}")
     train, test = user_temporal_split(frame, user_col, time_col, cfg.test_share, cfg.seed)
-    table, info = score_log_split(train, test, LogColumns(user_col, item_col, time_col,
-                                                           weight_col), cfg)
-    return RecommendReport(table=table, params=cfg.model_dump(mode="json"),
-                           info={"rows": len(frame)} | info)
+    table, info = score_log_split(
+        train, test, LogColumns(user_col, item_col, time_col, weight_col), cfg
+    )
+    return RecommendReport(
+        table=table, params=cfg.model_dump(mode="json"), info={"rows": len(frame)} | info
+    )
 
 
 @dataclass(frozen=True)
@@ -497,11 +562,11 @@ def recency_weighted(train: pd.DataFrame, cols: LogColumns, half_life: float) ->
     return train.assign(_recency=0.5 ** (rank.to_numpy() / half_life))
 
 
-def log_relevant(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns
-                 ) -> tuple[list[str], list[set[str]]]:
+def log_relevant(
+    train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns
+) -> tuple[list[str], list[set[str]]]:
     """The users with test items they had not seen in ``train``, and those items."""
-    seen = train.groupby(train[cols.user].astype(str))[cols.item].agg(
-        lambda s: set(s.astype(str)))
+    seen = train.groupby(train[cols.user].astype(str))[cols.item].agg(lambda s: set(s.astype(str)))
     rel_by: dict[str, set[str]] = {}
     for u, i in zip(test[cols.user].astype(str), test[cols.item].astype(str), strict=True):
         if i not in seen.get(u, set()):
@@ -510,8 +575,9 @@ def log_relevant(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns
     return users, [rel_by[u] for u in users]
 
 
-def score_log_split(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns,
-                    cfg: LogSplitConfig) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+def score_log_split(
+    train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns, cfg: LogSplitConfig
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Fit every model of ``cfg`` on ``train`` and score its top-k on ``test`` (seen items
     excluded); the evaluation of a test split and, with a validation split cut from the
     training part, of one candidate setting (:mod:`training.recommend.select`)."""
@@ -521,8 +587,9 @@ def score_log_split(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns,
     popularity = dict(zip(dataset.item_ids, pop, strict=True))
     recent = None
     if cols.time is not None:
-        recent = dataset_from_interactions(recency_weighted(train, cols, cfg.recency_half_life),
-                                           cols.user, cols.item, "_recency")
+        recent = dataset_from_interactions(
+            recency_weighted(train, cols, cfg.recency_half_life), cols.user, cols.item, "_recency"
+        )
     table: dict[str, dict[str, float]] = {}
     settings = cfg.settings()
     for name in cfg.models:
@@ -534,12 +601,18 @@ def score_log_split(train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns,
         assert data is not None
         model = build_model(name, settings).fit(data)
         recs = model.recommend(users, k=cfg.k, reasons=False)
-        table[name] = _score_lists(_lists(recs, users), relevant, cfg.k, dataset.n_items,
-                                   popularity)
+        table[name] = _score_lists(
+            _lists(recs, users), relevant, cfg.k, dataset.n_items, popularity
+        )
         table[name]["seconds"] = round(time.perf_counter() - t0, 2)
         log.info("model evaluated", model=name, seconds=table[name]["seconds"])
-    info = {"train_rows": len(train), "test_rows": len(test), "users": len(users),
-            "items": dataset.n_items, "time_col": cols.time}
+    info = {
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "users": len(users),
+        "items": dataset.n_items,
+        "time_col": cols.time,
+    }
     return table, info
 
 
@@ -555,20 +628,32 @@ def log_report(report: RecommendReport, run_name: str, experiment: str = "recomm
 
     with competence_run(experiment, run_name) as run:
         mlflow.log_params(flatten_params(report.params))
-        mlflow.log_metrics({f"{m}.{k}".replace("@", "_at_"): float(v)
-                            for m, row in report.table.items() for k, v in row.items()
-                            if v is not None and np.isfinite(v)})
+        mlflow.log_metrics(
+            {
+                f"{m}.{k}".replace("@", "_at_"): float(v)
+                for m, row in report.table.items()
+                for k, v in row.items()
+                if v is not None and np.isfinite(v)
+            }
+        )
         mlflow.set_tags({k: str(v)[:500] for k, v in report.info.items()})
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "report.json"
-            path.write_text(json.dumps({"table": report.table, "info": report.info}, indent=1),
-                            "utf-8")
+            path.write_text(
+                json.dumps({"table": report.table, "info": report.info}, indent=1), "utf-8"
+            )
             mlflow.log_artifact(str(path))
         return str(run.info.run_id)
 
 
-def log_training_run(model: Recommender, path: Any, snapshot_id: str, as_of: dt.datetime,
-                     participants: int, experiment: str = "recommend") -> str:
+def log_training_run(
+    model: Recommender,
+    path: Any,
+    snapshot_id: str,
+    as_of: dt.datetime,
+    participants: int,
+    experiment: str = "recommend",
+) -> str:
     """Log a fitted recommender to MLflow: its config, provenance and the saved model file."""
     import mlflow
 
@@ -576,8 +661,7 @@ def log_training_run(model: Recommender, path: Any, snapshot_id: str, as_of: dt.
 
     with competence_run(experiment, f"train {model.name}") as run:
         mlflow.log_params(flatten_params({"model": model.name, **model.get_config()}))
-        mlflow.set_tags({"snapshot_id": snapshot_id, "as_of": as_of.isoformat(),
-                         "kind": "train"})
+        mlflow.set_tags({"snapshot_id": snapshot_id, "as_of": as_of.isoformat(), "kind": "train"})
         mlflow.log_metric("participants", float(participants))
         if isinstance(model, RerankRecommender):
             mlflow.log_metric("train_groups", float(model.n_train_groups_))

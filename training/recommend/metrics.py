@@ -20,8 +20,9 @@ def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, k + 2))
 
 
-def hits_matrix(ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]],
-                k: int) -> np.ndarray:
+def hits_matrix(
+    ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]], k: int
+) -> np.ndarray:
     """queries x k: 1 where the item at that rank is relevant (0 past the end of a list)."""
     out = np.zeros((len(ranked), k))
     for i, (items, rel) in enumerate(zip(ranked, relevant, strict=True)):
@@ -31,8 +32,9 @@ def hits_matrix(ranked: Sequence[Sequence[object]], relevant: Sequence[set[objec
     return out
 
 
-def ranking_metrics(ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]],
-                    k: int = 10) -> dict[str, float]:
+def ranking_metrics(
+    ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]], k: int = 10
+) -> dict[str, float]:
     """Mean Recall@k, NDCG@k and MAP@k over queries with at least one relevant item."""
     keep = [i for i, r in enumerate(relevant) if len(r) > 0]
     if not keep:
@@ -54,8 +56,9 @@ def ranking_metrics(ranked: Sequence[Sequence[object]], relevant: Sequence[set[o
     }
 
 
-def ndcg_per_query(ranked: Sequence[Sequence[Any]], relevant: Sequence[set[Any]],
-                   k: int = 10) -> np.ndarray:
+def ndcg_per_query(
+    ranked: Sequence[Sequence[Any]], relevant: Sequence[set[Any]], k: int = 10
+) -> np.ndarray:
     """NDCG@k of each query (NaN where the relevant set is empty); the mean over the finite
     values is :func:`ranking_metrics`' ``ndcg@k``. Used to break the metric down by group."""
     hits = hits_matrix(ranked, relevant, k)
@@ -75,11 +78,15 @@ def catalog_coverage(ranked: Sequence[Sequence[object]], catalog_size: int, k: i
     return len(seen) / catalog_size if catalog_size else float("nan")
 
 
-def novelty(ranked: Sequence[Sequence[object]], popularity_share: dict[object, float],
-            k: int = 10) -> float:
+def novelty(
+    ranked: Sequence[Sequence[object]], popularity_share: dict[object, float], k: int = 10
+) -> float:
     """Mean ``-log2(p)`` of recommended items, ``p`` = share of training participants who took
     the item (items never taken count as taken by one participant)."""
     floor = min((v for v in popularity_share.values() if v > 0), default=1e-6)
-    values = [-np.log2(max(popularity_share.get(item, 0.0), floor))
-              for items in ranked for item in list(items)[:k]]
+    values = [
+        -np.log2(max(popularity_share.get(item, 0.0), floor))
+        for items in ranked
+        for item in list(items)[:k]
+    ]
     return float(np.mean(values)) if values else float("nan")

@@ -99,8 +99,9 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, float]:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or key not in OVERRIDES:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with KEY one of "
-                              f"{', '.join(OVERRIDES)}")
+            raise ConfigError(
+                f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(OVERRIDES)}"
+            )
         try:
             value = float(raw)
         except ValueError as exc:
@@ -124,15 +125,20 @@ def with_overrides(cfg: LogSplitConfig, overrides: dict[str, float]) -> LogSplit
         else:
             top["recency_half_life"] = value
     try:
-        return cfg.model_copy(update=top | {
-            "ease": cfg.ease.model_validate(cfg.ease.model_dump() | ease),
-            "als": ALSConfig.model_validate(cfg.als.model_dump() | als)})
+        return cfg.model_copy(
+            update=top
+            | {
+                "ease": cfg.ease.model_validate(cfg.ease.model_dump() | ease),
+                "als": ALSConfig.model_validate(cfg.als.model_dump() | als),
+            }
+        )
     except ValueError as exc:
         raise ConfigError(f"--set: {exc}") from exc
 
 
-def validation_split(train: pd.DataFrame, cols: LogColumns, share: float, seed: int
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validation_split(
+    train: pd.DataFrame, cols: LogColumns, share: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """*fit* and *validation*: the per-user temporal split applied to the training rows only."""
     return user_temporal_split(train, cols.user, cols.time, share, seed)
 
@@ -144,8 +150,9 @@ def lambda_grid(gram_diagonal: np.ndarray, points: int) -> tuple[float, ...]:
     return tuple(float(f"{v:.3g}") for v in grid)
 
 
-def half_life_grid(train: pd.DataFrame, cols: LogColumns,
-                   fractions: tuple[float, ...]) -> tuple[float, ...]:
+def half_life_grid(
+    train: pd.DataFrame, cols: LogColumns, fractions: tuple[float, ...]
+) -> tuple[float, ...]:
     """Half-lives in interactions: fractions of the median user's history length (>= 1)."""
     median = float(train.groupby(cols.user).size().median())
     return tuple(sorted({float(f"{max(1.0, median * f):.3g}") for f in fractions}))
@@ -160,8 +167,9 @@ class _Matrix:
     x: sp.csr_matrix
 
 
-def _matrix(frame: pd.DataFrame, cols: LogColumns, weight: np.ndarray | None,
-            items: pd.Index | None = None) -> _Matrix:
+def _matrix(
+    frame: pd.DataFrame, cols: LogColumns, weight: np.ndarray | None, items: pd.Index | None = None
+) -> _Matrix:
     users = pd.Index(sorted(frame[cols.user].astype(str).unique()))
     items = items if items is not None else pd.Index(sorted(frame[cols.item].astype(str).unique()))
     r = users.get_indexer(frame[cols.user].astype(str))
@@ -173,10 +181,15 @@ def _matrix(frame: pd.DataFrame, cols: LogColumns, weight: np.ndarray | None,
     return _Matrix(users, items, x)
 
 
-def ease_path_lists(fit: pd.DataFrame, users: list[str], cols: LogColumns,
-                    lambdas: tuple[float, ...], weightings: dict[str, np.ndarray | None],
-                    k: int, max_items: int | None = None
-                    ) -> dict[tuple[str, float], list[list[str]]]:
+def ease_path_lists(
+    fit: pd.DataFrame,
+    users: list[str],
+    cols: LogColumns,
+    lambdas: tuple[float, ...],
+    weightings: dict[str, np.ndarray | None],
+    k: int,
+    max_items: int | None = None,
+) -> dict[tuple[str, float], list[list[str]]]:
     """Top-``k`` lists of EASE fitted on ``fit`` for every ``lambda`` and query weighting.
 
     The model is EASE on binary interactions (as :class:`~models.recommend.ease.EASERecommender`
@@ -194,18 +207,19 @@ def ease_path_lists(fit: pd.DataFrame, users: list[str], cols: LogColumns,
     xs = x[:, keep].tocsc()
     rows = binary.users.get_indexer(pd.Index(users))
     ids = binary.items[keep].to_numpy()
-    queries = {name: _matrix(fit, cols, weight, binary.items).x
-               for name, weight in weightings.items()}
+    queries = {
+        name: _matrix(fit, cols, weight, binary.items).x for name, weight in weightings.items()
+    }
     out: dict[tuple[str, float], list[list[str]]] = {
-        (name, lam): [] for name in weightings for lam in lambdas}
+        (name, lam): [] for name in weightings for lam in lambdas
+    }
     with threadpool_limits(2, "blas"):
         g = (xs.T @ xs).toarray().astype(np.float32)
         evals, vecs = np.linalg.eigh(g)
         del g
-        diags = {lam: (vecs * vecs) @ (1.0 / (evals + lam)).astype(np.float32)
-                 for lam in lambdas}
+        diags = {lam: (vecs * vecs) @ (1.0 / (evals + lam)).astype(np.float32) for lam in lambdas}
         for start in range(0, len(rows), PATH_BATCH):
-            part = rows[start:start + PATH_BATCH]
+            part = rows[start : start + PATH_BATCH]
             safe = np.maximum(part, 0)
             seen = (x[safe][:, keep].toarray() > 0) | (part < 0)[:, None]
             for name, q in queries.items():
@@ -218,8 +232,10 @@ def ease_path_lists(fit: pd.DataFrame, users: list[str], cols: LogColumns,
                     scores = qx - ((qv * inv) @ vecs.T) / diags[lam][None, :]
                     scores[seen] = -np.inf
                     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-                    out[(name, lam)] += [[ids[j] for j in row if np.isfinite(scores[i, j])]
-                                         for i, row in enumerate(top)]
+                    out[(name, lam)] += [
+                        [ids[j] for j in row if np.isfinite(scores[i, j])]
+                        for i, row in enumerate(top)
+                    ]
     return out
 
 
@@ -234,9 +250,13 @@ class Selection:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def select_log_settings(train: pd.DataFrame, cols: LogColumns, cfg: LogSplitConfig,
-                        sel: SelectionConfig, fixed: dict[str, float] | None = None
-                        ) -> tuple[LogSplitConfig, Selection]:
+def select_log_settings(
+    train: pd.DataFrame,
+    cols: LogColumns,
+    cfg: LogSplitConfig,
+    sel: SelectionConfig,
+    fixed: dict[str, float] | None = None,
+) -> tuple[LogSplitConfig, Selection]:
     """Choose each model's settings on a validation split of ``train`` (never of the test rows).
 
     ``fixed`` holds explicit settings (canonical ``--set`` keys), which are kept and not searched.
@@ -247,8 +267,9 @@ def select_log_settings(train: pd.DataFrame, cols: LogColumns, cfg: LogSplitConf
     fit, val = validation_split(train, cols, sel.validation_share, cfg.seed)
     users, relevant = log_relevant(fit, val, cols)
     metric = f"ndcg@{cfg.k}"
-    selection = Selection(info={"fit_rows": len(fit), "validation_rows": len(val),
-                                "validation_users": len(users)})
+    selection = Selection(
+        info={"fit_rows": len(fit), "validation_rows": len(val), "validation_users": len(users)}
+    )
     chosen_cfg = with_overrides(cfg, fixed)
 
     def score(lists: list[list[str]]) -> float:
@@ -258,36 +279,48 @@ def select_log_settings(train: pd.DataFrame, cols: LogColumns, cfg: LogSplitConf
         x = _matrix(fit, cols, None).x
         x.data[:] = 1.0
         diag = np.asarray(x.sum(axis=0)).ravel()
-        lambdas = ((fixed["ease.regularization"],) if "ease.regularization" in fixed
-                   else lambda_grid(diag[diag > 0], sel.ease_lambda_points))
+        lambdas = (
+            (fixed["ease.regularization"],)
+            if "ease.regularization" in fixed
+            else lambda_grid(diag[diag > 0], sel.ease_lambda_points)
+        )
         weightings: dict[str, np.ndarray | None] = {"binary": None}
         halves: tuple[float, ...] = ()
         if cols.time is not None and "ease_recency" in cfg.models:
-            halves = ((fixed["recency.half_life"],) if "recency.half_life" in fixed
-                      else half_life_grid(fit, cols, sel.half_life_fractions))
+            halves = (
+                (fixed["recency.half_life"],)
+                if "recency.half_life" in fixed
+                else half_life_grid(fit, cols, sel.half_life_fractions)
+            )
             for h in halves:
-                weightings[f"half_life={h}"] = recency_weighted(
-                    fit, cols, h)["_recency"].to_numpy()
-        lists = ease_path_lists(fit, users, cols, lambdas, weightings, cfg.k,
-                                cfg.ease.max_items)
+                weightings[f"half_life={h}"] = recency_weighted(fit, cols, h)["_recency"].to_numpy()
+        lists = ease_path_lists(fit, users, cols, lambdas, weightings, cfg.k, cfg.ease.max_items)
         values = {key: score(v) for key, v in lists.items()}
         for (name, lam), value in values.items():
-            trial: dict[str, Any] = {"model": "ease" if name == "binary" else "ease_recency",
-                                     "regularization": lam, metric: value}
+            trial: dict[str, Any] = {
+                "model": "ease" if name == "binary" else "ease_recency",
+                "regularization": lam,
+                metric: value,
+            }
             if name != "binary":
                 trial["half_life"] = float(name.split("=")[1])
             selection.trials.append(trial)
         best_lam = max(lambdas, key=lambda lam: values[("binary", lam)])
-        selection.chosen["ease"] = {"regularization": best_lam,
-                                    f"validation_{metric}": values[("binary", best_lam)]}
+        selection.chosen["ease"] = {
+            "regularization": best_lam,
+            f"validation_{metric}": values[("binary", best_lam)],
+        }
         ease_cfg = chosen_cfg.ease.model_copy(update={"regularization": best_lam})
         update: dict[str, Any] = {"ease": ease_cfg}
         if halves:
             recency = [(n, lam) for (n, lam) in values if n != "binary"]
             name, lam = max(recency, key=lambda key: values[key])
             half = float(name.split("=")[1])
-            selection.chosen["ease_recency"] = {"regularization": lam, "half_life": half,
-                                                f"validation_{metric}": values[(name, lam)]}
+            selection.chosen["ease_recency"] = {
+                "regularization": lam,
+                "half_life": half,
+                f"validation_{metric}": values[(name, lam)],
+            }
             update["recency_half_life"] = half
             update["ease_recency"] = chosen_cfg.ease.model_copy(update={"regularization": lam})
         chosen_cfg = chosen_cfg.model_copy(update=update)
@@ -297,43 +330,60 @@ def select_log_settings(train: pd.DataFrame, cols: LogColumns, cfg: LogSplitConf
         table, _ = score_log_split(fit, val, cols, cfg.model_copy(update={"models": ("popular",)}))
         selection.chosen["popular"] = {f"validation_{metric}": table["popular"][metric]}
     selection.info["seconds"] = round(time.perf_counter() - started, 1)
-    log.info("settings chosen on validation", chosen=selection.chosen,
-             seconds=selection.info["seconds"])
+    log.info(
+        "settings chosen on validation", chosen=selection.chosen, seconds=selection.info["seconds"]
+    )
     return chosen_cfg, selection
 
 
-def _select_als(fit: pd.DataFrame, val: pd.DataFrame, cols: LogColumns, cfg: LogSplitConfig,
-                sel: SelectionConfig, fixed: dict[str, float], selection: Selection,
-                metric: str) -> LogSplitConfig:
-    grid = {"factors": sel.als_factors, "regularization": sel.als_regularization,
-            "iterations": sel.als_iterations, "alpha": sel.als_alpha}
+def _select_als(
+    fit: pd.DataFrame,
+    val: pd.DataFrame,
+    cols: LogColumns,
+    cfg: LogSplitConfig,
+    sel: SelectionConfig,
+    fixed: dict[str, float],
+    selection: Selection,
+    metric: str,
+) -> LogSplitConfig:
+    grid = {
+        "factors": sel.als_factors,
+        "regularization": sel.als_regularization,
+        "iterations": sel.als_iterations,
+        "alpha": sel.als_alpha,
+    }
     for param in grid:
         if f"als.{param}" in fixed:
             grid[param] = (getattr(cfg.als, param),)
     points = list(itertools.product(*grid.values()))
     if len(points) > sel.als_budget:
         rng = np.random.default_rng(cfg.seed)
-        points = [points[i] for i in sorted(rng.choice(len(points), sel.als_budget,
-                                                       replace=False))]
+        points = [points[i] for i in sorted(rng.choice(len(points), sel.als_budget, replace=False))]
     best: tuple[float, ALSConfig] | None = None
     for point in points:
         als = cfg.als.model_copy(update=dict(zip(grid, point, strict=True)))
-        table, _ = score_log_split(fit, val, cols, cfg.model_copy(
-            update={"models": ("als",), "als": als}))
+        table, _ = score_log_split(
+            fit, val, cols, cfg.model_copy(update={"models": ("als",), "als": als})
+        )
         value = table["als"][metric]
-        selection.trials.append({"model": "als", **dict(zip(grid, point, strict=True)),
-                                 metric: value})
+        selection.trials.append(
+            {"model": "als", **dict(zip(grid, point, strict=True)), metric: value}
+        )
         if best is None or value > best[0]:
             best = (value, als)
     assert best is not None
     selection.chosen["als"] = {k: float(getattr(best[1], k)) for k in grid} | {
-        f"validation_{metric}": best[0]}
+        f"validation_{metric}": best[0]
+    }
     return cfg.model_copy(update={"als": best[1]})
 
 
 def evaluate_interactions_selected(
-    frame: pd.DataFrame, cols: LogColumns, config: LogSplitConfig | None = None,
-    selection: SelectionConfig | None = None, fixed: dict[str, float] | None = None,
+    frame: pd.DataFrame,
+    cols: LogColumns,
+    config: LogSplitConfig | None = None,
+    selection: SelectionConfig | None = None,
+    fixed: dict[str, float] | None = None,
 ) -> RecommendReport:
     """:func:`~training.recommend.evaluate.evaluate_interactions` with settings chosen on
     validation.
@@ -353,8 +403,14 @@ def evaluate_interactions_selected(
         if name in table:
             table[name] |= {k: v for k, v in settings.items() if k.startswith("validation_")}
     return RecommendReport(
-        table=table, params=chosen.model_dump(mode="json"),
-        info={"rows": len(frame)} | info | {"protocol": "settings chosen on validation",
-                                             "selection": record.chosen,
-                                             "selection_trials": record.trials} | {
-            f"selection.{k}": v for k, v in record.info.items()})
+        table=table,
+        params=chosen.model_dump(mode="json"),
+        info={"rows": len(frame)}
+        | info
+        | {
+            "protocol": "settings chosen on validation",
+            "selection": record.chosen,
+            "selection_trials": record.trials,
+        }
+        | {f"selection.{k}": v for k, v in record.info.items()},
+    )

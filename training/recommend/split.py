@@ -67,7 +67,8 @@ def open_choices(
     vis = visible_achievements(snapshot.achievements, snapshot.as_of)
     vis = vis[vis[C.ACTIVITY_ID].astype("object").isin(set(acts)).to_numpy()]
     out: dict[str, set[str]] = {}
-    for pid, aid in zip(vis[C.PARTICIPANT_ID].astype("object"), vis[C.ACTIVITY_ID].astype("object"),
-                        strict=True):
+    for pid, aid in zip(
+        vis[C.PARTICIPANT_ID].astype("object"), vis[C.ACTIVITY_ID].astype("object"), strict=True
+    ):
         out.setdefault(pid, set()).add(aid)
     return out

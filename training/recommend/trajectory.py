@@ -133,20 +133,25 @@ class _Replay:
         """Points of the edition's real units, drawn once at their checkpoint ability."""
         if a not in self.field_cache:
             acts, rec = self.sim.acts, self.sim.records
-            rows = self.rec_order[self.rec_bounds[a]:self.rec_bounds[a + 1]]
+            rows = self.rec_order[self.rec_bounds[a] : self.rec_bounds[a + 1]]
             pid, team = rec.pid[rows], rec.team[rows]
             eff = np.nan_to_num(self.theta0[pid]) @ acts.weights[a]
             key = np.where(team >= 0, team, -1 - np.arange(len(pid)))
             _, inv = np.unique(key, return_inverse=True)
             unit = np.bincount(inv, weights=eff) / np.maximum(np.bincount(inv), 1)
             n = len(unit)
-            self.field_cache[a] = pcm_points(unit, np.full(n, acts.difficulty[a]),
-                                             np.full(n, acts.alpha[a]),
-                                             np.tile(acts.tau[a], (n, 1)), self.rng)
+            self.field_cache[a] = pcm_points(
+                unit,
+                np.full(n, acts.difficulty[a]),
+                np.full(n, acts.alpha[a]),
+                np.tile(acts.tau[a], (n, 1)),
+                self.rng,
+            )
         return self.field_cache[a]
 
-    def follow(self, participant_id: str, steps: list[tuple[str, str, bool, str | None]]
-               ) -> list[HypotheticalAchievement]:
+    def follow(
+        self, participant_id: str, steps: list[tuple[str, str, bool, str | None]]
+    ) -> list[HypotheticalAchievement]:
         """Replay ``(activity_id, series_id, projected, after_step)`` steps; the achievements."""
         acts = self.sim.acts
         p = int(self.pid_index.get_indexer([participant_id])[0])
@@ -164,31 +169,45 @@ class _Replay:
             years = float((acts.end_at[a] - start) / np.timedelta64(1, "s")) / clock.YEAR_SECONDS
             now = theta + cfg.grade_effect * max(years, 0.0)
             eff = float(now @ acts.weights[a])
-            pts = pcm_points(np.array([eff]), acts.difficulty[[a]], acts.alpha[[a]],
-                             acts.tau[[a]], self.rng)
+            pts = pcm_points(
+                np.array([eff]), acts.difficulty[[a]], acts.alpha[[a]], acts.tau[[a]], self.rng
+            )
             field_pts = self.field_points(a)
             rank = 1 + int((field_pts > pts[0]).sum())
             kind = acts.kind[[a]]
-            res = RESULTS[int(unit_results(kind, np.array([rank]), np.array([len(field_pts) + 1]),
-                                           pts)[0])]
-            if SIM_KINDS[int(kind[0])] in (ActivityKind.ONLINE_COURSE, ActivityKind.TEST) or \
-                    (not is_ranked(kind)[0] and np.isnan(acts.max_score[a])):
+            res = RESULTS[
+                int(unit_results(kind, np.array([rank]), np.array([len(field_pts) + 1]), pts)[0])
+            ]
+            if SIM_KINDS[int(kind[0])] in (ActivityKind.ONLINE_COURSE, ActivityKind.TEST) or (
+                not is_ranked(kind)[0] and np.isnan(acts.max_score[a])
+            ):
                 pct = float(pts[0]) / MAX_POINTS
             else:
                 below = (field_pts < pts[0]).sum() + 0.5 * (field_pts == pts[0]).sum()
                 pct = float(below / max(len(field_pts), 1))
             results[activity_id] = res.value
-            theta = theta + practice_gain(acts, np.array([a]), np.array([eff]),
-                                          cfg.practice_rate)[0]
-            out.append(HypotheticalAchievement(
-                activity_id=str(acts.activity_id[a]), result=res, percentile=min(max(pct, 0), 1),
-                achieved_at=acts.end_at[a].astype("datetime64[us]").astype(dt.datetime)))
+            theta = (
+                theta + practice_gain(acts, np.array([a]), np.array([eff]), cfg.practice_rate)[0]
+            )
+            out.append(
+                HypotheticalAchievement(
+                    activity_id=str(acts.activity_id[a]),
+                    result=res,
+                    percentile=min(max(pct, 0), 1),
+                    achieved_at=acts.end_at[a].astype("datetime64[us]").astype(dt.datetime),
+                )
+            )
         return out
 
 
-def popular_plan(planner: Planner, participant_id: str,
-                 goal: Goal, n_steps: int, constraints: PlanConstraints, horizon: dt.datetime
-                 ) -> list[tuple[str, str, bool, str | None]]:
+def popular_plan(
+    planner: Planner,
+    participant_id: str,
+    goal: Goal,
+    n_steps: int,
+    constraints: PlanConstraints,
+    horizon: dt.datetime,
+) -> list[tuple[str, str, bool, str | None]]:
     """The baseline: the most popular feasible editions of the goal direction, placed greedily
     in popularity order under the plan's calendar rules (no overlap, monthly cap, feeding stage
     first)."""
@@ -196,10 +215,18 @@ def popular_plan(planner: Planner, participant_id: str,
     assert data.as_of is not None
     pc, src = planner.catalog(data.as_of, horizon, constraints.project)
     d = data.directions.index(goal.direction)
-    cand = plan_candidates(data, pc, src, int(data.rows([participant_id])[0]), d, data.as_of,
-                       planner.rules.model_copy(update={"online_only": constraints.online_only,
-                                                        "regions": constraints.regions}),
-                       constraints)
+    cand = plan_candidates(
+        data,
+        pc,
+        src,
+        int(data.rows([participant_id])[0]),
+        d,
+        data.as_of,
+        planner.rules.model_copy(
+            update={"online_only": constraints.online_only, "regions": constraints.regions}
+        ),
+        constraints,
+    )
     # the popularity baseline's counts: those of the dataset planned on (it fits nothing)
     pop = item_popularity(data)[np.maximum(pc.item[cand.idx], 0)]
     chosen: list[int] = []
@@ -213,8 +240,11 @@ def popular_plan(planner: Planner, participant_id: str,
         if any(load.get(m, 0) >= constraints.monthly_cap for m in months_touched(s, e)):
             continue
         feeders = cand.feeders[p]
-        if len(feeders) and not cand.qualified[p] and \
-                not any(int(f) in {int(cand.idx[q]) for q in chosen} for f in feeders):
+        if (
+            len(feeders)
+            and not cand.qualified[p]
+            and not any(int(f) in {int(cand.idx[q]) for q in chosen} for f in feeders)
+        ):
             continue
         chosen.append(p)
         for m in months_touched(s, e):
@@ -225,25 +255,39 @@ def popular_plan(planner: Planner, participant_id: str,
     for q in chosen:
         i = int(cand.idx[q])
         after = next((str(pc.ids[f]) for f in pc.feeders[i] if int(f) in ids), None)
-        out.append((str(pc.ids[i]), str(data.item_ids[pc.item[i]]), bool(pc.projected[i]),
-                    after if len(pc.feeders[i]) and not cand.qualified[q] else None))
+        out.append(
+            (
+                str(pc.ids[i]),
+                str(data.item_ids[pc.item[i]]),
+                bool(pc.projected[i]),
+                after if len(pc.feeders[i]) and not cand.qualified[q] else None,
+            )
+        )
     return out
 
 
 def _steps_of(p: Plan) -> list[tuple[str, str, bool, str | None]]:
-    return [(s.activity_id, s.series_id, s.projected, s.after_step if s.conditional else None)
-            for s in p.steps]
+    return [
+        (s.activity_id, s.series_id, s.projected, s.after_step if s.conditional else None)
+        for s in p.steps
+    ]
 
 
-def _sample(sim: SimWorld, data: RecommendDataset, plan_at: dt.datetime, n: int,
-            rng: np.random.Generator) -> list[str]:
+def _sample(
+    sim: SimWorld, data: RecommendDataset, plan_at: dt.datetime, n: int, rng: np.random.Generator
+) -> list[str]:
     """Participants at school through the season, with a footprint and no early drop-out."""
     pop = sim.world.pop
     year = season_start_year(plan_at.date())
     grade = pop.grade_in(year)
     stop = clock.season_stop(year)
-    ok = (grade >= 7) & (grade <= 10) & (pop.dropout_at > stop) & ~pop.cold & \
-        (pop.registered_at <= np.datetime64(plan_at, "s"))
+    ok = (
+        (grade >= 7)
+        & (grade <= 10)
+        & (pop.dropout_at > stop)
+        & ~pop.cold
+        & (pop.registered_at <= np.datetime64(plan_at, "s"))
+    )
     ids = pop.ids[ok].astype(object)
     rows = data.rows(ids)
     has = (rows >= 0) & (np.diff(data.interactions.indptr)[np.maximum(rows, 0)] > 0)
@@ -253,8 +297,9 @@ def _sample(sim: SimWorld, data: RecommendDataset, plan_at: dt.datetime, n: int,
     return ids.tolist()
 
 
-def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = None
-                          ) -> TrajectoryReport:
+def evaluate_trajectories(
+    sim: SimWorld, config: TrajectoryEvalConfig | None = None
+) -> TrajectoryReport:
     """Plan for a sample, audit every plan, replay plan and baseline, report the shares."""
     cfg = config or TrajectoryEvalConfig()
     last = sim.config.first_season + sim.config.seasons - 1
@@ -265,16 +310,19 @@ def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = N
     rng = np.random.default_rng(cfg.seed)
     t0 = time.perf_counter()
     past = sim.snapshot_at(plan_at)
-    data = dataset_from_snapshot(past, plan_at, ability=True, ability_sample=cfg.ability_sample,
-                                 seed=cfg.seed)
+    data = dataset_from_snapshot(
+        past, plan_at, ability=True, ability_sample=cfg.ability_sample, seed=cfg.seed
+    )
     current = rate(past, season, load_rules(None, season=season))
     prev_season = season_name(year - 1)
     reference = rate(past, prev_season, load_rules(None, season=prev_season))
     planner = Planner(data, current, reference)
     pids = _sample(sim, data, plan_at, cfg.participants, rng)
     profile = direction_profile(data, data.rows(pids), item_directions(data))
-    goals = [Goal(direction=data.directions[int(np.argmax(profile[i]))], diploma=cfg.diploma)
-             for i in range(len(pids))]
+    goals = [
+        Goal(direction=data.directions[int(np.argmax(profile[i]))], diploma=cfg.diploma)
+        for i in range(len(pids))
+    ]
     final = _rating_without(sim.snapshot, pids, plan_at, season)
     replay = _Replay(sim, plan_at, np.random.default_rng(cfg.seed + 1))
     plan_ms, violations, steps_n = [], 0, []
@@ -287,8 +335,7 @@ def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = N
         violations += len(audit(p, planner, cfg.constraints))
         steps_n.append(len(p.steps))
         expected_reached += p.goal_expected_reached
-        base = popular_plan(planner, pid, goal, max(1, len(p.steps)), cfg.constraints,
-                            horizon)
+        base = popular_plan(planner, pid, goal, max(1, len(p.steps)), cfg.constraints, horizon)
         for name, steps in (("plan", _steps_of(p)), ("popular", base)):
             hyps = replay.follow(pid, steps)
             reached[name] += _reaches(final, pid, goal, hyps)
@@ -304,22 +351,28 @@ def evaluate_trajectories(sim: SimWorld, config: TrajectoryEvalConfig | None = N
         "plan_ms_p95": float(np.percentile(plan_ms, 95)) if plan_ms else float("nan"),
     }
     log.info("trajectory evaluation", seconds=round(time.perf_counter() - t0, 1), **table)
-    return TrajectoryReport(table=table, info={"plan_at": str(plan_at), "season": season,
-                                               "diploma": cfg.diploma})
+    return TrajectoryReport(
+        table=table, info={"plan_at": str(plan_at), "season": season, "diploma": cfg.diploma}
+    )
 
 
-def _rating_without(snapshot: Snapshot, pids: list[str], plan_at: dt.datetime,
-                    season: str) -> object:
+def _rating_without(
+    snapshot: Snapshot, pids: list[str], plan_at: dt.datetime, season: str
+) -> object:
     """The season's official rating with the sample's own records after ``plan_at`` removed."""
     ach = snapshot.achievements
     mine = ach[C.PARTICIPANT_ID].astype("object").isin(set(pids)).to_numpy()
     later = ach[C.ACHIEVED_AT].to_numpy("datetime64[us]") >= np.datetime64(plan_at, "us")
     kept = ach[~(mine & later)]
-    snap = Snapshot(snapshot_id=f"{snapshot.snapshot_id}-followers", as_of=snapshot.as_of,
-                    participants=snapshot.participants, activities=snapshot.activities,
-                    activity_directions=snapshot.activity_directions,
-                    activity_edges=snapshot.activity_edges,
-                    achievements=visible_achievements(kept, snapshot.as_of))
+    snap = Snapshot(
+        snapshot_id=f"{snapshot.snapshot_id}-followers",
+        as_of=snapshot.as_of,
+        participants=snapshot.participants,
+        activities=snapshot.activities,
+        activity_directions=snapshot.activity_directions,
+        activity_edges=snapshot.activity_edges,
+        achievements=visible_achievements(kept, snapshot.as_of),
+    )
     return rate(snap, season, load_rules(None, season=season))
 
 

@@ -83,11 +83,13 @@ class RerankObjective:
         ranked: list[list[str]] = []
         for cut, inputs in zip(self.split.cutoffs, self.inputs(config), strict=True):
             model = RerankRecommender(config).fit_inputs(cut.dataset, inputs)
-            recs = model.recommend(cut.participants, k=self.split.k, as_of=cut.cutoff,
-                                   reasons=False)
+            recs = model.recommend(
+                cut.participants, k=self.split.k, as_of=cut.cutoff, reasons=False
+            )
             ranked += _lists(recs, cut.participants)
-        return _score_lists(ranked, self.split.relevant, self.split.k, self.split.n_catalog,
-                            self.split.popularity)
+        return _score_lists(
+            ranked, self.split.relevant, self.split.k, self.split.n_catalog, self.split.popularity
+        )
 
     def rungs(self, config: RerankConfig, shares: Sequence[float]) -> Iterator[tuple[int, float]]:
         """``(boosting rounds, metric)`` at each share of ``config.n_estimators``; lazily, so a

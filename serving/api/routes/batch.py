@@ -35,7 +35,7 @@ UNKNOWN_DETAIL = "no such participant in the store"
 @router.post(
     "/batch",
     summary="Recommendations for many participants in one call (nightly jobs); unknown "
-            "participants are reported one by one",
+    "participants are reported one by one",
     responses=ERRORS,
 )
 @model_work
@@ -57,12 +57,18 @@ def batch_recommendations(
         model_version=loaded.version,
         results=[
             ParticipantRecommendations(
-                participant_id=pid, items=[Recommendation.from_row(r) for r in rows])
+                participant_id=pid, items=[Recommendation.from_row(r) for r in rows]
+            )
             for pid, rows in results.items()
         ],
         errors=[
-            ParticipantError(participant_id=pid, status=missing.status, code="not_found",
-                             detail=UNKNOWN_DETAIL, text_ru=missing.text_ru)
+            ParticipantError(
+                participant_id=pid,
+                status=missing.status,
+                code="not_found",
+                detail=UNKNOWN_DETAIL,
+                text_ru=missing.text_ru,
+            )
             for pid in unknown
         ],
     )

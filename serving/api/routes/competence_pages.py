@@ -59,8 +59,11 @@ def parse_filters(raw: dict[str, str]) -> QueueFilter:
         raise FilterError("flag", "Такой причины нет.")
     participant = raw.get("participant_id", "").strip() or None
     if participant is not None and not re.fullmatch(ID_PATTERN, participant):
-        raise FilterError("participant_id", "Идентификатор участника: латинские буквы, цифры, "
-                          "«-», «_» и «.», не длиннее 64 знаков.")
+        raise FilterError(
+            "participant_id",
+            "Идентификатор участника: латинские буквы, цифры, "
+            "«-», «_» и «.», не длиннее 64 знаков.",
+        )
     start = _date(raw.get("updated_from", ""), "updated_from")
     end = _date(raw.get("updated_to", ""), "updated_to")
     if end is not None:
@@ -79,6 +82,7 @@ def _query(values: dict[str, str], **extra: str) -> str:
     kept = {k: v for k, v in values.items() if v} | extra
     return f"?{urlencode(kept)}" if kept else ""
 
+
 router = APIRouter(prefix="/moderation", include_in_schema=False)
 
 
@@ -92,8 +96,12 @@ def competence_queue_page(
 ) -> HTMLResponse:
     values = _filter_values(request)
     context: dict[str, Any] = {
-        "filters": values, "query": _query(values), "flag_choices": FLAG_CHOICES,
-        "direction_choices": direction_codes(), "offset": offset, "limit": PAGE_SIZE,
+        "filters": values,
+        "query": _query(values),
+        "flag_choices": FLAG_CHOICES,
+        "direction_choices": direction_codes(),
+        "offset": offset,
+        "limit": PAGE_SIZE,
         "notice": "Решение сохранено. Других оценок с такими фильтрами нет." if done else None,
     }
     try:
@@ -133,13 +141,22 @@ def _review_page(
             principal,
         )
     values = _filter_values(request)
-    notice = "Решение сохранено. Это следующая оценка в очереди." \
-        if request.query_params.get("done") else None
+    notice = (
+        "Решение сохранено. Это следующая оценка в очереди."
+        if request.query_params.get("done")
+        else None
+    )
     return render(
         request,
         "competence_item.html",
-        {"item": item, "audit": item["audit"], "error": error, "notice": notice,
-         "query": _query(values), **(form or {})},
+        {
+            "item": item,
+            "audit": item["audit"],
+            "error": error,
+            "notice": notice,
+            "query": _query(values),
+            **(form or {}),
+        },
         principal,
         status_code,
     )
@@ -258,7 +275,10 @@ def competence_decide_page(
     except FilterError:
         values, following = {}, next_open(store, QueueFilter(), skip=review_id)
     if following is not None:  # straight to the next item of the same (filtered) queue
-        return RedirectResponse(f"/moderation/competence/{following}{_query(values, done='1')}",
-                                status.HTTP_303_SEE_OTHER)
-    return RedirectResponse(f"/moderation/competence{_query(values, done='1')}",
-                            status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            f"/moderation/competence/{following}{_query(values, done='1')}",
+            status.HTTP_303_SEE_OTHER,
+        )
+    return RedirectResponse(
+        f"/moderation/competence{_query(values, done='1')}", status.HTTP_303_SEE_OTHER
+    )

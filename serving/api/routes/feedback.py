@@ -31,8 +31,9 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
 
 @router.post("", summary="Report what participants did with recommended activities")
-async def post_feedback(body: FeedbackRequest, principal: PusherDep,
-                        store: StoreDep) -> FeedbackResponse:
+async def post_feedback(
+    body: FeedbackRequest, principal: PusherDep, store: StoreDep
+) -> FeedbackResponse:
     events = [
         Feedback(
             participant_id=e.participant_id,
@@ -46,14 +47,20 @@ async def post_feedback(body: FeedbackRequest, principal: PusherDep,
     ]
     now = utc_now()
     refused = await anyio.to_thread.run_sync(
-        lambda: record_feedback(store, events, actor=principal.actor, now=now))
+        lambda: record_feedback(store, events, actor=principal.actor, now=now)
+    )
     missing = CODES["not_found"]
     return FeedbackResponse(
         accepted=len(events) - len(refused),
         refused=[
-            RefusedEvent(index=i, participant_id=events[i].participant_id,
-                         status=missing.status, code="not_found",
-                         detail="no such participant in the store", text_ru=missing.text_ru)
+            RefusedEvent(
+                index=i,
+                participant_id=events[i].participant_id,
+                status=missing.status,
+                code="not_found",
+                detail="no such participant in the store",
+                text_ru=missing.text_ru,
+            )
             for i in refused
         ],
     )
@@ -69,14 +76,21 @@ async def get_feedback(
     until: Annotated[Instant | None, Query(description="occurred before")] = None,
 ) -> FeedbackPage:
     rows = await anyio.to_thread.run_sync(
-        lambda: list_feedback(store, after=after, limit=limit, since=to_naive_utc(since),
-                              until=to_naive_utc(until)))
+        lambda: list_feedback(
+            store, after=after, limit=limit, since=to_naive_utc(since), until=to_naive_utc(until)
+        )
+    )
     items = [
         StoredFeedbackItem(
-            seq=r.seq, participant_id=r.feedback.participant_id,
-            activity_id=r.feedback.activity_id, event=r.feedback.event,
-            occurred_at=r.feedback.occurred_at, received_at=r.received_at,
-            model_version=r.feedback.model_version, rank=r.feedback.rank)
+            seq=r.seq,
+            participant_id=r.feedback.participant_id,
+            activity_id=r.feedback.activity_id,
+            event=r.feedback.event,
+            occurred_at=r.feedback.occurred_at,
+            received_at=r.received_at,
+            model_version=r.feedback.model_version,
+            rank=r.feedback.rank,
+        )
         for r in rows
     ]
     return FeedbackPage(items=items, next_after=items[-1].seq if len(items) == limit else None)

@@ -161,9 +161,15 @@ def _detail_page(
     return render(
         request,
         "achievement.html",
-        {"item": item, "audit": item["audit"], "error": error, "comment": comment,
-         # the choice and the text come back with an error; the field in error has the focus
-         "decision": decision, "error_field": error_field},
+        {
+            "item": item,
+            "audit": item["audit"],
+            "error": error,
+            "comment": comment,
+            # the choice and the text come back with an error; the field in error has the focus
+            "decision": decision,
+            "error_field": error_field,
+        },
         principal,
         status_code,
     )

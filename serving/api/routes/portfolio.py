@@ -28,29 +28,42 @@ from serving.services.portfolio_pdf import PDF_MEDIA_TYPE, render_pdf
 router = APIRouter(prefix="/v1", tags=["portfolio"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 Format = Literal["json", "html", "pdf"]
-GoalQuery = Annotated[str | None, Query(
-    max_length=64,
-    description=(
-        "The participant's goal for the planned trajectory (`python:advanced`, "
-        "`robotics:prize_winner`, `engineering:70`); without it, the next competence band in "
-        "the strongest verified direction"
+GoalQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description=(
+            "The participant's goal for the planned trajectory (`python:advanced`, "
+            "`robotics:prize_winner`, `engineering:70`); without it, the next competence band in "
+            "the strongest verified direction"
+        ),
     ),
-)]
+]
 HTML = {"text/html": {"schema": {"type": "string"}}}
 PDF = {PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}
 PAGE = "portfolio/page.html"
 
 
-def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | None,
-          format: Format, status_code: int = status.HTTP_200_OK) -> Response:
+def _page(
+    request: Request,
+    content: dict[str, Any],
+    signed: dict[str, Any] | None,
+    format: Format,
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
     if format == "pdf":
         html = templates.get_template(PAGE).render(p=content, signed=signed)
         code = signed["document"]["verification_code"] if signed else None
         name = f"portfolio-{content['participant_id']}{'-' + code if code else ''}.pdf"
-        return Response(render_pdf(html), status_code=status_code, media_type=PDF_MEDIA_TYPE,
-                        headers={"Content-Disposition": f'inline; filename="{name}"'})
-    return templates.TemplateResponse(request, PAGE, {"p": content, "signed": signed},
-                                      status_code=status_code)
+        return Response(
+            render_pdf(html),
+            status_code=status_code,
+            media_type=PDF_MEDIA_TYPE,
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )
+    return templates.TemplateResponse(
+        request, PAGE, {"p": content, "signed": signed}, status_code=status_code
+    )
 
 
 @router.get(
@@ -64,15 +77,24 @@ def _page(request: Request, content: dict[str, Any], signed: dict[str, Any] | No
         "(both unsigned)."
     ),
     response_model=Portfolio,
-    responses={200: {"content": HTML | PDF},
-               404: {"model": Message, "description": "no such participant"},
-               422: {"model": Message, "description": "a malformed goal"}},
+    responses={
+        200: {"content": HTML | PDF},
+        404: {"model": Message, "description": "no such participant"},
+        422: {"model": Message, "description": "a malformed goal"},
+    },
 )
 @model_work
-def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
-              format: Format = "json", goal: GoalQuery = None) -> Any:
-    content = service.build_portfolio(state.competence, state.diplomas, participant_id,
-                                      state.recommend, goal)
+def portfolio(
+    participant_id: IdPath,
+    request: Request,
+    _: PlatformDep,
+    state: StateDep,
+    format: Format = "json",
+    goal: GoalQuery = None,
+) -> Any:
+    content = service.build_portfolio(
+        state.competence, state.diplomas, participant_id, state.recommend, goal
+    )
     if format != "json":
         return _page(request, content, None, format)
     return Portfolio.model_validate(content)
@@ -88,15 +110,24 @@ def portfolio(participant_id: IdPath, request: Request, _: PlatformDep, state: S
         "document is what is signed)."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"model": SignedPortfolio, "content": HTML | PDF},
-               404: {"model": Message, "description": "no such participant"},
-               422: {"model": Message, "description": "a malformed goal"}},
+    responses={
+        201: {"model": SignedPortfolio, "content": HTML | PDF},
+        404: {"model": Message, "description": "no such participant"},
+        422: {"model": Message, "description": "a malformed goal"},
+    },
 )
 @model_work
-def export(participant_id: IdPath, request: Request, _: PlatformDep, state: StateDep,
-           format: Format = "json", goal: GoalQuery = None) -> Response:
-    content = service.build_portfolio(state.competence, state.diplomas, participant_id,
-                                      state.recommend, goal)
+def export(
+    participant_id: IdPath,
+    request: Request,
+    _: PlatformDep,
+    state: StateDep,
+    format: Format = "json",
+    goal: GoalQuery = None,
+) -> Response:
+    content = service.build_portfolio(
+        state.competence, state.diplomas, participant_id, state.recommend, goal
+    )
     signed = service.export(state.store, state.signer, content, utc_now())
     if format != "json":
         return _page(request, content, signed, format, status.HTTP_201_CREATED)
@@ -133,14 +164,16 @@ async def verify(body: VerifyIn, request: Request, state: StateDep) -> VerifyOut
     def check() -> dict[str, Any]:
         if body.code is not None:
             return service.verify_code(state.store, body.code)
-        return service.verify_document(state.store, state.signer,
-                                       {"document": body.document, "signature": body.signature})
+        return service.verify_document(
+            state.store, state.signer, {"document": body.document, "signature": body.signature}
+        )
 
     try:
         result = await anyio.to_thread.run_sync(check)
     finally:
         remaining = state.settings.portfolio_verify_floor_ms / 1000 - (
-            time.perf_counter() - started)
+            time.perf_counter() - started
+        )
         if remaining > 0:
             await anyio.sleep(remaining)
     return VerifyOut.model_validate(result)

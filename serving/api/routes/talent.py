@@ -57,21 +57,33 @@ def talent_search(
     grade_max: Annotated[int | None, Query(ge=1, le=11)] = None,
     region: Annotated[str | None, Query(max_length=16)] = None,
     online_only: bool = False,
-    min_growth: Annotated[float | None, Query(
-        ge=-1e6, le=1e6, description="rating points gained over the previous season")] = None,
+    min_growth: Annotated[
+        float | None,
+        Query(ge=-1e6, le=1e6, description="rating points gained over the previous season"),
+    ] = None,
     rank_by: RankBy = RankBy.OVERALL,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> TalentPage:
     filters = TalentFilters(
-        direction=direction.value if direction is not None else None, min_level=min_level,
-        min_competence=min_competence, diploma_season=diploma_season, grade_min=grade_min,
-        grade_max=grade_max, region=region, online_only=online_only, min_growth=min_growth,
+        direction=direction.value if direction is not None else None,
+        min_level=min_level,
+        min_competence=min_competence,
+        diploma_season=diploma_season,
+        grade_min=grade_min,
+        grade_max=grade_max,
+        region=region,
+        online_only=online_only,
+        min_growth=min_growth,
         rank_by=rank_by,
     )
     page = state.talent.search(
-        filters, limit=limit, cursor=cursor, university=caller.university.code,
-        actor=caller.principal.actor, request_id=request_id,
+        filters,
+        limit=limit,
+        cursor=cursor,
+        university=caller.university.code,
+        actor=caller.principal.actor,
+        request_id=request_id,
     )
     return TalentPage.model_validate(page)
 
@@ -82,43 +94,62 @@ def shortlists(caller: UniversityDep, state: StateDep) -> list[ShortlistOut]:
     return [ShortlistOut.model_validate(r) for r in rows]
 
 
-@router.post("/shortlists", status_code=status.HTTP_201_CREATED,
-             summary="Create a shortlist (university)")
+@router.post(
+    "/shortlists", status_code=status.HTTP_201_CREATED, summary="Create a shortlist (university)"
+)
 def create_shortlist(body: ShortlistIn, caller: UniversityDep, state: StateDep) -> ShortlistOut:
     row = outreach.create_shortlist(state.store, caller.university, body.title, utc_now())
     return ShortlistOut.model_validate(row)
 
 
-@router.get("/shortlists/{shortlist_id}", responses=NOT_FOUND,
-            summary="A shortlist with its candidates' evidence (university; audited)")
+@router.get(
+    "/shortlists/{shortlist_id}",
+    responses=NOT_FOUND,
+    summary="A shortlist with its candidates' evidence (university; audited)",
+)
 @model_work
-def shortlist(shortlist_id: IdPath, caller: UniversityDep, state: StateDep,
-              request_id: RequestIdDep) -> ShortlistDetail:
+def shortlist(
+    shortlist_id: IdPath, caller: UniversityDep, state: StateDep, request_id: RequestIdDep
+) -> ShortlistDetail:
     row = outreach.shortlist(state.store, caller.university, shortlist_id, state.scopes)
     cards = state.talent.cards(row["participants"]) if row["participants"] else []
-    record_views(state.store, university=caller.university.code, actor=caller.principal.actor,
-                 participant_ids=[str(c["participant_id"]) for c in cards],
-                 context=ViewContext.SHORTLIST, now=utc_now(), request_id=request_id)
+    record_views(
+        state.store,
+        university=caller.university.code,
+        actor=caller.principal.actor,
+        participant_ids=[str(c["participant_id"]) for c in cards],
+        context=ViewContext.SHORTLIST,
+        now=utc_now(),
+        request_id=request_id,
+    )
     return ShortlistDetail.model_validate(row | {"candidates": cards})
 
 
-@router.put("/shortlists/{shortlist_id}/participants/{participant_id}", responses=NOT_FOUND,
-            status_code=status.HTTP_204_NO_CONTENT,
-            summary="Add a consenting participant to a shortlist (university)")
-def add_to_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep,
-                     state: StateDep) -> Response:
-    outreach.add_to_shortlist(state.store, caller.university, shortlist_id, participant_id,
-                              state.scopes, utc_now())
+@router.put(
+    "/shortlists/{shortlist_id}/participants/{participant_id}",
+    responses=NOT_FOUND,
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Add a consenting participant to a shortlist (university)",
+)
+def add_to_shortlist(
+    shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep, state: StateDep
+) -> Response:
+    outreach.add_to_shortlist(
+        state.store, caller.university, shortlist_id, participant_id, state.scopes, utc_now()
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/shortlists/{shortlist_id}/participants/{participant_id}", responses=NOT_FOUND,
-               status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove a participant from a shortlist (university)")
-def remove_from_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep,
-                          state: StateDep) -> Response:
-    outreach.remove_from_shortlist(state.store, caller.university, shortlist_id,
-                                   participant_id)
+@router.delete(
+    "/shortlists/{shortlist_id}/participants/{participant_id}",
+    responses=NOT_FOUND,
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a participant from a shortlist (university)",
+)
+def remove_from_shortlist(
+    shortlist_id: IdPath, participant_id: IdPath, caller: UniversityDep, state: StateDep
+) -> Response:
+    outreach.remove_from_shortlist(state.store, caller.university, shortlist_id, participant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,19 +162,34 @@ def remove_from_shortlist(shortlist_id: IdPath, participant_id: IdPath, caller: 
         "university and participant: sending it again returns the first (200)."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=NOT_FOUND | {200: {"model": UniversityInvitation,
-                                 "description": "already invited"}},
+    responses=NOT_FOUND | {200: {"model": UniversityInvitation, "description": "already invited"}},
 )
-def invite(body: InvitationIn, caller: UniversityDep, state: StateDep, response: Response,
-           request_id: RequestIdDep) -> UniversityInvitation:
+def invite(
+    body: InvitationIn,
+    caller: UniversityDep,
+    state: StateDep,
+    response: Response,
+    request_id: RequestIdDep,
+) -> UniversityInvitation:
     item, new = outreach.invite(
-        state.store, caller.university, caller.principal.actor, body.participant_id,
-        body.direction.value if body.direction is not None else None, state.scopes,
-        utc_now())
+        state.store,
+        caller.university,
+        caller.principal.actor,
+        body.participant_id,
+        body.direction.value if body.direction is not None else None,
+        state.scopes,
+        utc_now(),
+    )
     if new:
-        record_views(state.store, university=caller.university.code,
-                     actor=caller.principal.actor, participant_ids=[body.participant_id],
-                     context=ViewContext.INVITATION, now=utc_now(), request_id=request_id)
+        record_views(
+            state.store,
+            university=caller.university.code,
+            actor=caller.principal.actor,
+            participant_ids=[body.participant_id],
+            context=ViewContext.INVITATION,
+            now=utc_now(),
+            request_id=request_id,
+        )
     else:
         response.status_code = status.HTTP_200_OK
     return UniversityInvitation.model_validate(item)

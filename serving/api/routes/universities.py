@@ -50,12 +50,20 @@ def universities(_: AdminDep, state: StateDep) -> list[UniversityOut]:
     status_code=status.HTTP_201_CREATED,
 )
 def put(
-    code: Annotated[str, Path(pattern=CODE_PATTERN)], body: UniversityIn, _: AdminDep,
-    state: StateDep, response: Response,
+    code: Annotated[str, Path(pattern=CODE_PATTERN)],
+    body: UniversityIn,
+    _: AdminDep,
+    state: StateDep,
+    response: Response,
 ) -> UniversityOut:
     university, new = put_university(
-        state.store, code, name=body.name, directions=[d.value for d in body.directions],
-        active=body.active, now=utc_now())
+        state.store,
+        code,
+        name=body.name,
+        directions=[d.value for d in body.directions],
+        active=body.active,
+        now=utc_now(),
+    )
     if not new:
         response.status_code = status.HTTP_200_OK
     return _out(university)
@@ -66,15 +74,17 @@ def put(
     summary="Which universities were shown the participant (platform)",
     responses={404: {"model": Message, "description": "no such participant"}},
 )
-def university_views(participant_id: IdPath, _: PlatformDep,
-                     state: StateDep) -> list[UniversityView]:
+def university_views(
+    participant_id: IdPath, _: PlatformDep, state: StateDep
+) -> list[UniversityView]:
     rows = views_of(state.store, participant_id)
     return [UniversityView.model_validate(r) for r in rows]
 
 
 @router.get("/invitations", summary="Invitations to deliver or look up (platform)")
 def invitations(
-    _: PlatformDep, state: StateDep,
+    _: PlatformDep,
+    state: StateDep,
     status_: Annotated[outreach.InvitationStatus | None, Query(alias="status")] = None,
     participant_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> list[PlatformInvitation]:
@@ -85,11 +95,15 @@ def invitations(
 @router.post(
     "/invitations/{invitation_id}/answer",
     summary="Report the participant's answer (platform)",
-    responses={404: {"model": Message, "description": "no such invitation"},
-               409: {"description": "already answered differently"}},
+    responses={
+        404: {"model": Message, "description": "no such invitation"},
+        409: {"description": "already answered differently"},
+    },
 )
-def answer(invitation_id: IdPath, body: AnswerIn, principal: PlatformDep,
-           state: StateDep) -> PlatformInvitation:
-    row = outreach.answer_invitation(state.store, invitation_id, body.answer,
-                                     principal.actor, utc_now())
+def answer(
+    invitation_id: IdPath, body: AnswerIn, principal: PlatformDep, state: StateDep
+) -> PlatformInvitation:
+    row = outreach.answer_invitation(
+        state.store, invitation_id, body.answer, principal.actor, utc_now()
+    )
     return PlatformInvitation.model_validate(row | {"university_name": None})

@@ -36,8 +36,9 @@ def upgrade() -> None:
         sa.Column("viewed_at", sa.DateTime(), nullable=False),
         sa.Column("request_id", sa.String(36)),
     )
-    op.create_index("ix_serving_university_views_participant", "serving_university_views",
-                    ["participant_id"])
+    op.create_index(
+        "ix_serving_university_views_participant", "serving_university_views", ["participant_id"]
+    )
     op.create_table(
         "serving_shortlists",
         sa.Column("shortlist_id", sa.String(36), primary_key=True),
@@ -45,16 +46,18 @@ def upgrade() -> None:
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
-    op.create_index("ix_serving_shortlists_university_code", "serving_shortlists",
-                    ["university_code"])
+    op.create_index(
+        "ix_serving_shortlists_university_code", "serving_shortlists", ["university_code"]
+    )
     op.create_table(
         "serving_shortlist_entries",
         sa.Column("shortlist_id", sa.String(36), primary_key=True),
         sa.Column("participant_id", sa.String(64), primary_key=True),
         sa.Column("added_at", sa.DateTime(), nullable=False),
     )
-    op.create_index("ix_serving_shortlist_entries_participant", "serving_shortlist_entries",
-                    ["participant_id"])
+    op.create_index(
+        "ix_serving_shortlist_entries_participant", "serving_shortlist_entries", ["participant_id"]
+    )
     op.create_table(
         "serving_invitations",
         sa.Column("invitation_id", sa.String(36), primary_key=True),
@@ -66,11 +69,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("answered_at", sa.DateTime()),
         sa.Column("answered_by", sa.String(80)),
-        sa.UniqueConstraint("university_code", "participant_id",
-                            name="uq_serving_invitations_pair"),
+        sa.UniqueConstraint(
+            "university_code", "participant_id", name="uq_serving_invitations_pair"
+        ),
     )
-    op.create_index("ix_serving_invitations_participant", "serving_invitations",
-                    ["participant_id"])
+    op.create_index("ix_serving_invitations_participant", "serving_invitations", ["participant_id"])
     op.create_index("ix_serving_invitations_status", "serving_invitations", ["status"])
     op.create_table(
         "serving_portfolio_exports",
@@ -82,11 +85,20 @@ def upgrade() -> None:
         sa.Column("achievement_ids", sa.Text(), nullable=False),
         sa.Column("superseded_at", sa.DateTime()),
     )
-    op.create_index("ix_serving_portfolio_exports_participant_id", "serving_portfolio_exports",
-                    ["participant_id"])
+    op.create_index(
+        "ix_serving_portfolio_exports_participant_id",
+        "serving_portfolio_exports",
+        ["participant_id"],
+    )
 
 
 def downgrade() -> None:
-    for name in ("serving_portfolio_exports", "serving_invitations", "serving_shortlist_entries",
-                 "serving_shortlists", "serving_university_views", "serving_universities"):
+    for name in (
+        "serving_portfolio_exports",
+        "serving_invitations",
+        "serving_shortlist_entries",
+        "serving_shortlists",
+        "serving_university_views",
+        "serving_universities",
+    ):
         op.drop_table(name)

@@ -45,28 +45,37 @@ def test_scope_life_cycle(store: Store, tmp_path: Path) -> None:
 
 def test_unknown_participant_and_bad_scope_are_quarantined(store: Store, tmp_path: Path) -> None:
     ingest_path(store, small_world(tmp_path / "w"), "platform")
-    rows = [_scope("nobody", "given", "2026-01-10"), {**_scope("p1", "given", "2026-01-10"),
-                                                       "scope": "marketing"}]
+    rows = [
+        _scope("nobody", "given", "2026-01-10"),
+        {**_scope("p1", "given", "2026-01-10"), "scope": "marketing"},
+    ]
     summary = ingest_file(store, write(tmp_path / "b", "consent_scopes", rows), "platform")
     assert (summary.added, summary.quarantined) == (0, 2)
 
 
 def test_general_withdrawal_erases_the_scope_rows(store: Store, tmp_path: Path) -> None:
     ingest_path(store, small_world(tmp_path / "w"), "platform")
-    ingest_file(store, write(tmp_path / "g", "consent_scopes",
-                             [_scope("p1", "given", "2026-01-10")]), "platform")
-    consents = write(tmp_path / "c", "consents",
-                     [{"participant_id": "p1", "consent_status": "withdrawn",
-                       "changed_at": "2026-01-11"}])
+    ingest_file(
+        store,
+        write(tmp_path / "g", "consent_scopes", [_scope("p1", "given", "2026-01-10")]),
+        "platform",
+    )
+    consents = write(
+        tmp_path / "c",
+        "consents",
+        [{"participant_id": "p1", "consent_status": "withdrawn", "changed_at": "2026-01-11"}],
+    )
     assert ingest_file(store, consents, "platform").erased == 1
     assert _status(store, "p1") is None
 
 
 def test_an_erased_participants_scope_is_refused(store: Store, tmp_path: Path) -> None:
     ingest_path(store, small_world(tmp_path / "w"), "platform")
-    consents = write(tmp_path / "c", "consents",
-                     [{"participant_id": "p1", "consent_status": "withdrawn",
-                       "changed_at": "2026-01-11"}])
+    consents = write(
+        tmp_path / "c",
+        "consents",
+        [{"participant_id": "p1", "consent_status": "withdrawn", "changed_at": "2026-01-11"}],
+    )
     assert ingest_file(store, consents, "platform").erased == 1
     late = write(tmp_path / "g", "consent_scopes", [_scope("p1", "given", "2026-01-12")])
     summary = ingest_file(store, late, "platform")

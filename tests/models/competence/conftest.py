@@ -38,8 +38,9 @@ class Setting:
 
 
 def small_config(**over: object) -> CompetenceConfig:
-    return CompetenceConfig(booster=BoosterConfig(n_estimators=60, num_leaves=15,
-                                                  min_child_samples=10), **over)  # type: ignore[arg-type]
+    return CompetenceConfig(
+        booster=BoosterConfig(n_estimators=60, num_leaves=15, min_child_samples=10), **over
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +50,15 @@ def setting() -> Setting:
     stats, cal = fit_at(snap, CUT, CalibrationConfig(n_iter=15))
     feats = participant_features(snap.achievements, snap.participants, stats, CUT, cal)
     truth = world.truth.set_index([C.PARTICIPANT_ID, C.DIRECTION])[C.TRUE_ABILITY]
-    true = truth.reindex(pd.MultiIndex.from_arrays([feats[C.PARTICIPANT_ID].astype(object),
-                                                    feats[C.DIRECTION].astype(object)]))
+    true = truth.reindex(
+        pd.MultiIndex.from_arrays(
+            [feats[C.PARTICIPANT_ID].astype(object), feats[C.DIRECTION].astype(object)]
+        )
+    )
     rng = np.random.default_rng(1)
     label = true.to_numpy() + rng.normal(0, LABEL_NOISE, len(feats))
     label[rng.random(len(feats)) < 0.3] = np.nan  # not everyone shows up in the next window
-    labels = pd.DataFrame({CC.LABEL: label, CC.LABEL_SE: np.where(np.isnan(label), np.nan,
-                                                                  LABEL_NOISE)})
+    labels = pd.DataFrame(
+        {CC.LABEL: label, CC.LABEL_SE: np.where(np.isnan(label), np.nan, LABEL_NOISE)}
+    )
     return Setting(snap, stats, cal, CompetenceDataset(feats, labels), world.truth)

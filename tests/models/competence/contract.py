@@ -67,5 +67,6 @@ class EstimatorContract:
         model = self.make_model().fit(self.data())
         path = model.save(tmp_path / "model.joblib")
         again = type(model).load(path)
-        pd.testing.assert_frame_equal(model.predict(self.predict_input()),
-                                      again.predict(self.predict_input()))
+        pd.testing.assert_frame_equal(
+            model.predict(self.predict_input()), again.predict(self.predict_input())
+        )

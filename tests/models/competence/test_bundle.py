@@ -21,8 +21,11 @@ from tests.models.competence.conftest import CUT, Setting, small_config
 @pytest.fixture(scope="module")
 def bundle(setting: Setting) -> CompetenceBundle:
     model = CompetenceModel(small_config()).fit(setting.dataset)
-    meta = {"model_version": "test-1", "schema_version": SCHEMA_VERSION,
-            "schema_hash": schema_hash(model.features_)}
+    meta = {
+        "model_version": "test-1",
+        "schema_version": SCHEMA_VERSION,
+        "schema_hash": schema_hash(model.features_),
+    }
     return CompetenceBundle(setting.stats, setting.calibration, model, meta)
 
 
@@ -35,8 +38,9 @@ def test_online_equals_batch(bundle: CompetenceBundle, setting: Setting) -> None
     batch = bundle.estimate(snap.achievements, snap.participants, CUT, evidence=False)
     ids = list(snap.participants[C.PARTICIPANT_ID][:3])
     for pid in ids:
-        one = bundle.estimate(_of(snap.achievements, [pid]), _of(snap.participants, [pid]), CUT,
-                              evidence=False)
+        one = bundle.estimate(
+            _of(snap.achievements, [pid]), _of(snap.participants, [pid]), CUT, evidence=False
+        )
         expected = batch[batch[C.PARTICIPANT_ID] == pid].reset_index(drop=True)
         pd.testing.assert_frame_equal(one, expected)
 
@@ -55,10 +59,13 @@ def test_later_records_change_no_estimate(bundle: CompetenceBundle, setting: Set
     extra[C.ACHIEVEMENT_ID] = "late-" + extra[C.ACHIEVEMENT_ID].astype(str)
     extra[C.RECORDED_AT] = CUT + pd.Timedelta(days=1)
     after = bundle.estimate(pd.concat([changed, extra], ignore_index=True), parts, CUT)
-    pd.testing.assert_frame_equal(before.drop(columns=[CC.TOP_ACHIEVEMENTS]),
-                                  after.drop(columns=[CC.TOP_ACHIEVEMENTS]))
-    assert before[CC.TOP_ACHIEVEMENTS].map(len).tolist() == \
-        after[CC.TOP_ACHIEVEMENTS].map(len).tolist()
+    pd.testing.assert_frame_equal(
+        before.drop(columns=[CC.TOP_ACHIEVEMENTS]), after.drop(columns=[CC.TOP_ACHIEVEMENTS])
+    )
+    assert (
+        before[CC.TOP_ACHIEVEMENTS].map(len).tolist()
+        == after[CC.TOP_ACHIEVEMENTS].map(len).tolist()
+    )
 
 
 def test_evidence_has_codes_and_russian_text(bundle: CompetenceBundle, setting: Setting) -> None:

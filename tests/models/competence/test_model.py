@@ -52,8 +52,9 @@ def test_scale_interval_and_band_are_consistent(fitted: CompetenceModel, setting
     assert set(out[CC.LEVEL]) <= {b.code for b in fitted.config.bands.band}
 
 
-def test_cold_start_is_flagged_with_a_wider_interval(fitted: CompetenceModel,
-                                                     setting: Setting) -> None:
+def test_cold_start_is_flagged_with_a_wider_interval(
+    fitted: CompetenceModel, setting: Setting
+) -> None:
     out = fitted.predict(setting.dataset.features)
     cold = out[CC.COLD_START].to_numpy()
     assert cold.any() and (~cold).any()
@@ -67,11 +68,15 @@ def test_estimates_track_the_truth(fitted: CompetenceModel, setting: Setting) ->
     feats = setting.dataset.features
     out = fitted.predict(feats)
     truth = setting.truth.set_index([C.PARTICIPANT_ID, C.DIRECTION])[C.TRUE_ABILITY]
-    true = truth.reindex(pd.MultiIndex.from_arrays([feats[C.PARTICIPANT_ID].astype(object),
-                                                    feats[C.DIRECTION].astype(object)]))
+    true = truth.reindex(
+        pd.MultiIndex.from_arrays(
+            [feats[C.PARTICIPANT_ID].astype(object), feats[C.DIRECTION].astype(object)]
+        )
+    )
     many = feats[Feat.N_RECORDS].to_numpy() >= 5
     rho = pd.Series(out[CC.COMPETENCE].to_numpy()[many]).corr(
-        pd.Series(true.to_numpy()[many]), method="spearman")
+        pd.Series(true.to_numpy()[many]), method="spearman"
+    )
     assert rho > 0.6
 
 
@@ -117,12 +122,12 @@ def test_ability_is_served_where_lightgbm_adds_nothing(setting: Setting) -> None
     np.testing.assert_allclose(contrib.sum(axis=1), out[CC.VALUE], atol=1e-9)
     assert np.count_nonzero(contrib[:, :-1].any(axis=0)) == 1  # only the ability moves it
     off = CompetenceModel(small_config(ability_fallback=False)).fit(
-        CompetenceDataset(feats, labels))
+        CompetenceDataset(feats, labels)
+    )
     assert set(off.estimators.values()) == {"lightgbm"}
 
 
-def test_rows_resting_on_other_directions_follow_them_when_that_validates(
-        setting: Setting) -> None:
+def test_rows_resting_on_other_directions_follow_them_when_that_validates(setting: Setting) -> None:
     """Labels of participants with no record in a direction but records in others are a line in
     their mean ability elsewhere: the model serves that line for them (and says so in the
     contributions), and keeps LightGBM for everyone else."""
@@ -139,5 +144,6 @@ def test_rows_resting_on_other_directions_follow_them_when_that_validates(
     rows = feats[(feats[C.DIRECTION] == "python").to_numpy() & rest].head(10)
     out = model.predict(rows)
     np.testing.assert_allclose(out[CC.VALUE], 0.3 + 1.5 * rows[Feat.ABILITY_OTHER], atol=1e-9)
-    np.testing.assert_allclose(model.contributions(rows, "python").sum(axis=1), out[CC.VALUE],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        model.contributions(rows, "python").sum(axis=1), out[CC.VALUE], atol=1e-9
+    )

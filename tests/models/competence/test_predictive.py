@@ -11,9 +11,14 @@ from models.competence.predictive import NextResultIntervals, coverage_by_bucket
 
 
 def _rows(competence: np.ndarray, n_records: np.ndarray, direction: str = "python") -> pd.DataFrame:
-    return pd.DataFrame({"participant_id": [f"p{i}" for i in range(len(competence))],
-                         "direction": direction, CC.COMPETENCE: competence,
-                         CC.N_RECORDS: n_records})
+    return pd.DataFrame(
+        {
+            "participant_id": [f"p{i}" for i in range(len(competence))],
+            "direction": direction,
+            CC.COMPETENCE: competence,
+            CC.N_RECORDS: n_records,
+        }
+    )
 
 
 def test_line_and_bucket_quantiles_are_the_known_ones() -> None:
@@ -50,5 +55,6 @@ def test_interval_stays_on_the_percentile_scale() -> None:
     comp = np.linspace(0, 100, 60)
     y = np.clip(comp / 100 + np.where(np.arange(60) % 2 == 0, 0.3, -0.3), 0, 1)
     out = NextResultIntervals.fit(_rows(comp, np.full(60, 2)), y, 0.9).apply(
-        _rows(np.array([0.0, 100.0]), np.array([2, 2])))
+        _rows(np.array([0.0, 100.0]), np.array([2, 2]))
+    )
     assert out[CC.NEXT_LOWER].min() >= 0 and out[CC.NEXT_UPPER].max() <= 100

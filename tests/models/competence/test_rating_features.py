@@ -37,10 +37,16 @@ def test_diploma_gap_counts_places_to_the_nearest_boundary() -> None:
     from models.competence.rating_features import diploma_gap
     from models.rating.columns import RatingColumns as RC
 
-    table = pd.DataFrame({C.DIRECTION: ["python"] * 6 + ["robotics"],
-                          RC.PLACE: [1, 2, 3, 4, 5, 9, 1]})
+    table = pd.DataFrame(
+        {C.DIRECTION: ["python"] * 6 + ["robotics"], RC.PLACE: [1, 2, 3, 4, 5, 9, 1]}
+    )
     # python: winners on places 1-2, prize-winners on 3-5; robotics: no diplomas
-    thresholds = pd.DataFrame({C.DIRECTION: ["python", "robotics"], RC.WINNER_SLOTS: [2, 0],
-                               RC.PRIZE_WINNER_SLOTS: [3, 0]})
+    thresholds = pd.DataFrame(
+        {
+            C.DIRECTION: ["python", "robotics"],
+            RC.WINNER_SLOTS: [2, 0],
+            RC.PRIZE_WINNER_SLOTS: [3, 0],
+        }
+    )
     gap = diploma_gap(table, thresholds)
     assert gap[:6].tolist() == [1, 0, 0, 1, 0, 3] and np.isnan(gap[6])

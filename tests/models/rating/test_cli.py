@@ -79,7 +79,8 @@ def test_provisional_is_written_apart(snapshot_dir: Path, tmp_path: Path) -> Non
     body = json.loads(res.stdout)
     assert body["files"]["parquet"] == str(out / "rating.parquet")
     assert [r["participant_id"] for r in body["top"]["robotics"]] == list(
-        official[official["direction"] == "robotics"].sort_values("place")["participant_id"][:2])
+        official[official["direction"] == "robotics"].sort_values("place")["participant_id"][:2]
+    )
 
 
 def test_errors_are_reported_without_a_traceback(snapshot_dir: Path, tmp_path: Path) -> None:

@@ -34,8 +34,9 @@ def sim() -> SimWorld:
 @pytest.fixture(scope="session")
 def sim_dataset(sim: SimWorld) -> RecommendDataset:
     """The world as of 1 October 2024 with abilities."""
-    return dataset_from_snapshot(snapshot_at(sim.snapshot, CUTOFF), CUTOFF, ability=True,
-                                 ability_sample=1_500)
+    return dataset_from_snapshot(
+        snapshot_at(sim.snapshot, CUTOFF), CUTOFF, ability=True, ability_sample=1_500
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,31 +45,61 @@ def sim_decisions(sim: SimWorld) -> tuple[DecisionPoint, ...]:
     return decision_points(sim.snapshot, CUTOFF, POINTS, ability=True, ability_sample=1_500)
 
 
-def _activity(aid: str, series: str, kind: str = "hackathon", level: str = "regional",
-              fmt: str = "online", region: str | None = None, start: str = "2025-11-01",
-              days: int = 2, deadline: str | None = None, grades: tuple[int, int] = (5, 11),
-              published: str = "2025-08-01") -> dict[str, object]:
+def _activity(
+    aid: str,
+    series: str,
+    kind: str = "hackathon",
+    level: str = "regional",
+    fmt: str = "online",
+    region: str | None = None,
+    start: str = "2025-11-01",
+    days: int = 2,
+    deadline: str | None = None,
+    grades: tuple[int, int] = (5, 11),
+    published: str = "2025-08-01",
+) -> dict[str, object]:
     s = dt.datetime.fromisoformat(start)
     return {
-        C.ACTIVITY_ID: aid, C.SERIES_ID: series, C.TITLE: f"Мероприятие {aid}", C.KIND: kind,
-        C.LEVEL: level, C.FORMAT: fmt, C.REGION: region, C.START_AT: s,
+        C.ACTIVITY_ID: aid,
+        C.SERIES_ID: series,
+        C.TITLE: f"Мероприятие {aid}",
+        C.KIND: kind,
+        C.LEVEL: level,
+        C.FORMAT: fmt,
+        C.REGION: region,
+        C.START_AT: s,
         C.END_AT: s + dt.timedelta(days=days - 1),
-        C.REGISTRATION_DEADLINE: dt.datetime.fromisoformat(deadline) if deadline else
-        s - dt.timedelta(days=3),
-        C.GRADE_MIN: grades[0], C.GRADE_MAX: grades[1], C.CAPACITY: None, C.MAX_SCORE: None,
-        C.IS_TEAM: False, C.OLYMPIAD_LIST_LEVEL: None,
+        C.REGISTRATION_DEADLINE: dt.datetime.fromisoformat(deadline)
+        if deadline
+        else s - dt.timedelta(days=3),
+        C.GRADE_MIN: grades[0],
+        C.GRADE_MAX: grades[1],
+        C.CAPACITY: None,
+        C.MAX_SCORE: None,
+        C.IS_TEAM: False,
+        C.OLYMPIAD_LIST_LEVEL: None,
         C.PUBLISHED_AT: dt.datetime.fromisoformat(published),
     }
 
 
-def _record(i: int, pid: str, aid: str, result: str = "participant",
-            when: str = "2024-11-05") -> dict[str, object]:
+def _record(
+    i: int, pid: str, aid: str, result: str = "participant", when: str = "2024-11-05"
+) -> dict[str, object]:
     t = dt.datetime.fromisoformat(when)
     return {
-        C.ACHIEVEMENT_ID: f"r{i:05d}", C.PARTICIPANT_ID: pid, C.ACTIVITY_ID: aid,
-        C.TEAM_ID: None, C.RESULT: result, C.SCORE: None, C.RANK: None, C.EVIDENCE: None,
-        C.STATUS: "verified", C.STATUS_CHANGED_AT: t + dt.timedelta(days=5), C.ACHIEVED_AT: t,
-        C.RECORDED_AT: t + dt.timedelta(days=2), C.N_SOURCES: 1,
+        C.ACHIEVEMENT_ID: f"r{i:05d}",
+        C.PARTICIPANT_ID: pid,
+        C.ACTIVITY_ID: aid,
+        C.TEAM_ID: None,
+        C.RESULT: result,
+        C.SCORE: None,
+        C.RANK: None,
+        C.EVIDENCE: None,
+        C.STATUS: "verified",
+        C.STATUS_CHANGED_AT: t + dt.timedelta(days=5),
+        C.ACHIEVED_AT: t,
+        C.RECORDED_AT: t + dt.timedelta(days=2),
+        C.N_SOURCES: 1,
     }
 
 
@@ -86,21 +117,42 @@ def tiny_snapshot() -> Snapshot:
     stage-1 olympiad feeding a final, and an activity that has already started.
     """
     acts, dirs = [], []
-    series = {"py-a": "python", "py-b": "python", "rb-a": "robotics", "rb-b": "robotics",
-              "pop": "engineering"}
+    series = {
+        "py-a": "python",
+        "py-b": "python",
+        "rb-a": "robotics",
+        "rb-b": "robotics",
+        "pop": "engineering",
+    }
     for sid, d in series.items():
-        for year, start, pub in ((2024, "2024-11-01", "2024-08-01"),
-                                 (2025, "2025-11-01", "2025-08-01")):
+        for year, start, pub in (
+            (2024, "2024-11-01", "2024-08-01"),
+            (2025, "2025-11-01", "2025-08-01"),
+        ):
             aid = f"a-{sid}-{year}"
             acts.append(_activity(aid, sid, start=start, published=pub))
             dirs.append({C.ACTIVITY_ID: aid, C.DIRECTION: d, C.WEIGHT: 1.0})
     extra = [
         _activity("a-spb-2025", "spb", fmt="offline", region="RU-SPE", start="2025-11-10"),
         _activity("a-senior-2025", "senior", grades=(9, 11), start="2025-11-12"),
-        _activity("a-s1-2025", "s1", kind="olympiad_stage_individual", level="national",
-                  start="2025-10-15", days=30),
-        _activity("a-final-2025", "final", kind="olympiad_final", level="national",
-                  fmt="offline", region="RU-MOW", start="2026-03-01", days=3),
+        _activity(
+            "a-s1-2025",
+            "s1",
+            kind="olympiad_stage_individual",
+            level="national",
+            start="2025-10-15",
+            days=30,
+        ),
+        _activity(
+            "a-final-2025",
+            "final",
+            kind="olympiad_final",
+            level="national",
+            fmt="offline",
+            region="RU-MOW",
+            start="2026-03-01",
+            days=3,
+        ),
         _activity("a-started-2025", "started", start="2025-09-20", deadline="2025-09-15"),
     ]
     acts += extra
@@ -127,18 +179,29 @@ def tiny_snapshot() -> Snapshot:
             i += 1
             records.append(_record(i, pid, f"a-{sid}-2024"))
     people.append("u-new")
-    parts = pd.DataFrame({
-        C.PARTICIPANT_ID: people, C.GRADE: [8] * (len(people) - 1) + [6], C.GRADE_YEAR: 2025,
-        C.REGION: ["RU-MOW"] * len(people), C.SCHOOL_ID: None,
-        C.REGISTERED_AT: dt.datetime(2024, 1, 1), C.ACCOUNT_VERIFIED: True,
-        C.DECLARED_INTERESTS: [None] * (len(people) - 1) + ["robotics"],
-    })
+    parts = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: people,
+            C.GRADE: [8] * (len(people) - 1) + [6],
+            C.GRADE_YEAR: 2025,
+            C.REGION: ["RU-MOW"] * len(people),
+            C.SCHOOL_ID: None,
+            C.REGISTERED_AT: dt.datetime(2024, 1, 1),
+            C.ACCOUNT_VERIFIED: True,
+            C.DECLARED_INTERESTS: [None] * (len(people) - 1) + ["robotics"],
+        }
+    )
     frames = {
-        "participants": parts, "activities": pd.DataFrame(acts),
+        "participants": parts,
+        "activities": pd.DataFrame(acts),
         "activity_directions": pd.DataFrame(dirs),
-        "activity_edges": pd.DataFrame({C.FROM_ACTIVITY_ID: ["a-s1-2025"],
-                                        C.TO_ACTIVITY_ID: ["a-final-2025"],
-                                        C.EDGE_TYPE: ["selection"]}),
+        "activity_edges": pd.DataFrame(
+            {
+                C.FROM_ACTIVITY_ID: ["a-s1-2025"],
+                C.TO_ACTIVITY_ID: ["a-final-2025"],
+                C.EDGE_TYPE: ["selection"],
+            }
+        ),
         "achievements": pd.DataFrame(records),
     }
     return Snapshot.from_frames(TINY_AS_OF, frames, snapshot_id="tiny")

@@ -38,7 +38,7 @@ def ids_in_bytes(blob: bytes, ids: Iterable[str]) -> set[str]:
         for length, first in shapes:
             head = first.encode(encoding)
             for m in re.finditer(re.escape(head), blob):
-                piece = blob[m.start():m.start() + length * width]
+                piece = blob[m.start() : m.start() + length * width]
                 try:
                     text = piece.decode(encoding)
                 except UnicodeDecodeError:
@@ -48,8 +48,7 @@ def ids_in_bytes(blob: bytes, ids: Iterable[str]) -> set[str]:
     return found
 
 
-def training_ids(dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...] = ()
-                 ) -> set[str]:
+def training_ids(dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...] = ()) -> set[str]:
     """Every participant id of a dataset and of the decision points' datasets."""
     out = {str(p) for p in dataset.participant_ids}
     for point in decisions:
@@ -136,15 +135,17 @@ class RecommenderContract:
         path = model.save(tmp_path / "model.joblib")
         loaded = type(model).load(path)
         pids = self.participants(dataset)
-        pd.testing.assert_frame_equal(loaded.recommend(pids, k=3, dataset=dataset),
-                                      model.recommend(pids, k=3))
+        pd.testing.assert_frame_equal(
+            loaded.recommend(pids, k=3, dataset=dataset), model.recommend(pids, k=3)
+        )
 
-    def test_a_bundle_holds_parameters_only(self, dataset: RecommendDataset,
-                                            tmp_path: Path) -> None:
+    def test_a_bundle_holds_parameters_only(
+        self, dataset: RecommendDataset, tmp_path: Path
+    ) -> None:
         """No participant id of the training data (nor of its decision points) anywhere in the
         decompressed file, and a loaded model needs a dataset to recommend from."""
         model = self.fitted(dataset)
-        blob = zlib.decompress(model.save(tmp_path / "m.bin").read_bytes()[len(BUNDLE_HEADER):])
+        blob = zlib.decompress(model.save(tmp_path / "m.bin").read_bytes()[len(BUNDLE_HEADER) :])
         ids = training_ids(dataset, self.decisions)
         assert len(ids) >= dataset.n_participants > 0
         assert ids_in_bytes(blob, ids) == set()
@@ -156,7 +157,10 @@ class RecommenderContract:
         assert len(loaded.recommend(pids, k=3, dataset=dataset)) > 0
 
     def test_scores_a_participant_absent_from_training(
-        self, dataset: RecommendDataset, live: tuple[Snapshot, dt.datetime], tmp_path: Path,
+        self,
+        dataset: RecommendDataset,
+        live: tuple[Snapshot, dt.datetime],
+        tmp_path: Path,
     ) -> None:
         """A loaded model scores the live data: a participant who registered after training and
         has history now is scored by the model itself, not by the cold-start fallback."""

@@ -17,8 +17,9 @@ def test_stretch_zone_prefers_a_chance_near_the_target(sim_dataset: RecommendDat
     row = np.array([int(np.flatnonzero(data.history_counts() > 2)[0])])
     p = success_matrix(data, row, acts)[0]
     assert np.nanmin(p) >= 0 and np.nanmax(p) <= 1
-    pure = ContentRecommender(ContentConfig(region_bonus=0, popularity_weight=0,
-                                            interest_floor=10.0, target_success=0.5)).fit(data)
+    pure = ContentRecommender(
+        ContentConfig(region_bonus=0, popularity_weight=0, interest_floor=10.0, target_success=0.5)
+    ).fit(data)
     score = pure.score(data, row, acts)[0]
     ok = ~np.isnan(p)
     # with interest flattened out, the score falls as the chance moves away from 0.5
@@ -53,8 +54,9 @@ def test_cold_start_follows_declared_interest(sim_dataset: RecommendDataset) -> 
     model = ColdStartRecommender().fit(data)
     acts = data.catalog.open_at(data.as_of)
     d = data.directions.index("robotics")
-    rows = np.flatnonzero((data.history_counts() == 0) & (data.declared[:, d] == 1)
-                          & (data.declared.sum(axis=1) == 1))[:20]
+    rows = np.flatnonzero(
+        (data.history_counts() == 0) & (data.declared[:, d] == 1) & (data.declared.sum(axis=1) == 1)
+    )[:20]
     assert len(rows) > 0
     score = model.score(data, rows, acts)
     top = acts[np.argmax(score, axis=1)]

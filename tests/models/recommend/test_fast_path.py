@@ -34,30 +34,46 @@ from models.recommend.dataset import ENTRY_KINDS, ENTRY_LEVELS, DecisionPoint, R
 from models.recommend.rerank import RerankConfig, RerankRecommender
 
 
-def _old_frame(pids: list[str], acts: list[str], score: np.ndarray, rank: np.ndarray,
-               model: str, conditional: np.ndarray, codes: list[tuple[str, ...]],
-               texts: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        C.PARTICIPANT_ID: pd.array(pids, dtype="string"),
-        C.ACTIVITY_ID: pd.array(acts, dtype="string"),
-        R.SCORE: np.asarray(score, np.float64),
-        R.RANK: np.asarray(rank, np.int64),
-        R.MODEL: pd.array([model] * len(pids), dtype="string"),
-        R.CONDITIONAL: np.asarray(conditional, bool),
-        R.REASON_CODES: pd.Series(codes, dtype=object),
-        R.REASON_TEXT_RU: pd.array(texts, dtype="string"),
-    })
+def _old_frame(
+    pids: list[str],
+    acts: list[str],
+    score: np.ndarray,
+    rank: np.ndarray,
+    model: str,
+    conditional: np.ndarray,
+    codes: list[tuple[str, ...]],
+    texts: list[str],
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: pd.array(pids, dtype="string"),
+            C.ACTIVITY_ID: pd.array(acts, dtype="string"),
+            R.SCORE: np.asarray(score, np.float64),
+            R.RANK: np.asarray(rank, np.int64),
+            R.MODEL: pd.array([model] * len(pids), dtype="string"),
+            R.CONDITIONAL: np.asarray(conditional, bool),
+            R.REASON_CODES: pd.Series(codes, dtype=object),
+            R.REASON_TEXT_RU: pd.array(texts, dtype="string"),
+        }
+    )
     return frame.loc[:, list(RECOMMENDATION_COLUMNS)]
 
 
 _CALLS: list[int] = []
 
 
-def _old_selection_state(dataset: RecommendDataset, dense: np.ndarray, col_of: dict[int, int],
-                         act: int, feeders: dict[int, np.ndarray], as_of: dt.datetime | None,
-                         rules: feas.FeasibilityRules, open_set: Any,
-                         memo: dict[int, tuple[np.ndarray, np.ndarray]],
-                         depth: int) -> tuple[np.ndarray, np.ndarray]:
+def _old_selection_state(
+    dataset: RecommendDataset,
+    dense: np.ndarray,
+    col_of: dict[int, int],
+    act: int,
+    feeders: dict[int, np.ndarray],
+    as_of: dt.datetime | None,
+    rules: feas.FeasibilityRules,
+    open_set: Any,
+    memo: dict[int, tuple[np.ndarray, np.ndarray]],
+    depth: int,
+) -> tuple[np.ndarray, np.ndarray]:
     _CALLS.append(act)
     if act in memo:
         return memo[act]
@@ -75,8 +91,9 @@ def _old_selection_state(dataset: RecommendDataset, dense: np.ndarray, col_of: d
         end = cat.end[f]
         pending = t is None or np.isnat(end) or t <= end + lag
         if f in feeders and depth < 5:
-            q2, m2 = _old_selection_state(dataset, dense, col_of, f, feeders, as_of, rules,
-                                          open_set, memo, depth + 1)
+            q2, m2 = _old_selection_state(
+                dataset, dense, col_of, f, feeders, as_of, rules, open_set, memo, depth + 1
+            )
             enter_f = q2 | m2
         else:
             enter_f = np.ones(n, bool)
@@ -86,8 +103,13 @@ def _old_selection_state(dataset: RecommendDataset, dense: np.ndarray, col_of: d
     return qualified, maybe
 
 
-def _old_feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
-                  as_of: dt.datetime | None, rules: feas.FeasibilityRules) -> feas.Feasibility:
+def _old_feasible(
+    dataset: RecommendDataset,
+    rows: np.ndarray,
+    acts: np.ndarray,
+    as_of: dt.datetime | None,
+    rules: feas.FeasibilityRules,
+) -> feas.Feasibility:
     cat = dataset.catalog
     n, m = len(rows), len(acts)
     open_set = cat.open_at(as_of)
@@ -106,14 +128,14 @@ def _old_feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
         travel = feas._travel_mask(dataset, acts, rules)[None, :]
         allowed = same | travel
         if rules.regions is not None:
-            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :],
-                                      same.shape)
+            allowed = np.broadcast_to(np.isin(act_region, list(rules.regions))[None, :], same.shape)
         if rules.online_only:
             allowed = np.zeros_like(allowed)
         ok &= ~offline[None, :] | allowed
     feeders = cat.feeders()
-    chain = sorted({int(f) for a in acts.tolist() if a in feeders
-                    for f in feas._upstream(a, feeders)})
+    chain = sorted(
+        {int(f) for a in acts.tolist() if a in feeders for f in feas._upstream(a, feeders)}
+    )
     cols = np.unique(np.r_[acts, np.array(chain, dtype=np.int64)]).astype(np.int64)
     dense = dataset.taken[safe][:, cols].toarray()
     dense[~known] = 0
@@ -123,8 +145,9 @@ def _old_feasible(dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray,
     memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j, a in enumerate(acts.tolist()):
         if a in feeders:
-            qual, maybe = _old_selection_state(dataset, dense, col_of, a, feeders, as_of, rules,
-                                               set(open_set.tolist()), memo, 0)
+            qual, maybe = _old_selection_state(
+                dataset, dense, col_of, a, feeders, as_of, rules, set(open_set.tolist()), memo, 0
+            )
             cond = maybe & ~qual
             ok[:, j] &= qual | (cond if rules.include_conditional else False)
             conditional[:, j] = cond & ok[:, j]
@@ -139,15 +162,17 @@ def _old_entry_level(dataset: RecommendDataset, acts: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def model(sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...]
-          ) -> RerankRecommender:
-    return RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
-                                          als=ALSConfig(factors=8, iterations=5))
-                             ).fit(sim_dataset, sim_decisions)
+def model(
+    sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...]
+) -> RerankRecommender:
+    return RerankRecommender(
+        RerankConfig(n_estimators=20, max_groups=2_000, als=ALSConfig(factors=8, iterations=5))
+    ).fit(sim_dataset, sim_decisions)
 
 
-def _reference(model: RerankRecommender, monkeypatch: pytest.MonkeyPatch,
-               calls: list[dict[str, Any]]) -> list[pd.DataFrame]:
+def _reference(
+    model: RerankRecommender, monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, Any]]
+) -> list[pd.DataFrame]:
     with monkeypatch.context() as m:
         m.setattr(base._Batch, "frame", lambda batch: _old_frame(*batch))
         m.setattr(rows_module, "SMALL_BATCH", 0)  # scipy's own row indexing throughout
@@ -171,18 +196,21 @@ def _same(fast: pd.DataFrame, ref: pd.DataFrame) -> None:
     assert [type(v) for v in fast[R.REASON_CODES]] == [type(v) for v in ref[R.REASON_CODES]]
 
 
-def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: RecommendDataset,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_path_matches_reference(
+    model: RerankRecommender, sim_dataset: RecommendDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pids = list(sim_dataset.participant_ids[::97][:12])
     calls: list[dict[str, Any]] = []
     for as_of in (None, dt.datetime(2024, 10, 15), dt.datetime(2025, 3, 1)):
         for k in (1, 5, 10):
             for reasons in (True, False):
                 # single participants (the request path), a small batch, unknown ids
-                calls += [dict(participants=[p], k=k, as_of=as_of, reasons=reasons)
-                          for p in pids[:4]]
-                calls.append(dict(participants=[*pids, "nobody"], k=k, as_of=as_of,
-                                  reasons=reasons))
+                calls += [
+                    dict(participants=[p], k=k, as_of=as_of, reasons=reasons) for p in pids[:4]
+                ]
+                calls.append(
+                    dict(participants=[*pids, "nobody"], k=k, as_of=as_of, reasons=reasons)
+                )
     # both branches of the re-ranker's score: candidates, and none at the dataset's cut-off
     later = replace(sim_dataset, as_of=dt.datetime(2025, 9, 1))
     for as_of in (None, dt.datetime(2024, 10, 15)):
@@ -207,16 +235,16 @@ def test_fast_path_matches_reference(model: RerankRecommender, sim_dataset: Reco
         assert all(type(v) in (str, float, int, bool, tuple) for x in records for v in x.values())
 
 
-def test_caches_follow_the_dataset(model: RerankRecommender,
-                                   sim_dataset: RecommendDataset) -> None:
+def test_caches_follow_the_dataset(model: RerankRecommender, sim_dataset: RecommendDataset) -> None:
     # per-dataset values are rebuilt for another dataset object and never pickled
     dirs = profile.item_directions(sim_dataset)
     assert dirs is profile.item_directions(sim_dataset)
     assert not dirs.flags.writeable
     twin = replace(sim_dataset)
     assert profile.item_directions(twin) is not dirs
-    np.testing.assert_array_equal(profile.item_directions(twin),
-                                  RecommendDataset.item_directions.func(sim_dataset))
+    np.testing.assert_array_equal(
+        profile.item_directions(twin), RecommendDataset.item_directions.func(sim_dataset)
+    )
     import pickle
 
     from models.recommend.dataset import _DERIVED
@@ -228,8 +256,9 @@ def test_caches_follow_the_dataset(model: RerankRecommender,
     assert len(pickle.dumps(sim_dataset)) == len(pickle.dumps(fresh))
 
 
-def test_the_reranker_scores_at_the_request_instant(model: RerankRecommender,
-                                                    sim_dataset: RecommendDataset) -> None:
+def test_the_reranker_scores_at_the_request_instant(
+    model: RerankRecommender, sim_dataset: RecommendDataset
+) -> None:
     """A bundle whose cut-off is later (or earlier) than the request ranks what is open at the
     request: the same data labelled with another cut-off gives the same scores at the same
     instant, and the re-ranker (not the cold-start fallback) has an opinion."""

@@ -14,8 +14,13 @@ from models.recommend.feasibility import FeasibilityRules, feasible
 from tests.models.recommend.conftest import TINY_AS_OF, _record, tiny_snapshot
 
 
-def _ok(data: RecommendDataset, pid: str, aid: str, rules: FeasibilityRules | None = None,
-        as_of: dt.datetime = TINY_AS_OF) -> tuple[bool, bool]:
+def _ok(
+    data: RecommendDataset,
+    pid: str,
+    aid: str,
+    rules: FeasibilityRules | None = None,
+    as_of: dt.datetime = TINY_AS_OF,
+) -> tuple[bool, bool]:
     row = data.rows([pid])
     act = data.catalog.activity_ids.get_indexer([aid])
     f = feasible(data, row, act, as_of, rules)
@@ -47,14 +52,21 @@ def test_selection_stage_conditional_then_qualified_then_failed() -> None:
     data = dataset_from_snapshot(snap, TINY_AS_OF)
     # before stage 1: the final is open, conditional on qualifying
     assert _ok(data, "py00", "a-final-2025") == (True, True)
-    assert _ok(data, "py00", "a-final-2025",
-               FeasibilityRules(include_conditional=False))[0] is False
+    assert (
+        _ok(data, "py00", "a-final-2025", FeasibilityRules(include_conditional=False))[0] is False
+    )
     later = dt.datetime(2026, 1, 20)
     results = {"py00": "winner", "py01": "participant"}
-    extra = pd.DataFrame([_record(900 + i, pid, "a-s1-2025", res, "2025-11-13")
-                          for i, (pid, res) in enumerate(results.items())])
-    frames = {n: getattr(snap, n) for n in ("participants", "activities", "activity_directions",
-                                            "activity_edges")}
+    extra = pd.DataFrame(
+        [
+            _record(900 + i, pid, "a-s1-2025", res, "2025-11-13")
+            for i, (pid, res) in enumerate(results.items())
+        ]
+    )
+    frames = {
+        n: getattr(snap, n)
+        for n in ("participants", "activities", "activity_directions", "activity_edges")
+    }
     frames["achievements"] = pd.concat([snap.achievements, extra], ignore_index=True)
     data2 = dataset_from_snapshot(Snapshot.from_frames(later, frames), later)
     assert _ok(data2, "py00", "a-final-2025", as_of=later) == (True, False)  # qualified
@@ -65,8 +77,10 @@ def test_selection_stage_conditional_then_qualified_then_failed() -> None:
 def test_already_taken() -> None:
     snap = tiny_snapshot()
     extra = pd.DataFrame([_record(990, "py00", "a-py-b-2025", "participant", "2025-09-01")])
-    frames = {n: getattr(snap, n) for n in ("participants", "activities", "activity_directions",
-                                            "activity_edges")}
+    frames = {
+        n: getattr(snap, n)
+        for n in ("participants", "activities", "activity_directions", "activity_edges")
+    }
     frames["achievements"] = pd.concat([snap.achievements, extra], ignore_index=True)
     data = dataset_from_snapshot(Snapshot.from_frames(TINY_AS_OF, frames), TINY_AS_OF)
     assert _ok(data, "py00", "a-py-b-2025")[0] is False

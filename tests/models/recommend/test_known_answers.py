@@ -46,8 +46,9 @@ def test_als_completes_the_taste_group(tiny: RecommendDataset) -> None:
     # two taste groups, two factors: with four factors and almost no regularization the tiny
     # world is fitted exactly and the two unseen series differ by noise (1e-3), which the
     # participant's folded-in factors ordered either way
-    model = ALSRecommender(ALSConfig(factors=2, iterations=30, regularization=0.1,
-                                     seed=1)).fit(tiny)
+    model = ALSRecommender(ALSConfig(factors=2, iterations=30, regularization=0.1, seed=1)).fit(
+        tiny
+    )
     top = _top(model, "u-py")
     assert top.index("a-py-b-2025") < top.index("a-rb-b-2025")
     top = _top(model, "u-rb")

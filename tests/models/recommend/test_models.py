@@ -31,8 +31,9 @@ def decisions(sim_decisions: tuple[DecisionPoint, ...]) -> tuple[DecisionPoint, 
 def other(sim: SimWorld) -> RecommendDataset:
     """Another cut-off of the same world (to check that a second fit replaces the first)."""
     t = dt.datetime(2024, 2, 1)
-    return dataset_from_snapshot(snapshot_at(sim.snapshot, t), t, ability=True,
-                                 ability_sample=1_500)
+    return dataset_from_snapshot(
+        snapshot_at(sim.snapshot, t), t, ability=True, ability_sample=1_500
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +99,9 @@ class TestRerank(RecommenderContract):
     registered = "rerank"
 
     def make(self) -> Recommender:
-        return spec("rerank").build({"n_estimators": 20, "max_groups": 2_000,
-                                     "als": {"factors": 8, "iterations": 5}})
+        return spec("rerank").build(
+            {"n_estimators": 20, "max_groups": 2_000, "als": {"factors": 8, "iterations": 5}}
+        )
 
     def test_refit_replaces(self, dataset: RecommendDataset, other: RecommendDataset) -> None:
         pytest.skip("the other cut-off has no decision points; covered by test_deterministic")
@@ -117,11 +119,12 @@ class TestRerank(RecommenderContract):
         acts = dataset.catalog.open_at(dataset.as_of)
         np.testing.assert_array_equal(
             other.fit_inputs(dataset, inputs).score(dataset, rows, acts),
-            RerankRecommender(other.config).fit(dataset, self.decisions).score(dataset, rows,
-                                                                              acts))
+            RerankRecommender(other.config).fit(dataset, self.decisions).score(dataset, rows, acts),
+        )
         with pytest.raises(TalentError, match="other feature settings"):
-            RerankRecommender(model.config.model_copy(update={"candidates_per_model": 5})
-                              ).fit_inputs(dataset, inputs)
+            RerankRecommender(
+                model.config.model_copy(update={"candidates_per_model": 5})
+            ).fit_inputs(dataset, inputs)
 
     def test_early_stopping_holds_out_whole_groups(self, dataset: RecommendDataset) -> None:
         from models.recommend.rerank import _split_groups, rerank_inputs
@@ -137,15 +140,17 @@ class TestRerank(RecommenderContract):
         model = self.make()
         assert isinstance(model, RerankRecommender)
         cfg = model.config.model_copy(update={"n_estimators": 300, "early_stopping_rounds": 5})
-        stopped = RerankRecommender(cfg).fit_inputs(dataset, rerank_inputs(cfg, dataset,
-                                                                           self.decisions))
+        stopped = RerankRecommender(cfg).fit_inputs(
+            dataset, rerank_inputs(cfg, dataset, self.decisions)
+        )
         assert 1 <= stopped.booster_.num_trees() < 300
 
 
 def test_every_registered_model_passes_the_contract() -> None:
     """A model added to the registry without a contract class here fails this test."""
-    covered = {cls.registered for cls in RecommenderContract.__subclasses__()
-               if cls.__module__ == __name__}
+    covered = {
+        cls.registered for cls in RecommenderContract.__subclasses__() if cls.__module__ == __name__
+    }
     assert covered == set(MODELS)
     for cls in RecommenderContract.__subclasses__():
         if cls.__module__ == __name__:
@@ -155,7 +160,8 @@ def test_every_registered_model_passes_the_contract() -> None:
 
 
 def test_decision_points_are_the_training_input_of_the_models_that_need_them(
-        dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]) -> None:
+    dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...]
+) -> None:
     from core.errors import TalentError
 
     with pytest.raises(TalentError, match="learns from past decision points"):

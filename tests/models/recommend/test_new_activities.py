@@ -27,10 +27,14 @@ EDITION, SERIES = "a-next-edition", "a-new-series"
 
 
 @pytest.fixture(scope="module")
-def model(sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...],
-          tmp_path_factory: pytest.TempPathFactory) -> RerankRecommender:
-    fitted = RerankRecommender(RerankConfig(n_estimators=20, max_groups=2_000,
-                                            als=ALSConfig(factors=8, iterations=5)))
+def model(
+    sim_dataset: RecommendDataset,
+    sim_decisions: tuple[DecisionPoint, ...],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RerankRecommender:
+    fitted = RerankRecommender(
+        RerankConfig(n_estimators=20, max_groups=2_000, als=ALSConfig(factors=8, iterations=5))
+    )
     path = fitted.fit(sim_dataset, sim_decisions).save(tmp_path_factory.mktemp("rr") / "rerank.bin")
     loaded = Recommender.load(path)
     assert isinstance(loaded, RerankRecommender)
@@ -48,8 +52,9 @@ def _template(sim_dataset: RecommendDataset) -> str:
 
 
 @pytest.fixture(scope="module")
-def later(sim: SimWorld, sim_dataset: RecommendDataset, model: RerankRecommender
-          ) -> RecommendDataset:
+def later(
+    sim: SimWorld, sim_dataset: RecommendDataset, model: RerankRecommender
+) -> RecommendDataset:
     """The store ten days after the cut-off, with two activities published since: the next
     edition of a known series and a brand-new series (same directions, kind and level)."""
     snap = snapshot_at(sim.snapshot, AT)
@@ -67,10 +72,17 @@ def later(sim: SimWorld, sim_dataset: RecommendDataset, model: RerankRecommender
         row[C.REGISTRATION_DEADLINE] = pd.Timestamp(AT + dt.timedelta(days=20))
         rows.append(row)
     ad = snap.activity_directions
-    dirs = [ad[ad[C.ACTIVITY_ID].astype(str) == str(base[C.ACTIVITY_ID].iloc[0])]
-            .assign(**{C.ACTIVITY_ID: aid}) for aid in (EDITION, SERIES)]
-    new = replace(snap, activities=pd.concat([acts, *rows], ignore_index=True),
-                  activity_directions=pd.concat([ad, *dirs], ignore_index=True))
+    dirs = [
+        ad[ad[C.ACTIVITY_ID].astype(str) == str(base[C.ACTIVITY_ID].iloc[0])].assign(
+            **{C.ACTIVITY_ID: aid}
+        )
+        for aid in (EDITION, SERIES)
+    ]
+    new = replace(
+        snap,
+        activities=pd.concat([acts, *rows], ignore_index=True),
+        activity_directions=pd.concat([ad, *dirs], ignore_index=True),
+    )
     assert isinstance(new, Snapshot)
     return dataset_from_snapshot(new, AT, ability=model.ability_model)
 
@@ -90,8 +102,9 @@ def test_new_activities_are_scored(model: RerankRecommender, later: RecommendDat
     parts = content.parts(later, rows, acts)  # type: ignore[attr-defined]
     assert np.isfinite(parts["success"][:, series]).all()
     # the re-ranker ranks it with no collaborative score among its features
-    feats, cand, _ = candidate_features(model.bases_, later, rows, acts, AT,
-                                        model.config.candidates_per_model)
+    feats, cand, _ = candidate_features(
+        model.bases_, later, rows, acts, AT, model.config.candidates_per_model
+    )
     assert cand[:, series].any()
     assert np.isnan(feats[cand[:, series], series, FEATURES.index("score_ease")]).all()
     scores = model.score_at(later, rows, acts, AT)

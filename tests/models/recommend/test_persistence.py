@@ -26,7 +26,9 @@ def _answers(model: Recommender, dataset: RecommendDataset) -> pd.DataFrame:
 
 
 def test_save_writes_the_header_and_load_reads_it_back(
-    model: PopularRecommender, tiny: RecommendDataset, tmp_path: Path,
+    model: PopularRecommender,
+    tiny: RecommendDataset,
+    tmp_path: Path,
 ) -> None:
     path = model.save(tmp_path / "popular.joblib")
     assert path.read_bytes().startswith(BUNDLE_HEADER)
@@ -35,8 +37,11 @@ def test_save_writes_the_header_and_load_reads_it_back(
 
 @pytest.mark.parametrize("piece", [1, 7, 4096])
 def test_the_file_is_read_back_in_pieces(
-    model: PopularRecommender, tiny: RecommendDataset, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, piece: int,
+    model: PopularRecommender,
+    tiny: RecommendDataset,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    piece: int,
 ) -> None:
     """Loading inflates the stream a piece at a time (the GIL is released between pieces): any
     piece size gives the same model, whatever the unpickler's read sizes."""
@@ -49,20 +54,26 @@ def test_the_file_is_read_back_in_pieces(
 
 @pytest.mark.parametrize("keep", [0.1, 0.3, 0.7, -1])
 def test_a_truncated_stream_is_refused_as_damaged(
-    model: PopularRecommender, tmp_path: Path, keep: float,
+    model: PopularRecommender,
+    tmp_path: Path,
+    keep: float,
 ) -> None:
     # a parameters-only popularity model is a few hundred bytes: cut at shares of its length
     path = model.save(tmp_path / "popular.joblib")
     data = path.read_bytes()
-    path.write_bytes(data[:max(int(keep * len(data)), len(BUNDLE_HEADER) + 1)] if keep > 0
-                     else data[:-3])
+    path.write_bytes(
+        data[: max(int(keep * len(data)), len(BUNDLE_HEADER) + 1)] if keep > 0 else data[:-3]
+    )
     with pytest.raises(TalentError, match="is damaged"):
         Recommender.load(path)
 
 
 @pytest.mark.parametrize("piece", [1, 1 << 20])
 def test_a_wrong_stream_checksum_is_refused_as_damaged(
-    model: PopularRecommender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int,
+    model: PopularRecommender,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    piece: int,
 ) -> None:
     """The last bytes are the stream's checksum, read after the model itself (with one-byte
     pieces the unpickler never reads that far on its own)."""
@@ -79,7 +90,9 @@ def test_a_wrong_stream_checksum_is_refused_as_damaged(
 
 @pytest.mark.parametrize("shape", ["joblib", "pickle5+zlib"])
 def test_a_file_of_the_dataset_carrying_shape_is_refused(
-    model: PopularRecommender, tmp_path: Path, shape: str,
+    model: PopularRecommender,
+    tmp_path: Path,
+    shape: str,
 ) -> None:
     """Files written before 2026-12-03 carried the training dataset (participant ids and
     histories): they are refused with the way out (retrain), never loaded."""
@@ -97,7 +110,8 @@ def test_a_file_of_the_dataset_carrying_shape_is_refused(
 
 
 def test_a_truncated_file_is_refused_as_damaged(
-    model: PopularRecommender, tmp_path: Path,
+    model: PopularRecommender,
+    tmp_path: Path,
 ) -> None:
     path = model.save(tmp_path / "popular.joblib")
     path.write_bytes(path.read_bytes()[: len(BUNDLE_HEADER) + 20])
@@ -114,7 +128,9 @@ def test_a_file_of_another_class_is_refused(model: PopularRecommender, tmp_path:
 
 
 def test_a_loaded_re_ranker_is_freed_by_reference_counting(
-    sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...], tmp_path: Path,
+    sim_dataset: RecommendDataset,
+    sim_decisions: tuple[DecisionPoint, ...],
+    tmp_path: Path,
 ) -> None:
     """A serving worker switching bundles drops the old one: nothing (no cache, no reference
     cycle) may keep it alive, and the values derived from a dataset live on that dataset, not
@@ -126,8 +142,9 @@ def test_a_loaded_re_ranker_is_freed_by_reference_counting(
     from models.recommend.rerank import RerankConfig, RerankRecommender
 
     config = RerankConfig(n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3))
-    path = RerankRecommender(config).fit(sim_dataset, sim_decisions).save(
-        tmp_path / "rerank.joblib")
+    path = (
+        RerankRecommender(config).fit(sim_dataset, sim_decisions).save(tmp_path / "rerank.joblib")
+    )
     loaded = Recommender.load(path)
     assert len(_answers(loaded, sim_dataset)) > 0  # every cache filled
     model_ref = weakref.ref(loaded)
@@ -140,7 +157,9 @@ def test_a_loaded_re_ranker_is_freed_by_reference_counting(
 
 
 def test_a_re_ranker_file_holds_no_dataset(
-    sim_dataset: RecommendDataset, sim_decisions: tuple[DecisionPoint, ...], tmp_path: Path,
+    sim_dataset: RecommendDataset,
+    sim_decisions: tuple[DecisionPoint, ...],
+    tmp_path: Path,
 ) -> None:
     """The re-ranker and its base models are saved without any dataset (the one they were
     fitted on, its decision points): the answers on the same data stay the same, and the file is
@@ -163,7 +182,12 @@ def test_a_re_ranker_file_holds_no_dataset(
     for as_of in (None, sim_dataset.as_of):
         pd.testing.assert_frame_equal(
             loaded.recommend(pids, k=5, as_of=as_of, dataset=sim_dataset),
-            fitted.recommend(pids, k=5, as_of=as_of))
-    with_data = zlib.compress(pickle.dumps({"model": fitted, "data": sim_dataset,
-                                       "decisions": sim_decisions}, protocol=5), 3)
+            fitted.recommend(pids, k=5, as_of=as_of),
+        )
+    with_data = zlib.compress(
+        pickle.dumps(
+            {"model": fitted, "data": sim_dataset, "decisions": sim_decisions}, protocol=5
+        ),
+        3,
+    )
     assert path.stat().st_size < 0.5 * len(with_data)

@@ -68,8 +68,9 @@ def test_content_reasons_hold_for_their_items(sim_dataset: RecommendDataset) -> 
     row_of = dict(zip(pids, rows.tolist(), strict=True))
     index = {a: i for i, a in enumerate(data.catalog.activity_ids)}
     seen: set[str] = set()
-    for pid, aid, codes in zip(recs[C.PARTICIPANT_ID], recs[C.ACTIVITY_ID], recs[R.REASON_CODES],
-                               strict=True):
+    for pid, aid, codes in zip(
+        recs[C.PARTICIPANT_ID], recs[C.ACTIVITY_ID], recs[R.REASON_CODES], strict=True
+    ):
         first = codes[0]
         seen.add(first)
         if first in {c.value for c in CHANCE_CODES}:

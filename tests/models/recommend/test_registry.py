@@ -11,8 +11,9 @@ from models.recommend.registry import MODELS, RegistryError, spec
 
 
 def test_needs_are_declared_not_guessed_from_names() -> None:
-    needs = {name: (s.needs_ability, s.needs_decisions, s.needs_content)
-             for name, s in MODELS.items()}
+    needs = {
+        name: (s.needs_ability, s.needs_decisions, s.needs_content) for name, s in MODELS.items()
+    }
     assert needs == {
         "popular": (False, False, False),
         "popular_direction": (False, False, True),
@@ -23,8 +24,12 @@ def test_needs_are_declared_not_guessed_from_names() -> None:
         "content": (True, False, True),
         "rerank": (True, True, True),
     }
-    assert [n for n, s in MODELS.items() if s.fits_logs] == ["popular", "als", "ease",
-                                                              "ease_recency"]
+    assert [n for n, s in MODELS.items() if s.fits_logs] == [
+        "popular",
+        "als",
+        "ease",
+        "ease_recency",
+    ]
     assert [n for n, s in MODELS.items() if s.recency_weighted] == ["ease_recency"]
 
 
@@ -47,14 +52,20 @@ def test_a_preset_makes_the_variant_and_settings_go_on_top() -> None:
     assert spec("ease_recency").config(EASEConfig(regularization=3.0)) == recency.config
 
 
-@pytest.mark.parametrize(("name", "settings", "message"), [
-    ("nope", None, r"unknown recommender 'nope'; registered: popular, popular_direction"),
-    ("ease", {"regularization": -1}, r"ease\.regularization: Input should be greater than 0"),
-    ("ease", {"lambda": 3}, r"ease\.lambda: Extra inputs are not permitted"),
-    ("ease_recency", {"weighted_scoring": False},
-     r"ease_recency\.weighted_scoring is True for this model"),
-    ("als", EASEConfig(), r"als: a EASEConfig is not the config of this model \(ALSConfig\)"),
-])
+@pytest.mark.parametrize(
+    ("name", "settings", "message"),
+    [
+        ("nope", None, r"unknown recommender 'nope'; registered: popular, popular_direction"),
+        ("ease", {"regularization": -1}, r"ease\.regularization: Input should be greater than 0"),
+        ("ease", {"lambda": 3}, r"ease\.lambda: Extra inputs are not permitted"),
+        (
+            "ease_recency",
+            {"weighted_scoring": False},
+            r"ease_recency\.weighted_scoring is True for this model",
+        ),
+        ("als", EASEConfig(), r"als: a EASEConfig is not the config of this model \(ALSConfig\)"),
+    ],
+)
 def test_bad_names_and_settings_are_named(name: str, settings: object, message: str) -> None:
     with pytest.raises(RegistryError, match=message):
         spec(name).build(settings)  # type: ignore[arg-type]

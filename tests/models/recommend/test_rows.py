@@ -13,7 +13,7 @@ from models.recommend.rows import SMALL_BATCH, dense_block, take_rows
 def matrix() -> sp.csr_matrix:
     m = sp.random(60, 25, density=0.15, format="csr", dtype=np.float64, random_state=3)
     m = sp.csr_matrix(m)
-    m.data[m.indptr[7]:m.indptr[8]] = 0.0  # an empty row
+    m.data[m.indptr[7] : m.indptr[8]] = 0.0  # an empty row
     m.eliminate_zeros()
     assert m.indptr[8] == m.indptr[7]
     return m
@@ -46,10 +46,12 @@ def test_take_rows_is_scipy_indexing(matrix: sp.csr_matrix, rows: np.ndarray) ->
 
 
 @pytest.mark.parametrize("rows", ROW_SETS, ids=lambda r: f"{len(r)}rows")
-@pytest.mark.parametrize("cols", [np.array([4]), np.array([0, 24, 3, 3]), np.arange(25)],
-                         ids=["one", "repeats", "all"])
-def test_dense_block_is_scipy_indexing(matrix: sp.csr_matrix, rows: np.ndarray,
-                                       cols: np.ndarray) -> None:
+@pytest.mark.parametrize(
+    "cols", [np.array([4]), np.array([0, 24, 3, 3]), np.arange(25)], ids=["one", "repeats", "all"]
+)
+def test_dense_block_is_scipy_indexing(
+    matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray
+) -> None:
     got = dense_block(matrix, rows, cols)
     want = matrix[rows][:, cols].toarray()
     assert got.dtype == want.dtype
@@ -58,8 +60,9 @@ def test_dense_block_is_scipy_indexing(matrix: sp.csr_matrix, rows: np.ndarray,
 
 def test_dense_block_sums_duplicate_entries() -> None:
     # a matrix built without summing duplicates: scipy's toarray adds them up
-    m = sp.csr_matrix((np.array([1.0, 2.0, 5.0]), np.array([1, 1, 0]), np.array([0, 2, 3])),
-                      shape=(2, 3))
+    m = sp.csr_matrix(
+        (np.array([1.0, 2.0, 5.0]), np.array([1, 1, 0]), np.array([0, 2, 3])), shape=(2, 3)
+    )
     assert not m.has_canonical_format
     rows, cols = np.array([0, 1]), np.array([0, 1, 2])
     np.testing.assert_array_equal(dense_block(m, rows, cols), m[rows][:, cols].toarray())

@@ -57,8 +57,7 @@ def test_model_work_needs_the_state_parameter() -> None:
 def _concurrency(tmp_path: object, model_threads: int, calls: int) -> tuple[int, int]:
     """Most recommendation calls running at once when ``calls`` arrive together, and the status
     of /v1/me asked while they all block."""
-    app = create_app(settings_for(f"sqlite:///{tmp_path}/talent.db",
-                                  model_threads=model_threads))
+    app = create_app(settings_for(f"sqlite:///{tmp_path}/talent.db", model_threads=model_threads))
     running, most = 0, 0
     lock = threading.Lock()
     release = threading.Event()
@@ -81,8 +80,10 @@ def _concurrency(tmp_path: object, model_threads: int, calls: int) -> tuple[int,
         state.recommend.recommend = fake_recommend  # type: ignore[method-assign]
         headers = bearer(Role.PLATFORM)
         with ThreadPoolExecutor(calls) as pool:
-            futures = [pool.submit(client.get, f"/v1/participants/p{i}/recommendations",
-                                   headers=headers) for i in range(calls)]
+            futures = [
+                pool.submit(client.get, f"/v1/participants/p{i}/recommendations", headers=headers)
+                for i in range(calls)
+            ]
             for _ in range(model_threads):  # the model threads are all taken
                 assert arrived.acquire(timeout=30)
             me = client.get("/v1/me", headers=headers).status_code

@@ -31,14 +31,22 @@ def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
 def test_every_status_is_a_problem(world: TestClient) -> None:
     _problem(world.get("/v1/me"), 401, "unauthorized")
     _problem(world.get("/v1/admin/models", headers=bearer(Role.PLATFORM)), 403, "forbidden")
-    _problem(world.get("/v1/rating/python/participants/nobody", headers=bearer(Role.PLATFORM)),
-             404, "not_found")
-    _problem(world.post("/v1/admin/models/nope/reload", headers=bearer(Role.ADMIN)),
-             404, "not_found")
-    _problem(world.get("/v1/participants/p1/competence", headers=bearer(Role.PLATFORM)),
-             503, "not_ready")
-    body = _problem(world.get("/v1/rating/python?limit=0", headers=bearer(Role.PLATFORM)),
-                    422, "validation_error")
+    _problem(
+        world.get("/v1/rating/python/participants/nobody", headers=bearer(Role.PLATFORM)),
+        404,
+        "not_found",
+    )
+    _problem(
+        world.post("/v1/admin/models/nope/reload", headers=bearer(Role.ADMIN)), 404, "not_found"
+    )
+    _problem(
+        world.get("/v1/participants/p1/competence", headers=bearer(Role.PLATFORM)), 503, "not_ready"
+    )
+    body = _problem(
+        world.get("/v1/rating/python?limit=0", headers=bearer(Role.PLATFORM)),
+        422,
+        "validation_error",
+    )
     assert body["field"] == "query.limit" and body["errors"][0]["loc"] == ["query", "limit"]
     _problem(world.delete("/v1/me", headers=bearer(Role.PLATFORM)), 405, "method_not_allowed")
 
@@ -61,24 +69,37 @@ def test_non_finite_numbers_are_422_naming_the_field(world: TestClient, raw: str
     answer, which could not be written: a 500)."""
     h = bearer(Role.PLATFORM) | {"content-type": "application/json"}
     push = '{"source": "platform", "records": [{"achievement_id": "r9", "score": RAW}]}'.replace(
-        "RAW", raw)
-    body = _problem(world.post("/v1/footprint/achievements", content=push, headers=h),
-                    422, "validation_error")
+        "RAW", raw
+    )
+    body = _problem(
+        world.post("/v1/footprint/achievements", content=push, headers=h), 422, "validation_error"
+    )
     assert body["field"].startswith("body.records.0.score")
     decision = '{"decision": "override", "expected_version": 0, "value": RAW}'.replace("RAW", raw)
-    body = _problem(world.post("/v1/moderation/competence/x/decision", content=decision,
-                               headers=h | bearer(Role.MODERATOR)), 422, "validation_error")
+    body = _problem(
+        world.post(
+            "/v1/moderation/competence/x/decision",
+            content=decision,
+            headers=h | bearer(Role.MODERATOR),
+        ),
+        422,
+        "validation_error",
+    )
     assert body["field"] == "body.value"
-    _problem(world.post("/v1/footprint/achievements", content=raw, headers=h),
-             422, "validation_error")
+    _problem(
+        world.post("/v1/footprint/achievements", content=raw, headers=h), 422, "validation_error"
+    )
 
 
 @pytest.mark.parametrize("instant", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 def test_extreme_instants_are_422_naming_the_field(world: TestClient, instant: str) -> None:
     h = bearer(Role.PLATFORM)
     for field in ("as_of", "horizon"):
-        r = world.post("/v1/participants/p1/trajectory",
-                       json={"goal": "python:prize_winner", field: instant}, headers=h)
+        r = world.post(
+            "/v1/participants/p1/trajectory",
+            json={"goal": "python:prize_winner", field: instant},
+            headers=h,
+        )
         assert _problem(r, 422, "validation_error")["field"] == f"body.{field}"
     r = world.get("/v1/participants/p1/recommendations", params={"as_of": instant}, headers=h)
     assert _problem(r, 422, "validation_error")["field"] == "query.as_of"

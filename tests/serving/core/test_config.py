@@ -25,14 +25,22 @@ SIGNING_KEY = new_private_key_b64()
 
 
 def _tokens(token: str = "a-long-random-production-token") -> str:
-    return json.dumps([{"name": "platform-main", "role": "platform",
-                        "sha256": token_sha256(token)}])
+    return json.dumps(
+        [{"name": "platform-main", "role": "platform", "sha256": token_sha256(token)}]
+    )
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MODE", "API_TOKENS", "SESSION_SECRET", "ERASURE_SALT", "DATABASE_URL",
-                 "BUNDLE_KEY", "PORTFOLIO_SIGNING_KEY"):
+    for name in (
+        "MODE",
+        "API_TOKENS",
+        "SESSION_SECRET",
+        "ERASURE_SALT",
+        "DATABASE_URL",
+        "BUNDLE_KEY",
+        "PORTFOLIO_SIGNING_KEY",
+    ):
         monkeypatch.delenv(f"TALENT_{name}", raising=False)
 
 
@@ -47,9 +55,20 @@ def test_development_defaults_work_and_give_dev_tokens() -> None:
     ("env", "complaint"),
     [
         ({}, "TALENT_API_TOKENS is empty"),
-        ({"TALENT_API_TOKENS": json.dumps([{"name": "dev", "role": "admin",
-                                            "sha256": token_sha256(DEV_TOKENS[Role.ADMIN])}])},
-         "development token"),
+        (
+            {
+                "TALENT_API_TOKENS": json.dumps(
+                    [
+                        {
+                            "name": "dev",
+                            "role": "admin",
+                            "sha256": token_sha256(DEV_TOKENS[Role.ADMIN]),
+                        }
+                    ]
+                )
+            },
+            "development token",
+        ),
         ({"TALENT_SESSION_SECRET": "short"}, "TALENT_SESSION_SECRET"),
         ({"TALENT_ERASURE_SALT": "development-only-salt"}, "TALENT_ERASURE_SALT"),
         # issue 16 item 4: no signing key, no production service
@@ -59,16 +78,24 @@ def test_development_defaults_work_and_give_dev_tokens() -> None:
         ({"TALENT_SESSION_SECRET": "x" * 40}, "TALENT_SESSION_SECRET has too little entropy"),
         ({"TALENT_ERASURE_SALT": "ab" * 20}, "TALENT_ERASURE_SALT has too little entropy"),
         ({"TALENT_BUNDLE_KEY": "abc" * 14}, "TALENT_BUNDLE_KEY has too little entropy"),
-        ({"TALENT_PORTFOLIO_SIGNING_KEY": DEV_PORTFOLIO_KEY},
-         "TALENT_PORTFOLIO_SIGNING_KEY is the development key"),
+        (
+            {"TALENT_PORTFOLIO_SIGNING_KEY": DEV_PORTFOLIO_KEY},
+            "TALENT_PORTFOLIO_SIGNING_KEY is the development key",
+        ),
         ({"TALENT_PORTFOLIO_SIGNING_KEY": "bm90IGEga2V5"}, "32 bytes"),
     ],
 )
-def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
-                                            env: dict[str, str], complaint: str) -> None:
-    base = {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
-            "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
-            "TALENT_BUNDLE_KEY": STRONG, "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY}
+def test_production_refuses_default_secrets(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], complaint: str
+) -> None:
+    base = {
+        "TALENT_MODE": "production",
+        "TALENT_API_TOKENS": _tokens(),
+        "TALENT_SESSION_SECRET": STRONG,
+        "TALENT_ERASURE_SALT": STRONG,
+        "TALENT_BUNDLE_KEY": STRONG,
+        "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY,
+    }
     if not env:
         base.pop("TALENT_API_TOKENS")
     for key, value in (base | env).items():
@@ -78,10 +105,15 @@ def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_production_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {"TALENT_MODE": "production", "TALENT_API_TOKENS": _tokens(),
-                       "TALENT_SESSION_SECRET": STRONG, "TALENT_ERASURE_SALT": STRONG,
-                       "TALENT_BUNDLE_KEY": STRONG, "TALENT_MAX_REQUEST_BYTES": "2048",
-                       "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY}.items():
+    for key, value in {
+        "TALENT_MODE": "production",
+        "TALENT_API_TOKENS": _tokens(),
+        "TALENT_SESSION_SECRET": STRONG,
+        "TALENT_ERASURE_SALT": STRONG,
+        "TALENT_BUNDLE_KEY": STRONG,
+        "TALENT_MAX_REQUEST_BYTES": "2048",
+        "TALENT_PORTFOLIO_SIGNING_KEY": SIGNING_KEY,
+    }.items():
         monkeypatch.setenv(key, value)
     settings = ServingSettings()
     assert [t.name for t in settings.tokens()] == ["platform-main"]  # no dev tokens
@@ -89,8 +121,9 @@ def test_production_with_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_values_name_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TALENT_API_TOKENS", json.dumps([{"name": "x", "role": "root",
-                                                         "sha256": "00"}]))
+    monkeypatch.setenv(
+        "TALENT_API_TOKENS", json.dumps([{"name": "x", "role": "root", "sha256": "00"}])
+    )
     with pytest.raises(ValidationError) as info:
         ServingSettings()
     fields = {e["loc"][-1] for e in info.value.errors()}

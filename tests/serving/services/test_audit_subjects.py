@@ -62,11 +62,14 @@ def _decide_all_pending(client: TestClient) -> list[str]:
     """Verify one pending achievement and reject the other; returns their ids."""
     items = client.get("/v1/moderation/achievements", headers=MOD).json()["items"]
     assert len(items) == 2
-    for item, (decision, comment) in zip(items, [("verify", ""), ("reject", "нет диплома")],
-                                         strict=True):
-        r = client.post(f"/v1/moderation/achievements/{item['achievement_id']}/decision",
-                        json={"decision": decision, "expected_version": item["version"],
-                              "comment": comment}, headers=MOD)
+    for item, (decision, comment) in zip(
+        items, [("verify", ""), ("reject", "нет диплома")], strict=True
+    ):
+        r = client.post(
+            f"/v1/moderation/achievements/{item['achievement_id']}/decision",
+            json={"decision": decision, "expected_version": item["version"], "comment": comment},
+            headers=MOD,
+        )
         assert r.status_code == 200, r.text
     return [str(i["achievement_id"]) for i in items]
 
@@ -83,8 +86,10 @@ def _serving_rows(store: Store) -> list[dict[str, Any]]:
 def _subjects(store: Store) -> dict[str, str]:
     s = achievement_subjects
     with store.engine.connect() as conn:
-        return {str(a): str(k) for k, a in conn.execute(select(s.c.subject_key,
-                                                               s.c.achievement_id)).all()}
+        return {
+            str(a): str(k)
+            for k, a in conn.execute(select(s.c.subject_key, s.c.achievement_id)).all()
+        }
 
 
 def _assert_filed_under_keys(client: TestClient, decided: list[str]) -> dict[str, str]:
@@ -98,12 +103,16 @@ def _assert_filed_under_keys(client: TestClient, decided: list[str]) -> dict[str
         assert uuid.UUID(entry["subject_id"]).version == 4
         assert entry["subject_id"] == keys[entry["achievement_id"]]
     for aid in decided:
-        found = client.get("/v1/moderation/audit", headers=MOD,
-                           params={"subject_type": "achievement", "subject_id": aid}).json()
+        found = client.get(
+            "/v1/moderation/audit",
+            headers=MOD,
+            params={"subject_type": "achievement", "subject_id": aid},
+        ).json()
         assert [e["subject_id"] for e in found["items"]] == [keys[aid]]
         assert found["items"][0]["achievement_id"] == aid
-        by_key = client.get("/v1/moderation/audit", headers=MOD,
-                            params={"subject_id": keys[aid]}).json()
+        by_key = client.get(
+            "/v1/moderation/audit", headers=MOD, params={"subject_id": keys[aid]}
+        ).json()
         assert by_key["page"]["total"] == 1
         detail = client.get(f"/v1/moderation/achievements/{aid}", headers=MOD).json()
         assert [e["subject_id"] for e in detail["audit"]] == [keys[aid]]
@@ -121,8 +130,11 @@ def _assert_unlinked(client: TestClient, ids: list[str], keys: dict[str, str]) -
     for needle in [PID, *ids]:
         assert not any(needle in str(v) for r in rows for v in r.values()), needle
     for aid in keys:
-        found = client.get("/v1/moderation/audit", headers=MOD,
-                           params={"subject_type": "achievement", "subject_id": aid}).json()
+        found = client.get(
+            "/v1/moderation/audit",
+            headers=MOD,
+            params={"subject_type": "achievement", "subject_id": aid},
+        ).json()
         assert found["page"]["total"] == 0
     page = client.get("/v1/moderation/audit", headers=MOD).json()["items"]
     assert [e["achievement_id"] for e in page] == [None, None]
@@ -156,8 +168,9 @@ def test_library_erasure_deletes_the_subject_keys_while_the_service_runs(
     other = open_store(store_url)  # as `talent erase` in another process
     try:
         with other.transaction() as conn:
-            erase_participants(conn, [PID], actor="admin", reason_code="consent_withdrawn",
-                               salt=DEV_ERASURE_SALT)
+            erase_participants(
+                conn, [PID], actor="admin", reason_code="consent_withdrawn", salt=DEV_ERASURE_SALT
+            )
     finally:
         other.dispose()
     _wait_for(lambda: _subjects(_store(service)) == {})
@@ -173,8 +186,9 @@ def test_erasure_while_the_service_was_down_is_purged_at_start(store_url: str) -
     store = open_store(store_url)
     try:
         with store.transaction() as conn:
-            erase_participants(conn, [PID], actor="admin", reason_code="consent_withdrawn",
-                               salt=DEV_ERASURE_SALT)
+            erase_participants(
+                conn, [PID], actor="admin", reason_code="consent_withdrawn", salt=DEV_ERASURE_SALT
+            )
         assert len(_subjects(store)) == 2  # nobody purged them yet
         with TestClient(create_app(settings)):
             assert _subjects(store) == {}  # before the service answers
@@ -194,12 +208,21 @@ def _alembic(store: Store, target: str, down: bool = False) -> None:
 
 
 def _legacy_entry(conn: Any, subject_type: str, subject_id: str, n: int) -> None:
-    conn.execute(audit_log.insert().values(
-        audit_id=str(uuid.uuid4()), occurred_at=dt.datetime(2026, 5, 1, 0, n),
-        actor="moderator:anna",
-        actor_role="moderator", action=f"{subject_type}.verify", subject_type=subject_type,
-        subject_id=subject_id, before='{"status": "pending", "version": 1}',
-        after='{"status": "verified", "version": 2}', comment="", request_id=None))
+    conn.execute(
+        audit_log.insert().values(
+            audit_id=str(uuid.uuid4()),
+            occurred_at=dt.datetime(2026, 5, 1, 0, n),
+            actor="moderator:anna",
+            actor_role="moderator",
+            action=f"{subject_type}.verify",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            before='{"status": "pending", "version": 1}',
+            after='{"status": "verified", "version": 2}',
+            comment="",
+            request_id=None,
+        )
+    )
 
 
 def test_upgrade_from_s0002_rekeys_entries_filed_under_achievement_ids(store_url: str) -> None:
@@ -215,8 +238,9 @@ def test_upgrade_from_s0002_rekeys_entries_filed_under_achievement_ids(store_url
             for n, aid in enumerate([*live, *gone, live[0]]):
                 _legacy_entry(conn, "achievement", aid, n)
             _legacy_entry(conn, "competence", review_id, 59)
-            erase_participants(conn, [PID], actor="admin", reason_code="consent_withdrawn",
-                               salt=DEV_ERASURE_SALT)
+            erase_participants(
+                conn, [PID], actor="admin", reason_code="consent_withdrawn", salt=DEV_ERASURE_SALT
+            )
         with store.engine.connect() as conn:
             before = {r.audit_id: r for r in conn.execute(select(audit_log)).all()}
 
@@ -230,15 +254,21 @@ def test_upgrade_from_s0002_rekeys_entries_filed_under_achievement_ids(store_url
         assert len(page) == 2 and {e.achievement_id for e in page} == {live[0]}
         rekey = [r for a, r in after.items() if a not in before]
         assert [(r.action, r.subject_type, r.actor_role) for r in rekey] == [
-            ("audit.rekey", "audit", "system")]
+            ("audit.rekey", "audit", "system")
+        ]
         assert f'"achievements_unlinked": {len(gone)}' in rekey[0].after
         unlinked = set()
         for audit_id, old in before.items():
             new = after[audit_id]
             # only the subject changes; who, when, what and why stay
-            assert (new.occurred_at, new.actor, new.action, new.before, new.after,
-                    new.comment) == (old.occurred_at, old.actor, old.action, old.before,
-                                     old.after, old.comment)
+            assert (new.occurred_at, new.actor, new.action, new.before, new.after, new.comment) == (
+                old.occurred_at,
+                old.actor,
+                old.action,
+                old.before,
+                old.after,
+                old.comment,
+            )
             if old.subject_type == "competence":
                 assert new.subject_id == review_id
             elif old.subject_id in live:
@@ -259,8 +289,9 @@ def test_upgrade_from_s0002_rekeys_entries_filed_under_achievement_ids(store_url
             restored = {r.audit_id: r.subject_id for r in conn.execute(select(audit_log)).all()}
             version = conn.execute(text("SELECT version_num FROM serving_alembic_version"))
             assert version.scalar_one() == "s0002"
-        assert all(restored[a] == before[a].subject_id for a in before
-                   if before[a].subject_id not in gone)
+        assert all(
+            restored[a] == before[a].subject_id for a in before if before[a].subject_id not in gone
+        )
         assert sum(restored[a] == before[a].subject_id for a in before) == len(before) - len(gone)
         migrate.upgrade(store)  # and up again
         with store.engine.connect() as conn:

@@ -188,8 +188,7 @@ def test_on_postgresql_an_erasure_waits_for_a_recording_in_flight(
         "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
         "AND datname = current_database()"
     )
-    eraser = threading.Thread(target=_erase_with_library, args=(filled, pid, tmp_path,
-                                                                  salt))
+    eraser = threading.Thread(target=_erase_with_library, args=(filled, pid, tmp_path, salt))
     with filled.transaction() as conn:  # a recording in flight
         assert _present_locked(conn, [pid]) == {pid}
         eraser.start()

@@ -30,8 +30,9 @@ def workers(tmp_path: Path, bundles: list[Path]) -> Iterator[tuple[TestClient, T
         for f in path.parent.glob(path.name + "*"):
             shutil.copy(f, folder / f.name)
     (folder / "latest.txt").write_text(bundles[0].name)
-    settings = settings_for(f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=folder,
-                            admin_check_seconds=0.1)
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=folder, admin_check_seconds=0.1
+    )
     with ExitStack() as stack:
         a = stack.enter_context(TestClient(create_app(settings)))
         b = stack.enter_context(TestClient(create_app(settings)))
@@ -55,8 +56,15 @@ def test_every_worker_answers_the_same_refresh_status(
     a, b, _ = workers
     rows = world_push_records()
     for entity in ("participants", "activities", "achievements"):
-        assert push(a, entity, rows[entity][:40] if entity != "activities" else rows[entity],
-                    source="world").status_code == 200
+        assert (
+            push(
+                a,
+                entity,
+                rows[entity][:40] if entity != "activities" else rows[entity],
+                source="world",
+            ).status_code
+            == 200
+        )
     assert _status(a) == _status(b) and _status(b)["state"] == "idle"
     a.app.state.talent.refresh.start(wait=True)  # type: ignore[attr-defined]
     done = _status(b)
@@ -78,7 +86,8 @@ def test_a_running_refresh_refuses_a_second_start_in_another_worker(
 
 
 def test_a_reload_taken_by_one_worker_switches_every_worker(
-    workers: tuple[TestClient, TestClient, Path], bundles: list[Path],
+    workers: tuple[TestClient, TestClient, Path],
+    bundles: list[Path],
 ) -> None:
     a, b, folder = workers
     assert _version(a) == _version(b) == "tiny-1"

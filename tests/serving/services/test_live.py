@@ -37,8 +37,9 @@ def ease_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workers(tmp_path_factory: pytest.TempPathFactory,
-            ease_bundle: Path) -> Iterator[tuple[TestClient, TestClient]]:
+def workers(
+    tmp_path_factory: pytest.TempPathFactory, ease_bundle: Path
+) -> Iterator[tuple[TestClient, TestClient]]:
     """Two services on one store, the world pushed through the first (once for the module:
     every test uses participants of its own)."""
     db = tmp_path_factory.mktemp("live") / "talent.db"
@@ -58,27 +59,44 @@ def _state(client: TestClient) -> ServiceState:
 
 
 def _items(client: TestClient, pid: str) -> list[dict[str, Any]]:
-    r = client.get(f"/v1/participants/{pid}/recommendations",
-                   params={"as_of": T.isoformat(), "k": 10}, headers=PLATFORM)
+    r = client.get(
+        f"/v1/participants/{pid}/recommendations",
+        params={"as_of": T.isoformat(), "k": 10},
+        headers=PLATFORM,
+    )
     assert r.status_code == 200, r.text
     return r.json()["items"]  # type: ignore[no-any-return]
 
 
-def _newcomer(client: TestClient, pid: str, activities: list[str], register: bool = True
-              ) -> None:
+def _newcomer(client: TestClient, pid: str, activities: list[str], register: bool = True) -> None:
     if register:
-        part = {"participant_id": pid, "grade": 8, "grade_year": 2025, "region": "RU-MOW",
-                "registered_at": "2025-09-05T00:00:00",
-                "account_verified_at": "2025-09-06T00:00:00", "consent_status": "given"}
+        part = {
+            "participant_id": pid,
+            "grade": 8,
+            "grade_year": 2025,
+            "region": "RU-MOW",
+            "registered_at": "2025-09-05T00:00:00",
+            "account_verified_at": "2025-09-06T00:00:00",
+            "consent_status": "given",
+        }
         assert push(client, "participants", [part]).json()["added"] == 1
-    starts = {a["activity_id"]: dt.datetime.fromisoformat(str(a["start_at"]))
-              for a in world_push_records()["activities"]}
-    rows = [{"source_record_id": f"live-{pid}-{aid}", "participant_id": pid, "activity_id": aid,
-             "result": "prize_winner", "status": "verified",
-             "achieved_at": (starts[aid] + dt.timedelta(days=1)).isoformat(),
-             "recorded_at": (starts[aid] + dt.timedelta(days=2)).isoformat(),
-             "status_changed_at": (starts[aid] + dt.timedelta(days=3)).isoformat()}
-            for aid in activities]
+    starts = {
+        a["activity_id"]: dt.datetime.fromisoformat(str(a["start_at"]))
+        for a in world_push_records()["activities"]
+    }
+    rows = [
+        {
+            "source_record_id": f"live-{pid}-{aid}",
+            "participant_id": pid,
+            "activity_id": aid,
+            "result": "prize_winner",
+            "status": "verified",
+            "achieved_at": (starts[aid] + dt.timedelta(days=1)).isoformat(),
+            "recorded_at": (starts[aid] + dt.timedelta(days=2)).isoformat(),
+            "status_changed_at": (starts[aid] + dt.timedelta(days=3)).isoformat(),
+        }
+        for aid in activities
+    ]
     body = push(client, "achievements", rows).json()
     assert body["added"] == len(rows), body
 
@@ -140,8 +158,11 @@ def test_an_erasure_removes_the_participant_from_every_worker_at_once(
     r = a.post("/v1/participants/p000005/erasure", headers=PLATFORM)
     assert r.status_code == 200 and r.json()["status"] == "erased", r.text
     for client in (a, b):
-        r = client.get("/v1/participants/p000005/recommendations",
-                       params={"as_of": T.isoformat()}, headers=PLATFORM)
+        r = client.get(
+            "/v1/participants/p000005/recommendations",
+            params={"as_of": T.isoformat()},
+            headers=PLATFORM,
+        )
         assert r.status_code == 404, r.text
     assert _items(b, "p000001")  # the recommenders' dataset follows, piecewise
     assert _counters(b) == before_b
@@ -156,11 +177,17 @@ def test_a_catalogue_change_reads_the_catalogue_not_the_store(
     _items(b, "p000001")
     rebuilds = _state(b).live.rebuilds
     act = world_push_records()["activities"][18]
-    new = {**act, "activity_id": "a-new-live", "series_id": "s-new-live",
-           "title": "Новая олимпиада", "directions": "python:1.0",
-           "start_at": "2025-12-01T00:00:00", "end_at": "2025-12-02T00:00:00",
-           "registration_deadline": "2025-11-25T00:00:00",
-           "published_at": "2025-11-01T00:00:00"}
+    new = {
+        **act,
+        "activity_id": "a-new-live",
+        "series_id": "s-new-live",
+        "title": "Новая олимпиада",
+        "directions": "python:1.0",
+        "start_at": "2025-12-01T00:00:00",
+        "end_at": "2025-12-02T00:00:00",
+        "registration_deadline": "2025-11-25T00:00:00",
+        "published_at": "2025-11-01T00:00:00",
+    }
     assert push(a, "activities", [new]).json()["added"] == 1
     _items(b, "p000001")
     assert _state(b).live.rebuilds == rebuilds
@@ -185,7 +212,8 @@ def test_the_cursor_waits_for_a_number_committed_late() -> None:
 
 
 def test_the_overlay_merges_into_the_frames_and_answers_stay(
-    workers: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch,
+    workers: tuple[TestClient, TestClient],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     a, b = workers
     _newcomer(a, "p-live-7", ["a-2025-0-0"])

@@ -40,14 +40,22 @@ def test_concurrent_decisions_one_wins(moderated: tuple[Store, str]) -> None:
     def decide(name: str, decision: AchievementDecision) -> None:
         barrier.wait()
         try:
-            decide_achievement(store, aid, decision, expected_version=state.version,
-                               comment="проверено", principal=Principal(name, Role.MODERATOR))
+            decide_achievement(
+                store,
+                aid,
+                decision,
+                expected_version=state.version,
+                comment="проверено",
+                principal=Principal(name, Role.MODERATOR),
+            )
             outcomes.append("done")
         except ConflictError:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=decide, args=(f"m{i}", d)) for i, d in enumerate(
-        [AchievementDecision.VERIFY, AchievementDecision.REJECT] * 2)]
+    threads = [
+        threading.Thread(target=decide, args=(f"m{i}", d))
+        for i, d in enumerate([AchievementDecision.VERIFY, AchievementDecision.REJECT] * 2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -55,8 +63,9 @@ def test_concurrent_decisions_one_wins(moderated: tuple[Store, str]) -> None:
     assert sorted(outcomes) == ["conflict", "conflict", "conflict", "done"]
     with store.engine.connect() as conn:
         audits = conn.execute(text("SELECT COUNT(*) FROM serving_audit_log")).scalar_one()
-        history = conn.execute(text("SELECT COUNT(*) FROM achievement_status_history "
-                                    "WHERE source = 'moderation'")).scalar_one()
+        history = conn.execute(
+            text("SELECT COUNT(*) FROM achievement_status_history WHERE source = 'moderation'")
+        ).scalar_one()
     assert (audits, history) == (1, 1)
 
 
@@ -65,13 +74,25 @@ def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str
     from footprint.consent import erase_participants
 
     store, aid = moderated
-    decide_achievement(store, aid, AchievementDecision.VERIFY, expected_version=0, comment="",
-                       principal=Principal("m", Role.MODERATOR))
+    decide_achievement(
+        store,
+        aid,
+        AchievementDecision.VERIFY,
+        expected_version=0,
+        comment="",
+        principal=Principal("m", Role.MODERATOR),
+    )
     with store.transaction() as conn:
-        owner = conn.execute(text("SELECT participant_id FROM achievements "
-                                  "WHERE achievement_id = :a"), {"a": aid}).scalar_one()
-        erase_participants(conn, [owner], actor="test", reason_code="consent_withdrawn",
-                           salt=FootprintSettings().erasure_salt)  # the store's own
+        owner = conn.execute(
+            text("SELECT participant_id FROM achievements WHERE achievement_id = :a"), {"a": aid}
+        ).scalar_one()
+        erase_participants(
+            conn,
+            [owner],
+            actor="test",
+            reason_code="consent_withdrawn",
+            salt=FootprintSettings().erasure_salt,
+        )  # the store's own
     with store.engine.connect() as conn:
         assert achievement_state(conn, aid) is None
         # the audit keeps the decision, and no participant id
@@ -81,10 +102,18 @@ def test_erasure_is_not_blocked_by_moderation_tables(moderated: tuple[Store, str
 
 def test_the_audit_log_refuses_updates_and_deletes(moderated: tuple[Store, str]) -> None:
     store, aid = moderated
-    decide_achievement(store, aid, AchievementDecision.VERIFY, expected_version=0, comment="ok",
-                       principal=Principal("m", Role.MODERATOR))
-    for sql in ("UPDATE serving_audit_log SET comment = 'changed'",
-                "DELETE FROM serving_audit_log"):
+    decide_achievement(
+        store,
+        aid,
+        AchievementDecision.VERIFY,
+        expected_version=0,
+        comment="ok",
+        principal=Principal("m", Role.MODERATOR),
+    )
+    for sql in (
+        "UPDATE serving_audit_log SET comment = 'changed'",
+        "DELETE FROM serving_audit_log",
+    ):
         with pytest.raises(Exception, match="append-only"), store.transaction() as conn:
             conn.execute(text(sql))
     with store.engine.connect() as conn:

@@ -29,11 +29,19 @@ def test_spearman_ignores_missing_pairs() -> None:
 
 
 def test_truth_percentiles_rank_within_direction() -> None:
-    truth = pd.DataFrame({C.PARTICIPANT_ID: ["a", "b", "c", "a", "b"],
-                          C.DIRECTION: ["python"] * 3 + ["robotics"] * 2,
-                          C.TRUE_COMPETENCE: [10.0, 30.0, 20.0, 5.0, 1.0]})
-    keys = pd.DataFrame({C.PARTICIPANT_ID: ["a", "b", "c", "a", "b", "z"],
-                         C.DIRECTION: ["python"] * 3 + ["robotics"] * 2 + ["python"]})
+    truth = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: ["a", "b", "c", "a", "b"],
+            C.DIRECTION: ["python"] * 3 + ["robotics"] * 2,
+            C.TRUE_COMPETENCE: [10.0, 30.0, 20.0, 5.0, 1.0],
+        }
+    )
+    keys = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: ["a", "b", "c", "a", "b", "z"],
+            C.DIRECTION: ["python"] * 3 + ["robotics"] * 2 + ["python"],
+        }
+    )
     pct = truth_percentiles(truth, keys)
     np.testing.assert_allclose(pct[:5], [100 / 6, 500 / 6, 50, 75, 25])
     assert np.isnan(pct[5])
@@ -49,8 +57,12 @@ def test_last_result_is_the_latest_record_before_the_cutoff() -> None:
 
     snap = tiny_snapshot()
     stats = compute_activity_stats(snap, CUTOFF)
-    rows = pd.DataFrame({C.PARTICIPANT_ID: ["p1", "p1", "p2", "p3", "p2"],
-                         C.DIRECTION: ["python", "robotics", "python", "python", "robotics"]})
+    rows = pd.DataFrame(
+        {
+            C.PARTICIPANT_ID: ["p1", "p1", "p2", "p3", "p2"],
+            C.DIRECTION: ["python", "robotics", "python", "python", "robotics"],
+        }
+    )
     got = last_results(snap.achievements, stats, CUTOFF, rows)
     assert got == pytest.approx([0.5, 0.5, 0.25, 0.0, 0.0])
 
@@ -62,14 +74,21 @@ def test_prediction_report_scores_extra_baselines() -> None:
     n = 12
     rng = np.random.default_rng(0)
     truth = rng.normal(size=n)
-    features = pd.DataFrame({C.PARTICIPANT_ID: [f"p{i}" for i in range(n)],
-                             C.DIRECTION: ["python"] * n})
-    for col in ("rating_points_current", "rating_points_previous", "n_records", "perf_mean",
-                "ability"):
+    features = pd.DataFrame(
+        {C.PARTICIPANT_ID: [f"p{i}" for i in range(n)], C.DIRECTION: ["python"] * n}
+    )
+    for col in (
+        "rating_points_current",
+        "rating_points_previous",
+        "n_records",
+        "perf_mean",
+        "ability",
+    ):
         features[col] = rng.normal(size=n)
     labels = pd.DataFrame({CC.LABEL: truth, CC.NEXT_PERFORMANCE: truth})
     predictions = features[[C.PARTICIPANT_ID, C.DIRECTION]].assign(
-        **{CC.COMPETENCE: -truth, CC.LOWER: 0.0, CC.UPPER: 1.0})
+        **{CC.COMPETENCE: -truth, CC.LOWER: 0.0, CC.UPPER: 1.0}
+    )
     report = prediction_report(features, labels, predictions, {"last_result": truth})
     assert report["all.spearman_label.last_result"] == pytest.approx(1.0)
     assert report["all.spearman_label.model"] == pytest.approx(-1.0)

@@ -72,11 +72,14 @@ def test_grouped_spearman_is_within_groups() -> None:
     assert n == 40 and value == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("change", "phrase"), [
-    ({"score": "lots"}, "non-numeric score in column 'score': rows 3"),
-    ({"pid": None}, "missing value in column 'pid': rows 3"),
-    ({"year": None}, "missing or non-finite time in column 'year': rows 3"),
-])
+@pytest.mark.parametrize(
+    ("change", "phrase"),
+    [
+        ({"score": "lots"}, "non-numeric score in column 'score': rows 3"),
+        ({"pid": None}, "missing value in column 'pid': rows 3"),
+        ({"year": None}, "missing or non-finite time in column 'year': rows 3"),
+    ],
+)
 def test_bad_rows_are_named(change: dict[str, object], phrase: str) -> None:
     table = growth_table().astype(object)
     for k, v in change.items():
@@ -94,16 +97,45 @@ def test_command_writes_the_report(tmp_path: Path) -> None:
     path = tmp_path / "scores.csv"
     growth_table().to_csv(path, index=False)
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(app, [
-        "evaluate", "competence", "--scores", str(path), "--participant-col", "pid",
-        "--direction-col", "subject", "--time-col", "year", "--score-col", "score",
-        "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "competence",
+            "--scores",
+            str(path),
+            "--participant-col",
+            "pid",
+            "--direction-col",
+            "subject",
+            "--time-col",
+            "year",
+            "--score-col",
+            "score",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["a.n2-4.spearman.last_result"] == pytest.approx(1.0)
-    bad = CliRunner().invoke(app, ["evaluate", "competence", "--scores", str(path),
-                                   "--score-col", "nope", "--participant-col", "pid",
-                                   "--direction-col", "subject", "--time-col", "year"])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "competence",
+            "--scores",
+            str(path),
+            "--score-col",
+            "nope",
+            "--participant-col",
+            "pid",
+            "--direction-col",
+            "subject",
+            "--time-col",
+            "year",
+        ],
+    )
     assert bad.exit_code == 2 and "no column(s) 'nope'" in bad.output
 
 
@@ -122,8 +154,9 @@ def test_egsingle_estimate_beats_last_and_mean_of_past_scores() -> None:
     for bucket in ("0", "1", "2-4", "5+"):
         if r.get(f"math.n{bucket}.count", 0) >= 300:
             for base in ("last_result", "mean_past"):
-                assert r[f"math.n{bucket}.spearman.estimate"] >= \
-                    r[f"math.n{bucket}.spearman.{base}"]
+                assert (
+                    r[f"math.n{bucket}.spearman.estimate"] >= r[f"math.n{bucket}.spearman.{base}"]
+                )
     assert 0.85 <= r["math.nany.coverage"] <= 0.95
 
 
@@ -140,8 +173,11 @@ def test_predictive_intervals_cover_a_simulated_held_out_year() -> None:
         for d, name in enumerate(("a", "b")):
             keep = ~late if (d == 1 and year < 3) else np.ones(n, bool)
             score = 50 + 10 * (level[:, d] + year) + 5 * rng.standard_normal(n)
-            parts.append(pd.DataFrame({"pid": np.arange(n)[keep], "subject": name,
-                                       "year": year, "score": score[keep]}))
+            parts.append(
+                pd.DataFrame(
+                    {"pid": np.arange(n)[keep], "subject": name, "year": year, "score": score[keep]}
+                )
+            )
     r = evaluate_scores(score_table(pd.concat(parts, ignore_index=True), COLS)).report
     assert 0.5 < r["settings.block0.correlation.a.b"] < 0.7
     for key in ("a.n2-4", "b.n0", "b.n2-4"):
@@ -161,8 +197,15 @@ def test_dated_table_with_a_few_results_a_day() -> None:
     for i in range(1500):
         for day in np.sort(rng.choice(1500, rng.integers(2, 7), replace=False)):
             when = pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(day))
-            rows.append((f"u{i}", "x", when.isoformat(),
-                         60 + 10 * level[i] + day / 100 + 5 * rng.normal(), 200.0))
+            rows.append(
+                (
+                    f"u{i}",
+                    "x",
+                    when.isoformat(),
+                    60 + 10 * level[i] + day / 100 + 5 * rng.normal(),
+                    200.0,
+                )
+            )
     frame = pd.DataFrame(rows, columns=["u", "d", "when", "s", "m"])
     cols = ScoreColumns(participant="u", direction="d", time="when", score="s", max_score="m")
     r = evaluate_scores(score_table(frame, cols)).report

@@ -22,15 +22,22 @@ def world():  # type: ignore[no-untyped-def]
 
 
 def config() -> TrainConfig:
-    return TrainConfig(calibration={"n_iter": 15},
-                       model=CompetenceConfig(booster=BoosterConfig(n_estimators=80)))
+    return TrainConfig(
+        calibration={"n_iter": 15}, model=CompetenceConfig(booster=BoosterConfig(n_estimators=80))
+    )
 
 
 def test_evaluation_report(world) -> None:  # type: ignore[no-untyped-def]
     evaluation, parts = evaluate_competence(world.snapshot(), config(), world.truth)
     r = evaluation.report
-    for name in ("model", "rating_points", "n_achievements", "mean_percentile", "last_result",
-                 "ability"):
+    for name in (
+        "model",
+        "rating_points",
+        "n_achievements",
+        "mean_percentile",
+        "last_result",
+        "ability",
+    ):
         assert -1 <= r[f"all.spearman_label.{name}"] <= 1
         assert -1 <= r[f"all.spearman_next_performance.{name}"] <= 1
     assert r["all.spearman_label.model"] > r["all.spearman_label.n_achievements"]
@@ -47,8 +54,11 @@ def test_evaluation_report(world) -> None:  # type: ignore[no-untyped-def]
     assert set(evaluation.next_result.directions) == set(evaluation.model.directions_)
 
 
-def test_training_saves_a_bundle_and_logs_a_run(world, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_training_saves_a_bundle_and_logs_a_run(
+    world,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -65,15 +75,17 @@ def test_training_saves_a_bundle_and_logs_a_run(world, tmp_path: Path,  # type: 
     run = runs.iloc[0]
     assert run["tags.snapshot_id"] == "in-memory"
     assert run["metrics.all.spearman_label.model"] == pytest.approx(
-        evaluation.report["all.spearman_label.model"])
+        evaluation.report["all.spearman_label.model"]
+    )
     client = mlflow.MlflowClient()
     names = {a.path for a in client.list_artifacts(run["run_id"])}
     assert {"feature_schema.json", "report.json", "plots", "bundle"} <= names
 
 
 def _fast() -> TrainConfig:
-    return TrainConfig(calibration={"n_iter": 8},
-                       model=CompetenceConfig(booster=BoosterConfig(n_estimators=30)))
+    return TrainConfig(
+        calibration={"n_iter": 8}, model=CompetenceConfig(booster=BoosterConfig(n_estimators=30))
+    )
 
 
 def test_configured_direction_without_data_is_skipped_not_a_crash(

@@ -37,11 +37,16 @@ def test_interaction_log_table(rng: np.random.Generator) -> None:
 
 def test_simulator_split_table(small_world: SimWorld) -> None:  # noqa: F811
     cfg = SimSplitConfig(
-        cutoffs=(dt.datetime(2024, 10, 1),), decision_offsets_days=(365, 304), max_queries=300,
+        cutoffs=(dt.datetime(2024, 10, 1),),
+        decision_offsets_days=(365, 304),
+        max_queries=300,
         ability_sample=1_000,
     )
-    report = evaluate_simulator(small_world.snapshot, cfg, {"rerank": RerankConfig(
-        n_estimators=30, max_groups=1_500, als=ALSConfig(iterations=5))})
+    report = evaluate_simulator(
+        small_world.snapshot,
+        cfg,
+        {"rerank": RerankConfig(n_estimators=30, max_groups=1_500, als=ALSConfig(iterations=5))},
+    )
     assert set(report.table) == set(cfg.models)
     assert report.info["queries"] > 50
     for row in report.table.values():
@@ -60,8 +65,9 @@ def test_report_is_logged_to_mlflow(tmp_path: object, monkeypatch: object) -> No
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # type: ignore[attr-defined]
-    report = RecommendReport(table={"ease": {"ndcg@10": 0.15, "recall@10": 0.08}},
-                             params={"k": 10}, info={"rows": 100})
+    report = RecommendReport(
+        table={"ease": {"ndcg@10": 0.15, "recall@10": 0.08}}, params={"k": 10}, info={"rows": 100}
+    )
     run_id = log_report(report, "test run")
     run = mlflow.get_run(run_id)
     assert run.data.metrics["ease.ndcg_at_10"] == 0.15
@@ -77,10 +83,16 @@ def test_default_cutoffs_follow_the_configured_months() -> None:
     from training.recommend.evaluate import SimSplitConfig, default_cutoffs
 
     snap = SimpleNamespace(as_of=dt.datetime(2026, 6, 1))
-    assert default_cutoffs(snap) == (dt.datetime(2025, 10, 1), dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
-                                     dt.datetime(2026, 2, 1), dt.datetime(2026, 4, 1))
-    assert default_cutoffs(snap, (4, 12)) == (dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
-                                              dt.datetime(2026, 4, 1))
+    assert default_cutoffs(snap) == (
+        dt.datetime(2025, 10, 1),
+        dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
+        dt.datetime(2026, 2, 1),
+        dt.datetime(2026, 4, 1),
+    )
+    assert default_cutoffs(snap, (4, 12)) == (
+        dt.datetime(2025, 12, 1),  # type: ignore[arg-type]
+        dt.datetime(2026, 4, 1),
+    )
     # 1 April 2026 is less than 60 days before 15 May: the season before
     early = SimpleNamespace(as_of=dt.datetime(2026, 5, 15))
     assert default_cutoffs(early, (12, 4))[-1] == dt.datetime(2025, 4, 1)  # type: ignore[arg-type]

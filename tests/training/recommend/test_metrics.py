@@ -38,12 +38,18 @@ def test_coverage_and_novelty() -> None:
     assert math.isclose(novelty([["a"]], {"a": 0.25}, k=1), 2.0)
 
 
-lists = st.lists(st.text("abcdefgh", min_size=1, max_size=1), min_size=0, max_size=8,
-                 unique=True)
+lists = st.lists(st.text("abcdefgh", min_size=1, max_size=1), min_size=0, max_size=8, unique=True)
 
 
-@given(st.lists(st.tuples(lists, st.sets(st.text("abcdefgh", min_size=1, max_size=1),
-                                         min_size=1, max_size=5)), min_size=1, max_size=10))
+@given(
+    st.lists(
+        st.tuples(
+            lists, st.sets(st.text("abcdefgh", min_size=1, max_size=1), min_size=1, max_size=5)
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
 def test_metrics_are_bounded(queries: list[tuple[list[str], set[str]]]) -> None:
     ranked = [q[0] for q in queries]
     relevant = [q[1] for q in queries]

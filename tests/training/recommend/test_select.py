@@ -29,9 +29,15 @@ from training.recommend.select import (
 from training.recommend.split import user_temporal_split
 
 COLS = LogColumns("user", "item", "t")
-SMALL = SelectionConfig(ease_lambda_points=3, half_life_fractions=(0.25, 0.5),
-                        als_factors=(4, 8), als_regularization=(0.1,), als_iterations=(5,),
-                        als_alpha=(1.0,), als_budget=2)
+SMALL = SelectionConfig(
+    ease_lambda_points=3,
+    half_life_fractions=(0.25, 0.5),
+    als_factors=(4, 8),
+    als_regularization=(0.1,),
+    als_iterations=(5,),
+    als_alpha=(1.0,),
+    als_budget=2,
+)
 
 
 def _log(seed: int = 0, users: int = 60, items: int = 30) -> pd.DataFrame:
@@ -45,8 +51,13 @@ def _log(seed: int = 0, users: int = 60, items: int = 30) -> pd.DataFrame:
         picks = rng.choice(pool, size=min(n, len(pool)), replace=False)
         extra = rng.choice(items, size=2, replace=False)
         for step, item in enumerate([*picks, *extra]):
-            rows.append({"user": f"u{u}", "item": f"i{item}", "t": 1000 * u + step * 10
-                         + int(rng.integers(0, 5))})
+            rows.append(
+                {
+                    "user": f"u{u}",
+                    "item": f"i{item}",
+                    "t": 1000 * u + step * 10 + int(rng.integers(0, 5)),
+                }
+            )
     return pd.DataFrame(rows).drop_duplicates(["user", "item"]).reset_index(drop=True)
 
 
@@ -94,8 +105,9 @@ def test_selection_is_reproducible_and_chooses_from_the_grid() -> None:
     a_cfg, a = select_log_settings(train, COLS, cfg, SMALL)
     b_cfg, b = select_log_settings(train, COLS, cfg, SMALL)
     assert a.chosen == b.chosen and a_cfg == b_cfg
-    assert a_cfg.ease.regularization in {t["regularization"] for t in a.trials
-                                         if t["model"] == "ease"}
+    assert a_cfg.ease.regularization in {
+        t["regularization"] for t in a.trials if t["model"] == "ease"
+    }
     assert a_cfg.ease_recency is not None
     assert a_cfg.recency_half_life == a.chosen["ease_recency"]["half_life"]
     assert len([t for t in a.trials if t["model"] == "als"]) == 2
@@ -130,14 +142,23 @@ def test_lambda_grid_follows_the_data_scale() -> None:
 def test_the_report_puts_validation_scores_beside_test_scores() -> None:
     frame = _log(4)
     report = evaluate_interactions_selected(
-        frame, COLS, LogSplitConfig(models=("popular", "ease"), k=5), SMALL)
+        frame, COLS, LogSplitConfig(models=("popular", "ease"), k=5), SMALL
+    )
     assert set(report.table) == {"popular", "ease"}
     for row in report.table.values():
         assert "ndcg@5" in row and "validation_ndcg@5" in row
-    assert report.params["ease"]["regularization"] == report.info["selection"]["ease"][
-        "regularization"]
+    assert (
+        report.params["ease"]["regularization"]
+        == report.info["selection"]["ease"]["regularization"]
+    )
     assert report.info["selection.validation_rows"] > 0
-    plain, _ = score_log_split(*user_temporal_split(frame, "user", "t", 0.2, 0), COLS,
-                               LogSplitConfig(models=("ease",), k=5, ease=EASEConfig(
-                                   regularization=report.params["ease"]["regularization"])))
+    plain, _ = score_log_split(
+        *user_temporal_split(frame, "user", "t", 0.2, 0),
+        COLS,
+        LogSplitConfig(
+            models=("ease",),
+            k=5,
+            ease=EASEConfig(regularization=report.params["ease"]["regularization"]),
+        ),
+    )
     assert plain["ease"]["ndcg@5"] == pytest.approx(report.table["ease"]["ndcg@5"])

@@ -9,8 +9,12 @@ from training.simworld import SimWorld
 
 
 def test_plans_are_feasible_and_replayed(small_world: SimWorld) -> None:  # noqa: F811
-    report = evaluate_trajectories(small_world, TrajectoryEvalConfig(
-        participants=40, ability_sample=1_000, constraints=PlanConstraints(beam_width=6)))
+    report = evaluate_trajectories(
+        small_world,
+        TrajectoryEvalConfig(
+            participants=40, ability_sample=1_000, constraints=PlanConstraints(beam_width=6)
+        ),
+    )
     t = report.table
     assert t["participants"] > 10
     assert t["feasibility_violations"] == 0

@@ -38,16 +38,18 @@ def world(client: TestClient, records: dict[str, list[dict[str, Any]]]) -> TestC
 
 
 def _single(client: TestClient, pid: str, **params: Any) -> Any:
-    r = client.get(f"/v1/participants/{pid}/recommendations",
-                   params={"as_of": WHEN} | params, headers=PLATFORM)
+    r = client.get(
+        f"/v1/participants/{pid}/recommendations", params={"as_of": WHEN} | params, headers=PLATFORM
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
 
 def test_each_answer_is_the_single_route_s(world: TestClient) -> None:
     pids = ["p000000", "p000001", "p000002"]
-    r = world.post(URL, json={"participant_ids": [*pids, "p000001"], "k": 4, "as_of": WHEN},
-                   headers=PLATFORM)
+    r = world.post(
+        URL, json={"participant_ids": [*pids, "p000001"], "k": 4, "as_of": WHEN}, headers=PLATFORM
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["errors"] == []
@@ -60,34 +62,47 @@ def test_each_answer_is_the_single_route_s(world: TestClient) -> None:
 
 
 def test_direction_filter_matches_the_single_route(world: TestClient) -> None:
-    body = world.post(URL, json={"participant_ids": ["p000003"], "k": 3, "as_of": WHEN,
-                                 "direction": "robotics"}, headers=PLATFORM).json()
-    assert body["results"][0]["items"] == _single(world, "p000003", k=3,
-                                                  direction="robotics")["items"]
+    body = world.post(
+        URL,
+        json={"participant_ids": ["p000003"], "k": 3, "as_of": WHEN, "direction": "robotics"},
+        headers=PLATFORM,
+    ).json()
+    assert (
+        body["results"][0]["items"] == _single(world, "p000003", k=3, direction="robotics")["items"]
+    )
 
 
 def test_unknown_and_erased_participants_are_errors_of_their_own(world: TestClient) -> None:
     assert world.post("/v1/participants/p000000/erasure", headers=PLATFORM).status_code == 200
-    r = world.post(URL, json={"participant_ids": ["nobody", "p000000", "p000001"],
-                              "as_of": WHEN}, headers=PLATFORM)
+    r = world.post(
+        URL,
+        json={"participant_ids": ["nobody", "p000000", "p000001"], "as_of": WHEN},
+        headers=PLATFORM,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert [x["participant_id"] for x in body["results"]] == ["p000001"]
     assert [(e["participant_id"], e["status"], e["code"]) for e in body["errors"]] == [
-        ("nobody", 404, "not_found"), ("p000000", 404, "not_found")]
+        ("nobody", 404, "not_found"),
+        ("p000000", 404, "not_found"),
+    ]
     assert all(e["text_ru"] for e in body["errors"])
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"participant_ids": []}, "participant_ids"),
-    ({"participant_ids": ["p"] * (MAX_BATCH + 1)}, "participant_ids"),
-    ({"participant_ids": ["a b"]}, "participant_ids"),
-    ({"participant_ids": ["p000001"], "k": 0}, "k"),
-    ({"participant_ids": ["p000001"], "direction": "x"}, "direction"),
-    ({"participant_ids": ["p000001"], "colour": "red"}, "colour"),
-])
-def test_bad_batches_are_422_naming_the_field(client: TestClient, body: dict[str, Any],
-                                              field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"participant_ids": []}, "participant_ids"),
+        ({"participant_ids": ["p"] * (MAX_BATCH + 1)}, "participant_ids"),
+        ({"participant_ids": ["a b"]}, "participant_ids"),
+        ({"participant_ids": ["p000001"], "k": 0}, "k"),
+        ({"participant_ids": ["p000001"], "direction": "x"}, "direction"),
+        ({"participant_ids": ["p000001"], "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_batches_are_422_naming_the_field(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
     r = client.post(URL, json=body, headers=PLATFORM)
     assert r.status_code == 422, r.text
     assert field in r.json()["errors"][0]["loc"]

@@ -47,8 +47,11 @@ def world(client: TestClient, records: dict[str, list[dict[str, Any]]]) -> TestC
 
 
 def _refresh(client: TestClient, ids: list[str] | None = None) -> dict[str, Any]:
-    r = client.post("/v1/admin/competence/refresh", headers=ADMIN,
-                    json={"participant_ids": ids} if ids else None)
+    r = client.post(
+        "/v1/admin/competence/refresh",
+        headers=ADMIN,
+        json={"participant_ids": ids} if ids else None,
+    )
     assert r.status_code == 202, r.text
     for _ in range(200):
         status = client.get("/v1/admin/competence/refresh", headers=ADMIN).json()
@@ -64,8 +67,9 @@ def _queue(client: TestClient) -> list[dict[str, Any]]:
     return list(r.json()["items"])
 
 
-def test_estimates_equal_the_bundle_on_the_same_store(world: TestClient,
-                                                      bundles: list[Path]) -> None:
+def test_estimates_equal_the_bundle_on_the_same_store(
+    world: TestClient, bundles: list[Path]
+) -> None:
     r = world.get(f"/v1/participants/{P}/competence", headers=PLATFORM)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -74,8 +78,9 @@ def test_estimates_equal_the_bundle_on_the_same_store(world: TestClient,
     snap = Snapshot.from_frames(AS_OF, read_frames(store, AS_OF))
     mine = snap.achievements[snap.achievements[C.PARTICIPANT_ID] == P]
     who = snap.participants[snap.participants[C.PARTICIPANT_ID] == P]
-    lib = CompetenceBundle.load(bundles[0]).estimate(mine, who, AS_OF,
-                                                     rating=rating_frame(snap, AS_OF))
+    lib = CompetenceBundle.load(bundles[0]).estimate(
+        mine, who, AS_OF, rating=rating_frame(snap, AS_OF)
+    )
     got = {e["direction"]: e for e in body["estimates"]}
     assert set(got) == set(lib[C.DIRECTION])
     for row in lib.to_dict("records"):
@@ -92,8 +97,9 @@ def test_estimates_equal_the_bundle_on_the_same_store(world: TestClient,
     warm = [e for e in got.values() if not e["cold_start"]]
     assert warm and warm[0]["top_achievements"][0]["text_ru"]
     assert warm[0]["top_features"][0]["text_ru"]
-    only = world.get(f"/v1/participants/{P}/competence", params={"direction": "robotics"},
-                     headers=MOD).json()
+    only = world.get(
+        f"/v1/participants/{P}/competence", params={"direction": "robotics"}, headers=MOD
+    ).json()
     assert [e["direction"] for e in only["estimates"]] == ["robotics"]
 
 
@@ -124,19 +130,25 @@ def test_review_queue_is_ordered_by_worth_and_holds_evidence(world: TestClient) 
         assert codes - {"wide_interval", "other_directions"}
     # filters: by flag, participant, direction and the instant of the last refresh
     flag = items[0]["flags"][0]["code"]
-    by_flag = world.get("/v1/moderation/competence", params={"flag": flag, "limit": 200},
-                        headers=MOD).json()
-    assert by_flag["page"]["total"] == sum(
-        flag in {f["code"] for f in i["flags"]} for i in items)
+    by_flag = world.get(
+        "/v1/moderation/competence", params={"flag": flag, "limit": 200}, headers=MOD
+    ).json()
+    assert by_flag["page"]["total"] == sum(flag in {f["code"] for f in i["flags"]} for i in items)
     one = items[-1]
-    mine = world.get("/v1/moderation/competence", headers=MOD, params={
-        "participant_id": one["participant_id"], "direction": one["direction"]}).json()["items"]
+    mine = world.get(
+        "/v1/moderation/competence",
+        headers=MOD,
+        params={"participant_id": one["participant_id"], "direction": one["direction"]},
+    ).json()["items"]
     assert [i["review_id"] for i in mine] == [one["review_id"]]
-    later = world.get("/v1/moderation/competence", headers=MOD,
-                      params={"updated_from": "2099-01-01T00:00:00Z"}).json()
+    later = world.get(
+        "/v1/moderation/competence", headers=MOD, params={"updated_from": "2099-01-01T00:00:00Z"}
+    ).json()
     assert later["page"]["total"] == 0
-    assert world.get("/v1/moderation/competence", params={"flag": "nonsense"},
-                     headers=MOD).status_code == 422
+    assert (
+        world.get("/v1/moderation/competence", params={"flag": "nonsense"}, headers=MOD).status_code
+        == 422
+    )
     # a second refresh with the same estimates changes nothing
     again = _refresh(world)
     assert (again["opened"], again["refreshed"]) == (0, 0)
@@ -158,16 +170,30 @@ def test_decisions_conflicts_audit_and_override_labels(world: TestClient) -> Non
         r = world.post(url, json=body, headers=MOD)
         assert r.status_code == 422, body
         assert r.json()["errors"][0]["loc"][-1] == field, r.json()
-    r = world.post(url, json={"decision": "override", "expected_version": v, "value": 72.5,
-                              "comment": "финал олимпиады не учтён"}, headers=MOD)
+    r = world.post(
+        url,
+        json={
+            "decision": "override",
+            "expected_version": v,
+            "value": 72.5,
+            "comment": "финал олимпиады не учтён",
+        },
+        headers=MOD,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "overridden" and r.json()["version"] == v + 1
     late = world.post(url, json={"decision": "approve", "expected_version": v}, headers=ADMIN)
     assert late.status_code == 409
     assert late.json()["current"]["status"] == "overridden"
-    sent = world.post(f"/v1/moderation/competence/{second['review_id']}/decision",
-                      json={"decision": "send_back", "expected_version": second["version"],
-                            "comment": "модель не видит командные результаты"}, headers=ADMIN)
+    sent = world.post(
+        f"/v1/moderation/competence/{second['review_id']}/decision",
+        json={
+            "decision": "send_back",
+            "expected_version": second["version"],
+            "comment": "модель не видит командные результаты",
+        },
+        headers=ADMIN,
+    )
     assert sent.status_code == 200
     open_ids = {i["review_id"] for i in _queue(world)}
     assert first["review_id"] not in open_ids and second["review_id"] not in open_ids
@@ -180,14 +206,15 @@ def test_decisions_conflicts_audit_and_override_labels(world: TestClient) -> Non
     labels = world.get("/v1/moderation/competence-overrides", headers=bearer(Role.DATA_SCIENTIST))
     assert labels.status_code == 200
     assert [(x["participant_id"], x["direction"], x["competence"]) for x in labels.json()] == [
-        (first["participant_id"], first["direction"], 72.5)]
-    csv = world.get("/v1/moderation/competence-overrides", params={"format": "csv"},
-                    headers=ADMIN)
+        (first["participant_id"], first["direction"], 72.5)
+    ]
+    csv = world.get("/v1/moderation/competence-overrides", params={"format": "csv"}, headers=ADMIN)
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("participant_id,direction,competence")
     # the platform sees the moderator's decision next to the model's value
-    mine = world.get(f"/v1/participants/{first['participant_id']}/competence",
-                     headers=PLATFORM).json()
+    mine = world.get(
+        f"/v1/participants/{first['participant_id']}/competence", headers=PLATFORM
+    ).json()
     decided = next(e for e in mine["estimates"] if e["direction"] == first["direction"])
     assert decided["moderation"]["override_value"] == 72.5
 
@@ -200,16 +227,31 @@ def test_a_newer_estimate_makes_a_stale_decision_conflict(world: TestClient) -> 
     pid = item["participant_id"]
     # the participant wins a national final: the next estimate differs and refreshes the item
     final = next(r for r in world_push_records()["activities"] if r["kind"] == "olympiad_final")
-    push(world, "achievements", [{
-        "source_record_id": "new-1", "participant_id": pid, "activity_id": final["activity_id"],
-        "result": "winner", "score": 99.0, "status": "verified",
-        "status_changed_at": final["end_at"], "achieved_at": final["end_at"],
-        "recorded_at": final["end_at"]}], source="world")
+    push(
+        world,
+        "achievements",
+        [
+            {
+                "source_record_id": "new-1",
+                "participant_id": pid,
+                "activity_id": final["activity_id"],
+                "result": "winner",
+                "score": 99.0,
+                "status": "verified",
+                "status_changed_at": final["end_at"],
+                "achieved_at": final["end_at"],
+                "recorded_at": final["end_at"],
+            }
+        ],
+        source="world",
+    )
     done = _refresh(world, [pid])
     assert done["refreshed"] >= 1, done
-    r = world.post(f"/v1/moderation/competence/{item['review_id']}/decision",
-                   json={"decision": "approve", "expected_version": item["version"]},
-                   headers=MOD)
+    r = world.post(
+        f"/v1/moderation/competence/{item['review_id']}/decision",
+        json={"decision": "approve", "expected_version": item["version"]},
+        headers=MOD,
+    )
     assert r.status_code == 409
 
 
@@ -219,10 +261,18 @@ def test_erasure_purges_estimates_and_reviews(world: TestClient) -> None:
 
     def rows(pid: str) -> int:
         with store.engine.connect() as conn:
-            return int(conn.execute(text(
-                "SELECT (SELECT COUNT(*) FROM serving_competence_estimates WHERE participant_id"
-                " = :p) + (SELECT COUNT(*) FROM serving_competence_reviews WHERE participant_id"
-                " = :p)"), {"p": pid}).scalar_one())
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT (SELECT COUNT(*) FROM serving_competence_estimates WHERE "
+                        "participant_id"
+                        " = :p) + (SELECT COUNT(*) FROM serving_competence_reviews WHERE "
+                        "participant_id"
+                        " = :p)"
+                    ),
+                    {"p": pid},
+                ).scalar_one()
+            )
 
     pid = _queue(world)[0]["participant_id"]
     assert rows(pid) > 0
@@ -231,8 +281,9 @@ def test_erasure_purges_estimates_and_reviews(world: TestClient) -> None:
     assert all(i["participant_id"] != pid for i in _queue(world))
 
 
-def test_switching_bundles_during_requests(world: TestClient, bundles: list[Path],
-                                           tmp_path: Path) -> None:
+def test_switching_bundles_during_requests(
+    world: TestClient, bundles: list[Path], tmp_path: Path
+) -> None:
     import shutil
     import threading
 
@@ -296,9 +347,11 @@ def test_a_watched_folder_switches_to_the_newly_promoted_bundle(
         (folder / f"{b.name}.sha256").write_text(f"{file_sha256(b)}  {b.name}\n")
         (folder / f"{b.name}.sig").write_bytes(b.with_name(f"{b.name}.sig").read_bytes())
     (folder / "latest.txt").write_text("tiny-1.joblib\n")
-    settings = settings_for(f"sqlite:///{tmp_path / 'w.db'}", competence_bundle=folder,
-                            model_watch_seconds=0.05)
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 'w.db'}", competence_bundle=folder, model_watch_seconds=0.05
+    )
     with TestClient(create_app(settings)) as client:
+
         def served() -> dict[str, Any]:
             return dict(client.get("/v1/admin/models", headers=ADMIN).json()[0])
 
@@ -327,8 +380,9 @@ def test_competence_review_in_the_pages(world: TestClient) -> None:
     from serving.core.config import DEV_TOKENS
 
     _refresh(world)
-    r = world.post("/moderation/login", data={"token": DEV_TOKENS[Role.MODERATOR]},
-                   follow_redirects=False)
+    r = world.post(
+        "/moderation/login", data={"token": DEV_TOKENS[Role.MODERATOR]}, follow_redirects=False
+    )
     assert r.status_code == 303
     queue = world.get("/moderation/competence")
     assert queue.status_code == 200 and "Оценки компетенций на проверке" in queue.text
@@ -337,15 +391,17 @@ def test_competence_review_in_the_pages(world: TestClient) -> None:
     page = world.get(link.group(1))
     assert "Почему на проверке" in page.text and "Достижения, повлиявшие на оценку" in page.text
     assert "Интервал компетенции (90 %" in page.text
-    assert re.search(r"Прогноз результатов на следующий год.*?</dt>\s*<dd>\d+–\d+", page.text,
-                     re.S)
+    assert re.search(r"Прогноз результатов на следующий год.*?</dt>\s*<dd>\d+–\d+", page.text, re.S)
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
-    r = world.post(link.group(1), data=hidden | {"decision": "override", "value": "55",
-                                                 "comment": ""})
+    r = world.post(
+        link.group(1), data=hidden | {"decision": "override", "value": "55", "comment": ""}
+    )
     assert r.status_code == 422 and "укажите значение" in r.text
-    r = world.post(link.group(1), data=hidden | {"decision": "override", "value": "55,5",
-                                                 "comment": "проверено по дипломам"},
-                   follow_redirects=False)
+    r = world.post(
+        link.group(1),
+        data=hidden | {"decision": "override", "value": "55,5", "comment": "проверено по дипломам"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     stale = world.post(link.group(1), data=hidden | {"decision": "approve"})
     assert stale.status_code == 409 and "ваше решение не сохранено" in stale.text
@@ -360,8 +416,11 @@ def test_overrides_csv_neutralises_formula_like_cells(monkeypatch) -> None:  # t
     from serving.api.routes import competence as route
 
     frame = pd.DataFrame(
-        {"participant_id": ["=cmd|' /C calc'!A0", "p1"], "direction": ["python", "@x"],
-         "competence": [-3.0, 72.5]}
+        {
+            "participant_id": ["=cmd|' /C calc'!A0", "p1"],
+            "direction": ["python", "@x"],
+            "competence": [-3.0, 72.5],
+        }
     )
     monkeypatch.setattr(route, "overrides", lambda store, since: frame)
     response = route.override_labels(None, None, None, "csv")  # type: ignore[arg-type]

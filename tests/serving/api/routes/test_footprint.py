@@ -45,16 +45,26 @@ def test_push_stores_good_rows_and_reports_each_bad_one(world: TestClient) -> No
     assert all(p["reason"] for p in body["problems"])
     ids = "SELECT COUNT(*) FROM achievement_sources WHERE source_record_id IN ('n1','n5')"
     assert _count(world, ids) == 2
-    assert _count(world, "SELECT COUNT(*) FROM achievement_sources "
-                         "WHERE source_record_id IN ('n2','n3','n4')") == 0
+    assert (
+        _count(
+            world,
+            "SELECT COUNT(*) FROM achievement_sources WHERE source_record_id IN ('n2','n3','n4')",
+        )
+        == 0
+    )
 
 
 def test_push_is_idempotent(world: TestClient) -> None:
     before = _count(world, "SELECT COUNT(*) FROM achievements")
     quarantined = _count(world, "SELECT COUNT(*) FROM quarantine")
-    again = push(world, "achievements", [achievement("r1", "p1", "a1", result="prize_winner",
-                                                     score="80"),
-                                         achievement("bad", "p1", "a1", result="x")])
+    again = push(
+        world,
+        "achievements",
+        [
+            achievement("r1", "p1", "a1", result="prize_winner", score="80"),
+            achievement("bad", "p1", "a1", result="x"),
+        ],
+    )
     body = again.json()
     assert (body["added"], body["updated"], body["unchanged"]) == (0, 0, 1)
     twice = push(world, "achievements", [achievement("bad", "p1", "a1", result="x")]).json()
@@ -70,8 +80,12 @@ def test_missing_required_key_is_a_row_problem(world: TestClient) -> None:
     body = push(world, "participants", [good, bad]).json()
     assert body["added"] == 1
     assert body["problems"] == [
-        {"row_number": 2, "field": "region", "reason_code": "missing_required",
-         "reason": body["problems"][0]["reason"]}
+        {
+            "row_number": 2,
+            "field": "region",
+            "reason_code": "missing_required",
+            "reason": body["problems"][0]["reason"],
+        }
     ]
 
 
@@ -95,11 +109,17 @@ def test_malformed_bodies_get_422_with_the_field(client: TestClient) -> None:
         assert field in r.json()["errors"][0]["loc"]
     r = client.post("/v1/footprint/pets", json={"source": "x", "records": [{}]}, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["path", "entity"]
-    r = client.post("/v1/footprint/participants", content=b"{not json", headers=h
-                    | {"content-type": "application/json"})
+    r = client.post(
+        "/v1/footprint/participants",
+        content=b"{not json",
+        headers=h | {"content-type": "application/json"},
+    )
     assert r.status_code == 422
-    r = client.post("/v1/footprint/participants",
-                    json={"source": "platform", "records": [{"grade": [1, 2]}]}, headers=h)
+    r = client.post(
+        "/v1/footprint/participants",
+        json={"source": "platform", "records": [{"grade": [1, 2]}]},
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["loc"][:3] == ["body", "records", 0]
 
 
@@ -116,23 +136,30 @@ def test_request_size_is_bounded(tmp_path: Path) -> None:
             for i in range(0, len(data), 1000):
                 yield data[i : i + 1000]
 
-        r = client.post("/v1/footprint/participants", content=chunks(),
-                        headers=h | {"content-type": "application/json"})
+        r = client.post(
+            "/v1/footprint/participants",
+            content=chunks(),
+            headers=h | {"content-type": "application/json"},
+        )
         assert r.status_code == 413
         assert client.post("/v1/footprint/participants", json=small, headers=h).status_code == 200
 
 
 def test_erasure_deletes_audits_and_blocks_later_pushes(world: TestClient) -> None:
     h = bearer(Role.PLATFORM)
-    r = world.post("/v1/participants/p1/erasure", json={"reason_code": "consent_withdrawn"},
-                   headers=h)
+    r = world.post(
+        "/v1/participants/p1/erasure", json={"reason_code": "consent_withdrawn"}, headers=h
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "erased" and body["rows_deleted"]["achievements"] == 2
     assert _count(world, "SELECT COUNT(*) FROM participants WHERE participant_id='p1'") == 0
     assert _count(world, "SELECT COUNT(*) FROM achievements WHERE participant_id='p1'") == 0
-    log = _count(world, "SELECT COUNT(*) FROM erasure_log WHERE actor='platform:dev-platform' "
-                        "AND reason_code='consent_withdrawn'")
+    log = _count(
+        world,
+        "SELECT COUNT(*) FROM erasure_log WHERE actor='platform:dev-platform' "
+        "AND reason_code='consent_withdrawn'",
+    )
     assert log == 1
     # idempotent, and the participant's rows are refused afterwards
     again = world.post("/v1/participants/p1/erasure", headers=h)
@@ -146,11 +173,15 @@ def test_erasure_deletes_audits_and_blocks_later_pushes(world: TestClient) -> No
 
 
 def test_erasure_resolves_a_source_id(world: TestClient) -> None:
-    ident = push(world, "identities", [{"source": "olymp", "source_participant_id": "o-2",
-                                        "participant_id": "p2"}])
+    ident = push(
+        world,
+        "identities",
+        [{"source": "olymp", "source_participant_id": "o-2", "participant_id": "p2"}],
+    )
     assert ident.json()["added"] == 1
-    r = world.post("/v1/participants/o-2/erasure", json={"source": "olymp"},
-                   headers=bearer(Role.PLATFORM))
+    r = world.post(
+        "/v1/participants/o-2/erasure", json={"source": "olymp"}, headers=bearer(Role.PLATFORM)
+    )
     assert r.status_code == 200 and r.json()["status"] == "erased"
     assert _count(world, "SELECT COUNT(*) FROM participants WHERE participant_id='p2'") == 0
 
@@ -160,14 +191,21 @@ def test_a_bad_row_of_an_erased_participant_keeps_no_content(world: TestClient) 
     ``erased`` first, and the quarantine keeps nothing of it (it used to keep the whole row)."""
     h = bearer(Role.PLATFORM)
     assert world.post("/v1/participants/p1/erasure", headers=h).json()["status"] == "erased"
-    bad = achievement("zz-secret-77", "p1", "a1", result="champion", score="-1",
-                      evidence="doc:p1-diploma")
+    bad = achievement(
+        "zz-secret-77", "p1", "a1", result="champion", score="-1", evidence="doc:p1-diploma"
+    )
     body = push(world, "achievements", [bad]).json()
     assert [(p["field"], p["reason_code"]) for p in body["problems"]] == [
         ("participant_id", "erased")
     ]
-    assert _count(world, "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%zz-secret-77%' "
-                         "OR raw_row LIKE '%p1%'") == 0
+    assert (
+        _count(
+            world,
+            "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%zz-secret-77%' "
+            "OR raw_row LIKE '%p1%'",
+        )
+        == 0
+    )
     again = world.post("/v1/participants/p1/erasure", headers=h).json()
     assert again["status"] == "already_erased"
     assert _count(world, "SELECT COUNT(*) FROM quarantine WHERE raw_row LIKE '%p1%'") == 0

@@ -29,11 +29,19 @@ def _queue(client: TestClient, **params: Any) -> dict[str, Any]:
     return r.json()
 
 
-def _decide(client: TestClient, aid: str, decision: str, version: int, comment: str = "",
-            headers: dict[str, str] = MOD) -> Any:
-    return client.post(f"/v1/moderation/achievements/{aid}/decision",
-                       json={"decision": decision, "expected_version": version,
-                             "comment": comment}, headers=headers)
+def _decide(
+    client: TestClient,
+    aid: str,
+    decision: str,
+    version: int,
+    comment: str = "",
+    headers: dict[str, str] = MOD,
+) -> Any:
+    return client.post(
+        f"/v1/moderation/achievements/{aid}/decision",
+        json={"decision": decision, "expected_version": version, "comment": comment},
+        headers=headers,
+    )
 
 
 def test_queue_lists_pending_with_evidence_oldest_first(world: TestClient) -> None:
@@ -75,8 +83,9 @@ def test_second_moderator_gets_a_conflict(world: TestClient) -> None:
     item = _queue(world)["items"][0]
     admin = bearer(Role.ADMIN)
     first = _decide(world, item["achievement_id"], "verify", item["version"])
-    second = _decide(world, item["achievement_id"], "reject", item["version"], "не тот документ",
-                     headers=admin)
+    second = _decide(
+        world, item["achievement_id"], "reject", item["version"], "не тот документ", headers=admin
+    )
     assert first.status_code == 200
     assert second.status_code == 409
     detail = second.json()
@@ -90,8 +99,11 @@ def test_second_moderator_gets_a_conflict(world: TestClient) -> None:
 def test_a_source_update_also_conflicts(world: TestClient) -> None:
     item = next(i for i in _queue(world)["items"] if i["activity_id"] == "a1")
     # the source re-sends the record as verified: the version moves on
-    push(world, "achievements", [achievement("r2", "p2", "a1", evidence="doc:2",
-                                             status_changed_at="2025-10-26")])
+    push(
+        world,
+        "achievements",
+        [achievement("r2", "p2", "a1", evidence="doc:2", status_changed_at="2025-10-26")],
+    )
     r = _decide(world, item["achievement_id"], "reject", item["version"], "нет документа")
     assert r.status_code == 409
 
@@ -103,8 +115,9 @@ def test_rejection_needs_a_comment_and_decisions_are_validated(world: TestClient
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "comment"]
     r = _decide(world, aid, "approve", item["version"])
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "decision"]
-    r = world.post(f"/v1/moderation/achievements/{aid}/decision",
-                   json={"decision": "verify"}, headers=MOD)
+    r = world.post(
+        f"/v1/moderation/achievements/{aid}/decision", json={"decision": "verify"}, headers=MOD
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "expected_version"]
     r = _decide(world, aid, "verify", item["version"], "x" * 2001)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "comment"]
@@ -114,12 +127,14 @@ def test_rejection_needs_a_comment_and_decisions_are_validated(world: TestClient
 def test_audit_trail_is_complete_and_append_only(world: TestClient) -> None:
     items = _queue(world)["items"]
     done = []
-    for item, (decision, comment) in zip(items, [("verify", ""), ("reject", "подделка")],
-                                         strict=True):
+    for item, (decision, comment) in zip(
+        items, [("verify", ""), ("reject", "подделка")], strict=True
+    ):
         r = _decide(world, item["achievement_id"], decision, item["version"], comment)
         done.append((item, r.json()))
-    again = _decide(world, items[1]["achievement_id"], "verify", done[1][1]["version"],
-                    "после апелляции")
+    again = _decide(
+        world, items[1]["achievement_id"], "verify", done[1][1]["version"], "после апелляции"
+    )
     assert again.status_code == 200
     audit = world.get("/v1/moderation/audit", headers=MOD).json()
     assert audit["page"]["total"] == 3
@@ -129,16 +144,21 @@ def test_audit_trail_is_complete_and_append_only(world: TestClient) -> None:
     assert newest["before"] == {"status": "rejected", "version": done[1][1]["version"]}
     assert newest["after"] == {"status": "verified", "version": again.json()["version"]}
     assert newest["comment"] == "после апелляции"
-    by_subject = world.get("/v1/moderation/audit", headers=MOD,
-                           params={"subject_type": "achievement",
-                                   "subject_id": items[1]["achievement_id"]}).json()
-    assert [e["action"] for e in by_subject["items"]] == ["achievement.verify",
-                                                          "achievement.reject"]
+    by_subject = world.get(
+        "/v1/moderation/audit",
+        headers=MOD,
+        params={"subject_type": "achievement", "subject_id": items[1]["achievement_id"]},
+    ).json()
+    assert [e["action"] for e in by_subject["items"]] == [
+        "achievement.verify",
+        "achievement.reject",
+    ]
     # every status change by moderation has exactly one audit entry
     store = world.app.state.talent.store  # type: ignore[attr-defined]
     with store.engine.connect() as conn:
-        changes = conn.execute(text("SELECT COUNT(*) FROM achievement_status_history "
-                                    "WHERE source = 'moderation'")).scalar_one()
+        changes = conn.execute(
+            text("SELECT COUNT(*) FROM achievement_status_history WHERE source = 'moderation'")
+        ).scalar_one()
         assert changes == 3
     for sql in ("UPDATE serving_audit_log SET comment = 'x'", "DELETE FROM serving_audit_log"):
         try:

@@ -12,8 +12,11 @@ from serving.core.config import DEV_TOKENS
 
 
 def _login(client: TestClient, role: Role = Role.MODERATOR) -> None:
-    r = client.post("/moderation/login", data={"token": DEV_TOKENS[role], "next": "/moderation/"},
-                    follow_redirects=False)
+    r = client.post(
+        "/moderation/login",
+        data={"token": DEV_TOKENS[role], "next": "/moderation/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/moderation" in cookie
@@ -41,9 +44,11 @@ def test_login_refuses_wrong_tokens_and_roles(world: TestClient) -> None:
     r = world.post("/moderation/login", data={"token": DEV_TOKENS[Role.PLATFORM]})
     assert r.status_code == 403 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
     # an open redirect is not possible through `next`
-    r = world.post("/moderation/login", data={"token": DEV_TOKENS[Role.MODERATOR],
-                                              "next": "https://evil.example/"},
-                   follow_redirects=False)
+    r = world.post(
+        "/moderation/login",
+        data={"token": DEV_TOKENS[Role.MODERATOR], "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/moderation/"
 
 
@@ -60,8 +65,11 @@ def test_review_flow_in_the_browser_forms(world: TestClient) -> None:
     # a rejection without a comment is refused with the reason, nothing saved
     r = world.post(link.group(1), data=hidden | {"decision": "reject", "comment": ""})
     assert r.status_code == 422 and "напишите комментарий" in r.text
-    r = world.post(link.group(1), data=hidden | {"decision": "reject", "comment": "фальшивка"},
-                   follow_redirects=False)
+    r = world.post(
+        link.group(1),
+        data=hidden | {"decision": "reject", "comment": "фальшивка"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/moderation/?done=")
     assert "Всего на проверке: 1" in world.get(r.headers["location"]).text
     # the same stale form again: a conflict page, not an overwrite

@@ -28,8 +28,9 @@ PLATFORM, MOD = bearer(Role.PLATFORM), bearer(Role.MODERATOR)
 @pytest.fixture
 def settings(tmp_path: Path) -> ServingSettings:
     # read as of each request's moment, so a decision made now shows in the next portfolio
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", live_as_of=None,
-                        portfolio_verify_floor_ms=20.0)
+    return settings_for(
+        f"sqlite:///{tmp_path / 'talent.db'}", live_as_of=None, portfolio_verify_floor_ms=20.0
+    )
 
 
 def _export(client: TestClient, pid: str = "p1") -> dict[str, Any]:
@@ -73,8 +74,10 @@ def test_signature_verifies_offline_and_fails_after_any_byte_changes(world: Test
     forged = signed["document"] | {"issued_at": "2020-01-01T00:00:00Z"}
     out = _verify(world, document=forged, signature=signed["signature"])
     assert out["status"] == "bad_signature"
-    assert _verify(world, document=signed["document"],
-                   signature=signed["signature"])["status"] == "genuine"
+    assert (
+        _verify(world, document=signed["document"], signature=signed["signature"])["status"]
+        == "genuine"
+    )
 
 
 def test_codes_answer_genuine_unknown_and_nothing_more(world: TestClient) -> None:
@@ -82,13 +85,19 @@ def test_codes_answer_genuine_unknown_and_nothing_more(world: TestClient) -> Non
     code = signed["document"]["verification_code"]
     assert len(normalise_code(code) or "") == 23  # 20 characters in four groups
     out = _verify(world, code=code)
-    assert out == {"status": "genuine", "document_sha256": signed["document_sha256"],
-                   "key_id": None}
+    assert out == {
+        "status": "genuine",
+        "document_sha256": signed["document_sha256"],
+        "key_id": None,
+    }
     typed = code.lower().replace("-", " ")  # as a person might type it
     assert _verify(world, code=typed)["status"] == "genuine"
     other = "0" * 20
-    assert _verify(world, code=other) == {"status": "unknown", "document_sha256": None,
-                                          "key_id": None}
+    assert _verify(world, code=other) == {
+        "status": "unknown",
+        "document_sha256": None,
+        "key_id": None,
+    }
     assert world.post("/v1/portfolio/verify", json={"code": "short"}).status_code == 422
     assert world.post("/v1/portfolio/verify", json={}).status_code == 422
 
@@ -96,47 +105,69 @@ def test_codes_answer_genuine_unknown_and_nothing_more(world: TestClient) -> Non
 def test_a_rejection_supersedes_earlier_documents(world: TestClient) -> None:
     signed = _export(world)
     code = signed["document"]["verification_code"]
-    items = [i for g in signed["document"]["portfolio"]["achievements"]
-             for i in g["achievements"]]
+    items = [i for g in signed["document"]["portfolio"]["achievements"] for i in g["achievements"]]
     aid = items[0]["achievement_id"]
     version = world.get(f"/v1/moderation/achievements/{aid}", headers=MOD).json()["version"]
-    r = world.post(f"/v1/moderation/achievements/{aid}/decision", headers=MOD,
-                   json={"decision": "reject", "expected_version": version,
-                         "comment": "диплом не подтверждён"})
+    r = world.post(
+        f"/v1/moderation/achievements/{aid}/decision",
+        headers=MOD,
+        json={
+            "decision": "reject",
+            "expected_version": version,
+            "comment": "диплом не подтверждён",
+        },
+    )
     assert r.status_code == 200, r.text
     assert _verify(world, code=code)["status"] == "superseded"
-    assert _verify(world, document=signed["document"],
-                   signature=signed["signature"])["status"] == "superseded"
+    assert (
+        _verify(world, document=signed["document"], signature=signed["signature"])["status"]
+        == "superseded"
+    )
     fresh = _export(world)
-    shown = [i["achievement_id"] for g in fresh["document"]["portfolio"]["achievements"]
-             for i in g["achievements"]]
+    shown = [
+        i["achievement_id"]
+        for g in fresh["document"]["portfolio"]["achievements"]
+        for i in g["achievements"]
+    ]
     assert aid not in shown
     assert _verify(world, code=fresh["document"]["verification_code"])["status"] == "genuine"
 
 
-def test_rotation_keeps_earlier_documents_verifiable(world: TestClient,
-                                                     settings: ServingSettings) -> None:
+def test_rotation_keeps_earlier_documents_verifiable(
+    world: TestClient, settings: ServingSettings
+) -> None:
     signed = _export(world)
     old_key = world.app.state.talent.signer  # type: ignore[attr-defined]
     old_public = next(k for k in old_key.public_keys.values() if k.active).as_dict()["public_key"]
-    rotated = settings.model_copy(update={"portfolio_signing_key": new_private_key_b64(),
-                                          "portfolio_retired_public_keys": [old_public]})
+    rotated = settings.model_copy(
+        update={
+            "portfolio_signing_key": new_private_key_b64(),
+            "portfolio_retired_public_keys": [old_public],
+        }
+    )
     with TestClient(create_app(rotated)) as client:
         keys = {k["key_id"]: k["status"] for k in client.get("/v1/portfolio/keys").json()}
         assert keys[signed["signature"]["key_id"]] == "retired" and len(keys) == 2
-        assert _verify(client, document=signed["document"],
-                       signature=signed["signature"])["status"] == "genuine"
+        assert (
+            _verify(client, document=signed["document"], signature=signed["signature"])["status"]
+            == "genuine"
+        )
         new = _export(client)
         assert new["signature"]["key_id"] != signed["signature"]["key_id"]
     forgotten = settings.model_copy(update={"portfolio_signing_key": new_private_key_b64()})
     with TestClient(create_app(forgotten)) as client:  # the old key was dropped, not retired
-        assert _verify(client, document=signed["document"],
-                       signature=signed["signature"])["status"] == "bad_signature"
+        assert (
+            _verify(client, document=signed["document"], signature=signed["signature"])["status"]
+            == "bad_signature"
+        )
 
 
 def test_verification_is_rate_limited_and_equally_slow(tmp_path: Path) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path / 't.db'}", portfolio_verify_per_minute=11,
-                            portfolio_verify_floor_ms=40.0)
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 't.db'}",
+        portfolio_verify_per_minute=11,
+        portfolio_verify_floor_ms=40.0,
+    )
     with TestClient(create_app(settings)) as client:
         for entity, records in world_records().items():
             assert push(client, entity, records).status_code == 200
@@ -155,12 +186,12 @@ def test_verification_is_rate_limited_and_equally_slow(tmp_path: Path) -> None:
 
 
 def test_printable_page_in_russian_with_the_code(world: TestClient) -> None:
-    page = world.get("/v1/participants/p2/portfolio", params={"format": "html"},
-                     headers=PLATFORM)
+    page = world.get("/v1/participants/p2/portfolio", params={"format": "html"}, headers=PLATFORM)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Портфолио участника" in page.text and "ожидает проверки модератором" in page.text
-    r = world.post("/v1/participants/p1/portfolio/exports", params={"format": "html"},
-                   headers=PLATFORM)
+    r = world.post(
+        "/v1/participants/p1/portfolio/exports", params={"format": "html"}, headers=PLATFORM
+    )
     assert r.status_code == 201 and "Код проверки" in r.text
     assert "@page" in r.text  # print layout
 

@@ -25,8 +25,9 @@ GOAL = "python:prize_winner"
 @pytest.fixture
 def settings(tmp_path: Path, recommender: Path) -> ServingSettings:
     # the store read as of the recommender's cut-off, as the trajectory tests ask for plans
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", recommend_bundle=recommender,
-                        live_as_of=REC_AS_OF)
+    return settings_for(
+        f"sqlite:///{tmp_path / 'talent.db'}", recommend_bundle=recommender, live_as_of=REC_AS_OF
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,10 @@ def _text(pdf: bytes) -> str:
 
 
 def test_default_goal_is_the_next_band_in_the_strongest_direction() -> None:
-    est = [{"direction": "python", "competence": 60.0}, {"direction": "robotics",
-                                                         "competence": 30.0}]
+    est = [
+        {"direction": "python", "competence": 60.0},
+        {"direction": "robotics", "competence": 30.0},
+    ]
     assert default_goal(est) == "python:advanced"
     assert default_goal([{"direction": "robotics", "competence": 97.0}]) == "robotics:winner"
     assert default_goal([{"direction": "python", "competence": None}]) is None
@@ -55,37 +58,42 @@ def test_default_goal_is_the_next_band_in_the_strongest_direction() -> None:
 
 
 def test_the_portfolio_carries_the_participant_s_plan(rec_world: TestClient) -> None:
-    got = rec_world.get(f"/v1/participants/{P}/portfolio", params={"goal": GOAL},
-                        headers=PLATFORM)
+    got = rec_world.get(f"/v1/participants/{P}/portfolio", params={"goal": GOAL}, headers=PLATFORM)
     assert got.status_code == 200, got.text
     trajectory = got.json()["trajectory"]
-    plan = rec_world.post(f"/v1/participants/{P}/trajectory", json={"goal": GOAL},
-                          headers=PLATFORM).json()["plan"]
+    plan = rec_world.post(
+        f"/v1/participants/{P}/trajectory", json={"goal": GOAL}, headers=PLATFORM
+    ).json()["plan"]
     assert trajectory["goal"] == GOAL and trajectory["chosen_by"] == "participant"
     assert trajectory["summary_ru"] == plan["summary_ru"]
     assert [s["activity_id"] for s in trajectory["steps"]] == [
-        s["activity_id"] for s in plan["steps"]]
+        s["activity_id"] for s in plan["steps"]
+    ]
     assert trajectory["steps"] and trajectory["goal_ru"] == "диплома «призёр»"
     # the export signs it, and the page and the PDF show it
-    signed = rec_world.post(f"/v1/participants/{P}/portfolio/exports", params={"goal": GOAL},
-                            headers=PLATFORM).json()
+    signed = rec_world.post(
+        f"/v1/participants/{P}/portfolio/exports", params={"goal": GOAL}, headers=PLATFORM
+    ).json()
     assert signed["document"]["portfolio"]["trajectory"] == trajectory
-    pdf = rec_world.get(f"/v1/participants/{P}/portfolio",
-                        params={"goal": GOAL, "format": "pdf"}, headers=PLATFORM)
+    pdf = rec_world.get(
+        f"/v1/participants/{P}/portfolio", params={"goal": GOAL, "format": "pdf"}, headers=PLATFORM
+    )
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = _text(pdf.content)
     assert "Планируемая траектория" in text and trajectory["steps"][0]["title"][:20] in text
     # no goal given and no competence model to choose one from: no plan, and no error
     plain = rec_world.get(f"/v1/participants/{P}/portfolio", headers=PLATFORM)
     assert plain.status_code == 200 and plain.json()["trajectory"] is None
-    bad = rec_world.get(f"/v1/participants/{P}/portfolio", params={"goal": "python:genius"},
-                        headers=PLATFORM)
+    bad = rec_world.get(
+        f"/v1/participants/{P}/portfolio", params={"goal": "python:genius"}, headers=PLATFORM
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "goal"]
 
 
 def test_pdf_export_is_a_pdf_with_the_russian_text_and_the_code(world: TestClient) -> None:
-    r = world.post("/v1/participants/p1/portfolio/exports", params={"format": "pdf"},
-                   headers=PLATFORM)
+    r = world.post(
+        "/v1/participants/p1/portfolio/exports", params={"format": "pdf"}, headers=PLATFORM
+    )
     assert r.status_code == 201, r.text
     assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(r.content))
@@ -99,6 +107,7 @@ def test_pdf_export_is_a_pdf_with_the_russian_text_and_the_code(world: TestClien
     # the code printed in the PDF is a real, current one
     v = world.post("/v1/portfolio/verify", json={"code": code})
     assert v.json()["status"] == "genuine"
-    unsigned = world.get("/v1/participants/p2/portfolio", params={"format": "pdf"},
-                         headers=PLATFORM)
+    unsigned = world.get(
+        "/v1/participants/p2/portfolio", params={"format": "pdf"}, headers=PLATFORM
+    )
     assert unsigned.status_code == 200 and "Участник: p2" in _text(unsigned.content)

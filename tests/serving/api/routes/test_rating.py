@@ -27,8 +27,11 @@ def test_table_pages_match_the_library(world: TestClient) -> None:
     h = bearer(Role.PLATFORM)
     seen = []
     for offset in range(0, len(expected) + 1, 2):
-        r = world.get("/v1/rating/python", params={"view": "provisional", "offset": offset,
-                                                    "limit": 2, "season": SEASON}, headers=h)
+        r = world.get(
+            "/v1/rating/python",
+            params={"view": "provisional", "offset": offset, "limit": 2, "season": SEASON},
+            headers=h,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["page"] == {"total": len(expected), "offset": offset, "limit": 2}
@@ -48,8 +51,11 @@ def test_default_season_and_view(world: TestClient) -> None:
 
 def test_standing_equals_the_library_explanation_and_what_if(world: TestClient) -> None:
     lib = _library(world)
-    r = world.get("/v1/rating/python/participants/p1", params={"season": SEASON},
-                  headers=bearer(Role.DATA_SCIENTIST))
+    r = world.get(
+        "/v1/rating/python/participants/p1",
+        params={"season": SEASON},
+        headers=bearer(Role.DATA_SCIENTIST),
+    )
     assert r.status_code == 200
     body = r.json()
     # the same objects; the API marks the library's naive UTC timestamps with "Z"
@@ -62,8 +68,12 @@ def test_standing_equals_the_library_explanation_and_what_if(world: TestClient) 
 def test_what_if_with_hypothetical_achievements(world: TestClient) -> None:
     lib = _library(world)
     hyp = [{"kind": "hackathon", "level": "national", "result": "winner", "percentile": 0.8}]
-    r = world.post("/v1/rating/python/participants/p1/what-if", json={"hypothetical": hyp},
-                   params={"season": SEASON}, headers=bearer(Role.PLATFORM))
+    r = world.post(
+        "/v1/rating/python/participants/p1/what-if",
+        json={"hypothetical": hyp},
+        params={"season": SEASON},
+        headers=bearer(Role.PLATFORM),
+    )
     assert r.status_code == 200, r.text
     expected = what_if(lib, "p1", "python", [HypotheticalAchievement(**hyp[0])])
     assert r.json()["what_if"] == zulu(expected.model_dump(mode="json"))
@@ -85,13 +95,21 @@ def test_bad_rating_input_is_422_or_404(world: TestClient) -> None:
     r = world.get("/v1/rating/cooking", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["path", "direction"]
     assert world.get("/v1/rating/python/participants/nobody", headers=h).status_code == 404
-    bad = world.post("/v1/rating/python/participants/p1/what-if",
-                     json={"hypothetical": [{"result": "winner"}]}, headers=h)
+    bad = world.post(
+        "/v1/rating/python/participants/p1/what-if",
+        json={"hypothetical": [{"result": "winner"}]},
+        headers=h,
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][:3] == [
-        "body", "hypothetical", 0]
-    unknown = world.post("/v1/rating/python/participants/p1/what-if",
-                         json={"hypothetical": [{"activity_id": "zz", "result": "winner"}]},
-                         headers=h)
+        "body",
+        "hypothetical",
+        0,
+    ]
+    unknown = world.post(
+        "/v1/rating/python/participants/p1/what-if",
+        json={"hypothetical": [{"activity_id": "zz", "result": "winner"}]},
+        headers=h,
+    )
     assert unknown.status_code == 422
 
 
@@ -114,8 +132,12 @@ def test_changes_by_another_process_are_noticed(world: TestClient) -> None:
     settings = world.app.state.talent.settings  # type: ignore[attr-defined]
     h = bearer(Role.PLATFORM)
     with TestClient(create_app(settings)) as other:
-        assert other.get("/v1/rating/python/participants/p2", headers=h).json()[
-            "explanation"]["rated"] is False
+        assert (
+            other.get("/v1/rating/python/participants/p2", headers=h).json()["explanation"]["rated"]
+            is False
+        )
         push(world, "achievements", [achievement("w2", "p2", "h1", result="winner", score="")])
-        assert other.get("/v1/rating/python/participants/p2", headers=h).json()[
-            "explanation"]["rated"] is True
+        assert (
+            other.get("/v1/rating/python/participants/p2", headers=h).json()["explanation"]["rated"]
+            is True
+        )

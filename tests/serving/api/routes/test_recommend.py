@@ -53,8 +53,7 @@ def _live_dataset(client: TestClient, model: Recommender) -> RecommendDataset:
 
 
 def test_recommendations_are_the_library_s(world: TestClient, recommender: Path) -> None:
-    r = world.get(f"/v1/participants/{P}/recommendations", params=WHEN | {"k": 5},
-                  headers=PLATFORM)
+    r = world.get(f"/v1/participants/{P}/recommendations", params=WHEN | {"k": 5}, headers=PLATFORM)
     assert r.status_code == 200, r.text
     body = r.json()
     model = Recommender.load(recommender)
@@ -68,12 +67,18 @@ def test_recommendations_are_the_library_s(world: TestClient, recommender: Path)
     assert body["as_of"] == REC_AS_OF.isoformat() + "Z"
 
 
-def test_direction_filter_keeps_activities_of_that_direction(world: TestClient,
-                                                            records: dict[str, Any]) -> None:
-    weights = {a["activity_id"]: dict(p.split(":") for p in a["directions"].split(";"))
-               for a in records["activities"]}
-    body = world.get(f"/v1/participants/{P}/recommendations",
-                     params=WHEN | {"k": 3, "direction": "robotics"}, headers=PLATFORM).json()
+def test_direction_filter_keeps_activities_of_that_direction(
+    world: TestClient, records: dict[str, Any]
+) -> None:
+    weights = {
+        a["activity_id"]: dict(p.split(":") for p in a["directions"].split(";"))
+        for a in records["activities"]
+    }
+    body = world.get(
+        f"/v1/participants/{P}/recommendations",
+        params=WHEN | {"k": 3, "direction": "robotics"},
+        headers=PLATFORM,
+    ).json()
     assert body["items"]
     assert all(float(weights[i["activity_id"]].get("robotics", 0)) >= 0.3 for i in body["items"])
     assert [i["rank"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
@@ -85,14 +90,19 @@ def test_unknown_erased_and_bad_requests(world: TestClient) -> None:
     assert world.post(f"/v1/participants/{P}/erasure", headers=PLATFORM).status_code == 200
     # erased from the store: not answered (the bundle never held them)
     assert world.get(url.format(P), params=WHEN, headers=PLATFORM).status_code == 404
-    for params, field in (({"k": 0}, "k"), ({"k": 51}, "k"), ({"direction": "x"}, "direction"),
-                          ({"region": "moscow"}, "region")):
+    for params, field in (
+        ({"k": 0}, "k"),
+        ({"k": 51}, "k"),
+        ({"direction": "x"}, "direction"),
+        ({"region": "moscow"}, "region"),
+    ):
         r = world.get(url.format("p000001"), params=params, headers=PLATFORM)
         assert r.status_code == 422 and field in r.json()["errors"][0]["loc"]
 
 
-def test_trajectory_is_the_planner_s_on_the_live_rating(world: TestClient,
-                                                       recommender: Path) -> None:
+def test_trajectory_is_the_planner_s_on_the_live_rating(
+    world: TestClient, recommender: Path
+) -> None:
     body = {"goal": "python:prize_winner", "as_of": REC_AS_OF.isoformat(), "monthly_cap": 2}
     r = world.post(f"/v1/participants/{P}/trajectory", json=body, headers=PLATFORM)
     assert r.status_code == 200, r.text
@@ -100,11 +110,14 @@ def test_trajectory_is_the_planner_s_on_the_live_rating(world: TestClient,
     store = world.app.state.talent.store  # type: ignore[attr-defined]
     live = Snapshot.from_frames(AS_OF, read_frames(store, AS_OF))
     model = Recommender.load(recommender)
-    planner = Planner(_live_dataset(world, model),
-                      rate(live, "2025/26", load_rules(season="2025/26")),
-                      rate(live, "2024/25", load_rules(season="2024/25")))
-    expected = plan(P, Goal.parse("python:prize_winner"), None, PlanConstraints(), planner,
-                    REC_AS_OF)
+    planner = Planner(
+        _live_dataset(world, model),
+        rate(live, "2025/26", load_rules(season="2025/26")),
+        rate(live, "2024/25", load_rules(season="2024/25")),
+    )
+    expected = plan(
+        P, Goal.parse("python:prize_winner"), None, PlanConstraints(), planner, REC_AS_OF
+    )
     assert got == zulu(expected.model_dump(mode="json"))
     assert got["steps"] and got["summary_ru"]
     starts = [s["start_at"] for s in got["steps"]]
@@ -125,17 +138,20 @@ def test_no_recommender_is_503(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(f"sqlite:///{tmp_path / 'x.db'}"))) as client:
         r = client.get("/v1/participants/p1/recommendations", headers=PLATFORM)
         assert r.status_code == 503 and "no recommender" in r.json()["detail"]
-        r = client.post("/v1/participants/p1/trajectory", json={"goal": "python:70"},
-                        headers=PLATFORM)
+        r = client.post(
+            "/v1/participants/p1/trajectory", json={"goal": "python:70"}, headers=PLATFORM
+        )
         assert r.status_code == 503
 
 
 def test_trajectory_on_a_live_store_without_registration_deadlines(
-        client: TestClient, records: dict[str, list[dict[str, Any]]], recommender: Path) -> None:
+    client: TestClient, records: dict[str, list[dict[str, Any]]], recommender: Path
+) -> None:
     """Real exports leave some deadlines empty: such activities are open until they start, and
     the service plans on them from the live store (the steps say they have no deadline)."""
-    acts = [{k: v for k, v in a.items() if k != "registration_deadline"}
-            for a in records["activities"]]
+    acts = [
+        {k: v for k, v in a.items() if k != "registration_deadline"} for a in records["activities"]
+    ]
     for entity, rows in (records | {"activities": acts}).items():
         assert push(client, entity, rows, source="world").json()["quarantined"] == 0
     body = {"goal": "python:advanced", "as_of": REC_AS_OF.isoformat()}

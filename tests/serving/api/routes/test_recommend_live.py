@@ -37,8 +37,9 @@ def records() -> dict[str, list[dict[str, Any]]]:
     return world_push_records()
 
 
-def _serve(tmp_path: Path, bundle: Path,
-           records: dict[str, list[dict[str, Any]]]) -> Iterator[TestClient]:
+def _serve(
+    tmp_path: Path, bundle: Path, records: dict[str, list[dict[str, Any]]]
+) -> Iterator[TestClient]:
     settings = settings_for(f"sqlite:///{tmp_path / 'talent.db'}", recommend_bundle=bundle)
     with TestClient(create_app(settings)) as client:
         for entity, rows in records.items():
@@ -47,20 +48,25 @@ def _serve(tmp_path: Path, bundle: Path,
 
 
 @pytest.fixture
-def ease(tmp_path: Path, ease_bundle: Path,
-         records: dict[str, list[dict[str, Any]]]) -> Iterator[TestClient]:
+def ease(
+    tmp_path: Path, ease_bundle: Path, records: dict[str, list[dict[str, Any]]]
+) -> Iterator[TestClient]:
     yield from _serve(tmp_path, ease_bundle, records)
 
 
 @pytest.fixture
-def content(tmp_path: Path, recommender: Path,
-            records: dict[str, list[dict[str, Any]]]) -> Iterator[TestClient]:
+def content(
+    tmp_path: Path, recommender: Path, records: dict[str, list[dict[str, Any]]]
+) -> Iterator[TestClient]:
     yield from _serve(tmp_path, recommender, records)
 
 
 def _items(client: TestClient, pid: str, k: int = 10) -> list[dict[str, Any]]:
-    r = client.get(f"/v1/participants/{pid}/recommendations",
-                   params={"as_of": T.isoformat(), "k": k}, headers=PLATFORM)
+    r = client.get(
+        f"/v1/participants/{pid}/recommendations",
+        params={"as_of": T.isoformat(), "k": k},
+        headers=PLATFORM,
+    )
     assert r.status_code == 200, r.text
     return r.json()["items"]  # type: ignore[no-any-return]
 
@@ -68,23 +74,38 @@ def _items(client: TestClient, pid: str, k: int = 10) -> list[dict[str, Any]]:
 def _newcomer(client: TestClient, pid: str, activities: list[str]) -> None:
     """A participant registered after the bundle's cut-off, with one record per activity (each
     a day after the activity started)."""
-    part = {"participant_id": pid, "grade": 8, "grade_year": 2025, "region": "RU-MOW",
-            "registered_at": "2025-09-05T00:00:00", "account_verified_at": "2025-09-06T00:00:00",
-            "consent_status": "given"}
+    part = {
+        "participant_id": pid,
+        "grade": 8,
+        "grade_year": 2025,
+        "region": "RU-MOW",
+        "registered_at": "2025-09-05T00:00:00",
+        "account_verified_at": "2025-09-06T00:00:00",
+        "consent_status": "given",
+    }
     assert push(client, "participants", [part]).json()["quarantined"] == 0
     if activities:
         _achieve(client, pid, activities)
 
 
 def _achieve(client: TestClient, pid: str, activities: list[str]) -> None:
-    starts = {a["activity_id"]: dt.datetime.fromisoformat(str(a["start_at"]))
-              for a in world_push_records()["activities"]}
-    rows = [{"source_record_id": f"live-{pid}-{aid}", "participant_id": pid, "activity_id": aid,
-             "result": "prize_winner", "status": "verified",
-             "achieved_at": (starts[aid] + dt.timedelta(days=1)).isoformat(),
-             "recorded_at": (starts[aid] + dt.timedelta(days=2)).isoformat(),
-             "status_changed_at": (starts[aid] + dt.timedelta(days=3)).isoformat()}
-            for aid in activities]
+    starts = {
+        a["activity_id"]: dt.datetime.fromisoformat(str(a["start_at"]))
+        for a in world_push_records()["activities"]
+    }
+    rows = [
+        {
+            "source_record_id": f"live-{pid}-{aid}",
+            "participant_id": pid,
+            "activity_id": aid,
+            "result": "prize_winner",
+            "status": "verified",
+            "achieved_at": (starts[aid] + dt.timedelta(days=1)).isoformat(),
+            "recorded_at": (starts[aid] + dt.timedelta(days=2)).isoformat(),
+            "status_changed_at": (starts[aid] + dt.timedelta(days=3)).isoformat(),
+        }
+        for aid in activities
+    ]
     body = push(client, "achievements", rows).json()
     assert body["quarantined"] == 0 and body["added"] == len(rows), body
 
@@ -103,8 +124,11 @@ def test_a_participant_registered_after_training_gets_personal_recommendations(
 
 
 def body_model(client: TestClient, pid: str) -> str:
-    r = client.get(f"/v1/participants/{pid}/recommendations",
-                   params={"as_of": T.isoformat(), "k": 3}, headers=PLATFORM)
+    r = client.get(
+        f"/v1/participants/{pid}/recommendations",
+        params={"as_of": T.isoformat(), "k": 3},
+        headers=PLATFORM,
+    )
     return str(r.json()["model"])
 
 
@@ -122,17 +146,24 @@ def test_a_new_achievement_changes_the_next_list(ease: TestClient) -> None:
 
 
 def test_a_new_activity_is_recommended_with_reasons(
-    content: TestClient, records: dict[str, list[dict[str, Any]]],
+    content: TestClient,
+    records: dict[str, list[dict[str, Any]]],
 ) -> None:
     """A brand-new series published after training, open at the request and fitting the
     participant (python, their declared interest), is scored from its content."""
     pid = "p000000"
     assert all(i["activity_id"] != "a-new-2025" for i in _items(content, pid, k=50))
-    new = {**records["activities"][18], "activity_id": "a-new-2025", "series_id": "s-new",
-           "title": "Новый хакатон", "directions": "python:1.0",
-           "start_at": "2025-12-01T00:00:00", "end_at": "2025-12-02T00:00:00",
-           "registration_deadline": "2025-11-25T00:00:00",
-           "published_at": "2025-11-01T00:00:00"}
+    new = {
+        **records["activities"][18],
+        "activity_id": "a-new-2025",
+        "series_id": "s-new",
+        "title": "Новый хакатон",
+        "directions": "python:1.0",
+        "start_at": "2025-12-01T00:00:00",
+        "end_at": "2025-12-02T00:00:00",
+        "registration_deadline": "2025-11-25T00:00:00",
+        "published_at": "2025-11-01T00:00:00",
+    }
     body = push(content, "activities", [new]).json()
     assert body["quarantined"] == 0 and body["added"] == 1, body
     items = {i["activity_id"]: i for i in _items(content, pid, k=50)}
@@ -143,13 +174,16 @@ def test_a_new_activity_is_recommended_with_reasons(
 
 
 def test_an_activity_whose_deadline_passed_disappears(
-    ease: TestClient, records: dict[str, list[dict[str, Any]]],
+    ease: TestClient,
+    records: dict[str, list[dict[str, Any]]],
 ) -> None:
     _newcomer(ease, "p-live-3", ["a-2025-0-0", "a-2025-0-1"])
     first = _items(ease, "p-live-3")[0]["activity_id"]
     changed = next(a for a in records["activities"] if a["activity_id"] == first)
-    body = push(ease, "activities",
-                [{**changed, "registration_deadline": (T - dt.timedelta(days=1)).isoformat()}],
-                ).json()
+    body = push(
+        ease,
+        "activities",
+        [{**changed, "registration_deadline": (T - dt.timedelta(days=1)).isoformat()}],
+    ).json()
     assert body["quarantined"] == 0 and body["updated"] == 1, body
     assert first not in [i["activity_id"] for i in _items(ease, "p-live-3")]

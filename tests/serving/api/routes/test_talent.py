@@ -24,13 +24,26 @@ CODE = "dev-university"  # the development university token's name
 @pytest.fixture
 def settings(tmp_path: Path, bundles: list[Path]) -> ServingSettings:
     # a stale index is rebuilt in the request, so each answer reflects the store at once
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=bundles[0],
-                        talent_index_background=False)
+    return settings_for(
+        f"sqlite:///{tmp_path / 'talent.db'}",
+        competence_bundle=bundles[0],
+        talent_index_background=False,
+    )
 
 
 def _scope(client: TestClient, pid: str, status: str, at: str) -> None:
-    r = push(client, "consent_scopes", [{"participant_id": pid, "scope": "university_search",
-                                         "consent_status": status, "changed_at": at}])
+    r = push(
+        client,
+        "consent_scopes",
+        [
+            {
+                "participant_id": pid,
+                "scope": "university_search",
+                "consent_status": status,
+                "changed_at": at,
+            }
+        ],
+    )
     assert r.status_code == 200 and r.json()["quarantined"] == 0, r.text
 
 
@@ -39,20 +52,32 @@ def uni(world: TestClient) -> TestClient:
     """The small world plus two participants elsewhere; a registered university; p1, p2, p4 and
     p5 consenting, p3 not."""
     extra = {
-        "participants": [participant("p4", region="RU-TAT", grade="9"),
-                         participant("p5", region="RU-TAT", grade="10")],
+        "participants": [
+            participant("p4", region="RU-TAT", grade="9"),
+            participant("p5", region="RU-TAT", grade="10"),
+        ],
         "achievements": [
             achievement("r6", "p4", "a1", result="winner", score="90"),
-            achievement("r7", "p4", "h1", result="prize_winner", score="",
-                        achieved_at="2025-11-22", recorded_at="2025-11-23",
-                        status_changed_at="2025-11-25"),
+            achievement(
+                "r7",
+                "p4",
+                "h1",
+                result="prize_winner",
+                score="",
+                achieved_at="2025-11-22",
+                recorded_at="2025-11-23",
+                status_changed_at="2025-11-25",
+            ),
             achievement("r8", "p5", "a1", result="participant", score="30"),
         ],
     }
     for entity, rows in extra.items():
         assert push(world, entity, rows).status_code == 200
-    r = world.put(f"/v1/admin/universities/{CODE}", headers=ADMIN,
-                  json={"name": "Университет", "directions": ["python"]})
+    r = world.put(
+        f"/v1/admin/universities/{CODE}",
+        headers=ADMIN,
+        json={"name": "Университет", "directions": ["python"]},
+    )
     assert r.status_code == 201, r.text
     for pid in ("p1", "p2", "p4", "p5"):
         _scope(world, pid, "given", "2026-01-10")
@@ -110,13 +135,14 @@ def test_every_view_is_audited_and_the_platform_can_ask(uni: TestClient) -> None
         rows = conn.execute(select(university_views)).mappings().all()
     assert sorted(r["participant_id"] for r in rows) == sorted(shown)
     assert {(r["university_code"], r["actor"], r["context"]) for r in rows} == {
-        (CODE, f"university:{CODE}", "search")}
+        (CODE, f"university:{CODE}", "search")
+    }
     views = uni.get(f"/v1/participants/{shown[0]}/university-views", headers=PLATFORM).json()
     assert [(v["university_code"], v["name"], v["views"]) for v in views] == [
-        (CODE, "Университет", 1)]
+        (CODE, "Университет", 1)
+    ]
     not_shown = ({"p1", "p2", "p4", "p5"} - set(shown)).pop()
-    assert uni.get(f"/v1/participants/{not_shown}/university-views",
-                   headers=PLATFORM).json() == []
+    assert uni.get(f"/v1/participants/{not_shown}/university-views", headers=PLATFORM).json() == []
 
 
 def test_cursor_pages_cover_every_match_once(uni: TestClient) -> None:
@@ -135,8 +161,9 @@ def test_cursor_pages_cover_every_match_once(uni: TestClient) -> None:
         assert sorted(seen) == ["p1", "p2", "p4", "p5"] and len(seen) == 4
         assert seen == _ids(_search(uni, limit=10, rank_by=rank_by))
     first = _search(uni, limit=1)
-    r = uni.get("/v1/talent", headers=UNI, params={"cursor": first["next_cursor"],
-                                                   "region": "RU-TAT"})
+    r = uni.get(
+        "/v1/talent", headers=UNI, params={"cursor": first["next_cursor"], "region": "RU-TAT"}
+    )
     assert r.status_code == 422  # a cursor belongs to its own filters
 
 
@@ -167,31 +194,47 @@ def test_filters(uni: TestClient) -> None:
 
 
 def test_invitation_life_cycle(uni: TestClient) -> None:
-    r = uni.post("/v1/talent/invitations", headers=UNI,
-                 json={"participant_id": "p1", "direction": "python"})
+    r = uni.post(
+        "/v1/talent/invitations", headers=UNI, json={"participant_id": "p1", "direction": "python"}
+    )
     assert r.status_code == 201 and r.json()["status"] == "awaiting"
     again = uni.post("/v1/talent/invitations", headers=UNI, json={"participant_id": "p1"})
     assert again.status_code == 200 and again.json()["invitation_id"] == r.json()["invitation_id"]
     pending = uni.get("/v1/invitations", headers=PLATFORM, params={"status": "pending"}).json()
-    assert [(i["participant_id"], i["university_code"], i["university_name"]) for i in pending] \
-        == [("p1", CODE, "Университет")]
+    assert [(i["participant_id"], i["university_code"], i["university_name"]) for i in pending] == [
+        ("p1", CODE, "Университет")
+    ]
     inv = pending[0]["invitation_id"]
     # declined: the university is not told
-    assert uni.post(f"/v1/invitations/{inv}/answer", headers=PLATFORM,
-                    json={"answer": "declined"}).status_code == 200
+    assert (
+        uni.post(
+            f"/v1/invitations/{inv}/answer", headers=PLATFORM, json={"answer": "declined"}
+        ).status_code
+        == 200
+    )
     assert uni.get("/v1/talent/invitations", headers=UNI).json()[0]["status"] == "awaiting"
-    assert uni.post(f"/v1/invitations/{inv}/answer", headers=PLATFORM,
-                    json={"answer": "accepted"}).status_code == 409
+    assert (
+        uni.post(
+            f"/v1/invitations/{inv}/answer", headers=PLATFORM, json={"answer": "accepted"}
+        ).status_code
+        == 409
+    )
     # accepted: only then the university learns it
     r2 = uni.post("/v1/talent/invitations", headers=UNI, json={"participant_id": "p5"})
     inv2 = r2.json()["invitation_id"]
-    assert uni.post(f"/v1/invitations/{inv2}/answer", headers=PLATFORM,
-                    json={"answer": "accepted"}).status_code == 200
+    assert (
+        uni.post(
+            f"/v1/invitations/{inv2}/answer", headers=PLATFORM, json={"answer": "accepted"}
+        ).status_code
+        == 200
+    )
     mine = {i["participant_id"]: i for i in uni.get("/v1/talent/invitations", headers=UNI).json()}
     assert mine["p5"]["status"] == "accepted" and mine["p5"]["accepted_at"]
     assert mine["p1"]["status"] == "awaiting" and mine["p1"]["accepted_at"] is None
-    assert uni.post("/v1/talent/invitations", headers=UNI,
-                    json={"participant_id": "p3"}).status_code == 404  # not consenting
+    assert (
+        uni.post("/v1/talent/invitations", headers=UNI, json={"participant_id": "p3"}).status_code
+        == 404
+    )  # not consenting
 
 
 def test_shortlists(uni: TestClient) -> None:
@@ -199,23 +242,28 @@ def test_shortlists(uni: TestClient) -> None:
     assert r.status_code == 201
     sid = r.json()["shortlist_id"]
     for pid in ("p4", "p1"):
-        assert uni.put(f"/v1/talent/shortlists/{sid}/participants/{pid}",
-                       headers=UNI).status_code == 204
-    assert uni.put(f"/v1/talent/shortlists/{sid}/participants/p3",
-                   headers=UNI).status_code == 404
+        assert (
+            uni.put(f"/v1/talent/shortlists/{sid}/participants/{pid}", headers=UNI).status_code
+            == 204
+        )
+    assert uni.put(f"/v1/talent/shortlists/{sid}/participants/p3", headers=UNI).status_code == 404
     detail = uni.get(f"/v1/talent/shortlists/{sid}", headers=UNI).json()
     assert detail["participants"] == ["p4", "p1"]
     assert [c["participant_id"] for c in detail["candidates"]] == ["p4", "p1"]
     _scope(uni, "p4", "withdrawn", "2026-02-01")
     assert uni.get(f"/v1/talent/shortlists/{sid}", headers=UNI).json()["participants"] == ["p1"]
     assert uni.get("/v1/talent/shortlists", headers=UNI).json()[0]["participants"] == ["p1"]
-    assert uni.delete(f"/v1/talent/shortlists/{sid}/participants/p1",
-                      headers=UNI).status_code == 204
+    assert (
+        uni.delete(f"/v1/talent/shortlists/{sid}/participants/p1", headers=UNI).status_code == 204
+    )
 
 
 def test_inactive_or_unknown_university_is_refused(uni: TestClient) -> None:
-    r = uni.put(f"/v1/admin/universities/{CODE}", headers=ADMIN,
-                json={"name": "Университет", "active": False})
+    r = uni.put(
+        f"/v1/admin/universities/{CODE}",
+        headers=ADMIN,
+        json={"name": "Университет", "active": False},
+    )
     assert r.status_code == 200 and r.json()["active"] is False
     assert uni.get("/v1/talent", headers=UNI).status_code == 403
     assert uni.get("/v1/talent/invitations", headers=UNI).status_code == 403
@@ -244,8 +292,10 @@ def test_a_stale_index_answers_while_the_new_one_is_built(uni: TestClient) -> No
     talent._background = True  # the service's default
     assert "p1" in _ids(_search(uni))
     assert push(uni, "participants", [participant("p6", region="RU-TAT")]).status_code == 200
-    assert push(uni, "achievements",
-                [achievement("r9", "p6", "a1", result="winner")]).status_code == 200
+    assert (
+        push(uni, "achievements", [achievement("r9", "p6", "a1", result="winner")]).status_code
+        == 200
+    )
     _scope(uni, "p6", "given", "2026-01-10")
     _scope(uni, "p1", "withdrawn", "2026-02-01")
     page = _search(uni)  # answered at once, from the old index or the new one
@@ -259,9 +309,17 @@ def test_scores_and_points_are_written_to_four_decimals() -> None:
 
     long = 29.802500000000002
     evidence = DirectionEvidence(
-        direction="python", competence=long, lower=long, upper=None, level=None,
-        level_title_ru=None, verified_by_level={}, points_current=long, points_previous=0.1 + 0.2,
-        trend=long)
+        direction="python",
+        competence=long,
+        lower=long,
+        upper=None,
+        level=None,
+        level_title_ru=None,
+        verified_by_level={},
+        points_current=long,
+        points_previous=0.1 + 0.2,
+        trend=long,
+    )
     dumped = evidence.model_dump(mode="json")
     assert dumped["competence"] == dumped["lower"] == dumped["trend"] == 29.8025
     assert dumped["points_previous"] == 0.3 and dumped["upper"] is None

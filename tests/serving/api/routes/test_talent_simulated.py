@@ -24,15 +24,18 @@ SOURCES = ("platform", "olympiad", "courses", "events")
 
 @pytest.fixture
 def settings(tmp_path: Path, bundles: list[Path]) -> ServingSettings:
-    return settings_for(f"sqlite:///{tmp_path / 'talent.db'}", competence_bundle=bundles[0],
-                        talent_index_background=False)
+    return settings_for(
+        f"sqlite:///{tmp_path / 'talent.db'}",
+        competence_bundle=bundles[0],
+        talent_index_background=False,
+    )
 
 
 def test_talent_search_on_a_simulated_world_finds_consenting_people(
-        tmp_path: Path, settings: ServingSettings) -> None:
+    tmp_path: Path, settings: ServingSettings
+) -> None:
     world = tmp_path / "world"
-    config = SimulationConfig(participants=300, seasons=2, first_season=2024, seed=3,
-                              format="csv")
+    config = SimulationConfig(participants=300, seasons=2, first_season=2024, seed=3, format="csv")
     simulate(config, world, progress=False)
     scopes = pd.read_csv(world / "sources" / "platform" / f"{Entity.CONSENT_SCOPES.value}.csv")
     assert set(scopes["scope"]) == {ConsentScope.UNIVERSITY_SEARCH.value}
@@ -46,8 +49,11 @@ def test_talent_search_on_a_simulated_world_finds_consenting_people(
             for summary in ingest_path(store, folder, source, progress=False):
                 assert summary.quarantined == 0, summary
     with TestClient(create_app(settings)) as client:
-        r = client.put("/v1/admin/universities/dev-university", headers=ADMIN,
-                       json={"name": "Университет", "directions": ["python"]})
+        r = client.put(
+            "/v1/admin/universities/dev-university",
+            headers=ADMIN,
+            json={"name": "Университет", "directions": ["python"]},
+        )
         assert r.status_code == 201, r.text
         r = client.get("/v1/talent", headers=UNI, params={"limit": 50})
         assert r.status_code == 200, r.text
