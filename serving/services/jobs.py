@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from core.instants import utc_now
 from core.logs import get_logger
 from footprint.store import Store
+from serving.services.ticker import Ticker
 from serving.tables import admin_jobs, model_reloads
 
 log = get_logger(__name__)
@@ -139,17 +140,18 @@ class ReloadBoard:
         return [(int(s), str(k)) for s, k in rows]
 
 
-class AdminFollower:
+class AdminFollower(Ticker):
     """Follows the reloads other workers recorded: ``reload(kind)`` once per row, on a timer."""
 
+    name = "admin-follower"
+    failure_event = "admin_follow_failed"
+
     def __init__(self, board: ReloadBoard, reload: Callable[[str], object], seconds: float) -> None:
+        super().__init__(seconds)
         self.board = board
         self._reload = reload
-        self.seconds = seconds
         self.seen = board.latest()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def mark(self, seq: int) -> None:
         """This worker did reload ``seq`` itself."""
@@ -170,21 +172,5 @@ class AdminFollower:
                 self.seen = pending[-1][0]
             return len(kinds)
 
-    def start(self) -> None:
-        if self.seconds <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="admin-follower", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                self.follow()
-            except Exception as exc:  # the next tick tries again
-                log.warning("admin_follow_failed", error=type(exc).__name__)
+    def tick(self) -> None:
+        self.follow()

@@ -52,6 +52,7 @@ from models.recommend.ability import AbilityModel
 from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
 from serving.memory import settle_heap
 from serving.services.live_splice import splice_participants
+from serving.services.ticker import Ticker
 
 log = get_logger(__name__)
 
@@ -562,7 +563,7 @@ class LiveDatasets:
         return None
 
 
-class LivePoller:
+class LivePoller(Ticker):
     """Applies the store's changes on a timer, off the request path, so a worker that gets no
     request for a while is current when one comes, and requests rarely pay for a change.
 
@@ -570,32 +571,16 @@ class LivePoller:
     recommenders' dataset). Errors are logged and the next tick tries again.
     """
 
+    name = "live-poller"
+    failure_event = "live_poll_failed"
+
     def __init__(self, live: LiveFootprint, datasets: LiveDatasets, seconds: float) -> None:
+        super().__init__(seconds)
         self.live = live
         self.datasets = datasets
-        self.seconds = seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self.seconds <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="live-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                if self.live.is_built:
-                    self.live.check()
-                    self.datasets.refresh()
-                    self.live.compact()
-            except Exception as exc:  # a poll must never kill the thread
-                log.warning("live_poll_failed", error=type(exc).__name__, detail=str(exc)[:200])
+    def tick(self) -> None:
+        if self.live.is_built:
+            self.live.check()
+            self.datasets.refresh()
+            self.live.compact()
