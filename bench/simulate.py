@@ -1,7 +1,8 @@
 """Benchmark: simulate a world, print wall time, peak memory, rows written and realism figures.
 
     uv run python bench/simulate.py [--participants 250000] [--seasons 4] [--seed 0]
-                                    [--format parquet] [--messy] [--out bench/out/simulate]
+                                    [--format parquet] [--messy] [--chunk-size 250000]
+                                    [--out bench/out/simulate]
 
 Wall time and peak RSS cover the simulation and writing only (measured before the realism figures
 are computed, which read the files back). The issue's target: 250,000 participants over 4 seasons
@@ -35,6 +36,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="parquet")
     ap.add_argument("--messy", action="store_true")
+    ap.add_argument("--chunk-size", type=int, default=250_000)
     ap.add_argument("--out", type=Path, default=Path("bench/out/simulate"))
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args()
@@ -45,6 +47,7 @@ def main() -> None:
         seed=args.seed,
         format=args.format,
         messy=args.messy,
+        chunk_size=args.chunk_size,
     )
     start = time.perf_counter()
     summary = simulate(config, args.out, progress=not args.no_progress)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from cli.output import JsonOpt, emit_json, fail
 from core.errors import TalentError
 from simulator import SimulationConfig, SimulationSummary, simulate
+from simulator.config import REFERENCE_PARTICIPANTS
 
 
 class OutputFormat(StrEnum):
@@ -46,6 +47,13 @@ def simulate_command(
     first_season: Annotated[
         int, typer.Option(help="Start year of the first season (2022 = 2022/23).")
     ] = 2022,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            help="Participants simulated and written at a time; a bigger world is split into "
+            "chunks so memory follows the chunk (a world this size or smaller is one chunk)."
+        ),
+    ] = REFERENCE_PARTICIPANTS,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
     json_out: JsonOpt = False,
 ) -> None:
@@ -58,6 +66,7 @@ def simulate_command(
             messy=messy,
             format=fmt.value,
             first_season=first_season,
+            chunk_size=chunk_size,
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from None

@@ -167,7 +167,13 @@ class SeriesGroup:
 
 
 class Catalog:
-    """Series pools and the editions planned so far; one instance per simulated world."""
+    """Series pools and the editions planned so far; one instance per simulated world.
+
+    A world simulated in chunks shares one catalogue: series (and their ``series_id``) are drawn
+    once, each season's NTI Olympiad is planned once and run by every chunk, and the editions a
+    chunk plans for its own demand carry ``edition_suffix`` in their ids (``-c2`` for the second
+    chunk, nothing for the first) so parallel editions of one series in one season stay apart.
+    """
 
     def __init__(self, config: SimulationConfig, rng: np.random.Generator) -> None:
         self.config = config
@@ -177,6 +183,8 @@ class Catalog:
         self.groups: dict[tuple[int, int], SeriesGroup] = {}
         self.edges = Edges()
         self.list_levels = rng.choice([1, 2, 3], size=len(self.codes), p=[0.5, 0.3, 0.2])
+        self.edition_suffix = ""
+        self._olympiads: dict[int, Activities] = {}
 
     # --- free kinds -------------------------------------------------------------------------
     def plan_free(self, year: int, demand: np.ndarray) -> Activities:
@@ -266,7 +274,9 @@ class Catalog:
         u = np.clip(a.size_u[chosen] + 0.1 * rng.standard_normal(n), 0.0, 1.0)
         series = np.array(group.ids, dtype=object)[chosen]
         return Activities(
-            activity_id=np.array([f"a-{s}-{year}" for s in series], dtype=object),
+            activity_id=np.array(
+                [f"a-{s}-{year}{self.edition_suffix}" for s in series], dtype=object
+            ),
             series_id=series,
             title=np.array(
                 [f"{group.titles[c]}, {year}/{(year + 1) % 100:02d}" for c in chosen], dtype=object
@@ -299,8 +309,12 @@ class Catalog:
 
         Stage 1 is open from mid-October for 40 days, the team stage follows ten days after it,
         finals run in late February to early April. The final's capacity is set later from the
-        number of stage-1 entrants (``funnel_share``).
+        number of stage-1 entrants (``funnel_share``). A season asked for again (the next chunk
+        of a world) gets a copy of the same editions, so each chunk sets its own final capacity.
         """
+        if year in self._olympiads:
+            planned = self._olympiads[year]
+            return planned.take(np.arange(len(planned)))
         rng, n_dir = self.rng, len(self.codes)
         rows: list[Activities] = []
         s1_start = clock.instant_from(year, 10, 15) + rng.integers(0, 7) * clock.DAY
@@ -353,7 +367,9 @@ class Catalog:
                 )
             self.edges.add(ids[0], ids[1], EdgeType.SELECTION)
             self.edges.add(ids[1], ids[2], EdgeType.SELECTION)
-        return Activities.concat(rows)
+        planned = Activities.concat(rows)
+        self._olympiads[year] = planned.take(np.arange(len(planned)))
+        return planned
 
     # --- nesting ------------------------------------------------------------------------------
     def nested_hackathons(self, schools: Activities) -> Activities:

@@ -29,6 +29,9 @@ REFERENCE_SIZES: dict[ActivityKind, tuple[int, int]] = {
 }
 """Entrants per edition (lowest, highest) of each freely chosen kind at 250,000 participants."""
 
+MIN_CHUNK = 1_000
+"""Smallest chunk of a chunked world (editions need a few hundred entrants to fill)."""
+
 MIN_EVENT_SIZE = 4
 """No edition is smaller than this, whatever the scale (two teams of two)."""
 
@@ -96,6 +99,13 @@ class SimulationConfig(BaseModel):
     first_season: int = Field(default=2022, ge=2000, le=2100)
     """Start year of the first simulated season (``2022`` means 2022/23)."""
     format: FileFormat = "parquet"
+    chunk_size: int = Field(default=REFERENCE_PARTICIPANTS, ge=MIN_CHUNK)
+    """Participants simulated and written at a time: a bigger world is split into near-equal
+    chunks of at most this many, simulated one after another against one shared catalogue, so
+    peak memory follows the chunk, not the world (about 1 GiB per 250,000, measured). A world no
+    bigger than this is one chunk, exactly as without chunking; a chunked world is reproducible
+    for a given (seed, chunk_size) but is not the unchunked world of the same seed (see
+    docs/simulator.md, "Big worlds")."""
     messy: bool = False
     messy_rates: MessyRates = MessyRates()
 
@@ -141,3 +151,10 @@ class SimulationConfig(BaseModel):
         if self.first_season + self.seasons > 2200:
             raise ValueError("first_season + seasons must stay before 2200")
         return self
+
+    def chunk_sizes(self) -> list[int]:
+        """Participants per chunk: ``ceil(participants / chunk_size)`` chunks, sizes differing by
+        at most one (a single chunk when the world fits in one)."""
+        k = max(1, math.ceil(self.participants / self.chunk_size))
+        base, extra = divmod(self.participants, k)
+        return [base + (i < extra) for i in range(k)]

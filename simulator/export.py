@@ -149,8 +149,12 @@ def achievements_tables(
     pop: Population,
     export_at: np.datetime64,
     rng: np.random.Generator,
+    first: dict[Source, int] | None = None,
 ) -> dict[Source, pa.Table]:
     """Split records by reporting source and add ids, dates, moderation status and evidence.
+
+    Record ids of each source are numbered from ``first[source]`` (default 1), so the chunks of a
+    bigger world continue each other's numbering.
 
     Records are created 1-10 days after the activity ends; moderation takes a few days
     (exponential), so records still under moderation at ``export_at`` (the recent ones, mostly)
@@ -178,6 +182,7 @@ def achievements_tables(
         if src is Source.PLATFORM:
             continue
         rows = rows[np.lexsort((records.pid[rows], records.act[rows], recorded[rows]))]
+        start = (first or {}).get(src, 1)
         team, score, rank = records.team[rows], records.score[rows], records.rank[rows]
         team_id = pc.if_else(
             pa.array(team >= 0),
@@ -191,7 +196,9 @@ def achievements_tables(
         )
         out[src] = pa.table(
             {
-                C.SOURCE_RECORD_ID: prefixed(RECORD_PREFIX[src], np.arange(1, len(rows) + 1), 8),
+                C.SOURCE_RECORD_ID: prefixed(
+                    RECORD_PREFIX[src], np.arange(start, start + len(rows)), 8
+                ),
                 C.PARTICIPANT_ID: ids.take(pa.array(records.pid[rows])),
                 C.ACTIVITY_ID: act_ids.take(pa.array(records.act[rows])),
                 C.TEAM_ID: team_id,

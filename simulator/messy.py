@@ -66,7 +66,8 @@ class MessReport:
 
     def count(self, file: str, mess: Mess, n: int) -> None:
         self.totals[mess.value] += n
-        self.by_file.setdefault(file, {})[mess.value] = n
+        per_file = self.by_file.setdefault(file, {})
+        per_file[mess.value] = per_file.get(mess.value, 0) + n
 
 
 def _set(
@@ -91,25 +92,34 @@ def _pick(
     return np.sort(chosen), np.setdiff1d(pool, chosen)
 
 
-def duplicate_events(events: pa.Table, share: float, rng: np.random.Generator) -> pa.Table:
-    """Platform re-export of a share of ``events`` achievements under platform record ids."""
+def duplicate_events(
+    events: pa.Table, share: float, rng: np.random.Generator, first: int = 1
+) -> pa.Table:
+    """Platform re-export of a share of ``events`` achievements under platform record ids
+    (numbered from ``first``: a chunk of a bigger world continues the previous chunk's numbers)."""
     rows, _ = _pick(rng, np.arange(events.num_rows), share, events.num_rows)
     dup = events.take(pa.array(rows))
-    ids = prefixed(RECORD_PREFIX[Source.PLATFORM], np.arange(1, len(rows) + 1), 8)
+    ids = prefixed(RECORD_PREFIX[Source.PLATFORM], np.arange(first, first + len(rows)), 8)
     return dup.set_column(dup.column_names.index(C.SOURCE_RECORD_ID), C.SOURCE_RECORD_ID, ids)
 
 
 def alias_events(
-    events: pa.Table, pop: Population, share: float, rng: np.random.Generator
+    events: pa.Table,
+    pop: Population,
+    share: float,
+    rng: np.random.Generator,
+    offset: int = 0,
 ) -> tuple[pa.Table, pa.Table, int]:
     """Replace the ids of a share of participants by ``ev-`` aliases in ``events`` rows.
+
+    Alias numbers are ``offset .. offset + participants - 1`` (a chunk's own range).
 
     Returns the new table, the identity map (source, alias, canonical id) of aliased participants
     who appear in ``events``, and the number of rows changed.
     """
     n = pop.size
     aliased = rng.random(n) < share
-    alias = prefixed("ev-", rng.permutation(n), 7)
+    alias = prefixed("ev-", offset + rng.permutation(n), 7)
     canon = pa.array(pop.ids, pa.string())
     index = pc.index_in(events.column(C.PARTICIPANT_ID), value_set=canon).to_numpy(
         zero_copy_only=False

@@ -83,15 +83,30 @@ class Population:
         return self.grade_reg.astype(np.int64) + (season_year - self.grade_year.astype(np.int64))
 
 
-def pseudonymous_ids(prefix: str, n: int, rng: np.random.Generator, width: int = 7) -> np.ndarray:
-    """``n`` distinct ids ``<prefix><digits>`` in random order (ids reveal nothing about order)."""
-    width = max(width, len(str(n - 1)))
-    numbers = rng.permutation(n).astype(str)
+def pseudonymous_ids(
+    prefix: str,
+    n: int,
+    rng: np.random.Generator,
+    width: int = 7,
+    offset: int = 0,
+    total: int | None = None,
+) -> np.ndarray:
+    """``n`` distinct ids ``<prefix><digits>`` in random order (ids reveal nothing about order).
+
+    A chunk of a bigger world takes the numbers ``offset .. offset + n - 1`` and pads to the
+    width of the whole world's ``total``, so ids stay distinct and equally long across chunks.
+    """
+    width = max(width, len(str((total or n) - 1)))
+    numbers = (offset + rng.permutation(n)).astype(str)
     return np.char.add(prefix, np.char.zfill(numbers, width))
 
 
 def draw_population(
-    config: SimulationConfig, n_directions: int, rng: np.random.Generator
+    config: SimulationConfig,
+    n_directions: int,
+    rng: np.random.Generator,
+    id_offset: int = 0,
+    id_total: int | None = None,
 ) -> Population:
     """Draw every participant of the world at once (vectorised over participants).
 
@@ -100,6 +115,7 @@ def draw_population(
     between 1 September and 31 May, so ``grade_year`` is the registration's season. Ability:
     multivariate normal with ``ability_correlation`` between directions; interests: Dirichlet,
     tilted toward the directions a participant is good at; engagement: lognormal with mean 1.
+    ``id_offset`` and ``id_total`` place a chunk's ids in the whole world's id range.
     """
     n = config.participants
     first = config.first_season
@@ -159,7 +175,7 @@ def draw_population(
     dropout_at = clock.add_days(active_from, active_years * 365.25)
 
     return Population(
-        ids=pseudonymous_ids("p", n, rng),
+        ids=pseudonymous_ids("p", n, rng, offset=id_offset, total=id_total),
         grade_reg=grade_reg,
         grade_year=grade_year,
         region=region,

@@ -7,6 +7,7 @@ fixed row-group sizes and compression, timestamps spelled ``YYYY-MM-DDTHH:MM:SS`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,32 +41,63 @@ def all_strings(table: pa.Table) -> pa.Table:
 
 def write_table(table: pa.Table, stem: Path, fmt: FileFormat) -> Path:
     """Write ``table`` to ``stem.<ext>`` and return the path."""
-    path = stem.with_name(f"{stem.name}.{EXTENSIONS[fmt]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        pq.write_table(table, path, row_group_size=ROW_GROUP, compression="zstd")
-    elif fmt == "csv":
-        opts = pcsv.WriteOptions(include_header=True, quoting_style="needed")
-        pcsv.write_csv(iso_strings(table), path, opts)
-    else:
-        _write_jsonl(iso_strings(table), path)
-    return path
+    sink = TableSink(stem, fmt)
+    sink.write(table)
+    sink.close()
+    return sink.path
 
 
-def _write_jsonl(table: pa.Table, path: Path) -> None:
+class TableSink:
+    """Appends tables of one schema to one file, piece by piece (the chunks of a big world).
+
+    One piece gives the same bytes as writing the whole table at once; several give the file of
+    their concatenation (Parquet with a row group boundary between pieces, CSV with one header).
+    """
+
+    def __init__(self, stem: Path, fmt: FileFormat) -> None:
+        self.path = stem.with_name(f"{stem.name}.{EXTENSIONS[fmt]}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fmt = fmt
+        self.rows = 0
+        self._writer: Any = None
+        self._file: IO[bytes] | None = None
+
+    def write(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if self.fmt == "parquet":
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._writer.write_table(table, row_group_size=ROW_GROUP)
+        elif self.fmt == "csv":
+            text = iso_strings(table)
+            if self._writer is None:
+                opts = pcsv.WriteOptions(include_header=True, quoting_style="needed")
+                self._writer = pcsv.CSVWriter(self.path, text.schema, write_options=opts)
+            self._writer.write_table(text)
+        else:
+            if self._file is None:
+                self._file = self.path.open("wb")
+            _write_jsonl(iso_strings(table), self._file)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._file is not None:
+            self._file.close()
+
+
+def _write_jsonl(table: pa.Table, out: IO[bytes]) -> None:
     """One JSON object per line, keys in column order, built with vectorised string kernels."""
-    with path.open("wb") as out:
-        for lo in range(0, max(table.num_rows, 1), TEXT_CHUNK):
-            chunk = table.slice(lo, TEXT_CHUNK)
-            if chunk.num_rows == 0:
-                break
-            parts = [
-                _json_values(chunk.column(i), f'"{name}":')
-                for i, name in enumerate(chunk.column_names)
-            ]
-            lines = pc.binary_join_element_wise(*parts, ",")
-            lines = pc.binary_join_element_wise("{", lines, "}\n", "")
-            out.write(_utf8_bytes(lines))
+    for lo in range(0, max(table.num_rows, 1), TEXT_CHUNK):
+        chunk = table.slice(lo, TEXT_CHUNK)
+        if chunk.num_rows == 0:
+            break
+        parts = [
+            _json_values(chunk.column(i), f'"{name}":') for i, name in enumerate(chunk.column_names)
+        ]
+        lines = pc.binary_join_element_wise(*parts, ",")
+        lines = pc.binary_join_element_wise("{", lines, "}\n", "")
+        out.write(_utf8_bytes(lines))
 
 
 def _utf8_bytes(values: pa.Array | pa.ChunkedArray) -> bytes:
