@@ -1,7 +1,8 @@
 """Benchmark: a big world end to end (simulate, ingest every source, snapshot), each step timed.
 
     uv run python bench/bigworld.py --participants 250000 --workdir /tmp/bigworld/w250k
-        [--chunk-size 250000] [--database-url postgresql+psycopg://...] [--steps simulate,ingest,snapshot]
+        [--chunk-size 250000] [--database-url postgresql+psycopg://...]
+        [--steps simulate,ingest,snapshot]
 
 Every step runs the ``talent`` command in a child process, so the peak RSS printed is that step's
 own (``os.wait4``), not the largest of the run so far. Ingestion runs one ``talent ingest`` per
@@ -84,9 +85,8 @@ def main() -> None:
             folder = world / "sources" / source
             if not folder.exists():
                 continue
-            w, p = _run(["-q", "ingest", str(folder), "--source", source, "--new-source"] + [
-                "--database-url", url
-            ])  # fmt: skip
+            cmd = ["-q", "ingest", str(folder), "--source", source, "--new-source"]
+            w, p = _run([*cmd, "--database-url", url])
             print(f"  ingest {source:9s} {w:8.1f} s  peak {p:5.2f} GiB")
             wall, peak = wall + w, max(peak, p)
         figures.append(("ingest", wall, peak))
