@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Container
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,11 @@ from cli.snapshots import snapshot_path
 from core.errors import TalentError, UnknownIdError
 from core.instants import utc_now
 from footprint.frames import Snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from training.simworld import SimWorld
 
 console = Console(width=max(Console().width, 120))
 
@@ -70,7 +75,7 @@ def _print_table(title: str, table: dict[str, dict[str, float]]) -> None:
     console.print(out)
 
 
-def _read_log(path: Path) -> object:
+def _read_log(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     suffix = path.suffix.lower()
@@ -170,6 +175,7 @@ def evaluate_recommend(
         log_report,
     )
 
+    trajectories_table: dict[str, float] | None = None
     try:
         if interactions is not None:
             if not user_col or not item_col:
@@ -209,7 +215,7 @@ def evaluate_recommend(
                 "params": report.params,
             }
         else:
-            sim = None
+            sim: SimWorld | None = None
             if world is not None:
                 from simulator import SimulationConfig
                 from training.simworld import simulate_world
@@ -240,6 +246,7 @@ def evaluate_recommend(
                 traj = evaluate_trajectories(
                     sim, TrajectoryEvalConfig(participants=trajectories, seed=seed)
                 )
+                trajectories_table = traj.table
                 result["trajectories"] = traj.table
                 report.info["trajectories"] = traj.table
     except (TalentError, ValueError) as exc:
@@ -249,8 +256,8 @@ def evaluate_recommend(
         console.print(
             f"{name}: chosen on validation " + ", ".join(f"{k}={v:.4g}" for k, v in chosen.items())
         )
-    if "trajectories" in result:
-        console.print({k: round(v, 4) for k, v in result["trajectories"].items()})  # type: ignore[union-attr]
+    if trajectories_table is not None:
+        console.print({k: round(v, 4) for k, v in trajectories_table.items()})
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str), "utf-8")
@@ -262,7 +269,7 @@ def evaluate_recommend(
         emit_json(result | {"title": title, "mlflow_run": run})
 
 
-def _store_snapshot(database_url: str | None) -> object:
+def _store_snapshot(database_url: str | None) -> Snapshot:
     """A snapshot of the store as of now (the footprint the platform holds)."""
     from core.settings import FootprintSettings
     from footprint.snapshot import create_snapshot, load_snapshot

@@ -399,7 +399,9 @@ class Recommender(ABC, Generic[ConfigT]):
         """Model scores at ``as_of`` (default: the dataset's cut-off), with rows the model cannot
         score filled by the cold-start model (returned mask marks those rows)."""
         at = as_of if as_of is not None else data.as_of
-        scores = self.score_at(data, rows, acts, at) if len(acts) else np.zeros((len(rows), 0))
+        scores: np.ndarray = (
+            self.score_at(data, rows, acts, at) if len(acts) else np.zeros((len(rows), 0))
+        )
         cold = np.isnan(scores).all(axis=1) if scores.shape[1] else np.zeros(len(rows), bool)
         if cold.any() and "fallback_" in vars(self):
             scores[cold] = self.fallback_.score(data, rows[cold], acts)

@@ -62,14 +62,14 @@ class ColdStartRecommender(Recommender[ColdStartConfig]):
         safe_i = np.maximum(items, 0)
         known = rows >= 0
         safe = np.maximum(rows, 0)
-        grade = np.where(known, dataset.grade[safe], np.nan)
+        grade = dataset.grade_of(rows)
         g = np.where(np.isnan(grade), -1, np.clip(grade, 0, N_GRADES - 1)).astype(np.int64)
         peer = np.where(
             g[:, None] >= 0,
             counts.by_grade[np.maximum(g, 0)][:, safe_i],
             counts.overall[safe_i][None, :] / N_GRADES,
         )
-        region = np.where(known, dataset.region[safe], None)
+        region = dataset.region_of(rows)
         r = counts.regions.get_indexer(pd.Index(region, dtype=object))
         local = np.where(r[:, None] >= 0, counts.by_region[np.maximum(r, 0)][:, safe_i], 0.0)
         score = np.log1p(peer * ok) + cfg.region_weight * np.log1p(local * ok)

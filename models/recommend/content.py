@@ -95,8 +95,7 @@ class ContentRecommender(Recommender[ContentConfig]):
             profile @ cat.weights[acts].T if dataset.directions else np.ones((len(rows), len(acts)))
         )
         success = success_matrix(dataset, rows, acts)
-        safe = np.maximum(rows, 0)
-        region = np.where(rows >= 0, dataset.region[safe], None)
+        region = dataset.region_of(rows)
         local = (
             cat.offline[acts][None, :]
             & (region[:, None] == cat.region[acts][None, :])

@@ -288,6 +288,17 @@ class RecommendDataset:
         """Internal row of each participant id (-1 for participants unknown at ``as_of``)."""
         return self.participant_ids.get_indexer(pd.Index(participant_ids, dtype=object))
 
+    def grade_of(self, rows: np.ndarray) -> np.ndarray:
+        """Grade of each row (NaN for -1, a participant unknown at ``as_of``)."""
+        return np.where(rows >= 0, self.grade[np.maximum(rows, 0)], np.nan)
+
+    def region_of(self, rows: np.ndarray) -> np.ndarray:
+        """Region code of each row, an object array (None for -1 and for an unknown region)."""
+        out = np.full(len(rows), None, dtype=object)
+        known = rows >= 0
+        out[known] = self.region[rows[known]]
+        return out
+
     def history_counts(self) -> np.ndarray:
         """Number of items each participant interacted with."""
         return np.diff(self.interactions.indptr)
@@ -428,6 +439,12 @@ def _dates(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].to_numpy("datetime64[us]")
 
 
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position in ``index`` of each of ``values`` (-1 for a value not in it), compared as
+    objects (a categorical or string column matches an object index)."""
+    return index.get_indexer(pd.Index(values.astype("object"), dtype=object))
+
+
 def _catalog(
     acts: pd.DataFrame,
     ad: pd.DataFrame | None,
@@ -439,27 +456,27 @@ def _catalog(
     ids = pd.Index(acts[C.ACTIVITY_ID].astype("object").to_numpy(), dtype=object)
     weights = np.zeros((len(ids), len(dirs)))
     if ad is not None and len(ad):
-        r = ids.get_indexer(ad[C.ACTIVITY_ID].astype("object"))
-        c = pd.Index(dirs).get_indexer(ad[C.DIRECTION].astype("object"))
+        r = _positions(ids, ad[C.ACTIVITY_ID])
+        c = _positions(pd.Index(dirs), ad[C.DIRECTION])
         ok = (r >= 0) & (c >= 0)
         weights[r[ok], c[ok]] = ad[C.WEIGHT].to_numpy(np.float64)[ok]
     sel_from = sel_to = np.zeros(0, np.int64)
     nested = np.zeros(len(ids), bool)
     if edges is not None and len(edges):
         nest = edges[edges[C.EDGE_TYPE].astype("object") == EdgeType.NESTING.value]
-        child = ids.get_indexer(nest[C.TO_ACTIVITY_ID].astype("object"))
+        child = _positions(ids, nest[C.TO_ACTIVITY_ID])
         nested[child[child >= 0]] = True
         sel = edges[edges[C.EDGE_TYPE].astype("object") == EdgeType.SELECTION.value]
-        f = ids.get_indexer(sel[C.FROM_ACTIVITY_ID].astype("object"))
-        t = ids.get_indexer(sel[C.TO_ACTIVITY_ID].astype("object"))
+        f = _positions(ids, sel[C.FROM_ACTIVITY_ID])
+        t = _positions(ids, sel[C.TO_ACTIVITY_ID])
         ok = (f >= 0) & (t >= 0)
         sel_from, sel_to = f[ok].astype(np.int64), t[ok].astype(np.int64)
     return Catalog(
         activity_ids=ids,
-        item=item_ids.get_indexer(acts[C.SERIES_ID].astype("object")),
+        item=_positions(item_ids, acts[C.SERIES_ID]),
         title=acts[C.TITLE].astype("object").to_numpy(),
-        kind=pd.Index(KINDS).get_indexer(acts[C.KIND].astype("object")).astype(np.int16),
-        level=pd.Index(LEVELS).get_indexer(acts[C.LEVEL].astype("object")).astype(np.int16),
+        kind=_positions(pd.Index(KINDS), acts[C.KIND]).astype(np.int16),
+        level=_positions(pd.Index(LEVELS), acts[C.LEVEL]).astype(np.int16),
         offline=(acts[C.FORMAT].astype("object") == Format.OFFLINE.value).to_numpy(bool),
         region=acts[C.REGION].astype("object").where(acts[C.REGION].notna(), None).to_numpy(),
         start=_dates(acts, C.START_AT),
@@ -478,8 +495,8 @@ def _catalog(
 
 
 def _taken(frame: pd.DataFrame, pids: pd.Index, act_ids: pd.Index) -> sp.csr_matrix:
-    r = pids.get_indexer(frame[C.PARTICIPANT_ID].astype("object"))
-    c = act_ids.get_indexer(frame[C.ACTIVITY_ID].astype("object"))
+    r = _positions(pids, frame[C.PARTICIPANT_ID])
+    c = _positions(act_ids, frame[C.ACTIVITY_ID])
     v = frame[C.RESULT].astype("object").map(RESULT_VALUE).to_numpy(np.float64, na_value=1.0)
     ok = (r >= 0) & (c >= 0)
     r, c, v = r[ok], c[ok], v[ok]
@@ -584,7 +601,7 @@ def chosen_matrix(
     ids = dataset.catalog.activity_ids[acts]
     vis = vis[vis[C.ACTIVITY_ID].astype("object").isin(set(ids)).to_numpy()]
     r = dataset.rows(vis[C.PARTICIPANT_ID].astype("object").to_numpy())
-    c = dataset.catalog.activity_ids.get_indexer(vis[C.ACTIVITY_ID].astype("object"))
+    c = _positions(dataset.catalog.activity_ids, vis[C.ACTIVITY_ID])
     ok = (r >= 0) & (c >= 0)
     m = sp.csr_matrix(
         (np.ones(int(ok.sum())), (r[ok], c[ok])),

@@ -137,13 +137,13 @@ def _feasible(
     ok = np.broadcast_to(is_open[None, :], (n, m)).copy()
     known = rows >= 0
     safe = np.where(known, rows, 0)
-    grade = np.where(known, dataset.grade[safe], np.nan)
+    grade = dataset.grade_of(rows)
     g = grade[:, None]
     in_grade = (cat.grade_min[acts][None, :] <= g) & (g <= cat.grade_max[acts][None, :])
     ok &= in_grade | np.isnan(g)
     offline = cat.offline[acts]
     if offline.any():
-        region = np.where(known, dataset.region[safe], None)
+        region = dataset.region_of(rows)
         act_region = cat.region[acts]
         same = (region[:, None] == act_region[None, :]) & (region[:, None] != None)  # noqa: E711
         travel = _travel_mask(dataset, acts, rules)[None, :]

@@ -566,10 +566,10 @@ def log_relevant(
     train: pd.DataFrame, test: pd.DataFrame, cols: LogColumns
 ) -> tuple[list[str], list[set[str]]]:
     """The users with test items they had not seen in ``train``, and those items."""
-    seen = train.groupby(train[cols.user].astype(str))[cols.item].agg(lambda s: set(s.astype(str)))
+    seen = set(zip(train[cols.user].astype(str), train[cols.item].astype(str), strict=True))
     rel_by: dict[str, set[str]] = {}
     for u, i in zip(test[cols.user].astype(str), test[cols.item].astype(str), strict=True):
-        if i not in seen.get(u, set()):
+        if (u, i) not in seen:
             rel_by.setdefault(u, set()).add(i)
     users = sorted(rel_by)
     return users, [rel_by[u] for u in users]

@@ -10,10 +10,13 @@ recommended items.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence, Set
+from typing import Any, TypeVar
 
 import numpy as np
+
+# an item id: a str in the project, any hashable in the metrics
+Item = TypeVar("Item", bound=Hashable)
 
 
 def _discounts(k: int) -> np.ndarray:
@@ -21,7 +24,7 @@ def _discounts(k: int) -> np.ndarray:
 
 
 def hits_matrix(
-    ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]], k: int
+    ranked: Sequence[Sequence[Item]], relevant: Sequence[Set[Item]], k: int
 ) -> np.ndarray:
     """queries x k: 1 where the item at that rank is relevant (0 past the end of a list)."""
     out = np.zeros((len(ranked), k))
@@ -33,7 +36,7 @@ def hits_matrix(
 
 
 def ranking_metrics(
-    ranked: Sequence[Sequence[object]], relevant: Sequence[set[object]], k: int = 10
+    ranked: Sequence[Sequence[Item]], relevant: Sequence[Set[Item]], k: int = 10
 ) -> dict[str, float]:
     """Mean Recall@k, NDCG@k and MAP@k over queries with at least one relevant item."""
     keep = [i for i, r in enumerate(relevant) if len(r) > 0]
@@ -79,7 +82,7 @@ def catalog_coverage(ranked: Sequence[Sequence[object]], catalog_size: int, k: i
 
 
 def novelty(
-    ranked: Sequence[Sequence[object]], popularity_share: dict[object, float], k: int = 10
+    ranked: Sequence[Sequence[Item]], popularity_share: Mapping[Item, float], k: int = 10
 ) -> float:
     """Mean ``-log2(p)`` of recommended items, ``p`` = share of training participants who took
     the item (items never taken count as taken by one participant)."""

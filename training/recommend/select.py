@@ -172,8 +172,8 @@ def _matrix(
 ) -> _Matrix:
     users = pd.Index(sorted(frame[cols.user].astype(str).unique()))
     items = items if items is not None else pd.Index(sorted(frame[cols.item].astype(str).unique()))
-    r = users.get_indexer(frame[cols.user].astype(str))
-    c = items.get_indexer(frame[cols.item].astype(str))
+    r = users.get_indexer(pd.Index(frame[cols.user].astype(str)))
+    c = items.get_indexer(pd.Index(frame[cols.item].astype(str)))
     ok = c >= 0
     w = np.ones(len(frame)) if weight is None else weight
     x = sp.csr_matrix((w[ok], (r[ok], c[ok])), shape=(len(users), len(items)))

@@ -7,7 +7,7 @@ which participant). docs/universities.md describes the ranking and the spread.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -28,7 +28,9 @@ from serving.services.universities import ViewContext, record_views
 
 router = APIRouter(prefix="/v1/talent", tags=["universities"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-NOT_FOUND = {404: {"model": Message, "description": "unknown or not consenting"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "unknown or not consenting"}
+}
 
 
 @router.get(
