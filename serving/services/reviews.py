@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, exists, func, select
+from sqlalchemy import Connection, Row, and_, delete, exists, func, select
 
 from core.instants import utc_now
 from footprint import tables as ft
@@ -293,14 +293,67 @@ def purge_orphans(store: Store) -> int:
     return n
 
 
-def _item(row: Any) -> dict[str, Any]:
-    item = dict(row._mapping)
-    item["flags"] = json.loads(item["flags"])
-    evidence = json.loads(item.pop("evidence"))
-    item[CC.TOP_ACHIEVEMENTS] = evidence.get(CC.TOP_ACHIEVEMENTS, [])
-    item[CC.TOP_FEATURES] = evidence.get(CC.TOP_FEATURES, [])
-    item[NEXT_RESULT] = evidence.get(NEXT_RESULT)
-    return item
+@dataclass(frozen=True)
+class Review:
+    """A review item as stored, its flags and evidence read back from their JSON."""
+
+    review_id: str
+    participant_id: str
+    direction: str
+    status: ReviewStatus
+    priority: float
+    version: int
+    model_version: str
+    competence: float
+    lower: float
+    upper: float
+    level: str
+    previous_competence: float | None
+    flags: list[dict[str, Any]]
+    top_achievements: list[dict[str, Any]]
+    top_features: list[dict[str, Any]]
+    next_result: dict[str, float] | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    override_value: float | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ReviewWithAudit(Review):
+    """A review item with its audit trail, newest first (what a moderator opens)."""
+
+    audit: list[AuditEntry]
+
+
+def _item(row: Row[Any]) -> Review:
+    evidence = json.loads(row.evidence)
+    return Review(
+        review_id=row.review_id,
+        participant_id=row.participant_id,
+        direction=row.direction,
+        status=ReviewStatus(row.status),
+        priority=row.priority,
+        version=row.version,
+        model_version=row.model_version,
+        competence=row.competence,
+        lower=row.lower,
+        upper=row.upper,
+        level=row.level,
+        previous_competence=row.previous_competence,
+        flags=json.loads(row.flags),
+        top_achievements=evidence.get(CC.TOP_ACHIEVEMENTS, []),
+        top_features=evidence.get(CC.TOP_FEATURES, []),
+        next_result=evidence.get(NEXT_RESULT),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        override_value=row.override_value,
+        comment=row.comment,
+    )
 
 
 def _known_participant() -> Any:
@@ -344,7 +397,7 @@ def open_queue(
     limit: int,
     direction: str | None = None,
     filters: QueueFilter | None = None,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[Review]]:
     """Open review items, the most worth a look first (then the oldest), optionally filtered."""
     rv = competence_reviews
     filters = filters or QueueFilter()
@@ -374,8 +427,8 @@ def next_open(store: Store, filters: QueueFilter, skip: str | None = None) -> st
     a moderator sees next after a decision."""
     _, items = open_queue(store, offset=0, limit=2, filters=filters)
     for item in items:
-        if item["review_id"] != skip:
-            return str(item["review_id"])
+        if item.review_id != skip:
+            return item.review_id
     return None
 
 
@@ -397,7 +450,7 @@ def activity_titles(store: Store, achievement_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def review_detail(store: Store, review_id: str) -> dict[str, Any]:
+def review_detail(store: Store, review_id: str) -> ReviewWithAudit:
     """One review item with its audit trail.
 
     Raises
@@ -412,11 +465,11 @@ def review_detail(store: Store, review_id: str) -> dict[str, Any]:
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"review item {review_id!r} does not exist")
-        item = _item(row)
-        item["audit"] = audit_entries(
+        _, audit = audit_entries(
             conn, subject_type=SUBJECT_COMPETENCE, subject_id=review_id, limit=200
-        )[1]
-    evidence = item[CC.TOP_ACHIEVEMENTS]
+        )
+        item = ReviewWithAudit(**vars(_item(row)), audit=audit)
+    evidence = item.top_achievements
     titles = activity_titles(
         store, [str(e["achievement_id"]) for e in evidence if "achievement_id" in e]
     )

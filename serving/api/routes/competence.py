@@ -54,8 +54,8 @@ from serving.schemas.competence import (
 )
 from serving.schemas.moderation import AuditEntryOut, ConflictBody
 from serving.services.reviews import (
-    NEXT_RESULT,
     QueueFilter,
+    Review,
     decide_review,
     open_queue,
     overrides,
@@ -136,9 +136,9 @@ def competence(
     )
 
 
-def _with_interval(item: dict[str, Any]) -> dict[str, Any]:
+def _with_interval(item: Review) -> dict[str, Any]:
     """A stored review item with its predictive interval as the API names it."""
-    return item | {"next_result_interval": next_result_interval(item.get(NEXT_RESULT))}
+    return vars(item) | {"next_result_interval": next_result_interval(item.next_result)}
 
 
 @router.get(
@@ -181,8 +181,8 @@ def review_queue(
 )
 def review(review_id: IdPath, _: ModeratorDep, store: StoreDep) -> ReviewDetail:
     item = review_detail(store, review_id)
-    item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
-    return ReviewDetail.model_validate(_with_interval(item))
+    audit = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item.audit]
+    return ReviewDetail.model_validate(_with_interval(item) | {"audit": audit})
 
 
 @router.post(

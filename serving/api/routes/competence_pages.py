@@ -151,7 +151,7 @@ def _review_page(
         "competence_item.html",
         {
             "item": item,
-            "audit": item["audit"],
+            "audit": item.audit,
             "error": error,
             "notice": notice,
             "query": _query(values),
