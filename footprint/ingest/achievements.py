@@ -12,7 +12,7 @@ from footprint.bulk import insert_frame, read_frame, read_in, read_sql_frame, up
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
 from footprint.hashing import row_hashes
-from footprint.ingest.context import BatchContext
+from footprint.ingest.context import SMALL_BATCH, BatchContext
 
 CANON = "_canonical"
 PAYLOAD = [
@@ -36,7 +36,7 @@ T_ACH, T_SRC, T_HIST = (
 
 
 def _check_references(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
-    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
+    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID, among=rows[CANON])
     bad = ~rows[CANON].isin(known)
     ctx.reject(
         rows.index[bad],
@@ -50,9 +50,15 @@ def _check_references(ctx: BatchContext, rows: pd.DataFrame) -> pd.DataFrame:
         ),
     )
     rows = rows.loc[~bad]
-    acts = read_frame(
-        ctx.conn, select(tables.activities.c[C.ACTIVITY_ID], tables.activities.c[C.MAX_SCORE])
-    )
+    t_act = tables.activities.c
+    act_ids = sorted(set(rows[C.ACTIVITY_ID].astype(str)))
+    columns = select(t_act[C.ACTIVITY_ID], t_act[C.MAX_SCORE])
+    if len(act_ids) <= SMALL_BATCH:
+        acts = read_in(
+            ctx.conn, lambda ids: columns.where(t_act[C.ACTIVITY_ID].in_(ids)), act_ids
+        ).reindex(columns=[C.ACTIVITY_ID, C.MAX_SCORE])
+    else:
+        acts = read_frame(ctx.conn, columns)
     max_score = pd.Series(
         acts[C.MAX_SCORE].to_numpy(dtype=float), index=acts[C.ACTIVITY_ID].to_numpy()
     )
@@ -168,19 +174,58 @@ def _link_existing(ctx: BatchContext, rows: pd.DataFrame, stored: pd.DataFrame) 
     ctx.counts.merged += len(rows)
 
 
+def _source_refs(ctx: BatchContext, record_ids: pd.Series) -> pd.DataFrame:
+    """This source's stored references (``source_record_id, achievement_id, row_hash``): of
+    the batch's records only when it is small, else all of them in one read."""
+    keys = sorted(set(record_ids.astype(str)))
+    if len(keys) <= SMALL_BATCH:
+        src = T_SRC.c
+        return read_in(
+            ctx.conn,
+            lambda ids: select(src[C.SOURCE_RECORD_ID], src[C.ACHIEVEMENT_ID], src.row_hash).where(
+                src[C.SOURCE] == ctx.source, src[C.SOURCE_RECORD_ID].in_(ids)
+            ),
+            keys,
+        ).reindex(columns=[C.SOURCE_RECORD_ID, C.ACHIEVEMENT_ID, "row_hash"])
+    return read_sql_frame(
+        ctx.conn,
+        "SELECT source_record_id, achievement_id, row_hash FROM "
+        "achievement_sources WHERE source = :source",
+        {"source": ctx.source},
+    )
+
+
+def _stored_for(ctx: BatchContext, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Stored achievements that may share a natural key with ``fresh``: those of the batch's
+    participants (indexed) when they are few, else those of its activities."""
+    dates = [C.STATUS_CHANGED_AT, C.ACHIEVED_AT, C.RECORDED_AT]
+    activity_ids = sorted(set(fresh[C.ACTIVITY_ID]))
+    participant_ids = sorted(set(fresh[CANON].astype(str)))
+    if len(participant_ids) <= SMALL_BATCH:
+        stored = read_in(
+            ctx.conn,
+            lambda ids: select(T_ACH).where(T_ACH.c[C.PARTICIPANT_ID].in_(ids)),
+            participant_ids,
+            parse_dates=dates,
+        )
+        if stored.empty:
+            return stored
+        return stored[stored[C.ACTIVITY_ID].isin(activity_ids)].reset_index(drop=True)
+    return read_in(
+        ctx.conn,
+        lambda ids: select(T_ACH).where(T_ACH.c[C.ACTIVITY_ID].in_(ids)),
+        activity_ids,
+        parse_dates=dates,
+    )
+
+
 def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
     rows = ctx.reject_duplicates(rows, [C.SOURCE_RECORD_ID], C.SOURCE_RECORD_ID)
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
     rows = _check_references(ctx, rows)
     rows = rows.assign(row_hash=row_hashes(rows[[CANON, C.ACTIVITY_ID, *PAYLOAD]]))
 
-    refs = read_sql_frame(
-        ctx.conn,
-        "SELECT source_record_id, achievement_id, row_hash FROM "
-        "achievement_sources WHERE source = :source",
-        {"source": ctx.source},
-    )
-    refs = refs.set_index(C.SOURCE_RECORD_ID)
+    refs = _source_refs(ctx, rows[C.SOURCE_RECORD_ID]).set_index(C.SOURCE_RECORD_ID)
     known_id = rows[C.SOURCE_RECORD_ID].map(refs[C.ACHIEVEMENT_ID]) if len(refs) else None
     if known_id is None:
         known_id = pd.Series(None, index=rows.index, dtype=object)
@@ -197,13 +242,7 @@ def apply_achievements(ctx: BatchContext, rows: pd.DataFrame) -> None:
         return
     key = fresh[[CANON, C.ACTIVITY_ID, C.RESULT]].set_axis(NATURAL_KEY, axis=1)
     fresh[C.ACHIEVEMENT_ID] = ("a" + row_hashes(key)).to_numpy()
-    activity_ids = sorted(set(fresh[C.ACTIVITY_ID]))
-    stored = read_in(
-        ctx.conn,
-        lambda ids: select(T_ACH).where(T_ACH.c[C.ACTIVITY_ID].in_(ids)),
-        activity_ids,
-        parse_dates=[C.STATUS_CHANGED_AT, C.ACHIEVED_AT, C.RECORDED_AT],
-    )
+    stored = _stored_for(ctx, fresh)
     if not stored.empty:
         existing_id = key.merge(
             stored[[*NATURAL_KEY, C.ACHIEVEMENT_ID]], on=NATURAL_KEY, how="left"

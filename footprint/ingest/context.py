@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Connection, select
 
 from footprint import tables
-from footprint.bulk import read_frame
+from footprint.bulk import read_frame, read_in
 from footprint.columns import Columns as C
 from footprint.hashing import subject_hashes
 from footprint.ingest.validate import PROBLEM_COLUMNS
 
 ERASED = "erased"
+SMALL_BATCH = 2_000
+"""Up to this many keys, an applier looks up only the batch's own keys in the store (IN lists on
+indexed columns) instead of reading a whole column or a source's every reference: an API push of
+5 achievements read all 250,000 participant ids and took 10-25 s on the 250k store; a file of
+hundreds of thousands of rows still reads the column once, which is cheaper than that many
+lookups."""
 
 
 @dataclass
@@ -116,5 +123,17 @@ class BatchContext:
             )
         return frame.loc[~dup]
 
-    def known_ids(self, table: tables.Table, col: str) -> set[str]:
+    def known_ids(
+        self, table: tables.Table, col: str, among: Iterable[object] | None = None
+    ) -> set[str]:
+        """The values of ``table.col`` in the store; with ``among`` (a small batch's keys,
+        :data:`SMALL_BATCH`), only those of them that are stored."""
+        if among is not None:
+            keys = sorted({str(v) for v in among if v is not None and v == v})
+            if not keys:
+                return set()
+            if len(keys) <= SMALL_BATCH:
+                column = table.c[col]
+                found = read_in(self.conn, lambda ids: select(column).where(column.in_(ids)), keys)
+                return {str(v) for v in found[col]}
         return set(read_frame(self.conn, select(table.c[col]))[col])

@@ -83,7 +83,7 @@ def apply_consents(ctx: BatchContext, rows: pd.DataFrame) -> None:
     # unknown ids are erased too: the tombstone keeps out their rows that arrive later
     _erase(ctx, sorted(rows.loc[withdrawn, CANON]))
     rows = rows.loc[~withdrawn]
-    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
+    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID, among=rows[CANON])
     unknown = ~rows[CANON].isin(known)
     ctx.reject(
         rows.index[unknown],
@@ -157,7 +157,9 @@ def apply_identities(ctx: BatchContext, rows: pd.DataFrame) -> None:
     new["explicit"] = True
     insert_frame(ctx.conn, t, new)
     ctx.counts.added += len(todo)
-    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
+    known = ctx.known_ids(
+        tables.participants, C.PARTICIPANT_ID, among=todo[C.SOURCE_PARTICIPANT_ID]
+    )
     to_merge = todo[
         todo[C.SOURCE_PARTICIPANT_ID].isin(known)
         & (todo[C.SOURCE_PARTICIPANT_ID] != todo[C.PARTICIPANT_ID])

@@ -41,7 +41,7 @@ def current_scopes(conn: object, participant_ids: list[str]) -> pd.DataFrame:
 def apply_consent_scopes(ctx: BatchContext, rows: pd.DataFrame) -> None:
     # rows of erased participants were refused before this (run.SUBJECT_COLUMNS)
     rows = rows.assign(**{CANON: ctx.resolve(rows[C.PARTICIPANT_ID])})
-    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID)
+    known = ctx.known_ids(tables.participants, C.PARTICIPANT_ID, among=rows[CANON])
     unknown = ~rows[CANON].isin(known)
     ctx.reject(
         rows.index[unknown],

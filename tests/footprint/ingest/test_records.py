@@ -35,3 +35,33 @@ def test_pushed_records_report_each_bad_row(store: Store, tmp_path: Path) -> Non
 def test_pushed_records_with_unknown_keys_are_refused() -> None:
     with pytest.raises(InputFileError, match="unknown columns \\['email'\\]"):
         raw_from_records(Entity.PARTICIPANTS, [{"participant_id": "p", "email": "x@y"}], "push")
+
+
+@pytest.mark.parametrize("small_batch", [0, 2_000], ids=["whole-reads", "keyed-lookups"])
+def test_small_batches_look_up_their_own_keys_with_the_same_outcome(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batch: int
+) -> None:
+    """A small batch reads only its own participants, activities and references; a large one
+    reads whole columns. Both must store and refuse exactly the same rows."""
+    from footprint.ingest import achievements, context
+
+    monkeypatch.setattr(context, "SMALL_BATCH", small_batch)
+    monkeypatch.setattr(achievements, "SMALL_BATCH", small_batch)
+    ingest_path(store, small_world(tmp_path / "w"), "platform")
+
+    def push(rows: list[dict[str, object]], source: str = "platform_api") -> tuple[int, ...]:
+        s = ingest_raw(store, raw_from_records(Entity.ACHIEVEMENTS, rows, "push"), source).summary
+        return s.added, s.updated, s.unchanged, s.merged, s.quarantined
+
+    first = [
+        achievement("k-1", "p2", "a2", result="finalist"),
+        achievement("k-2", "nobody", "a1"),
+        achievement("k-3", "p1", "no-such-activity"),
+        achievement("k-4", "p1", "a1", score="999"),
+    ]
+    assert push(first) == (1, 0, 0, 0, 3)
+    # the same record again, then a new version of it
+    assert push(first[:1]) == (0, 0, 1, 0, 0)
+    assert push([achievement("k-1", "p2", "a2", result="finalist", score="70")]) == (0, 1, 0, 0, 0)
+    # another source sends the same result: linked to the stored achievement by its natural key
+    assert push([achievement("o-9", "p2", "a2", result="finalist")], "olympiad") == (0, 0, 0, 1, 0)
