@@ -27,7 +27,7 @@ from core.artifacts import read_checksum, read_latest, read_signature, signature
 from core.hashing import file_sha256
 from core.instants import utc_now
 from core.logs import get_logger
-from serving.errors import ServingError
+from serving.errors import NotReadyError, ServingError
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -84,6 +84,20 @@ class LoadedBundle(Generic[T]):
 
 BundleGetter = Callable[[], LoadedBundle[T] | None]
 """What a service asks for the bundle of its kind being served (None: none loaded)."""
+
+
+def require_bundle(getter: BundleGetter[T], missing: str) -> LoadedBundle[T]:
+    """The bundle ``getter`` serves now, to use for one whole request.
+
+    Raises
+    ------
+    NotReadyError
+        None is loaded (``missing`` says which and how to load one).
+    """
+    loaded = getter()
+    if loaded is None:
+        raise NotReadyError(missing)
+    return loaded
 
 
 BACKGROUND_NICENESS = 10

@@ -9,32 +9,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import joblib
 from pydantic import BaseModel
 
 from core.errors import NotFittedError, TalentError
+from models.configured import Configured
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-class Estimator(ABC, Generic[ConfigT]):
+class Estimator(Configured[ConfigT], ABC):
     """Config in, ``fit`` returns self, ``predict`` returns a frame with fixed columns."""
-
-    config_class: ClassVar[type[BaseModel]]
-
-    def __init__(self, config: ConfigT | None = None) -> None:
-        self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]
-
-    def get_config(self) -> dict[str, Any]:
-        """The config as plain JSON-able data."""
-        return self.config.model_dump(mode="json")
-
-    @classmethod
-    def from_config(cls, data: dict[str, Any]) -> Self:
-        """A fresh (unfitted) model from :meth:`get_config` output."""
-        return cls(cls.config_class.model_validate(data))  # type: ignore[arg-type]
 
     @property
     def is_fitted(self) -> bool:

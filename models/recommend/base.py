@@ -25,7 +25,7 @@ import pickle
 import zlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Generic, Literal, NamedTuple, Self, TypeVar
+from typing import Any, BinaryIO, ClassVar, Literal, NamedTuple, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from core.artifacts import BUNDLE_HEADER
 from core.errors import NotFittedError, TalentError
+from models.configured import Configured
 from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS
@@ -161,7 +162,7 @@ class _Inflating(io.RawIOBase):
         return done
 
 
-class Recommender(ABC, Generic[ConfigT]):
+class Recommender(Configured[ConfigT], ABC):
     """Config in, ``fit`` returns self, ``recommend`` returns a frame with fixed columns.
 
     Subclasses set ``name`` and ``config_class`` and implement :meth:`_fit` and :meth:`score`;
@@ -188,19 +189,7 @@ class Recommender(ABC, Generic[ConfigT]):
     needs_decisions: ClassVar[bool] = False
     needs_content: ClassVar[bool] = False
 
-    def __init__(self, config: ConfigT | None = None) -> None:
-        self.config: ConfigT = config if config is not None else self.config_class()  # type: ignore[assignment]
-
-    # --- config and state ---------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        """The config as plain JSON-able data."""
-        return self.config.model_dump(mode="json")
-
-    @classmethod
-    def from_config(cls, data: dict[str, Any]) -> Self:
-        """A fresh (unfitted) model from :meth:`get_config` output."""
-        return cls(cls.config_class.model_validate(data))  # type: ignore[arg-type]
-
+    # --- state -----------------------------------------------------------------------------------
     @property
     def is_fitted(self) -> bool:
         return "cutoff_" in vars(self)

@@ -23,8 +23,8 @@ from features.schema import RATING_COLUMNS
 from footprint.columns import Columns as C
 from footprint.enums import ModerationStatus
 from models.competence.columns import CompetenceColumns as CC
-from serving.bundles import BundleGetter, LoadedBundle
-from serving.errors import NotFoundError, NotReadyError
+from serving.bundles import BundleGetter, LoadedBundle, require_bundle
+from serving.errors import NotFoundError
 from serving.services.live import LiveFootprint, participant_rows
 from serving.tables import competence_estimates
 
@@ -53,19 +53,11 @@ class CompetenceService:
         self._rating_lock = threading.Lock()
 
     def loaded(self) -> LoadedBundle[CompetenceBundle]:
-        """The bundle to use for one whole request.
-
-        Raises
-        ------
-        NotReadyError
-            No competence bundle is configured or loaded.
-        """
-        loaded = self._bundle()
-        if loaded is None:
-            raise NotReadyError(
-                "no competence model is loaded (set TALENT_COMPETENCE_BUNDLE; see /v1/admin/models)"
-            )
-        return loaded
+        """The bundle to use for one whole request (:class:`NotReadyError` when none is loaded)."""
+        return require_bundle(
+            self._bundle,
+            "no competence model is loaded (set TALENT_COMPETENCE_BUNDLE; see /v1/admin/models)",
+        )
 
     def _rating_features(self, bundle: Any, participant_ids: list[str]) -> pd.DataFrame | None:
         """The rows of ``participant_ids`` in the rating features of the whole live snapshot.

@@ -32,12 +32,13 @@ from serving.metrics import Metrics
 from serving.services.feedback import purge_orphans as purge_feedback_orphans
 from serving.services.moderation import purge_orphan_subjects
 from serving.services.reviews import purge_orphans
+from serving.services.ticker import Ticker
 from serving.services.universities import purge_orphans as purge_university_orphans
 
 log = get_logger(__name__)
 
 
-class ErasureWatcher:
+class ErasureWatcher(Ticker):
     """Watches the footprint's erasure log and purges the service's rows of erased participants.
 
     Parameters
@@ -50,13 +51,15 @@ class ErasureWatcher:
         Where the number of purged rows is counted.
     """
 
+    name = "erasure-watcher"
+    failure_event = "erasure_purge_failed"
+    join_seconds = 30.0
+
     def __init__(self, store: Store, *, check_seconds: float, metrics: Metrics) -> None:
+        super().__init__(check_seconds)
         self._store = store
-        self._check_seconds = check_seconds
         self._metrics = metrics
         self._seen: int | None = None  # erasure log entries already acted on
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _log_size(self) -> int:
@@ -86,20 +89,12 @@ class ErasureWatcher:
     def start(self) -> None:
         """Check once now (in the caller's thread), then every ``check_seconds`` in a thread."""
         self.check()
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="erasure-watcher", daemon=True)
-            self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+    def tick(self) -> None:
+        self.check()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._check_seconds):
-            try:
-                self.check()
-            except Exception as exc:  # the store may be away for a while; retried next time
-                log.error("erasure_purge_failed", error=type(exc).__name__)
+    def failed(self, exc: Exception) -> None:
+        # the store may be away for a while; retried next time. Only the error's type: a
+        # database error's text may quote the ids of the participants being purged
+        log.error("erasure_purge_failed", error=type(exc).__name__)

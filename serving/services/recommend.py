@@ -32,7 +32,7 @@ from models.recommend.base import Recommender
 from models.recommend.columns import RecColumns as RC
 from models.recommend.feasibility import FeasibilityRules
 from models.recommend.planner import Goal, Plan, PlanConstraints, Planner, plan
-from serving.bundles import BundleGetter, LoadedBundle
+from serving.bundles import BundleGetter, LoadedBundle, require_bundle
 from serving.errors import InvalidInputError, NotFoundError, NotReadyError
 from serving.services.live import LiveDatasets, LiveFootprint
 from serving.services.rating import RatingService
@@ -84,19 +84,11 @@ class RecommendService:
         self._lock = threading.Lock()
 
     def loaded(self) -> LoadedBundle[Recommender]:
-        """The bundle to use for one whole request.
-
-        Raises
-        ------
-        NotReadyError
-            No recommender bundle is configured or loaded.
-        """
-        loaded = self._bundle()
-        if loaded is None:
-            raise NotReadyError(
-                "no recommender is loaded (set TALENT_RECOMMEND_BUNDLE; see /v1/admin/models)"
-            )
-        return loaded
+        """The bundle to use for one whole request (:class:`NotReadyError` when none is loaded)."""
+        return require_bundle(
+            self._bundle,
+            "no recommender is loaded (set TALENT_RECOMMEND_BUNDLE; see /v1/admin/models)",
+        )
 
     def _require_known(self, participant_id: str) -> None:
         if not self.live.has_participant(participant_id):

@@ -1,7 +1,8 @@
 """A daemon thread that calls ``tick`` every few seconds until stopped.
 
-The live-footprint poller and the admin follower both work on a timer beside the requests; this
-is their one start/stop/loop, so a failing tick is logged the same way and never kills the thread.
+The live-footprint poller, the admin follower and the erasure watcher all work on a timer beside
+the requests; this is their one start/stop/loop, so a failing tick is logged the same way and
+never kills the thread.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Ticker:
 
     name = "ticker"
     failure_event = "tick_failed"
+    join_seconds = 10.0
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -38,7 +40,7 @@ class Ticker:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self.join_seconds)
             self._thread = None
 
     def _run(self) -> None:
@@ -46,4 +48,8 @@ class Ticker:
             try:
                 self.tick()
             except Exception as exc:  # the next tick tries again
-                log.warning(self.failure_event, error=type(exc).__name__, detail=str(exc)[:200])
+                self.failed(exc)
+
+    def failed(self, exc: Exception) -> None:
+        """Log a failing tick (the thread goes on)."""
+        log.warning(self.failure_event, error=type(exc).__name__, detail=str(exc)[:200])
