@@ -76,6 +76,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("cli.pipeline_commands",),
         "Tune the competence model or the re-ranker ([tuning] target / metric) with Optuna.",
     ),
+    "spark": (
+        ("cli.spark_commands",),
+        "Batch jobs on Apache Spark: features and competence estimates of every participant.",
+    ),
     "train": (_GROUP_MODULES, "Train models on snapshots (logged to MLflow)."),
     "evaluate": (_GROUP_MODULES, "Evaluate models on temporal splits, with baselines."),
 }

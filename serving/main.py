@@ -157,7 +157,7 @@ def build_state(settings: ServingSettings, metrics: Metrics) -> ServiceState:
         poller=LivePoller(live, datasets, settings.live_check_seconds),
         follower=AdminFollower(ReloadBoard(store), models.reload, settings.admin_check_seconds),
         recorder=EstimateRecorder(store),
-        refresh=RefreshJob(competence),
+        refresh=RefreshJob(competence, spark_master=settings.refresh_spark_master),
         erasures=ErasureWatcher(
             store, check_seconds=settings.erasure_check_seconds, metrics=metrics
         ),

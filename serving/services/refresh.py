@@ -5,16 +5,24 @@ the queue for everyone else (after a new model is switched in, or nightly). It r
 background thread, in chunks, with the same ``estimate`` as a single request, and can be asked
 for its progress from any worker (the status is a row in the database). One job at a time
 across all workers.
+
+With a Spark master configured (``TALENT_REFRESH_SPARK_MASTER``), a refresh of everyone is
+handed to ``talent spark estimate`` in a child process and its output loaded in one transaction
+(:mod:`serving.services.batch_load`); a refresh of named participants stays in process.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 from core.instants import utc_now
 from core.logs import get_logger
 from footprint.columns import Columns as C
 from serving.errors import NotFoundError
+from serving.services.batch_load import load_estimates, spark_command, spark_estimates
 from serving.services.competence import CompetenceService
 from serving.services.jobs import JobBoard, JobStatus
 from serving.services.reviews import purge_orphans, record_estimates
@@ -33,8 +41,15 @@ class RefreshJob:
     (:class:`~serving.services.jobs.JobBoard`), so every worker answers the same status and a
     second start anywhere is refused while a run is going."""
 
-    def __init__(self, competence: CompetenceService) -> None:
+    def __init__(
+        self,
+        competence: CompetenceService,
+        spark_master: str | None = None,
+        spark_command: Callable[[Path, Path, Path, Path, str], list[str]] = spark_command,
+    ) -> None:
         self._competence = competence
+        self._spark_master = spark_master
+        self._spark_command = spark_command
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.board = JobBoard(competence.live.store, JOB)
@@ -76,25 +91,10 @@ class RefreshJob:
     def _run(self, status: RefreshStatus, participant_ids: list[str] | None) -> None:
         try:
             purge_orphans(self._competence.live.store)
-            if participant_ids is None:
-                _, snapshot = self._competence.live.snapshot()
-                participant_ids = sorted(
-                    snapshot.achievements[C.PARTICIPANT_ID].astype(object).unique()
-                )
-            status.participants = len(participant_ids)
-            self.board.report(status)
-            for i in range(0, len(participant_ids), CHUNK):
-                chunk = list(participant_ids[i : i + CHUNK])
-                try:
-                    _, frame = self._competence.estimate(chunk, evidence=True)
-                except NotFoundError:  # none of this chunk is in the store (any more)
-                    status.done += len(chunk)
-                    continue
-                done = record_estimates(self._competence.live.store, frame, utc_now())
-                status.done += len(chunk)
-                status.opened += done.opened
-                status.refreshed += done.refreshed
-                self.board.report(status)
+            if participant_ids is None and self._spark_master is not None:
+                self._run_spark(status, self._spark_master)
+            else:
+                self._run_in_process(status, participant_ids)
             status.state = "done"
         except Exception as exc:  # the job reports its failure through its status
             status.state = "failed"
@@ -114,3 +114,43 @@ class RefreshJob:
                     if k in ("state", "participants", "opened")
                 },
             )
+
+    def _run_in_process(self, status: RefreshStatus, participant_ids: list[str] | None) -> None:
+        if participant_ids is None:
+            _, snapshot = self._competence.live.snapshot()
+            participant_ids = sorted(
+                snapshot.achievements[C.PARTICIPANT_ID].astype(object).unique()
+            )
+        status.participants = len(participant_ids)
+        self.board.report(status)
+        for i in range(0, len(participant_ids), CHUNK):
+            chunk = list(participant_ids[i : i + CHUNK])
+            try:
+                _, frame = self._competence.estimate(chunk, evidence=True)
+            except NotFoundError:  # none of this chunk is in the store (any more)
+                status.done += len(chunk)
+                continue
+            done = record_estimates(self._competence.live.store, frame, utc_now())
+            status.done += len(chunk)
+            status.opened += done.opened
+            status.refreshed += done.refreshed
+            self.board.report(status)
+
+    def _run_spark(self, status: RefreshStatus, master: str) -> None:
+        """Everyone's estimates from the Spark job, recorded in one transaction: a job that
+        fails or is killed records nothing. The job estimates every participant; as in process,
+        those with a record are recorded."""
+        loaded = self._competence.loaded()
+        _, snapshot = self._competence.live.snapshot()
+        with_records = set(snapshot.achievements[C.PARTICIPANT_ID].astype(object))
+        status.participants = len(with_records)
+        self.board.report(status)
+        store = self._competence.live.store
+        with tempfile.TemporaryDirectory(prefix="talent-refresh-") as work:
+            out = spark_estimates(
+                store, snapshot, loaded.path, Path(work), master, self._spark_command
+            )
+            done = load_estimates(store, out, utc_now(), only=with_records)
+        status.done = status.participants
+        status.opened += done.opened
+        status.refreshed += done.refreshed

@@ -130,92 +130,100 @@ def record_estimates(store: Store, frame: pd.DataFrame, now: dt.datetime) -> Rec
     """Keep the latest estimates and open or refresh review items, in one transaction."""
     if frame.empty:
         return Recorded(0, 0, 0)
+    with store.transaction() as conn:
+        return record_estimates_in(conn, frame, now)
+
+
+def record_estimates_in(conn: Connection, frame: pd.DataFrame, now: dt.datetime) -> Recorded:
+    """:func:`record_estimates` inside the caller's transaction (a batch load records many
+    chunks in one transaction)."""
+    if frame.empty:
+        return Recorded(0, 0, 0)
     rows = frame.to_dict("records")
     pids = sorted({str(r[C.PARTICIPANT_ID]) for r in rows})
     opened = refreshed = 0
     t, rv = competence_estimates, competence_reviews
-    with store.transaction() as conn:
-        # An estimate computed before an erasure may reach this point after it: record only
-        # participants still in the store (see :func:`_present_locked`).
-        present = _present_locked(conn, pids)
-        if len(present) < len(pids):
-            rows = [r for r in rows if str(r[C.PARTICIPANT_ID]) in present]
-            pids = sorted(present)
-            if not rows:
-                return Recorded(0, 0, 0)
-        conn.execute(delete(t).where(t.c.participant_id.in_(pids)))
-        conn.execute(
-            t.insert(),
-            [
-                {
-                    "participant_id": str(r[C.PARTICIPANT_ID]),
-                    "direction": str(r[C.DIRECTION]),
-                    "competence": float(r[CC.COMPETENCE]),
-                    "lower": float(r[CC.LOWER]),
-                    "upper": float(r[CC.UPPER]),
-                    "level": str(r[CC.LEVEL]),
-                    "model_version": str(r[CC.MODEL_VERSION]),
-                    "computed_at": now,
-                }
-                for r in rows
-            ],
-        )
-        open_items = {
-            (str(o.participant_id), str(o.direction)): o
-            for o in conn.execute(
-                select(rv).where(rv.c.participant_id.in_(pids), rv.c.status == ReviewStatus.OPEN)
-            ).all()
-        }
-        for r in rows:
-            key = (str(r[C.PARTICIPANT_ID]), str(r[C.DIRECTION]))
-            flags = [f for f in r[CC.FLAGS] if f["code"] != FlagCode.COLD_START]
-            if bool(r[CC.COLD_START]) or not any(f["code"] in ACTIONABLE for f in flags):
-                flags = []  # nothing a moderator can decide: no item (an open one is refreshed)
-            current = open_items.get(key)
-            if not flags and current is None:
-                continue
-            values = {
-                "priority": review_priority(flags),
-                "model_version": str(r[CC.MODEL_VERSION]),
+    # An estimate computed before an erasure may reach this point after it: record only
+    # participants still in the store (see :func:`_present_locked`).
+    present = _present_locked(conn, pids)
+    if len(present) < len(pids):
+        rows = [r for r in rows if str(r[C.PARTICIPANT_ID]) in present]
+        pids = sorted(present)
+        if not rows:
+            return Recorded(0, 0, 0)
+    conn.execute(delete(t).where(t.c.participant_id.in_(pids)))
+    conn.execute(
+        t.insert(),
+        [
+            {
+                "participant_id": str(r[C.PARTICIPANT_ID]),
+                "direction": str(r[C.DIRECTION]),
                 "competence": float(r[CC.COMPETENCE]),
                 "lower": float(r[CC.LOWER]),
                 "upper": float(r[CC.UPPER]),
                 "level": str(r[CC.LEVEL]),
-                "flags": _json(flags),
-                "evidence": _json(
-                    {
-                        CC.TOP_ACHIEVEMENTS: r.get(CC.TOP_ACHIEVEMENTS) or [],
-                        CC.TOP_FEATURES: r.get(CC.TOP_FEATURES) or [],
-                        NEXT_RESULT: _next_result(r),
-                    }
-                ),
-                "updated_at": now,
+                "model_version": str(r[CC.MODEL_VERSION]),
+                "computed_at": now,
             }
-            if current is None:
-                conn.execute(
-                    rv.insert().values(
-                        review_id=str(uuid.uuid4()),
-                        participant_id=key[0],
-                        direction=key[1],
-                        status=ReviewStatus.OPEN.value,
-                        version=1,
-                        previous_competence=_previous_of(flags, float(r[CC.COMPETENCE])),
-                        created_at=now,
-                        **values,
-                    )
+            for r in rows
+        ],
+    )
+    open_items = {
+        (str(o.participant_id), str(o.direction)): o
+        for o in conn.execute(
+            select(rv).where(rv.c.participant_id.in_(pids), rv.c.status == ReviewStatus.OPEN)
+        ).all()
+    }
+    for r in rows:
+        key = (str(r[C.PARTICIPANT_ID]), str(r[C.DIRECTION]))
+        flags = [f for f in r[CC.FLAGS] if f["code"] != FlagCode.COLD_START]
+        if bool(r[CC.COLD_START]) or not any(f["code"] in ACTIONABLE for f in flags):
+            flags = []  # nothing a moderator can decide: no item (an open one is refreshed)
+        current = open_items.get(key)
+        if not flags and current is None:
+            continue
+        values = {
+            "priority": review_priority(flags),
+            "model_version": str(r[CC.MODEL_VERSION]),
+            "competence": float(r[CC.COMPETENCE]),
+            "lower": float(r[CC.LOWER]),
+            "upper": float(r[CC.UPPER]),
+            "level": str(r[CC.LEVEL]),
+            "flags": _json(flags),
+            "evidence": _json(
+                {
+                    CC.TOP_ACHIEVEMENTS: r.get(CC.TOP_ACHIEVEMENTS) or [],
+                    CC.TOP_FEATURES: r.get(CC.TOP_FEATURES) or [],
+                    NEXT_RESULT: _next_result(r),
+                }
+            ),
+            "updated_at": now,
+        }
+        if current is None:
+            conn.execute(
+                rv.insert().values(
+                    review_id=str(uuid.uuid4()),
+                    participant_id=key[0],
+                    direction=key[1],
+                    status=ReviewStatus.OPEN.value,
+                    version=1,
+                    previous_competence=_previous_of(flags, float(r[CC.COMPETENCE])),
+                    created_at=now,
+                    **values,
                 )
-                opened += 1
-            elif (current.competence, current.flags, current.model_version) != (
-                values["competence"],
-                values["flags"],
-                values["model_version"],
-            ):
-                conn.execute(
-                    rv.update()
-                    .where(rv.c.review_id == current.review_id)
-                    .values(version=current.version + 1, **values)
-                )
-                refreshed += 1
+            )
+            opened += 1
+        elif (current.competence, current.flags, current.model_version) != (
+            values["competence"],
+            values["flags"],
+            values["model_version"],
+        ):
+            conn.execute(
+                rv.update()
+                .where(rv.c.review_id == current.review_id)
+                .values(version=current.version + 1, **values)
+            )
+            refreshed += 1
     return Recorded(len(rows), opened, refreshed)
 
 
