@@ -18,7 +18,6 @@ import pandas as pd
 from features.columns import FeatureColumns as F
 from features.cutoff import as_micros, visible_achievements, visible_activities
 from footprint.columns import Columns as C
-from footprint.directions import direction_codes
 from footprint.enums import ActivityKind, Level, ModerationStatus, Result
 from footprint.frames import Snapshot
 
@@ -136,7 +135,7 @@ def compute_activity_stats(
     as_of
         The cut-off; the snapshot's own ``as_of`` when None. Must not be after it.
     directions
-        Direction codes (all configured ones when None).
+        Direction codes (the snapshot's when None).
 
     Returns
     -------
@@ -151,7 +150,7 @@ def compute_activity_stats(
             f"cut-off {as_of} is after the snapshot's as_of {snapshot.as_of}: "
             "the snapshot cannot know what happened in between"
         )
-    dirs = directions or direction_codes()
+    dirs = directions or snapshot.direction_codes()
     acts = visible_activities(snapshot.activities, as_of).sort_values(C.ACTIVITY_ID, kind="stable")
     acts = acts.reset_index(drop=True)
     ids = pd.Index(acts[C.ACTIVITY_ID].to_numpy(dtype=object))

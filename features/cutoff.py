@@ -116,4 +116,5 @@ def snapshot_at(snapshot: Snapshot, as_of: dt.datetime) -> Snapshot:
         ),
         activity_edges=edges.reset_index(drop=True),
         achievements=ach.reset_index(drop=True),
+        directions=snapshot.directions,
     )

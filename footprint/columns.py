@@ -48,6 +48,11 @@ class Columns:
     OLYMPIAD_LIST_LEVEL = "olympiad_list_level"
     PUBLISHED_AT = "published_at"
 
+    # directions (the store's list of directions; ``DIRECTION`` holds a code elsewhere)
+    CODE = "code"
+    TITLE_RU = "title_ru"
+    AKA_RU = "aka_ru"
+
     # activity edges
     FROM_ACTIVITY_ID = "from_activity_id"
     TO_ACTIVITY_ID = "to_activity_id"

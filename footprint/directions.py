@@ -1,9 +1,12 @@
-"""Directions are deployment data: the packaged three by default, any list from a file named in
-settings (``TALENT_DIRECTIONS_FILE``), so a deployment adds a direction without editing the package.
+"""Directions are deployment data kept in the store: the ``directions`` entity is ingested like any
+other (``directions.csv`` with ``code``, ``title_ru`` and optional ``aka_ru``; bad rows are
+quarantined naming row and field), and every snapshot carries the list it was taken with.
 
-The file is TOML (``[[direction]]`` tables with ``code``, ``title_ru`` and optional ``aka_ru``,
-the shape of ``data/directions.toml``) or CSV with the same columns. A bad file is refused with the
-entry and field named; nothing downstream guesses.
+The defaults the store's rows are laid over are the packaged three, or the list in a file named
+in settings (``TALENT_DIRECTIONS_FILE``: TOML ``[[direction]]`` tables of the shape of
+``data/directions.toml``, or CSV with the ingested file's columns). A stored row with a default's
+code renames it; any other stored row adds a direction. Nothing removes one: activities and
+estimates keep naming it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection, select
 
 from core.errors import ConfigError
+from footprint import tables
+from footprint.columns import Columns as C
 
 DIRECTIONS_FILE_ENV = "TALENT_DIRECTIONS_FILE"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+CODE_HINT = "a code of lower-case latin letters, digits and _, starting with a letter (40 at most)"
 
 
 class Direction(BaseModel):
@@ -98,3 +106,38 @@ def directions() -> tuple[Direction, ...]:
 
 def direction_codes() -> tuple[str, ...]:
     return tuple(d.code for d in directions())
+
+
+def merged(defaults: tuple[Direction, ...], stored: list[Direction]) -> tuple[Direction, ...]:
+    """The defaults in their order (a stored row of the same code renames one), then the stored
+    directions the defaults lack, by code."""
+    by_code = {d.code: d for d in stored}
+    out = [by_code.pop(d.code, d) for d in defaults]
+    return tuple(out + [by_code[c] for c in sorted(by_code)])
+
+
+def store_directions(conn: Connection) -> tuple[Direction, ...]:
+    """The directions a store knows: the configured defaults with the ingested rows laid over."""
+    t = tables.directions
+    rows = conn.execute(select(t.c[C.CODE], t.c[C.TITLE_RU], t.c[C.AKA_RU])).all()
+    stored = [Direction(code=r[0], title_ru=r[1], aka_ru=r[2]) for r in rows]
+    return merged(directions(), stored)
+
+
+def directions_frame(items: tuple[Direction, ...]) -> pd.DataFrame:
+    """The snapshot frame of ``items`` (``code, title_ru, aka_ru``, in their order)."""
+    return pd.DataFrame(
+        {
+            C.CODE: [d.code for d in items],
+            C.TITLE_RU: [d.title_ru for d in items],
+            C.AKA_RU: [d.aka_ru for d in items],
+        }
+    )
+
+
+def from_frame(frame: pd.DataFrame) -> tuple[Direction, ...]:
+    """The directions of a snapshot frame, in its order."""
+    return tuple(
+        Direction(code=str(c), title_ru=str(t), aka_ru=None if pd.isna(a) else str(a))
+        for c, t, a in zip(frame[C.CODE], frame[C.TITLE_RU], frame[C.AKA_RU], strict=True)
+    )

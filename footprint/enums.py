@@ -87,6 +87,7 @@ class Entity(StrEnum):
     PARTICIPANTS = "participants"
     CONSENTS = "consents"
     CONSENT_SCOPES = "consent_scopes"
+    DIRECTIONS = "directions"
     ACTIVITIES = "activities"
     ACTIVITY_EDGES = "activity_edges"
     ACHIEVEMENTS = "achievements"
@@ -98,6 +99,7 @@ class Entity(StrEnum):
 ENTITY_ORDER: tuple[Entity, ...] = (
     Entity.IDENTITIES,
     Entity.CONSENTS,
+    Entity.DIRECTIONS,  # before the participants' interests and activities that name them
     Entity.PARTICIPANTS,
     Entity.ACTIVITIES,
     Entity.ACTIVITY_EDGES,

@@ -7,12 +7,13 @@ and training take a ``Snapshot``, never a database connection.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import pandas as pd
 
 from footprint.columns import Columns as C
+from footprint.directions import Direction, directions, directions_frame, from_frame
 
 TS: Final = "datetime64[us]"
 
@@ -75,7 +76,14 @@ ACHIEVEMENT_DTYPES: Final[dict[str, str]] = {
     C.N_SOURCES: "Int16",
 }
 
+DIRECTION_DTYPES: Final[dict[str, str]] = {
+    C.CODE: "string",
+    C.TITLE_RU: "string",
+    C.AKA_RU: "string",
+}
+
 FRAME_DTYPES: Final[dict[str, dict[str, str]]] = {
+    "directions": DIRECTION_DTYPES,
     "participants": PARTICIPANT_DTYPES,
     "activities": ACTIVITY_DTYPES,
     "activity_directions": ACTIVITY_DIRECTION_DTYPES,
@@ -93,6 +101,12 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame.loc[:, list(dtypes)].astype(dtypes).reset_index(drop=True)
 
 
+def default_directions() -> pd.DataFrame:
+    """The configured directions as a snapshot frame: what a snapshot written before directions
+    were store data, or a frame set built in memory without them, is read with."""
+    return conform(directions_frame(directions()), "directions")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything known as of ``as_of``. Frames follow :data:`FRAME_DTYPES` exactly.
@@ -108,13 +122,27 @@ class Snapshot:
     activity_directions: pd.DataFrame
     activity_edges: pd.DataFrame
     achievements: pd.DataFrame
+    directions: pd.DataFrame = field(default_factory=default_directions)
+    """The directions known as of the snapshot (``code, title_ru, aka_ru``), the configured
+    defaults first: every stage estimates, rates and recommends for these."""
 
     @classmethod
     def from_frames(
         cls, as_of: dt.datetime, frames: dict[str, pd.DataFrame], snapshot_id: str = "in-memory"
     ) -> Snapshot:
+        """A snapshot of ``frames``; without a ``directions`` frame, the configured defaults."""
         return cls(
             snapshot_id=snapshot_id,
             as_of=as_of,
-            **{name: conform(frames[name], name) for name in FRAME_DTYPES},
+            **{
+                name: conform(frames[name], name) if name in frames else default_directions()
+                for name in FRAME_DTYPES
+            },
         )
+
+    def direction_list(self) -> tuple[Direction, ...]:
+        return from_frame(self.directions)
+
+    def direction_codes(self) -> tuple[str, ...]:
+        """Codes of :attr:`directions`, in order."""
+        return tuple(str(c) for c in self.directions[C.CODE])

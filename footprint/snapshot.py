@@ -33,8 +33,9 @@ from core.logs import get_logger
 from footprint.bulk import read_sql_frame
 from footprint.calendar import season_start_year
 from footprint.columns import Columns as C
+from footprint.directions import directions_frame, store_directions
 from footprint.enums import ModerationStatus
-from footprint.frames import FRAME_DTYPES, Snapshot, conform
+from footprint.frames import FRAME_DTYPES, Snapshot, conform, default_directions
 from footprint.store import Store
 
 log = get_logger(__name__)
@@ -133,7 +134,14 @@ def read_frames(
     frames = {"participants": parts, "achievements": ach}
     if participant_ids is None:
         frames.update(catalogue)
-    return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
+    return {n: _sorted(f, n) for n, f in frames.items()}
+
+
+def _sorted(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    # directions keep their order (the configured defaults first): it orders every per-direction
+    # array downstream
+    keys = SORT_KEYS.get(name)
+    return conform(frame if keys is None else frame.sort_values(keys, kind="stable"), name)
 
 
 def _read_catalogue(conn: Connection, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
@@ -158,15 +166,20 @@ def _read_catalogue(conn: Connection, as_of: dt.datetime) -> dict[str, pd.DataFr
         edges[C.FROM_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
         & edges[C.TO_ACTIVITY_ID].isin(acts[C.ACTIVITY_ID])
     ]
-    return {"activities": acts, "activity_directions": dirs, "activity_edges": edges}
+    return {
+        "activities": acts,
+        "activity_directions": dirs,
+        "activity_edges": edges,
+        "directions": directions_frame(store_directions(conn)),
+    }
 
 
 def read_catalogue(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
-    """The catalogue frames (activities, their directions and edges) as of ``as_of``: what a
-    ``catalogue`` change makes a serving process read again."""
+    """The catalogue frames (the directions, activities, their directions and edges) as of
+    ``as_of``: what a ``catalogue`` change makes a serving process read again."""
     with store.engine.connect() as conn, conn.begin():
         frames = _read_catalogue(conn, as_of)
-    return {n: conform(f.sort_values(SORT_KEYS[n], kind="stable"), n) for n, f in frames.items()}
+    return {n: _sorted(f, n) for n, f in frames.items()}
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -277,6 +290,9 @@ def load_snapshot(path: Path, verify: bool = True) -> Snapshot:
     manifest = load_manifest(path)
     frames = {}
     for name in FRAME_DTYPES:
+        if name == "directions" and name not in manifest.tables:
+            frames[name] = default_directions()  # written before directions were store data
+            continue
         meta = manifest.tables[name]
         file = path / meta.file
         if not file.exists():

@@ -89,6 +89,17 @@ activities = Table(
     Column("row_hash", String(40), nullable=False),
 )
 
+# The deployment's directions beyond (or renaming) the configured defaults
+# (footprint.directions): ingested like any entity, read into every snapshot.
+directions = Table(
+    "directions",
+    metadata,
+    Column(C.CODE, String(40), primary_key=True),
+    Column(C.TITLE_RU, String(200), nullable=False),
+    Column(C.AKA_RU, String(200)),
+    Column("row_hash", String(40), nullable=False),
+)
+
 activity_directions = Table(
     "activity_directions",
     metadata,

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from footprint.columns import Columns as C
+from footprint.directions import Direction
 from footprint.enums import ConsentScope, ConsentStatus, Format, ModerationStatus
 from simulator import clock
 from simulator.catalog import Activities, Edges
@@ -91,6 +92,17 @@ def consent_scopes_table(
             C.SCOPE: pa.array([ConsentScope.UNIVERSITY_SEARCH.value] * len(who), pa.string()),
             C.CONSENT_STATUS: pa.array([ConsentStatus.GIVEN.value] * len(who), pa.string()),
             C.CHANGED_AT: timestamps(when),
+        }
+    )
+
+
+def directions_table(items: tuple[Direction, ...]) -> pa.Table:
+    """The world's directions, as a deployment sends them (``directions`` entity)."""
+    return pa.table(
+        {
+            C.CODE: pa.array([d.code for d in items], pa.string()),
+            C.TITLE_RU: pa.array([d.title_ru for d in items], pa.string()),
+            C.AKA_RU: pa.array([d.aka_ru for d in items], pa.string()),
         }
     )
 

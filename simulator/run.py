@@ -13,7 +13,7 @@ import pyarrow as pa
 from core.errors import ConfigError
 from core.hashing import file_sha256
 from core.logs import get_logger
-from footprint.directions import direction_codes
+from footprint.directions import direction_codes, directions
 from footprint.enums import Entity
 from footprint.progress import Bar, progress_bar
 from simulator import clock, export, messy
@@ -243,6 +243,9 @@ def _write_sources(run: _Running, world: World, k: int) -> None:
     export_at = clock.export_instant(cfg.first_season, cfg.seasons)
     records = world.records.stacked()
     tables: dict[tuple[Source, Entity], pa.Table] = {
+        (Source.PLATFORM, Entity.DIRECTIONS): export.directions_table(
+            tuple(d for d in directions() if d.code in codes)
+        ),
         (Source.PLATFORM, Entity.PARTICIPANTS): export.participants_table(pop, codes),
     }
     achievements = export.achievements_tables(

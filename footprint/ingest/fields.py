@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Final
 
 from footprint.columns import Columns as C
+from footprint.directions import CODE_HINT, CODE_PATTERN
 from footprint.enums import (
     ActivityKind,
     ConsentScope,
@@ -91,6 +92,11 @@ ENTITY_FIELDS: Final[dict[Entity, tuple[FieldSpec, ...]]] = {
         FieldSpec(C.SCOPE, STR, choices=_enum(ConsentScope)),
         FieldSpec(C.CONSENT_STATUS, STR, choices=_enum(ConsentStatus)),
         FieldSpec(C.CHANGED_AT, TS),
+    ),
+    Entity.DIRECTIONS: (
+        FieldSpec(C.CODE, STR, max_length=40, pattern=CODE_PATTERN, pattern_hint=CODE_HINT),
+        FieldSpec(C.TITLE_RU, STR, max_length=200),
+        FieldSpec(C.AKA_RU, STR, required=False, max_length=200),
     ),
     Entity.ACTIVITIES: (
         FieldSpec(C.ACTIVITY_ID, STR, max_length=64),

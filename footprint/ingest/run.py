@@ -21,11 +21,13 @@ from footprint.bulk import IN_CHUNK, insert_frame, read_frame
 from footprint.changes import ChangeKind, record_changes
 from footprint.columns import Columns as C
 from footprint.consent import bind_salt
+from footprint.directions import store_directions
 from footprint.enums import Entity
 from footprint.hashing import row_hashes, subject_hashes
 from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
 from footprint.ingest.context import ERASED, BatchContext
+from footprint.ingest.directions import apply_directions
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
 from footprint.ingest.reader import RawFile, list_input_files, raw_from_records, read_raw
 from footprint.ingest.scopes import apply_consent_scopes
@@ -45,10 +47,14 @@ APPLIERS: dict[Entity, Callable[[BatchContext, pd.DataFrame], None]] = {
     Entity.PARTICIPANTS: apply_participants,
     Entity.CONSENTS: apply_consents,
     Entity.CONSENT_SCOPES: apply_consent_scopes,
+    Entity.DIRECTIONS: apply_directions,
     Entity.ACTIVITIES: apply_activities,
     Entity.ACTIVITY_EDGES: apply_edges,
     Entity.ACHIEVEMENTS: apply_achievements,
 }
+
+# entities whose rows name direction codes, checked against the store's directions
+NAMES_DIRECTIONS = frozenset({Entity.ACTIVITIES, Entity.PARTICIPANTS})
 
 # Called between applying the rows and committing; tests use it to fail or kill a batch midway.
 _before_commit: Callable[[BatchContext], None] | None = None
@@ -205,7 +211,8 @@ def _retry_waiting(ctx: BatchContext, window: DateWindow) -> int:
         sub = BatchContext(
             conn=ctx.conn, source=str(source), batch_id=ctx.batch_id, salt=ctx.salt, now=ctx.now
         )
-        problems = _apply(sub, raw, validate(entity, raw.rows, window))
+        known = [d.code for d in store_directions(ctx.conn)] if entity in NAMES_DIRECTIONS else None
+        problems = _apply(sub, raw, validate(entity, raw.rows, window, known))
         frame = _quarantine_frame(sub, raw, problems)
         at = frame["row_number"].to_numpy(dtype="int64") - 1
         for col in ("batch_id", "file_name", "row_number", "quarantined_at"):
@@ -236,7 +243,7 @@ def _record_changes(ctx: BatchContext, entity: Entity, retried: int) -> None:
         kinds.append(ChangeKind.ERASURE)
     if retried:
         kinds.append(ChangeKind.FULL)
-    if entity in (Entity.ACTIVITIES, Entity.ACTIVITY_EDGES):
+    if entity in (Entity.ACTIVITIES, Entity.ACTIVITY_EDGES, Entity.DIRECTIONS):
         kinds.append(ChangeKind.CATALOGUE)
     ids: set[str] = set()
     rows = ctx.applied
@@ -261,7 +268,11 @@ def ingest_raw(
     started = utc_now()
     settings = FootprintSettings()
     window = DateWindow.around(started, settings.plausible_from, settings.plausible_years_ahead)
-    checked = validate(raw.entity, raw.rows, window)
+    known: list[str] | None = None
+    if raw.entity in NAMES_DIRECTIONS:
+        with store.engine.connect() as conn:
+            known = [d.code for d in store_directions(conn)]
+    checked = validate(raw.entity, raw.rows, window, known)
     batch_id = str(uuid.uuid4())
     with store.transaction() as conn:
         ctx = BatchContext(

@@ -10,6 +10,7 @@ wrong and why, and quarantine reasons are read by people fixing exports.)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,12 +264,15 @@ def _parse_value(raw: pd.Series, spec: FieldSpec) -> tuple[pd.Series, list[pd.Da
     return value, out
 
 
-def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+def parse_directions(
+    text: pd.Series, known: Collection[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ``code:weight;code:weight`` cells into long form, and name malformed cells.
 
     Returns the long frame (row_number, direction, weight) and the ``directions`` problems.
+    ``known`` are the direction codes the store holds (the configured defaults when None).
     """
-    codes = set(direction_codes())
+    codes = set(direction_codes() if known is None else known)
     present = text.dropna().astype(str)
     if present.empty:  # nothing to parse; missing cells are reported as missing_required
         empty = pd.DataFrame(
@@ -294,7 +298,9 @@ def parse_directions(text: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
         reasons.setdefault(int(row), "directions must be code:weight pairs separated by ';'")
     for row, code in long.loc[~long[C.DIRECTION].isin(codes), ["row_number", C.DIRECTION]].values:
         reasons.setdefault(
-            int(row), f"direction {code!r} is not one of: {', '.join(sorted(codes))}"
+            int(row),
+            f"direction {code!r} is not one of: {', '.join(sorted(codes))} "
+            "(a new direction is ingested first, in directions.csv)",
         )
     bad_w = (long[C.WEIGHT] <= 0) | (long[C.WEIGHT] > 1)
     for row in long.loc[bad_w, "row_number"]:
@@ -322,7 +328,7 @@ def _rule(frame: pd.DataFrame, mask: pd.Series, field: str, code: str, reason: s
     return _problems(frame.index[mask], field, code, reason)
 
 
-def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
+def _cross_field(entity: Entity, t: pd.DataFrame, codes: set[str]) -> list[pd.DataFrame]:
     out: list[pd.DataFrame] = []
     if entity is Entity.ACTIVITIES:
         out.append(
@@ -391,7 +397,6 @@ def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
             )
         )
     elif entity is Entity.PARTICIPANTS:
-        codes = set(direction_codes())
         interests = t[C.DECLARED_INTERESTS].dropna().str.split(";").explode().str.strip()
         bad = interests[~interests.isin(codes) & (interests != "")]
         out.append(
@@ -405,9 +410,16 @@ def _cross_field(entity: Entity, t: pd.DataFrame) -> list[pd.DataFrame]:
     return out
 
 
-def validate(entity: Entity, raw: pd.DataFrame, window: DateWindow | None = None) -> Validated:
+def validate(
+    entity: Entity,
+    raw: pd.DataFrame,
+    window: DateWindow | None = None,
+    directions: Collection[str] | None = None,
+) -> Validated:
     """Parse and check ``raw`` (strings, index = row numbers) as rows of ``entity``; with a
-    ``window``, dates outside it are quarantined."""
+    ``window``, dates outside it are quarantined. ``directions`` are the codes the store knows
+    (:func:`footprint.directions.store_directions`; the configured defaults when None)."""
+    codes = set(direction_codes() if directions is None else directions)
     typed: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
     for spec in ENTITY_FIELDS[entity]:
@@ -415,10 +427,10 @@ def validate(entity: Entity, raw: pd.DataFrame, window: DateWindow | None = None
         problems.extend(found)
     frame = pd.DataFrame(typed, index=raw.index)
     if entity is Entity.ACTIVITIES:
-        long, bad_directions = parse_directions(frame[C.DIRECTIONS])
+        long, bad_directions = parse_directions(frame[C.DIRECTIONS], codes)
         problems.append(bad_directions)
         frame.attrs["directions_long"] = long
-    problems.extend(_cross_field(entity, frame))
+    problems.extend(_cross_field(entity, frame, codes))
     found_all = pd.concat(
         [p for p in problems if len(p)] or [pd.DataFrame(columns=PROBLEM_COLUMNS)]
     )

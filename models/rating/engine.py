@@ -30,7 +30,6 @@ from core.errors import ConfigError
 from core.logs import get_logger
 from footprint.calendar import parse_season, season_window, summer_window
 from footprint.columns import Columns as C
-from footprint.directions import direction_codes
 from footprint.enums import ModerationStatus
 from footprint.frames import Snapshot
 from models.rating.chains import selection_chains
@@ -97,8 +96,9 @@ class RatingResult(RatedSeason):
         return explanation_dicts(self, direction)
 
 
-def _resolve_directions(directions: Sequence[str] | None) -> tuple[str, ...]:
-    known = direction_codes()
+def _resolve_directions(
+    directions: Sequence[str] | None, known: tuple[str, ...]
+) -> tuple[str, ...]:
     if directions is None:
         return known
     unknown = [d for d in directions if d not in known]
@@ -138,7 +138,7 @@ def rate(
         False: the official rating (verified achievements of verified accounts). True: as if every
         pending achievement and every account were verified, shown apart from the official one.
     directions
-        Direction codes to rate; all configured directions when None.
+        Direction codes to rate; all the snapshot's directions when None.
 
     Returns
     -------
@@ -157,7 +157,7 @@ def rate(
         raise ConfigError(str(exc)) from exc
     if not rules.covers(season):
         raise ConfigError(f"rules {rules.version} are for season {rules.season}, not {season}")
-    dirs = _resolve_directions(directions)
+    dirs = _resolve_directions(directions, snapshot.direction_codes())
     view = View.PROVISIONAL if provisional else View.OFFICIAL
 
     activities = snapshot.activities.reset_index(drop=True)

@@ -200,6 +200,7 @@ class LiveFootprint:
                 activities=catalogue["activities"],
                 activity_directions=catalogue["activity_directions"],
                 activity_edges=catalogue["activity_edges"],
+                directions=catalogue["directions"],
             )
         if ChangeKind.ERASURE in kinds:
             with self.store.engine.connect() as conn:

@@ -372,6 +372,7 @@ def _rating_without(
         activity_directions=snapshot.activity_directions,
         activity_edges=snapshot.activity_edges,
         achievements=visible_achievements(kept, snapshot.as_of),
+        directions=snapshot.directions,
     )
     return rate(snap, season, load_rules(None, season=season))
 
