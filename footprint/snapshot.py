@@ -197,10 +197,12 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
         files = {}
         for name in FRAME_DTYPES:
             path = tmp / f"{name}.parquet"
-            _write_parquet(frames[name], path)
+            # frames built in memory without directions are written with the configured ones
+            frame = frames[name] if name in frames else default_directions()
+            _write_parquet(frame, path)
             files[name] = {
                 "file": path.name,
-                "rows": len(frames[name]),
+                "rows": len(frame),
                 "sha256": file_sha256(path),
             }
         identity = json.dumps(

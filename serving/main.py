@@ -34,6 +34,7 @@ from serving.api.routes import (
     batch,
     competence,
     competence_pages,
+    directions,
     feedback,
     footprint,
     moderation,
@@ -253,6 +254,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         universities,
         pages,
         competence_pages,
+        directions,
     ):
         _declare_problems(module.router)
         app.include_router(module.router)

@@ -34,6 +34,20 @@ class FlagCode(StrEnum):
     DIPLOMA_BOUNDARY = "diploma_boundary"
 
 
+class NoEstimateCode(StrEnum):
+    """Why a direction the store knows has no estimate."""
+
+    DIRECTION_NOT_IN_MODEL = "direction_not_in_model"
+
+
+NO_ESTIMATE_TEXT_RU: Final[dict[NoEstimateCode, str]] = {
+    NoEstimateCode.DIRECTION_NOT_IN_MODEL: (
+        "Оценки по направлению «{title}» нет: модель обучалась, когда в нём ещё не было "
+        "достижений; оценка появится после следующего обучения"
+    ),
+}
+
+
 ACTIONABLE: Final[frozenset[FlagCode]] = frozenset(
     {
         FlagCode.LARGE_CHANGE,

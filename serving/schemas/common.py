@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import StrEnum
 from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from core.instants import to_naive_utc
 from footprint.calendar import parse_season
-from footprint.directions import direction_codes
+from footprint.directions import CODE_PATTERN
+from serving.directions import known_directions
 
 MAX_PAGE_SIZE: Final = 200
 DEFAULT_PAGE_SIZE: Final = 50
@@ -21,9 +21,22 @@ MAX_COMMENT_LENGTH: Final = 2000
 
 ID_PATTERN: Final = r"^[^\s/]{1,64}$"
 
-# Direction codes are data (footprint/data/directions.toml); the enum makes FastAPI refuse an
-# unknown one with 422 and list the known ones in the OpenAPI schema.
-Direction = StrEnum("Direction", {code: code for code in direction_codes()})  # type: ignore[misc]
+
+def _known_direction(value: str) -> str:
+    known = known_directions()
+    if value not in known:
+        raise ValueError(f"unknown direction {value!r}; known: {', '.join(known)}")
+    return value
+
+
+# Direction codes are store data (GET /v1/directions lists them): an unknown one is refused with
+# 422 naming the known ones, and a direction ingested while the service runs is accepted once the
+# live store has shown it (serving.directions).
+Direction = Annotated[
+    str,
+    Field(pattern=CODE_PATTERN, description="a direction code (GET /v1/directions)"),
+    AfterValidator(_known_direction),
+]
 
 
 FIRST_YEAR: Final = 2000

@@ -108,11 +108,24 @@ class CompetenceEstimate(BaseModel):
     )
 
 
+class NoEstimate(BaseModel):
+    """A direction of the store the served model gives no estimate for (it had no data in
+    that direction when it was trained): a stable code and a Russian sentence, not an error."""
+
+    direction: str
+    code: str
+    text_ru: str
+
+
 class CompetenceResponse(BaseModel):
     participant_id: str
     as_of: UtcDateTime
     model_version: str
     estimates: list[CompetenceEstimate]
+    no_estimate: list[NoEstimate] = Field(
+        default_factory=list,
+        description="directions the store knows (GET /v1/directions) without an estimate, and why",
+    )
 
 
 class ReviewItem(BaseModel):

@@ -50,6 +50,7 @@ from footprint.snapshot import read_catalogue, read_frames
 from footprint.store import Store
 from models.recommend.ability import AbilityModel
 from models.recommend.dataset import RecommendDataset, dataset_from_snapshot
+from serving.directions import note_directions
 from serving.memory import settle_heap
 from serving.services.live_splice import splice_participants
 from serving.services.ticker import Ticker
@@ -202,6 +203,7 @@ class LiveFootprint:
                 activity_edges=catalogue["activity_edges"],
                 directions=catalogue["directions"],
             )
+            note_directions(base.direction_codes())
         if ChangeKind.ERASURE in kinds:
             with self.store.engine.connect() as conn:
                 present = {
@@ -321,6 +323,7 @@ class LiveFootprint:
                 horizon = latest_seq(conn)  # changes after this are applied on top (again)
             frames = read_frames(self.store, as_of)
             snapshot = Snapshot.from_frames(as_of, frames, snapshot_id=f"live@{as_of.isoformat()}")
+            note_directions(snapshot.direction_codes())
             built = _Built(
                 generation,
                 snapshot,

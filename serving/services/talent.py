@@ -23,7 +23,6 @@ from core.instants import utc_now
 from core.logs import get_logger
 from footprint.calendar import parse_season, season_name
 from footprint.columns import Columns as C
-from footprint.directions import direction_codes
 from models.competence.config import Bands, load_bands
 from serving.services.competence import CompetenceService
 from serving.services.rating import RatingService
@@ -157,7 +156,7 @@ class TalentService:
             estimates=estimates,
             ratings=(ratings[0], ratings[1]),
             seasons=(current, previous),
-            directions=tuple(direction_codes()),
+            directions=snapshot.direction_codes(),
             bands=self.bands,
             model_version=loaded.version,
         )

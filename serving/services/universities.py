@@ -24,9 +24,9 @@ from sqlalchemy import Connection, delete, exists, func, insert, select, update
 from footprint import tables as ft
 from footprint.bulk import IN_CHUNK, read_frame
 from footprint.columns import Columns as C
-from footprint.directions import direction_codes
 from footprint.enums import ConsentScope, ConsentStatus
 from footprint.store import Store
+from serving.directions import known_directions
 from serving.errors import InvalidInputError, NotFoundError
 from serving.tables import (
     invitations,
@@ -81,7 +81,7 @@ def put_university(
         raise InvalidInputError(
             "код вуза: латинские буквы, цифры и _.@- (до 48 символов)", ("path", "code")
         )
-    known = set(direction_codes())
+    known = set(known_directions())
     for i, d in enumerate(directions):
         if d not in known:
             raise InvalidInputError(

@@ -136,7 +136,7 @@ def test_an_ingested_row_renames_a_default_and_a_new_title_updates_it(
     monkeypatch.delenv(DIRECTIONS_FILE_ENV, raising=False)
     rows = [{"code": "python", "title_ru": "Python", "aka_ru": "Программирование"}]
     ingest_path(store, write(tmp_path / "a", "directions", rows), "platform")
-    changed = _drones_rows() + [rows[0] | {"title_ru": "Программирование на Python 3"}]
+    changed = [*_drones_rows(), rows[0] | {"title_ru": "Программирование на Python 3"}]
     got = ingest_path(store, write(tmp_path / "b", "directions", changed), "platform")
     assert (got[0].added, got[0].updated) == (1, 1)
     snap = load_snapshot(create_snapshot(store, dt.datetime(2026, 6, 1), tmp_path / "snaps"))
@@ -148,7 +148,8 @@ def test_an_ingested_row_renames_a_default_and_a_new_title_updates_it(
 def test_bad_direction_rows_are_quarantined_naming_row_and_field(
     store: Store, tmp_path: Path
 ) -> None:
-    rows = _drones_rows() + [
+    rows = [
+        *_drones_rows(),
         {"code": "Bad Code", "title_ru": "Плохой код", "aka_ru": ""},
         {"code": "math", "title_ru": "", "aka_ru": ""},
         {"code": "drones", "title_ru": "Дроны", "aka_ru": ""},

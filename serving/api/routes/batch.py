@@ -45,7 +45,7 @@ def batch_recommendations(
     loaded, instant, results, unknown = state.recommend.recommend_many(
         body.participant_ids,
         k=body.k,
-        direction=body.direction.value if body.direction else None,
+        direction=body.direction,
         as_of=to_naive_utc(body.as_of),
         online_only=body.online_only,
         regions=tuple(body.regions) if body.regions else None,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.instants import to_naive_utc
 from footprint.columns import Columns as C
 from footprint.spreadsheet import write_csv
-from models.competence.codes import FlagCode
+from models.competence.codes import NO_ESTIMATE_TEXT_RU, FlagCode, NoEstimateCode
 from models.competence.columns import CompetenceColumns as CC
 from serving.api.deps import (
     AdminDep,
@@ -42,6 +42,7 @@ from serving.schemas.competence import (
     CompetenceResponse,
     LatentInterval,
     Moderation,
+    NoEstimate,
     OverrideLabel,
     RefreshRequest,
     RefreshStatusOut,
@@ -104,7 +105,7 @@ def competence(
     state.recorder.submit(frame)
     decisions = _latest_decisions(state.store, participant_id)
     if direction is not None:
-        frame = frame[frame[C.DIRECTION] == direction.value]
+        frame = frame[frame[C.DIRECTION] == direction]
     estimates = [
         CompetenceEstimate(
             direction=str(r[C.DIRECTION]),
@@ -128,11 +129,23 @@ def competence(
         )
         for r in frame.to_dict("records")
     ]
+    snapshot = state.live.snapshot()[1]
+    estimated = {e.direction for e in estimates}
+    code = NoEstimateCode.DIRECTION_NOT_IN_MODEL
     return CompetenceResponse(
         participant_id=participant_id,
-        as_of=state.live.snapshot()[1].as_of,
+        as_of=snapshot.as_of,
         model_version=loaded.version,
         estimates=estimates,
+        no_estimate=[
+            NoEstimate(
+                direction=d.code,
+                code=code.value,
+                text_ru=NO_ESTIMATE_TEXT_RU[code].format(title=d.title_ru),
+            )
+            for d in snapshot.direction_list()
+            if d.code not in estimated and direction in (None, d.code)
+        ],
     )
 
 
@@ -160,7 +173,7 @@ def review_queue(
     updated_to: Annotated[Instant | None, Query(description="... and before this one")] = None,
 ) -> ReviewPage:
     filters = QueueFilter(
-        direction=direction.value if direction else None,
+        direction=direction,
         flag=flag.value if flag else None,
         participant_id=participant_id,
         updated_from=to_naive_utc(updated_from),

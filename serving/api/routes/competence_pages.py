@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from footprint.directions import direction_codes
 from models.competence.codes import ACTIONABLE, FLAG_NAME_RU, FlagCode
 from serving.api.deps import MetricsDep, ModeratorPageDep, RequestIdDep, StateDep, StoreDep
 from serving.api.templating import PAGE_SIZE, csrf_ok, message, render
 from serving.auth import Principal
+from serving.directions import known_directions
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
 from serving.schemas.common import ID_PATTERN, MAX_COMMENT_LENGTH
 from serving.services.reviews import (
@@ -52,7 +52,7 @@ def _date(value: str, field: str) -> dt.datetime | None:
 def parse_filters(raw: dict[str, str]) -> QueueFilter:
     """The queue filter from the page's query parameters (strings as typed)."""
     direction = raw.get("direction", "").strip() or None
-    if direction is not None and direction not in direction_codes():
+    if direction is not None and direction not in known_directions():
         raise FilterError("direction", "Такого направления нет.")
     flag = raw.get("flag", "").strip() or None
     if flag is not None and flag not in dict(FLAG_CHOICES):
@@ -99,7 +99,7 @@ def competence_queue_page(
         "filters": values,
         "query": _query(values),
         "flag_choices": FLAG_CHOICES,
-        "direction_choices": direction_codes(),
+        "direction_choices": known_directions(),
         "offset": offset,
         "limit": PAGE_SIZE,
         "notice": "Решение сохранено. Других оценок с такими фильтрами нет." if done else None,

@@ -29,6 +29,10 @@ from serving.services.footprint import erase, push_records
 router = APIRouter(prefix="/v1", tags=["footprint"])
 
 _EXAMPLE_RECORDS: dict[Entity, dict[str, Any]] = {
+    Entity.DIRECTIONS: {
+        "code": "drones",
+        "title_ru": "Беспилотные авиационные системы",
+    },
     Entity.PARTICIPANTS: {
         "participant_id": "p0001234",
         "grade": 8,

@@ -64,8 +64,8 @@ def rating_table(
 ) -> RatingPage:
     rating = state.rating
     result = _result(rating, season, view)
-    table = rating.direction_table(result.season, view, direction.value)
-    thr = result.thresholds[result.thresholds[C.DIRECTION] == direction.value]
+    table = rating.direction_table(result.season, view, direction)
+    thr = result.thresholds[result.thresholds[C.DIRECTION] == direction]
     t = thr.iloc[0] if len(thr) else None
     rows = table.iloc[offset : offset + limit]
     items = [
@@ -82,7 +82,7 @@ def rating_table(
     ]
     return RatingPage(
         season=result.season,
-        direction=direction.value,
+        direction=direction,
         view=view,
         rules_version=result.rules.version,
         as_of=result.as_of,
@@ -116,8 +116,8 @@ def standing(
     rating = state.rating
     result = _result(rating, season, view)
     try:
-        explanation = result.explain(participant_id, direction.value)
-        gaps = what_if(result, participant_id, direction.value)
+        explanation = result.explain(participant_id, direction)
+        gaps = what_if(result, participant_id, direction)
     except UnknownParticipantError as exc:
         raise NotFoundError(str(exc)) from exc
     return Standing(explanation=explanation, what_if=gaps)
@@ -141,8 +141,8 @@ def hypothetical(
     rating = state.rating
     result = _result(rating, season, view)
     try:
-        explanation = result.explain(participant_id, direction.value)
-        outcome = what_if(result, participant_id, direction.value, body.hypothetical)
+        explanation = result.explain(participant_id, direction)
+        outcome = what_if(result, participant_id, direction, body.hypothetical)
     except UnknownParticipantError as exc:
         raise NotFoundError(str(exc)) from exc
     except ConfigError as exc:

@@ -49,7 +49,7 @@ def recommendations(
     loaded, instant, rows = state.recommend.recommend(
         participant_id,
         k=k,
-        direction=direction.value if direction else None,
+        direction=direction,
         as_of=to_naive_utc(as_of),
         online_only=online_only,
         regions=tuple(region) if region else None,

@@ -68,7 +68,7 @@ def talent_search(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> TalentPage:
     filters = TalentFilters(
-        direction=direction.value if direction is not None else None,
+        direction=direction,
         min_level=min_level,
         min_competence=min_competence,
         diploma_season=diploma_season,
@@ -178,7 +178,7 @@ def invite(
         caller.university,
         caller.principal.actor,
         body.participant_id,
-        body.direction.value if body.direction is not None else None,
+        body.direction,
         state.scopes,
         utc_now(),
     )

@@ -60,7 +60,7 @@ def put(
         state.store,
         code,
         name=body.name,
-        directions=[d.value for d in body.directions],
+        directions=list(body.directions),
         active=body.active,
         now=utc_now(),
     )

@@ -426,3 +426,23 @@ def test_overrides_csv_neutralises_formula_like_cells(monkeypatch) -> None:  # t
     response = route.override_labels(None, None, None, "csv")  # type: ignore[arg-type]
     lines = response.body.decode().splitlines()
     assert lines[1:] == ["'=cmd|' /C calc'!A0,python,-3.0", "p1,'@x,72.5"]
+
+
+def test_a_direction_the_model_never_saw_gets_a_coded_no_estimate(world: TestClient) -> None:
+    """A direction ingested after training: a clear answer with a code, not a 500 or a gap."""
+    code = "drones_competence"
+    row = {"code": code, "title_ru": "Беспилотники", "aka_ru": ""}
+    assert push(world, "directions", [row]).json()["added"] == 1
+    r = world.get(f"/v1/participants/{P}/competence", headers=PLATFORM)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert code not in {e["direction"] for e in body["estimates"]} and body["estimates"]
+    assert [m["direction"] for m in body["no_estimate"]] == [code]
+    assert body["no_estimate"][0]["code"] == "direction_not_in_model"
+    assert "Беспилотники" in body["no_estimate"][0]["text_ru"]
+    one = world.get(f"/v1/participants/{P}/competence?direction={code}", headers=PLATFORM).json()
+    assert one["estimates"] == [] and [m["direction"] for m in one["no_estimate"]] == [code]
+    known = world.get(f"/v1/participants/{P}/competence?direction=python", headers=PLATFORM)
+    assert known.json()["no_estimate"] == [] and len(known.json()["estimates"]) == 1
+    unknown = world.get(f"/v1/participants/{P}/competence?direction=cooking", headers=PLATFORM)
+    assert unknown.status_code == 422
