@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from footprint.columns import Columns as C
+from footprint.directions import Direction, directions, directions_frame, merged
 from footprint.frames import Snapshot
 
 DIRECTIONS = ("python", "robotics", "engineering")
@@ -54,9 +55,11 @@ def make_world(
     seed: int = 7,
     editions_per_kind: int = 2,
     codes: tuple[str, ...] = DIRECTIONS,
+    extra_directions: tuple[str, ...] = (),
 ) -> World:
     """Build a world whose snapshot ends on 31 August after the last season; activities rotate
-    over ``codes`` (the configured directions must include them)."""
+    over ``codes``. The snapshot lists the configured directions, then (as the store would after
+    ingesting them) any of ``codes`` and ``extra_directions`` (listed, without data) they lack."""
     rng = np.random.default_rng(seed)
     n_dir = len(codes)
     pid = np.array([f"p{i:06d}" for i in range(n_participants)], dtype=object)
@@ -176,6 +179,12 @@ def make_world(
         "activity_directions": pd.DataFrame(dirs),
         "activity_edges": edges,
         "achievements": pd.DataFrame(ach),
+        "directions": directions_frame(
+            merged(
+                directions(),
+                [Direction(code=c, title_ru=c) for c in dict.fromkeys((*codes, *extra_directions))],
+            )
+        ),
     }
     truth = pd.DataFrame(
         {

@@ -12,7 +12,6 @@ import pytest
 from models.competence.bundle import CompetenceBundle
 from models.competence.config import BoosterConfig, CompetenceConfig
 from tests.features.world import make_world
-from tests.footprint.test_directions import four_directions
 from training.competence.train import TrainConfig, evaluate_competence, train_competence
 
 
@@ -92,9 +91,12 @@ def test_configured_direction_without_data_is_skipped_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Regression (issue 15): ``prediction_report`` raised IndexError when a configured direction
-    had no labelled rows (a mask over all directions applied to fewer predictions)."""
-    four_directions(tmp_path, monkeypatch)  # drones configured, no activity counts for it
-    world = make_world(n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=2)
+    had no labelled rows (a mask over all directions applied to fewer predictions). Here drones
+    is in the snapshot's directions (ingested into the store), and no activity counts for it."""
+    world = make_world(
+        n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=2, extra_directions=("drones",)
+    )
+    assert world.snapshot().direction_codes()[-1] == "drones"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)
     path, evaluation = train_competence(world.snapshot(), _fast(), tmp_path / "b", world.truth)
@@ -112,7 +114,7 @@ def test_configured_direction_without_data_is_skipped_not_a_crash(
 def test_fourth_direction_with_data_is_trained_and_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    four_directions(tmp_path, monkeypatch)
+    """A fourth direction that reached the store as data (no settings file) is trained."""
     codes = ("python", "robotics", "engineering", "drones")
     world = make_world(n_participants=500, seasons=(2022, 2023, 2024, 2025), seed=2, codes=codes)
     evaluation, _ = evaluate_competence(world.snapshot(), _fast(), world.truth)
