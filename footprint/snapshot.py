@@ -182,11 +182,26 @@ def read_catalogue(store: Store, as_of: dt.datetime) -> dict[str, pd.DataFrame]:
     return {n: _sorted(f, n) for n, f in frames.items()}
 
 
+ROW_GROUP = 1024 * 1024
+"""Rows per Parquet row group: pyarrow's own default, so writing a frame slice by slice gives the
+same bytes (and snapshot id) as writing it whole."""
+
+
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    """Write ``frame`` one row group at a time: only one slice is ever copied into Arrow, so a
+    2-million-participant snapshot does not hold a second, Arrow copy of its largest frame."""
     # drop pandas' schema metadata: it would tie the content hash to the pandas version
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    schema = pa.Schema.from_pandas(frame, preserve_index=False).remove_metadata()
+    if frame.empty:
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        table = table.replace_schema_metadata(None)
+        pq.write_table(table, path, compression="zstd", write_statistics=True)
+        return
+    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as writer:
+        for start in range(0, len(frame), ROW_GROUP):
+            part = frame.iloc[start : start + ROW_GROUP]
+            table = pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+            writer.write_table(table.replace_schema_metadata(None), row_group_size=ROW_GROUP)
 
 
 def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Path) -> Path:
