@@ -2,7 +2,7 @@
 
     uv run python bench/bigworld.py --participants 250000 --workdir /tmp/bigworld/w250k
         [--chunk-size 250000] [--database-url postgresql+psycopg://...]
-        [--steps simulate,ingest,snapshot]
+        [--steps simulate,ingest,snapshot] [--world DIR]
 
 Every step runs the ``talent`` command in a child process, so the peak RSS printed is that step's
 own (``os.wait4``), not the largest of the run so far. Ingestion runs one ``talent ingest`` per
@@ -61,13 +61,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--chunk-size", type=int, default=None)
     ap.add_argument("--workdir", type=Path, required=True)
+    ap.add_argument("--world", type=Path, help="default <workdir>/world (simulated there)")
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--steps", default="simulate,ingest,snapshot")
     ap.add_argument("--as-of", default="2026-06-01")
     args = ap.parse_args()
     steps = set(args.steps.split(","))
     args.workdir.mkdir(parents=True, exist_ok=True)
-    world = args.workdir / "world"
+    world = args.world or args.workdir / "world"
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start")
