@@ -216,6 +216,10 @@ def _write_catalogue(run: _Running) -> None:
     ]
     acts = Activities.concat(parts)
     tables = {
+        # shared by every chunk: written once
+        (Source.PLATFORM, Entity.DIRECTIONS): export.directions_table(
+            tuple(d for d in directions() if d.code in run.codes)
+        ),
         (Source.PLATFORM, Entity.ACTIVITIES): export.activities_table(acts, run.codes),
         (Source.PLATFORM, Entity.ACTIVITY_EDGES): export.edges_table(run.catalog.edges),
     }
@@ -243,9 +247,6 @@ def _write_sources(run: _Running, world: World, k: int) -> None:
     export_at = clock.export_instant(cfg.first_season, cfg.seasons)
     records = world.records.stacked()
     tables: dict[tuple[Source, Entity], pa.Table] = {
-        (Source.PLATFORM, Entity.DIRECTIONS): export.directions_table(
-            tuple(d for d in directions() if d.code in codes)
-        ),
         (Source.PLATFORM, Entity.PARTICIPANTS): export.participants_table(pop, codes),
     }
     achievements = export.achievements_tables(

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from footprint.directions import direction_codes as run_codes
 from simulator import SimulationConfig, simulate
 from simulator import run as sim_run
 from simulator.config import MIN_CHUNK
@@ -67,6 +68,7 @@ def test_chunked_world_has_the_files_and_columns_of_an_unchunked_one(
         assert list(a.columns) == list(b.columns), rel
         assert dict(a.dtypes) == dict(b.dtypes), rel
     assert rows["sources/platform/participants.parquet"] == CHUNKED.participants
+    assert rows["sources/platform/directions.parquet"] == len(run_codes())
 
 
 def test_ids_stay_distinct_and_references_resolve_across_chunks(
