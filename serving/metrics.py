@@ -6,6 +6,9 @@ Labels never carry ids or paths with ids: requests are labelled by their route t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -14,6 +17,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from serving.errors import ConflictError
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -79,3 +84,15 @@ class Metrics:
     def render(self) -> bytes:
         """The exposition text of every metric."""
         return generate_latest(self.registry)
+
+    @contextmanager
+    def decision(self, action: str) -> Iterator[None]:
+        """Count the moderator's decision made inside: ``done`` when it returns, ``conflict``
+        when someone decided first (the :class:`ConflictError` goes on to the caller); any other
+        error counts nothing."""
+        try:
+            yield
+        except ConflictError:
+            self.decisions.labels(action, "conflict").inc()
+            raise
+        self.decisions.labels(action, "done").inc()

@@ -14,26 +14,14 @@ from typing import Any, Self, TypeVar
 import joblib
 from pydantic import BaseModel
 
-from core.errors import NotFittedError, TalentError
-from models.configured import Configured
+from core.errors import TalentError
+from models.base import ModelBase
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-class Estimator(Configured[ConfigT], ABC):
+class Estimator(ModelBase[ConfigT], ABC):
     """Config in, ``fit`` returns self, ``predict`` returns a frame with fixed columns."""
-
-    @property
-    def is_fitted(self) -> bool:
-        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
-
-    def check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load()")
-
-    def _reset(self) -> None:
-        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, key)
 
     def fit(self, data: Any) -> Self:
         """Fit on ``data``, replacing any earlier fit; returns ``self``."""

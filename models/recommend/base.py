@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from core.artifacts import BUNDLE_HEADER
 from core.errors import NotFittedError, TalentError
-from models.configured import Configured
+from models.base import ModelBase
 from models.recommend.ability import AbilityModel
 from models.recommend.codes import ReasonCode
 from models.recommend.columns import RECOMMENDATION_COLUMNS
@@ -162,7 +162,7 @@ class _Inflating(io.RawIOBase):
         return done
 
 
-class Recommender(Configured[ConfigT], ABC):
+class Recommender(ModelBase[ConfigT], ABC):
     """Config in, ``fit`` returns self, ``recommend`` returns a frame with fixed columns.
 
     Subclasses set ``name`` and ``config_class`` and implement :meth:`_fit` and :meth:`score`;
@@ -205,14 +205,6 @@ class Recommender(Configured[ConfigT], ABC):
         """What is saved: the config and the fitted parameters; never the training dataset or any
         other private in-memory state (names starting with ``_``: caches rebuilt on use)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
-
-    def check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load()")
-
-    def _reset(self) -> None:
-        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, key)
 
     def fit(self, dataset: RecommendDataset, decisions: tuple[DecisionPoint, ...] = ()) -> Self:
         """Fit on ``dataset``, replacing any earlier fit; returns ``self``.

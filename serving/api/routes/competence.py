@@ -27,7 +27,6 @@ from serving.api.deps import (
     model_work,
 )
 from serving.api.errors import ApiError
-from serving.errors import ConflictError
 from serving.schemas.common import (
     DEFAULT_PAGE_SIZE,
     ID_PATTERN,
@@ -213,7 +212,7 @@ def decide(
     request_id: RequestIdDep,
 ) -> ReviewDecisionResponse:
     action = f"competence.{body.decision.value}"
-    try:
+    with metrics.decision(action):  # a conflict goes on to the one error handler
         outcome = decide_review(
             store,
             review_id,
@@ -224,10 +223,6 @@ def decide(
             principal=principal,
             request_id=request_id,
         )
-    except ConflictError:
-        metrics.decisions.labels(action, "conflict").inc()
-        raise  # answered by the one error handler (serving/api/errors.py)
-    metrics.decisions.labels(action, "done").inc()
     return ReviewDecisionResponse(
         review_id=outcome.review_id,
         status=outcome.status,

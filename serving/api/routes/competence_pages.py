@@ -229,18 +229,18 @@ def competence_decide_page(
         number = None  # the value field is only read for an override
     action = f"competence.{decision.value}"
     try:
-        decide_review(
-            store,
-            review_id,
-            decision,
-            expected_version=expected_version,
-            value=number,
-            comment=comment,
-            principal=principal,
-            request_id=request_id,
-        )
+        with metrics.decision(action):
+            decide_review(
+                store,
+                review_id,
+                decision,
+                expected_version=expected_version,
+                value=number,
+                comment=comment,
+                principal=principal,
+                request_id=request_id,
+            )
     except ConflictError:
-        metrics.decisions.labels(action, "conflict").inc()
         return _review_page(
             request,
             principal,
@@ -268,7 +268,6 @@ def competence_decide_page(
         )
     except NotFoundError:
         return _review_page(request, principal, store, review_id)
-    metrics.decisions.labels(action, "done").inc()
     values = _filter_values(request)
     try:
         following = next_open(store, parse_filters(values), skip=review_id)

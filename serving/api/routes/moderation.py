@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from serving.api.deps import MetricsDep, ModeratorDep, RatingDep, RequestIdDep, StoreDep
-from serving.errors import ConflictError
 from serving.schemas.common import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE, Message, PageInfo
 from serving.schemas.moderation import (
     AchievementDetail,
@@ -74,7 +73,7 @@ def decide(
     request_id: RequestIdDep,
 ) -> DecisionResponse:
     action = f"achievement.{body.decision.value}"
-    try:
+    with metrics.decision(action):  # a conflict goes on to the one error handler
         outcome = decide_achievement(
             store,
             achievement_id,
@@ -84,10 +83,6 @@ def decide(
             principal=principal,
             request_id=request_id,
         )
-    except ConflictError:
-        metrics.decisions.labels(action, "conflict").inc()
-        raise  # answered by the one error handler (serving/api/errors.py)
-    metrics.decisions.labels(action, "done").inc()
     rating.refresh()
     return DecisionResponse(
         achievement_id=outcome.achievement_id,

@@ -218,17 +218,17 @@ def decide_page(
         )
     action = f"achievement.{decision.value}"
     try:
-        decide_achievement(
-            store,
-            achievement_id,
-            decision,
-            expected_version=expected_version,
-            comment=comment,
-            principal=principal,
-            request_id=request_id,
-        )
+        with metrics.decision(action):
+            decide_achievement(
+                store,
+                achievement_id,
+                decision,
+                expected_version=expected_version,
+                comment=comment,
+                principal=principal,
+                request_id=request_id,
+            )
     except ConflictError:
-        metrics.decisions.labels(action, "conflict").inc()
         return _detail_page(
             request,
             principal,
@@ -254,7 +254,6 @@ def decide_page(
         )
     except NotFoundError:
         return _detail_page(request, principal, store, achievement_id)
-    metrics.decisions.labels(action, "done").inc()
     rating.refresh()
     return RedirectResponse(
         f"/moderation/?done={quote(achievement_id, safe='')}", status.HTTP_303_SEE_OTHER
