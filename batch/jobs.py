@@ -97,6 +97,27 @@ def run_estimates(
     return _summary("estimate", out, rows, started, str(spark.sparkContext.master))
 
 
+def run_recommendations(
+    snapshot: Path,
+    model_path: Path,
+    out: Path,
+    k: int = 10,
+    as_of: dt.datetime | None = None,
+    master: str | None = None,
+    buckets: int | None = None,
+) -> JobSummary:
+    """Top-``k`` recommendations of every participant written to ``out``."""
+    from batch.recommend import recommendations_frame
+    from models.recommend.base import Recommender
+
+    started = time.perf_counter()
+    model: Recommender = Recommender.load(model_path)
+    spark = spark_session(master, "talent-recommend")
+    frame = recommendations_frame(spark, snapshot, model, k, as_of, buckets)
+    rows = write_parquet(frame, out)
+    return _summary("recommend", out, rows, started, str(spark.sparkContext.master))
+
+
 def _summary(job: str, out: Path, rows: int, started: float, master: str) -> JobSummary:
     summary = JobSummary(job, str(out), rows, round(time.perf_counter() - started, 2), master)
     log.info("spark_job_done", **summary.as_dict())

@@ -78,7 +78,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "spark": (
         ("cli.spark_commands",),
-        "Batch jobs on Apache Spark: features and competence estimates of every participant.",
+        "Batch jobs on Apache Spark: features, competence estimates and recommendations of every "
+        "participant.",
     ),
     "train": (_GROUP_MODULES, "Train models on snapshots (logged to MLflow)."),
     "evaluate": (_GROUP_MODULES, "Evaluate models on temporal splits, with baselines."),

@@ -1,4 +1,5 @@
-"""``talent spark features|estimate``: the batch jobs on Apache Spark (the ``spark`` extra).
+"""``talent spark features|estimate|recommend``: the batch jobs on Apache Spark (the ``spark``
+extra).
 
 ``local[*]`` by default; ``--master`` (or ``spark-submit``'s own) points them at a cluster
 (docs/scaling.md). Each writes a folder of Parquet part files with a ``_SUCCESS`` marker last.
@@ -20,7 +21,8 @@ from core.instants import parse_instant
 
 spark_app = typer.Typer(
     name="spark",
-    help="Batch jobs on Apache Spark: features and competence estimates of every participant.",
+    help="Batch jobs on Apache Spark: features, competence estimates and recommendations of every "
+    "participant.",
     no_args_is_help=True,
 )
 
@@ -107,6 +109,30 @@ def estimate_command(
         from batch.jobs import run_estimates
 
         summary = run_estimates(snapshot, bundle, out, _cut(as_of), previous, master, buckets)
+    except (TalentError, ValueError) as exc:
+        raise fail(exc, as_json=json_out) from exc
+    _report(summary.as_dict(), json_out)
+
+
+@spark_app.command("recommend")
+def recommend_command(
+    snapshot: SnapshotOpt,
+    model_file: Annotated[
+        Path, typer.Option(help="Fitted recommender (`talent train recommend --out`).")
+    ],
+    out: OutOpt,
+    k: Annotated[int, typer.Option(min=1, max=100, help="Recommendations per participant.")] = 10,
+    as_of: AsOfOpt = None,
+    master: MasterOpt = None,
+    buckets: BucketsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Top-k feasible next activities, with reasons, of every participant."""
+    try:
+        _need_spark()
+        from batch.jobs import run_recommendations
+
+        summary = run_recommendations(snapshot, model_file, out, k, _cut(as_of), master, buckets)
     except (TalentError, ValueError) as exc:
         raise fail(exc, as_json=json_out) from exc
     _report(summary.as_dict(), json_out)

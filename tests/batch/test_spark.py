@@ -220,3 +220,29 @@ def test_the_service_refresh_handed_to_spark_records_all_or_nothing(
     pd.testing.assert_frame_equal(  # ... with the in-process values
         got.drop(columns="computed_at"), expected.drop(columns="computed_at"), rtol=1e-9
     )
+
+
+def test_spark_recommendations_equal_the_in_process_ones(spark: Any, tmp_path: Path) -> None:
+    from batch.recommend import recommendations_frame
+    from models.recommend.base import Recommender
+    from models.recommend.columns import RecColumns
+    from models.recommend.dataset import dataset_from_snapshot
+    from tests.serving.bundle_factory import tiny_recommender, tiny_world_snapshot
+
+    as_of = dt.datetime(2025, 9, 1)
+    model = Recommender.load(tiny_recommender(tmp_path / "content.joblib", as_of))
+    snap = tiny_world_snapshot(as_of)
+    folder = write_snapshot({n: getattr(snap, n) for n in FRAME_DTYPES}, as_of, tmp_path)
+    data = dataset_from_snapshot(snap, as_of, ability=model.ability_model or False)
+    expected = model.recommend(sorted(data.participant_ids), k=3, dataset=data)
+    got = recommendations_frame(spark, folder, model, k=3, buckets=3).toPandas()
+    got[RecColumns.REASON_CODES] = got[RecColumns.REASON_CODES].map(json.loads)
+    expected[RecColumns.REASON_CODES] = expected[RecColumns.REASON_CODES].map(list)
+    key = [KEYS[0], RecColumns.RANK]
+    assert len(expected) > 0 and expected[KEYS[0]].nunique() == len(data.participant_ids)
+    pd.testing.assert_frame_equal(
+        got.sort_values(key).reset_index(drop=True),
+        expected.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+        rtol=1e-9,
+    )
