@@ -59,7 +59,14 @@ def driver_snapshot(snapshot: Path, frames: tuple[str, ...]) -> Snapshot:
             else pd.DataFrame({c: pd.Series(dtype=t) for c, t in FRAME_DTYPES[name].items()})
         )
         for name in FRAME_DTYPES
+        if name != "directions"
     }
+    # the directions always: every per-direction array is laid out by them (an older snapshot
+    # without the frame is read with the configured defaults)
+    if "directions" in manifest.tables:
+        data["directions"] = pq.read_table(
+            Path(snapshot) / manifest.tables["directions"].file
+        ).to_pandas()
     return Snapshot.from_frames(manifest.as_of, data, snapshot_id=manifest.snapshot_id)
 
 
