@@ -255,6 +255,24 @@ class RecommendDataset:
         )
 
     @cached_property
+    def region_sizes(self) -> np.ndarray:
+        """Participants per row of :attr:`PeerCounts.by_region` (the last: unknown region)."""
+        regions = self.peer_counts.regions
+        r = regions.get_indexer(pd.Index(self.region, dtype=object))
+        n = len(regions)
+        return _read_only(np.bincount(np.where(r >= 0, r, n), minlength=n + 1).astype(float))
+
+    @cached_property
+    def interest_popularity(self) -> np.ndarray:
+        """Directions x items: the share of the participants who declared each direction that
+        took the item (the re-ranker's popularity within a participant's interests)."""
+        if not self.directions:
+            return _read_only(np.zeros((0, self.n_items)))
+        took = (self.interactions > 0).astype(np.float64)
+        counts = np.asarray((took.T @ self.declared).T)
+        return _read_only(counts / np.maximum(self.declared.sum(axis=0), 1)[:, None])
+
+    @cached_property
     def ability_rows(self) -> np.ndarray:
         """The ability scale's row of each participant row (-1: not on the scale; all -1
         without a scale)."""

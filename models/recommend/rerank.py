@@ -65,6 +65,10 @@ FEATURES: tuple[str, ...] = (
     "declared_match",
     "edition_size",
     "group_share",
+    "pop_region",
+    "pop_interest",
+    "days_since_direction",
+    "age_days",
 )
 MICROS_PER_DAY = 86_400_000_000
 NOT_CANDIDATE = -1e9
@@ -196,7 +200,63 @@ def candidate_features(
             ok,
         )
     )
+    put(_region_share(dataset, rows, items))
+    put(_interest_share(dataset, rows, items))
+    put(_days_since_direction(dataset, rows, acts, None if t is None else int(t)))
+    pub = cat.published[acts].astype("datetime64[us]").astype(np.int64)
+    age = (t - pub) / MICROS_PER_DAY if t is not None else np.full(m, np.nan)
+    put(np.where(np.isnat(cat.published[acts]), np.nan, age)[None, :])
     return feats, cand, ok
+
+
+def _region_share(dataset: RecommendDataset, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Share of the participant's region (its participants in the dataset) who took each
+    candidate's series: popularity where the participant lives (NaN for an unknown participant
+    or a series never seen)."""
+    peers = dataset.peer_counts
+    safe = np.maximum(rows, 0)
+    r = peers.regions.get_indexer(pd.Index(dataset.region[safe], dtype=object))
+    r = np.where(r >= 0, r, len(peers.regions))
+    size = dataset.region_sizes[r]
+    share = peers.by_region[r][:, np.maximum(items, 0)] / np.maximum(size, 1)[:, None]
+    share[:, items < 0] = np.nan
+    share[rows < 0] = np.nan
+    return share
+
+
+def _interest_share(dataset: RecommendDataset, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Share of the participants who declared the participant's interests that took each
+    candidate's series (averaged over their declared directions; NaN without any)."""
+    if not dataset.directions:
+        return np.full((len(rows), len(items)), np.nan)
+    safe = np.maximum(rows, 0)
+    mine = np.where((rows >= 0)[:, None], dataset.declared[safe], 0.0)
+    n_mine = mine.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = (mine @ dataset.interest_popularity[:, np.maximum(items, 0)]) / n_mine[:, None]
+    share[:, items < 0] = np.nan
+    share[n_mine == 0] = np.nan
+    return share
+
+
+def _days_since_direction(
+    dataset: RecommendDataset, rows: np.ndarray, acts: np.ndarray, t: int | None
+) -> np.ndarray:
+    """Days from the participant's latest activity started in each candidate's main direction
+    to the cut-off (NaN: none yet, or an undated catalogue)."""
+    cat = dataset.catalog
+    n, m = len(rows), len(acts)
+    if t is None or not dataset.directions or not cat.dated:
+        return np.full((n, m), np.nan)
+    main = np.argmax(cat.weights, axis=1)
+    start = cat.start.astype("datetime64[us]").astype(np.int64)
+    known = rows >= 0
+    taken = dataset.taken[np.maximum(rows, 0)].tocoo()
+    ok = known[taken.row] & ~np.isnat(cat.start[taken.col]) & (start[taken.col] <= t)
+    latest = np.full((n, len(dataset.directions)), np.iinfo(np.int64).min)
+    np.maximum.at(latest, (taken.row[ok], main[taken.col[ok]]), start[taken.col[ok]])
+    last = latest[:, main[acts]]
+    return np.where(last > np.iinfo(np.int64).min, (t - last) / MICROS_PER_DAY, np.nan)
 
 
 def _edition_sizes(dataset: RecommendDataset) -> np.ndarray:
