@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from core.errors import TalentError
 from core.logs import get_logger
 from features.schema import KEYS
 from models.competence.dataset import CompetenceDataset
@@ -49,9 +50,9 @@ from training.config import (
     set_dotted,
 )
 from training.pipeline import load_source
-from training.recommend.evaluate import prepare_split
 from training.recommend.tuning import RerankObjective
 from training.registry import metric_key
+from training.select_simulator import validation_split
 
 log = get_logger(__name__)
 STORAGE_FILE = "optuna.db"
@@ -172,14 +173,26 @@ class _CompetenceStage:
 
 
 class _RecommendStage:
-    """The re-ranker's metric on the simulator split (:mod:`training.recommend.tuning`)."""
+    """The re-ranker's metric on the validation cut-off of the simulator split
+    (:func:`training.select_simulator.validation_split`: the snapshot as known at the first test
+    cut-off, scored a year earlier), never on the test cut-offs the pipeline reports; see
+    :mod:`training.recommend.tuning`."""
 
     def __init__(self, config: PipelineConfig) -> None:
         snapshot, _ = load_source(config.snapshot)
         self.snapshot_id = snapshot.snapshot_id
-        self.objective = RerankObjective(
-            prepare_split(snapshot, config.recommend.split), config.tuning.report_key
+        split, first = validation_split(
+            snapshot, config.recommend.split, config.recommend.select, decisions=True
         )
+        cut = split.cutoffs[0]
+        if not split.relevant or not cut.decisions:
+            raise TalentError(
+                f"the re-ranker's study scores a validation cut-off "
+                f"({cut.cutoff:%Y-%m-%d}) before the first test cut-off "
+                f"({first:%Y-%m-%d}); it has no queries or no decision points: the "
+                "snapshot needs more seasons (or a smaller recommend.select.offset_years)"
+            )
+        self.objective = RerankObjective(split, config.tuning.report_key)
 
     def rungs(self, config: PipelineConfig, shares: Sequence[float]) -> Iterator[tuple[int, float]]:
         rerank = config.recommend.settings_of("rerank")
