@@ -33,6 +33,9 @@ def main() -> None:
     parser.add_argument(
         "--select", action="store_true", help="choose the settings on validation first"
     )
+    parser.add_argument(
+        "--models", default=None, help="comma-separated registered models (default: all)"
+    )
     args = parser.parse_args()
     from simulator import SimulationConfig
     from training.recommend.evaluate import SimSplitConfig, evaluate_simulator
@@ -42,7 +45,7 @@ def main() -> None:
     sim = simulate_world(
         SimulationConfig(participants=args.participants, seasons=args.seasons, seed=args.seed)
     )
-    split = SimSplitConfig()
+    split = SimSplitConfig(**({"models": tuple(args.models.split(","))} if args.models else {}))
     settings = {}
     print("$", shlex.join(["uv", "run", "python", "bench/recommend_quality.py", *sys.argv[1:]]))
     if args.select:
