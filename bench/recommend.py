@@ -167,7 +167,7 @@ def speed(snapshot: Snapshot, args: argparse.Namespace) -> dict[str, float]:
 
 
 def trajectories(sim: object, args: argparse.Namespace) -> dict[str, float]:
-    from training.recommend.trajectory import TrajectoryEvalConfig, evaluate_trajectories
+    from training.simworld.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 
     t = time.perf_counter()
     report = evaluate_trajectories(sim, TrajectoryEvalConfig(participants=args.participants))  # type: ignore[arg-type]

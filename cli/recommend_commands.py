@@ -238,7 +238,7 @@ def evaluate_recommend(
             title = f"snapshot {snap.snapshot_id[:16]}: temporal split at {report.info['cutoffs']}"
             result = {"table": report.table, "info": report.info}
             if trajectories and sim is not None:
-                from training.recommend.trajectory import (
+                from training.simworld.trajectory import (
                     TrajectoryEvalConfig,
                     evaluate_trajectories,
                 )

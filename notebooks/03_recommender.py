@@ -41,8 +41,8 @@ from training.competence.diagnostics import metrics_table, ndcg_by_history, scor
 from training.plots import history_figure, metrics_figure, scores_figure
 from training.recommend.evaluate import SimSplitConfig, default_cutoffs, evaluate_simulator
 from training.recommend.plan_examples import example_plans, plan_text
-from training.recommend.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 from training.simworld import simulate_world
+from training.simworld.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 
 configure_logs("WARNING")  # results only: the library's info lines stay out of the outputs
 PARTICIPANTS = int(os.environ.get("TALENT_NOTEBOOK_PARTICIPANTS", "20000"))

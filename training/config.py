@@ -22,10 +22,10 @@ from core.errors import ConfigError
 from models.recommend.base import RecommenderConfig
 from models.recommend.registry import spec
 from models.recommend.rerank import RerankConfig
-from simulator import SimulationConfig
 from training.competence.train import TrainConfig
 from training.recommend.evaluate import MOVED_TO_MODELS, ModelSettings, SimSplitConfig
 from training.select_simulator import SimSelectionConfig
+from training.simworld import SimulationConfig
 
 
 class _Strict(BaseModel):

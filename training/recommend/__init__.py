@@ -1,2 +1,3 @@
 """Training and evaluation of the recommenders: temporal splits, ranking
-metrics, settings chosen on validation, the re-ranker's tuning, trajectory metrics."""
+metrics, settings chosen on validation, the re-ranker's tuning (the trajectory replay is in
+training.simworld)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from models.recommend.planner import PlanConstraints
 from tests.training.recommend_world import small_world  # noqa: F401 - a fixture
-from training.recommend.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 from training.simworld import SimWorld
+from training.simworld.trajectory import TrajectoryEvalConfig, evaluate_trajectories
 
 
 def test_plans_are_feasible_and_replayed(small_world: SimWorld) -> None:  # noqa: F811

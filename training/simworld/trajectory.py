@@ -70,7 +70,7 @@ from simulator.results import (
     practice_gain,
     unit_results,
 )
-from training.simworld import SimWorld
+from training.simworld.world import SimWorld
 
 log = get_logger(__name__)
 _QUALIFY = {Result.WINNER.value, Result.PRIZE_WINNER.value}
