@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, select
+from sqlalchemy import Connection, Row, delete, exists, func, select
 
 from core.instants import utc_now
 from footprint import tables as ft
@@ -256,21 +256,69 @@ def _item_query(status: ModerationStatus | None):  # type: ignore[no-untyped-def
     return query
 
 
-def _items(conn: Connection, rows: list[Any]) -> list[dict[str, Any]]:
-    records = [dict(r._mapping) for r in rows]
-    ids = [str(r[C.ACHIEVEMENT_ID]) for r in records]
+@dataclass(frozen=True)
+class ActivityOfItem:
+    """The activity an achievement was recorded at, as far as a moderator needs it."""
+
+    title: str
+    kind: str
+    level: str
+    max_score: float | None
+    start_at: dt.datetime
+    end_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ModerationItem:
+    """A footprint record with the evidence a moderator needs, and the version to decide on
+    (fields named as the footprint's columns)."""
+
+    achievement_id: str
+    participant_id: str
+    activity_id: str
+    team_id: str | None
+    result: str
+    score: float | None
+    rank: int | None
+    evidence: str | None
+    status: str
+    status_changed_at: dt.datetime | None
+    achieved_at: dt.datetime
+    recorded_at: dt.datetime
+    activity: ActivityOfItem
+    sources: list[dict[str, str]]
+    version: int
+
+
+@dataclass(frozen=True)
+class ModerationDetail(ModerationItem):
+    """An achievement with its status history (oldest first) and audit trail (newest first)."""
+
+    history: list[dict[str, Any]]
+    audit: list[AuditEntry]
+
+
+def _items(conn: Connection, rows: list[Row[Any]]) -> list[ModerationItem]:
+    ids = [str(r._mapping[C.ACHIEVEMENT_ID]) for r in rows]
     versions, sources = _versions(conn, ids), _sources(conn, ids)
-    for r in records:
-        aid = str(r[C.ACHIEVEMENT_ID])
-        r["version"] = versions.get(aid, 0)
-        r["sources"] = sources.get(aid, [])
-        r["activity"] = {c: r.pop(f"activity_{c}") for c in _ACTIVITY_COLUMNS}
-    return records
+    items = []
+    for r in rows:
+        m = r._mapping
+        aid = str(m[C.ACHIEVEMENT_ID])
+        items.append(
+            ModerationItem(
+                **{c: m[c] for c in _ITEM_COLUMNS},
+                activity=ActivityOfItem(**{c: m[f"activity_{c}"] for c in _ACTIVITY_COLUMNS}),
+                sources=sources.get(aid, []),
+                version=versions.get(aid, 0),
+            )
+        )
+    return items
 
 
 def pending_queue(
     store: Store, *, offset: int, limit: int, activity_id: str | None = None
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[ModerationItem]]:
     """The pending achievements, oldest record first, with evidence, sources and versions.
 
     Returns the total number pending (with the filter) and one page of items.
@@ -293,7 +341,7 @@ def pending_queue(
         return total, _items(conn, list(rows))
 
 
-def achievement_detail(store: Store, achievement_id: str) -> dict[str, Any]:
+def achievement_detail(store: Store, achievement_id: str) -> ModerationDetail:
     """One achievement with its activity, sources, status history and audit trail.
 
     Raises
@@ -308,8 +356,7 @@ def achievement_detail(store: Store, achievement_id: str) -> dict[str, Any]:
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"achievement {achievement_id!r} does not exist")
-        item = _items(conn, [row])[0]
-        item["history"] = [
+        history = [
             {"seq": int(seq), C.STATUS: str(status), C.CHANGED_AT: changed, C.SOURCE: str(src)}
             for seq, status, changed, src in conn.execute(
                 select(h.c.seq, h.c[C.STATUS], h.c[C.CHANGED_AT], h.c[C.SOURCE])
@@ -318,12 +365,12 @@ def achievement_detail(store: Store, achievement_id: str) -> dict[str, Any]:
             ).all()
         ]
         key = achievement_subject(conn, achievement_id)
-        item["audit"] = (
+        audit = (
             audit_entries(conn, subject_type=SUBJECT_ACHIEVEMENT, subject_id=key, limit=200)[1]
             if key is not None
             else []
         )
-    return item
+        return ModerationDetail(**vars(_items(conn, [row])[0]), history=history, audit=audit)
 
 
 def achievement_ids_of(conn: Connection, participant_ids: list[str]) -> list[str]:

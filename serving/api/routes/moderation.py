@@ -40,7 +40,7 @@ def queue(
     total, items = pending_queue(store, offset=offset, limit=limit, activity_id=activity_id)
     return QueuePage(
         page=PageInfo(total=total, offset=offset, limit=limit),
-        items=[AchievementItem.model_validate(i) for i in items],
+        items=[AchievementItem.model_validate(i, from_attributes=True) for i in items],
     )
 
 
@@ -51,8 +51,7 @@ def queue(
 )
 def detail(achievement_id: AchievementPath, _: ModeratorDep, store: StoreDep) -> AchievementDetail:
     item = achievement_detail(store, achievement_id)
-    item["audit"] = [AuditEntryOut.model_validate(a, from_attributes=True) for a in item["audit"]]
-    return AchievementDetail.model_validate(item)
+    return AchievementDetail.model_validate(item, from_attributes=True)
 
 
 @router.post(

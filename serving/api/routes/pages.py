@@ -163,7 +163,7 @@ def _detail_page(
         "achievement.html",
         {
             "item": item,
-            "audit": item["audit"],
+            "audit": item.audit,
             "error": error,
             "comment": comment,
             # the choice and the text come back with an error; the field in error has the focus
