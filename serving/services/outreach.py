@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from footprint.store import Store
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
@@ -40,6 +41,21 @@ class Answer(StrEnum):
     DECLINED = "declined"
 
 
+@dataclass(frozen=True)
+class Shortlist:
+    """A university's shortlist with its participants (only those whose consent is in force)."""
+
+    shortlist_id: str
+    university_code: str
+    title: str
+    created_at: dt.datetime
+    participants: list[str]
+
+
+def _shortlist(row: Row[Any], participants: list[str]) -> Shortlist:
+    return Shortlist(row.shortlist_id, row.university_code, row.title, row.created_at, participants)
+
+
 def _require_consent(scopes: ConsentScopes, participant_id: str) -> None:
     if not scopes.allows(participant_id):
         raise NotFoundError(NOT_FOUND_RU)
@@ -47,7 +63,7 @@ def _require_consent(scopes: ConsentScopes, participant_id: str) -> None:
 
 def create_shortlist(
     store: Store, university: University, title: str, now: dt.datetime
-) -> dict[str, Any]:
+) -> Shortlist:
     t = shortlists
     with store.transaction() as conn:
         n = conn.execute(
@@ -55,38 +71,35 @@ def create_shortlist(
         ).scalar_one()
         if n >= MAX_SHORTLISTS:
             raise InvalidInputError(f"не больше {MAX_SHORTLISTS} списков на вуз", ("body",))
-        row = {
-            "shortlist_id": str(uuid.uuid4()),
-            "university_code": university.code,
-            "title": title,
-            "created_at": now,
-        }
-        conn.execute(insert(t).values(**row))
-    return row | {"participants": []}
+        made = Shortlist(str(uuid.uuid4()), university.code, title, now, [])
+        conn.execute(
+            insert(t).values(
+                shortlist_id=made.shortlist_id,
+                university_code=made.university_code,
+                title=made.title,
+                created_at=made.created_at,
+            )
+        )
+    return made
 
 
-def _own_shortlist(conn: Any, university: University, shortlist_id: str) -> dict[str, Any]:
+def _own_shortlist(conn: Connection, university: University, shortlist_id: str) -> Row[Any]:
     t = shortlists
     row = conn.execute(
         select(t).where(t.c.shortlist_id == shortlist_id, t.c.university_code == university.code)
     ).first()
     if row is None:
         raise NotFoundError("список не найден")
-    return dict(row._mapping)
+    return row
 
 
-def list_shortlists(
-    store: Store, university: University, scopes: ConsentScopes
-) -> list[dict[str, Any]]:
+def list_shortlists(store: Store, university: University, scopes: ConsentScopes) -> list[Shortlist]:
     consenting = scopes.consenting()
     t, e = shortlists, shortlist_entries
     with store.engine.connect() as conn:
-        lists = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(t).where(t.c.university_code == university.code).order_by(t.c.created_at)
-            )
-        ]
+        lists = conn.execute(
+            select(t).where(t.c.university_code == university.code).order_by(t.c.created_at)
+        ).all()
         entries = conn.execute(
             select(e.c.shortlist_id, e.c.participant_id)
             .join(t, t.c.shortlist_id == e.c.shortlist_id)
@@ -96,12 +109,12 @@ def list_shortlists(
     for sid, pid in entries:
         if pid in consenting:
             members.setdefault(sid, []).append(pid)
-    return [s | {"participants": sorted(members.get(s["shortlist_id"], []))} for s in lists]
+    return [_shortlist(s, sorted(members.get(s.shortlist_id, []))) for s in lists]
 
 
 def shortlist(
     store: Store, university: University, shortlist_id: str, scopes: ConsentScopes
-) -> dict[str, Any]:
+) -> Shortlist:
     consenting = scopes.consenting()
     e = shortlist_entries
     with store.engine.connect() as conn:
@@ -115,7 +128,7 @@ def shortlist(
             .scalars()
             .all()
         )
-    return row | {"participants": [p for p in pids if p in consenting]}
+    return _shortlist(row, [p for p in pids if p in consenting])
 
 
 def add_to_shortlist(

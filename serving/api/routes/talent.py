@@ -93,7 +93,7 @@ def talent_search(
 @router.get("/shortlists", summary="The university's shortlists (university)")
 def shortlists(caller: UniversityDep, state: StateDep) -> list[ShortlistOut]:
     rows = outreach.list_shortlists(state.store, caller.university, state.scopes)
-    return [ShortlistOut.model_validate(r) for r in rows]
+    return [ShortlistOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post(
@@ -101,7 +101,7 @@ def shortlists(caller: UniversityDep, state: StateDep) -> list[ShortlistOut]:
 )
 def create_shortlist(body: ShortlistIn, caller: UniversityDep, state: StateDep) -> ShortlistOut:
     row = outreach.create_shortlist(state.store, caller.university, body.title, utc_now())
-    return ShortlistOut.model_validate(row)
+    return ShortlistOut.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -114,7 +114,7 @@ def shortlist(
     shortlist_id: IdPath, caller: UniversityDep, state: StateDep, request_id: RequestIdDep
 ) -> ShortlistDetail:
     row = outreach.shortlist(state.store, caller.university, shortlist_id, state.scopes)
-    cards = state.talent.cards(row["participants"]) if row["participants"] else []
+    cards = state.talent.cards(row.participants) if row.participants else []
     record_views(
         state.store,
         university=caller.university.code,
@@ -124,7 +124,7 @@ def shortlist(
         now=utc_now(),
         request_id=request_id,
     )
-    return ShortlistDetail.model_validate(row | {"candidates": cards})
+    return ShortlistDetail.model_validate(vars(row) | {"candidates": cards})
 
 
 @router.put(
