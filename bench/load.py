@@ -20,6 +20,9 @@ Sections (``--sections``, all by default):
 * ``switch``: the same fixed-rate load while the served recommender is switched between
   ``--recommend-bundle`` and ``--switch-bundle`` every ``--switch-every`` seconds (the admin reload
   route, or the watch folder with more than one worker); counts failed and non-2xx requests;
+* ``pushes``: the same fixed-rate load while ``--push-rate`` small batches of achievements a
+  second arrive through ``POST /v1/footprint/achievements``; each batch's first participant is
+  asked again until the pushed activity has left their recommendations (push-to-visible);
 * ``mlflow``: the recommender bundle logged as a pyfunc model (training.pyfunc) and served by
   ``mlflow models serve --env-manager local``; the same saturation runs on ``/invocations`` with
   the same question (one participant, k=10, the same instant), and the ratios to ours.
@@ -63,6 +66,8 @@ ADMIN = "dev-admin-token"
 DIRECTIONS = ("python", "robotics", "engineering")
 ENDPOINTS = ("recommendations", "competence", "trajectory", "rating_standing", "rating_table")
 ROOT = Path(__file__).resolve().parent.parent
+PUSH_DEADLINE_S = 5.0
+PUSH_POLL_S = 0.05
 
 
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,7 +75,11 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--database-url", required=True, help="the footprint store (SQLAlchemy URL)")
-    p.add_argument("--competence-bundle", type=Path, required=True)
+    p.add_argument(
+        "--competence-bundle",
+        type=Path,
+        help="the competence bundle (needed by the competence and trajectory endpoints only)",
+    )
     p.add_argument(
         "--recommend-bundle",
         type=Path,
@@ -89,6 +98,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate-duration", type=float, default=60)
     p.add_argument("--rate-connections", type=int, default=16)
     p.add_argument("--switch-every", type=float, default=5, help="seconds between switches")
+    p.add_argument("--push-rate", type=float, default=10, help="pushed batches a second")
+    p.add_argument("--push-batch", type=int, default=3, help="achievements per pushed batch")
     p.add_argument(
         "--switch-mode",
         choices=("reload", "watch"),
@@ -359,6 +370,138 @@ def switching(
     return r
 
 
+def push_targets(base: str, ids: list[str], n: int, batch: int) -> list[list[tuple[str, str]]]:
+    """``n`` batches of ``batch`` (participant, activity) pairs: each participant's first
+    recommended activity now, asked one by one before the load starts. A record of it makes the
+    activity "taken", so it must leave that participant's next answer: what the pushes section
+    watches for."""
+    pairs: list[tuple[str, str]] = []
+    for pid in ids:
+        if len(pairs) >= n * batch:
+            break
+        status, body = http("GET", f"{base}/v1/participants/{pid}/recommendations?k=10", PLATFORM)
+        if status == 200 and body["items"]:
+            pairs.append((pid, str(body["items"][0]["activity_id"])))
+    return [pairs[i : i + batch] for i in range(0, len(pairs) - batch + 1, batch)]
+
+
+def _push_one(
+    base: str, i: int, pairs: list[tuple[str, str]], as_of: dt.datetime, out: list[dict[str, Any]]
+) -> None:
+    day = dt.timedelta(days=1)
+    records = [
+        {
+            "source_record_id": f"bench-push-{i}-{j}-{pid}",
+            "participant_id": pid,
+            "activity_id": aid,
+            "result": "participant",
+            "status": "verified",
+            # known by the instant the service reads the store as of (TALENT_LIVE_AS_OF)
+            "achieved_at": (as_of - 2 * day).isoformat(),
+            "recorded_at": (as_of - day).isoformat(),
+            "status_changed_at": (as_of - day).isoformat(),
+        }
+        for j, (pid, aid) in enumerate(pairs)
+    ]
+    started = time.perf_counter()
+    status, body = http(
+        "POST",
+        f"{base}/v1/footprint/achievements",
+        PLATFORM,
+        {"source": "platform", "records": records},
+    )
+    stored = time.perf_counter() - started
+    pid, aid = pairs[0]
+    visible, polls = None, 0
+    while time.perf_counter() - started < PUSH_DEADLINE_S:
+        polls += 1
+        code, recs = http("GET", f"{base}/v1/participants/{pid}/recommendations?k=10", PLATFORM)
+        if code == 200 and aid not in [r["activity_id"] for r in recs["items"]]:
+            visible = time.perf_counter() - started
+            break
+        time.sleep(PUSH_POLL_S)
+    out.append(
+        {
+            "status": status,
+            "added": body.get("added") if isinstance(body, dict) else None,
+            "push_ms": round(stored * 1000, 1),
+            "visible_ms": None if visible is None else round(visible * 1000, 1),
+            "polls": polls,
+        }
+    )
+
+
+def _push_loop(
+    stop: threading.Event,
+    base: str,
+    batches: list[list[tuple[str, str]]],
+    as_of: dt.datetime,
+    per_second: float,
+    out: list[dict[str, Any]],
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=int(per_second * PUSH_DEADLINE_S) + 1) as pool:
+        due = time.monotonic()
+        for i, pairs in enumerate(batches):
+            if stop.is_set():
+                break
+            pool.submit(_push_one, base, i, pairs, as_of, out)
+            due += 1 / per_second
+            time.sleep(max(0.0, due - time.monotonic()))
+
+
+def pushing(
+    runner: Runner, file: Path, ids: list[str], as_of: dt.datetime, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The fixed-rate load while ``--push-rate`` batches of ``--push-batch`` achievements a
+    second arrive through ``POST /v1/footprint/achievements``; each push's first participant is
+    asked for recommendations every ``PUSH_POLL_S`` (new connections, so either worker answers)
+    until the pushed activity has left the answer: push-to-visible, from the POST's start."""
+    n = int(args.push_rate * args.rate_duration)
+    batches = push_targets(runner.base, ids[::-1], n, args.push_batch)
+    events: list[dict[str, Any]] = []
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_push_loop, args=(stop, runner.base, batches, as_of, args.push_rate, events)
+    )
+    thread.start()
+    try:
+        r = runner.run(file, args.rate_duration, args.rate_connections, rate=args.rate)
+    finally:
+        stop.set()
+        thread.join()
+    vis = [e["visible_ms"] for e in events if e["visible_ms"] is not None]
+    pushed = [e["push_ms"] for e in events]
+    pct = lambda v, q: round(float(np.percentile(v, q)), 1) if v else None  # noqa: E731
+    r["pushes"] = {
+        "batches": len(events),
+        "records_per_batch": args.push_batch,
+        "stored_ok": sum(e["status"] == 200 for e in events),
+        "visible": len(vis),
+        "visible_within_1s": sum(v <= 1000 for v in vis),
+        "push_ms": {"p50": pct(pushed, 50), "p95": pct(pushed, 95), "max": pct(pushed, 100)},
+        "push_to_visible_ms": {
+            "p50": pct(vis, 50),
+            "p90": pct(vis, 90),
+            "p95": pct(vis, 95),
+            "p99": pct(vis, 99),
+            "max": pct(vis, 100),
+        },
+        "visibility_polls": sum(e["polls"] for e in events),
+        "poll_every_ms": PUSH_POLL_S * 1000,
+    }
+    r["failed_requests"] = r["non_2xx"] + sum(r["socket_errors"].values())
+    lat, p = r["intended_latency_ms"], r["pushes"]
+    print(
+        f"  {r['requests_per_s']}/s held; p50 {lat['p50']} ms p99 {lat['p99']} ms, failed "
+        f"{r['failed_requests']}; {p['batches']} pushes, {p['visible']} visible "
+        f"({p['visible_within_1s']} within 1 s), push-to-visible {p['push_to_visible_ms']}",
+        flush=True,
+    )
+    return r
+
+
 def mlflow_side(bundle: Path, file: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Log the bundle as a pyfunc model, serve it with mlflow models serve, load it like ours."""
     import mlflow
@@ -494,7 +637,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rate_duration_s": args.rate_duration,
         "rate_connections": args.rate_connections,
         "switch_mode": mode,
-        "competence_bundle": str(resolve_bundle(args.competence_bundle)),
+        "competence_bundle": (
+            str(resolve_bundle(args.competence_bundle)) if args.competence_bundle else None
+        ),
         "recommend_bundles": [str(b) for b in bundles],
     }
     print(
@@ -507,7 +652,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         os.environ,
         TALENT_MODE="development",
         TALENT_DATABASE_URL=args.database_url,
-        TALENT_COMPETENCE_BUNDLE=str(args.competence_bundle),
         TALENT_RECOMMEND_BUNDLE=str(folder),
         TALENT_LIVE_AS_OF=args.as_of,
         TALENT_MODEL_WATCH_SECONDS="1" if mode == "watch" else "0",
@@ -515,6 +659,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
     )
+    if args.competence_bundle:
+        env["TALENT_COMPETENCE_BUNDLE"] = str(args.competence_bundle)
     serve = [
         "uv",
         "run",
@@ -528,7 +674,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     base = f"http://127.0.0.1:{args.port}"
     report["serve_command"] = shlex.join(serve)
-    if sections & {"endpoints", "rate", "switch"}:
+    if sections & {"endpoints", "rate", "switch", "pushes"}:
         ready_line = "pool_ready" if args.workers > 1 else None
         with server(
             serve, env, f"{base}/readyz", args.workdir / "serve.log", ready_line=ready_line
@@ -554,6 +700,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     runner, files["recommendations"], folder, bundle_names, mode, args
                 )
                 point_latest(folder, bundle_names[0])
+            if "pushes" in sections:
+                print(
+                    f"{args.push_rate:.0f} pushes of {args.push_batch} achievements a second "
+                    f"under {args.rate:.0f} recommendations/s",
+                    flush=True,
+                )
+                runner.warm_up(files["recommendations"], args.warmup, args.connections)
+                report["pushes"] = pushing(runner, files["recommendations"], ids, as_of, args)
     if "mlflow" in sections:
         print("mlflow models serve of the same recommender", flush=True)
         report["mlflow"] = mlflow_side(recommend, files["mlflow"], args)

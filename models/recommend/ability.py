@@ -16,8 +16,9 @@ every participant's calibrated ability and every activity's difficulty, and turn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,11 @@ class AbilityScale:
     model: AbilityModel | None = None
     """The fitted parameters the scale was computed with (what a model keeps; None for a scale
     made by hand)."""
+    stats: ActivityStats | None = field(default=None, repr=False, compare=False)
+    stats_d: ActivityStats | None = field(default=None, repr=False, compare=False)
+    """The activity statistics the scale was computed under, without and with the model's
+    difficulties: what :meth:`AbilityModel.participants` needs to place more participants on
+    the same scale."""
 
     def at_least(self, theta: np.ndarray, act: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """P(category >= k) for k = 1 .. K-1 (units x K-1), under the same weighting as
@@ -152,13 +158,13 @@ class AbilityModel:
         stats, pids, grades, responses = _population(snapshot, as_of, stats)
         return self._scale(stats, pids, grades, responses)
 
-    def _scale(
-        self, stats: ActivityStats, pids: pd.Index, grades: np.ndarray, responses: Responses
-    ) -> AbilityScale:
+    def items(self, stats: ActivityStats) -> AbilityScale:
+        """The item side of the scale under ``stats`` (difficulties, discriminations,
+        thresholds) with no participant on it: computed once per statistics and shared by every
+        later update of some participants (:meth:`participants`)."""
         calibration = self.calibration
         config = calibration.config
         stats_d = stats.with_difficulty(calibration.item_difficulty(stats))
-        theta, se, _ = calibration.abilities(responses, stats_d, grades)
         kind = np.where(stats.kind_code < 0, 0, stats.kind_code).astype(np.int64)
         mid = config.responses.n_categories // 2
         # one discrimination and "upper half" threshold per activity: the direction-weighted mean
@@ -169,20 +175,43 @@ class AbilityModel:
         for d, fit in enumerate(calibration.fits):
             disc += w[:, d] * fit.kinds.discrimination[kind]
             thr_all += w[:, d, None] * fit.kinds.thresholds[kind]
-        thr = thr_all[:, mid - 1]
-        reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
+        n_dir = len(stats.directions)
         return AbilityScale(
             directions=stats.directions,
-            participant_ids=pids,
-            ability=theta,
-            ability_se=se,
+            participant_ids=pd.Index([], dtype=object),
+            ability=np.zeros((0, n_dir)),
+            ability_se=np.zeros((0, n_dir)),
             activity_ids=pd.Index(stats.index.to_numpy(dtype=object), dtype=object),
             difficulty=stats_d.difficulty,
             discrimination=disc,
-            threshold=thr,
-            reference=reference,
+            threshold=thr_all[:, mid - 1],
+            reference=tuple(np.zeros(0) for _ in range(n_dir)),
             thresholds=thr_all,
             model=self,
+            stats=stats,
+            stats_d=stats_d,
+        )
+
+    def participants(
+        self, items: AbilityScale, snapshot: Snapshot, as_of: dt.datetime
+    ) -> AbilityScale:
+        """``items`` (:meth:`items`, or a whole scale) with the participants of ``snapshot``
+        visible at ``as_of`` on it instead of its own: a changed participant's abilities are
+        computed alone, nothing item-side is recomputed. ``reference`` stays ``items``'."""
+        assert items.stats is not None and items.stats_d is not None, "made by this model"
+        _, pids, grades, responses = _population(snapshot, as_of, items.stats)
+        theta, se, _ = self.calibration.abilities(responses, items.stats_d, grades)
+        return dataclasses.replace(items, participant_ids=pids, ability=theta, ability_se=se)
+
+    def _scale(
+        self, stats: ActivityStats, pids: pd.Index, grades: np.ndarray, responses: Responses
+    ) -> AbilityScale:
+        items = self.items(stats)
+        assert items.stats_d is not None
+        theta, se, _ = self.calibration.abilities(responses, items.stats_d, grades)
+        reference = tuple(np.sort(theta[:, d]) for d in range(theta.shape[1]))
+        return dataclasses.replace(
+            items, participant_ids=pids, ability=theta, ability_se=se, reference=reference
         )
 
 

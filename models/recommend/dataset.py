@@ -220,10 +220,15 @@ class RecommendDataset:
         return _read_only(out)
 
     @cached_property
+    def entrants(self) -> np.ndarray:
+        """Participants with a record of each catalogue activity (column counts of ``taken``)."""
+        return _read_only(np.diff(self.taken.tocsc().indptr).astype(np.float64))
+
+    @cached_property
     def last_edition_size(self) -> np.ndarray:
         """Entrants of each item's most recent edition that already has records (NaN for an item
         without one): the best guess of how many will enter its next edition."""
-        entrants = np.diff(self.taken.tocsc().indptr).astype(np.float64)
+        entrants = self.entrants
         cat = self.catalog
         out = np.full(self.n_items, np.nan)
         has = (entrants > 0) & (cat.item >= 0)

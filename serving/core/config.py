@@ -141,7 +141,7 @@ class ServingSettings(BaseSettings):
     # how often (seconds) a worker applies the store's change log (footprint.changes) to its
     # in-memory state, on requests and on a timer; a push is visible in every worker's answers
     # within this (0: on every request, no timer)
-    live_check_seconds: Annotated[float, Field(ge=0)] = 0.25
+    live_check_seconds: Annotated[float, Field(ge=0)] = 0.1
     # how often (seconds) a worker follows the model reloads other workers took (0: never)
     admin_check_seconds: Annotated[float, Field(ge=0)] = 1.0
     # how often (seconds) the footprint's erasure log is checked for erasures made outside the

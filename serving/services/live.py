@@ -86,6 +86,8 @@ class _Built:
     participant_rows: dict[str, np.ndarray]
     as_of: dt.datetime
     """The instant of the latest change applied."""
+    catalogue_generation: int = 0
+    """The generation of the last catalogue change or whole read."""
     overlay: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
     """Participants changed since ``base`` was read: their achievements and participant rows
     (no participant row: erased)."""
@@ -111,7 +113,7 @@ class LiveFootprint:
         store: Store,
         *,
         as_of: dt.datetime | None = None,
-        check_seconds: float = 0.25,
+        check_seconds: float = 0.1,
         settle: bool = True,
     ) -> None:
         self.store = store
@@ -235,6 +237,7 @@ class LiveFootprint:
             built.achievement_rows,
             built.participant_rows,
             max(as_of, built.as_of),
+            generation if ChangeKind.CATALOGUE in kinds else built.catalogue_generation,
             overlay,
         )
         self._generation = generation
@@ -269,7 +272,15 @@ class LiveFootprint:
             if current is None or current.generation < built.generation:
                 return False
             left = {p: v for p, v in current.overlay.items() if built.overlay.get(p) is not v}
-            self._built = _Built(current.generation, merged, rows[0], rows[1], current.as_of, left)
+            self._built = _Built(
+                current.generation,
+                merged,
+                rows[0],
+                rows[1],
+                current.as_of,
+                current.catalogue_generation,
+                left,
+            )
         log.info(
             "live_overlay_merged",
             participants=len(built.overlay) - len(left),
@@ -330,6 +341,7 @@ class LiveFootprint:
                 participant_rows(snapshot.achievements),
                 participant_rows(snapshot.participants),
                 as_of,
+                generation,
             )
             with self._lock:
                 if self._generation == generation:
@@ -359,10 +371,13 @@ class LiveFootprint:
         return built.generation, merged
 
     def catalogue(self) -> tuple[int, Snapshot]:
-        """The current generation and a snapshot whose catalogue frames are current (its
-        participant frames may predate changes: for catalogue lookups only)."""
+        """The generation of the last catalogue change (or whole read) and a snapshot whose
+        catalogue frames are current (its participant frames may predate changes: for
+        catalogue lookups only). Caches of the catalogue key on that generation, so a push of
+        achievements does not rebuild them."""
         built = self._build()
-        return built.generation, built.merged or dataclasses.replace(built.base, as_of=built.as_of)
+        snapshot = built.merged or dataclasses.replace(built.base, as_of=built.as_of)
+        return built.catalogue_generation, snapshot
 
     def participant_snapshot(self, participant_ids: list[str]) -> tuple[int, Snapshot]:
         """The current generation and a snapshot of some whole participants with the whole
@@ -526,13 +541,18 @@ class LiveDatasets:
         started = time.perf_counter()
         if snapshot is None:
             return dataclasses.replace(prev, generation=generation)
-        part = dataset_from_snapshot(
-            snapshot,
-            snapshot.as_of,
-            ability=ability if ability is not None else False,
-            stats=prev.stats,
+        # the changed participants' rows, and their abilities on the kept item side: nothing
+        # of anyone else and nothing item-side is computed again
+        part = dataset_from_snapshot(snapshot, snapshot.as_of, ability=False, stats=prev.stats)
+        scale = prev.dataset.ability
+        abilities = (
+            ability.participants(scale, snapshot, snapshot.as_of)
+            if ability is not None and scale is not None and scale.stats is not None
+            else None
         )
-        dataset = splice_participants(prev.dataset, part, changed)
+        if ability is not None and abilities is None:
+            return None  # a scale without its statistics: build whole
+        dataset = splice_participants(prev.dataset, part, changed, abilities)
         self.splices += 1
         log.info(
             "live_recommend_dataset_patched",

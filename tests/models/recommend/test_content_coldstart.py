@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from features.cutoff import snapshot_at
 from footprint.columns import Columns as C
 from models.recommend.coldstart import ColdStartRecommender, entry_level
 from models.recommend.columns import RecColumns as R
 from models.recommend.content import ContentConfig, ContentRecommender, success_matrix
 from models.recommend.dataset import RecommendDataset
+from tests.models.recommend.conftest import CUTOFF
+from training.simworld import SimWorld
 
 
 def test_stretch_zone_prefers_a_chance_near_the_target(sim_dataset: RecommendDataset) -> None:
@@ -61,3 +66,26 @@ def test_cold_start_follows_declared_interest(sim_dataset: RecommendDataset) -> 
     score = model.score(data, rows, acts)
     top = acts[np.argmax(score, axis=1)]
     assert (data.catalog.weights[top, d] > 0).mean() >= 0.6
+
+
+def test_a_few_participants_placed_on_the_kept_item_side_match_the_whole_scale(
+    sim: SimWorld, sim_dataset: RecommendDataset
+) -> None:
+    """The live path recomputes a changed participant's abilities alone
+    (:meth:`AbilityModel.participants`); they must equal that participant's row of the scale
+    computed for everyone."""
+    scale = sim_dataset.ability
+    assert scale is not None and scale.model is not None
+    snap = snapshot_at(sim.snapshot, CUTOFF)
+    whole = scale.model.apply(snap, CUTOFF)
+    ids = [str(p) for p in whole.participant_ids[[3, 50, 400]]]
+    one = snap.achievements[snap.achievements[C.PARTICIPANT_ID].astype(str).isin(ids)]
+    few = dataclasses.replace(
+        snap,
+        achievements=one,
+        participants=snap.participants[snap.participants[C.PARTICIPANT_ID].astype(str).isin(ids)],
+    )
+    part = scale.model.participants(whole, few, CUTOFF)
+    assert list(part.participant_ids) == sorted(ids)
+    np.testing.assert_allclose(part.ability, whole.ability_for(part.participant_ids))
+    assert part.reference is whole.reference and part.difficulty is whole.difficulty
