@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/admin/models/{kind}/reload"): {A},
     ("POST", "/v1/footprint/{entity}"): {P, A},
     ("POST", "/v1/participants/{participant_id}/erasure"): {P},
+    ("GET", "/v1/directions"): EVERYONE,
     ("GET", "/v1/rating/{direction}"): EVERYONE,
     ("GET", "/v1/rating/{direction}/participants/{participant_id}"): EVERYONE,
     ("POST", "/v1/rating/{direction}/participants/{participant_id}/what-if"): EVERYONE,
