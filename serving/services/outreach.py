@@ -174,17 +174,56 @@ def remove_from_shortlist(
     return bool(n)
 
 
-def _for_university(row: Any) -> dict[str, Any]:
-    item = dict(row._mapping)
-    accepted = item["status"] == InvitationStatus.ACCEPTED
-    return {
-        "invitation_id": item["invitation_id"],
-        "participant_id": item["participant_id"],
-        "direction": item["direction"],
-        "created_at": item["created_at"],
-        "status": "accepted" if accepted else "awaiting",
-        "accepted_at": item["answered_at"] if accepted else None,
-    }
+@dataclass(frozen=True)
+class InvitationForUniversity:
+    """An invitation as the university sees it: ``accepted`` once the participant accepted,
+    ``awaiting`` otherwise (a refusal is not told apart from silence)."""
+
+    invitation_id: str
+    participant_id: str
+    direction: str | None
+    created_at: dt.datetime
+    status: str
+    accepted_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class InvitationForPlatform:
+    """An invitation as the platform delivers it (the university's name when it is known)."""
+
+    invitation_id: str
+    university_code: str
+    university_name: str | None
+    participant_id: str
+    direction: str | None
+    status: str
+    created_at: dt.datetime
+    answered_at: dt.datetime | None
+
+
+def _for_university(row: Row[Any]) -> InvitationForUniversity:
+    accepted = row.status == InvitationStatus.ACCEPTED
+    return InvitationForUniversity(
+        invitation_id=row.invitation_id,
+        participant_id=row.participant_id,
+        direction=row.direction,
+        created_at=row.created_at,
+        status="accepted" if accepted else "awaiting",
+        accepted_at=row.answered_at if accepted else None,
+    )
+
+
+def _for_platform(row: Row[Any], university_name: str | None) -> InvitationForPlatform:
+    return InvitationForPlatform(
+        invitation_id=row.invitation_id,
+        university_code=row.university_code,
+        university_name=university_name,
+        participant_id=row.participant_id,
+        direction=row.direction,
+        status=row.status,
+        created_at=row.created_at,
+        answered_at=row.answered_at,
+    )
 
 
 def invite(
@@ -195,7 +234,7 @@ def invite(
     direction: str | None,
     scopes: ConsentScopes,
     now: dt.datetime,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[InvitationForUniversity, bool]:
     """Record the university's intent; returns the invitation as the university sees it and
     whether it is new (one invitation per university and participant)."""
     _require_consent(scopes, participant_id)
@@ -229,7 +268,7 @@ def invite(
 
 def university_invitations(
     store: Store, university: University, scopes: ConsentScopes
-) -> list[dict[str, Any]]:
+) -> list[InvitationForUniversity]:
     consenting = scopes.consenting()
     t = invitations
     with store.engine.connect() as conn:
@@ -243,7 +282,7 @@ def university_invitations(
 
 def platform_invitations(
     store: Store, scopes: ConsentScopes, status: InvitationStatus | None, participant_id: str | None
-) -> list[dict[str, Any]]:
+) -> list[InvitationForPlatform]:
     """Invitations for the platform to deliver (or look up); pending ones only of participants
     whose scope is in force."""
     consenting = scopes.consenting()
@@ -257,33 +296,18 @@ def platform_invitations(
         q = q.where(t.c.participant_id == participant_id)
     with store.engine.connect() as conn:
         rows = conn.execute(q.order_by(t.c.created_at, t.c.invitation_id)).all()
-    out = []
-    for r in rows:
-        item = dict(r._mapping)
-        if item["status"] == InvitationStatus.PENDING and item["participant_id"] not in consenting:
-            continue
-        out.append(
-            {
-                k: item[k]
-                for k in (
-                    "invitation_id",
-                    "university_code",
-                    "university_name",
-                    "participant_id",
-                    "direction",
-                    "status",
-                    "created_at",
-                    "answered_at",
-                )
-            }
-        )
-    return out
+    return [
+        _for_platform(r, r.university_name)
+        for r in rows
+        if not (r.status == InvitationStatus.PENDING and r.participant_id not in consenting)
+    ]
 
 
 def answer_invitation(
     store: Store, invitation_id: str, answer: Answer, actor: str, now: dt.datetime
-) -> dict[str, Any]:
-    """The participant's answer as the platform reports it. Re-sending the same answer changes
+) -> InvitationForPlatform:
+    """The participant's answer as the platform reports it (the invitation answered, without the
+    university's name). Re-sending the same answer changes
     nothing; a different answer to an answered invitation is a conflict."""
     t = invitations
     with store.transaction() as conn:
@@ -300,16 +324,4 @@ def answer_invitation(
                 .values(status=answer.value, answered_at=now, answered_by=actor)
             )
         row = conn.execute(select(t).where(t.c.invitation_id == invitation_id)).one()
-    item = dict(row._mapping)
-    return {
-        k: item[k]
-        for k in (
-            "invitation_id",
-            "university_code",
-            "participant_id",
-            "direction",
-            "status",
-            "created_at",
-            "answered_at",
-        )
-    }
+    return _for_platform(row, None)

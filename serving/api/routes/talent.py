@@ -194,10 +194,10 @@ def invite(
         )
     else:
         response.status_code = status.HTTP_200_OK
-    return UniversityInvitation.model_validate(item)
+    return UniversityInvitation.model_validate(item, from_attributes=True)
 
 
 @router.get("/invitations", summary="The university's invitations (university)")
 def invitations(caller: UniversityDep, state: StateDep) -> list[UniversityInvitation]:
     rows = outreach.university_invitations(state.store, caller.university, state.scopes)
-    return [UniversityInvitation.model_validate(r) for r in rows]
+    return [UniversityInvitation.model_validate(r, from_attributes=True) for r in rows]

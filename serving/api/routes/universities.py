@@ -89,7 +89,7 @@ def invitations(
     participant_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> list[PlatformInvitation]:
     rows = outreach.platform_invitations(state.store, state.scopes, status_, participant_id)
-    return [PlatformInvitation.model_validate(r) for r in rows]
+    return [PlatformInvitation.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post(
@@ -106,4 +106,4 @@ def answer(
     row = outreach.answer_invitation(
         state.store, invitation_id, body.answer, principal.actor, utc_now()
     )
-    return PlatformInvitation.model_validate(row | {"university_name": None})
+    return PlatformInvitation.model_validate(row, from_attributes=True)
