@@ -9,6 +9,20 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+MLRUNS_SUBDIR = "mlruns"
+"""MLflow's local store under the data folder: ``mlflow.db``, run artifacts, bundles, studies."""
+
+
+def default_tracking_uri(data_dir: Path) -> str:
+    """MLflow's store when ``MLFLOW_TRACKING_URI`` is unset: ``<data_dir>/mlruns/mlflow.db``.
+
+    The data folder holds everything the project writes (store, snapshots, ratings, exported
+    bundles), so the tracking store lives there too: one folder to back up, to sweep after an
+    erasure and to point a second checkout at. MLflow 3 keeps its plain ``./mlruns`` file store
+    in maintenance mode, so the store is SQLite; the artifacts go beside it
+    (:func:`training.tracking.use_experiment`).
+    """
+    return f"sqlite:///{data_dir / MLRUNS_SUBDIR / 'mlflow.db'}"
 
 
 class FootprintSettings(BaseSettings):
@@ -37,6 +51,12 @@ class FootprintSettings(BaseSettings):
     @property
     def snapshot_dir(self) -> Path:
         return self.data_dir / "snapshots"
+
+    @property
+    def mlruns_dir(self) -> Path:
+        """MLflow's local store (:func:`default_tracking_uri`), Optuna's studies and the
+        pipeline's bundles."""
+        return self.data_dir / MLRUNS_SUBDIR
 
     @property
     def rating_dir(self) -> Path:

@@ -187,6 +187,8 @@ def _source(
     if uri is not None:
         from serving.registry_source import RegistrySource
 
-        return RegistrySource(uri, settings.data_dir / "models" / "registry")
+        return RegistrySource(
+            uri, settings.data_dir / "models" / "registry", data_dir=settings.data_dir
+        )
     assert path is not None
     return FileSource(path, sha256)

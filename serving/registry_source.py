@@ -27,13 +27,12 @@ from pathlib import Path
 
 from core.artifacts import read_signature
 from core.logs import get_logger
+from core.settings import DEFAULT_DATA_DIR, default_tracking_uri
 from serving.bundles import BundleRef
 
 log = get_logger(__name__)
 SHA_TAG = "sha256"
 FILE_TAG = "bundle_file"
-DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
-"""Where training tracks and registers when ``MLFLOW_TRACKING_URI`` is not set."""
 _URI = re.compile(r"^models:/(?P<name>[A-Za-z0-9_.-]+)@(?P<alias>[A-Za-z0-9_-]+)$")
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -60,18 +59,26 @@ class RegistrySource:
     cache
         Folder the versions are downloaded to (``<cache>/<name>/<version>/``).
     tracking_uri
-        The registry's store; None: ``MLFLOW_TRACKING_URI``, else training's default.
+        The registry's store; None: ``MLFLOW_TRACKING_URI``, else training's default under
+        ``data_dir`` (:func:`core.settings.default_tracking_uri`).
+    data_dir
+        The data folder whose ``mlruns/`` training uses when ``MLFLOW_TRACKING_URI`` is unset.
     """
 
     uri: str
     cache: Path
     tracking_uri: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
 
     def __post_init__(self) -> None:
         parse_model_uri(self.uri)
 
     def _store(self) -> str:
-        return self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+        return (
+            self.tracking_uri
+            or os.environ.get("MLFLOW_TRACKING_URI")
+            or default_tracking_uri(self.data_dir)
+        )
 
     def resolve(self) -> BundleRef:
         name, alias = parse_model_uri(self.uri)

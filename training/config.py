@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import ConfigError
+from core.settings import FootprintSettings
 from models.recommend.base import RecommenderConfig
 from models.recommend.registry import spec
 from models.recommend.rerank import RerankConfig
@@ -396,8 +397,9 @@ class PipelineConfig(_Strict):
     recommend: RecommendStage = Field(default_factory=RecommendStage)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     tuning: TuningConfig = Field(default_factory=TuningConfig)
-    bundle_dir: Path = Path("mlruns") / "bundles"
-    """Where trained bundles are written before they are logged and registered."""
+    bundle_dir: Path = Field(default_factory=lambda: FootprintSettings().mlruns_dir / "bundles")
+    """Where trained bundles are written before they are logged and registered (default:
+    ``mlruns/bundles`` under ``TALENT_DATA_DIR``, beside the tracking store)."""
 
     @model_validator(mode="after")
     def _recommend_study(self) -> PipelineConfig:

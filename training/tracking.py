@@ -1,15 +1,18 @@
 """MLflow logging of competence runs: params, metrics, snapshot id, schema, plots, the bundle.
 
-The tracking store is embedded by default: ``sqlite:///mlruns/mlflow.db`` with artifacts under
-``mlruns/<experiment id>/`` (MLflow 3 refuses a plain ``./mlruns`` file store without an opt-in);
-``MLFLOW_TRACKING_URI`` overrides it. Nothing per participant is logged: metrics are aggregates,
-plots are binned, the bundle holds per-activity statistics and models only.
+The tracking store is embedded by default: ``sqlite:///<data dir>/mlruns/mlflow.db`` with artifacts
+under ``<data dir>/mlruns/artifacts/<experiment>/`` (``TALENT_DATA_DIR``, ``data/`` by default;
+MLflow 3 refuses a plain ``./mlruns`` file store without an opt-in); ``MLFLOW_TRACKING_URI``
+overrides it, and then MLflow's own rules place the artifacts. Nothing per participant is logged:
+metrics are aggregates, plots are binned, the bundle holds per-activity statistics and models
+only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from core.logs import get_logger
+from core.settings import FootprintSettings, default_tracking_uri
 from features.schema import KEYS, schema_records
 from training.redaction import redact
 
 log = get_logger(__name__)
-DEFAULT_ROOT = Path("mlruns")
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 """The experiment tag MLflow 3's UI reads to choose its view (its ``ExperimentKind`` values)."""
 CLASSIC_ML = "custom_model_development"
@@ -32,13 +35,26 @@ CLASSIC_ML = "custom_model_development"
 which MLflow 3 opens for an experiment without the tag)."""
 
 
-def tracking_uri(root: Path = DEFAULT_ROOT) -> str:
-    """``MLFLOW_TRACKING_URI`` when set, else the embedded SQLite store under ``root``."""
+def default_root() -> Path | None:
+    """The local store's folder (``<data dir>/mlruns``), or None when ``MLFLOW_TRACKING_URI``
+    names another store (``mlflow.set_tracking_uri`` also sets that variable, to the local
+    store's URI once :func:`tracking_uri` has been set)."""
+    settings = FootprintSettings()
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env and env != default_tracking_uri(settings.data_dir):
+        return None
+    return settings.mlruns_dir
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` when set, else the embedded SQLite store under the data folder
+    (:func:`core.settings.default_tracking_uri`)."""
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    root.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{root / 'mlflow.db'}"
+    settings = FootprintSettings()
+    settings.mlruns_dir.mkdir(parents=True, exist_ok=True)
+    return default_tracking_uri(settings.data_dir)
 
 
 def _flatten(prefix: str, data: Any, out: dict[str, str]) -> None:
@@ -104,7 +120,18 @@ def use_experiment(name: str) -> str:
     """
     import mlflow
 
-    experiment = mlflow.set_experiment(name)  # artifacts go next to the store
+    root = default_root()
+    if root is not None and mlflow.get_experiment_by_name(name) is None:
+        # MLflow would put a SQLite store's artifacts in ./mlruns of the working folder; the
+        # local store keeps them beside its database instead
+        slug = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+        location = str((root / "artifacts" / slug).resolve())
+        try:
+            mlflow.create_experiment(name, artifact_location=location)
+        except mlflow.exceptions.MlflowException:
+            if mlflow.get_experiment_by_name(name) is None:  # not a concurrent creation
+                raise
+    experiment = mlflow.set_experiment(name)
     if experiment.tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML:
         mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, CLASSIC_ML)
     return str(experiment.experiment_id)

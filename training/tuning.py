@@ -33,6 +33,7 @@ import pandas as pd
 
 from core.errors import TalentError
 from core.logs import get_logger
+from core.settings import FootprintSettings
 from features.schema import KEYS
 from models.competence.dataset import CompetenceDataset
 from models.competence.model import CompetenceModel
@@ -228,7 +229,7 @@ def with_params(config: PipelineConfig, params: dict[str, Any]) -> PipelineConfi
 def tune(
     config: PipelineConfig,
     trials: int,
-    storage_dir: Path = Path("mlruns"),
+    storage_dir: Path | None = None,
     output: Path | None = None,
     callbacks: Sequence[Callable[[Any, Any], None]] = (),
     track: bool = True,
@@ -242,7 +243,8 @@ def tune(
     trials
         Total finished (complete or pruned) trials wanted in the study.
     storage_dir
-        Folder of ``optuna.db`` (next to the MLflow store by default).
+        Folder of ``optuna.db`` (None: ``mlruns/`` under ``TALENT_DATA_DIR``, next to the
+        MLflow store).
     output
         Where the best config goes (default ``<storage_dir>/<study>-best.toml``).
     callbacks
@@ -260,6 +262,7 @@ def tune(
     # the same config is another study, with other parameters
     kind = "" if tuning.stage == "competence" else f"-{tuning.stage}"
     study_name = f"{config.name}{kind}-{snapshot_id[:12]}"
+    storage_dir = storage_dir or FootprintSettings().mlruns_dir
     storage_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{storage_dir / STORAGE_FILE}"
     storage = optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=90)

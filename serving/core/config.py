@@ -158,7 +158,7 @@ class ServingSettings(BaseSettings):
     recommend_bundle_sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     # or either model from an MLflow model registry instead of the folder: an alias URI such as
     # `models:/talent-recommend@champion` (downloaded under <data_dir>/models/registry; the
-    # registry's store is MLFLOW_TRACKING_URI, else training's sqlite:///mlruns/mlflow.db)
+    # registry's store is MLFLOW_TRACKING_URI, else training's sqlite:///<data_dir>/mlruns/mlflow.db)
     competence_model_uri: Annotated[str | None, Field(pattern=MODEL_URI)] = None
     recommend_model_uri: Annotated[str | None, Field(pattern=MODEL_URI)] = None
     # look for a newly promoted bundle every N seconds and switch to it (0: only on admin calls)

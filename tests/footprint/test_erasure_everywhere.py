@@ -1,5 +1,6 @@
-"""After an erasure, the participant's id is in no file under the data folder or ``mlruns/``:
-not in the store's files (SQLite with ``secure_delete`` and a truncated write-ahead log), not in
+"""After an erasure, the participant's id is in no file under the data folder (which holds MLflow's
+local store, ``mlruns/``, and everything else the project writes) nor in the working folder: not
+in the store's files (SQLite with ``secure_delete`` and a truncated write-ahead log), not in
 snapshots written before the erasure, not in the season's rating outputs."""
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def test_an_erased_participant_is_in_no_file(
     out = _talent("snapshot", "--as-of", "2026-06-01")
     snapshot = Path(out.split("-> ")[-1].split()[0].strip())
     _talent("rate", "--season", "2025/26", "--snapshot", str(snapshot), "--explanations")
-    roots = [data, tmp_path / "mlruns"]
+    # the data folder and anything written beside it by mistake (not the raw input files)
+    roots = [p for p in tmp_path.iterdir() if p != folder]
     before = files_naming(roots, GONE)
     assert any(p.endswith(".parquet") and "snapshots" in p for p in before), before
     assert any("ratings" in p for p in before), before
@@ -63,5 +65,6 @@ def test_an_erased_participant_is_in_no_file(
     assert files_naming(roots, GONE) == []
     # the search is not blind: the other participant is still everywhere it was
     _talent("snapshot", "--as-of", "2026-06-01")
+    roots = [p for p in tmp_path.iterdir() if p != folder]
     kept = files_naming(roots, KEPT)
     assert any("snapshots" in p for p in kept) and any("ratings" in p for p in kept), kept
