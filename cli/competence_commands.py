@@ -78,7 +78,7 @@ def _snapshot(snapshot: Path | None, as_of: str | None, database_url: str | None
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
     store = open_store(database_url)
-    path = create_snapshot(store, instant, FootprintSettings().snapshot_dir)
+    path = create_snapshot(store, instant, FootprintSettings().snapshot_dir, progress=True)
     console.print(f"snapshot of the store as of {instant.isoformat()}: {path}")
     return load_snapshot(path)
 

@@ -90,7 +90,7 @@ def demo(
                 table.add_row(*(str(v) for v in (row.entity, row.field, row.reason_code, row.rows)))
             console.print(table)
         console.rule("3. snapshot")
-        path = create_snapshot(store, as_of, settings.snapshot_dir)
+        path = create_snapshot(store, as_of, settings.snapshot_dir, progress=True)
         manifest = load_manifest(path)
     except TalentError as exc:
         raise fail(exc) from exc

@@ -166,7 +166,9 @@ def snapshot(
     instant = parse_instant(as_of)
     try:
         store = open_store(database_url)
-        path = create_snapshot(store, instant, out or FootprintSettings().snapshot_dir)
+        path = create_snapshot(
+            store, instant, out or FootprintSettings().snapshot_dir, progress=True
+        )
         manifest = load_manifest(path)
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc

@@ -7,7 +7,7 @@ competence`` and ``talent train recommend`` keep working as subcommands.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cli.groups import register as register_groups
 from cli.groups import train_app
-from cli.output import JsonOpt, emit_json, fail, working
+from cli.output import JsonOpt, emit_json, fail
 from core.errors import TalentError
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ def train_pipeline(
     from training.pipeline import run_pipeline
 
     try:
-        with working("talent train"):
-            result = run_pipeline(load_pipeline_config(config), register=register)
+        # the pipeline draws its own bar, a step per stage
+        result = run_pipeline(load_pipeline_config(config), register=register)
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc
     if json_out:
@@ -284,8 +284,12 @@ def tune_command(
         ),
     ] = 20,
     storage_dir: Annotated[
-        Path, typer.Option(help="Folder of optuna.db (the study storage)", file_okay=False)
-    ] = Path("mlruns"),
+        Path | None,
+        typer.Option(
+            help="Folder of optuna.db (the study storage; default: mlruns/ under TALENT_DATA_DIR)",
+            file_okay=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -297,12 +301,18 @@ def tune_command(
     """Tune the competence model or the re-ranker ([tuning] target / metric) with Optuna (seeded
     TPE, median pruning on boosting rounds); resumes a killed study; writes the best parameters
     as a config for `talent train --config`."""
+    from footprint.progress import progress_bar
     from training.config import load_pipeline_config
     from training.tuning import tune
 
     try:
-        with working("talent tune"):
-            result = tune(load_pipeline_config(config), trials, storage_dir, output)
+        with progress_bar(trials, "talent tune") as bar:
+
+            def finished(study: Any, _: Any) -> None:
+                # a resumed study starts part-way: the bar counts every finished trial
+                bar.reached(sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials))
+
+            result = tune(load_pipeline_config(config), trials, storage_dir, output, [finished])
     except TalentError as exc:
         raise fail(exc, as_json=json_out) from exc
     if json_out:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import JsonOpt, emit_json, fail, working
+from cli.output import JsonOpt, emit_json, fail
 from cli.snapshots import snapshot_path
 from core.errors import TalentError
 from core.logs import get_logger
@@ -137,17 +137,24 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Compute the «Талант 20.35» rating of a season; write Parquet, CSV and explanations."""
+        from footprint.progress import progress_bar
         from footprint.snapshot import load_snapshot
 
         console = Console()
         try:
             loaded_rules = load_rules(rules, season=season)
-            snap = load_snapshot(snapshot)
-            with working("talent rate"):
+            with progress_bar(3, "talent rate") as bar:
+                bar.note("reading the snapshot")
+                snap = load_snapshot(snapshot)
+                bar.advance()
+                bar.note("rating")
                 result = rate(
                     snap, season, loaded_rules, provisional=provisional, directions=direction
                 )
-            paths = write_rating(result, out or default_out(season), explanations=explanations)
+                bar.advance()
+                bar.note("writing")
+                paths = write_rating(result, out or default_out(season), explanations=explanations)
+                bar.advance()
         except TalentError as exc:
             raise fail(exc, as_json=json_out) from exc
         if json_out:

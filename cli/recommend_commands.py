@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Container
@@ -276,7 +277,9 @@ def _store_snapshot(database_url: str | None) -> Snapshot:
     from footprint.store import open_store
 
     now = utc_now(seconds=True)
-    path = create_snapshot(open_store(database_url), now, FootprintSettings().snapshot_dir)
+    path = create_snapshot(
+        open_store(database_url), now, FootprintSettings().snapshot_dir, progress=True
+    )
     console.print(f"snapshot of the store as of {now.isoformat()}: {path}")
     return load_snapshot(path)
 
@@ -316,26 +319,30 @@ def train_recommend(
     console.quiet = json_out  # only the JSON document on stdout; errors go to stderr
     from footprint.snapshot import load_snapshot
     from training.recommend.evaluate import fit_recommender
+    from training.tracking import competence_run
 
-    try:
-        snap = load_snapshot(snapshot)
-        cut = _date(as_of, "--as-of") or snap.as_of
-        with working(f"fitting {model}"):
-            trained = fit_recommender(snap, cut, model)
-        fitted, data = trained.model, trained.dataset
-        path = fitted.save(out)
-        from training.bundles import record_checksum, sign
-
-        sign(path, record_checksum(path))  # servable as is: serving refuses unsigned files
-    except (TalentError, ValueError) as exc:
-        raise _fail(exc, json_out) from exc
-    console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
+    # the run is open while the model fits, so a crash leaves it FAILED
+    tracked = competence_run("recommend", f"train {model}") if mlflow else contextlib.nullcontext()
     run = None
-    if mlflow:
-        from training.recommend.evaluate import log_training_run
+    with tracked:
+        try:
+            snap = load_snapshot(snapshot)
+            cut = _date(as_of, "--as-of") or snap.as_of
+            with working(f"fitting {model}"):
+                trained = fit_recommender(snap, cut, model)
+            fitted, data = trained.model, trained.dataset
+            path = fitted.save(out)
+            from training.bundles import record_checksum, sign
 
-        run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
-        console.print(f"MLflow run {run}")
+            sign(path, record_checksum(path))  # servable as is: serving refuses unsigned files
+        except (TalentError, ValueError) as exc:
+            raise _fail(exc, json_out) from exc
+        console.print(f"{model} fitted on {snap.snapshot_id[:16]} as of {cut.date()}: {path}")
+        if mlflow:
+            from training.recommend.evaluate import log_training_run
+
+            run = log_training_run(fitted, path, snap.snapshot_id, cut, data.n_participants)
+            console.print(f"MLflow run {run}")
     if json_out:
         emit_json(
             {

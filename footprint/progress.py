@@ -1,8 +1,10 @@
 """Progress bars for steps that take more than a few seconds: one library (rich), one switch.
 
 Bars go to stderr, so a command's result on stdout stays clean; they draw only on a terminal
-(rich prints nothing for a live display elsewhere), and ``set_enabled(False)`` (the CLI's
-``--quiet``) turns them all off.
+(a pipe or a log file gets none), and ``set_enabled(False)`` (the CLI's ``--quiet``) turns them
+all off. A step knows its size wherever it can (files of a folder, frames of a snapshot, cut-offs,
+the pipeline's stages, trials), so the bar shows how far it is and how long is left; a step
+inside another one draws a second line under its parent's.
 """
 
 from __future__ import annotations
@@ -47,20 +49,48 @@ class Bar:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, n)
 
+    def reached(self, completed: float) -> None:
+        """Set how many steps are done (a resumed job starts part-way)."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=completed)
+
     def note(self, text: str) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, note=text)
+
+
+def _console() -> Console:
+    """Where bars draw (stderr); a function so a test can hand in a terminal of its own."""
+    return Console(file=sys.stderr)
+
+
+_live: Progress | None = None
+"""The display a bar is drawing on: a bar started inside another one is a second line of the
+same display (rich allows one live display at a time), removed when its step ends."""
 
 
 @contextmanager
 def progress_bar(
     total: float | None, description: str, *, show: bool = True, transient: bool = False
 ) -> Iterator[Bar]:
-    """A bar of ``total`` steps labelled ``description``; a no-op when off or ``show`` is false."""
+    """A bar of ``total`` steps labelled ``description`` (``None``: no known size, the elapsed
+    time only); a no-op when off, when ``show`` is false or when stderr is not a terminal."""
+    global _live
     if not (show and _enabled):
         yield Bar(None, None)
         return
-    console = Console(file=sys.stderr)
+    if _live is not None:
+        outer = _live
+        task = outer.add_task(description, total=total, note="")
+        try:
+            yield Bar(outer, task)
+        finally:
+            outer.remove_task(task)
+        return
+    console = _console()
+    if not console.is_terminal:  # a log file or a pipe gets no bar (and no final frame)
+        yield Bar(None, None)
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -70,5 +100,9 @@ def progress_bar(
         TextColumn("{task.fields[note]}"),
     )
     with Progress(*columns, console=console, transient=transient) as progress:
-        task = progress.add_task(description, total=total, note="")
-        yield Bar(progress, task)
+        _live = progress
+        try:
+            task = progress.add_task(description, total=total, note="")
+            yield Bar(progress, task)
+        finally:
+            _live = None

@@ -36,6 +36,7 @@ from footprint.columns import Columns as C
 from footprint.directions import directions_frame, store_directions
 from footprint.enums import ModerationStatus
 from footprint.frames import FRAME_DTYPES, Snapshot, conform, default_directions
+from footprint.progress import Bar, progress_bar
 from footprint.store import Store
 
 log = get_logger(__name__)
@@ -204,8 +205,11 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
             writer.write_table(table.replace_schema_metadata(None), row_group_size=ROW_GROUP)
 
 
-def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Path) -> Path:
-    """Write ``frames`` under ``root`` at their content address; return the snapshot folder."""
+def write_snapshot(
+    frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Path, bar: Bar | None = None
+) -> Path:
+    """Write ``frames`` under ``root`` at their content address; return the snapshot folder
+    (``bar`` advances once per frame written)."""
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
@@ -214,7 +218,11 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
             path = tmp / f"{name}.parquet"
             # frames built in memory without directions are written with the configured ones
             frame = frames[name] if name in frames else default_directions()
+            if bar is not None:
+                bar.note(f"writing {name}")
             _write_parquet(frame, path)
+            if bar is not None:
+                bar.advance()
             files[name] = {
                 "file": path.name,
                 "rows": len(frame),
@@ -249,10 +257,14 @@ def write_snapshot(frames: dict[str, pd.DataFrame], as_of: dt.datetime, root: Pa
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def create_snapshot(store: Store, as_of: dt.datetime, root: Path) -> Path:
-    """Read the store as of ``as_of`` and write the snapshot; returns its folder."""
-    frames = read_frames(store, as_of)
-    path = write_snapshot(frames, as_of, root)
+def create_snapshot(store: Store, as_of: dt.datetime, root: Path, progress: bool = False) -> Path:
+    """Read the store as of ``as_of`` and write the snapshot; returns its folder. With
+    ``progress``, a bar of one step for the read and one per frame written."""
+    with progress_bar(1 + len(FRAME_DTYPES), "snapshot", show=progress) as bar:
+        bar.note("reading the store")
+        frames = read_frames(store, as_of)
+        bar.advance()
+        path = write_snapshot(frames, as_of, root, bar)
     log.info(
         "snapshot",
         path=str(path),

@@ -1,10 +1,11 @@
 """``talent train --config``: the whole training pipeline as one MLflow parent run.
 
-Stages, each a child run of the parent: ``data`` (snapshot id and statistics), ``features`` (per
-cut-off calibration and feature timings, the feature schema), ``competence`` (temporal
-evaluation against the baselines, final model, bundle, plots), ``recommenders`` (every single
-model on the simulator split), ``reranker`` (the re-ranker on the same split and the final
-recommender bundle) and ``evaluation`` (model and baselines side by side, the model card). The
+Stages, each a child run of the parent: ``data`` (snapshot id and statistics), ``features`` (the
+calibration, features and labels at every cut-off, built while its run is open: their timings,
+rows and the feature schema), ``competence`` (temporal evaluation against the baselines, final
+model, bundle, plots), ``recommenders`` (every single model on the simulator split),
+``reranker`` (the re-ranker on the same split and the final recommender bundle) and
+``evaluation`` (model and baselines side by side, the model card). The
 parent holds the config, provenance (git commit, package versions, seeds) and every metric with
 its stage as prefix, which is what the promotion gate reads. Trained bundles are registered as
 model versions and become the ``challenger``.
@@ -41,7 +42,7 @@ from footprint.columns import Columns as C
 from footprint.frames import Snapshot
 from training.bundles import record_checksum
 from training.competence.evaluation import BASELINES, MODEL
-from training.competence.train import Evaluation, train_competence
+from training.competence.train import Evaluation, prepare_cutoffs, train_competence
 from training.config import PipelineConfig, SnapshotSource, config_dict, dump_toml
 from training.recommend.evaluate import RecommendReport, evaluate_simulator, fit_recommender
 from training.redaction import redact, redact_text, redact_url
@@ -109,7 +110,7 @@ def load_source(source: SnapshotSource) -> tuple[Snapshot, pd.DataFrame | None]:
     from footprint.store import open_store
 
     store = open_store(None if source.store == "default" else source.store)
-    path = create_snapshot(store, source.instant(), FootprintSettings().snapshot_dir)
+    path = create_snapshot(store, source.instant(), FootprintSettings().snapshot_dir, progress=True)
     return load_snapshot(path), truth
 
 
@@ -360,7 +361,9 @@ def run_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     prefix = "reevaluate " if run_tags else ""
     data = redact(config_dict(config))
-    with runs.parent(config.experiment, redact_text(f"{prefix}{config.name}")) as parent_id:
+    stages = 6 if config.recommend.enabled else 5  # data, features, competence, (recommenders,)
+    # reranker, evaluation: the progress bar's steps
+    with runs.parent(config.experiment, redact_text(f"{prefix}{config.name}"), stages) as parent_id:
         if parent_id is not None:
             with runs.timed():
                 _log_config(config, data, run_tags or {})
@@ -397,15 +400,17 @@ def run_pipeline(
         folder = _snapshot_folder(config.snapshot, snapshot) if register else None
         versions: dict[str, str] = {}
         candidates: dict[str, str] = {}
-        # features are built per cut-off inside the competence evaluation; this stage records
-        # their schema and, once the evaluation has run, their timings (see the competence run)
+        # calibration, features and labels at every cut-off, built while this stage's run is
+        # open; the competence stage evaluates and fits on them
         with runs.stage("features"):
             if track:
                 with runs.timed():
                     _log_dict_artifact(schema_records(), "feature_schema.json")
+            prepared = prepare_cutoffs(snapshot, config.competence)
+            runs.metrics(prepared.metrics(), parent_prefix="features.")
         with runs.stage("competence") as child:
             bundle, evaluation = train_competence(
-                snapshot, config.competence, out, truth=truth, track=False
+                snapshot, config.competence, out, truth=truth, track=False, prepared=prepared
             )
             competence_sha = record_checksum(bundle)
             runs.metrics(evaluation.report, parent_prefix="competence.")

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from core.logs import get_logger
+from footprint.progress import Bar, progress_bar
 
 log = get_logger(__name__)
 BATCH = 1000
@@ -47,6 +48,7 @@ class StageRuns:
         self._stage: str | None = None
         self.seconds = 0.0
         """Time spent logging (what tracking costs the run)."""
+        self._bar = Bar(None, None)
 
     @contextmanager
     def timed(self) -> Iterator[None]:
@@ -58,23 +60,34 @@ class StageRuns:
             self.seconds += time.perf_counter() - started
 
     @contextmanager
-    def parent(self, experiment: str, run_name: str) -> Iterator[str | None]:
-        """Open the parent run in ``experiment``; yields its id (None when disabled)."""
-        if not self.enabled:
-            yield None
-            return
-        from training.tracking import competence_run
+    def parent(
+        self, experiment: str, run_name: str, stages: int | None = None
+    ) -> Iterator[str | None]:
+        """Open the parent run in ``experiment``; yields its id (None when disabled). With
+        ``stages``, a progress bar of that many stages is drawn (tracked or not), which
+        :meth:`stage` advances."""
+        with progress_bar(stages, "train", show=stages is not None) as bar:
+            self._bar = bar
+            try:
+                if not self.enabled:
+                    yield None
+                    return
+                from training.tracking import competence_run
 
-        with competence_run(experiment, run_name=run_name) as run:
-            self.parent_id = str(run.info.run_id)
-            yield self.parent_id
+                with competence_run(experiment, run_name=run_name) as run:
+                    self.parent_id = str(run.info.run_id)
+                    yield self.parent_id
+            finally:
+                self._bar = Bar(None, None)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[str | None]:
         """Open the child run of stage ``name`` for the block; yields its id (None when
         disabled). The block raising ends the child (and then the parent) ``FAILED``."""
+        self._bar.note(name)
         if not self.enabled:
             yield None
+            self._bar.advance()
             return
         import mlflow
 
@@ -88,6 +101,7 @@ class StageRuns:
             raise
         finally:
             self._stage = None
+        self._bar.advance()
         log.info("stage finished", stage=name)
 
     def metrics(

@@ -38,6 +38,7 @@ from footprint.ingest.waiting import (
     record_keys,
     waiting_entries,
 )
+from footprint.progress import progress_bar
 from footprint.store import Store
 
 log = get_logger(__name__)
@@ -386,19 +387,36 @@ def ingest_all(
     """
     committed: list[BatchSummary] = []
     failed: list[FailedFile] = []
-    for f in list_input_files(path):
-        try:
-            committed.append(ingest_file(store, f, source, progress=progress, salt=salt))
-        except SaltMismatchError:
-            raise
-        except TalentError as exc:
-            failed.append(FailedFile(str(f), str(exc)))
-            log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
-        except SQLAlchemyError as exc:
-            # the transaction was rolled back; the message names no row values
-            failed.append(FailedFile(str(f), f"the store refused the batch: {type(exc).__name__}"))
-            log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
+    files = list_input_files(path)
+    with progress_bar(len(files), f"ingest {source}", show=progress) as bar:
+        for f in files:
+            bar.note(f.name)
+            _ingest_one(store, f, source, progress, salt, committed, failed)
+            bar.advance()
     return IngestReport(committed=committed, failed=failed)
+
+
+def _ingest_one(
+    store: Store,
+    f: Path,
+    source: str,
+    progress: bool,
+    salt: str | None,
+    committed: list[BatchSummary],
+    failed: list[FailedFile],
+) -> None:
+    """Ingest one file of a folder, recording it as committed or failed."""
+    try:
+        committed.append(ingest_file(store, f, source, progress=progress, salt=salt))
+    except SaltMismatchError:
+        raise
+    except TalentError as exc:
+        failed.append(FailedFile(str(f), str(exc)))
+        log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
+    except SQLAlchemyError as exc:
+        # the transaction was rolled back; the message names no row values
+        failed.append(FailedFile(str(f), f"the store refused the batch: {type(exc).__name__}"))
+        log.error("ingest_file_failed", file=f.name, error=type(exc).__name__)
 
 
 def ingest_path(

@@ -8,6 +8,7 @@ the snapshot's ``as_of`` and a bundle that serving loads; everything is logged t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import tomllib
@@ -194,17 +195,64 @@ def plan_cutoffs(snapshot: Snapshot, cfg: TrainConfig) -> tuple[list[dt.datetime
     return train, last
 
 
-def evaluate_competence(
-    snapshot: Snapshot, cfg: TrainConfig, truth: pd.DataFrame | None = None
-) -> tuple[Evaluation, list[CutoffData]]:
-    """Temporal evaluation; also returns the prepared cut-offs (reused by training)."""
+@dataclass(frozen=True)
+class PreparedCutoffs:
+    """Calibration, features and labels at every training cut-off and at the evaluated one: the
+    expensive part of a competence run, done once (the pipeline's ``features`` stage) and
+    reused by the evaluation and the final fit."""
+
+    train: list[CutoffData]
+    held: CutoffData
+    seconds: float
+
+    def metrics(self) -> dict[str, float]:
+        """What the features stage reports: cut-offs, rows and where the time went."""
+        every = [*self.train, self.held]
+        return {
+            "cutoffs": float(len(every)),
+            "rows.train": float(sum(len(p.features) for p in self.train)),
+            "rows.eval": float(len(self.held.features)),
+            "seconds.calibration_per_cutoff": float(
+                np.mean([p.seconds["calibration"] for p in every])
+            ),
+            "seconds.features_per_cutoff": float(np.mean([p.seconds["features"] for p in every])),
+            "seconds.total": self.seconds,
+        }
+
+
+def prepare_cutoffs(snapshot: Snapshot, cfg: TrainConfig, progress: bool = True) -> PreparedCutoffs:
+    """Calibrate and build features (and labels) at every cut-off :func:`plan_cutoffs` gives,
+    with a progress bar of one step per cut-off (drawn only on a terminal)."""
+    from footprint.progress import progress_bar
+
     started = time.perf_counter()
     train_cuts, eval_cut = plan_cutoffs(snapshot, cfg)
-    parts = [_prepare(snapshot, c, cfg, labels=True) for c in train_cuts]
+    parts = []
+    with progress_bar(len(train_cuts) + 1, "features", show=progress) as bar:
+        for cutoff in [*train_cuts, eval_cut]:
+            bar.note(f"cut-off {cutoff:%Y-%m-%d}")
+            parts.append(_prepare(snapshot, cutoff, cfg, labels=True))
+            bar.advance()
+    return PreparedCutoffs(parts[:-1], parts[-1], time.perf_counter() - started)
+
+
+def evaluate_competence(
+    snapshot: Snapshot,
+    cfg: TrainConfig,
+    truth: pd.DataFrame | None = None,
+    prepared: PreparedCutoffs | None = None,
+) -> tuple[Evaluation, list[CutoffData]]:
+    """Temporal evaluation; also returns the prepared cut-offs (reused by training).
+    ``prepared``: the cut-offs already built by :func:`prepare_cutoffs` for this snapshot and
+    config (built here when None)."""
+    started = time.perf_counter()
+    prepared_before = prepared is not None
+    prepared = prepared if prepared is not None else prepare_cutoffs(snapshot, cfg)
+    parts, held = prepared.train, prepared.held
+    train_cuts, eval_cut = [p.cutoff for p in parts], held.cutoff
     t = time.perf_counter()
     model = CompetenceModel(cfg.model).fit(_dataset(parts, snapshot.snapshot_id))
     fit_seconds = time.perf_counter() - t
-    held = _prepare(snapshot, eval_cut, cfg, labels=True)
     assert held.labels is not None
     features, labels, skipped = covered_rows(held.features, held.labels, model)
     predictions = model.predict(features)
@@ -235,7 +283,8 @@ def evaluate_competence(
         "calibration_per_cutoff": float(np.mean([p.seconds["calibration"] for p in every])),
         "features_per_cutoff": float(np.mean([p.seconds["features"] for p in every])),
         "model_fit": fit_seconds,
-        "total": time.perf_counter() - started,
+        # the cut-offs' preparation counts whether it ran here or in the features stage
+        "total": time.perf_counter() - started + (prepared.seconds if prepared_before else 0.0),
     }
     report |= {f"seconds.{k}": v for k, v in seconds.items()}
     report["rows.eval"] = float(len(features))
@@ -261,21 +310,45 @@ def train_competence(
     out: Path,
     truth: pd.DataFrame | None = None,
     track: bool = True,
+    prepared: PreparedCutoffs | None = None,
 ) -> tuple[Path, Evaluation]:
     """Evaluate, fit the final model, save the bundle and log the run.
+
+    With ``track``, the MLflow run opens before the work starts and stays open while it runs,
+    so a crash leaves it ``FAILED``. ``prepared``: the cut-offs from :func:`prepare_cutoffs`
+    (the pipeline builds them in its features stage).
 
     Returns
     -------
     (bundle path, evaluation)
     """
-    from training.tracking import competence_run, log_competence_run
+    from training.tracking import competence_run
 
-    evaluation, parts = evaluate_competence(snapshot, cfg, truth)
+    version = f"competence-{snapshot.snapshot_id[:12]}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
+    run = competence_run(cfg.experiment, run_name=version) if track else contextlib.nullcontext()
+    with run:
+        path, evaluation, schema = _train(snapshot, cfg, out, truth, prepared, version)
+        if track:
+            _log(snapshot, cfg, path, evaluation, version, schema)
+    log.info("competence bundle saved", path=str(path), version=version)
+    return path, evaluation
+
+
+def _train(
+    snapshot: Snapshot,
+    cfg: TrainConfig,
+    out: Path,
+    truth: pd.DataFrame | None,
+    prepared: PreparedCutoffs | None,
+    version: str,
+) -> tuple[Path, Evaluation, str]:
+    """The evaluation, the final model on every cut-off, the calibration at ``as_of``, the
+    published bundle (its path, the evaluation and the bundle's schema hash)."""
+    evaluation, parts = evaluate_competence(snapshot, cfg, truth, prepared)
     started = time.perf_counter()
     model = CompetenceModel(cfg.model).fit(_dataset(parts, snapshot.snapshot_id))
     stats, calibration = fit_at(snapshot, snapshot.as_of, cfg.calibration)
     final_seconds = time.perf_counter() - started
-    version = f"competence-{snapshot.snapshot_id[:12]}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
     meta = {
         "model_version": version,
         "snapshot_id": snapshot.snapshot_id,
@@ -289,24 +362,34 @@ def train_competence(
     path = bundle.save(out / f"{version}.joblib")
     publish(path)  # the .sha256 sidecar, then latest.txt (atomically): what serving watches
     evaluation.report["seconds.final_fit"] = final_seconds
-    if track:
-        params: dict[str, Any] = cfg.model_dump(mode="json") | {
-            "eval_cutoff": evaluation.eval_cutoff.isoformat(),
-            "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs],
-        }
-        tags = {
-            "snapshot_id": snapshot.snapshot_id,
-            "model_version": version,
-            "schema_hash": str(meta["schema_hash"]),
-            "snapshot_as_of": snapshot.as_of.isoformat(),
-        }
-        with competence_run(cfg.experiment, run_name=version):
-            log_competence_run(
-                params,
-                evaluation.report,
-                tags,
-                path,
-                (evaluation.features, evaluation.labels, evaluation.predictions),
-            )
-    log.info("competence bundle saved", path=str(path), version=version)
-    return path, evaluation
+    return path, evaluation, str(meta["schema_hash"])
+
+
+def _log(
+    snapshot: Snapshot,
+    cfg: TrainConfig,
+    path: Path,
+    evaluation: Evaluation,
+    version: str,
+    schema: str,
+) -> None:
+    """Params, metrics, tags, plots and the bundle of the open run."""
+    from training.tracking import log_competence_run
+
+    params: dict[str, Any] = cfg.model_dump(mode="json") | {
+        "eval_cutoff": evaluation.eval_cutoff.isoformat(),
+        "train_cutoffs": [c.isoformat() for c in evaluation.train_cutoffs],
+    }
+    tags = {
+        "snapshot_id": snapshot.snapshot_id,
+        "model_version": version,
+        "schema_hash": schema,
+        "snapshot_as_of": snapshot.as_of.isoformat(),
+    }
+    log_competence_run(
+        params,
+        evaluation.report,
+        tags,
+        path,
+        (evaluation.features, evaluation.labels, evaluation.predictions),
+    )

@@ -12,6 +12,7 @@ Both return a :class:`RecommendReport` (model -> metric -> value) and log it to 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Mapping
@@ -654,12 +655,20 @@ def log_training_run(
     participants: int,
     experiment: str = "recommend",
 ) -> str:
-    """Log a fitted recommender to MLflow: its config, provenance and the saved model file."""
+    """Log a fitted recommender to MLflow: its config, provenance and the saved model file (to
+    the active run when one is open, e.g. the one ``talent train recommend`` opens before the
+    fit)."""
     import mlflow
 
     from training.tracking import competence_run, flatten_params
 
-    with competence_run(experiment, f"train {model.name}") as run:
+    active = mlflow.active_run()
+    opened = (
+        contextlib.nullcontext(active)
+        if active is not None
+        else competence_run(experiment, f"train {model.name}")
+    )
+    with opened as run:
         mlflow.log_params(flatten_params({"model": model.name, **model.get_config()}))
         mlflow.set_tags({"snapshot_id": snapshot_id, "as_of": as_of.isoformat(), "kind": "train"})
         mlflow.log_metric("participants", float(participants))
