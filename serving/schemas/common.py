@@ -99,11 +99,33 @@ def utc_iso(value: dt.datetime) -> str:
 UtcDateTime = Annotated[dt.datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
 
 SCORE_DIGITS: Final = 4
-Score = Annotated[
-    float, PlainSerializer(lambda v: round(v, SCORE_DIGITS), return_type=float, when_used="json")
-]
-"""A score or points as the API writes them: four decimals (``29.8025``, not
-``29.802500000000002``); the rating compares points in ten-thousandths, so nothing is lost."""
+
+
+def round_score(value: float) -> float:
+    """The API's one rounding rule for numbers that are scores, points, competence values,
+    interval ends, probabilities or shares: four decimals (``29.8025``, not
+    ``29.802500000000002``). The rating compares points in ten-thousandths and competence is on a
+    0-100 scale whose interval is several points wide, so nothing a reader can use is lost."""
+    return round(value, SCORE_DIGITS)
+
+
+Score = Annotated[float, PlainSerializer(round_score, return_type=float, when_used="json")]
+"""A score as the API writes it (:func:`round_score`); every float field of an output model is
+one, which ``tests/serving/test_rounding.py`` checks model by model."""
+
+
+def rounded(data: Any) -> Any:
+    """:func:`round_score` applied to every float inside JSON-ready data: for the parts of an
+    answer that are the library's own models or free-form evidence (a plan's chances, a rating
+    explanation's points, a flag's parameters)."""
+    if isinstance(data, dict):
+        return {k: rounded(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [rounded(v) for v in data]
+    if isinstance(data, float):
+        return round_score(data)
+    return data
+
 
 _NAIVE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from models.competence.columns import CompetenceColumns as CC
-from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Score, Strict, UtcDateTime
+from serving.schemas.common import (
+    MAX_COMMENT_LENGTH,
+    PageInfo,
+    Score,
+    Strict,
+    UtcDateTime,
+    rounded,
+)
 from serving.schemas.moderation import AuditEntryOut
 from serving.services.reviews import ReviewDecision, ReviewStatus
 
@@ -25,12 +32,16 @@ class Coded(BaseModel):
     text_ru: str
     params: dict[str, Any] = {}
 
+    @model_serializer(mode="wrap", when_used="json")
+    def _rounded(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return rounded(handler(self))  # feature values, effects, thresholds in the params
+
 
 class Moderation(BaseModel):
     """A moderator's decision on this estimate, when there is one."""
 
     status: ReviewStatus
-    override_value: float | None
+    override_value: Score | None
     decided_at: UtcDateTime | None
 
 
@@ -39,7 +50,7 @@ class LatentInterval(BaseModel):
 
     lower: Score
     upper: Score
-    level: float = Field(description="nominal coverage (0.9)")
+    level: Score = Field(description="nominal coverage (0.9)")
 
 
 class NextResultInterval(BaseModel):
@@ -51,7 +62,7 @@ class NextResultInterval(BaseModel):
     expected: Score = Field(description="expected mean result percentile over the next year")
     lower: Score
     upper: Score
-    level: float = Field(description="nominal coverage (0.9)")
+    level: Score = Field(description="nominal coverage (0.9)")
     text_ru: str
 
 
@@ -135,7 +146,7 @@ class ReviewItem(BaseModel):
     participant_id: str
     direction: str
     status: ReviewStatus
-    priority: float = Field(description="how much a look is worth; the queue's order")
+    priority: Score = Field(description="how much a look is worth; the queue's order")
     version: int
     model_version: str
     competence: Score
@@ -151,7 +162,7 @@ class ReviewItem(BaseModel):
         "the item was last refreshed",
     )
     level: str
-    previous_competence: float | None
+    previous_competence: Score | None
     flags: list[Coded]
     top_achievements: list[Coded]
     top_features: list[Coded]
@@ -159,7 +170,7 @@ class ReviewItem(BaseModel):
     updated_at: UtcDateTime
     decided_at: UtcDateTime | None
     decided_by: str | None
-    override_value: float | None
+    override_value: Score | None
     comment: str | None
 
 
@@ -194,8 +205,8 @@ class OverrideLabel(BaseModel):
 
     participant_id: str
     direction: str
-    competence: float = Field(description="the moderator's value")
-    model_competence: float
+    competence: Score = Field(description="the moderator's value")
+    model_competence: Score
     model_version: str
     decided_at: UtcDateTime
     review_id: str

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from footprint.enums import ActivityKind, Level, ModerationStatus, Result
-from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Strict, UtcDateTime
+from serving.schemas.common import MAX_COMMENT_LENGTH, PageInfo, Score, Strict, UtcDateTime
 from serving.services.moderation import AchievementDecision
 
 
@@ -20,7 +20,7 @@ class ActivityBrief(BaseModel):
     title: str
     kind: ActivityKind
     level: Level
-    max_score: float | None
+    max_score: Score | None
     start_at: UtcDateTime
     end_at: UtcDateTime
 
@@ -34,7 +34,7 @@ class AchievementItem(BaseModel):
     activity: ActivityBrief
     team_id: str | None
     result: Result
-    score: float | None
+    score: Score | None
     rank: int | None
     evidence: str | None
     status: ModerationStatus

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from serving.schemas.common import Strict
+from serving.schemas.common import Score, Strict
 
 
 class PortfolioItem(BaseModel):
@@ -16,7 +16,7 @@ class PortfolioItem(BaseModel):
     kind: str
     level: str
     result: str
-    score: float | None
+    score: Score | None
     achieved_at: str | None
     season: str
     direction: str | None = Field(description="the activity's main direction")
@@ -35,15 +35,15 @@ class PortfolioDiploma(BaseModel):
     diploma: str
     diploma_ru: str
     place: int
-    points: float | None
+    points: Score | None
 
 
 class PortfolioCompetence(BaseModel):
     direction: str
     direction_title_ru: str | None
-    competence: float | None
-    lower: float | None
-    upper: float | None
+    competence: Score | None
+    lower: Score | None
+    upper: Score | None
     level: str
     level_title_ru: str | None
     verified_records: int
@@ -61,9 +61,9 @@ class PlannedStep(BaseModel):
     registration_deadline: str | None = Field(description="null: open until the start")
     projected: bool = Field(description="dates expected from the series' last edition")
     conditional: bool = Field(description="open only on qualifying in an earlier step")
-    success_chance: float
-    expected_competence_gain: float
-    expected_rating_points: float
+    success_chance: Score
+    expected_competence_gain: Score
+    expected_rating_points: Score
     reasons_ru: str
 
 
@@ -74,9 +74,9 @@ class PlannedTrajectory(BaseModel):
     chosen_by: str = Field(description="participant (the goal was given) or default")
     as_of: str
     horizon_end: str | None
-    competence_now: float
-    expected_competence: float
-    expected_rating_points: float
+    competence_now: Score
+    expected_competence: Score
+    expected_rating_points: Score
     goal_expected_reached: bool
     summary_ru: str
     model_version: str

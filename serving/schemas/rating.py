@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 
 from models.rating import HypotheticalAchievement, RatingExplanation, WhatIf
 from models.rating.codes import Diploma, View
-from serving.schemas.common import PageInfo, Score, Strict, UtcDateTime, zulu
+from serving.schemas.common import PageInfo, Score, Strict, UtcDateTime, rounded, zulu
 
 MAX_HYPOTHETICAL = 10
 
@@ -59,7 +59,7 @@ class Standing(BaseModel):
 
     @model_serializer(mode="wrap", when_used="json")
     def _utc(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return zulu(handler(self))
+        return rounded(zulu(handler(self)))
 
 
 class WhatIfRequest(Strict):

@@ -25,6 +25,7 @@ from serving.schemas.common import (
     Strict,
     UtcDateTime,
     plausible_instant,
+    rounded,
     zulu,
 )
 
@@ -105,7 +106,7 @@ class TrajectoryResponse(BaseModel):
 
     @model_serializer(mode="wrap", when_used="json")
     def _utc(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return zulu(handler(self))
+        return rounded(zulu(handler(self)))
 
 
 MAX_BATCH = 500

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from core.instants import utc_now
 from serving.api.deps import PlatformDep, StateDep, model_work
 from serving.api.templating import templates
-from serving.schemas.common import ID_PATTERN, Message
+from serving.schemas.common import ID_PATTERN, Message, rounded
 from serving.schemas.portfolio import (
     Portfolio,
     PublicKeyOut,
@@ -128,7 +128,8 @@ def export(
     content = service.build_portfolio(
         state.competence, state.diplomas, participant_id, state.recommend, goal
     )
-    signed = service.export(state.store, state.signer, content, utc_now())
+    # the document signed is the one the JSON route shows: scores rounded by the API's rule
+    signed = service.export(state.store, state.signer, rounded(content), utc_now())
     if format != "json":
         return _page(request, content, signed, format, status.HTTP_201_CREATED)
     return JSONResponse(signed, status_code=status.HTTP_201_CREATED)
