@@ -138,6 +138,11 @@ def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the competence stage broke")
 
+    class Prepared:  # the features stage's work, stood in for (the tiny world has no cut-off)
+        def metrics(self) -> dict[str, float]:
+            return {"cutoffs": 2.0}
+
+    monkeypatch.setattr(pipeline, "prepare_cutoffs", lambda *a, **k: Prepared())
     monkeypatch.setattr(pipeline, "train_competence", crash)
     config = tiny_config(tmp_path / "bundles", experiment="failing")
     with pytest.raises(RuntimeError, match="broke"):
@@ -155,6 +160,8 @@ def test_a_failing_stage_leaves_its_run_and_the_parent_failed(
     assert data["metrics.participants"] == len(tiny_snapshot().participants)
     parent = runs[runs["status"] == "FAILED"]
     assert parent["metrics.data.participants"].notna().any()
+    features = runs[runs["tags.mlflow.runName"] == "features"].iloc[0]
+    assert features["metrics.cutoffs"] == 2.0  # logged by the features stage's own run
 
 
 def test_registered_versions_are_mlflow_models_with_the_card(
