@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import sys
 import tempfile
@@ -101,6 +102,8 @@ def main() -> None:
     for code, count in by_flag.most_common():
         print(f"  {code}: {count * per:.1f}")
     print(f"seconds: simulate + train {trained:.1f}, estimate everyone {estimate_s:.1f}")
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"peak RSS: {peak_gib:.2f} GiB")
 
 
 if __name__ == "__main__":
