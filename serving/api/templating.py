@@ -87,6 +87,17 @@ def message(
     )
 
 
+def stale_form(request: Request, principal: Principal) -> HTMLResponse:
+    """The answer to a decision form whose CSRF token does not match the session (403)."""
+    return message(
+        request,
+        "Форма устарела",
+        "Обновите страницу и повторите решение.",
+        status.HTTP_403_FORBIDDEN,
+        principal,
+    )
+
+
 def login_redirect(request: Request) -> RedirectResponse:
     """Where a page asked for without a session sends the browser."""
     target = quote(request.url.path, safe="/")

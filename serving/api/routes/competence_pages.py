@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.competence.codes import ACTIONABLE, FLAG_NAME_RU, FlagCode
 from serving.api.deps import MetricsDep, ModeratorPageDep, RequestIdDep, StateDep, StoreDep
-from serving.api.templating import PAGE_SIZE, csrf_ok, message, render
+from serving.api.templating import PAGE_SIZE, csrf_ok, message, render, stale_form
 from serving.auth import Principal
 from serving.directions import known_directions
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
@@ -192,13 +192,7 @@ def competence_decide_page(
         "decision": decision.value if decision else None,
     }
     if not csrf_ok(request, state.auth, csrf):
-        return message(
-            request,
-            "Форма устарела",
-            "Обновите страницу и повторите решение.",
-            status.HTTP_403_FORBIDDEN,
-            principal,
-        )
+        return stale_form(request, principal)
     number: float | None = None
     if value.strip():
         try:

@@ -31,6 +31,7 @@ from serving.api.templating import (
     message,
     render,
     safe_next,
+    stale_form,
 )
 from serving.auth import Principal
 from serving.errors import ConflictError, InvalidInputError, NotFoundError
@@ -198,13 +199,7 @@ def decide_page(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     if not csrf_ok(request, state.auth, csrf):
-        return message(
-            request,
-            "Форма устарела",
-            "Обновите страницу и повторите решение.",
-            status.HTTP_403_FORBIDDEN,
-            principal,
-        )
+        return stale_form(request, principal)
     if decision is None:
         return _detail_page(
             request,
