@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -18,6 +18,9 @@ from cli.snapshots import snapshot_path
 from core.errors import TalentError
 from core.instants import parse_instant, utc_now
 from footprint.frames import Snapshot
+
+if TYPE_CHECKING:
+    from training.competence.train import TrainConfig
 
 console = Console(width=max(Console().width, 120))
 BUNDLE_SUBDIR = Path("models") / "competence"
@@ -91,7 +94,7 @@ def _truth(path: Path | None) -> pd.DataFrame | None:
     return pd.read_parquet(path)
 
 
-def _config(path: Path | None, window_days: int | None):  # type: ignore[no-untyped-def]
+def _config(path: Path | None, window_days: int | None) -> TrainConfig:
     from training.competence.train import load_train_config
 
     cfg = load_train_config(path)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from footprint.tables import metadata
 
 config = context.config
 
 
-def _ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Autogenerate looks only at the footprint's tables; other packages (serving) keep their own
     migration history in the same database."""
     return type_ != "table" or name in metadata.tables
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exists, func, select
+from sqlalchemy import Connection, Row, Select, delete, exists, func, select
 
 from core.instants import utc_now
 from footprint import tables as ft
@@ -245,7 +245,7 @@ _ITEM_COLUMNS = (
 _ACTIVITY_COLUMNS = (C.TITLE, C.KIND, C.LEVEL, C.MAX_SCORE, C.START_AT, C.END_AT)
 
 
-def _item_query(status: ModerationStatus | None):  # type: ignore[no-untyped-def]
+def _item_query(status: ModerationStatus | None) -> Select[Any]:
     a, act = ft.achievements, ft.activities
     query = select(
         *(a.c[c] for c in _ITEM_COLUMNS),

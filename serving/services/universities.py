@@ -18,8 +18,9 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, exists, func, insert, select, update
 
 from footprint import tables as ft
 from footprint.bulk import IN_CHUNK, read_frame
@@ -55,8 +56,8 @@ class University:
     active: bool
 
 
-def _university(row: object) -> University:
-    m = row._mapping  # type: ignore[attr-defined]
+def _university(row: Row[Any]) -> University:
+    m = row._mapping
     dirs = tuple(d for d in str(m["directions"]).split(";") if d)
     return University(str(m["code"]), str(m["name"]), dirs, bool(m["active"]))
 
