@@ -97,17 +97,26 @@ class BatchContext:
         Runs before validation's verdict is used, so such a row is refused as ``erased`` whatever
         else is wrong with it, and none of its content is kept (152-FZ).
         """
-        tomb = read_frame(self.conn, select(tables.erasure_tombstones.c.subject_hash))
-        if tomb.empty or raw.empty:
-            return pd.Index([], name=raw.index.name)
-        dead = set(tomb["subject_hash"])
-        hit = pd.Series(False, index=raw.index)
+        none = pd.Index([], name=raw.index.name)
+        col_hash = tables.erasure_tombstones.c.subject_hash
+        if raw.empty or self.conn.execute(select(col_hash).limit(1)).first() is None:
+            return none
+        named = []
         for col in columns:
             ids = raw[col].map(lambda v: None if v is None or v != v else str(v).strip())
             canon = self.resolve(ids.dropna()).reindex(ids.index)
             hashes = subject_hashes(self.salt, pd.concat([ids, canon]).dropna().unique())
+            named.append((ids, canon, hashes))
+        wanted = sorted({h for _, _, hashes in named for h in hashes.values()})
+        if len(wanted) <= SMALL_BATCH:  # the batch's own hashes, not every erasure so far
+            found = read_in(self.conn, lambda hs: select(col_hash).where(col_hash.in_(hs)), wanted)
+        else:
+            found = read_frame(self.conn, select(col_hash))
+        dead = set(found["subject_hash"]) if len(found) else set()
+        hit = pd.Series(False, index=raw.index)
+        for ids, canon, hashes in named:
             hit |= ids.map(hashes).isin(dead) | canon.map(hashes).isin(dead)
-        return raw.index[hit.to_numpy()]
+        return raw.index[hit.to_numpy()] if dead else none
 
     def reject_duplicates(self, frame: pd.DataFrame, keys: list[str], fld: str) -> pd.DataFrame:
         """Quarantine later rows repeating an earlier row's key within this file."""

@@ -17,7 +17,7 @@ from core.instants import utc_now
 from core.logs import get_logger
 from core.settings import FootprintSettings
 from footprint import tables
-from footprint.bulk import IN_CHUNK, insert_frame, read_frame
+from footprint.bulk import IN_CHUNK, insert_frame, read_frame, read_in
 from footprint.changes import ChangeKind, record_changes
 from footprint.columns import Columns as C
 from footprint.consent import bind_salt
@@ -26,7 +26,7 @@ from footprint.enums import Entity
 from footprint.hashing import row_hashes, subject_hashes
 from footprint.ingest.achievements import apply_achievements
 from footprint.ingest.activities import apply_activities, apply_edges
-from footprint.ingest.context import ERASED, BatchContext
+from footprint.ingest.context import ERASED, SMALL_BATCH, BatchContext
 from footprint.ingest.directions import apply_directions
 from footprint.ingest.participants import apply_consents, apply_identities, apply_participants
 from footprint.ingest.reader import RawFile, list_input_files, raw_from_records, read_raw
@@ -157,13 +157,15 @@ def _quarantine_frame(ctx: BatchContext, raw: RawFile, problems: pd.DataFrame) -
     frame.loc[erased, "quarantine_key"] = row_hashes(
         frame.loc[erased, [C.SOURCE, "entity", "subject_hash", "file_name", "row_number"]]
     ).to_numpy()
-    have = read_frame(
-        ctx.conn,
-        select(tables.quarantine.c.quarantine_key).where(
-            tables.quarantine.c[C.SOURCE] == ctx.source,
-            tables.quarantine.c.entity == raw.entity.value,
-        ),
-    )
+    q = tables.quarantine.c
+    same = select(q.quarantine_key).where(q[C.SOURCE] == ctx.source, q.entity == raw.entity.value)
+    keys = sorted(set(frame["quarantine_key"]))
+    if len(keys) <= SMALL_BATCH:  # this batch's keys only, not the source's whole quarantine
+        have = read_in(ctx.conn, lambda ks: same.where(q.quarantine_key.in_(ks)), keys)
+        if have.empty:
+            return frame
+    else:
+        have = read_frame(ctx.conn, same)
     return frame[~frame["quarantine_key"].isin(set(have["quarantine_key"]))]
 
 

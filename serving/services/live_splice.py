@@ -10,10 +10,12 @@ reference distribution) is kept.
 
 A participant already in the dataset keeps its row (:func:`_replace_rows`): the participant index
 is the same object, so its hash table is not built again, and the population lookups the models
-read (item popularity, entrants, peer counts by grade and region, ability rows) are carried over
+read (item popularity, entrants, peer counts by grade and region, region sizes, popularity by
+declared interest, ability rows) are carried over
 and corrected by the changed rows only. On the 250k world a rebuilt index and recomputed lookups
-cost 0.5-2 s per change under load (a new 250,000-id index's first lookup alone took 0.4-2.2 s),
-so this is what keeps a push's cost proportional to the participants it touched. A participant
+cost seconds per change under load (on a synthetic dataset of that size at load 13, appending
+to the 250,000-id index took 0.8-2.0 s and the new index's first lookup 2.2-2.7 s), so this is
+what keeps a push's cost proportional to the participants it touched. A participant
 who is new to the dataset, or gone from it (erased, or not visible any more), moves the rows
 (:func:`_move_rows`): the changed participants go to the last rows and the lookups are derived
 again on use. Rows are found by id (:meth:`RecommendDataset.rows`), never by position.
@@ -163,8 +165,50 @@ def _replace_rows(
         )
         if peers is not None:
             carried["peer_counts"] = peers
+            if "region_sizes" in known:
+                carried["region_sizes"] = _region_sizes(
+                    known["region_sizes"], peers.regions, base.region[at], region[at]
+                )
+    if "interest_popularity" in known:
+        carried["interest_popularity"] = _interest_popularity(
+            known["interest_popularity"],
+            base.declared,
+            (old_inter, base.declared[at]),
+            (inter, declared[at]),
+        )
     vars(out).update(carried)
     return out
+
+
+def _region_sizes(
+    old: np.ndarray, regions: pd.Index, before: np.ndarray, after: np.ndarray
+) -> np.ndarray:
+    """Participants per region row with the changed participants moved from their old region
+    to their new one (the last row: unknown region)."""
+    sizes = old.copy()
+    n = len(regions)
+    for values, sign in ((before, -1.0), (after, 1.0)):
+        r = regions.get_indexer(pd.Index(values, dtype=object))
+        np.add.at(sizes, np.where(r >= 0, r, n), sign)
+    return _frozen(sizes)
+
+
+def _interest_popularity(
+    old: np.ndarray,
+    declared: np.ndarray,
+    before: tuple[sp.csr_matrix, np.ndarray],
+    after: tuple[sp.csr_matrix, np.ndarray],
+) -> np.ndarray:
+    """Directions x items shares of the participants who declared each direction that took the
+    item, with the changed rows' takers and declarations taken out and put in again (the counts
+    behind the old shares are whole numbers, recovered by rounding)."""
+    people = declared.sum(axis=0)
+    counts = np.rint(old * np.maximum(people, 1)[:, None])
+    for (rows, decl), sign in ((before, -1.0), (after, 1.0)):
+        took = (rows > 0).astype(np.float64)
+        counts += sign * np.asarray((took.T @ decl).T)
+        people = people + sign * decl.sum(axis=0)
+    return _frozen(counts / np.maximum(people, 1)[:, None])
 
 
 def _splice_ability(

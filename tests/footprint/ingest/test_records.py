@@ -43,10 +43,10 @@ def test_small_batches_look_up_their_own_keys_with_the_same_outcome(
 ) -> None:
     """A small batch reads only its own participants, activities and references; a large one
     reads whole columns. Both must store and refuse exactly the same rows."""
-    from footprint.ingest import achievements, context
+    from footprint.ingest import achievements, context, run
 
-    monkeypatch.setattr(context, "SMALL_BATCH", small_batch)
-    monkeypatch.setattr(achievements, "SMALL_BATCH", small_batch)
+    for module in (context, achievements, run):
+        monkeypatch.setattr(module, "SMALL_BATCH", small_batch)
     ingest_path(store, small_world(tmp_path / "w"), "platform")
 
     def push(rows: list[dict[str, object]], source: str = "platform_api") -> tuple[int, ...]:
@@ -65,3 +65,25 @@ def test_small_batches_look_up_their_own_keys_with_the_same_outcome(
     assert push([achievement("k-1", "p2", "a2", result="finalist", score="70")]) == (0, 1, 0, 0, 0)
     # another source sends the same result: linked to the stored achievement by its natural key
     assert push([achievement("o-9", "p2", "a2", result="finalist")], "olympiad") == (0, 0, 0, 1, 0)
+    # a bad row sent again is not quarantined twice; an erased participant's row is refused
+    from sqlalchemy import func, select
+
+    from core.settings import FootprintSettings
+    from footprint import tables
+    from footprint.consent import erase_participants
+
+    def quarantined() -> int:
+        with store.engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(tables.quarantine)).scalar_one()
+            )
+
+    held = quarantined()
+    assert push([achievement("k-2", "nobody", "a1")]) == (0, 0, 0, 0, 1)
+    assert quarantined() == held
+    salt = FootprintSettings().erasure_salt
+    with store.transaction() as conn:
+        erase_participants(conn, ["p1"], actor="test", reason_code="consent_withdrawn", salt=salt)
+    assert push(
+        [achievement("k-5", "p1", "a2"), achievement("k-6", "p2", "a1", result="winner")]
+    ) == (1, 0, 0, 0, 1)

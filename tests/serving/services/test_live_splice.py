@@ -58,14 +58,21 @@ BEFORE = [("p1", "s1"), ("p2", "s2"), ("p3", "s1"), ("p3", "s3")]
 
 
 def _lookups(d: RecommendDataset) -> None:
-    for name in ("item_popularity", "entrants", "peer_counts", "item_directions"):
+    for name in (
+        "item_popularity",
+        "entrants",
+        "peer_counts",
+        "item_directions",
+        "region_sizes",
+        "interest_popularity",
+    ):
         getattr(d, name)
 
 
 def test_a_changed_participant_keeps_its_row_and_the_lookups_follow() -> None:
     base = _dataset(BEFORE, PEOPLE)
     _lookups(base)
-    people = PEOPLE | {"p2": (9, "RU-SPE")}
+    people = PEOPLE | {"p2": (9, "RU-SPE")}  # moves from an unknown region to a known one
     after = [("p1", "s1"), ("p2", "s2"), ("p2", "s3"), ("p3", "s1"), ("p3", "s3")]
     whole = _dataset(after, people)
 
@@ -90,6 +97,12 @@ def test_a_changed_participant_keeps_its_row_and_the_lookups_follow() -> None:
         a, b = peers.regions.get_loc(region), fresh.regions.get_loc(region)
         np.testing.assert_array_equal(peers.by_region[a], fresh.by_region[b])
     np.testing.assert_array_equal(peers.by_region[-1], fresh.by_region[-1])
+    sizes = carried["region_sizes"]
+    for region in ("RU-MOW", "RU-SPE"):
+        a, b = peers.regions.get_loc(region), fresh.regions.get_loc(region)
+        assert sizes[a] == whole.region_sizes[b]
+    assert sizes[-1] == whole.region_sizes[-1]
+    np.testing.assert_allclose(carried["interest_popularity"], whole.interest_popularity)
     assert base.item_popularity.tolist() == [2 + 1, 1 + 1, 1 + 1]  # the base is untouched
 
 
