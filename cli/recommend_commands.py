@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
-from collections.abc import Container
+from collections.abc import Callable, Container
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from training.simworld import SimWorld
 
 console = Console(width=max(Console().width, 120))
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 SnapshotOpt = Annotated[
     Path | None,
@@ -89,7 +91,28 @@ def _read_log(path: Path) -> pd.DataFrame:
     raise TalentError(f"{path}: unknown format {suffix!r}; use .csv, .tsv, .jsonl or .parquet")
 
 
+def _run_open_while_working(name: str) -> Callable[[Command], Command]:
+    """Run the command inside an open MLflow run (when its ``mlflow`` option is on), so the run
+    is ``RUNNING`` while the models fit and ``FAILED`` if the command fails; what the command
+    logs at the end goes to that run."""
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if not kwargs.get("mlflow", False):
+                return command(*args, **kwargs)
+            from training.tracking import competence_run
+
+            with competence_run("recommend", name):
+                return command(*args, **kwargs)
+
+        return cast(Command, run)
+
+    return wrap
+
+
 @evaluate_app.command("recommend")
+@_run_open_while_working("evaluate recommend")
 def evaluate_recommend(
     snapshot: SnapshotOpt = None,
     world: Annotated[

@@ -194,3 +194,13 @@ def test_train_recommend_saves_and_logs(
     )
     assert result.exit_code == 0, result.output
     assert '"model": "ease"' in result.output
+    # an evaluation's run is open while it works: a failing one is left FAILED (same store)
+    log = tmp_path / "log.csv"
+    tiny_log(np.random.default_rng(1)).to_csv(log, index=False)
+    args = ["evaluate", "recommend", "--interactions", str(log), "--user-col", "user"]
+    assert runner.invoke(app, [*args, "--item-col", "nope"]).exit_code == 2
+    import mlflow
+
+    runs = mlflow.search_runs(experiment_names=["recommend"])
+    status = dict(zip(runs["tags.mlflow.runName"], runs["status"], strict=True))
+    assert status == {"train ease": "FINISHED", "evaluate recommend": "FAILED"}

@@ -618,16 +618,27 @@ def score_log_split(
 
 
 def log_report(report: RecommendReport, run_name: str, experiment: str = "recommend") -> str:
-    """Log a report to MLflow (params, ``<model>.<metric>`` metrics, the table as JSON)."""
+    """Log a report to MLflow (params, ``<model>.<metric>`` metrics, the table as JSON): to the
+    active run when one is open (``talent evaluate recommend`` opens it before the evaluation),
+    which then takes ``run_name``, else to a new run."""
     import json
     import tempfile
     from pathlib import Path
 
     import mlflow
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
     from training.tracking import competence_run, flatten_params
 
-    with competence_run(experiment, run_name) as run:
+    active = mlflow.active_run()
+    if active is not None:
+        mlflow.set_tag(MLFLOW_RUN_NAME, run_name)
+    opened = (
+        contextlib.nullcontext(active)
+        if active is not None
+        else competence_run(experiment, run_name)
+    )
+    with opened as run:
         mlflow.log_params(flatten_params(report.params))
         mlflow.log_metrics(
             {
