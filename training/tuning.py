@@ -5,7 +5,10 @@ One study tunes one stage (``[tuning] target``, or the prefix of its metric): th
 model (``competence.model.*`` keys, a key of the competence report as metric) or the
 recommender's re-ranker (``recommend.models.rerank.*`` keys, ``recommend.rerank.<metric>`` as the
 pipeline logs it; see :mod:`training.recommend.tuning` for how its trials are made cheap and
-why its rungs are boosting rounds).
+why its rungs are boosting rounds). The re-ranker's objective is scored on the validation cut-off
+of :func:`training.select_simulator.validation_split` (a year before the first test cut-off, on
+the snapshot as known at that test cut-off), so the test figure ``talent train`` reports with the
+best settings was never seen by the study (until 2026-12-03 it scored the pipeline's own split).
 
 For the competence model the cut-offs are prepared once per study (calibration and features are
 the expensive part and do not depend on the booster's parameters); each trial then fits the
