@@ -6,10 +6,11 @@ Usage::
 
 Prints the table of ``training.recommend.evaluate.evaluate_simulator`` (default ``SimSplitConfig``)
 and the command; used to compare code versions on the same world and seed (docs/benchmarks.md).
-With ``--select`` the models' settings are first chosen on the validation cut-off a year before
-the first test cut-off (``training.select_simulator``, the default ``SimSelectionConfig`` grids),
-as ``talent train`` does with ``[recommend.select] enabled = true``; the chosen settings, their
-validation scores and the selection's time are printed before the test table.
+With ``--select`` the table with the default settings is followed by a selection on the
+validation cut-off a year before the first test cut-off (``training.select_simulator``, the
+default ``SimSelectionConfig`` grids), as ``talent train`` does with ``[recommend.select]
+enabled = true``: the chosen settings, their validation scores, the selection's time and the test
+rows of the models whose settings it chose (the others do not change).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import shlex
 import sys
 import time
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -46,13 +48,21 @@ def main() -> None:
         SimulationConfig(participants=args.participants, seasons=args.seasons, seed=args.seed)
     )
     split = SimSplitConfig(**({"models": tuple(args.models.split(","))} if args.models else {}))
-    settings = {}
     print("$", shlex.join(["uv", "run", "python", "bench/recommend_quality.py", *sys.argv[1:]]))
+
+    def table(title: str, settings: dict[str, Any], cfg: SimSplitConfig) -> dict[str, Any]:
+        t = time.perf_counter()
+        report = evaluate_simulator(sim.snapshot, cfg, settings)
+        print(f"-- {title} (test split {time.perf_counter() - t:.0f} s)")
+        for model, row in report.table.items():
+            print(f"{model:<18}", "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
+        return {"table": report.table, "info": report.info}
+
+    out = {"defaults": table("default settings", {}, split)}
     if args.select:
         from training.select_simulator import SimSelectionConfig, select_sim_settings
 
         sel = select_sim_settings(sim.snapshot, split, {}, SimSelectionConfig(enabled=True))
-        settings = sel.settings
         print(
             f"selected on {sel.validation_cutoff:%Y-%m-%d} (first test cut-off "
             f"{sel.test_cutoff:%Y-%m-%d}) in {sel.seconds:.0f} s:",
@@ -63,17 +73,17 @@ def main() -> None:
         )
         for note in sel.notes:
             print("note:", note)
-    evaluated = time.perf_counter()
-    report = evaluate_simulator(sim.snapshot, split, settings)
-    for model, row in report.table.items():
-        print(f"{model:<18}", "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
-    print(
-        f"wall time {time.perf_counter() - started:.0f} s (test split "
-        f"{time.perf_counter() - evaluated:.0f} s), load average {os.getloadavg()[0]:.1f}"
-    )
+        # only the models whose settings the selection sets are scored again
+        changed = tuple(m for m in split.models if m in sel.settings)
+        out["selected"] = table(
+            "settings selected on validation",
+            dict(sel.settings),
+            split.model_copy(update={"models": changed}),
+        )
+    print(f"wall time {time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f}")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
-            json.dump({"table": report.table, "info": report.info}, f, indent=1)
+            json.dump(out if args.select else out["defaults"], f, indent=1)
 
 
 if __name__ == "__main__":
