@@ -60,10 +60,17 @@ def test_training_saves_a_bundle_and_logs_a_run(
 ) -> None:
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.chdir(tmp_path)
+    from core.settings import default_tracking_uri
+
+    # the default store: under TALENT_DATA_DIR, nothing in the working folder
+    data, work = tmp_path / "data", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("TALENT_DATA_DIR", str(data))
+    monkeypatch.chdir(work)
+    uri = default_tracking_uri(data)
     path, evaluation = train_competence(world.snapshot(), config(), tmp_path / "bundles")
+    assert (data / "mlruns" / "mlflow.db").is_file() and list(work.iterdir()) == []
     bundle = CompetenceBundle.load(path)
     assert bundle.meta["snapshot_id"] == "in-memory" and bundle.stats.as_of == world.as_of
     assert bundle.next_result == evaluation.next_result
@@ -79,6 +86,8 @@ def test_training_saves_a_bundle_and_logs_a_run(
     client = mlflow.MlflowClient()
     names = {a.path for a in client.list_artifacts(run["run_id"])}
     assert {"feature_schema.json", "report.json", "plots", "bundle"} <= names
+    artifacts = data.resolve() / "mlruns" / "artifacts" / "competence" / run["run_id"]
+    assert (artifacts / "artifacts" / "report.json").is_file()
 
 
 def _fast() -> TrainConfig:
