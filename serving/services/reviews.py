@@ -229,10 +229,13 @@ def record_estimates_in(conn: Connection, frame: pd.DataFrame, now: dt.datetime)
 
 def _next_result(row: Mapping[Any, Any]) -> dict[str, float] | None:
     """The estimate's predictive interval of the next year's results (None when absent)."""
-    values = {k: row.get(k) for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER, CC.NEXT_LEVEL)}
-    if any(v is None or not np.isfinite(float(v)) for v in values.values()):
-        return None
-    return {k: float(v) for k, v in values.items()}  # type: ignore[arg-type]
+    out: dict[str, float] = {}
+    for k in (CC.NEXT_RESULT, CC.NEXT_LOWER, CC.NEXT_UPPER, CC.NEXT_LEVEL):
+        v = row.get(k)
+        if v is None or not np.isfinite(float(v)):
+            return None
+        out[k] = float(v)
+    return out
 
 
 def _present_locked(conn: Connection, participant_ids: list[str]) -> set[str]:
