@@ -21,7 +21,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cli.main import app
 from features.activity_stats import compute_activity_stats
 from features.participant import participant_features
 from features.schema import KEYS
@@ -32,7 +34,12 @@ from models.competence.columns import CompetenceColumns as CC
 from models.competence.rating_features import rating_frame
 from serving.main import create_app
 from serving.services import batch_load
-from serving.services.batch_load import BatchLoadError, load_estimates, spark_estimates
+from serving.services.batch_load import (
+    BatchLoadError,
+    load_estimates,
+    spark_command,
+    spark_estimates,
+)
 from serving.services.refresh import RefreshJob
 from serving.tables import competence_estimates, competence_reviews
 from tests.features.world import make_world
@@ -172,9 +179,20 @@ def test_the_service_refresh_handed_to_spark_records_all_or_nothing(
         before = _tables(client)
         assert before[0], "the in-process refresh recorded estimates"
 
-        # the Spark job on the live snapshot, in a child process (`python -m cli spark estimate`)
+        # the Spark job on the live snapshot with the child's command line, run here through the
+        # CLI on this file's session (a second JVM would double the test's time)
+        def in_this_process(s: Path, b: Path, p: Path, o: Path, m: str) -> list[str]:
+            argv = spark_command(s, b, p, o, m)
+            assert argv[:3] == [sys.executable, "-m", "cli"]
+            result = CliRunner().invoke(app, argv[3:])
+            assert result.exit_code == 0, result.output
+            return [sys.executable, "-c", "pass"]
+
         _, snapshot = talent.live.snapshot()
-        out = spark_estimates(talent.store, snapshot, bundle_path, tmp_path / "job", "local[1]")
+        out = spark_estimates(
+            talent.store, snapshot, bundle_path, tmp_path / "job", "local[1]", in_this_process
+        )
+        assert (out / batch_load.SUCCESS).is_file()
 
         # a job killed midway: no marker, nothing recorded
         talent.refresh._spark_command = lambda s, b, p, o, m: [sys.executable, "-c", KILLED, str(o)]
@@ -230,7 +248,7 @@ def test_spark_recommendations_equal_the_in_process_ones(spark: Any, tmp_path: P
     from tests.serving.bundle_factory import tiny_recommender, tiny_world_snapshot
 
     as_of = dt.datetime(2025, 9, 1)
-    model = Recommender.load(tiny_recommender(tmp_path / "content.joblib", as_of))
+    model: Recommender = Recommender.load(tiny_recommender(tmp_path / "content.joblib", as_of))
     snap = tiny_world_snapshot(as_of)
     folder = write_snapshot({n: getattr(snap, n) for n in FRAME_DTYPES}, as_of, tmp_path)
     data = dataset_from_snapshot(snap, as_of, ability=model.ability_model or False)
@@ -246,3 +264,18 @@ def test_spark_recommendations_equal_the_in_process_ones(spark: Any, tmp_path: P
         check_dtype=False,
         rtol=1e-9,
     )
+
+
+def test_the_child_command_line_starts_the_cli() -> None:
+    """The service starts ``python -m cli`` with its own interpreter."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "spark", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "estimate" in run.stdout and "recommend" in run.stdout
