@@ -64,6 +64,19 @@ class EveryTestReported:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker, files holding a ``slow`` test go first (order kept otherwise).
+
+    Whole files are handed out in collection order (scripts/test), so a minutes-long file
+    handed out last (tests/test_readme.py takes 3 to 4 minutes) would leave the other process
+    idle at the end; every worker sorts the same way, so they still collect the same list.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_files)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # on the controller (or a serial run), not in a worker
         config.pluginmanager.register(EveryTestReported(), "every-test-reported")

@@ -61,6 +61,7 @@ def first(root: Path) -> tuple[PipelineConfig, PipelineResult, int, str]:
     return cfg, result, code, out
 
 
+@pytest.mark.slow
 def test_promote_handles_and_exports_every_gated_model(
     root: Path, first: tuple[PipelineConfig, PipelineResult, int, str]
 ) -> None:

@@ -42,6 +42,7 @@ def _snapshot_id(world: Path, order: tuple[str, ...], tmp: Path) -> tuple[str, i
         store.dispose()
 
 
+@pytest.mark.slow
 def test_every_order_of_the_four_sources_gives_the_same_snapshot(
     world: Path, tmp_path: Path
 ) -> None:
