@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,44 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "sources"
 
 
-def _snapshot_id(world: Path, order: tuple[str, ...], tmp: Path) -> tuple[str, int]:
-    store = open_store(f"sqlite:///{tmp / 'talent.db'}")
+def _copy_store(source: Path, target: Path) -> None:
+    """SQLite's online backup: a byte-for-byte equal store, whatever its journal holds."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
-        for source in order:
-            ingest_path(store, world / source, source)
-        path = create_snapshot(store, AS_OF, tmp / "snapshots")
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _stores_after(world: Path, tmp: Path) -> dict[tuple[str, ...], Path]:
+    """The store after each order of the four sources, as a SQLite file.
+
+    An order shares its store up to the last common source with the orders ingested before it
+    (a copy of the store of its prefix, then the next source ingested into the copy): 64
+    ingestions instead of 96, and each order's store is still its sources ingested one after
+    another in that order.
+    """
+    after: dict[tuple[str, ...], Path] = {}
+    for length in range(1, len(SOURCES) + 1):
+        for prefix in itertools.permutations(SOURCES, length):
+            path = tmp / str(len(after)) / "talent.db"
+            path.parent.mkdir()
+            if length > 1:
+                _copy_store(after[prefix[:-1]], path)
+            store = open_store(f"sqlite:///{path}")
+            try:
+                ingest_path(store, world / prefix[-1], prefix[-1])
+            finally:
+                store.dispose()
+            after[prefix] = path
+    return {order: path for order, path in after.items() if len(order) == len(SOURCES)}
+
+
+def _snapshot_id(db: Path) -> tuple[str, int]:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        path = create_snapshot(store, AS_OF, db.parent / "snapshots")
         with store.engine.connect() as conn:
             achievements = conn.execute(text("SELECT COUNT(*) FROM achievements")).scalar_one()
         return load_manifest(path).snapshot_id, int(achievements)
@@ -48,10 +81,10 @@ def test_every_order_of_the_four_sources_gives_the_same_snapshot(
 ) -> None:
     seen: dict[str, list[tuple[str, ...]]] = {}
     counts = set()
-    for i, order in enumerate(itertools.permutations(SOURCES)):
-        tmp = tmp_path / str(i)
-        tmp.mkdir()
-        snapshot_id, n = _snapshot_id(world, order, tmp)
+    stores = _stores_after(world, tmp_path)
+    assert len(stores) == 24
+    for order, db in stores.items():
+        snapshot_id, n = _snapshot_id(db)
         seen.setdefault(snapshot_id, []).append(order)
         counts.add(n)
     assert len(seen) == 1, {k[:12]: v[:2] for k, v in seen.items()}
