@@ -82,6 +82,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(EveryTestReported(), "every-test-reported")
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Each test ends with the process environment it started with. Code under test writes to it
+    on purpose (``talent -q`` exports TALENT_LOG_LEVEL for the workers it starts, MLflow's
+    ``set_tracking_uri`` exports MLFLOW_TRACKING_URI); left behind, a ``-q`` from one test made a
+    later test's worker pool log at WARNING, so the pool's ``pool_ready`` line never came and that
+    test waited for ever."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261129)

@@ -46,8 +46,14 @@ def _pool(port: int, app: str, factory: bool = False) -> subprocess.Popen[str]:
         " workers=2, log_level='warning')\n"
         "raise SystemExit(WorkerPool(config, 2).run())\n"
     )
+    # the pool's ``pool_ready`` line is an INFO log: whatever level the caller runs at
+    env = {**os.environ, "TALENT_LOG_LEVEL": "INFO"}
     return subprocess.Popen(
-        [sys.executable, "-c", code], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-c", code],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
 
 
