@@ -488,6 +488,15 @@ class RerankRecommender(Recommender[RerankConfig]):
         a bundle fitted last week must rank what opened since, and a replay at an earlier date
         what was open then (the training groups were built the same way, at each decision
         point)."""
+        fitted = tuple(self.booster_.feature_name())
+        if fitted != FEATURES:
+            # a booster fitted by an older version would be handed columns in another order or
+            # number (LightGBM then fails with a bare "33 vs 29"): say what to do instead
+            raise TalentError(
+                f"this re-ranker was fitted on {len(fitted)} features and this version computes "
+                f"{len(FEATURES)} ({', '.join(sorted(set(fitted) ^ set(FEATURES))) or 'reordered'}"
+                " differ); retrain it with this version (talent train recommend)"
+            )
         if not feasible(dataset, rows, acts, as_of).feasible.any():
             # no candidate anywhere (every activity closed at that instant): no opinion on any
             # row, whatever the features (the mask is the one candidate_features reuses)

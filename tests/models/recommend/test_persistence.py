@@ -156,6 +156,32 @@ def test_a_loaded_re_ranker_is_freed_by_reference_counting(
         gc.enable()
 
 
+def test_a_re_ranker_fitted_on_other_features_is_refused_with_a_clear_error(
+    sim_dataset: RecommendDataset,
+    sim_decisions: tuple[DecisionPoint, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bundle from a version with another feature list must not reach LightGBM's bare shape
+    error (the service's smoke check shows this message when it refuses the bundle)."""
+    import models.recommend.rerank as rerank
+    from models.recommend.als import ALSConfig
+
+    config = rerank.RerankConfig(
+        n_estimators=10, max_groups=1_000, als=ALSConfig(factors=8, iterations=3)
+    )
+    path = (
+        rerank.RerankRecommender(config)
+        .fit(sim_dataset, sim_decisions)
+        .save(tmp_path / "rerank.joblib")
+    )
+    loaded = Recommender.load(path)
+    assert len(_answers(loaded, sim_dataset)) > 0  # this version's own features: answers
+    monkeypatch.setattr(rerank, "FEATURES", (*rerank.FEATURES, "added_later"))
+    with pytest.raises(TalentError, match=r"added_later differ.*retrain"):
+        _answers(loaded, sim_dataset)
+
+
 def test_a_re_ranker_file_holds_no_dataset(
     sim_dataset: RecommendDataset,
     sim_decisions: tuple[DecisionPoint, ...],
